@@ -1,0 +1,61 @@
+# ketsim front door. `make demo` and `make test` work on a fresh Debian 12 machine as root.
+BUILD      ?= build
+BUILD_SAN  ?= build-sanitize
+PREFIX     ?= /usr/local
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+OUT        ?= out
+KETSIM      = $(BUILD)/ketsim
+
+.PHONY: all deps build demo test test-fast test-sanitize install bench format lint valgrind clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@mkdir -p $(OUT)
+	$(KETSIM) simulate --model domino-1982 --weight 70 --dose 0.5mg/kg --route iv --over 40min \
+	    --until 24h --every 5min --out $(OUT)/demo.csv --plot $(OUT)/demo.png
+	@echo
+	@echo "demo: 0.5 mg/kg racemic ketamine IV over 40 min in a 70 kg adult (Domino 1982 model)"
+	@echo "demo: table written to $(OUT)/demo.csv, plot to $(OUT)/demo.png"
+
+test-fast: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+$(BUILD_SAN)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DKS_SANITIZE=ON
+
+test-sanitize: deps $(BUILD_SAN)/CMakeCache.txt
+	cmake --build $(BUILD_SAN) -j $(JOBS)
+	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# Every test, then the same tests again under AddressSanitizer + UBSan, then valgrind on the CLI.
+test: test-fast test-sanitize valgrind
+
+valgrind: build
+	bash tests/valgrind.sh $(KETSIM)
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+bench: build
+	bash bench/run.sh $(KETSIM)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+lint:
+	cppcheck --quiet --enable=warning,performance,portability --std=c11 --error-exitcode=1 \
+	    --suppress=missingIncludeSystem -Iinclude -Isrc src cli
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN) $(OUT)

@@ -1,0 +1,117 @@
+/* Option parsing and shared helpers for the ketsim command. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "ketsim %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static cli_opt *find_opt(cli_opt *opts, size_t n, const char *name, size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0) return &opts[i];
+    return NULL;
+}
+
+static int add_value(cli_opt *o, const char *v)
+{
+    const char **na = realloc(o->all, (size_t)(o->n_all + 1) * sizeof *na);
+    if (!na) return 1;
+    o->all = na;
+    o->all[o->n_all++] = v;
+    o->value = v;
+    return 0;
+}
+
+int cli_parse(int argc, char **argv, cli_opt *opts, size_t n_opts, int *help, const char *cmd)
+{
+    *help = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            *help = 1;
+            return 0;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            cli_error(cmd, "unexpected argument \"%s\" (options start with --; see ketsim %s --help)",
+                      a, cmd);
+            return 2;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        cli_opt *o = find_opt(opts, n_opts, name, len);
+        if (!o) {
+            cli_error(cmd, "unknown option \"--%.*s\" (see ketsim %s --help)", (int)len, name, cmd);
+            return 2;
+        }
+        if (o->seen && !o->repeatable) {
+            cli_error(cmd, "--%s given twice", o->name);
+            return 2;
+        }
+        o->seen = 1;
+        if (!o->takes_value) {
+            if (eq) {
+                cli_error(cmd, "--%s takes no value", o->name);
+                return 2;
+            }
+            continue;
+        }
+        const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!v || (!eq && strncmp(v, "--", 2) == 0)) {
+            cli_error(cmd, "--%s needs a value", o->name);
+            return 2;
+        }
+        if (add_value(o, v)) {
+            cli_error(cmd, "out of memory");
+            return 2;
+        }
+    }
+    return 0;
+}
+
+void cli_free_opts(cli_opt *opts, size_t n_opts)
+{
+    for (size_t i = 0; i < n_opts; i++) {
+        free(opts[i].all);
+        opts[i].all = NULL;
+    }
+}
+
+const char *cli_get(const cli_opt *opts, size_t n_opts, const char *name)
+{
+    for (size_t i = 0; i < n_opts; i++)
+        if (strcmp(opts[i].name, name) == 0) return opts[i].value;
+    return NULL;
+}
+
+int cli_seen(const cli_opt *opts, size_t n_opts, const char *name)
+{
+    for (size_t i = 0; i < n_opts; i++)
+        if (strcmp(opts[i].name, name) == 0) return opts[i].seen;
+    return 0;
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *cli_models_dir(void)
+{
+    const char *env = getenv("KETSIM_MODELS");
+    if (env && *env) return env;
+    if (is_dir(KS_MODELS_DIR_BUILD)) return KS_MODELS_DIR_BUILD;
+    return KS_MODELS_DIR_INSTALL;
+}

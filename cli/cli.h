@@ -1,0 +1,42 @@
+/* Shared pieces of the ketsim command: option parsing and the models folder. */
+#ifndef KS_CLI_H
+#define KS_CLI_H
+
+#include <stddef.h>
+#include "ketsim/ketsim.h"
+
+#define KS_DISCLAIMER "Decision support only: a clinician decides."
+
+/* One parsed option: "--name value" or "--name=value" or a flag. */
+typedef struct cli_opt {
+    const char *name;   /* without dashes */
+    int takes_value;
+    const char *value;  /* last value given, NULL if absent */
+    int seen;
+    const char **all;   /* every value given, for repeatable options */
+    int n_all;
+    int repeatable;
+} cli_opt;
+
+/* Parse argv against opts. Unknown options and missing values are errors that name
+ * the argument. Returns 0 or prints the error and returns 2; sets *help when --help. */
+int cli_parse(int argc, char **argv, cli_opt *opts, size_t n_opts, int *help, const char *cmd);
+void cli_free_opts(cli_opt *opts, size_t n_opts);
+const char *cli_get(const cli_opt *opts, size_t n_opts, const char *name);
+int cli_seen(const cli_opt *opts, size_t n_opts, const char *name);
+
+/* The folder with the shipped models: $KETSIM_MODELS, else the source tree's
+ * models/ when present, else the installed data folder. */
+const char *cli_models_dir(void);
+
+/* Print "ketsim CMD: message" to stderr. */
+void cli_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+int cmd_simulate(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+
+#endif

@@ -1,0 +1,43 @@
+/* ketsim: the command-line front end. Each subcommand lives in its own file. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char USAGE[] =
+    "ketsim " KS_VERSION ": simulate ketamine and esketamine pharmacokinetics\n"
+    "\n"
+    "usage: ketsim <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  simulate     simulate doses through a published model: table, plot, summary\n"
+    "  models       list the shipped models; `models show NAME` for one in full\n"
+    "\n"
+    "Every command has --help with examples. Values carry their units: 40min, 2h, 3d,\n"
+    "0.5mg/kg, 56mg, 100ng/mL. Times are in hours, concentrations in ng/mL.\n"
+    "\n"
+    "examples:\n"
+    "  ketsim simulate --model domino-1982 --weight 70 --dose 0.5mg/kg --route iv --over 40min\n"
+    "  ketsim simulate --model perez-ruixo-2021 --weight 74 --dose 84mg --route nasal --until 24h\n"
+    "  ketsim models show perez-ruixo-2021\n"
+    "\n"
+    "Environment: KETSIM_MODELS names another models folder.\n"
+    KS_DISCLAIMER "\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("ketsim %s\n", KS_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "simulate") == 0) return cmd_simulate(argc - 2, argv + 2);
+    if (strcmp(argv[1], "models") == 0) return cmd_models(argc - 2, argv + 2);
+    fprintf(stderr, "ketsim: unknown command \"%s\" (commands: simulate, models; see ketsim --help)\n",
+            argv[1]);
+    return 2;
+}

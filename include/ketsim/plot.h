@@ -1,0 +1,56 @@
+/* ketsim: plots (PNG or SVG) drawn with cairo.
+ *
+ * A plot is a set of line series against time, with axes labelled with units,
+ * a legend, dose marks (bolus as a tick, infusion as a bar spanning its duration),
+ * an optional horizontal threshold line and a footer line. The file is written
+ * whole or not at all (drawn to a temporary file in the same folder, then renamed).
+ */
+#ifndef KETSIM_PLOT_H
+#define KETSIM_PLOT_H
+
+#include <stddef.h>
+#include "ketsim/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ks_plot_series {
+    const char *label;  /* legend text, e.g. "plasma ketamine (ng/mL)" */
+    const double *x;    /* time in hours, non-decreasing */
+    const double *y;    /* values; NaN points are skipped */
+    size_t n;
+    int dashed;         /* 1 draws a dashed line (e.g. effect site) */
+} ks_plot_series;
+
+typedef struct ks_plot_dose_mark {
+    double time_h;
+    double duration_h;  /* 0 for a bolus or absorbed dose */
+    const char *label;  /* e.g. "35 mg iv" (may be NULL) */
+} ks_plot_dose_mark;
+
+typedef struct ks_plot_spec {
+    const char *title;
+    const char *subtitle;        /* may be NULL (e.g. the model citation) */
+    const char *y_label;         /* with unit, e.g. "concentration (ng/mL)" */
+    const ks_plot_series *series;
+    size_t n_series;
+    const ks_plot_dose_mark *doses;
+    size_t n_doses;
+    double threshold;            /* NaN for none */
+    const char *threshold_label; /* may be NULL */
+    const char *footer;          /* may be NULL, e.g. the decision-support statement */
+    int width_px, height_px;     /* 0 -> 1000 x 600 */
+} ks_plot_spec;
+
+/* Draw `spec` to `path`; the format follows the extension (".png" or ".svg",
+ * case-insensitive). The x axis is time; its unit is chosen from the span
+ * (minutes under 2 h, hours up to 72 h, days beyond) and named on the axis.
+ * Errors: KS_EINVAL (no series, empty series, unknown extension),
+ * KS_EIO (cannot write; nothing is left at `path`). */
+int ks_plot_write(const ks_plot_spec *spec, const char *path, ks_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,40 @@
+/* ketsim: exposure summaries of a simulated concentration curve.
+ *
+ * Cmax and Tmax are refined on the exact solution (not only on the output grid);
+ * AUC to the last time is the exact integral of the model; the terminal rate
+ * constant lambda_z is estimated the way non-compartmental analysis does (log-linear
+ * regression over the last 3 or more points after Cmax with the best adjusted R^2),
+ * and AUC to infinity = AUC_last + C_last / lambda_z.
+ */
+#ifndef KETSIM_SUMMARY_H
+#define KETSIM_SUMMARY_H
+
+#include <stddef.h>
+#include "ketsim/error.h"
+#include "ketsim/sim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ks_summary {
+    double cmax;        /* ng/mL */
+    double tmax;        /* h */
+    double clast, tlast;/* last output time and its value */
+    double auc_last;    /* ng*h/mL, exact, from 0 to tlast */
+    double auc_inf;     /* ng*h/mL; NaN when lambda_z cannot be estimated */
+    double lambda_z;    /* 1/h; NaN when fewer than 3 declining points follow Cmax */
+    double t_half;      /* h, ln 2 / lambda_z; NaN likewise */
+    int n_lambda;       /* points used for lambda_z */
+    double threshold;   /* ng/mL as given, NaN for none */
+    double time_above;  /* h above threshold within [0, tlast]; NaN without threshold */
+} ks_summary;
+
+/* Summarise output column `j` of a run simulation. `threshold` (ng/mL) may be
+ * NaN. Needs at least two output times. */
+int ks_summary_compute(ks_sim *s, size_t j, double threshold, ks_summary *out, ks_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

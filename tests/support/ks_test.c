@@ -1,0 +1,38 @@
+#include "ks_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void ks_assert_close(double got, double want, double rel_tol, double abs_tol, const char *expr,
+                     const char *file, int line)
+{
+    double tol = abs_tol + rel_tol * fabs(want);
+    if (!(fabs(got - want) <= tol)) {
+        print_error("%s:%d: %s = %.12g, expected %.12g (tolerance %.3g)\n", file, line, expr, got,
+                    want, tol);
+        _fail(file, line);
+    }
+}
+
+const char *ks_test_path(const char *relative)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/%s", KS_SOURCE_DIR, relative);
+    return buf;
+}
+
+char *ks_test_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) != 0) { fclose(f); return NULL; }
+    long n = ftell(f);
+    if (n < 0) { fclose(f); return NULL; }
+    rewind(f);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
+    if (s) s[n] = '\0';
+    fclose(f);
+    return s;
+}

@@ -1,0 +1,23 @@
+/* Helpers shared by ketsim's cmocka tests. */
+#ifndef KS_TEST_H
+#define KS_TEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* Fail the test unless |got - want| <= abs_tol + rel_tol * |want|, printing both. */
+#define KS_ASSERT_CLOSE(got, want, rel_tol, abs_tol)                                               \
+    ks_assert_close((got), (want), (rel_tol), (abs_tol), #got, __FILE__, __LINE__)
+void ks_assert_close(double got, double want, double rel_tol, double abs_tol, const char *expr,
+                     const char *file, int line);
+
+/* Path of a file in the source tree (static buffer, valid until the next call). */
+const char *ks_test_path(const char *relative);
+
+/* Read a whole file into a malloc'ed NUL-terminated string (NULL on failure). */
+char *ks_test_read_file(const char *path);
+
+#endif

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Run the CLI's main paths under valgrind; any leak or memory error fails.
+set -euo pipefail
+KETSIM=${1:?path to ketsim}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+run() {
+    valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
+        --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 "$@" >/dev/null 2>"$TMP/vg.log" || {
+        rc=$?
+        if [ $rc -eq 99 ]; then echo "valgrind: errors in: $*" >&2; cat "$TMP/vg.log" >&2; exit 1; fi
+    }
+}
+run "$KETSIM" simulate --model domino-1982 --weight 70 --dose 0.5mg/kg --over 40min --plot "$TMP/a.png" --out "$TMP/a.csv"
+run "$KETSIM" simulate --model perez-ruixo-2021 --dose 84mg --route nasal --format json --out "$TMP/b.json" --threshold 50ng/mL
+run "$KETSIM" models
+run "$KETSIM" models show perez-ruixo-2021
+run "$KETSIM" simulate --model domino-1928 --weight 70 --dose 1mg
+run "$KETSIM" simulate --model domino-1982 --weight -3 --dose 1mg
+run "$KETSIM" simulate --model perez-ruixo-2021 --dose 50mg --route nasal
+echo "valgrind: 7 CLI runs, no leaks or memory errors"
