@@ -35,7 +35,11 @@ int main(int argc, char **argv)
         printf("ketsim %s\n", KS_VERSION);
         return 0;
     }
-    if (strcmp(argv[1], "simulate") == 0) return cmd_simulate(argc - 2, argv + 2);
+    if (strcmp(argv[1], "simulate") == 0) {
+        int rc = cmd_simulate(argc - 2, argv + 2);
+        ks_plot_release_fonts();
+        return rc;
+    }
     if (strcmp(argv[1], "models") == 0) return cmd_models(argc - 2, argv + 2);
     fprintf(stderr, "ketsim: unknown command \"%s\" (commands: simulate, models; see ketsim --help)\n",
             argv[1]);

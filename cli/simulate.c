@@ -355,8 +355,14 @@ static int write_plot(const ks_model *m, ks_sim *s, const sim_args *a, const cha
     primary_citation(m, &ci);
     snprintf(title, sizeof title, "%s: %s%s", ks_model_drug(m), dose_desc,
              a->n_at > 1 ? ", repeated" : "");
-    snprintf(subtitle, sizeof subtitle, "model %s (%.200s); %s sampling", ks_model_name(m),
-             ci.text, ks_model_sampling_site(m));
+    /* Keep the subtitle to one line: the DOI when there is one, else the citation start. */
+    if (*ci.doi)
+        snprintf(subtitle, sizeof subtitle, "model %s, doi:%s; sampling site: %s",
+                 ks_model_name(m), ci.doi, ks_model_sampling_site(m));
+    else
+        snprintf(subtitle, sizeof subtitle, "model %s (%.48s%s); sampling site: %s",
+                 ks_model_name(m), ci.text, strlen(ci.text) > 48 ? "..." : "",
+                 ks_model_sampling_site(m));
     ks_plot_spec spec = {title, subtitle, "concentration (ng/mL)", ser, no, marks, a->n_at,
                          a->threshold, isnan(a->threshold) ? NULL : "threshold",
                          KS_DISCLAIMER, 0, 0};
@@ -370,7 +376,9 @@ static int write_plot(const ks_model *m, ks_sim *s, const sim_args *a, const cha
     return 0;
 }
 
-static int write_table(const ks_model *m, ks_sim *s, const sim_args *a, const char *dose_desc)
+/* Write the table to `stream` (standard output, or the temporary file of --out). */
+static int write_table(const ks_model *m, ks_sim *s, const sim_args *a, const char *dose_desc,
+                       FILE *stream)
 {
     size_t no = ks_sim_n_outputs(s);
     const char **names = calloc(no + 1, sizeof *names);
@@ -392,11 +400,11 @@ static int write_table(const ks_model *m, ks_sim *s, const sim_args *a, const ch
                           KS_DISCLAIMER};
     ks_table t = {ks_sim_times(s), ks_sim_n_times(s), names, cols, no, keys, vals, 8};
     ks_error err = {0};
-    int rc = ks_table_write(&t, a->format, a->out, stdout, &err);
+    int rc = ks_table_write(&t, a->format, NULL, stream, &err);
     free(names);
     free(cols);
     if (rc) {
-        cli_error("simulate", "--out: %s", err.msg);
+        cli_error("simulate", "--out %s: %s", a->out ? a->out : "(standard output)", err.msg);
         return 1;
     }
     return 0;
@@ -447,13 +455,25 @@ static int run(const ks_model *m, sim_args *a)
         cli_error("simulate", "%s", err.msg);
         return 2;
     }
-    if (nw) fprintf(stderr, "warning: %s\n", warnings);
+    /* One "warning: " line per warning (the library separates them with newlines). */
+    for (char *line = warnings, *nl; nw && line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        fprintf(stderr, "warning: %s\n", line);
+    }
     ks_sim *s = NULL;
     double mg = a->dose_dim == KS_DIM_MASS_PER_WEIGHT ? a->dose_value * a->weight : a->dose_value;
     size_t nt;
     double *t = make_grid(a->until_h, a->every_h, &nt);
     int rc = t ? ks_sim_create(m, &s, &err) : KS_ENOMEM;
     if (!rc) rc = ks_sim_set_covariates(s, &a->cov, &err);
+    if (!rc) {
+        /* A dose the route cannot represent (a nasal dose that is not a whole number of
+         * devices) is an error of --dose, reported before anything is simulated. */
+        double fraction;
+        rc = ks_sim_route_input_fraction(s, a->route, mg, &fraction, &err);
+        if (rc) ks_error_prefix(&err, "--dose %s", a->dose_text);
+    }
     for (size_t i = 0; !rc && i < a->n_at; i++) {
         ks_dose d = {a->at[i], mg, a->over_h, a->route};
         rc = ks_sim_add_dose(s, &d, &err);
@@ -469,8 +489,26 @@ static int run(const ks_model *m, sim_args *a)
     }
     char desc[256];
     describe_dose(a, mg, desc, sizeof desc);
-    int bad = write_table(m, s, a, desc);
+    /* Both files or neither: the table goes to a temporary file next to --out that is
+     * renamed over it only after the plot was written, so a failed plot leaves no table. */
+    int bad = 0;
+    FILE *tf = NULL;
+    char tmp[4096];
+    if (a->out && strcmp(a->out, "-") != 0 && ks_atomic_open(a->out, &tf, tmp, sizeof tmp, &err)) {
+        cli_error("simulate", "--out: %s", err.msg);
+        bad = 1;
+    }
+    if (!bad) bad = write_table(m, s, a, desc, tf ? tf : stdout);
     if (!bad && a->plot) bad = write_plot(m, s, a, desc, mg);
+    if (tf) {
+        if (bad) {
+            ks_atomic_abort(tf, tmp);
+        } else if (ks_atomic_commit(tf, tmp, a->out, &err)) {
+            cli_error("simulate", "--out: %s", err.msg);
+            if (a->plot) remove(a->plot); /* written just now: leave neither file */
+            bad = 1;
+        }
+    }
     if (!bad && !a->quiet) {
         fprintf(stderr, "%s, %s%s; %zu dose(s)\n", ks_model_name(m), desc,
                 isnan(a->weight) ? "" : "", a->n_at);

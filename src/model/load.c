@@ -630,9 +630,12 @@ static int load_fraction_spec(ctx *c, json_t *fr, const char *jp, ks_mroute *r, 
             return fail(c, KS_EMODEL, jp, "\"per_unit\" needs the route's \"unit_dose\"");
         char jq[400];
         snprintf(jq, sizeof jq, "%s.per_unit.first", jp);
-        if ((rc = ref_fraction(c, json_object_get(pu, "first"), jq, &(ks_mvalue){0, 0})))
-            return rc;
-        p->per_first = param_index(c->m, json_string_value(json_object_get(pu, "first")));
+        /* A dimensionless parameter in [0, 1] (a bare number is not supported here). */
+        ks_mvalue first = {-1, 0.0};
+        if ((rc = ref_fraction(c, json_object_get(pu, "first"), jq, &first))) return rc;
+        if (first.param < 0)
+            return fail(c, KS_EMODEL, jq, "must name a dimensionless parameter, not a number");
+        p->per_first = first.param;
         snprintf(jq, sizeof jq, "%s.per_unit.subsequent_factor", jp);
         if ((rc = ref_param(c, json_object_get(pu, "subsequent_factor"), jq, KS_DIM_NONE,
                             &p->per_factor)))

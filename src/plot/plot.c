@@ -10,6 +10,7 @@
 #include "ketsim/plot.h"
 
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <cairo-svg.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -59,16 +60,16 @@ typedef struct ks_plot_rect {
 
 /* Where everything goes on the canvas (logical pixels) and how data map to it. */
 typedef struct ks_plot_frame {
-    double w, h;                      /* logical canvas size */
-    double left, right, top, bottom;  /* plot area */
-    double title_y, subtitle_y;       /* baselines (0: not drawn) */
-    double xlabel_y, footer_y;        /* baselines */
-    double ylabel_x;                  /* centre line of the rotated y label */
+    double w, h;                     /* logical canvas size */
+    double left, right, top, bottom; /* plot area */
+    double title_y, subtitle_y;      /* baselines (0: not drawn) */
+    double xlabel_y, footer_y;       /* baselines */
+    double ylabel_x;                 /* centre line of the rotated y label */
     ks_plot_axis x, y;
-    double per_hour;                  /* display time units per hour */
+    double per_hour; /* display time units per hour */
     const char *x_label;
-    double legend_w, legend_h;        /* size of the legend box */
-    ks_plot_rect legend;              /* where it goes */
+    double legend_w, legend_h; /* size of the legend box */
+    ks_plot_rect legend;       /* where it goes */
 } ks_plot_frame;
 
 /* A dose mark that falls on the plot, in time order. */
@@ -152,8 +153,8 @@ static int ks_plot_check_size(const ks_plot_spec *spec, int *w, int *h, ks_error
     return KS_OK;
 }
 
-static int ks_plot_validate(const ks_plot_spec *spec, const char *path, int *format, int *w,
-                            int *h, ks_error *err)
+static int ks_plot_validate(const ks_plot_spec *spec, const char *path, int *format, int *w, int *h,
+                            ks_error *err)
 {
     if (!spec) return ks_error_set(err, KS_EINVAL, "plot: no plot description given");
     if (!path || !*path) return ks_error_set(err, KS_EINVAL, "plot: no output file given");
@@ -242,8 +243,8 @@ static void ks_plot_time_axis(ks_plot_frame *f, double lo_h, double hi_h, int ma
 }
 
 /* Range of the finite points over all series (x in hours). */
-static void ks_plot_data_range(const ks_plot_spec *spec, double *x_lo, double *x_hi,
-                               double *y_lo, double *y_hi)
+static void ks_plot_data_range(const ks_plot_spec *spec, double *x_lo, double *x_hi, double *y_lo,
+                               double *y_hi)
 {
     *x_lo = INFINITY, *x_hi = -INFINITY, *y_lo = 0.0, *y_hi = 0.0;
     for (size_t i = 0; i < spec->n_series; i++) {
@@ -263,8 +264,10 @@ static void ks_plot_data_range(const ks_plot_spec *spec, double *x_lo, double *x
 
 static void ks_plot_value_axis(ks_plot_axis *a, double lo, double hi, int max_n)
 {
-    if (!(hi > lo)) hi = lo + 1.0;
-    hi += 0.02 * (hi - lo); /* a little room above the highest point */
+    if (!(hi > lo))
+        hi = lo + 1.0; /* nothing to show: 0 to 1 */
+    else
+        hi += 0.02 * (hi - lo); /* a little room above the highest point */
     ks_plot_axis_fit(a, lo, hi, ks_plot_nice_step(lo, hi, max_n));
 }
 
@@ -432,8 +435,8 @@ static double ks_plot_ytick_w(cairo_t *cr, const ks_plot_axis *a)
 }
 
 /* Left margin (y label and tick labels), right edge and the time axis. */
-static void ks_plot_layout_x(cairo_t *cr, const ks_plot_spec *spec, ks_plot_frame *f,
-                             double x_lo, double x_hi)
+static void ks_plot_layout_x(cairo_t *cr, const ks_plot_spec *spec, ks_plot_frame *f, double x_lo,
+                             double x_hi)
 {
     double left = KS_PLOT_PAD;
     if (spec->y_label && *spec->y_label) {
@@ -506,8 +509,7 @@ static int ks_plot_rects_meet(const ks_plot_rect *a, const ks_plot_rect *b)
     return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
 }
 
-static const char *ks_plot_series_label(const ks_plot_series *s, char *buf, size_t size,
-                                        size_t i)
+static const char *ks_plot_series_label(const ks_plot_series *s, char *buf, size_t size, size_t i)
 {
     if (s->label && *s->label) return s->label;
     snprintf(buf, size, "series %zu", i + 1);
@@ -524,7 +526,8 @@ static void ks_plot_legend_size(cairo_t *cr, const ks_plot_spec *spec, ks_plot_f
         text_w = fmax(text_w, ks_plot_text_w(cr, label));
     }
     f->legend_w = floor(2.0 * KS_PLOT_LEGEND_PAD + KS_PLOT_LEGEND_SAMPLE + 8.0 + text_w);
-    f->legend_h = floor(2.0 * KS_PLOT_LEGEND_PAD + KS_PLOT_LEGEND_ROW * spec->n_series - 4.0);
+    f->legend_h =
+        floor(2.0 * KS_PLOT_LEGEND_PAD + KS_PLOT_LEGEND_ROW * (double)spec->n_series - 4.0);
 }
 
 /* The legend box in the upper-right (right = 1) or upper-left corner of the plot area. */
@@ -670,8 +673,7 @@ static void ks_plot_draw_xticks(cairo_t *cr, const ks_plot_frame *f)
     }
 }
 
-static void ks_plot_draw_axis_labels(cairo_t *cr, const ks_plot_spec *spec,
-                                     const ks_plot_frame *f)
+static void ks_plot_draw_axis_labels(cairo_t *cr, const ks_plot_spec *spec, const ks_plot_frame *f)
 {
     ks_plot_font(cr, KS_PLOT_FS_AXIS, 0, 0);
     ks_plot_rgb_set(cr, ks_plot_grey(0.1), 1.0);
@@ -721,9 +723,8 @@ static void ks_plot_draw_infusion(cairo_t *cr, const ks_plot_frame *f, double px
     cairo_stroke(cr);
 }
 
-static void ks_plot_draw_dose_marks(cairo_t *cr, const ks_plot_spec *spec,
-                                    const ks_plot_frame *f, const ks_plot_dose_ref *refs,
-                                    size_t n)
+static void ks_plot_draw_dose_marks(cairo_t *cr, const ks_plot_spec *spec, const ks_plot_frame *f,
+                                    const ks_plot_dose_ref *refs, size_t n)
 {
     cairo_save(cr);
     ks_plot_clip(cr, f);
@@ -829,16 +830,16 @@ static double ks_plot_label_run(cairo_t *cr, const ks_plot_spec *spec, const ks_
     return x + w;
 }
 
-static void ks_plot_draw_dose_labels(cairo_t *cr, const ks_plot_spec *spec,
-                                     const ks_plot_frame *f, const ks_plot_dose_ref *refs,
-                                     size_t n)
+static void ks_plot_draw_dose_labels(cairo_t *cr, const ks_plot_spec *spec, const ks_plot_frame *f,
+                                     const ks_plot_dose_ref *refs, size_t n)
 {
     double used = -INFINITY;
     ks_plot_font(cr, KS_PLOT_FS_SMALL, 0, 0);
     for (size_t i = 0; i < n;) {
         const char *label = spec->doses[refs[i].i].label;
         size_t j = i + 1;
-        while (j < n && ks_plot_same_label(label, spec->doses[refs[j].i].label)) j++;
+        while (j < n && ks_plot_same_label(label, spec->doses[refs[j].i].label))
+            j++;
         if (label && *label) used = ks_plot_label_run(cr, spec, f, refs + i, j - i, used);
         i = j;
     }
@@ -996,8 +997,8 @@ static void ks_plot_draw_footer(cairo_t *cr, const ks_plot_spec *spec, const ks_
 /* Everything, on a canvas of w x h device pixels. */
 static int ks_plot_render(cairo_t *cr, const ks_plot_spec *spec, int w, int h)
 {
-    double scale = fmax(1.0, fmin(4.0, fmin(w / (double)KS_PLOT_DEFAULT_W,
-                                            h / (double)KS_PLOT_DEFAULT_H)));
+    double scale =
+        fmax(1.0, fmin(4.0, fmin(w / (double)KS_PLOT_DEFAULT_W, h / (double)KS_PLOT_DEFAULT_H)));
     ks_plot_frame f = {.w = w / scale, .h = h / scale};
     cairo_scale(cr, scale, scale);
     cairo_set_source_rgb(cr, 1, 1, 1);
@@ -1106,15 +1107,15 @@ static int ks_plot_open_temp(const char *path, char **tmp, int *fd, ks_error *er
     return ks_error_set(err, KS_EIO, "plot: cannot write \"%s\": %s", path, strerror(e));
 }
 
-/* Flush `fp` to disk and close it; returns KS_OK or fails with KS_EIO. */
+/* Flush `fp` to disk and close it. Keeps an earlier failure `rc`, else returns KS_OK
+ * or KS_EIO. */
 static int ks_plot_close(FILE *fp, int rc, const char *path, ks_error *err)
 {
-    int ok = fflush(fp) == 0 && fsync(fileno(fp)) == 0;
-    int e = errno;
-    ok = (fclose(fp) == 0) && ok;
-    if (rc == KS_OK && !ok)
-        rc = ks_error_set(err, KS_EIO, "plot: cannot write \"%s\": %s", path,
-                          strerror(e ? e : errno));
+    int e = 0;
+    if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) e = errno;
+    if (fclose(fp) != 0 && e == 0) e = errno;
+    if (rc == KS_OK && e != 0)
+        rc = ks_error_set(err, KS_EIO, "plot: cannot write \"%s\": %s", path, strerror(e));
     return rc;
 }
 
@@ -1147,4 +1148,10 @@ int ks_plot_write(const ks_plot_spec *spec, const char *path, ks_error *err)
     if (rc != KS_OK) remove(tmp);
     free(tmp);
     return rc;
+}
+
+void ks_plot_release_fonts(void)
+{
+    cairo_debug_reset_static_data();
+    FcFini();
 }

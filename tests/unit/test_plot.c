@@ -355,8 +355,8 @@ static void test_long_course(void **state)
         for (int d = 0; d < ND; d++) {
             double s = t - doses[d].time_h, dur = doses[d].duration_h;
             if (s < 0) continue;
-            c += s < dur ? 240.0 * (1 - exp(-2.0 * s)) : 240.0 * (1 - exp(-2.0 * dur)) *
-                                                             exp(-0.9 * (s - dur));
+            c += s < dur ? 240.0 * (1 - exp(-2.0 * s))
+                         : 240.0 * (1 - exp(-2.0 * dur)) * exp(-0.9 * (s - dur));
         }
         x[i] = t;
         y[i] = (i > 3000 && i < 3100) ? NAN : c; /* a gap in the data */
@@ -399,10 +399,11 @@ static void test_one_day_threshold(void **state)
         } else if (s < dur) {
             cp[i] = 420.0 * (1 - exp(-3.0 * s));
         } else {
-            cp[i] = 420.0 * (1 - exp(-3.0 * dur)) * (0.7 * exp(-2.5 * (s - dur)) +
-                                                     0.3 * exp(-0.25 * (s - dur)));
+            cp[i] = 420.0 * (1 - exp(-3.0 * dur)) *
+                    (0.7 * exp(-2.5 * (s - dur)) + 0.3 * exp(-0.25 * (s - dur)));
         }
-        ce[i] = i == 0 ? 0.0 : ce[i - 1] + (cp[i] - ce[i - 1]) * (1 - exp(-3.0 * (x[i] - x[i - 1])));
+        ce[i] =
+            i == 0 ? 0.0 : ce[i - 1] + (cp[i] - ce[i - 1]) * (1 - exp(-3.0 * (x[i] - x[i - 1])));
     }
     ks_plot_series series[2] = {{"plasma ketamine (ng/mL)", x, cp, N, 0},
                                 {"effect site (ng/mL)", x, ce, N, 1}};
