@@ -59,7 +59,8 @@ static double *make_grid(double until, double every, size_t *n)
     *n = k + 1 + (size_t)extra;
     double *t = malloc(*n * sizeof *t);
     if (!t) return NULL;
-    for (size_t i = 0; i <= k; i++) t[i] = (double)i * every;
+    for (size_t i = 0; i <= k; i++)
+        t[i] = (double)i * every;
     t[extra ? k + 1 : k] = until;
     return t;
 }
@@ -87,12 +88,12 @@ static ks_sim *ketsim_course(const course *c)
 /* ---------------------------------------------------------------- CVODE baseline */
 
 typedef struct ode {
-    size_t n;            /* states */
-    const double *A;     /* n x n row-major, per hour */
-    int in_state;        /* state that receives the infusion */
-    double u;            /* current infusion rate into in_state, mg/h */
+    size_t n;        /* states */
+    const double *A; /* n x n row-major, per hour */
+    int in_state;    /* state that receives the infusion */
+    double u;        /* current infusion rate into in_state, mg/h */
     size_t n_out;
-    const double *crow;  /* n_out x n: output j = crow[j] . x (ng/mL) */
+    const double *crow; /* n_out x n: output j = crow[j] . x (ng/mL) */
     double rtol, atol;
     long steps, rhs, jac; /* totals of the last run */
 } ode;
@@ -106,7 +107,8 @@ static int ode_rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *ud)
     for (size_t i = 0; i < o->n; i++) {
         const double *r = o->A + i * o->n;
         double acc = 0.0;
-        for (size_t j = 0; j < o->n; j++) acc += r[j] * x[j];
+        for (size_t j = 0; j < o->n; j++)
+            acc += r[j] * x[j];
         d[i] = acc;
     }
     d[o->in_state] += o->u;
@@ -116,11 +118,17 @@ static int ode_rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *ud)
 static int ode_jac(sunrealtype t, N_Vector y, N_Vector fy, SUNMatrix J, void *ud, N_Vector t1,
                    N_Vector t2, N_Vector t3)
 {
-    (void)t; (void)y; (void)fy; (void)t1; (void)t2; (void)t3;
+    (void)t;
+    (void)y;
+    (void)fy;
+    (void)t1;
+    (void)t2;
+    (void)t3;
     const ode *o = ud;
     for (size_t j = 0; j < o->n; j++) {
         sunrealtype *col = SUNDenseMatrix_Column(J, (sunindextype)j);
-        for (size_t i = 0; i < o->n; i++) col[i] = o->A[i * o->n + j];
+        for (size_t i = 0; i < o->n; i++)
+            col[i] = o->A[i * o->n + j];
     }
     return 0;
 }
@@ -130,7 +138,8 @@ static void record(const ode *o, const double *x, size_t it, size_t nt, double *
     for (size_t j = 0; j < o->n_out; j++) {
         const double *r = o->crow + j * o->n;
         double acc = 0.0;
-        for (size_t k = 0; k < o->n; k++) acc += r[k] * x[k];
+        for (size_t k = 0; k < o->n; k++)
+            acc += r[k] * x[k];
         out[j * nt + it] = acc;
     }
 }
@@ -174,7 +183,8 @@ static void cvode_course(SUNContext ctx, ode *o, const course *c, double *out)
         if (t1 <= t0) continue;
         o->u = 0.0;
         for (int i = 0; i < N_DOSES; i++)
-            if (c->dose[i].time_h <= t0 && c->dose[i].time_h + c->dose[i].duration_h > t0) o->u += rate;
+            if (c->dose[i].time_h <= t0 && c->dose[i].time_h + c->dose[i].duration_h > t0)
+                o->u += rate;
         if (k > 0 && CVodeReInit(mem, t0, y)) die("CVodeReInit", NULL);
         if (CVodeSetStopTime(mem, t1)) die("CVodeSetStopTime", NULL);
         tcur = t0;
@@ -205,18 +215,21 @@ static void cvode_course(SUNContext ctx, ode *o, const course *c, double *out)
 }
 
 /* Largest |cvode - ketsim| / ketsim over the values where ketsim > floor (ng/mL). */
-typedef struct diff { double rel, t; size_t j, n; } diff;
+typedef struct diff {
+    double rel, t, value; /* largest relative difference, where, ketsim's value there */
+    size_t j, n;
+} diff;
 
 static diff compare(const ks_sim *s, const double *cv, size_t nt, double floor_ng_ml)
 {
-    diff d = {0.0, 0.0, 0, 0};
+    diff d = {0.0, 0.0, 0.0, 0, 0};
     for (size_t j = 0; j < ks_sim_n_outputs(s); j++) {
         const double *ks = ks_sim_output(s, j), *t = ks_sim_times(s);
         for (size_t it = 0; it < nt; it++) {
             if (!(ks[it] > floor_ng_ml)) continue;
             double r = fabs(cv[j * nt + it] - ks[it]) / ks[it];
             d.n++;
-            if (r > d.rel) d = (diff){r, t[it], j, d.n};
+            if (r > d.rel) d = (diff){r, t[it], ks[it], j, d.n};
         }
     }
     return d;
@@ -231,7 +244,10 @@ static double now_us(void)
     return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
 }
 
-typedef struct timing { int reps; double median, min; } timing;
+typedef struct timing {
+    int reps;
+    double median, min;
+} timing;
 
 typedef void (*bench_fn)(void *ctx);
 
@@ -262,7 +278,7 @@ static timing bench(bench_fn prep, bench_fn fn, void *ctx, double budget_s, int 
 
 typedef struct bctx {
     course *c;
-    ks_sim *sim;         /* for the run-only measurements */
+    ks_sim *sim; /* for the run-only measurements */
     const char *models_dir;
     const char *csv_path;
     ode *o;
@@ -270,7 +286,10 @@ typedef struct bctx {
     double *cv_out;
 } bctx;
 
-static void b_full(void *p) { ks_sim_free(ketsim_course(((bctx *)p)->c)); }
+static void b_full(void *p)
+{
+    ks_sim_free(ketsim_course(((bctx *)p)->c));
+}
 
 static void b_run(void *p)
 {
@@ -342,8 +361,8 @@ static void row(const char *label, timing t)
 static void diff_line(const char *what, const ks_sim *s, const double *cv, size_t nt)
 {
     diff a = compare(s, cv, nt, 1e-6), b = compare(s, cv, nt, 1.0);
-    printf("| %s | %.2e (%s, t = %.4g h) | %.2e |\n", what, a.rel, ks_sim_output_name(s, a.j),
-           a.t, b.rel);
+    printf("| %s | %.2e (%s = %.3g ng/mL at t = %.4g h) | %.2e |\n", what, a.rel,
+           ks_sim_output_name(s, a.j), a.value, a.t, b.rel);
 }
 
 int main(int argc, char **argv)
@@ -352,8 +371,10 @@ int main(int argc, char **argv)
     double budget = 2.0;
     int once = ONCE_NONE;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--models") == 0 && i + 1 < argc) models_dir = argv[++i];
-        else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) budget = atof(argv[++i]);
+        if (strcmp(argv[i], "--models") == 0 && i + 1 < argc)
+            models_dir = argv[++i];
+        else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
+            budget = atof(argv[++i]);
         else if (strcmp(argv[i], "--once") == 0 && i + 1 < argc && once_stage(argv[i + 1]) > 0)
             once = once_stage(argv[++i]);
         else {
@@ -411,11 +432,14 @@ int main(int argc, char **argv)
         char want[160];
         const char *name = ks_sim_output_name(s, j);
         size_t len = strlen(name);
-        snprintf(want, sizeof want, "auc_%.*s", (int)(len > 6 ? len - 6 : len), name); /* -"_ng_ml" */
+        snprintf(want, sizeof want, "auc_%.*s", (int)(len > 6 ? len - 6 : len),
+                 name); /* -"_ng_ml" */
         int found = 0;
         for (size_t i = 0; i < n && !found; i++) {
-            if (ks_sim_state_kind(s, i) != 4 || strcmp(ks_sim_state_name(s, i), want) != 0) continue;
-            for (size_t k = 0; k < n; k++) crow[j * n + k] = 1000.0 * A[i * n + k];
+            if (ks_sim_state_kind(s, i) != 4 || strcmp(ks_sim_state_name(s, i), want) != 0)
+                continue;
+            for (size_t k = 0; k < n; k++)
+                crow[j * n + k] = 1000.0 * A[i * n + k];
             found = 1;
         }
         if (!found) die("no AUC state for an output", NULL);
@@ -451,13 +475,16 @@ int main(int argc, char **argv)
     rmdir(tmpl);
 
     double cmax = 0.0;
-    for (size_t it = 0; it < c.nt; it++) cmax = fmax(cmax, ks_sim_output(s, 0)[it]);
+    for (size_t it = 0; it < c.nt; it++)
+        cmax = fmax(cmax, ks_sim_output(s, 0)[it]);
     printf("Course: model %s, %g kg, %g mg/kg = %g mg %s over %g min on days", MODEL, WEIGHT_KG,
            DOSE_MG_PER_KG, DOSE_MG_PER_KG * WEIGHT_KG, ROUTE, INFUSION_H * 60.0);
-    for (int i = 0; i < N_DOSES; i++) printf("%s %g", i ? "," : "", DOSE_DAYS[i]);
+    for (int i = 0; i < N_DOSES; i++)
+        printf("%s %g", i ? "," : "", DOSE_DAYS[i]);
     printf("; to %g d every %g min = %zu output times x %zu outputs (", UNTIL_H / 24.0,
            EVERY_H * 60.0, c.nt, no);
-    for (size_t j = 0; j < no; j++) printf("%s%s", j ? ", " : "", ks_sim_output_name(s, j));
+    for (size_t j = 0; j < no; j++)
+        printf("%s%s", j ? ", " : "", ks_sim_output_name(s, j));
     printf("); %zu states. ketsim esketamine plasma Cmax %.4g ng/mL.\n\n", n, cmax);
 
     printf("| measurement (per simulation) | runs | median (us) | min (us) |\n");
@@ -467,7 +494,8 @@ int main(int argc, char **argv)
     row("ketsim: run only, cache cold (after ks_sim_set_covariates, untimed)", t_cold);
     row("ketsim: model find + load + free (JSON)", t_load);
     row("ketsim: CSV table write, 8065 rows x 4 columns, to a file", t_csv);
-    for (int k = 0; k < 3; k++) row(olabel[k], t_cv[k]);
+    for (int k = 0; k < 3; k++)
+        row(olabel[k], t_cv[k]);
 
     printf("\n| baseline | CVODE / ketsim full (median) | (min) | steps | RHS evals | "
            "Jacobian evals |\n|---|---:|---:|---:|---:|---:|\n");
@@ -478,10 +506,12 @@ int main(int argc, char **argv)
 
     diff a = compare(s, cv_keep, c.nt, 1e-6);
     printf("\nCVODE vs ketsim, max relative difference over the %zu output values where ketsim > "
-           "1e-6 ng/mL (and, last column, > 1 ng/mL):\n\n", a.n);
+           "1e-6 ng/mL (and, last column, > 1 ng/mL):\n\n",
+           a.n);
     printf("| baseline | max rel. diff, values > 1e-6 ng/mL (where) | values > 1 ng/mL |\n"
            "|---|---|---:|\n");
-    for (int k = 0; k < 3; k++) diff_line(olabel[k], s, cv_keep + (size_t)k * no * c.nt, c.nt);
+    for (int k = 0; k < 3; k++)
+        diff_line(olabel[k], s, cv_keep + (size_t)k * no * c.nt, c.nt);
 
     SUNContext_Free(&sun);
     ks_sim_free(s);

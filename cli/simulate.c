@@ -23,6 +23,7 @@ static const char HELP[] =
     "  --route R           a route of the model (iv, nasal, oral ...); default: the\n"
     "                      model's only route, or iv\n"
     "  --over T            infusion duration for iv (\"40min\"); none = bolus\n"
+    "  --rate R            or the infusion rate (\"52.5mg/h\"); duration = dose / rate\n"
     "  --at T1,T2,...      dose times (\"0,2d,4d\"; default 0)\n"
     "output:\n"
     "  --until T           simulate to this time (default 24h)\n"
@@ -47,11 +48,12 @@ static const char HELP[] =
     "      --at 0,2d,4d,7d,9d,11d --until 14d --every 10min --threshold 100ng/mL\n"
     "\n" KS_DISCLAIMER "\n";
 
-enum { O_MODEL, O_WEIGHT, O_AGE, O_COV, O_DOSE, O_ROUTE, O_OVER, O_AT, O_UNTIL, O_EVERY,
+enum { O_MODEL, O_WEIGHT, O_AGE, O_COV, O_DOSE, O_ROUTE, O_OVER, O_RATE, O_AT, O_UNTIL, O_EVERY,
        O_FORMAT, O_OUT, O_PLOT, O_THRESHOLD, O_QUIET, O_COUNT };
 
 typedef struct sim_args {
-    const char *model_name, *route, *out, *plot, *dose_text, *over_text;
+    const char *model_name, *route, *out, *plot, *dose_text, *over_text, *rate_text;
+    double rate_mg_h;        /* infusion rate when given by --rate, else 0 */
     ks_format format;
     ks_covariates cov;
     double weight;           /* NaN when not given */
@@ -105,6 +107,10 @@ static int parse_at(const char *text, sim_args *a)
         while (*tok == ' ') tok++;
         if (strcmp(tok, "0") == 0) a->at[a->n_at++] = 0.0;
         else rc = parse_time("--at", tok, &a->at[a->n_at++]);
+        if (!rc && a->at[a->n_at - 1] < 0) {
+            cli_error("simulate", "--at: %s is before time 0", tok);
+            rc = 2;
+        }
     }
     free(copy);
     if (!rc && a->n_at != n) {
@@ -192,6 +198,14 @@ static int parse_outputs(const cli_opt *o, sim_args *a)
                   o[O_UNTIL].value ? o[O_UNTIL].value : "24h");
         return 2;
     }
+    /* A dose after the end would leave no trace in the output: an impossible schedule. */
+    for (size_t i = 0; i < a->n_at; i++) {
+        if (a->at[i] > a->until_h) {
+            cli_error("simulate", "--at: a dose at %g h is after --until %s", a->at[i],
+                      o[O_UNTIL].value ? o[O_UNTIL].value : "24h");
+            return 2;
+        }
+    }
     if (a->until_h / a->every_h > 2e7) {
         cli_error("simulate", "--until / --every gives more than 20 million output times");
         return 2;
@@ -241,6 +255,23 @@ static int parse_dose(const cli_opt *o, sim_args *a)
         cli_error("simulate", "--over: %s must be positive", a->over_text);
         return 2;
     }
+    a->rate_text = o[O_RATE].value;
+    if (a->rate_text) {
+        ks_dim d = KS_DIM_MASS_RATE;
+        ks_error err = {0};
+        if (a->over_text) {
+            cli_error("simulate", "--rate: give the infusion's duration (--over) or its rate, not both");
+            return 2;
+        }
+        if (ks_quantity_parse(a->rate_text, &d, 1, "--rate", &a->rate_mg_h, NULL, &err)) {
+            cli_error("simulate", "%s", err.msg);
+            return 2;
+        }
+        if (!(a->rate_mg_h > 0)) {
+            cli_error("simulate", "--rate: %s must be positive", a->rate_text);
+            return 2;
+        }
+    }
     if (o[O_AT].value) return parse_at(o[O_AT].value, a);
     a->at = calloc(1, sizeof *a->at);
     if (!a->at) return 2;
@@ -258,7 +289,7 @@ static int load_model(const char *name, ks_model **m)
     }
     if (ks_model_find(name, cli_models_dir(), path, sizeof path, &err) ||
         ks_model_load(path, m, &err)) {
-        cli_error("simulate", "%s", err.msg);
+        cli_error("simulate", "--model: %s", err.msg);
         return 2;
     }
     return 0;
@@ -287,9 +318,10 @@ static int choose_route(const ks_model *m, const char *given, sim_args *a)
         cli_error("simulate", "--route is required for model %s (%s)", ks_model_name(m), names);
         return 2;
     }
-    if (a->over_h > 0 && !ks_model_route_takes_duration(m, a->route)) {
-        cli_error("simulate", "--over: route %s of model %s takes no infusion duration (the model "
-                  "sets its absorption)", a->route, ks_model_name(m));
+    if ((a->over_h > 0 || a->rate_mg_h > 0) && !ks_model_route_takes_duration(m, a->route)) {
+        cli_error("simulate", "%s: route %s of model %s takes no infusion duration (the model "
+                  "sets its absorption)", a->rate_text ? "--rate" : "--over", a->route,
+                  ks_model_name(m));
         return 2;
     }
     return 0;
@@ -310,6 +342,10 @@ static double *make_grid(double until, double every, size_t *n)
 
 static void describe_dose(const sim_args *a, double mg, char *buf, size_t n)
 {
+    if (a->rate_text) {
+        snprintf(buf, n, "%.4g mg %s at %s (%.3g h)", mg, a->route, a->rate_text, a->over_h);
+        return;
+    }
     if (a->dose_dim == KS_DIM_MASS_PER_WEIGHT)
         snprintf(buf, n, "%s (%.4g mg) %s%s%s", a->dose_text, mg, a->route,
                  a->over_text ? " over " : "", a->over_text ? a->over_text : "");
@@ -370,7 +406,8 @@ static int write_plot(const ks_model *m, ks_sim *s, const sim_args *a, const cha
     int rc = ks_plot_write(&spec, a->plot, &err);
     free(ser); free(marks); free(labels);
     if (rc) {
-        cli_error("simulate", "--plot: %s", err.msg);
+        const char *msg = strncmp(err.msg, "plot: ", 6) == 0 ? err.msg + 6 : err.msg;
+        cli_error("simulate", "--plot: %s", msg);
         return 1;
     }
     return 0;
@@ -463,6 +500,7 @@ static int run(const ks_model *m, sim_args *a)
     }
     ks_sim *s = NULL;
     double mg = a->dose_dim == KS_DIM_MASS_PER_WEIGHT ? a->dose_value * a->weight : a->dose_value;
+    if (a->rate_mg_h > 0) a->over_h = mg / a->rate_mg_h; /* an infusion given by its rate */
     size_t nt;
     double *t = make_grid(a->until_h, a->every_h, &nt);
     int rc = t ? ks_sim_create(m, &s, &err) : KS_ENOMEM;
@@ -526,7 +564,8 @@ int cmd_simulate(int argc, char **argv)
     cli_opt o[O_COUNT] = {
         [O_MODEL] = {"model", 1}, [O_WEIGHT] = {"weight", 1}, [O_AGE] = {"age", 1},
         [O_COV] = {"covariate", 1, .repeatable = 1}, [O_DOSE] = {"dose", 1},
-        [O_ROUTE] = {"route", 1}, [O_OVER] = {"over", 1}, [O_AT] = {"at", 1},
+        [O_ROUTE] = {"route", 1}, [O_OVER] = {"over", 1}, [O_RATE] = {"rate", 1},
+        [O_AT] = {"at", 1},
         [O_UNTIL] = {"until", 1}, [O_EVERY] = {"every", 1}, [O_FORMAT] = {"format", 1},
         [O_OUT] = {"out", 1}, [O_PLOT] = {"plot", 1}, [O_THRESHOLD] = {"threshold", 1},
         [O_QUIET] = {"quiet", 0}};

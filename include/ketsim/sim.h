@@ -22,8 +22,9 @@ extern "C" {
 typedef struct ks_sim ks_sim;
 
 /* One dose. `route` must be a route of the model. duration_h > 0 makes it a
- * zero-order infusion (only for routes that take a duration, such as "iv");
- * duration_h == 0 is a bolus for those routes. */
+ * zero-order infusion (only for routes that take a duration, such as "iv"); an
+ * infusion known by its rate has duration_h = amount_mg / rate. duration_h == 0 is a
+ * bolus for those routes. */
 typedef struct ks_dose {
     double time_h;
     double amount_mg;

@@ -54,6 +54,63 @@ static int get_str(ctx *c, json_t *obj, const char *key, const char *jpath, cons
     return KS_OK;
 }
 
+/* Reject keys the format does not define: a misspelled key ("fration") would
+ * otherwise be ignored and its default used silently. `allowed` ends with NULL. */
+static int check_keys(ctx *c, json_t *obj, const char *jpath, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        int ok = 0;
+        for (const char *const *a = allowed; *a && !ok; a++) ok = strcmp(*a, key) == 0;
+        if (!ok) {
+            char list[400];
+            size_t used = 0;
+            list[0] = '\0';
+            for (const char *const *a = allowed; *a && used < sizeof list; a++)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
+                                         a == allowed ? "" : ", ", *a);
+            return fail(c, KS_EMODEL, jpath, "unknown key \"%s\" (known: %s)", key, list);
+        }
+    }
+    return KS_OK;
+}
+
+/* An optional boolean member: absent gives `def`; anything but true/false is an error. */
+static int opt_bool(ctx *c, json_t *obj, const char *key, const char *jpath, int def, int *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v) { *out = def; return KS_OK; }
+    if (!json_is_boolean(v)) return fail(c, KS_EMODEL, jpath, "\"%s\" must be true or false", key);
+    *out = json_is_true(v);
+    return KS_OK;
+}
+
+static const char *KEYS_TOP[] = {"format", "name", "title", "drug", "description", "citations",
+    "source", "population", "validity", "validity_note", "sampling_site", "sampling_note",
+    "covariates", "analytes", "parameters", "compartments", "flows", "effect_sites", "routes",
+    "residual_error", "notes", NULL};
+static const char *KEYS_CITATION[] = {"authors", "year", "title", "journal", "volume", "issue",
+    "pages", "doi", "doi_note", "pmid", "where_read", "verification", "note", NULL};
+static const char *KEYS_ANALYTE[] = {"molar_mass_g_mol", "source", "note", NULL};
+static const char *KEYS_COVARIATE[] = {"unit", "required", "default", "description", NULL};
+static const char *KEYS_PARAM[] = {"value", "unit", "source", "verification", "note",
+    "covariates", "iiv", NULL};
+static const char *KEYS_EFFECT[] = {"type", "covariate", "reference", "exponent", "factor",
+    "threshold", "slope", "slope_unit", "note", NULL};
+static const char *KEYS_IIV[] = {"type", "cv_percent", "omega2", "sd", "note", NULL};
+static const char *KEYS_COMP[] = {"analyte", "volume", "observed", "kind", "note", NULL};
+static const char *KEYS_FLOW[] = {"from", "to", "rate", "clearance", "fraction", "conversion",
+    "transit", "note", NULL};
+static const char *KEYS_TRANSIT[] = {"n", "mtt", NULL};
+static const char *KEYS_EFFECT_SITE[] = {"of", "ke0", "t_half_ke0", "note", NULL};
+static const char *KEYS_ROUTE[] = {"description", "unit_dose", "pathways", "note", NULL};
+static const char *KEYS_UNIT_DOSE[] = {"value", "unit", "what", NULL};
+static const char *KEYS_PATH[] = {"to", "fraction", "bioavailability", "lag", "duration", "input",
+    "conversion", "note", NULL};
+static const char *KEYS_RESIDUAL[] = {"type", "sd", "cv_percent", "additive", "additive_unit",
+    "proportional", "note", NULL};
+
 static const char *opt_str(json_t *obj, const char *key)
 {
     json_t *v = json_object_get(obj, key);
@@ -112,6 +169,7 @@ static int load_citation(ctx *c, const char *key, json_t *v, ks_mcitation *out)
     if (!json_is_object(v)) return fail(c, KS_EMODEL, jp, "must be an object");
     const char *authors, *where, *ver;
     int rc;
+    if ((rc = check_keys(c, v, jp, KEYS_CITATION))) return rc;
     if ((rc = get_str(c, v, "authors", jp, &authors))) return rc;
     if ((rc = get_str(c, v, "where_read", jp, &where))) return rc;
     if ((rc = get_str(c, v, "verification", jp, &ver))) return rc;
@@ -178,6 +236,9 @@ static int load_analytes(ctx *c, json_t *root)
         snprintf(jp, sizeof jp, "$.analytes.%s", key);
         if (!valid_name(key))
             return fail(c, KS_EMODEL, jp, "name must use a-z, 0-9 and _ only");
+        if (!json_is_object(v)) return fail(c, KS_EMODEL, jp, "must be an object");
+        int rc = check_keys(c, v, jp, KEYS_ANALYTE);
+        if (rc) return rc;
         json_t *mm = json_object_get(v, "molar_mass_g_mol");
         if (!json_is_number(mm) || !(json_number_value(mm) > 0))
             return fail(c, KS_EMODEL, jp, "\"molar_mass_g_mol\" must be a positive number");
@@ -204,24 +265,34 @@ static int load_covariates(ctx *c, json_t *root)
         char jp[256];
         snprintf(jp, sizeof jp, "$.covariates.%s", key);
         if (strlen(key) >= 32) return fail(c, KS_EMODEL, jp, "name longer than 31 characters");
+        if (!json_is_object(v)) return fail(c, KS_EMODEL, jp, "must be an object");
         const char *unit;
-        int rc = get_str(c, v, "unit", jp, &unit);
+        int rc = check_keys(c, v, jp, KEYS_COVARIATE);
+        if (!rc) rc = get_str(c, v, "unit", jp, &unit);
         if (rc) return rc;
         if (strcmp(unit, "kg") && strcmp(unit, "y") && strcmp(unit, "flag"))
             return fail(c, KS_EUNIT, jp, "unit \"%s\" (use kg, y or flag)", unit);
+        /* ketsim's per-kg units and validity checks rely on these two meanings. */
+        if ((strcmp(key, "weight") == 0 && strcmp(unit, "kg")) ||
+            (strcmp(key, "age") == 0 && strcmp(unit, "y")))
+            return fail(c, KS_EUNIT, jp, "covariate \"%s\" must be in %s", key,
+                        strcmp(key, "weight") == 0 ? "kg" : "y");
         ks_mcovariate *cov = &m->covariates[m->n_covariates++];
         cov->name = key;
         cov->unit = unit;
         cov->description = opt_str(v, "description");
         json_t *def = json_object_get(v, "default");
-        json_t *req = json_object_get(v, "required");
-        cov->required = def == NULL;
+        int req = 0;
+        if ((rc = opt_bool(c, v, "required", jp, def == NULL, &req))) return rc;
         if (def) {
             if (!json_is_number(def)) return fail(c, KS_EMODEL, jp, "\"default\" must be a number");
             cov->def = json_number_value(def);
         }
-        if (json_is_true(req) && def)
+        if (req && def)
             return fail(c, KS_EMODEL, jp, "a required covariate cannot have a default");
+        if (!req && !def)
+            return fail(c, KS_EMODEL, jp, "an optional covariate needs a \"default\"");
+        cov->required = req;
     }
     return KS_OK;
 }
@@ -232,6 +303,8 @@ static int load_effect(ctx *c, json_t *e, const char *jp, ks_mparam *p, ks_cov_e
 {
     const char *type, *cov;
     int rc;
+    if (!json_is_object(e)) return fail(c, KS_EMODEL, jp, "must be an object");
+    if ((rc = check_keys(c, e, jp, KEYS_EFFECT))) return rc;
     if ((rc = get_str(c, e, "type", jp, &type))) return rc;
     if ((rc = get_str(c, e, "covariate", jp, &cov))) return rc;
     out->covariate = covariate_index(c->m, cov);
@@ -244,6 +317,9 @@ static int load_effect(ctx *c, json_t *e, const char *jp, ks_mparam *p, ks_cov_e
         fields[0] = "reference"; targets[0] = &out->reference;
         fields[1] = "exponent"; targets[1] = &out->exponent;
     } else if (strcmp(type, "factor") == 0) {
+        if (strcmp(c->m->covariates[out->covariate].unit, "flag"))
+            return fail(c, KS_EMODEL, jp, "a \"factor\" effect needs a flag covariate (0/1), "
+                        "not \"%s\" in %s", cov, c->m->covariates[out->covariate].unit);
         out->type = KS_COV_FACTOR;
         fields[0] = "factor"; targets[0] = &out->factor;
     } else if (strcmp(type, "linear_above") == 0) {
@@ -303,11 +379,35 @@ static void describe_effect(const ks_model *m, const ks_cov_effect *e, const ks_
     }
 }
 
+/* Variability is not simulated yet, but a malformed entry is still an error. */
+static int check_iiv(ctx *c, json_t *iiv, const char *jp)
+{
+    if (!iiv) return KS_OK;
+    char ji[320];
+    snprintf(ji, sizeof ji, "%s.iiv", jp);
+    if (!json_is_object(iiv)) return fail(c, KS_EMODEL, ji, "must be an object");
+    int rc = check_keys(c, iiv, ji, KEYS_IIV);
+    if (rc) return rc;
+    const char *type = opt_str(iiv, "type");
+    if (!type) return fail(c, KS_EMODEL, ji, "missing \"type\" (lognormal or logit)");
+    const char *need = NULL;
+    if (strcmp(type, "lognormal") == 0)
+        need = json_object_get(iiv, "cv_percent") ? "cv_percent" : "omega2";
+    else if (strcmp(type, "logit") == 0) need = "sd";
+    else return fail(c, KS_EMODEL, ji, "unknown type \"%s\" (lognormal or logit)", type);
+    json_t *v = json_object_get(iiv, need);
+    if (!json_is_number(v) || !(json_number_value(v) >= 0))
+        return fail(c, KS_EMODEL, ji, "\"%s\" must be a number >= 0", need);
+    return KS_OK;
+}
+
 static int load_param(ctx *c, const char *name, json_t *v, ks_mparam *p)
 {
     char jp[256];
     snprintf(jp, sizeof jp, "$.parameters.%s", name);
     if (!json_is_object(v)) return fail(c, KS_EMODEL, jp, "must be an object");
+    int rc0 = check_keys(c, v, jp, KEYS_PARAM);
+    if (rc0) return rc0;
     p->name = name;
     json_t *val = json_object_get(v, "value");
     if (!json_is_number(val) || !isfinite(json_number_value(val)))
@@ -360,9 +460,7 @@ static int load_param(ctx *c, const char *name, json_t *v, ks_mparam *p)
         if (i) strcat(p->cov_text, "; ");
         strcat(p->cov_text, d);
     }
-    json_t *iiv = json_object_get(v, "iiv");
-    if (iiv && !json_is_object(iiv)) return fail(c, KS_EMODEL, jp, "\"iiv\" must be an object");
-    return KS_OK;
+    return check_iiv(c, json_object_get(v, "iiv"), jp);
 }
 
 static int load_params(ctx *c, json_t *root)
@@ -440,6 +538,8 @@ static int load_comps(ctx *c, json_t *root)
         cp->volume = -1;
         const char *an;
         if (!valid_name(key)) { rc = fail(c, KS_EMODEL, jp, "name must use a-z, 0-9 and _ only"); break; }
+        if (!json_is_object(v)) { rc = fail(c, KS_EMODEL, jp, "must be an object"); break; }
+        if ((rc = check_keys(c, v, jp, KEYS_COMP))) break;
         if ((rc = get_str(c, v, "analyte", jp, &an))) break;
         cp->analyte = analyte_index(m, an);
         if (cp->analyte < 0) { rc = fail(c, KS_EMODEL, jp, "no analyte named \"%s\"", an); break; }
@@ -454,7 +554,7 @@ static int load_comps(ctx *c, json_t *root)
                 break;
             }
         }
-        cp->observed = json_is_true(json_object_get(v, "observed"));
+        if ((rc = opt_bool(c, v, "observed", jp, 0, &cp->observed))) break;
         const char *kind = opt_str(v, "kind");
         cp->depot = kind && strcmp(kind, "depot") == 0;
         if (kind && !cp->depot && strcmp(kind, "body")) {
@@ -480,9 +580,12 @@ static int load_flow(ctx *c, json_t *f, const char *jp, ks_mflow *out)
     const char *from;
     int rc;
     if (!json_is_object(f)) return fail(c, KS_EMODEL, jp, "must be an object");
+    if ((rc = check_keys(c, f, jp, KEYS_FLOW))) return rc;
     if ((rc = get_str(c, f, "from", jp, &from))) return rc;
     out->from = comp_index(m, from);
-    if (out->from < 0) return fail(c, KS_EMODEL, jp, "no compartment named \"%s\" (from)", from);
+    char jf[300];
+    snprintf(jf, sizeof jf, "%s.from", jp);
+    if (out->from < 0) return fail(c, KS_EMODEL, jf, "no compartment named \"%s\"", from);
     out->to = -1;
     const char *to = opt_str(f, "to");
     if (json_object_get(f, "to") && !to) return fail(c, KS_EMODEL, jp, "\"to\" must be a string");
@@ -537,6 +640,8 @@ static int load_flow(ctx *c, json_t *f, const char *jp, ks_mflow *out)
     if (tr) {
         snprintf(jr, sizeof jr, "%s.transit", jp);
         if (!to) return fail(c, KS_EMODEL, jr, "a transit chain needs a \"to\" compartment");
+        if (!json_is_object(tr)) return fail(c, KS_EMODEL, jr, "must be an object");
+        if ((rc = check_keys(c, tr, jr, KEYS_TRANSIT))) return rc;
         json_t *n = json_object_get(tr, "n");
         if (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > 50)
             return fail(c, KS_EMODEL, jr, "\"n\" must be an integer from 1 to 50");
@@ -545,6 +650,8 @@ static int load_flow(ctx *c, json_t *f, const char *jp, ks_mflow *out)
         snprintf(jm, sizeof jm, "%s.mtt", jr);
         if ((rc = ref_param(c, json_object_get(tr, "mtt"), jm, KS_DIM_TIME, &out->transit_mtt)))
             return rc;
+        if (!(m->params[out->transit_mtt].value > 0))
+            return fail(c, KS_EMODEL, jm, "mean transit time must be positive");
     }
     return KS_OK;
 }
@@ -584,9 +691,13 @@ static int load_effects(ctx *c, json_t *root)
         e->ke0 = e->t_half = -1;
         const char *of;
         int rc;
+        if (!json_is_object(v)) return fail(c, KS_EMODEL, jp, "must be an object");
+        if ((rc = check_keys(c, v, jp, KEYS_EFFECT_SITE))) return rc;
         if ((rc = get_str(c, v, "of", jp, &of))) return rc;
         e->of = comp_index(m, of);
-        if (e->of < 0) return fail(c, KS_EMODEL, jp, "no compartment named \"%s\" (of)", of);
+        char jo[300];
+        snprintf(jo, sizeof jo, "%s.of", jp);
+        if (e->of < 0) return fail(c, KS_EMODEL, jo, "no compartment named \"%s\"", of);
         if (!m->comps[e->of].observed)
             return fail(c, KS_EMODEL, jp, "compartment \"%s\" is not observed", of);
         for (int i = 0; i < m->n_effects; i++)
@@ -599,6 +710,8 @@ static int load_effects(ctx *c, json_t *root)
         if (k) {
             snprintf(jk, sizeof jk, "%s.ke0", jp);
             if ((rc = ref_param(c, k, jk, KS_DIM_RATE, &e->ke0))) return rc;
+            if (!(m->params[e->ke0].value > 0))
+                return fail(c, KS_EMODEL, jk, "ke0 must be positive");
         } else {
             snprintf(jk, sizeof jk, "%s.t_half_ke0", jp);
             if ((rc = ref_param(c, th, jk, KS_DIM_TIME, &e->t_half))) return rc;
@@ -652,6 +765,7 @@ static int load_path(ctx *c, json_t *v, const char *jp, ks_mroute *r, ks_mpath *
     const char *to;
     int rc;
     if (!json_is_object(v)) return fail(c, KS_EMODEL, jp, "must be an object");
+    if ((rc = check_keys(c, v, jp, KEYS_PATH))) return rc;
     if ((rc = get_str(c, v, "to", jp, &to))) return rc;
     p->to = comp_index(m, to);
     char jq[320];
@@ -717,11 +831,17 @@ static int load_route(ctx *c, const char *name, json_t *v, ks_mroute *r)
     char jp[256];
     snprintf(jp, sizeof jp, "$.routes.%s", name);
     if (!json_is_object(v)) return fail(c, KS_EMODEL, jp, "must be an object");
+    int rc0 = check_keys(c, v, jp, KEYS_ROUTE);
+    if (rc0) return rc0;
     r->name = name;
     r->description = opt_str(v, "description");
     if (!r->description) return fail(c, KS_EMODEL, jp, "missing \"description\"");
     json_t *ud = json_object_get(v, "unit_dose");
     if (ud) {
+        char ju[300];
+        snprintf(ju, sizeof ju, "%s.unit_dose", jp);
+        if (!json_is_object(ud)) return fail(c, KS_EMODEL, ju, "must be an object");
+        if ((rc0 = check_keys(c, ud, ju, KEYS_UNIT_DOSE))) return rc0;
         json_t *val = json_object_get(ud, "value");
         const char *unit = opt_str(ud, "unit");
         if (!json_is_number(val) || !unit || strcmp(unit, "mg") || !(json_number_value(val) > 0))
@@ -806,6 +926,14 @@ static int load_header(ctx *c, json_t *root)
     int rc;
     if (!json_is_object(root)) return fail(c, KS_EMODEL, "$", "must be a JSON object");
     if ((rc = get_str(c, root, "format", "$", &fmt))) return rc;
+    if (strcmp(fmt, "ketsim-model/1") == 0 && (rc = check_keys(c, root, "$", KEYS_TOP))) return rc;
+    json_t *notes = json_object_get(root, "notes");
+    if (notes) {
+        if (!json_is_array(notes)) return fail(c, KS_EMODEL, "$.notes", "must be an array of strings");
+        for (size_t i = 0; i < json_array_size(notes); i++)
+            if (!json_is_string(json_array_get(notes, i)))
+                return fail(c, KS_EMODEL, "$.notes", "item %zu is not a string", i);
+    }
     if (strcmp(fmt, "ketsim-model/1"))
         return fail(c, KS_EMODEL, "$.format", "\"%s\" is not \"ketsim-model/1\"", fmt);
     if ((rc = get_str(c, root, "name", "$", &m->name))) return rc;
@@ -907,6 +1035,31 @@ static int build_structure_text(ctx *c)
     return KS_OK;
 }
 
+/* Residual error: one object per analyte; not simulated yet, but checked. */
+static int load_residual(ctx *c, json_t *root)
+{
+    json_t *re = json_object_get(root, "residual_error");
+    if (!re) return KS_OK;
+    if (!json_is_object(re)) return fail(c, KS_EMODEL, "$.residual_error", "must be an object");
+    const char *key;
+    json_t *v;
+    json_object_foreach(re, key, v) {
+        char jp[256];
+        snprintf(jp, sizeof jp, "$.residual_error.%s", key);
+        if (analyte_index(c->m, key) < 0) return fail(c, KS_EMODEL, jp, "no analyte named \"%s\"", key);
+        if (!json_is_object(v)) return fail(c, KS_EMODEL, jp, "must be an object");
+        int rc = check_keys(c, v, jp, KEYS_RESIDUAL);
+        if (rc) return rc;
+        const char *type = opt_str(v, "type");
+        const char *types[] = {"proportional", "additive", "combined", "lognormal"};
+        int ok = 0;
+        for (int i = 0; type && i < 4; i++) ok |= strcmp(type, types[i]) == 0;
+        if (!ok) return fail(c, KS_EMODEL, jp, "\"type\" must be proportional, additive, "
+                             "combined or lognormal");
+    }
+    return KS_OK;
+}
+
 static int load_all(ctx *c, json_t *root)
 {
     int rc;
@@ -920,6 +1073,7 @@ static int load_all(ctx *c, json_t *root)
     if ((rc = load_effects(c, root))) return rc;
     if ((rc = load_routes(c, root))) return rc;
     if ((rc = load_validity(c, root))) return rc;
+    if ((rc = load_residual(c, root))) return rc;
     return build_structure_text(c);
 }
 

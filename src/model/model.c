@@ -360,10 +360,10 @@ static void suggest(const char *name, char **names, size_t n, char *buf, size_t 
 int ks_model_find(const char *name, const char *dir, char *path, size_t path_size, ks_error *err)
 {
     struct stat st;
-    if (!name || !*name) return ks_error_set(err, KS_EINVAL, "--model: no model name given");
+    if (!name || !*name) return ks_error_set(err, KS_EINVAL, "no model name given");
     if (strchr(name, '/') || has_suffix(name, ".json")) {
         if (stat(name, &st) != 0 || !S_ISREG(st.st_mode))
-            return ks_error_set(err, KS_ENOTFOUND, "--model: no model file \"%s\"", name);
+            return ks_error_set(err, KS_ENOTFOUND, "no model file \"%s\"", name);
         snprintf(path, path_size, "%s", name);
         return KS_OK;
     }
@@ -394,6 +394,6 @@ int ks_model_find(const char *name, const char *dir, char *path, size_t path_siz
     char sug[256];
     suggest(name, names, n, sug, sizeof sug);
     ks_model_names_free(names, n);
-    return ks_error_set(err, KS_ENOTFOUND, "--model: unknown model \"%s\"%s%s%s", name,
+    return ks_error_set(err, KS_ENOTFOUND, "unknown model \"%s\"%s%s%s", name,
                         *sug ? " (closest: " : "", sug, *sug ? ")" : "");
 }

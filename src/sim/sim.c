@@ -25,10 +25,11 @@ static int count_states(const ks_model *m)
     return n + n_out;
 }
 
-static void name_state(ks_sim *s, int i, int kind, int analyte, const char *fmt, const char *a,
-                       int k)
+/* Name state i "<prefix><base><suffix>" and record its kind and analyte. */
+static void name_state(ks_sim *s, int i, int kind, int analyte, const char *prefix,
+                       const char *base, const char *suffix)
 {
-    snprintf(s->state_name[i], sizeof s->state_name[i], fmt, a, k);
+    snprintf(s->state_name[i], sizeof s->state_name[i], "%s%s%s", prefix, base, suffix);
     s->state_kind[i] = kind;
     s->state_analyte[i] = analyte;
 }
@@ -53,24 +54,28 @@ static int layout(ks_sim *s)
     int k = 0;
     for (int i = 0; i < m->n_comps; i++) {
         s->comp_state[i] = k;
-        name_state(s, k++, KS_ST_AMOUNT, m->comps[i].analyte, "%s", m->comps[i].name, 0);
+        name_state(s, k++, KS_ST_AMOUNT, m->comps[i].analyte, "", m->comps[i].name, "");
     }
     for (int f = 0; f < m->n_flows; f++) {
         const ks_mflow *fl = &m->flows[f];
         s->transit_first[f] = fl->transit_n ? k : -1;
-        for (int t = 0; t < fl->transit_n; t++)
-            name_state(s, k++, KS_ST_AMOUNT, m->comps[fl->from].analyte, "%s_transit%d",
-                       m->comps[fl->from].name, f * 100 + t + 1);
+        for (int t = 0; t < fl->transit_n; t++) {
+            char suffix[48];
+            snprintf(suffix, sizeof suffix, "_transit%d_%d", f + 1, t + 1);
+            name_state(s, k++, KS_ST_AMOUNT, m->comps[fl->from].analyte, "",
+                       m->comps[fl->from].name, suffix);
+        }
     }
     for (int e = 0; e < m->n_effects; e++) {
         s->effect_state[e] = k;
-        name_state(s, k++, KS_ST_EFFECT, m->comps[m->effects[e].of].analyte, "%s", m->effects[e].name, 0);
+        name_state(s, k++, KS_ST_EFFECT, m->comps[m->effects[e].of].analyte, "", m->effects[e].name,
+                   "");
     }
     for (int a = 0; a < m->n_analytes; a++) {
         s->elim_state[a] = k;
-        name_state(s, k++, KS_ST_ELIM, a, "eliminated_%s", m->analytes[a].name, 0);
+        name_state(s, k++, KS_ST_ELIM, a, "eliminated_", m->analytes[a].name, "");
         s->lost_state[a] = k;
-        name_state(s, k++, KS_ST_LOST, a, "not_absorbed_%s", m->analytes[a].name, 0);
+        name_state(s, k++, KS_ST_LOST, a, "not_absorbed_", m->analytes[a].name, "");
     }
     /* Outputs: plasma (observed compartments) first, then effect sites. */
     for (int i = 0; i < m->n_comps; i++) {
@@ -81,7 +86,7 @@ static int layout(ks_sim *s)
         o->analyte = m->comps[i].analyte;
         o->comp = i;
         o->auc_state = k;
-        name_state(s, k++, KS_ST_AUC, o->analyte, "auc_cp_%s", m->analytes[o->analyte].name, 0);
+        name_state(s, k++, KS_ST_AUC, o->analyte, "auc_cp_", m->analytes[o->analyte].name, "");
     }
     for (int e = 0; e < m->n_effects; e++) {
         ks_output *o = &s->out[s->n_out++];
@@ -92,7 +97,7 @@ static int layout(ks_sim *s)
         o->comp = -1;
         o->is_effect = 1;
         o->auc_state = k;
-        name_state(s, k++, KS_ST_AUC, a, "auc_ce_%s", m->analytes[a].name, 0);
+        name_state(s, k++, KS_ST_AUC, a, "auc_ce_", m->analytes[a].name, "");
     }
     return KS_OK;
 }
@@ -338,6 +343,13 @@ int ks_sim_add_dose(ks_sim *s, const ks_dose *d, ks_error *err)
         route_names(s->m, names, sizeof names);
         return ks_error_set(err, KS_ENOTFOUND, "route \"%s\": model %s has routes %s",
                             d->route ? d->route : "(none)", s->m->name, names);
+    }
+    const ks_mroute *r = &s->m->routes[ri];
+    if (r->unit_dose > 0) {
+        double units = d->amount_mg / r->unit_dose, n = round(units);
+        if (n < 1 || fabs(units - n) > 1e-9 * units)
+            return ks_error_set(err, KS_EINVAL, "%g mg by route %s is not a whole number of %g mg "
+                                "%ss", d->amount_mg, r->name, r->unit_dose, r->unit_what);
     }
     if (d->duration_h > 0 && !s->m->routes[ri].takes_duration)
         return ks_error_set(err, KS_EINVAL, "route %s of model %s takes no infusion duration "
@@ -592,6 +604,19 @@ static int walk(ks_sim *s, const double *bp, size_t nbp, ks_error *err)
     return rc;
 }
 
+/* Concentrations that are not finite (a volume that underflowed for an absurd
+ * covariate, say) are an error, never a quietly wrong table. */
+static int check_finite(const ks_sim *s, ks_error *err)
+{
+    for (size_t j = 0; j < s->n_out; j++)
+        for (size_t it = 0; it < s->n_times; it++)
+            if (!isfinite(s->outv[j * s->n_times + it]) || !isfinite(s->aucv[j * s->n_times + it]))
+                return ks_error_set(err, KS_ENUMERIC, "%s is not a finite number at %g h (check "
+                                    "the covariates: parameters are extreme)", s->out[j].name,
+                                    s->times[it]);
+    return KS_OK;
+}
+
 static void fill_outputs(ks_sim *s)
 {
     for (size_t it = 0; it < s->n_times; it++) {
@@ -617,8 +642,8 @@ int ks_sim_run(ks_sim *s, ks_error *err)
         int rc = expand_dose(s, &s->doses[i], &cap_b, &cap_i, err);
         if (rc) return ks_error_prefix(err, "dose %zu", i + 1);
     }
-    qsort(s->bol, s->n_bol, sizeof *s->bol, cmp_bolus);
-    qsort(s->inf, s->n_inf, sizeof *s->inf, cmp_infusion);
+    if (s->n_bol) qsort(s->bol, s->n_bol, sizeof *s->bol, cmp_bolus);
+    if (s->n_inf) qsort(s->inf, s->n_inf, sizeof *s->inf, cmp_infusion);
     double *bp = NULL;
     size_t nbp = 0;
     if (breakpoints(s, &bp, &nbp) || alloc_results(s, nbp)) {
@@ -630,6 +655,7 @@ int ks_sim_run(ks_sim *s, ks_error *err)
     free(bp);
     if (rc) return rc;
     fill_outputs(s);
+    if ((rc = check_finite(s, err))) return rc;
     s->ran = 1;
     return KS_OK;
 }

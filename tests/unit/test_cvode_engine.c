@@ -213,7 +213,7 @@ static void test_2cmt_iv(void **state)
     check(MODEL_2CMT, &cov, d, 3, &pr, t, nt, outs, 1, obs_2cmt);
 }
 
-/* ---- 3-compartment micro-constants (per minute), V1 per kg, effect site */
+/* ---- 3-compartment micro-constants (per minute), V1 per kg, effect site: infusion then bolus */
 static void rhs_3cmt(const double *x, double *dx, const double *p)
 {
     double V1 = p[0], k10 = p[1], k12 = p[2], k13 = p[3], k21 = p[4], k31 = p[5], ke0 = p[6];
@@ -235,12 +235,12 @@ static void test_3cmt_iv_effect(void **state)
     int nt = grid(24, 1.0 / 12, t);
     double w = 70;
     problem pr = {4, rhs_3cmt, {.p = {0.063 * w, 0.4381 * 60, 0.5921 * 60, 0.59 * 60, 0.247 * 60, 0.0146 * 60, 0.652 * 60}},
-                  {{0, 0, 0}}, 0, {{0, 40.0 / 60, 0, 35 / (40.0 / 60)}}, 1};
+                  {{12, 0, 20}}, 1, {{0, 40.0 / 60, 0, 35 / (40.0 / 60)}}, 1};
     ks_covariates cov = {0};
     ks_covariates_set(&cov, "weight", w, NULL);
-    ks_dose d[] = {{0, 35, 40.0 / 60, "iv"}};
+    ks_dose d[] = {{0, 35, 40.0 / 60, "iv"}, {12, 20, 0, "iv"}};
     const char *outs[] = {"cp_drug_ng_ml", "ce_drug_ng_ml"};
-    check(MODEL_3CMT, &cov, d, 1, &pr, t, nt, outs, 2, obs_3cmt);
+    check(MODEL_3CMT, &cov, d, 2, &pr, t, nt, outs, 2, obs_3cmt);
 }
 
 /* ---- parent + metabolite through a transit chain, molar conversion, effect sites */

@@ -277,9 +277,11 @@ static void test_api_errors(void **state)
     ks_sim *s = NULL;
     ks_error err = {0};
     assert_int_equal(ks_sim_create(m, &s, &err), KS_OK);
-    ks_dose bad[] = {{-1, 10, 0, "iv"}, {0, 0, 0, "iv"}, {0, -5, 0, "iv"}, {0, 10, -1, "iv"},
-                     {0, 10, 0, "rectal"}, {0, 10, 2, "oral"}, {NAN, 10, 0, "iv"}};
-    int codes[] = {KS_EINVAL, KS_EINVAL, KS_EINVAL, KS_EINVAL, KS_ENOTFOUND, KS_EINVAL, KS_EINVAL};
+    ks_dose bad[] = {{-1, 10, 0, "iv"}, {0, 0, 0, "iv"},       {0, -5, 0, "iv"},
+                     {0, 10, -1, "iv"}, {0, 10, 0, "rectal"},  {0, 10, 2, "oral"},
+                     {0, 10, INFINITY, "iv"}, {NAN, 10, 0, "iv"}};
+    int codes[] = {KS_EINVAL, KS_EINVAL,    KS_EINVAL, KS_EINVAL,
+                   KS_ENOTFOUND, KS_EINVAL, KS_EINVAL, KS_EINVAL};
     for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
         err.msg[0] = '\0';
         assert_int_equal(ks_sim_add_dose(s, &bad[i], &err), codes[i]);
