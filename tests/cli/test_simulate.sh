@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# ketsim simulate: behaviour a user relies on beyond bad input.
+set -euo pipefail
+KETSIM=${1:?ketsim}
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# An infusion given by its rate equals the same infusion given by its duration.
+"$KETSIM" simulate --model domino-1982 --weight 70 --dose 35mg --rate 52.5mg/h --quiet > "$T/rate.csv"
+"$KETSIM" simulate --model domino-1982 --weight 70 --dose 35mg --over 40min --quiet > "$T/over.csv"
+cmp -s "$T/rate.csv" "$T/over.csv" || fail "--rate 52.5mg/h differs from --over 40min for 35 mg"
+
+# Six infusions: six peaks, each at the end of its 40-min infusion.
+"$KETSIM" simulate --model domino-1982 --weight 70 --dose 0.5mg/kg --over 40min \
+    --at 0,2d,4d,7d,9d,11d --until 14d --every 5min --quiet > "$T/course.csv"
+peaks=$(awk -F, 'NR>2 { if (prev > pp && prev > $2 && prev > 100) printf "%.4f\n", pt; pp=prev; prev=$2; pt=$1 } NR==2 {prev=$2; pt=$1}' "$T/course.csv")
+want=$(printf "%.4f\n" 0.6667 48.6667 96.6667 168.6667 216.6667 264.6667)
+[ "$peaks" = "$want" ] || fail "peaks at: $peaks"
+
+# Threshold: time above is reported with its unit in the header.
+"$KETSIM" simulate --model domino-1982 --weight 70 --dose 0.5mg/kg --over 40min \
+    --threshold 100ng/mL --out "$T/x.csv" 2> "$T/err.txt"
+grep -q ">100ng/mL (h)" "$T/err.txt" || fail "no time-above column"
+grep -q "a clinician decides" "$T/err.txt" || fail "no decision-support statement"
+# The esketamine model: an 84 mg nasal dose peaks within the first hour.
+"$KETSIM" simulate --model perez-ruixo-2021 --dose 84mg --route nasal --quiet > "$T/n.csv"
+tmax=$(awk -F, 'NR>1 && $2 > m { m=$2; t=$1 } END { print t }' "$T/n.csv")
+awk -v t="$tmax" 'BEGIN { exit !(t > 0 && t <= 1) }' || fail "84 mg nasal peaks at $tmax h"
+echo "simulate: ok"
