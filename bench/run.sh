@@ -29,6 +29,7 @@ done
 [ -f "$LIB" ] || { echo "bench: $LIB not found next to $KETSIM" >&2; exit 1; }
 [ -f /usr/include/cvode/cvode.h ] || { echo "bench: SUNDIALS CVODE headers missing (libsundials-dev)" >&2; exit 1; }
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 BIN=$TMP/bench_course
@@ -113,6 +114,8 @@ if awk -v m="$MEDIAN_MS" 'BEGIN {exit !(m < 20)}'; then VERDICT="met"; else VERD
     echo "- CPU: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(nproc) logical CPUs"
     echo "- Kernel: $(uname -srm)"
     echo "- Compiler: $(gcc --version | head -1); ketsim built by CMake (RelWithDebInfo: -O2 -g), bench_course with -O2"
+    echo "- Load average (1, 5, 15 min) at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+    echo "  (the whole-process times move by several ms when anything else runs)"
     echo "- $(hyperfine --version); SUNDIALS $(dpkg-query -W -f='${Version}' libsundials-dev 2>/dev/null || echo '?') (libsundials-dev)"
     echo
     echo "## Whole process (target: under 20 ms)"

@@ -18,7 +18,8 @@ export LD_LIBRARY_PATH="$LIBDIR"
 sed -i "s|^prefix=.*|prefix=$PREFIX|; s|^libdir=.*|libdir=$LIBDIR|; s|^includedir=.*|includedir=$PREFIX/include|; s|^modelsdir=.*|modelsdir=$PREFIX/share/ketsim/models|" "$LIBDIR/pkgconfig/ketsim.pc"
 # In the sanitizer build the library carries ASan/UBSan: link the example the same way.
 SAN=""
-if nm -D "$LIBDIR"/libketsim.so 2>/dev/null | grep -q __asan; then SAN="-fsanitize=address,undefined"; fi
+SYMS=$(nm -D "$LIBDIR"/libketsim.so 2>/dev/null || true)  # not piped: grep -q + pipefail
+case "$SYMS" in *__asan*) SAN="-fsanitize=address,undefined" ;; esac
 cc -std=c17 -Wall -Wextra -Werror $SAN "$SRC/examples/simulate_dose.c" $(pkg-config --cflags --libs ketsim) -o "$PREFIX/simulate_dose"
 out=$("$PREFIX/simulate_dose" "$(pkg-config --variable=modelsdir ketsim)/ketamine/domino-1982.json")
 echo "$out" | head -3
