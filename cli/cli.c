@@ -115,3 +115,13 @@ const char *cli_models_dir(void)
     if (is_dir(KS_MODELS_DIR_BUILD)) return KS_MODELS_DIR_BUILD;
     return KS_MODELS_DIR_INSTALL;
 }
+
+void cli_primary_citation(const ks_model *m, ks_citation_info *ci)
+{
+    ks_model_citation(m, 0, ci);
+    for (size_t i = 0; i < ks_model_n_citations(m); i++) {
+        ks_citation_info c;
+        ks_model_citation(m, i, &c);
+        if (strcmp(c.key, ks_model_source(m)) == 0) *ci = c;
+    }
+}

@@ -29,6 +29,9 @@ int cli_seen(const cli_opt *opts, size_t n_opts, const char *name);
  * models/ when present, else the installed data folder. */
 const char *cli_models_dir(void);
 
+/* The citation a model names as its primary source. */
+void cli_primary_citation(const ks_model *m, ks_citation_info *ci);
+
 /* Print "ketsim CMD: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -22,17 +22,6 @@ static void print_routes(const ks_model *m, FILE *f)
         fprintf(f, "%s%s", r ? "," : "", ks_model_route_name(m, r));
 }
 
-/* The citation the model names as its primary source. */
-static void primary(const ks_model *m, ks_citation_info *ci)
-{
-    ks_model_citation(m, 0, ci);
-    for (size_t i = 0; i < ks_model_n_citations(m); i++) {
-        ks_citation_info c;
-        ks_model_citation(m, i, &c);
-        if (strcmp(c.key, ks_model_source(m)) == 0) *ci = c;
-    }
-}
-
 static int list_models(const char *dir)
 {
     char **names;
@@ -54,7 +43,7 @@ static int list_models(const char *dir)
             continue;
         }
         ks_citation_info ci;
-        primary(m, &ci);
+        cli_primary_citation(m, &ci);
         printf("%-22s %-22s ", ks_model_name(m), ks_model_drug(m));
         char routes[64] = "";
         FILE *mem = fmemopen(routes, sizeof routes - 1, "w");

@@ -354,16 +354,6 @@ static void describe_dose(const sim_args *a, double mg, char *buf, size_t n)
                  a->over_text ? a->over_text : "");
 }
 
-static void primary_citation(const ks_model *m, ks_citation_info *ci)
-{
-    ks_model_citation(m, 0, ci);
-    for (size_t i = 0; i < ks_model_n_citations(m); i++) {
-        ks_citation_info c;
-        ks_model_citation(m, i, &c);
-        if (strcmp(c.key, ks_model_source(m)) == 0) *ci = c;
-    }
-}
-
 static int write_plot(const ks_model *m, ks_sim *s, const sim_args *a, const char *dose_desc,
                       double mg)
 {
@@ -388,7 +378,7 @@ static int write_plot(const ks_model *m, ks_sim *s, const sim_args *a, const cha
         marks[i] = (ks_plot_dose_mark){a->at[i], a->over_h, i == 0 ? mark_label : NULL};
     char title[400], subtitle[400];
     ks_citation_info ci;
-    primary_citation(m, &ci);
+    cli_primary_citation(m, &ci);
     snprintf(title, sizeof title, "%s: %s%s", ks_model_drug(m), dose_desc,
              a->n_at > 1 ? ", repeated" : "");
     /* Keep the subtitle to one line: the DOI when there is one, else the citation start. */
@@ -429,7 +419,7 @@ static int write_table(const ks_model *m, ks_sim *s, const sim_args *a, const ch
         cols[j] = ks_sim_output(s, j);
     }
     ks_citation_info ci;
-    primary_citation(m, &ci);
+    cli_primary_citation(m, &ci);
     const char *keys[] = {"model", "drug", "dose", "source", "doi", "sampling_site", "units",
                           "note"};
     const char *vals[] = {ks_model_name(m), ks_model_drug(m), dose_desc, ci.text, ci.doi,
