@@ -13,9 +13,10 @@
 set -euo pipefail
 
 KETSIM=${1:?usage: bash bench/run.sh path/to/ketsim}
+[ -x "$KETSIM" ] || { echo "bench: $KETSIM is not an executable (make build)" >&2; exit 1; }
+KETSIM=$(cd "$(dirname "$KETSIM")" && pwd)/$(basename "$KETSIM")
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-KETSIM=$(cd "$(dirname "$KETSIM")" && pwd)/$(basename "$KETSIM")
 LIB=$(dirname "$KETSIM")/libketsim.a
 RUNS=${BENCH_RUNS:-50}
 SECONDS_PER=${BENCH_SECONDS:-2}
@@ -25,7 +26,6 @@ RESULTS=$ROOT/bench/results.md
 for tool in hyperfine gcc pkg-config; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 1; }
 done
-[ -x "$KETSIM" ] || { echo "bench: $KETSIM is not an executable (make build)" >&2; exit 1; }
 [ -f "$LIB" ] || { echo "bench: $LIB not found next to $KETSIM" >&2; exit 1; }
 [ -f /usr/include/cvode/cvode.h ] || { echo "bench: SUNDIALS CVODE headers missing (libsundials-dev)" >&2; exit 1; }
 

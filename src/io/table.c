@@ -1,5 +1,6 @@
 /* Result tables as CSV or JSON, written atomically. */
 #include "ketsim/io.h"
+#include "io/numfmt.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -44,10 +45,11 @@ int ks_atomic_commit(FILE *f, const char *tmp_path, const char *path, ks_error *
 }
 
 /* %.10g keeps every figure that matters for concentrations without noise digits. */
-static void write_number(FILE *f, double v)
+static size_t put_number(char *buf, double v)
 {
-    if (isfinite(v)) fprintf(f, "%.10g", v);
-    else fputs("NA", f);
+    if (isfinite(v)) return ks_format_g10(v, buf);
+    memcpy(buf, "NA", 3);
+    return 2;
 }
 
 static int write_csv(const ks_table *t, FILE *f)
@@ -55,14 +57,20 @@ static int write_csv(const ks_table *t, FILE *f)
     fputs("time_h", f);
     for (size_t j = 0; j < t->n_cols; j++) fprintf(f, ",%s", t->names[j]);
     fputc('\n', f);
+    /* One buffer per row: 32 bytes per number is more than %.10g ever needs. */
+    size_t cap = 32 * (t->n_cols + 1) + 2;
+    char *row = malloc(cap);
+    if (!row) return KS_ENOMEM;
     for (size_t i = 0; i < t->n_rows; i++) {
-        write_number(f, t->time_h[i]);
+        size_t k = put_number(row, t->time_h[i]);
         for (size_t j = 0; j < t->n_cols; j++) {
-            fputc(',', f);
-            write_number(f, t->cols[j][i]);
+            row[k++] = ',';
+            k += put_number(row + k, t->cols[j][i]);
         }
-        fputc('\n', f);
+        row[k++] = '\n';
+        fwrite(row, 1, k, f);
     }
+    free(row);
     return ferror(f) ? KS_EIO : KS_OK;
 }
 

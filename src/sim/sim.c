@@ -204,7 +204,6 @@ void ks_sim_free(ks_sim *s)
     free(s->out_cp);
     free(s->outv);
     free(s->aucv);
-    free(s->statev);
     for (int i = 0; i < KS_STEP_CACHE; i++) free(s->cache[i].Phi);
     free(s->work);
     free(s->tmp);
@@ -549,7 +548,7 @@ static int breakpoints(ks_sim *s, double **bp, size_t *nbp)
 static int alloc_results(ks_sim *s, size_t ncp)
 {
     free(s->cp_t); free(s->cp_x); free(s->cp_u); free(s->out_cp);
-    free(s->outv); free(s->aucv); free(s->statev);
+    free(s->outv); free(s->aucv);
     size_t nt = s->n_times ? s->n_times : 1;
     s->cp_t = malloc(ncp * sizeof *s->cp_t);
     s->cp_x = malloc(ncp * s->n * sizeof *s->cp_x);
@@ -557,8 +556,7 @@ static int alloc_results(ks_sim *s, size_t ncp)
     s->out_cp = malloc(nt * sizeof *s->out_cp);
     s->outv = malloc(nt * (s->n_out ? s->n_out : 1) * sizeof *s->outv);
     s->aucv = malloc(nt * (s->n_out ? s->n_out : 1) * sizeof *s->aucv);
-    s->statev = malloc(nt * s->n * sizeof *s->statev);
-    if (!s->cp_t || !s->cp_x || !s->cp_u || !s->out_cp || !s->outv || !s->aucv || !s->statev)
+    if (!s->cp_t || !s->cp_x || !s->cp_u || !s->out_cp || !s->outv || !s->aucv)
         return KS_ENOMEM;
     return KS_OK;
 }
@@ -621,7 +619,6 @@ static void fill_outputs(ks_sim *s)
 {
     for (size_t it = 0; it < s->n_times; it++) {
         const double *x = s->cp_x + s->out_cp[it] * s->n;
-        memcpy(s->statev + it * s->n, x, s->n * sizeof *x);
         for (size_t j = 0; j < s->n_out; j++) {
             s->outv[j * s->n_times + it] = x[s->out[j].state] * s->out[j].scale;
             s->aucv[j * s->n_times + it] = x[s->out[j].auc_state] * 1000.0;
@@ -700,7 +697,8 @@ int ks_sim_state_kind(const ks_sim *s, size_t i) { return i < s->n ? s->state_ki
 int ks_sim_state_analyte(const ks_sim *s, size_t i) { return i < s->n ? s->state_analyte[i] : -1; }
 const double *ks_sim_state_at(const ks_sim *s, size_t k)
 {
-    return s->ran && k < s->n_times ? s->statev + k * s->n : NULL;
+    /* An output time's state is the checkpoint stored at that time. */
+    return s->ran && k < s->n_times ? s->cp_x + s->out_cp[k] * s->n : NULL;
 }
 
 int ks_sim_system_matrix(ks_sim *s, double *A, ks_error *err)

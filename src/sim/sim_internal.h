@@ -60,7 +60,6 @@ struct ks_sim {
     size_t *out_cp;            /* output time -> checkpoint */
     double *outv;              /* n_out x n_times */
     double *aucv;              /* n_out x n_times */
-    double *statev;            /* n_times x n */
     int ran;
 
     ks_step_cache cache[KS_STEP_CACHE];
