@@ -10,9 +10,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static const long double POW10[] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,
-                                    1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L,
-                                    1e16L, 1e17L, 1e18L, 1e19L, 1e20L};
+/* Powers of ten that long double (64-bit mantissa) holds exactly: 5^27 < 2^63. */
+#define MAX_POW 27
+
+static long double pow10_exact(int k)
+{
+    long double p = 1.0L;
+    for (int i = 0; i < k; i++) p *= 10.0L;
+    return p;
+}
 
 static size_t slow(double v, char *buf)
 {
@@ -28,32 +34,50 @@ static void put_digits(uint64_t m, int n, char *out)
     }
 }
 
+/* The ten significant digits of a (> 0) and its decimal exponent; 0 when the last
+ * digit cannot be trusted (near a rounding half) or the range is not covered. */
+static int ten_digits(double a, uint64_t *m_out, int *e_out)
+{
+    int e = (int)floor(log10(a));
+    int k = 9 - e; /* scale by 10^k */
+    if (k > MAX_POW || -k > MAX_POW) return 0;
+    long double scaled = k >= 0 ? (long double)a * pow10_exact(k) : (long double)a / pow10_exact(-k);
+    if (scaled >= 1e10L) { e++; scaled /= 10; }
+    if (scaled < 1e9L) { e--; scaled *= 10; }
+    long double fl = floorl(scaled), frac = scaled - fl;
+    if (fabsl(frac - 0.5L) < 1e-6L) return 0;
+    uint64_t m = (uint64_t)fl + (frac > 0.5L);
+    if (m >= 10000000000ULL) { m /= 10; e++; }
+    *m_out = m;
+    *e_out = e;
+    return 1;
+}
+
 size_t ks_format_g10(double v, char *buf)
 {
     if (v == 0.0) return slow(v, buf); /* "0" or "-0" */
-    double a = fabs(v);
-    /* The fast path covers the fixed-notation range of %.10g (1e-4 <= |v| < 1e10)
-     * with the power of ten exactly representable. */
-    if (!(a >= 1e-4 && a < 1e10)) return slow(v, buf);
-    int e = (int)floor(log10(a));
-    if (e < -4 || e > 9) return slow(v, buf);
-    /* scaled = a * 10^(9 - e), in [1e9, 1e10) up to the log10 estimate. */
-    long double scaled = 9 - e >= 0 ? (long double)a * POW10[9 - e] : (long double)a / POW10[e - 9];
-    if (scaled >= 1e10L) { e++; scaled /= 10; }
-    if (scaled < 1e9L) { e--; scaled *= 10; }
-    if (e < -4 || e > 9) return slow(v, buf);
-    long double fl = floorl(scaled), frac = scaled - fl;
-    /* Too near a half to trust the last digit of a 64-bit-mantissa product: defer. */
-    if (fabsl(frac - 0.5L) < 1e-6L) return slow(v, buf);
-    uint64_t m = (uint64_t)fl + (frac > 0.5L);
-    if (m >= 10000000000ULL) { m /= 10; e++; if (e > 9) return slow(v, buf); }
+    uint64_t m;
+    int e;
+    if (!ten_digits(fabs(v), &m, &e)) return slow(v, buf);
     char digits[10];
     put_digits(m, 10, digits);
     int nd = 10;
     while (nd > 1 && digits[nd - 1] == '0') nd--; /* %g drops trailing zeros */
     size_t k = 0;
     if (v < 0) buf[k++] = '-';
-    if (e >= 0) {
+    if (e < -4 || e >= 10) { /* %g's exponent form: d.ddde-05 */
+        buf[k++] = digits[0];
+        if (nd > 1) {
+            buf[k++] = '.';
+            for (int i = 1; i < nd; i++) buf[k++] = digits[i];
+        }
+        buf[k++] = 'e';
+        buf[k++] = e < 0 ? '-' : '+';
+        int ae = e < 0 ? -e : e;
+        if (ae >= 100) buf[k++] = (char)('0' + ae / 100);
+        buf[k++] = (char)('0' + ae / 10 % 10);
+        buf[k++] = (char)('0' + ae % 10);
+    } else if (e >= 0) {
         int int_digits = e + 1;
         for (int i = 0; i < int_digits; i++) buf[k++] = i < nd ? digits[i] : '0';
         if (nd > int_digits) {
