@@ -44,8 +44,9 @@ int cli_parse(int argc, char **argv, cli_opt *opts, size_t n_opts, int *help, co
             return 0;
         }
         if (strncmp(a, "--", 2) != 0) {
-            cli_error(cmd, "unexpected argument \"%s\" (options start with --; see ketsim %s --help)",
-                      a, cmd);
+            cli_error(cmd,
+                      "unexpected argument \"%s\" (options start with --; see ketsim %s --help)", a,
+                      cmd);
             return 2;
         }
         const char *name = a + 2, *eq = strchr(name, '=');

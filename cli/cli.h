@@ -9,11 +9,11 @@
 
 /* One parsed option: "--name value" or "--name=value" or a flag. */
 typedef struct cli_opt {
-    const char *name;   /* without dashes */
+    const char *name; /* without dashes */
     int takes_value;
-    const char *value;  /* last value given, NULL if absent */
+    const char *value; /* last value given, NULL if absent */
     int seen;
-    const char **all;   /* every value given, for repeatable options */
+    const char **all; /* every value given, for repeatable options */
     int n_all;
     int repeatable;
 } cli_opt;

@@ -21,8 +21,7 @@ static const char USAGE[] =
     "  ketsim simulate --model perez-ruixo-2021 --weight 74 --dose 84mg --route nasal --until 24h\n"
     "  ketsim models show perez-ruixo-2021\n"
     "\n"
-    "Environment: KETSIM_MODELS names another models folder.\n"
-    KS_DISCLAIMER "\n";
+    "Environment: KETSIM_MODELS names another models folder.\n" KS_DISCLAIMER "\n";
 
 int main(int argc, char **argv)
 {
@@ -41,7 +40,8 @@ int main(int argc, char **argv)
         return rc;
     }
     if (strcmp(argv[1], "models") == 0) return cmd_models(argc - 2, argv + 2);
-    fprintf(stderr, "ketsim: unknown command \"%s\" (commands: simulate, models; see ketsim --help)\n",
+    fprintf(stderr,
+            "ketsim: unknown command \"%s\" (commands: simulate, models; see ketsim --help)\n",
             argv[1]);
     return 2;
 }

@@ -56,7 +56,8 @@ static int list_models(const char *dir)
         ks_model_free(m);
     }
     ks_model_names_free(names, n);
-    printf("\n%zu models in %s. `ketsim models show NAME` for the parameters and sources.\n", n, dir);
+    printf("\n%zu models in %s. `ketsim models show NAME` for the parameters and sources.\n", n,
+           dir);
     return bad;
 }
 
@@ -108,8 +109,10 @@ static int show_model(const char *dir, const char *name)
             any = 1;
         }
     }
-    if (any) printf(" (%s)\n", ks_model_validity_note(m));
-    else printf("validity: no range stated; see the model's notes\n");
+    if (any)
+        printf(" (%s)\n", ks_model_validity_note(m));
+    else
+        printf("validity: no range stated; see the model's notes\n");
     printf("\nstructure:\n%s", ks_model_structure_text(m));
     show_params(m);
     show_citations(m);

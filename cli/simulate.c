@@ -48,15 +48,32 @@ static const char HELP[] =
     "      --at 0,2d,4d,7d,9d,11d --until 14d --every 10min --threshold 100ng/mL\n"
     "\n" KS_DISCLAIMER "\n";
 
-enum { O_MODEL, O_WEIGHT, O_AGE, O_COV, O_DOSE, O_ROUTE, O_OVER, O_RATE, O_AT, O_UNTIL, O_EVERY,
-       O_FORMAT, O_OUT, O_PLOT, O_THRESHOLD, O_QUIET, O_COUNT };
+enum {
+    O_MODEL,
+    O_WEIGHT,
+    O_AGE,
+    O_COV,
+    O_DOSE,
+    O_ROUTE,
+    O_OVER,
+    O_RATE,
+    O_AT,
+    O_UNTIL,
+    O_EVERY,
+    O_FORMAT,
+    O_OUT,
+    O_PLOT,
+    O_THRESHOLD,
+    O_QUIET,
+    O_COUNT
+};
 
 typedef struct sim_args {
     const char *model_name, *route, *out, *plot, *dose_text, *over_text, *rate_text;
-    double rate_mg_h;        /* infusion rate when given by --rate, else 0 */
+    double rate_mg_h; /* infusion rate when given by --rate, else 0 */
     ks_format format;
     ks_covariates cov;
-    double weight;           /* NaN when not given */
+    double weight; /* NaN when not given */
     double dose_value;
     ks_dim dose_dim;
     double over_h, until_h, every_h, threshold;
@@ -97,16 +114,20 @@ static int parse_time(const char *opt, const char *text, double *v)
 static int parse_at(const char *text, sim_args *a)
 {
     size_t n = 1;
-    for (const char *p = text; *p; p++) n += *p == ',';
+    for (const char *p = text; *p; p++)
+        n += *p == ',';
     a->at = calloc(n, sizeof *a->at);
     if (!a->at) return 2;
     char *copy = strdup(text), *save = NULL;
     if (!copy) return 2;
     int rc = 0;
     for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
-        while (*tok == ' ') tok++;
-        if (strcmp(tok, "0") == 0) a->at[a->n_at++] = 0.0;
-        else rc = parse_time("--at", tok, &a->at[a->n_at++]);
+        while (*tok == ' ')
+            tok++;
+        if (strcmp(tok, "0") == 0)
+            a->at[a->n_at++] = 0.0;
+        else
+            rc = parse_time("--at", tok, &a->at[a->n_at++]);
         if (!rc && a->at[a->n_at - 1] < 0) {
             cli_error("simulate", "--at: %s is before time 0", tok);
             rc = 2;
@@ -127,7 +148,8 @@ static int parse_covariates(const cli_opt *o, sim_args *a)
     if (o[O_WEIGHT].value) {
         if (parse_plain("--weight", o[O_WEIGHT].value, KS_DIM_WEIGHT, &a->weight)) return 2;
         if (!(a->weight > 0) || a->weight > 700) {
-            cli_error("simulate", "--weight: %s kg is not a possible body weight", o[O_WEIGHT].value);
+            cli_error("simulate", "--weight: %s kg is not a possible body weight",
+                      o[O_WEIGHT].value);
             return 2;
         }
         ks_covariates_set(&a->cov, "weight", a->weight, NULL);
@@ -166,7 +188,8 @@ static int parse_outputs(const cli_opt *o, sim_args *a)
 {
     a->format = KS_FORMAT_CSV;
     if (o[O_FORMAT].value) {
-        if (strcmp(o[O_FORMAT].value, "json") == 0) a->format = KS_FORMAT_JSON;
+        if (strcmp(o[O_FORMAT].value, "json") == 0)
+            a->format = KS_FORMAT_JSON;
         else if (strcmp(o[O_FORMAT].value, "csv") != 0) {
             cli_error("simulate", "--format: \"%s\" (csv or json)", o[O_FORMAT].value);
             return 2;
@@ -214,7 +237,8 @@ static int parse_outputs(const cli_opt *o, sim_args *a)
     if (o[O_THRESHOLD].value) {
         ks_dim d = KS_DIM_CONC;
         ks_error err = {0};
-        if (ks_quantity_parse(o[O_THRESHOLD].value, &d, 1, "--threshold", &a->threshold, NULL, &err)) {
+        if (ks_quantity_parse(o[O_THRESHOLD].value, &d, 1, "--threshold", &a->threshold, NULL,
+                              &err)) {
             cli_error("simulate", "%s", err.msg);
             return 2;
         }
@@ -260,7 +284,8 @@ static int parse_dose(const cli_opt *o, sim_args *a)
         ks_dim d = KS_DIM_MASS_RATE;
         ks_error err = {0};
         if (a->over_text) {
-            cli_error("simulate", "--rate: give the infusion's duration (--over) or its rate, not both");
+            cli_error("simulate",
+                      "--rate: give the infusion's duration (--over) or its rate, not both");
             return 2;
         }
         if (ks_quantity_parse(a->rate_text, &d, 1, "--rate", &a->rate_mg_h, NULL, &err)) {
@@ -319,9 +344,10 @@ static int choose_route(const ks_model *m, const char *given, sim_args *a)
         return 2;
     }
     if ((a->over_h > 0 || a->rate_mg_h > 0) && !ks_model_route_takes_duration(m, a->route)) {
-        cli_error("simulate", "%s: route %s of model %s takes no infusion duration (the model "
-                  "sets its absorption)", a->rate_text ? "--rate" : "--over", a->route,
-                  ks_model_name(m));
+        cli_error("simulate",
+                  "%s: route %s of model %s takes no infusion duration (the model "
+                  "sets its absorption)",
+                  a->rate_text ? "--rate" : "--over", a->route, ks_model_name(m));
         return 2;
     }
     return 0;
@@ -334,9 +360,12 @@ static double *make_grid(double until, double every, size_t *n)
     *n = k + 1 + (size_t)extra;
     double *t = malloc(*n * sizeof *t);
     if (!t) return NULL;
-    for (size_t i = 0; i <= k; i++) t[i] = (double)i * every;
-    if (extra) t[k + 1] = until;
-    else t[k] = until;
+    for (size_t i = 0; i <= k; i++)
+        t[i] = (double)i * every;
+    if (extra)
+        t[k + 1] = until;
+    else
+        t[k] = until;
     return t;
 }
 
@@ -360,15 +389,18 @@ static int write_plot(const ks_model *m, ks_sim *s, const sim_args *a, const cha
     size_t no = ks_sim_n_outputs(s);
     ks_plot_series *ser = calloc(no, sizeof *ser);
     ks_plot_dose_mark *marks = calloc(a->n_at, sizeof *marks);
-    char (*labels)[96] = calloc(no, sizeof *labels);
+    char(*labels)[96] = calloc(no, sizeof *labels);
     if (!ser || !marks || !labels) {
-        free(ser); free(marks); free(labels);
+        free(ser);
+        free(marks);
+        free(labels);
         cli_error("simulate", "out of memory");
         return 1;
     }
     for (size_t j = 0; j < no; j++) {
-        snprintf(labels[j], sizeof labels[j], "%s %s", ks_sim_output_is_effect(s, j)
-                 ? "effect site" : "plasma", ks_sim_output_analyte(s, j));
+        snprintf(labels[j], sizeof labels[j], "%s %s",
+                 ks_sim_output_is_effect(s, j) ? "effect site" : "plasma",
+                 ks_sim_output_analyte(s, j));
         ser[j] = (ks_plot_series){labels[j], ks_sim_times(s), ks_sim_output(s, j),
                                   ks_sim_n_times(s), ks_sim_output_is_effect(s, j)};
     }
@@ -383,18 +415,29 @@ static int write_plot(const ks_model *m, ks_sim *s, const sim_args *a, const cha
              a->n_at > 1 ? ", repeated" : "");
     /* Keep the subtitle to one line: the DOI when there is one, else the citation start. */
     if (*ci.doi)
-        snprintf(subtitle, sizeof subtitle, "model %s, doi:%s; sampling site: %s",
-                 ks_model_name(m), ci.doi, ks_model_sampling_site(m));
+        snprintf(subtitle, sizeof subtitle, "model %s, doi:%s; sampling site: %s", ks_model_name(m),
+                 ci.doi, ks_model_sampling_site(m));
     else
         snprintf(subtitle, sizeof subtitle, "model %s (%.48s%s); sampling site: %s",
                  ks_model_name(m), ci.text, strlen(ci.text) > 48 ? "..." : "",
                  ks_model_sampling_site(m));
-    ks_plot_spec spec = {title, subtitle, "concentration (ng/mL)", ser, no, marks, a->n_at,
-                         a->threshold, isnan(a->threshold) ? NULL : "threshold",
-                         KS_DISCLAIMER, 0, 0};
+    ks_plot_spec spec = {title,
+                         subtitle,
+                         "concentration (ng/mL)",
+                         ser,
+                         no,
+                         marks,
+                         a->n_at,
+                         a->threshold,
+                         isnan(a->threshold) ? NULL : "threshold",
+                         KS_DISCLAIMER,
+                         0,
+                         0};
     ks_error err = {0};
     int rc = ks_plot_write(&spec, a->plot, &err);
-    free(ser); free(marks); free(labels);
+    free(ser);
+    free(marks);
+    free(labels);
     if (rc) {
         const char *msg = strncmp(err.msg, "plot: ", 6) == 0 ? err.msg + 6 : err.msg;
         cli_error("simulate", "--plot: %s", msg);
@@ -411,7 +454,8 @@ static int write_table(const ks_model *m, ks_sim *s, const sim_args *a, const ch
     const char **names = calloc(no + 1, sizeof *names);
     const double **cols = calloc(no + 1, sizeof *cols);
     if (!names || !cols) {
-        free(names); free(cols);
+        free(names);
+        free(cols);
         return 1;
     }
     for (size_t j = 0; j < no; j++) {
@@ -420,10 +464,15 @@ static int write_table(const ks_model *m, ks_sim *s, const sim_args *a, const ch
     }
     ks_citation_info ci;
     cli_primary_citation(m, &ci);
-    const char *keys[] = {"model", "drug", "dose", "source", "doi", "sampling_site", "units",
-                          "note"};
-    const char *vals[] = {ks_model_name(m), ks_model_drug(m), dose_desc, ci.text, ci.doi,
-                          ks_model_sampling_site(m), "time in h, concentrations in ng/mL",
+    const char *keys[] = {"model", "drug",          "dose",  "source",
+                          "doi",   "sampling_site", "units", "note"};
+    const char *vals[] = {ks_model_name(m),
+                          ks_model_drug(m),
+                          dose_desc,
+                          ci.text,
+                          ci.doi,
+                          ks_model_sampling_site(m),
+                          "time in h, concentrations in ng/mL",
                           KS_DISCLAIMER};
     ks_table t = {ks_sim_times(s), ks_sim_n_times(s), names, cols, no, keys, vals, 8};
     ks_error err = {0};
@@ -439,8 +488,10 @@ static int write_table(const ks_model *m, ks_sim *s, const sim_args *a, const ch
 
 static void fmt_num(char *buf, size_t n, double v)
 {
-    if (isnan(v)) snprintf(buf, n, "n/a");
-    else snprintf(buf, n, "%.4g", v);
+    if (isnan(v))
+        snprintf(buf, n, "n/a");
+    else
+        snprintf(buf, n, "%.4g", v);
 }
 
 static int print_summary(ks_sim *s, const sim_args *a)
@@ -464,12 +515,15 @@ static int print_summary(ks_sim *s, const sim_args *a)
         fmt_num(c4, sizeof c4, sm.auc_inf);
         fmt_num(c5, sizeof c5, sm.t_half);
         fmt_num(c6, sizeof c6, sm.time_above);
-        fprintf(stderr, "%-24s %12s %9s %16s %16s %9s", ks_sim_output_name(s, j), c1, c2, c3, c4, c5);
+        fprintf(stderr, "%-24s %12s %9s %16s %16s %9s", ks_sim_output_name(s, j), c1, c2, c3, c4,
+                c5);
         if (!isnan(a->threshold)) fprintf(stderr, "  %12s", c6);
         fputc('\n', stderr);
     }
-    fprintf(stderr, "AUC in ng*h/mL; AUC0-last is exact to %g h; AUC0-inf and t1/2 from the "
-            "terminal log-linear slope (n/a: no terminal phase in the output).\n", a->until_h);
+    fprintf(stderr,
+            "AUC in ng*h/mL; AUC0-last is exact to %g h; AUC0-inf and t1/2 from the "
+            "terminal log-linear slope (n/a: no terminal phase in the output).\n",
+            a->until_h);
     return 0;
 }
 
@@ -551,14 +605,22 @@ static int run(const ks_model *m, sim_args *a)
 
 int cmd_simulate(int argc, char **argv)
 {
-    cli_opt o[O_COUNT] = {
-        [O_MODEL] = {"model", 1}, [O_WEIGHT] = {"weight", 1}, [O_AGE] = {"age", 1},
-        [O_COV] = {"covariate", 1, .repeatable = 1}, [O_DOSE] = {"dose", 1},
-        [O_ROUTE] = {"route", 1}, [O_OVER] = {"over", 1}, [O_RATE] = {"rate", 1},
-        [O_AT] = {"at", 1},
-        [O_UNTIL] = {"until", 1}, [O_EVERY] = {"every", 1}, [O_FORMAT] = {"format", 1},
-        [O_OUT] = {"out", 1}, [O_PLOT] = {"plot", 1}, [O_THRESHOLD] = {"threshold", 1},
-        [O_QUIET] = {"quiet", 0}};
+    cli_opt o[O_COUNT] = {[O_MODEL] = {"model", 1},
+                          [O_WEIGHT] = {"weight", 1},
+                          [O_AGE] = {"age", 1},
+                          [O_COV] = {"covariate", 1, .repeatable = 1},
+                          [O_DOSE] = {"dose", 1},
+                          [O_ROUTE] = {"route", 1},
+                          [O_OVER] = {"over", 1},
+                          [O_RATE] = {"rate", 1},
+                          [O_AT] = {"at", 1},
+                          [O_UNTIL] = {"until", 1},
+                          [O_EVERY] = {"every", 1},
+                          [O_FORMAT] = {"format", 1},
+                          [O_OUT] = {"out", 1},
+                          [O_PLOT] = {"plot", 1},
+                          [O_THRESHOLD] = {"threshold", 1},
+                          [O_QUIET] = {"quiet", 0}};
     int help = 0;
     int rc = cli_parse(argc, argv, o, O_COUNT, &help, "simulate");
     if (rc || help) {

@@ -13,7 +13,8 @@ int main(int argc, char **argv)
     ks_covariates patient = {0};
     ks_dose dose = {.time_h = 0, .amount_mg = 0.5 * 70, .duration_h = 40.0 / 60, .route = "iv"};
     double times[13];
-    for (int i = 0; i < 13; i++) times[i] = 0.5 * i;
+    for (int i = 0; i < 13; i++)
+        times[i] = 0.5 * i;
     ks_covariates_set(&patient, "weight", 70, &err);
     if (argc < 2 || ks_model_load(argv[1], &model, &err) || ks_sim_create(model, &sim, &err) ||
         ks_sim_set_covariates(sim, &patient, &err) || ks_sim_add_dose(sim, &dose, &err) ||

@@ -17,15 +17,15 @@ extern "C" {
 
 enum ks_status {
     KS_OK = 0,
-    KS_EINVAL = 1,   /* an argument is invalid (negative dose, unknown route, ...) */
-    KS_ENOMEM = 2,   /* out of memory */
-    KS_EIO = 3,      /* a file could not be read or written */
-    KS_EPARSE = 4,   /* malformed text: JSON, a number, a unit */
-    KS_EMODEL = 5,   /* a model file is inconsistent (unknown compartment, ...) */
-    KS_EUNIT = 6,    /* unknown unit, or a unit of the wrong dimension */
+    KS_EINVAL = 1,    /* an argument is invalid (negative dose, unknown route, ...) */
+    KS_ENOMEM = 2,    /* out of memory */
+    KS_EIO = 3,       /* a file could not be read or written */
+    KS_EPARSE = 4,    /* malformed text: JSON, a number, a unit */
+    KS_EMODEL = 5,    /* a model file is inconsistent (unknown compartment, ...) */
+    KS_EUNIT = 6,     /* unknown unit, or a unit of the wrong dimension */
     KS_ENOTFOUND = 7, /* a named thing (model, route, output) does not exist */
-    KS_ENUMERIC = 8, /* a numerical method failed (singular matrix, overflow) */
-    KS_ESTATE = 9    /* a call in the wrong order (run before doses are set, ...) */
+    KS_ENUMERIC = 8,  /* a numerical method failed (singular matrix, overflow) */
+    KS_ESTATE = 9     /* a call in the wrong order (run before doses are set, ...) */
 };
 
 /* Size of the message buffer in ks_error. */
@@ -33,8 +33,8 @@ enum ks_status {
 
 /* Where a failed call leaves its explanation. Zero-initialise before use. */
 typedef struct ks_error {
-    int code;                  /* the status, as returned */
-    char msg[KS_ERRMSG_SIZE];  /* one line, no trailing newline */
+    int code;                 /* the status, as returned */
+    char msg[KS_ERRMSG_SIZE]; /* one line, no trailing newline */
 } ks_error;
 
 /* A short constant description of a status code ("invalid argument", ...).

@@ -21,8 +21,8 @@ typedef enum ks_format { KS_FORMAT_CSV = 0, KS_FORMAT_JSON = 1 } ks_format;
 typedef struct ks_table {
     const double *time_h;
     size_t n_rows;
-    const char *const *names;    /* value column names (with units in the name) */
-    const double *const *cols;   /* n_cols arrays of n_rows values */
+    const char *const *names;  /* value column names (with units in the name) */
+    const double *const *cols; /* n_cols arrays of n_rows values */
     size_t n_cols;
     /* JSON only: metadata pairs written under "meta" (may be empty). */
     const char *const *meta_keys;

@@ -66,20 +66,20 @@ double ks_model_analyte_molar_mass(const ks_model *m, size_t i); /* g/mol */
 /* Parameters as published. */
 typedef struct ks_param_info {
     const char *name;
-    double value;            /* as published, in `unit` */
-    const char *unit;        /* as published */
-    const char *source;      /* citation key */
+    double value;             /* as published, in `unit` */
+    const char *unit;         /* as published */
+    const char *source;       /* citation key */
     const char *verification; /* "full-text table", "abstract", "code (paper cited)", ... */
-    const char *note;        /* may be NULL */
-    const char *covariates;  /* human description of covariate relations, may be "" */
+    const char *note;         /* may be NULL */
+    const char *covariates;   /* human description of covariate relations, may be "" */
 } ks_param_info;
 size_t ks_model_n_params(const ks_model *m);
 int ks_model_param(const ks_model *m, size_t i, ks_param_info *info);
 
 typedef struct ks_citation_info {
     const char *key;
-    const char *text;         /* authors, year, title, journal */
-    const char *doi;          /* may be "" when none exists; then pmid or where_read says why */
+    const char *text; /* authors, year, title, journal */
+    const char *doi;  /* may be "" when none exists; then pmid or where_read says why */
     const char *where_read;
     const char *verification;
 } ks_citation_info;

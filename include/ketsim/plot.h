@@ -16,23 +16,23 @@ extern "C" {
 #endif
 
 typedef struct ks_plot_series {
-    const char *label;  /* legend text, e.g. "plasma ketamine (ng/mL)" */
-    const double *x;    /* time in hours, non-decreasing */
-    const double *y;    /* values; NaN points are skipped */
+    const char *label; /* legend text, e.g. "plasma ketamine (ng/mL)" */
+    const double *x;   /* time in hours, non-decreasing */
+    const double *y;   /* values; NaN points are skipped */
     size_t n;
-    int dashed;         /* 1 draws a dashed line (e.g. effect site) */
+    int dashed; /* 1 draws a dashed line (e.g. effect site) */
 } ks_plot_series;
 
 typedef struct ks_plot_dose_mark {
     double time_h;
-    double duration_h;  /* 0 for a bolus or absorbed dose */
-    const char *label;  /* e.g. "35 mg iv" (may be NULL) */
+    double duration_h; /* 0 for a bolus or absorbed dose */
+    const char *label; /* e.g. "35 mg iv" (may be NULL) */
 } ks_plot_dose_mark;
 
 typedef struct ks_plot_spec {
     const char *title;
-    const char *subtitle;        /* may be NULL (e.g. the model citation) */
-    const char *y_label;         /* with unit, e.g. "concentration (ng/mL)" */
+    const char *subtitle; /* may be NULL (e.g. the model citation) */
+    const char *y_label;  /* with unit, e.g. "concentration (ng/mL)" */
     const ks_plot_series *series;
     size_t n_series;
     const ks_plot_dose_mark *doses;

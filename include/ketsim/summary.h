@@ -18,16 +18,16 @@ extern "C" {
 #endif
 
 typedef struct ks_summary {
-    double cmax;        /* ng/mL */
-    double tmax;        /* h */
-    double clast, tlast;/* last output time and its value */
-    double auc_last;    /* ng*h/mL, exact, from 0 to tlast */
-    double auc_inf;     /* ng*h/mL; NaN when lambda_z cannot be estimated */
-    double lambda_z;    /* 1/h; NaN when fewer than 3 declining points follow Cmax */
-    double t_half;      /* h, ln 2 / lambda_z; NaN likewise */
-    int n_lambda;       /* points used for lambda_z */
-    double threshold;   /* ng/mL as given, NaN for none */
-    double time_above;  /* h above threshold within [0, tlast]; NaN without threshold */
+    double cmax;         /* ng/mL */
+    double tmax;         /* h */
+    double clast, tlast; /* last output time and its value */
+    double auc_last;     /* ng*h/mL, exact, from 0 to tlast */
+    double auc_inf;      /* ng*h/mL; NaN when lambda_z cannot be estimated */
+    double lambda_z;     /* 1/h; NaN when fewer than 3 declining points follow Cmax */
+    double t_half;       /* h, ln 2 / lambda_z; NaN likewise */
+    int n_lambda;        /* points used for lambda_z */
+    double threshold;    /* ng/mL as given, NaN for none */
+    double time_above;   /* h above threshold within [0, tlast]; NaN without threshold */
 } ks_summary;
 
 /* Summarise output column `j` of a run simulation. `threshold` (ng/mL) may be

@@ -16,19 +16,19 @@ extern "C" {
 
 /* Physical dimensions a unit can have. */
 typedef enum ks_dim {
-    KS_DIM_NONE = 0,        /* dimensionless: "1", "-", "fraction", "%" */
-    KS_DIM_TIME,            /* h, min, s, d, w -> hours */
-    KS_DIM_MASS,            /* mg, g, ug -> mg */
-    KS_DIM_MASS_PER_WEIGHT, /* mg/kg, ug/kg -> mg per kg body weight */
-    KS_DIM_VOLUME,          /* L, mL -> L */
+    KS_DIM_NONE = 0,          /* dimensionless: "1", "-", "fraction", "%" */
+    KS_DIM_TIME,              /* h, min, s, d, w -> hours */
+    KS_DIM_MASS,              /* mg, g, ug -> mg */
+    KS_DIM_MASS_PER_WEIGHT,   /* mg/kg, ug/kg -> mg per kg body weight */
+    KS_DIM_VOLUME,            /* L, mL -> L */
     KS_DIM_VOLUME_PER_WEIGHT, /* L/kg, mL/kg -> L per kg body weight */
-    KS_DIM_FLOW,            /* L/h, L/min, mL/min -> L/h */
-    KS_DIM_FLOW_PER_WEIGHT, /* mL/min/kg, L/h/kg -> L/h per kg body weight */
-    KS_DIM_RATE,            /* 1/h, 1/min, /min -> 1/h */
-    KS_DIM_MASS_RATE,       /* mg/h, mg/min -> mg/h */
-    KS_DIM_CONC,            /* ng/mL, ug/L, mg/L -> ng/mL */
-    KS_DIM_WEIGHT,          /* kg */
-    KS_DIM_AGE              /* y */
+    KS_DIM_FLOW,              /* L/h, L/min, mL/min -> L/h */
+    KS_DIM_FLOW_PER_WEIGHT,   /* mL/min/kg, L/h/kg -> L/h per kg body weight */
+    KS_DIM_RATE,              /* 1/h, 1/min, /min -> 1/h */
+    KS_DIM_MASS_RATE,         /* mg/h, mg/min -> mg/h */
+    KS_DIM_CONC,              /* ng/mL, ug/L, mg/L -> ng/mL */
+    KS_DIM_WEIGHT,            /* kg */
+    KS_DIM_AGE                /* y */
 } ks_dim;
 
 /* Look up a unit symbol (exact spelling, e.g. "L/h", "1/min", "mL/min/kg").

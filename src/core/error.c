@@ -8,17 +8,28 @@
 const char *ks_strerror(int code)
 {
     switch (code) {
-    case KS_OK: return "success";
-    case KS_EINVAL: return "invalid argument";
-    case KS_ENOMEM: return "out of memory";
-    case KS_EIO: return "input/output error";
-    case KS_EPARSE: return "parse error";
-    case KS_EMODEL: return "inconsistent model";
-    case KS_EUNIT: return "unit error";
-    case KS_ENOTFOUND: return "not found";
-    case KS_ENUMERIC: return "numerical failure";
-    case KS_ESTATE: return "call out of order";
-    default: return "unknown error";
+    case KS_OK:
+        return "success";
+    case KS_EINVAL:
+        return "invalid argument";
+    case KS_ENOMEM:
+        return "out of memory";
+    case KS_EIO:
+        return "input/output error";
+    case KS_EPARSE:
+        return "parse error";
+    case KS_EMODEL:
+        return "inconsistent model";
+    case KS_EUNIT:
+        return "unit error";
+    case KS_ENOTFOUND:
+        return "not found";
+    case KS_ENUMERIC:
+        return "numerical failure";
+    case KS_ESTATE:
+        return "call out of order";
+    default:
+        return "unknown error";
     }
 }
 

@@ -55,7 +55,8 @@ static size_t put_number(char *buf, double v)
 static int write_csv(const ks_table *t, FILE *f)
 {
     fputs("time_h", f);
-    for (size_t j = 0; j < t->n_cols; j++) fprintf(f, ",%s", t->names[j]);
+    for (size_t j = 0; j < t->n_cols; j++)
+        fprintf(f, ",%s", t->names[j]);
     fputc('\n', f);
     /* One buffer per row: 32 bytes per number is more than %.10g ever needs. */
     size_t cap = 32 * (t->n_cols + 1) + 2;
@@ -86,7 +87,9 @@ static int write_json(const ks_table *t, FILE *f)
 {
     json_t *root = json_object(), *meta = json_object(), *cols = json_object();
     if (!root || !meta || !cols) {
-        json_decref(root); json_decref(meta); json_decref(cols);
+        json_decref(root);
+        json_decref(meta);
+        json_decref(cols);
         return KS_ENOMEM;
     }
     for (size_t k = 0; k < t->n_meta; k++)

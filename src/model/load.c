@@ -31,8 +31,8 @@ static int fail(ctx *c, int code, const char *jpath, const char *fmt, ...)
 }
 
 static const char *VERIFICATION_LEVELS[] = {
-    "full-text table", "full-text text", "abstract", "code (paper cited)", "code only",
-    "secondary",       "derived",        "estimated"};
+    "full-text table", "full-text text", "abstract", "code (paper cited)",
+    "code only",       "secondary",      "derived",  "estimated"};
 
 static int check_verification(ctx *c, const char *jpath, const char *v)
 {
@@ -60,9 +60,11 @@ static int check_keys(ctx *c, json_t *obj, const char *jpath, const char *const 
 {
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         int ok = 0;
-        for (const char *const *a = allowed; *a && !ok; a++) ok = strcmp(*a, key) == 0;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = strcmp(*a, key) == 0;
         if (!ok) {
             char list[400];
             size_t used = 0;
@@ -80,36 +82,47 @@ static int check_keys(ctx *c, json_t *obj, const char *jpath, const char *const 
 static int opt_bool(ctx *c, json_t *obj, const char *key, const char *jpath, int def, int *out)
 {
     json_t *v = json_object_get(obj, key);
-    if (!v) { *out = def; return KS_OK; }
+    if (!v) {
+        *out = def;
+        return KS_OK;
+    }
     if (!json_is_boolean(v)) return fail(c, KS_EMODEL, jpath, "\"%s\" must be true or false", key);
     *out = json_is_true(v);
     return KS_OK;
 }
 
-static const char *KEYS_TOP[] = {"format", "name", "title", "drug", "description", "citations",
-    "source", "population", "validity", "validity_note", "sampling_site", "sampling_note",
-    "covariates", "analytes", "parameters", "compartments", "flows", "effect_sites", "routes",
-    "residual_error", "notes", NULL};
-static const char *KEYS_CITATION[] = {"authors", "year", "title", "journal", "volume", "issue",
-    "pages", "doi", "doi_note", "pmid", "where_read", "verification", "note", NULL};
+static const char *KEYS_TOP[] = {"format",        "name",
+                                 "title",         "drug",
+                                 "description",   "citations",
+                                 "source",        "population",
+                                 "validity",      "validity_note",
+                                 "sampling_site", "sampling_note",
+                                 "covariates",    "analytes",
+                                 "parameters",    "compartments",
+                                 "flows",         "effect_sites",
+                                 "routes",        "residual_error",
+                                 "notes",         NULL};
+static const char *KEYS_CITATION[] = {"authors",    "year",         "title", "journal",  "volume",
+                                      "issue",      "pages",        "doi",   "doi_note", "pmid",
+                                      "where_read", "verification", "note",  NULL};
 static const char *KEYS_ANALYTE[] = {"molar_mass_g_mol", "source", "note", NULL};
 static const char *KEYS_COVARIATE[] = {"unit", "required", "default", "description", NULL};
-static const char *KEYS_PARAM[] = {"value", "unit", "source", "verification", "note",
-    "covariates", "iiv", NULL};
-static const char *KEYS_EFFECT[] = {"type", "covariate", "reference", "exponent", "factor",
-    "threshold", "slope", "slope_unit", "note", NULL};
+static const char *KEYS_PARAM[] = {"value", "unit",       "source", "verification",
+                                   "note",  "covariates", "iiv",    NULL};
+static const char *KEYS_EFFECT[] = {"type",      "covariate", "reference",  "exponent", "factor",
+                                    "threshold", "slope",     "slope_unit", "note",     NULL};
 static const char *KEYS_IIV[] = {"type", "cv_percent", "omega2", "sd", "note", NULL};
 static const char *KEYS_COMP[] = {"analyte", "volume", "observed", "kind", "note", NULL};
-static const char *KEYS_FLOW[] = {"from", "to", "rate", "clearance", "fraction", "conversion",
-    "transit", "note", NULL};
+static const char *KEYS_FLOW[] = {"from",       "to",      "rate", "clearance", "fraction",
+                                  "conversion", "transit", "note", NULL};
 static const char *KEYS_TRANSIT[] = {"n", "mtt", NULL};
 static const char *KEYS_EFFECT_SITE[] = {"of", "ke0", "t_half_ke0", "note", NULL};
 static const char *KEYS_ROUTE[] = {"description", "unit_dose", "pathways", "note", NULL};
 static const char *KEYS_UNIT_DOSE[] = {"value", "unit", "what", NULL};
-static const char *KEYS_PATH[] = {"to", "fraction", "bioavailability", "lag", "duration", "input",
-    "conversion", "note", NULL};
-static const char *KEYS_RESIDUAL[] = {"type", "sd", "cv_percent", "additive", "additive_unit",
-    "proportional", "note", NULL};
+static const char *KEYS_PATH[] = {
+    "to", "fraction", "bioavailability", "lag", "duration", "input", "conversion", "note", NULL};
+static const char *KEYS_RESIDUAL[] = {"type",          "sd",           "cv_percent", "additive",
+                                      "additive_unit", "proportional", "note",       NULL};
 
 static const char *opt_str(json_t *obj, const char *key)
 {
@@ -205,7 +218,8 @@ static int load_citations(ctx *c, json_t *root)
     if (!m->citations) return fail(c, KS_ENOMEM, "$.citations", "out of memory");
     const char *key;
     json_t *v;
-    json_object_foreach(cits, key, v) {
+    json_object_foreach(cits, key, v)
+    {
         int rc = load_citation(c, key, v, &m->citations[m->n_citations]);
         m->n_citations++;
         if (rc) return rc;
@@ -231,11 +245,11 @@ static int load_analytes(ctx *c, json_t *root)
     if (!m->analytes) return fail(c, KS_ENOMEM, "$.analytes", "out of memory");
     const char *key;
     json_t *v;
-    json_object_foreach(an, key, v) {
+    json_object_foreach(an, key, v)
+    {
         char jp[256];
         snprintf(jp, sizeof jp, "$.analytes.%s", key);
-        if (!valid_name(key))
-            return fail(c, KS_EMODEL, jp, "name must use a-z, 0-9 and _ only");
+        if (!valid_name(key)) return fail(c, KS_EMODEL, jp, "name must use a-z, 0-9 and _ only");
         if (!json_is_object(v)) return fail(c, KS_EMODEL, jp, "must be an object");
         int rc = check_keys(c, v, jp, KEYS_ANALYTE);
         if (rc) return rc;
@@ -261,7 +275,8 @@ static int load_covariates(ctx *c, json_t *root)
     if (!m->covariates) return fail(c, KS_ENOMEM, "$.covariates", "out of memory");
     const char *key;
     json_t *v;
-    json_object_foreach(cv, key, v) {
+    json_object_foreach(cv, key, v)
+    {
         char jp[256];
         snprintf(jp, sizeof jp, "$.covariates.%s", key);
         if (strlen(key) >= 32) return fail(c, KS_EMODEL, jp, "name longer than 31 characters");
@@ -288,8 +303,7 @@ static int load_covariates(ctx *c, json_t *root)
             if (!json_is_number(def)) return fail(c, KS_EMODEL, jp, "\"default\" must be a number");
             cov->def = json_number_value(def);
         }
-        if (req && def)
-            return fail(c, KS_EMODEL, jp, "a required covariate cannot have a default");
+        if (req && def) return fail(c, KS_EMODEL, jp, "a required covariate cannot have a default");
         if (!req && !def)
             return fail(c, KS_EMODEL, jp, "an optional covariate needs a \"default\"");
         cov->required = req;
@@ -314,25 +328,36 @@ static int load_effect(ctx *c, json_t *e, const char *jp, ks_mparam *p, ks_cov_e
     double *targets[3] = {NULL, NULL, NULL};
     if (strcmp(type, "power") == 0) {
         out->type = KS_COV_POWER;
-        fields[0] = "reference"; targets[0] = &out->reference;
-        fields[1] = "exponent"; targets[1] = &out->exponent;
+        fields[0] = "reference";
+        targets[0] = &out->reference;
+        fields[1] = "exponent";
+        targets[1] = &out->exponent;
     } else if (strcmp(type, "factor") == 0) {
         if (strcmp(c->m->covariates[out->covariate].unit, "flag"))
-            return fail(c, KS_EMODEL, jp, "a \"factor\" effect needs a flag covariate (0/1), "
-                        "not \"%s\" in %s", cov, c->m->covariates[out->covariate].unit);
+            return fail(c, KS_EMODEL, jp,
+                        "a \"factor\" effect needs a flag covariate (0/1), "
+                        "not \"%s\" in %s",
+                        cov, c->m->covariates[out->covariate].unit);
         out->type = KS_COV_FACTOR;
-        fields[0] = "factor"; targets[0] = &out->factor;
+        fields[0] = "factor";
+        targets[0] = &out->factor;
     } else if (strcmp(type, "linear_above") == 0) {
         out->type = KS_COV_LINEAR_ABOVE;
-        fields[0] = "threshold"; targets[0] = &out->threshold;
-        fields[1] = "slope"; targets[1] = &out->slope;
+        fields[0] = "threshold";
+        targets[0] = &out->threshold;
+        fields[1] = "slope";
+        targets[1] = &out->slope;
     } else if (strcmp(type, "linear") == 0) {
         out->type = KS_COV_LINEAR;
-        fields[0] = "reference"; targets[0] = &out->reference;
-        fields[1] = "slope"; targets[1] = &out->slope;
+        fields[0] = "reference";
+        targets[0] = &out->reference;
+        fields[1] = "slope";
+        targets[1] = &out->slope;
     } else {
-        return fail(c, KS_EMODEL, jp, "unknown covariate effect type \"%s\" (power, factor, "
-                    "linear_above, linear)", type);
+        return fail(c, KS_EMODEL, jp,
+                    "unknown covariate effect type \"%s\" (power, factor, "
+                    "linear_above, linear)",
+                    type);
     }
     for (int i = 0; i < 3 && fields[i]; i++) {
         json_t *v = json_object_get(e, fields[i]);
@@ -351,8 +376,10 @@ static int load_effect(ctx *c, json_t *e, const char *jp, ks_mparam *p, ks_cov_e
         if (ks_unit_lookup(su, &d, &f, NULL))
             return fail(c, KS_EUNIT, jp, "unknown unit \"%s\" in \"slope_unit\"", su);
         if (d != p->dim || p->per_weight)
-            return fail(c, KS_EUNIT, jp, "\"slope_unit\" \"%s\" does not match the parameter's "
-                        "unit \"%s\"", su, p->unit);
+            return fail(c, KS_EUNIT, jp,
+                        "\"slope_unit\" \"%s\" does not match the parameter's "
+                        "unit \"%s\"",
+                        su, p->unit);
         out->slope *= f;
     }
     return KS_OK;
@@ -393,8 +420,10 @@ static int check_iiv(ctx *c, json_t *iiv, const char *jp)
     const char *need = NULL;
     if (strcmp(type, "lognormal") == 0)
         need = json_object_get(iiv, "cv_percent") ? "cv_percent" : "omega2";
-    else if (strcmp(type, "logit") == 0) need = "sd";
-    else return fail(c, KS_EMODEL, ji, "unknown type \"%s\" (lognormal or logit)", type);
+    else if (strcmp(type, "logit") == 0)
+        need = "sd";
+    else
+        return fail(c, KS_EMODEL, ji, "unknown type \"%s\" (lognormal or logit)", type);
     json_t *v = json_object_get(iiv, need);
     if (!json_is_number(v) || !(json_number_value(v) >= 0))
         return fail(c, KS_EMODEL, ji, "\"%s\" must be a number >= 0", need);
@@ -431,13 +460,24 @@ static int load_param(ctx *c, const char *name, json_t *v, ks_mparam *p)
     }
     p->value = p->published * factor;
     p->per_weight = 0;
-    if (dim == KS_DIM_VOLUME_PER_WEIGHT) { dim = KS_DIM_VOLUME; p->per_weight = 1; }
-    if (dim == KS_DIM_FLOW_PER_WEIGHT) { dim = KS_DIM_FLOW; p->per_weight = 1; }
-    if (dim == KS_DIM_MASS_PER_WEIGHT) { dim = KS_DIM_MASS; p->per_weight = 1; }
+    if (dim == KS_DIM_VOLUME_PER_WEIGHT) {
+        dim = KS_DIM_VOLUME;
+        p->per_weight = 1;
+    }
+    if (dim == KS_DIM_FLOW_PER_WEIGHT) {
+        dim = KS_DIM_FLOW;
+        p->per_weight = 1;
+    }
+    if (dim == KS_DIM_MASS_PER_WEIGHT) {
+        dim = KS_DIM_MASS;
+        p->per_weight = 1;
+    }
     p->dim = dim;
     if (p->per_weight && covariate_index(c->m, "weight") < 0)
-        return fail(c, KS_EMODEL, jp, "unit \"%s\" is per kg but the model declares no "
-                    "\"weight\" covariate", p->unit);
+        return fail(c, KS_EMODEL, jp,
+                    "unit \"%s\" is per kg but the model declares no "
+                    "\"weight\" covariate",
+                    p->unit);
     if (p->value < 0 && dim != KS_DIM_NONE)
         return fail(c, KS_EMODEL, jp, "negative %s %g %s", ks_dim_name(dim), p->published, p->unit);
 
@@ -473,7 +513,8 @@ static int load_params(ctx *c, json_t *root)
     if (!m->params) return fail(c, KS_ENOMEM, "$.parameters", "out of memory");
     const char *key;
     json_t *v;
-    json_object_foreach(ps, key, v) {
+    json_object_foreach(ps, key, v)
+    {
         int rc = load_param(c, key, v, &m->params[m->n_params]);
         m->n_params++;
         if (rc) return rc;
@@ -484,8 +525,7 @@ static int load_params(ctx *c, json_t *root)
 /* A parameter reference that must exist and have dimension `dim`. */
 static int ref_param(ctx *c, json_t *v, const char *jp, ks_dim dim, int *out)
 {
-    if (!json_is_string(v))
-        return fail(c, KS_EMODEL, jp, "must name a parameter");
+    if (!json_is_string(v)) return fail(c, KS_EMODEL, jp, "must name a parameter");
     int i = param_index(c->m, json_string_value(v));
     if (i < 0) return fail(c, KS_EMODEL, jp, "no parameter named \"%s\"", json_string_value(v));
     if (c->m->params[i].dim != dim)
@@ -530,19 +570,29 @@ static int load_comps(ctx *c, json_t *root)
     const char *key;
     json_t *v;
     int rc = KS_OK;
-    json_object_foreach(cs, key, v) {
+    json_object_foreach(cs, key, v)
+    {
         char jp[256];
         snprintf(jp, sizeof jp, "$.compartments.%s", key);
         ks_mcomp *cp = &m->comps[m->n_comps];
         cp->name = key;
         cp->volume = -1;
         const char *an;
-        if (!valid_name(key)) { rc = fail(c, KS_EMODEL, jp, "name must use a-z, 0-9 and _ only"); break; }
-        if (!json_is_object(v)) { rc = fail(c, KS_EMODEL, jp, "must be an object"); break; }
+        if (!valid_name(key)) {
+            rc = fail(c, KS_EMODEL, jp, "name must use a-z, 0-9 and _ only");
+            break;
+        }
+        if (!json_is_object(v)) {
+            rc = fail(c, KS_EMODEL, jp, "must be an object");
+            break;
+        }
         if ((rc = check_keys(c, v, jp, KEYS_COMP))) break;
         if ((rc = get_str(c, v, "analyte", jp, &an))) break;
         cp->analyte = analyte_index(m, an);
-        if (cp->analyte < 0) { rc = fail(c, KS_EMODEL, jp, "no analyte named \"%s\"", an); break; }
+        if (cp->analyte < 0) {
+            rc = fail(c, KS_EMODEL, jp, "no analyte named \"%s\"", an);
+            break;
+        }
         json_t *vol = json_object_get(v, "volume");
         if (vol) {
             char jv[300];
@@ -562,7 +612,10 @@ static int load_comps(ctx *c, json_t *root)
             break;
         }
         if (cp->observed) {
-            if (cp->volume < 0) { rc = fail(c, KS_EMODEL, jp, "an observed compartment needs a volume"); break; }
+            if (cp->volume < 0) {
+                rc = fail(c, KS_EMODEL, jp, "an observed compartment needs a volume");
+                break;
+            }
             if (observed_per_analyte[cp->analyte]++) {
                 rc = fail(c, KS_EMODEL, jp, "a second observed compartment for analyte \"%s\"", an);
                 break;
@@ -608,8 +661,10 @@ static int load_flow(ctx *c, json_t *f, const char *jp, ks_mflow *out)
         snprintf(jr, sizeof jr, "%s.clearance", jp);
         if ((rc = ref_param(c, cl, jr, KS_DIM_FLOW, &out->clearance))) return rc;
         if (m->comps[out->from].volume < 0)
-            return fail(c, KS_EMODEL, jr, "compartment \"%s\" has no volume to turn a clearance "
-                        "into a rate constant", from);
+            return fail(c, KS_EMODEL, jr,
+                        "compartment \"%s\" has no volume to turn a clearance "
+                        "into a rate constant",
+                        from);
     }
     json_t *fr = json_object_get(f, "fraction");
     out->fraction.param = -1;
@@ -624,7 +679,8 @@ static int load_flow(ctx *c, json_t *f, const char *jp, ks_mflow *out)
     if (to && m->comps[out->to].analyte != m->comps[out->from].analyte) {
         snprintf(jr, sizeof jr, "%s.conversion", jp);
         if (!conv)
-            return fail(c, KS_EMODEL, jp, "flow between analytes \"%s\" and \"%s\" needs "
+            return fail(c, KS_EMODEL, jp,
+                        "flow between analytes \"%s\" and \"%s\" needs "
                         "\"conversion\": \"molar\" or \"mass\"",
                         m->analytes[m->comps[out->from].analyte].name,
                         m->analytes[m->comps[out->to].analyte].name);
@@ -683,7 +739,8 @@ static int load_effects(ctx *c, json_t *root)
     if (!m->effects) return fail(c, KS_ENOMEM, "$.effect_sites", "out of memory");
     const char *key;
     json_t *v;
-    json_object_foreach(es, key, v) {
+    json_object_foreach(es, key, v)
+    {
         char jp[256];
         snprintf(jp, sizeof jp, "$.effect_sites.%s", key);
         ks_meffect *e = &m->effects[m->n_effects];
@@ -738,7 +795,8 @@ static int load_fraction_spec(ctx *c, json_t *fr, const char *jp, ks_mroute *r, 
     }
     if (json_is_object(fr)) {
         json_t *pu = json_object_get(fr, "per_unit");
-        if (!json_is_object(pu)) return fail(c, KS_EMODEL, jp, "object fractions need \"per_unit\"");
+        if (!json_is_object(pu))
+            return fail(c, KS_EMODEL, jp, "object fractions need \"per_unit\"");
         if (r->unit_dose <= 0)
             return fail(c, KS_EMODEL, jp, "\"per_unit\" needs the route's \"unit_dose\"");
         char jq[400];
@@ -776,7 +834,8 @@ static int load_path(ctx *c, json_t *v, const char *jp, ks_mroute *r, ks_mpath *
     if (m->comps[p->to].analyte != r->analyte) {
         const char *conv = opt_str(v, "conversion");
         if (!conv || (strcmp(conv, "molar") && strcmp(conv, "mass")))
-            return fail(c, KS_EMODEL, jp, "a pathway into another analyte needs \"conversion\": "
+            return fail(c, KS_EMODEL, jp,
+                        "a pathway into another analyte needs \"conversion\": "
                         "\"molar\" or \"mass\"");
         if (strcmp(conv, "molar") == 0)
             p->conversion = m->analytes[m->comps[p->to].analyte].molar_mass /
@@ -799,8 +858,11 @@ static int load_path(ctx *c, json_t *v, const char *jp, ks_mroute *r, ks_mpath *
         return fail(c, KS_EMODEL, jq, "duration must be positive");
     const char *input = opt_str(v, "input");
     if (input) {
-        if (strcmp(input, "user")) return fail(c, KS_EMODEL, jp, "unknown input \"%s\" (user)", input);
-        if (dur) return fail(c, KS_EMODEL, jp, "\"input\": \"user\" and \"duration\" exclude each other");
+        if (strcmp(input, "user"))
+            return fail(c, KS_EMODEL, jp, "unknown input \"%s\" (user)", input);
+        if (dur)
+            return fail(c, KS_EMODEL, jp,
+                        "\"input\": \"user\" and \"duration\" exclude each other");
         p->user_input = 1;
         r->takes_duration = 1;
     }
@@ -813,10 +875,11 @@ static int check_route_fractions(ctx *c, const char *jp, ks_mroute *r)
     double sum = 0.0;
     for (int i = 0; i < r->n_paths; i++) {
         ks_mpath *p = &r->paths[i];
-        if (p->frac_kind == KS_FRAC_REMAINDER) remainders++;
+        if (p->frac_kind == KS_FRAC_REMAINDER)
+            remainders++;
         else if (p->frac_kind == KS_FRAC_VALUE)
-            sum += p->fraction.param >= 0 ? c->m->params[p->fraction.param].value
-                                          : p->fraction.number;
+            sum +=
+                p->fraction.param >= 0 ? c->m->params[p->fraction.param].value : p->fraction.number;
         else
             sum += c->m->params[p->per_first].value;
     }
@@ -875,7 +938,8 @@ static int load_routes(ctx *c, json_t *root)
     if (!m->routes) return fail(c, KS_ENOMEM, "$.routes", "out of memory");
     const char *key;
     json_t *v;
-    json_object_foreach(rs, key, v) {
+    json_object_foreach(rs, key, v)
+    {
         int rc = load_route(c, key, v, &m->routes[m->n_routes]);
         m->n_routes++;
         if (rc) return rc;
@@ -892,12 +956,14 @@ static int load_validity(ctx *c, json_t *root)
     if (!json_is_object(va)) return fail(c, KS_EMODEL, "$.validity", "must be an object");
     ks_model *m = c->m;
     if (!(m->validity_note = opt_str(root, "validity_note")))
-        return fail(c, KS_EMODEL, "$", "\"validity\" needs a \"validity_note\" saying where it comes from");
+        return fail(c, KS_EMODEL, "$",
+                    "\"validity\" needs a \"validity_note\" saying where it comes from");
     m->validity = calloc(json_object_size(va) + 1, sizeof *m->validity);
     if (!m->validity) return fail(c, KS_ENOMEM, "$.validity", "out of memory");
     const char *key;
     json_t *v;
-    json_object_foreach(va, key, v) {
+    json_object_foreach(va, key, v)
+    {
         char jp[256];
         snprintf(jp, sizeof jp, "$.validity.%s", key);
         /* Accept "weight_kg" / "age_y" as well as the bare covariate name. */
@@ -905,7 +971,10 @@ static int load_validity(ctx *c, json_t *root)
         snprintf(cov, sizeof cov, "%s", key);
         char *us = strrchr(cov, '_');
         int ci = covariate_index(m, cov);
-        if (ci < 0 && us) { *us = '\0'; ci = covariate_index(m, cov); }
+        if (ci < 0 && us) {
+            *us = '\0';
+            ci = covariate_index(m, cov);
+        }
         if (ci < 0) return fail(c, KS_EMODEL, jp, "no covariate \"%s\" in $.covariates", cov);
         if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_number(json_array_get(v, 0)) ||
             !json_is_number(json_array_get(v, 1)))
@@ -929,7 +998,8 @@ static int load_header(ctx *c, json_t *root)
     if (strcmp(fmt, "ketsim-model/1") == 0 && (rc = check_keys(c, root, "$", KEYS_TOP))) return rc;
     json_t *notes = json_object_get(root, "notes");
     if (notes) {
-        if (!json_is_array(notes)) return fail(c, KS_EMODEL, "$.notes", "must be an array of strings");
+        if (!json_is_array(notes))
+            return fail(c, KS_EMODEL, "$.notes", "must be an array of strings");
         for (size_t i = 0; i < json_array_size(notes); i++)
             if (!json_is_string(json_array_get(notes, i)))
                 return fail(c, KS_EMODEL, "$.notes", "item %zu is not a string", i);
@@ -1013,20 +1083,22 @@ static int build_structure_text(ctx *c)
         for (int k = 0; k < r->n_paths && n < cap - 256; k++) {
             const ks_mpath *p = &r->paths[k];
             char frac[128];
-            if (p->frac_kind == KS_FRAC_REMAINDER) snprintf(frac, sizeof frac, "the remainder");
+            if (p->frac_kind == KS_FRAC_REMAINDER)
+                snprintf(frac, sizeof frac, "the remainder");
             else if (p->frac_kind == KS_FRAC_PER_UNIT)
                 snprintf(frac, sizeof frac, "%s per %s (x %s for each later one)",
                          m->params[p->per_first].name, r->unit_what, m->params[p->per_factor].name);
-            else if (p->fraction.param >= 0) snprintf(frac, sizeof frac, "%s", m->params[p->fraction.param].name);
-            else snprintf(frac, sizeof frac, "%g", p->fraction.number);
-            n += (size_t)snprintf(s + n, cap - n, "    %s into %s%s%s%s%s%s%s\n", frac,
-                                  m->comps[p->to].name,
-                                  p->bioav.param >= 0 ? ", bioavailability " : "",
-                                  p->bioav.param >= 0 ? m->params[p->bioav.param].name : "",
-                                  p->duration >= 0 ? ", zero-order over " : "",
-                                  p->duration >= 0 ? m->params[p->duration].name : "",
-                                  p->lag >= 0 ? ", lag " : "",
-                                  p->lag >= 0 ? m->params[p->lag].name : "");
+            else if (p->fraction.param >= 0)
+                snprintf(frac, sizeof frac, "%s", m->params[p->fraction.param].name);
+            else
+                snprintf(frac, sizeof frac, "%g", p->fraction.number);
+            n += (size_t)snprintf(
+                s + n, cap - n, "    %s into %s%s%s%s%s%s%s\n", frac, m->comps[p->to].name,
+                p->bioav.param >= 0 ? ", bioavailability " : "",
+                p->bioav.param >= 0 ? m->params[p->bioav.param].name : "",
+                p->duration >= 0 ? ", zero-order over " : "",
+                p->duration >= 0 ? m->params[p->duration].name : "", p->lag >= 0 ? ", lag " : "",
+                p->lag >= 0 ? m->params[p->lag].name : "");
             if (p->user_input)
                 n += (size_t)snprintf(s + n, cap - n, "    (bolus, or infusion over --over)\n");
         }
@@ -1043,19 +1115,24 @@ static int load_residual(ctx *c, json_t *root)
     if (!json_is_object(re)) return fail(c, KS_EMODEL, "$.residual_error", "must be an object");
     const char *key;
     json_t *v;
-    json_object_foreach(re, key, v) {
+    json_object_foreach(re, key, v)
+    {
         char jp[256];
         snprintf(jp, sizeof jp, "$.residual_error.%s", key);
-        if (analyte_index(c->m, key) < 0) return fail(c, KS_EMODEL, jp, "no analyte named \"%s\"", key);
+        if (analyte_index(c->m, key) < 0)
+            return fail(c, KS_EMODEL, jp, "no analyte named \"%s\"", key);
         if (!json_is_object(v)) return fail(c, KS_EMODEL, jp, "must be an object");
         int rc = check_keys(c, v, jp, KEYS_RESIDUAL);
         if (rc) return rc;
         const char *type = opt_str(v, "type");
         const char *types[] = {"proportional", "additive", "combined", "lognormal"};
         int ok = 0;
-        for (int i = 0; type && i < 4; i++) ok |= strcmp(type, types[i]) == 0;
-        if (!ok) return fail(c, KS_EMODEL, jp, "\"type\" must be proportional, additive, "
-                             "combined or lognormal");
+        for (int i = 0; type && i < 4; i++)
+            ok |= strcmp(type, types[i]) == 0;
+        if (!ok)
+            return fail(c, KS_EMODEL, jp,
+                        "\"type\" must be proportional, additive, "
+                        "combined or lognormal");
     }
     return KS_OK;
 }
@@ -1080,12 +1157,14 @@ static int load_all(ctx *c, json_t *root)
 void ks_model_free(ks_model *m)
 {
     if (!m) return;
-    for (int i = 0; i < m->n_citations; i++) free(m->citations[i].text);
+    for (int i = 0; i < m->n_citations; i++)
+        free(m->citations[i].text);
     for (int i = 0; i < m->n_params; i++) {
         free(m->params[i].effects);
         free(m->params[i].cov_text);
     }
-    for (int i = 0; i < m->n_routes; i++) free(m->routes[i].paths);
+    for (int i = 0; i < m->n_routes; i++)
+        free(m->routes[i].paths);
     free(m->citations);
     free(m->analytes);
     free(m->covariates);

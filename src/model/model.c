@@ -8,20 +8,47 @@
 #include <string.h>
 #include <sys/stat.h>
 
-const char *ks_model_name(const ks_model *m) { return m->name; }
-const char *ks_model_title(const ks_model *m) { return m->title; }
-const char *ks_model_drug(const ks_model *m) { return m->drug; }
-const char *ks_model_sampling_site(const ks_model *m) { return m->sampling_site; }
-const char *ks_model_population(const ks_model *m) { return m->population; }
-const char *ks_model_path(const ks_model *m) { return m->path ? m->path : ""; }
-const char *ks_model_source(const ks_model *m) { return m->source; }
-const char *ks_model_structure_text(const ks_model *m) { return m->structure_text; }
+const char *ks_model_name(const ks_model *m)
+{
+    return m->name;
+}
+const char *ks_model_title(const ks_model *m)
+{
+    return m->title;
+}
+const char *ks_model_drug(const ks_model *m)
+{
+    return m->drug;
+}
+const char *ks_model_sampling_site(const ks_model *m)
+{
+    return m->sampling_site;
+}
+const char *ks_model_population(const ks_model *m)
+{
+    return m->population;
+}
+const char *ks_model_path(const ks_model *m)
+{
+    return m->path ? m->path : "";
+}
+const char *ks_model_source(const ks_model *m)
+{
+    return m->source;
+}
+const char *ks_model_structure_text(const ks_model *m)
+{
+    return m->structure_text;
+}
 const char *ks_model_validity_note(const ks_model *m)
 {
     return m->validity_note ? m->validity_note : "";
 }
 
-size_t ks_model_n_routes(const ks_model *m) { return (size_t)m->n_routes; }
+size_t ks_model_n_routes(const ks_model *m)
+{
+    return (size_t)m->n_routes;
+}
 const char *ks_model_route_name(const ks_model *m, size_t i)
 {
     return i < (size_t)m->n_routes ? m->routes[i].name : NULL;
@@ -49,7 +76,10 @@ int ks_model_route_takes_duration(const ks_model *m, const char *name)
     return i >= 0 && m->routes[i].takes_duration;
 }
 
-size_t ks_model_n_analytes(const ks_model *m) { return (size_t)m->n_analytes; }
+size_t ks_model_n_analytes(const ks_model *m)
+{
+    return (size_t)m->n_analytes;
+}
 const char *ks_model_analyte_name(const ks_model *m, size_t i)
 {
     return i < (size_t)m->n_analytes ? m->analytes[i].name : NULL;
@@ -59,7 +89,10 @@ double ks_model_analyte_molar_mass(const ks_model *m, size_t i)
     return i < (size_t)m->n_analytes ? m->analytes[i].molar_mass : NAN;
 }
 
-size_t ks_model_n_params(const ks_model *m) { return (size_t)m->n_params; }
+size_t ks_model_n_params(const ks_model *m)
+{
+    return (size_t)m->n_params;
+}
 int ks_model_param(const ks_model *m, size_t i, ks_param_info *info)
 {
     if (i >= (size_t)m->n_params || !info) return KS_EINVAL;
@@ -74,7 +107,10 @@ int ks_model_param(const ks_model *m, size_t i, ks_param_info *info)
     return KS_OK;
 }
 
-size_t ks_model_n_citations(const ks_model *m) { return (size_t)m->n_citations; }
+size_t ks_model_n_citations(const ks_model *m)
+{
+    return (size_t)m->n_citations;
+}
 int ks_model_citation(const ks_model *m, size_t i, ks_citation_info *info)
 {
     if (i >= (size_t)m->n_citations || !info) return KS_EINVAL;
@@ -205,10 +241,14 @@ int ks_model_check_covariates(const ks_model *m, const ks_covariates *c, char *w
 static double apply_effect(const ks_cov_effect *e, double value, double cov)
 {
     switch (e->type) {
-    case KS_COV_POWER: return value * pow(cov / e->reference, e->exponent);
-    case KS_COV_FACTOR: return cov == 1.0 ? value * e->factor : value;
-    case KS_COV_LINEAR_ABOVE: return value + e->slope * fmax(0.0, cov - e->threshold);
-    case KS_COV_LINEAR: return value * (1.0 + e->slope * (cov - e->reference));
+    case KS_COV_POWER:
+        return value * pow(cov / e->reference, e->exponent);
+    case KS_COV_FACTOR:
+        return cov == 1.0 ? value * e->factor : value;
+    case KS_COV_LINEAR_ABOVE:
+        return value + e->slope * fmax(0.0, cov - e->threshold);
+    case KS_COV_LINEAR:
+        return value * (1.0 + e->slope * (cov - e->reference));
     }
     return value;
 }
@@ -232,8 +272,10 @@ int ks_model_resolve(const ks_model *m, const ks_covariates *cov, double *values
         for (int k = 0; k < p->n_effects; k++)
             v = apply_effect(&p->effects[k], v, covv[p->effects[k].covariate]);
         if (!isfinite(v) || (p->dim != KS_DIM_NONE && v < 0))
-            return ks_error_set(err, KS_EINVAL, "model %s: parameter %s is %g for these "
-                                "covariates (not a valid value)", m->name, p->name, v);
+            return ks_error_set(err, KS_EINVAL,
+                                "model %s: parameter %s is %g for these "
+                                "covariates (not a valid value)",
+                                m->name, p->name, v);
         values[i] = v;
     }
     return KS_OK;
@@ -278,7 +320,8 @@ static int scan_dir(const char *dir, int depth, char ***names, size_t *n, size_t
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         struct stat st;
         if (stat(path, &st) != 0) continue;
-        if (S_ISDIR(st.st_mode) && depth == 0) rc = scan_dir(path, 1, names, n, cap);
+        if (S_ISDIR(st.st_mode) && depth == 0)
+            rc = scan_dir(path, 1, names, n, cap);
         else if (S_ISREG(st.st_mode) && has_suffix(e->d_name, ".json"))
             rc = append_name(names, n, cap, e->d_name);
     }
@@ -301,8 +344,9 @@ int ks_model_list(const char *dir, char ***names, size_t *n, ks_error *err)
         ks_model_names_free(*names, *n);
         *names = NULL;
         *n = 0;
-        return ks_error_set(err, rc, rc == KS_EIO ? "cannot read the models folder %s"
-                                                   : "out of memory listing %s", dir);
+        return ks_error_set(
+            err, rc, rc == KS_EIO ? "cannot read the models folder %s" : "out of memory listing %s",
+            dir);
     }
     qsort(*names, *n, sizeof **names, cmp_str);
     return KS_OK;
@@ -310,7 +354,8 @@ int ks_model_list(const char *dir, char ***names, size_t *n, ks_error *err)
 
 void ks_model_names_free(char **names, size_t n)
 {
-    for (size_t i = 0; i < n; i++) free(names[i]);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
     free(names);
 }
 
@@ -320,7 +365,8 @@ static size_t edit_distance(const char *a, const char *b)
     size_t la = strlen(a), lb = strlen(b);
     if (la > 63 || lb > 63) return 64;
     size_t row[64];
-    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
     for (size_t i = 1; i <= la; i++) {
         size_t prev = row[0];
         row[0] = i;
@@ -347,12 +393,15 @@ static void suggest(const char *name, char **names, size_t n, char *buf, size_t 
             if (taken[i]) continue;
             size_t d = edit_distance(name, names[i]);
             if (strstr(names[i], name) || strstr(name, names[i])) d = d / 4;
-            if (d < best) { best = d; bi = i; }
+            if (d < best) {
+                best = d;
+                bi = i;
+            }
         }
         if (best == (size_t)-1) break;
         taken[bi] = 1;
-        used += (size_t)snprintf(buf + used, size > used ? size - used : 0, "%s%s",
-                                 k ? ", " : "", names[bi]);
+        used += (size_t)snprintf(buf + used, size > used ? size - used : 0, "%s%s", k ? ", " : "",
+                                 names[bi]);
         if (used >= size) break;
     }
 }

@@ -11,25 +11,25 @@ enum ks_cov_effect_type { KS_COV_POWER, KS_COV_FACTOR, KS_COV_LINEAR_ABOVE, KS_C
 
 typedef struct ks_cov_effect {
     enum ks_cov_effect_type type;
-    int covariate;         /* index into model covariates */
-    double reference;      /* power, linear */
-    double exponent;       /* power */
-    double factor;         /* factor */
-    double threshold;      /* linear_above */
-    double slope;          /* linear_above: internal units per covariate unit; linear: per unit */
+    int covariate;    /* index into model covariates */
+    double reference; /* power, linear */
+    double exponent;  /* power */
+    double factor;    /* factor */
+    double threshold; /* linear_above */
+    double slope;     /* linear_above: internal units per covariate unit; linear: per unit */
 } ks_cov_effect;
 
 typedef struct ks_mparam {
     const char *name;
-    double published;      /* value as published */
-    const char *unit;      /* unit as published */
-    double value;          /* converted to internal units (per kg if per_weight) */
-    ks_dim dim;            /* dimension after applying weight */
-    int per_weight;        /* 1: multiply by weight */
+    double published; /* value as published */
+    const char *unit; /* unit as published */
+    double value;     /* converted to internal units (per kg if per_weight) */
+    ks_dim dim;       /* dimension after applying weight */
+    int per_weight;   /* 1: multiply by weight */
     const char *source, *verification, *note;
     ks_cov_effect *effects;
     int n_effects;
-    char *cov_text;        /* owned */
+    char *cov_text; /* owned */
 } ks_mparam;
 
 typedef struct ks_mcovariate {
@@ -46,31 +46,31 @@ typedef struct ks_manalyte {
 typedef struct ks_mcomp {
     const char *name;
     int analyte;
-    int volume;            /* parameter index or -1 */
+    int volume; /* parameter index or -1 */
     int observed;
     int depot;
 } ks_mcomp;
 
 /* A fraction or bioavailability: a number or a parameter. */
 typedef struct ks_mvalue {
-    int param;             /* -1: use number */
+    int param; /* -1: use number */
     double number;
 } ks_mvalue;
 
 typedef struct ks_mflow {
-    int from, to;          /* compartment indices; to = -1 for elimination */
-    int rate, clearance;   /* parameter indices, exactly one >= 0 */
+    int from, to;        /* compartment indices; to = -1 for elimination */
+    int rate, clearance; /* parameter indices, exactly one >= 0 */
     ks_mvalue fraction;
-    double conversion;     /* molar-mass ratio or 1 */
-    int transit_n;         /* 0: none */
-    int transit_mtt;       /* parameter index */
+    double conversion; /* molar-mass ratio or 1 */
+    int transit_n;     /* 0: none */
+    int transit_mtt;   /* parameter index */
 } ks_mflow;
 
 typedef struct ks_meffect {
     const char *name;
-    int of;                /* compartment */
-    int ke0;               /* parameter (rate) or -1 */
-    int t_half;            /* parameter (time) or -1 */
+    int of;     /* compartment */
+    int ke0;    /* parameter (rate) or -1 */
+    int t_half; /* parameter (time) or -1 */
 } ks_meffect;
 
 enum ks_frac_kind { KS_FRAC_VALUE, KS_FRAC_REMAINDER, KS_FRAC_PER_UNIT };
@@ -78,19 +78,19 @@ enum ks_frac_kind { KS_FRAC_VALUE, KS_FRAC_REMAINDER, KS_FRAC_PER_UNIT };
 typedef struct ks_mpath {
     int to;
     enum ks_frac_kind frac_kind;
-    ks_mvalue fraction;    /* KS_FRAC_VALUE */
+    ks_mvalue fraction;        /* KS_FRAC_VALUE */
     int per_first, per_factor; /* KS_FRAC_PER_UNIT */
-    ks_mvalue bioav;       /* default number 1 */
-    int lag;               /* parameter or -1 */
-    int duration;          /* parameter or -1 */
-    int user_input;        /* takes the dose's own duration */
-    double conversion;     /* dose analyte -> compartment analyte */
+    ks_mvalue bioav;           /* default number 1 */
+    int lag;                   /* parameter or -1 */
+    int duration;              /* parameter or -1 */
+    int user_input;            /* takes the dose's own duration */
+    double conversion;         /* dose analyte -> compartment analyte */
 } ks_mpath;
 
 typedef struct ks_mroute {
     const char *name, *description;
-    int analyte;           /* analyte of the dose */
-    double unit_dose;      /* mg, 0 if none */
+    int analyte;      /* analyte of the dose */
+    double unit_dose; /* mg, 0 if none */
     const char *unit_what;
     ks_mpath *paths;
     int n_paths;
@@ -99,7 +99,7 @@ typedef struct ks_mroute {
 
 typedef struct ks_mcitation {
     const char *key, *doi, *where_read, *verification;
-    char *text;            /* owned */
+    char *text; /* owned */
 } ks_mcitation;
 
 typedef struct ks_mvalidity {
@@ -109,19 +109,28 @@ typedef struct ks_mvalidity {
 
 struct ks_model {
     json_t *root;
-    char *path;            /* owned */
+    char *path; /* owned */
     const char *name, *title, *drug, *description, *source, *sampling_site, *sampling_note;
     const char *population, *validity_note;
-    ks_mcitation *citations; int n_citations;
-    ks_manalyte *analytes; int n_analytes;
-    ks_mcovariate *covariates; int n_covariates;
-    ks_mparam *params; int n_params;
-    ks_mcomp *comps; int n_comps;
-    ks_mflow *flows; int n_flows;
-    ks_meffect *effects; int n_effects;
-    ks_mroute *routes; int n_routes;
-    ks_mvalidity *validity; int n_validity;
-    char *structure_text;  /* owned */
+    ks_mcitation *citations;
+    int n_citations;
+    ks_manalyte *analytes;
+    int n_analytes;
+    ks_mcovariate *covariates;
+    int n_covariates;
+    ks_mparam *params;
+    int n_params;
+    ks_mcomp *comps;
+    int n_comps;
+    ks_mflow *flows;
+    int n_flows;
+    ks_meffect *effects;
+    int n_effects;
+    ks_mroute *routes;
+    int n_routes;
+    ks_mvalidity *validity;
+    int n_validity;
+    char *structure_text; /* owned */
 };
 
 /* Parameter values for one individual (internal units), n_params of them. */

@@ -21,11 +21,20 @@ static const double B5[] = {30240., 15120., 3360., 420., 30., 1.};
 static const double B7[] = {17297280., 8648640., 1995840., 277200., 25200., 1512., 56., 1.};
 static const double B9[] = {17643225600., 8821612800., 2075673600., 302702400., 30270240.,
                             2162160.,     110880.,     3960.,       90.,        1.};
-static const double B13[] = {64764752532480000., 32382376266240000., 7771770303897600.,
-                             1187353796428800.,  129060195264000.,   10559470521600.,
-                             670442572800.,      33522128640.,       1323241920.,
-                             40840800.,          960960.,            16380.,
-                             182.,               1.};
+static const double B13[] = {64764752532480000.,
+                             32382376266240000.,
+                             7771770303897600.,
+                             1187353796428800.,
+                             129060195264000.,
+                             10559470521600.,
+                             670442572800.,
+                             33522128640.,
+                             1323241920.,
+                             40840800.,
+                             960960.,
+                             16380.,
+                             182.,
+                             1.};
 
 size_t ks_expm_work_size(size_t n)
 {
@@ -37,7 +46,8 @@ static double norm1(const double *A, size_t n)
     double best = 0.0;
     for (size_t j = 0; j < n; j++) {
         double s = 0.0;
-        for (size_t i = 0; i < n; i++) s += fabs(A[i * n + j]);
+        for (size_t i = 0; i < n; i++)
+            s += fabs(A[i * n + j]);
         if (s > best) best = s;
     }
     return best;
@@ -53,7 +63,8 @@ static void matmul(const double *A, const double *B, double *C, size_t n)
             if (a == 0.0) continue;
             const double *brow = B + k * n;
             double *crow = C + i * n;
-            for (size_t j = 0; j < n; j++) crow[j] += a * brow[j];
+            for (size_t j = 0; j < n; j++)
+                crow[j] += a * brow[j];
         }
     }
 }
@@ -136,8 +147,8 @@ int ks_expm(const double *A, size_t n, double *E, double *work, ks_error *err)
     for (size_t i = 0; i < nn; i++)
         if (!isfinite(A[i]))
             return ks_error_set(err, KS_ENUMERIC, "matrix exponential: matrix is not finite");
-    double *A2 = work, *A4 = work + nn, *A6 = work + 2 * nn, *U = work + 3 * nn,
-           *V = work + 4 * nn, *tmp = work + 5 * nn, *tmp2 = work + 6 * nn, *As = work + 7 * nn;
+    double *A2 = work, *A4 = work + nn, *A6 = work + 2 * nn, *U = work + 3 * nn, *V = work + 4 * nn,
+           *tmp = work + 5 * nn, *tmp2 = work + 6 * nn, *As = work + 7 * nn;
     double nrm = norm1(A, n);
     matmul(A, A, A2, n);
 
@@ -149,7 +160,8 @@ int ks_expm(const double *A, size_t n, double *E, double *work, ks_error *err)
             int m = degrees[d];
             double *P[5] = {tmp2, A2, A4, A6, As};
             memset(tmp2, 0, nn * sizeof *tmp2);
-            for (size_t i = 0; i < n; i++) tmp2[i * n + i] = 1.0;
+            for (size_t i = 0; i < n; i++)
+                tmp2[i * n + i] = 1.0;
             if (m >= 5) matmul(A2, A2, A4, n);
             if (m >= 7) matmul(A4, A2, A6, n);
             if (m >= 9) matmul(A6, A2, As, n);
@@ -162,7 +174,8 @@ int ks_expm(const double *A, size_t n, double *E, double *work, ks_error *err)
     if (nrm > THETA13) s = (int)ceil(log2(nrm / THETA13));
     if (s > 1000) return ks_error_set(err, KS_ENUMERIC, "matrix exponential: norm too large");
     double scale = ldexp(1.0, -s);
-    for (size_t i = 0; i < nn; i++) As[i] = A[i] * scale;
+    for (size_t i = 0; i < nn; i++)
+        As[i] = A[i] * scale;
     matmul(As, As, A2, n);
     matmul(A2, A2, A4, n);
     matmul(A4, A2, A6, n);
@@ -189,7 +202,8 @@ int ks_expm_step(const double *A, size_t n, double h, double *Phi, double *Gamma
     double *M = work, *E = work + m * m, *w = work + 2 * m * m;
     memset(M, 0, m * m * sizeof *M);
     for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < n; j++) M[i * m + j] = A[i * n + j] * h;
+        for (size_t j = 0; j < n; j++)
+            M[i * m + j] = A[i * n + j] * h;
         M[i * m + n + i] = h;
     }
     int rc = ks_expm(M, m, E, w, err);

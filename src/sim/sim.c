@@ -19,9 +19,11 @@
 static int count_states(const ks_model *m)
 {
     int n = m->n_comps + m->n_effects + 2 * m->n_analytes;
-    for (int i = 0; i < m->n_flows; i++) n += m->flows[i].transit_n;
+    for (int i = 0; i < m->n_flows; i++)
+        n += m->flows[i].transit_n;
     int n_out = m->n_effects;
-    for (int i = 0; i < m->n_comps; i++) n_out += m->comps[i].observed;
+    for (int i = 0; i < m->n_comps; i++)
+        n_out += m->comps[i].observed;
     return n + n_out;
 }
 
@@ -104,7 +106,7 @@ static int layout(ks_sim *s)
 
 /* ---------------------------------------------------------------- system matrix */
 
-#define AT(i, j) s->A[(size_t)(i) * s->n + (size_t)(j)]
+#define AT(i, j) s->A[(size_t)(i)*s->n + (size_t)(j)]
 
 /* First-order outflow from state `from` at rate k, of which `frac * conv` arrives
  * in `to` (or nothing when to < 0); what leaves the analyte goes to its sink. */
@@ -114,8 +116,10 @@ static void add_outflow(ks_sim *s, int from, int to, double k, double frac, doub
     int a = s->state_analyte[from];
     if (to >= 0) {
         AT(to, from) += k * frac * conv;
-        if (s->state_analyte[to] == a) AT(s->elim_state[a], from) += k * (1.0 - frac);
-        else AT(s->elim_state[a], from) += k;
+        if (s->state_analyte[to] == a)
+            AT(s->elim_state[a], from) += k * (1.0 - frac);
+        else
+            AT(s->elim_state[a], from) += k;
     } else {
         AT(s->elim_state[a], from) += k;
     }
@@ -133,7 +137,8 @@ static int build_matrix(ks_sim *s, ks_error *err)
     for (int f = 0; f < m->n_flows; f++) {
         const ks_mflow *fl = &m->flows[f];
         int from = s->comp_state[fl->from];
-        double k = fl->rate >= 0 ? s->pv[fl->rate] : s->pv[fl->clearance] / comp_volume(s, fl->from);
+        double k =
+            fl->rate >= 0 ? s->pv[fl->rate] : s->pv[fl->clearance] / comp_volume(s, fl->from);
         double frac = ks_mvalue_get(&fl->fraction, s->pv);
         int to = fl->to >= 0 ? s->comp_state[fl->to] : -1;
         if (!isfinite(k) || k < 0)
@@ -150,7 +155,8 @@ static int build_matrix(ks_sim *s, ks_error *err)
         double ktr = fl->transit_n / mtt;
         int t0 = s->transit_first[f];
         add_outflow(s, from, t0, k, 1.0, 1.0);
-        for (int t = 0; t + 1 < fl->transit_n; t++) add_outflow(s, t0 + t, t0 + t + 1, ktr, 1.0, 1.0);
+        for (int t = 0; t + 1 < fl->transit_n; t++)
+            add_outflow(s, t0 + t, t0 + t + 1, ktr, 1.0, 1.0);
         add_outflow(s, t0 + fl->transit_n - 1, to, ktr, frac, fl->conversion);
     }
     for (int e = 0; e < m->n_effects; e++) {
@@ -192,7 +198,8 @@ void ks_sim_free(ks_sim *s)
     free(s->out);
     free(s->pv);
     free(s->A);
-    for (size_t i = 0; i < s->n_doses; i++) free(s->dose_route[i]);
+    for (size_t i = 0; i < s->n_doses; i++)
+        free(s->dose_route[i]);
     free(s->doses);
     free(s->dose_route);
     free(s->times);
@@ -204,7 +211,8 @@ void ks_sim_free(ks_sim *s)
     free(s->out_cp);
     free(s->outv);
     free(s->aucv);
-    for (int i = 0; i < KS_STEP_CACHE; i++) free(s->cache[i].Phi);
+    for (int i = 0; i < KS_STEP_CACHE; i++)
+        free(s->cache[i].Phi);
     free(s->work);
     free(s->tmp);
     free(s);
@@ -224,8 +232,10 @@ int ks_sim_create(const ks_model *model, ks_sim **out, ks_error *err)
         s->tmp = malloc(2 * s->n * sizeof *s->tmp);
         for (int i = 0; i < KS_STEP_CACHE && rc == KS_OK; i++) {
             s->cache[i].Phi = malloc(2 * s->n * s->n * sizeof(double));
-            if (!s->cache[i].Phi) rc = KS_ENOMEM;
-            else s->cache[i].Gamma = s->cache[i].Phi + s->n * s->n;
+            if (!s->cache[i].Phi)
+                rc = KS_ENOMEM;
+            else
+                s->cache[i].Gamma = s->cache[i].Phi + s->n * s->n;
         }
         if (!s->pv || !s->A || !s->work || !s->tmp) rc = KS_ENOMEM;
     }
@@ -259,7 +269,8 @@ int ks_sim_set_covariates(ks_sim *s, const ks_covariates *c, ks_error *err)
     if (rc) return rc;
     rc = build_matrix(s, err);
     if (rc) return rc;
-    for (int i = 0; i < KS_STEP_CACHE; i++) s->cache[i].used = 0;
+    for (int i = 0; i < KS_STEP_CACHE; i++)
+        s->cache[i].used = 0;
     s->system_ready = 1;
     return KS_OK;
 }
@@ -284,19 +295,25 @@ static int path_fractions(const ks_sim *s, const ks_mroute *r, double amount, do
             double units = amount / r->unit_dose;
             double n = round(units);
             if (n < 1 || fabs(units - n) > 1e-9 * units)
-                return ks_error_set(err, KS_EINVAL, "%g mg by route %s is not a whole number of "
-                                    "%g mg %ss", amount, r->name, r->unit_dose, r->unit_what);
+                return ks_error_set(err, KS_EINVAL,
+                                    "%g mg by route %s is not a whole number of "
+                                    "%g mg %ss",
+                                    amount, r->name, r->unit_dose, r->unit_what);
             double first = s->pv[p->per_first], q = s->pv[p->per_factor];
             frac[i] = first * (1.0 + (n - 1.0) * q) / n;
         }
         if (!(frac[i] >= 0.0 && frac[i] <= 1.0))
-            return ks_error_set(err, KS_EINVAL, "route %s pathway %d: fraction %g outside [0, 1] "
-                                "for these covariates", r->name, i, frac[i]);
+            return ks_error_set(err, KS_EINVAL,
+                                "route %s pathway %d: fraction %g outside [0, 1] "
+                                "for these covariates",
+                                r->name, i, frac[i]);
         sum += frac[i];
     }
     if (sum > 1.0 + 1e-12)
-        return ks_error_set(err, KS_EINVAL, "route %s: pathway fractions sum to %g (> 1) for these "
-                            "covariates", r->name, sum);
+        return ks_error_set(err, KS_EINVAL,
+                            "route %s: pathway fractions sum to %g (> 1) for these "
+                            "covariates",
+                            r->name, sum);
     if (rem >= 0) frac[rem] = fmax(0.0, 1.0 - sum);
     return KS_OK;
 }
@@ -313,7 +330,8 @@ int ks_sim_route_input_fraction(ks_sim *s, const char *route, double amount_mg, 
     int rc = path_fractions(s, r, amount_mg, frac, err);
     if (rc) return rc;
     double total = 0.0;
-    for (int i = 0; i < r->n_paths; i++) total += frac[i] * ks_mvalue_get(&r->paths[i].bioav, s->pv);
+    for (int i = 0; i < r->n_paths; i++)
+        total += frac[i] * ks_mvalue_get(&r->paths[i].bioav, s->pv);
     *fraction = total;
     return KS_OK;
 }
@@ -331,11 +349,13 @@ int ks_sim_add_dose(ks_sim *s, const ks_dose *d, ks_error *err)
 {
     if (!s || !d) return ks_error_set(err, KS_EINVAL, "ks_sim_add_dose: NULL argument");
     if (!isfinite(d->time_h) || d->time_h < 0)
-        return ks_error_set(err, KS_EINVAL, "dose time %g h: must be finite and not negative", d->time_h);
+        return ks_error_set(err, KS_EINVAL, "dose time %g h: must be finite and not negative",
+                            d->time_h);
     if (!isfinite(d->amount_mg) || !(d->amount_mg > 0))
         return ks_error_set(err, KS_EINVAL, "dose amount %g mg: must be positive", d->amount_mg);
     if (!isfinite(d->duration_h) || d->duration_h < 0)
-        return ks_error_set(err, KS_EINVAL, "infusion duration %g h: must not be negative", d->duration_h);
+        return ks_error_set(err, KS_EINVAL, "infusion duration %g h: must not be negative",
+                            d->duration_h);
     int ri = ks_model_route_index(s->m, d->route ? d->route : "");
     if (ri < 0) {
         char names[256];
@@ -347,12 +367,16 @@ int ks_sim_add_dose(ks_sim *s, const ks_dose *d, ks_error *err)
     if (r->unit_dose > 0) {
         double units = d->amount_mg / r->unit_dose, n = round(units);
         if (n < 1 || fabs(units - n) > 1e-9 * units)
-            return ks_error_set(err, KS_EINVAL, "%g mg by route %s is not a whole number of %g mg "
-                                "%ss", d->amount_mg, r->name, r->unit_dose, r->unit_what);
+            return ks_error_set(err, KS_EINVAL,
+                                "%g mg by route %s is not a whole number of %g mg "
+                                "%ss",
+                                d->amount_mg, r->name, r->unit_dose, r->unit_what);
     }
     if (d->duration_h > 0 && !s->m->routes[ri].takes_duration)
-        return ks_error_set(err, KS_EINVAL, "route %s of model %s takes no infusion duration "
-                            "(its absorption is set by the model)", d->route, s->m->name);
+        return ks_error_set(err, KS_EINVAL,
+                            "route %s of model %s takes no infusion duration "
+                            "(its absorption is set by the model)",
+                            d->route, s->m->name);
     if (s->n_doses == s->cap_doses) {
         size_t nc = s->cap_doses ? 2 * s->cap_doses : 8;
         ks_dose *nd = realloc(s->doses, nc * sizeof *nd);
@@ -374,7 +398,8 @@ int ks_sim_add_dose(ks_sim *s, const ks_dose *d, ks_error *err)
 
 void ks_sim_clear_doses(ks_sim *s)
 {
-    for (size_t i = 0; i < s->n_doses; i++) free(s->dose_route[i]);
+    for (size_t i = 0; i < s->n_doses; i++)
+        free(s->dose_route[i]);
     s->n_doses = 0;
     invalidate(s);
 }
@@ -384,11 +409,15 @@ int ks_sim_set_times(ks_sim *s, const double *t, size_t n, ks_error *err)
     if (!s || (!t && n)) return ks_error_set(err, KS_EINVAL, "ks_sim_set_times: NULL argument");
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(t[i]) || t[i] < 0)
-            return ks_error_set(err, KS_EINVAL, "output time %zu (%g h): must be finite and not "
-                                "negative", i, t[i]);
+            return ks_error_set(err, KS_EINVAL,
+                                "output time %zu (%g h): must be finite and not "
+                                "negative",
+                                i, t[i]);
         if (i && t[i] < t[i - 1])
-            return ks_error_set(err, KS_EINVAL, "output times must not decrease (time %zu: %g h "
-                                "after %g h)", i, t[i], t[i - 1]);
+            return ks_error_set(err, KS_EINVAL,
+                                "output times must not decrease (time %zu: %g h "
+                                "after %g h)",
+                                i, t[i], t[i - 1]);
     }
     double *nt = malloc((n ? n : 1) * sizeof *nt);
     if (!nt) return ks_error_set(err, KS_ENOMEM, "out of memory");
@@ -450,7 +479,8 @@ static int expand_dose(ks_sim *s, const ks_dose *d, size_t *cap_b, size_t *cap_i
         double dur = p->duration >= 0 ? s->pv[p->duration] : (p->user_input ? d->duration_h : 0.0);
         int st = s->comp_state[p->to];
         into *= p->conversion;
-        rc = dur > 0 ? push_infusion(s, cap_i, t, dur, st, into) : push_bolus(s, cap_b, t, st, into);
+        rc =
+            dur > 0 ? push_infusion(s, cap_i, t, dur, st, into) : push_bolus(s, cap_b, t, st, into);
         if (rc) return ks_error_set(err, rc, "out of memory");
     }
     if (lost > 1e-15 * d->amount_mg) {
@@ -508,9 +538,11 @@ static void apply_step(const ks_sim *s, const ks_step_cache *c, const double *x,
     for (size_t i = 0; i < n; i++) {
         const double *pr = c->Phi + i * n, *gr = c->Gamma + i * n;
         double acc = 0.0;
-        for (size_t j = 0; j < n; j++) acc += pr[j] * x[j];
+        for (size_t j = 0; j < n; j++)
+            acc += pr[j] * x[j];
         if (have_u)
-            for (size_t j = 0; j < n; j++) acc += gr[j] * u[j];
+            for (size_t j = 0; j < n; j++)
+                acc += gr[j] * u[j];
         y[i] = acc;
     }
 }
@@ -530,8 +562,10 @@ static int breakpoints(ks_sim *s, double **bp, size_t *nbp)
     if (!b) return KS_ENOMEM;
     size_t k = 0;
     b[k++] = 0.0;
-    for (size_t i = 0; i < s->n_times; i++) b[k++] = s->times[i];
-    for (size_t i = 0; i < s->n_bol; i++) b[k++] = s->bol[i].t;
+    for (size_t i = 0; i < s->n_times; i++)
+        b[k++] = s->times[i];
+    for (size_t i = 0; i < s->n_bol; i++)
+        b[k++] = s->bol[i].t;
     for (size_t i = 0; i < s->n_inf; i++) {
         b[k++] = s->inf[i].start;
         b[k++] = s->inf[i].end;
@@ -547,8 +581,12 @@ static int breakpoints(ks_sim *s, double **bp, size_t *nbp)
 
 static int alloc_results(ks_sim *s, size_t ncp)
 {
-    free(s->cp_t); free(s->cp_x); free(s->cp_u); free(s->out_cp);
-    free(s->outv); free(s->aucv);
+    free(s->cp_t);
+    free(s->cp_x);
+    free(s->cp_u);
+    free(s->out_cp);
+    free(s->outv);
+    free(s->aucv);
     size_t nt = s->n_times ? s->n_times : 1;
     s->cp_t = malloc(ncp * sizeof *s->cp_t);
     s->cp_x = malloc(ncp * s->n * sizeof *s->cp_x);
@@ -556,8 +594,7 @@ static int alloc_results(ks_sim *s, size_t ncp)
     s->out_cp = malloc(nt * sizeof *s->out_cp);
     s->outv = malloc(nt * (s->n_out ? s->n_out : 1) * sizeof *s->outv);
     s->aucv = malloc(nt * (s->n_out ? s->n_out : 1) * sizeof *s->aucv);
-    if (!s->cp_t || !s->cp_x || !s->cp_u || !s->out_cp || !s->outv || !s->aucv)
-        return KS_ENOMEM;
+    if (!s->cp_t || !s->cp_x || !s->cp_u || !s->out_cp || !s->outv || !s->aucv) return KS_ENOMEM;
     return KS_OK;
 }
 
@@ -575,8 +612,10 @@ static int walk(ks_sim *s, const double *bp, size_t nbp, ks_error *err)
     int rc = KS_OK;
     for (size_t k = 0; k < nbp && rc == KS_OK; k++) {
         double t = bp[k];
-        for (; ib < s->n_bol && s->bol[ib].t <= t; ib++) x[s->bol[ib].state] += s->bol[ib].amount;
-        for (; is < s->n_inf && s->inf[is].start <= t; is++) active[n_active++] = is;
+        for (; ib < s->n_bol && s->bol[ib].t <= t; ib++)
+            x[s->bol[ib].state] += s->bol[ib].amount;
+        for (; is < s->n_inf && s->inf[is].start <= t; is++)
+            active[n_active++] = is;
         double *u = s->cp_u + k * n;
         memset(u, 0, n * sizeof *u);
         size_t keep = 0;
@@ -589,7 +628,8 @@ static int walk(ks_sim *s, const double *bp, size_t nbp, ks_error *err)
         n_active = keep;
         s->cp_t[k] = t;
         memcpy(s->cp_x + k * n, x, n * sizeof *x);
-        for (; it < s->n_times && s->times[it] == t; it++) s->out_cp[it] = k;
+        for (; it < s->n_times && s->times[it] == t; it++)
+            s->out_cp[it] = k;
         if (k + 1 < nbp) {
             ks_step_cache *c;
             rc = step_matrices(s, bp[k + 1] - t, bp[k + 1], &c, err);
@@ -609,9 +649,10 @@ static int check_finite(const ks_sim *s, ks_error *err)
     for (size_t j = 0; j < s->n_out; j++)
         for (size_t it = 0; it < s->n_times; it++)
             if (!isfinite(s->outv[j * s->n_times + it]) || !isfinite(s->aucv[j * s->n_times + it]))
-                return ks_error_set(err, KS_ENUMERIC, "%s is not a finite number at %g h (check "
-                                    "the covariates: parameters are extreme)", s->out[j].name,
-                                    s->times[it]);
+                return ks_error_set(err, KS_ENUMERIC,
+                                    "%s is not a finite number at %g h (check "
+                                    "the covariates: parameters are extreme)",
+                                    s->out[j].name, s->times[it]);
     return KS_OK;
 }
 
@@ -631,8 +672,10 @@ int ks_sim_run(ks_sim *s, ks_error *err)
     if (!s) return ks_error_set(err, KS_EINVAL, "ks_sim_run: NULL argument");
     s->ran = 0;
     if (!s->system_ready)
-        return ks_error_set(err, KS_ESTATE, "model %s needs covariates: call "
-                            "ks_sim_set_covariates first", s->m->name);
+        return ks_error_set(err, KS_ESTATE,
+                            "model %s needs covariates: call "
+                            "ks_sim_set_covariates first",
+                            s->m->name);
     s->n_bol = s->n_inf = 0;
     size_t cap_b = 0, cap_i = 0;
     for (size_t i = 0; i < s->n_doses; i++) {
@@ -659,7 +702,10 @@ int ks_sim_run(ks_sim *s, ks_error *err)
 
 /* ---------------------------------------------------------------- results */
 
-size_t ks_sim_n_outputs(const ks_sim *s) { return s->n_out; }
+size_t ks_sim_n_outputs(const ks_sim *s)
+{
+    return s->n_out;
+}
 const char *ks_sim_output_name(const ks_sim *s, size_t j)
 {
     return j < s->n_out ? s->out[j].name : NULL;
@@ -686,15 +732,30 @@ const double *ks_sim_output_auc(const ks_sim *s, size_t j)
 {
     return s->ran && j < s->n_out ? s->aucv + j * s->n_times : NULL;
 }
-size_t ks_sim_n_times(const ks_sim *s) { return s->n_times; }
-const double *ks_sim_times(const ks_sim *s) { return s->times; }
-size_t ks_sim_n_states(const ks_sim *s) { return s->n; }
+size_t ks_sim_n_times(const ks_sim *s)
+{
+    return s->n_times;
+}
+const double *ks_sim_times(const ks_sim *s)
+{
+    return s->times;
+}
+size_t ks_sim_n_states(const ks_sim *s)
+{
+    return s->n;
+}
 const char *ks_sim_state_name(const ks_sim *s, size_t i)
 {
     return i < s->n ? s->state_name[i] : NULL;
 }
-int ks_sim_state_kind(const ks_sim *s, size_t i) { return i < s->n ? s->state_kind[i] : -1; }
-int ks_sim_state_analyte(const ks_sim *s, size_t i) { return i < s->n ? s->state_analyte[i] : -1; }
+int ks_sim_state_kind(const ks_sim *s, size_t i)
+{
+    return i < s->n ? s->state_kind[i] : -1;
+}
+int ks_sim_state_analyte(const ks_sim *s, size_t i)
+{
+    return i < s->n ? s->state_analyte[i] : -1;
+}
 const double *ks_sim_state_at(const ks_sim *s, size_t k)
 {
     /* An output time's state is the checkpoint stored at that time. */
@@ -716,8 +777,10 @@ int ks_sim_eval(ks_sim *s, double t, double *values, ks_error *err)
     size_t lo = 0, hi = s->n_cp;
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
-        if (s->cp_t[mid] <= t) lo = mid;
-        else hi = mid;
+        if (s->cp_t[mid] <= t)
+            lo = mid;
+        else
+            hi = mid;
     }
     const double *x = s->cp_x + lo * s->n, *u = s->cp_u + lo * s->n;
     double *y = s->tmp + s->n;
@@ -729,6 +792,7 @@ int ks_sim_eval(ks_sim *s, double t, double *values, ks_error *err)
         apply_step(s, c, x, u, any_nonzero(u, s->n), y);
         x = y;
     }
-    for (size_t j = 0; j < s->n_out; j++) values[j] = x[s->out[j].state] * s->out[j].scale;
+    for (size_t j = 0; j < s->n_out; j++)
+        values[j] = x[s->out[j].state] * s->out[j].scale;
     return KS_OK;
 }

@@ -5,21 +5,34 @@
 #include "ketsim/sim.h"
 #include "model/model_internal.h"
 
-enum ks_state_kind { KS_ST_AMOUNT = 0, KS_ST_EFFECT = 1, KS_ST_ELIM = 2, KS_ST_LOST = 3,
-                     KS_ST_AUC = 4 };
+enum ks_state_kind {
+    KS_ST_AMOUNT = 0,
+    KS_ST_EFFECT = 1,
+    KS_ST_ELIM = 2,
+    KS_ST_LOST = 3,
+    KS_ST_AUC = 4
+};
 
 typedef struct ks_output {
     char name[96];
-    int state;          /* compartment amount or effect-site state */
+    int state; /* compartment amount or effect-site state */
     int auc_state;
     int analyte;
     int is_effect;
-    int comp;           /* model compartment (cp) or -1 */
-    double scale;       /* state -> ng/mL for this individual */
+    int comp;     /* model compartment (cp) or -1 */
+    double scale; /* state -> ng/mL for this individual */
 } ks_output;
 
-typedef struct ks_bolus { double t; int state; double amount; } ks_bolus;
-typedef struct ks_infusion { double start, end; int state; double rate; } ks_infusion;
+typedef struct ks_bolus {
+    double t;
+    int state;
+    double amount;
+} ks_bolus;
+typedef struct ks_infusion {
+    double start, end;
+    int state;
+    double rate;
+} ks_infusion;
 
 typedef struct ks_step_cache {
     double h;
@@ -31,20 +44,20 @@ typedef struct ks_step_cache {
 
 struct ks_sim {
     const ks_model *m;
-    size_t n;                  /* states */
+    size_t n; /* states */
     char (*state_name)[64];
     int *state_kind, *state_analyte;
-    int *comp_state;           /* model compartment -> state */
-    int *transit_first;        /* per flow: first transit state or -1 */
-    int *effect_state;         /* per effect site */
+    int *comp_state;              /* model compartment -> state */
+    int *transit_first;           /* per flow: first transit state or -1 */
+    int *effect_state;            /* per effect site */
     int *elim_state, *lost_state; /* per analyte */
     ks_output *out;
     size_t n_out;
 
     ks_covariates cov;
     int have_cov;
-    double *pv;                /* resolved parameter values */
-    double *A;                 /* n x n */
+    double *pv; /* resolved parameter values */
+    double *A;  /* n x n */
     int system_ready;
 
     ks_dose *doses;
@@ -54,12 +67,15 @@ struct ks_sim {
     size_t n_times;
 
     /* results */
-    ks_bolus *bol; size_t n_bol;
-    ks_infusion *inf; size_t n_inf;
-    double *cp_t, *cp_x, *cp_u; size_t n_cp;
-    size_t *out_cp;            /* output time -> checkpoint */
-    double *outv;              /* n_out x n_times */
-    double *aucv;              /* n_out x n_times */
+    ks_bolus *bol;
+    size_t n_bol;
+    ks_infusion *inf;
+    size_t n_inf;
+    double *cp_t, *cp_x, *cp_u;
+    size_t n_cp;
+    size_t *out_cp; /* output time -> checkpoint */
+    double *outv;   /* n_out x n_times */
+    double *aucv;   /* n_out x n_times */
     int ran;
 
     ks_step_cache cache[KS_STEP_CACHE];

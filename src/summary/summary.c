@@ -25,11 +25,15 @@ static int refine_max(ks_sim *s, size_t j, double a, double b, double *tbest, do
         return rc;
     for (int it = 0; it < 80 && b - a > 1e-9 * fmax(1.0, b); it++) {
         if (f1 < f2) {
-            a = x1; x1 = x2; f1 = f2;
+            a = x1;
+            x1 = x2;
+            f1 = f2;
             x2 = a + g * (b - a);
             if ((rc = value_at(s, j, x2, &f2, buf, err))) return rc;
         } else {
-            b = x2; x2 = x1; f2 = f1;
+            b = x2;
+            x2 = x1;
+            f2 = f1;
             x1 = b - g * (b - a);
             if ((rc = value_at(s, j, x1, &f1, buf, err))) return rc;
         }
@@ -51,7 +55,11 @@ static int loglin(const double *t, const double *c, size_t from, size_t to, doub
     for (size_t i = from; i < to; i++) {
         if (!(c[i] > 0)) return 0;
         double y = log(c[i]);
-        st += t[i]; sy += y; stt += t[i] * t[i]; sty += t[i] * y; syy += y * y;
+        st += t[i];
+        sy += y;
+        stt += t[i] * t[i];
+        sty += t[i] * y;
+        syy += y * y;
     }
     double dn = (double)n;
     double vt = stt - st * st / dn, vy = syy - sy * sy / dn, cty = sty - st * sy / dn;
@@ -90,15 +98,20 @@ static int time_above(ks_sim *s, size_t j, const double *t, const double *c, siz
     double total = 0.0;
     for (size_t i = 0; i + 1 < n; i++) {
         int a = c[i] > thr, b = c[i + 1] > thr;
-        if (a && b) { total += t[i + 1] - t[i]; continue; }
+        if (a && b) {
+            total += t[i + 1] - t[i];
+            continue;
+        }
         if (!a && !b) continue;
         double lo = t[i], hi = t[i + 1];
         for (int it = 0; it < 60; it++) {
             double mid = 0.5 * (lo + hi), v;
             int rc = value_at(s, j, mid, &v, buf, err);
             if (rc) return rc;
-            if ((v > thr) == a) lo = mid;
-            else hi = mid;
+            if ((v > thr) == a)
+                lo = mid;
+            else
+                hi = mid;
         }
         total += a ? 0.5 * (lo + hi) - t[i] : t[i + 1] - 0.5 * (lo + hi);
     }
@@ -123,14 +136,16 @@ int ks_summary_compute(ks_sim *s, size_t j, double threshold, ks_summary *o, ks_
     int rc = KS_OK;
     /* The peak may lie between grid points (absorption); search both neighbours. */
     if (imax > 0) rc = refine_max(s, j, t[imax - 1], t[imax], &o->tmax, &o->cmax, buf, err);
-    if (!rc && imax + 1 < n) rc = refine_max(s, j, t[imax], t[imax + 1], &o->tmax, &o->cmax, buf, err);
+    if (!rc && imax + 1 < n)
+        rc = refine_max(s, j, t[imax], t[imax + 1], &o->tmax, &o->cmax, buf, err);
     o->tlast = t[n - 1];
     o->clast = c[n - 1];
     o->auc_last = auc[n - 1] - auc[0];
     terminal_slope(t, c, n, imax, o);
     o->threshold = threshold;
     o->time_above = NAN;
-    if (!rc && isfinite(threshold)) rc = time_above(s, j, t, c, n, threshold, &o->time_above, buf, err);
+    if (!rc && isfinite(threshold))
+        rc = time_above(s, j, t, c, n, threshold, &o->time_above, buf, err);
     free(buf);
     return rc;
 }

@@ -75,19 +75,32 @@ int ks_unit_lookup(const char *unit, ks_dim *dim, double *factor, ks_error *err)
 const char *ks_dim_unit(ks_dim dim)
 {
     switch (dim) {
-    case KS_DIM_NONE: return "1";
-    case KS_DIM_TIME: return "h";
-    case KS_DIM_MASS: return "mg";
-    case KS_DIM_MASS_PER_WEIGHT: return "mg/kg";
-    case KS_DIM_VOLUME: return "L";
-    case KS_DIM_VOLUME_PER_WEIGHT: return "L/kg";
-    case KS_DIM_FLOW: return "L/h";
-    case KS_DIM_FLOW_PER_WEIGHT: return "L/h/kg";
-    case KS_DIM_RATE: return "1/h";
-    case KS_DIM_MASS_RATE: return "mg/h";
-    case KS_DIM_CONC: return "ng/mL";
-    case KS_DIM_WEIGHT: return "kg";
-    case KS_DIM_AGE: return "y";
+    case KS_DIM_NONE:
+        return "1";
+    case KS_DIM_TIME:
+        return "h";
+    case KS_DIM_MASS:
+        return "mg";
+    case KS_DIM_MASS_PER_WEIGHT:
+        return "mg/kg";
+    case KS_DIM_VOLUME:
+        return "L";
+    case KS_DIM_VOLUME_PER_WEIGHT:
+        return "L/kg";
+    case KS_DIM_FLOW:
+        return "L/h";
+    case KS_DIM_FLOW_PER_WEIGHT:
+        return "L/h/kg";
+    case KS_DIM_RATE:
+        return "1/h";
+    case KS_DIM_MASS_RATE:
+        return "mg/h";
+    case KS_DIM_CONC:
+        return "ng/mL";
+    case KS_DIM_WEIGHT:
+        return "kg";
+    case KS_DIM_AGE:
+        return "y";
     }
     return "?";
 }
@@ -95,19 +108,32 @@ const char *ks_dim_unit(ks_dim dim)
 const char *ks_dim_name(ks_dim dim)
 {
     switch (dim) {
-    case KS_DIM_NONE: return "dimensionless";
-    case KS_DIM_TIME: return "time";
-    case KS_DIM_MASS: return "mass";
-    case KS_DIM_MASS_PER_WEIGHT: return "mass per body weight";
-    case KS_DIM_VOLUME: return "volume";
-    case KS_DIM_VOLUME_PER_WEIGHT: return "volume per body weight";
-    case KS_DIM_FLOW: return "clearance";
-    case KS_DIM_FLOW_PER_WEIGHT: return "clearance per body weight";
-    case KS_DIM_RATE: return "rate constant";
-    case KS_DIM_MASS_RATE: return "mass per time";
-    case KS_DIM_CONC: return "concentration";
-    case KS_DIM_WEIGHT: return "body weight";
-    case KS_DIM_AGE: return "age";
+    case KS_DIM_NONE:
+        return "dimensionless";
+    case KS_DIM_TIME:
+        return "time";
+    case KS_DIM_MASS:
+        return "mass";
+    case KS_DIM_MASS_PER_WEIGHT:
+        return "mass per body weight";
+    case KS_DIM_VOLUME:
+        return "volume";
+    case KS_DIM_VOLUME_PER_WEIGHT:
+        return "volume per body weight";
+    case KS_DIM_FLOW:
+        return "clearance";
+    case KS_DIM_FLOW_PER_WEIGHT:
+        return "clearance per body weight";
+    case KS_DIM_RATE:
+        return "rate constant";
+    case KS_DIM_MASS_RATE:
+        return "mass per time";
+    case KS_DIM_CONC:
+        return "concentration";
+    case KS_DIM_WEIGHT:
+        return "body weight";
+    case KS_DIM_AGE:
+        return "age";
     }
     return "?";
 }
@@ -116,12 +142,18 @@ const char *ks_dim_name(ks_dim dim)
 static const char *dim_examples(ks_dim dim)
 {
     switch (dim) {
-    case KS_DIM_TIME: return "e.g. 40min, 2h, 3d";
-    case KS_DIM_MASS: return "e.g. 56mg";
-    case KS_DIM_MASS_PER_WEIGHT: return "e.g. 0.5mg/kg";
-    case KS_DIM_CONC: return "e.g. 100ng/mL";
-    case KS_DIM_WEIGHT: return "e.g. 70kg";
-    default: return ks_dim_unit(dim);
+    case KS_DIM_TIME:
+        return "e.g. 40min, 2h, 3d";
+    case KS_DIM_MASS:
+        return "e.g. 56mg";
+    case KS_DIM_MASS_PER_WEIGHT:
+        return "e.g. 0.5mg/kg";
+    case KS_DIM_CONC:
+        return "e.g. 100ng/mL";
+    case KS_DIM_WEIGHT:
+        return "e.g. 70kg";
+    default:
+        return ks_dim_unit(dim);
     }
 }
 
@@ -135,7 +167,8 @@ int ks_quantity_parse(const char *text, const ks_dim *allowed, int n_allowed, co
     double v = strtod(text, &end);
     if (end == text || errno == ERANGE || !isfinite(v))
         return ks_error_set(err, KS_EPARSE, "%s: \"%s\" does not start with a number", what, text);
-    while (*end == ' ') end++;
+    while (*end == ' ')
+        end++;
     if (!*end) {
         if (n_allowed == 1 && allowed[0] == KS_DIM_NONE) {
             *value = v;
@@ -148,8 +181,8 @@ int ks_quantity_parse(const char *text, const ks_dim *allowed, int n_allowed, co
     ks_dim dim;
     double factor;
     if (ks_unit_lookup(end, &dim, &factor, NULL) != KS_OK)
-        return ks_error_set(err, KS_EUNIT, "%s: unknown unit \"%s\" in \"%s\" (%s)", what, end, text,
-                            dim_examples(n_allowed > 0 ? allowed[0] : KS_DIM_NONE));
+        return ks_error_set(err, KS_EUNIT, "%s: unknown unit \"%s\" in \"%s\" (%s)", what, end,
+                            text, dim_examples(n_allowed > 0 ? allowed[0] : KS_DIM_NONE));
     for (int i = 0; i < n_allowed; i++) {
         if (allowed[i] == dim) {
             *value = v * factor;

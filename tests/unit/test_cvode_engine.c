@@ -21,8 +21,16 @@ typedef struct ode_par {
     double rate[MAXS]; /* zero-order inputs active in the current segment */
 } ode_par;
 typedef void (*rhs_fn)(const double *x, double *dx, const double *p);
-typedef struct tbolus { double t; int state; double amount; } tbolus;
-typedef struct tinf { double t0, t1; int state; double rate; } tinf;
+typedef struct tbolus {
+    double t;
+    int state;
+    double amount;
+} tbolus;
+typedef struct tinf {
+    double t0, t1;
+    int state;
+    double rate;
+} tinf;
 
 typedef struct problem {
     int n;
@@ -40,7 +48,8 @@ static int cv_rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *ud)
     problem *pr = ud;
     double *x = N_VGetArrayPointer(y), *dx = N_VGetArrayPointer(ydot);
     pr->f(x, dx, pr->par.p);
-    for (int i = 0; i < pr->n; i++) dx[i] += pr->par.rate[i];
+    for (int i = 0; i < pr->n; i++)
+        dx[i] += pr->par.rate[i];
     return 0;
 }
 
@@ -58,8 +67,12 @@ static void cvode_solve(problem *pr, const double *times, int nt, double *X)
     double ev[256];
     int ne = 0;
     ev[ne++] = 0.0;
-    for (int i = 0; i < pr->nb; i++) ev[ne++] = pr->b[i].t;
-    for (int i = 0; i < pr->ni; i++) { ev[ne++] = pr->inf[i].t0; ev[ne++] = pr->inf[i].t1; }
+    for (int i = 0; i < pr->nb; i++)
+        ev[ne++] = pr->b[i].t;
+    for (int i = 0; i < pr->ni; i++) {
+        ev[ne++] = pr->inf[i].t0;
+        ev[ne++] = pr->inf[i].t1;
+    }
     ev[ne++] = times[nt - 1] + 1.0;
     qsort(ev, (size_t)ne, sizeof *ev, cmpd);
 
@@ -86,10 +99,12 @@ static void cvode_solve(problem *pr, const double *times, int nt, double *X)
         double mid = 0.5 * (ta + tb);
         memset(pr->par.rate, 0, sizeof pr->par.rate);
         for (int i = 0; i < pr->ni; i++)
-            if (pr->inf[i].t0 <= mid && mid < pr->inf[i].t1) pr->par.rate[pr->inf[i].state] += pr->inf[i].rate;
+            if (pr->inf[i].t0 <= mid && mid < pr->inf[i].t1)
+                pr->par.rate[pr->inf[i].state] += pr->inf[i].rate;
         assert_int_equal(CVodeReInit(mem, ta, y), CV_SUCCESS);
         CVodeSetStopTime(mem, tb);
-        while (k < nt && times[k] == ta) memcpy(X + (size_t)k++ * n, x, (size_t)n * sizeof *x);
+        while (k < nt && times[k] == ta)
+            memcpy(X + (size_t)k++ * n, x, (size_t)n * sizeof *x);
         while (k < nt && times[k] < tb) {
             sunrealtype tret;
             assert_true(CVode(mem, times[k], y, &tret, CV_NORMAL) >= 0);
@@ -113,12 +128,14 @@ static void cvode_solve(problem *pr, const double *times, int nt, double *X)
 static double compare(const double *got, const double *want, int nt)
 {
     double peak = 0.0, worst = 0.0;
-    for (int k = 0; k < nt; k++) peak = fmax(peak, fabs(want[k]));
+    for (int k = 0; k < nt; k++)
+        peak = fmax(peak, fabs(want[k]));
     assert_true(peak > 0);
     for (int k = 0; k < nt; k++) {
         double tol = fabs(want[k]) > 1e-6 * peak ? 1e-8 * fabs(want[k]) : 1e-8 * peak;
         if (!(fabs(got[k] - want[k]) <= tol))
-            fail_msg("point %d: ketsim %.15g vs CVODE %.15g (tolerance %.3g)", k, got[k], want[k], tol);
+            fail_msg("point %d: ketsim %.15g vs CVODE %.15g (tolerance %.3g)", k, got[k], want[k],
+                     tol);
         if (fabs(want[k]) > 1e-6 * peak) worst = fmax(worst, fabs(got[k] / want[k] - 1.0));
     }
     return worst;
@@ -147,7 +164,8 @@ static void check(const char *json, const ks_covariates *cov, const ks_dose *dos
     for (int k = 0; k < nt; k++) {
         double o[8];
         obs(X + (size_t)k * pr->n, pr->par.p, o);
-        for (int j = 0; j < no; j++) want[j * nt + k] = o[j];
+        for (int j = 0; j < no; j++)
+            want[j * nt + k] = o[j];
     }
     for (int j = 0; j < no; j++) {
         int idx = ks_sim_output_index(s, outs[j]);
@@ -164,7 +182,8 @@ static void check(const char *json, const ks_covariates *cov, const ks_dose *dos
 static int grid(double until, double step, double *t)
 {
     int n = 0;
-    for (double v = 0; v <= until + 1e-12; v = ++n * step) t[n] = v;
+    for (double v = 0; v <= until + 1e-12; v = ++n * step)
+        t[n] = v;
     return n;
 }
 
@@ -175,15 +194,23 @@ static void rhs_1cmt(const double *x, double *dx, const double *p)
     dx[0] = -CL / V * x[0] + KA * x[1];
     dx[1] = -KA * x[1];
 }
-static void obs_1cmt(const double *x, const double *p, double *o) { o[0] = x[0] / p[0] * 1000; }
+static void obs_1cmt(const double *x, const double *p, double *o)
+{
+    o[0] = x[0] / p[0] * 1000;
+}
 
 static void test_1cmt_iv_and_oral(void **state)
 {
     (void)state;
     double t[400];
     int nt = grid(48, 0.25, t);
-    problem pr = {2, rhs_1cmt, {.p = {20, 2, 1.5}}, {{0, 0, 100}, {12.25, 1, 0.7 * 50}}, 2,
-                  {{6, 7.5, 0, 80 / 1.5}}, 1};
+    problem pr = {2,
+                  rhs_1cmt,
+                  {.p = {20, 2, 1.5}},
+                  {{0, 0, 100}, {12.25, 1, 0.7 * 50}},
+                  2,
+                  {{6, 7.5, 0, 80 / 1.5}},
+                  1};
     ks_dose d[] = {{0, 100, 0, "iv"}, {6, 80, 1.5, "iv"}, {12, 50, 0, "oral"}};
     const char *outs[] = {"cp_drug_ng_ml"};
     check(MODEL_1CMT, NULL, d, 3, &pr, t, nt, outs, 1, obs_1cmt);
@@ -196,7 +223,10 @@ static void rhs_2cmt(const double *x, double *dx, const double *p)
     dx[0] = -(CL + Q) / V1 * x[0] + Q / V2 * x[1];
     dx[1] = Q / V1 * x[0] - Q / V2 * x[1];
 }
-static void obs_2cmt(const double *x, const double *p, double *o) { o[0] = x[0] / p[0] * 1000; }
+static void obs_2cmt(const double *x, const double *p, double *o)
+{
+    o[0] = x[0] / p[0] * 1000;
+}
 
 static void test_2cmt_iv(void **state)
 {
@@ -204,8 +234,13 @@ static void test_2cmt_iv(void **state)
     double t[400];
     int nt = grid(24, 1.0 / 12, t);
     double w = 32.5, CL = 90 * pow(w / 70, 0.75);
-    problem pr = {2, rhs_2cmt, {.p = {38.7, 102, CL, 215}}, {{1, 0, 10}}, 1,
-                  {{0, 2.0 / 3, 0, 30 * 1.5}, {0.5, 1.5, 0, 20}}, 2};
+    problem pr = {2,
+                  rhs_2cmt,
+                  {.p = {38.7, 102, CL, 215}},
+                  {{1, 0, 10}},
+                  1,
+                  {{0, 2.0 / 3, 0, 30 * 1.5}, {0.5, 1.5, 0, 20}},
+                  2};
     ks_covariates cov = {0};
     ks_covariates_set(&cov, "weight", w, NULL);
     ks_dose d[] = {{0, 30, 2.0 / 3, "iv"}, {0.5, 20, 1.0, "iv"}, {1, 10, 0, "iv"}};
@@ -234,8 +269,14 @@ static void test_3cmt_iv_effect(void **state)
     double t[400];
     int nt = grid(24, 1.0 / 12, t);
     double w = 70;
-    problem pr = {4, rhs_3cmt, {.p = {0.063 * w, 0.4381 * 60, 0.5921 * 60, 0.59 * 60, 0.247 * 60, 0.0146 * 60, 0.652 * 60}},
-                  {{12, 0, 20}}, 1, {{0, 40.0 / 60, 0, 35 / (40.0 / 60)}}, 1};
+    problem pr = {4,
+                  rhs_3cmt,
+                  {.p = {0.063 * w, 0.4381 * 60, 0.5921 * 60, 0.59 * 60, 0.247 * 60, 0.0146 * 60,
+                         0.652 * 60}},
+                  {{12, 0, 20}},
+                  1,
+                  {{0, 40.0 / 60, 0, 35 / (40.0 / 60)}},
+                  1};
     ks_covariates cov = {0};
     ks_covariates_set(&cov, "weight", w, NULL);
     ks_dose d[] = {{0, 35, 40.0 / 60, "iv"}, {12, 20, 0, "iv"}};
@@ -272,8 +313,14 @@ static void test_parent_metabolite(void **state)
     (void)state;
     double t[800];
     int nt = grid(48, 1.0 / 12, t);
-    problem pr = {9, rhs_metab, {.p = {60, 150, 80, 120, 0.6, 20.0 / 60, 100, 200, 40, 30, log(2) / (6.1 / 60), 3}},
-                  {{24, 0, 20}}, 1, {{0, 40.0 / 60, 0, 35 * 1.5}}, 1};
+    problem pr = {
+        9,
+        rhs_metab,
+        {.p = {60, 150, 80, 120, 0.6, 20.0 / 60, 100, 200, 40, 30, log(2) / (6.1 / 60), 3}},
+        {{24, 0, 20}},
+        1,
+        {{0, 40.0 / 60, 0, 35 * 1.5}},
+        1};
     ks_dose d[] = {{0, 35, 40.0 / 60, "iv"}, {24, 20, 0, "iv"}};
     const char *outs[] = {"cp_parent_ng_ml", "cp_metab_ng_ml", "ce_parent_ng_ml", "ce_metab_ng_ml"};
     check(MODEL_METAB, NULL, d, 2, &pr, t, nt, outs, 4, obs_metab);
@@ -290,8 +337,8 @@ static void rhs_pr(const double *x, double *dx, const double *p)
     dx[PR_DEPOT] = -ka_n * x[PR_DEPOT];
     dx[PR_DEPOT2] = -ka_sw * x[PR_DEPOT2];
     dx[PR_DEPOT3] = -ka_po * x[PR_DEPOT3];
-    dx[PR_C] = ka_n * x[PR_DEPOT] + Q1 / Vp * x[PR_P1] + Q2 / Vp2 * x[PR_P2] + Qh / Vh * x[PR_LIVER] -
-               (Q1 / Vc + Q2 / Vc + Qh / Vc) * x[PR_C];
+    dx[PR_C] = ka_n * x[PR_DEPOT] + Q1 / Vp * x[PR_P1] + Q2 / Vp2 * x[PR_P2] +
+               Qh / Vh * x[PR_LIVER] - (Q1 / Vc + Q2 / Vc + Qh / Vc) * x[PR_C];
     dx[PR_P1] = Q1 / Vc * x[PR_C] - Q1 / Vp * x[PR_P1];
     dx[PR_P2] = Q2 / Vc * x[PR_C] - Q2 / Vp2 * x[PR_P2];
     dx[PR_LIVER] = ka_sw * x[PR_DEPOT2] + ka_po * x[PR_DEPOT3] + Qh / Vc * x[PR_C] -
@@ -317,16 +364,22 @@ static void test_perez_ruixo_nasal(void **state)
     /* Table 3 typical values (see the model file), age 45, non-Asian. */
     double FRn = 0.54, Fgut = 0.64, Dsw = 0.53, Dpo = 0.32;
     double frn84 = FRn * (1 + 2 * 0.62) / 3, frn56 = FRn * (1 + 0.62) / 2;
-    problem pr = {PR_N, rhs_pr,
-                  {.p = {2.93, 1.45, 0.97, 192, 84.3, 143, 37.6, 417, 151, 101, 1.11, 2.77, 70, 38, 115, 26.1,
-                    log(2) / (6.1 / 60)}},
-                  {{0, PR_DEPOT, 84 * frn84}, {12, PR_DEPOT, 56 * frn56}, {20, PR_C, 14}}, 3,
+    problem pr = {PR_N,
+                  rhs_pr,
+                  {.p = {2.93, 1.45, 0.97, 192, 84.3, 143, 37.6, 417, 151, 101, 1.11, 2.77, 70, 38,
+                         115, 26.1, log(2) / (6.1 / 60)}},
+                  {{0, PR_DEPOT, 84 * frn84}, {12, PR_DEPOT, 56 * frn56}, {20, PR_C, 14}},
+                  3,
                   {{0, Dsw, PR_DEPOT2, 84 * (1 - frn84) * Fgut / Dsw},
                    {12, 12 + Dsw, PR_DEPOT2, 56 * (1 - frn56) * Fgut / Dsw},
                    {6, 6 + Dpo, PR_DEPOT3, 30 * Fgut / Dpo},
-                   {24, 24 + 40.0 / 60, PR_C, 28 * 1.5}}, 4};
-    ks_dose d[] = {{0, 84, 0, "nasal"}, {6, 30, 0, "oral"}, {12, 56, 0, "nasal"},
-                   {20, 14, 0, "iv"}, {24, 28, 40.0 / 60, "iv"}};
+                   {24, 24 + 40.0 / 60, PR_C, 28 * 1.5}},
+                  4};
+    ks_dose d[] = {{0, 84, 0, "nasal"},
+                   {6, 30, 0, "oral"},
+                   {12, 56, 0, "nasal"},
+                   {20, 14, 0, "iv"},
+                   {24, 28, 40.0 / 60, "iv"}};
     const char *outs[] = {"cp_esketamine_ng_ml", "cp_noresketamine_ng_ml", "ce_esketamine_ng_ml"};
     check(json, NULL, d, 5, &pr, t, nt, outs, 3, obs_pr);
     free(json);
@@ -335,10 +388,8 @@ static void test_perez_ruixo_nasal(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_1cmt_iv_and_oral),
-        cmocka_unit_test(test_2cmt_iv),
-        cmocka_unit_test(test_3cmt_iv_effect),
-        cmocka_unit_test(test_parent_metabolite),
+        cmocka_unit_test(test_1cmt_iv_and_oral),  cmocka_unit_test(test_2cmt_iv),
+        cmocka_unit_test(test_3cmt_iv_effect),    cmocka_unit_test(test_parent_metabolite),
         cmocka_unit_test(test_perez_ruixo_nasal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,7 +28,8 @@ static ks_sim *run(const ks_model *m, const ks_covariates *cov, const ks_dose *d
         if (ks_sim_add_dose(s, &d[i], &err)) fail_msg("%s", err.msg);
     size_t n = (size_t)llround(until / step) + 1;
     double *t = malloc(n * sizeof *t);
-    for (size_t i = 0; i < n; i++) t[i] = (double)i * step;
+    for (size_t i = 0; i < n; i++)
+        t[i] = (double)i * step;
     assert_int_equal(ks_sim_set_times(s, t, n, &err), KS_OK);
     free(t);
     if (ks_sim_run(s, &err)) fail_msg("%s", err.msg);
@@ -48,7 +49,8 @@ static void test_expm_known(void **state)
     assert_int_equal(ks_expm(J, 3, E, work, &err), KS_OK);
     double ek = exp(-k);
     double want[9] = {ek, ek, ek / 2, 0, ek, ek, 0, 0, ek};
-    for (int i = 0; i < 9; i++) KS_ASSERT_CLOSE(E[i], want[i], 1e-14, 1e-16);
+    for (int i = 0; i < 9; i++)
+        KS_ASSERT_CLOSE(E[i], want[i], 1e-14, 1e-16);
     /* Rotation: exp([[0,-a],[a,0]]) = [[cos a, -sin a],[sin a, cos a]], large norm -> scaling. */
     for (double a = 0.001; a < 200; a *= 7) {
         double R[4] = {0, -a, a, 0}, ER[4];
@@ -202,8 +204,9 @@ static void test_perez_ruixo_bioavailability(void **state)
         ks_sim_free(a);
         ks_sim_free(b);
     }
-    print_message("  Perez-Ruixo absolute nasal F: %.4f at 56 mg, %.4f at 84 mg (abstract: 0.54, 0.51)\n",
-                  F[0], F[1]);
+    print_message(
+        "  Perez-Ruixo absolute nasal F: %.4f at 56 mg, %.4f at 84 mg (abstract: 0.54, 0.51)\n",
+        F[0], F[1]);
     KS_ASSERT_CLOSE(F[0], 0.54, 0, 0.005);
     KS_ASSERT_CLOSE(F[1], 0.51, 0, 0.005);
     ks_model_free(m);
@@ -226,7 +229,10 @@ static void test_linearity(void **state)
         for (size_t k = 0; k < ks_sim_n_times(a); k++)
             KS_ASSERT_CLOSE(ks_sim_output(a, j)[k], ks_sim_output(p, j)[k] + ks_sim_output(q, j)[k],
                             1e-12, 1e-300);
-    ks_sim_free(a); ks_sim_free(b); ks_sim_free(p); ks_sim_free(q);
+    ks_sim_free(a);
+    ks_sim_free(b);
+    ks_sim_free(p);
+    ks_sim_free(q);
     ks_model_free(m);
 }
 
@@ -244,7 +250,8 @@ static void test_eval_matches_grid(void **state)
         for (size_t j = 0; j < ks_sim_n_outputs(fine); j++)
             KS_ASSERT_CLOSE(v[j], ks_sim_output(fine, j)[k], 1e-12, 1e-12);
     }
-    ks_sim_free(coarse); ks_sim_free(fine);
+    ks_sim_free(coarse);
+    ks_sim_free(fine);
     ks_model_free(m);
 }
 
@@ -277,10 +284,10 @@ static void test_api_errors(void **state)
     ks_sim *s = NULL;
     ks_error err = {0};
     assert_int_equal(ks_sim_create(m, &s, &err), KS_OK);
-    ks_dose bad[] = {{-1, 10, 0, "iv"}, {0, 0, 0, "iv"},       {0, -5, 0, "iv"},
-                     {0, 10, -1, "iv"}, {0, 10, 0, "rectal"},  {0, 10, 2, "oral"},
+    ks_dose bad[] = {{-1, 10, 0, "iv"},       {0, 0, 0, "iv"},      {0, -5, 0, "iv"},
+                     {0, 10, -1, "iv"},       {0, 10, 0, "rectal"}, {0, 10, 2, "oral"},
                      {0, 10, INFINITY, "iv"}, {NAN, 10, 0, "iv"}};
-    int codes[] = {KS_EINVAL, KS_EINVAL,    KS_EINVAL, KS_EINVAL,
+    int codes[] = {KS_EINVAL,    KS_EINVAL, KS_EINVAL, KS_EINVAL,
                    KS_ENOTFOUND, KS_EINVAL, KS_EINVAL, KS_EINVAL};
     for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
         err.msg[0] = '\0';

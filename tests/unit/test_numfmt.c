@@ -27,10 +27,31 @@ static void check(double v)
 static void test_matches_printf(void **state)
 {
     (void)state;
-    double special[] = {0.0, -0.0, 1.0, -1.0, 0.5, 1e-4, 9.9999999995e-5, 1e-5, 1e10, 9999999999.5,
-                        9999999999.4, 1e9, 123456789.05, 0.1, 0.3, 2.5, 1.0 / 3, 2.0 / 3, 240.3308107,
-                        1234567890.0, 0.000123456789012, 5e-324, 1.7976931348623157e308};
-    for (size_t i = 0; i < sizeof special / sizeof *special; i++) check(special[i]);
+    double special[] = {0.0,
+                        -0.0,
+                        1.0,
+                        -1.0,
+                        0.5,
+                        1e-4,
+                        9.9999999995e-5,
+                        1e-5,
+                        1e10,
+                        9999999999.5,
+                        9999999999.4,
+                        1e9,
+                        123456789.05,
+                        0.1,
+                        0.3,
+                        2.5,
+                        1.0 / 3,
+                        2.0 / 3,
+                        240.3308107,
+                        1234567890.0,
+                        0.000123456789012,
+                        5e-324,
+                        1.7976931348623157e308};
+    for (size_t i = 0; i < sizeof special / sizeof *special; i++)
+        check(special[i]);
     /* Random magnitudes from 1e-25 to 1e25 (fast path and both fallbacks), both signs. */
     for (int i = 0; i < 2000000; i++) {
         double u = (double)(next() >> 11) / 9007199254740992.0;

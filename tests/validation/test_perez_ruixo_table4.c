@@ -52,7 +52,8 @@ static void predict(const ks_model *m, const row *r, double out[4])
     ks_covariates_set(&c, "asian", r->asian, NULL);
     ks_covariates_set(&c, "japanese", r->japanese, NULL);
     double t[24 * 60 + 1];
-    for (int i = 0; i <= 24 * 60; i++) t[i] = i / 60.0;
+    for (int i = 0; i <= 24 * 60; i++)
+        t[i] = i / 60.0;
     ks_dose d = {0, r->dose, 0, "nasal"};
     assert_int_equal(ks_sim_create(m, &s, &err), KS_OK);
     if (ks_sim_set_covariates(s, &c, &err) || ks_sim_add_dose(s, &d, &err) ||
@@ -84,8 +85,8 @@ static void test_table4(void **state)
                            "noresketamine AUC0-24"};
     double worst[4] = {1, 1, 1, 1};
     int failures = 0;
-    print_message("  %-28s %4s | %-22s | %-22s | %-22s | %-22s\n", "stratum", "mg", what[0], what[1],
-                  what[2], what[3]);
+    print_message("  %-28s %4s | %-22s | %-22s | %-22s | %-22s\n", "stratum", "mg", what[0],
+                  what[1], what[2], what[3]);
     for (int i = 0; i < n; i++) {
         double p[4];
         predict(m, &rows[i], p);
