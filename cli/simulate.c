@@ -592,8 +592,9 @@ static int run(const ks_model *m, sim_args *a)
         }
     }
     if (!bad && !a->quiet) {
-        fprintf(stderr, "%s, %s%s; %zu dose(s)\n", ks_model_name(m), desc,
-                isnan(a->weight) ? "" : "", a->n_at);
+        char who[48] = "";
+        if (!isnan(a->weight)) snprintf(who, sizeof who, ", %g kg", a->weight);
+        fprintf(stderr, "%s, %s%s; %zu dose(s)\n", ks_model_name(m), desc, who, a->n_at);
         bad = print_summary(s, a);
         if (a->out) fprintf(stderr, "table: %s\n", a->out);
         if (a->plot) fprintf(stderr, "plot: %s\n", a->plot);

@@ -3,6 +3,7 @@
 #include "io/numfmt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -11,9 +12,15 @@
 
 int ks_atomic_open(const char *path, FILE **f, char *tmp_path, size_t tmp_size, ks_error *err)
 {
-    if (snprintf(tmp_path, tmp_size, "%s.tmpXXXXXX", path) >= (int)tmp_size)
-        return ks_error_set(err, KS_EINVAL, "%s: path too long", path);
-    int fd = mkstemp(tmp_path);
+    /* Not mkstemp: it creates the file 0600 regardless of the umask, and the result
+     * should have the permissions any other new file of the user's gets. */
+    int fd = -1;
+    for (unsigned n = 0; n < 1000 && fd < 0; n++) {
+        if (snprintf(tmp_path, tmp_size, "%s.tmp%ld.%u", path, (long)getpid(), n) >= (int)tmp_size)
+            return ks_error_set(err, KS_EINVAL, "%s: path too long", path);
+        fd = open(tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
     if (fd < 0)
         return ks_error_set(err, KS_EIO, "%s: cannot create the file (%s)", path, strerror(errno));
     *f = fdopen(fd, "w");

@@ -26,4 +26,9 @@ grep -q "a clinician decides" "$T/err.txt" || fail "no decision-support statemen
 "$KETSIM" simulate --model perez-ruixo-2021 --dose 84mg --route nasal --quiet > "$T/n.csv"
 tmax=$(awk -F, 'NR>1 && $2 > m { m=$2; t=$1 } END { print t }' "$T/n.csv")
 awk -v t="$tmax" 'BEGIN { exit !(t > 0 && t <= 1) }' || fail "84 mg nasal peaks at $tmax h"
+# Output files get the permissions of any new file (the umask), not a private 0600.
+(umask 022; "$KETSIM" simulate --model domino-1982 --weight 70 --dose 35mg --out "$T/p.csv" \
+    --plot "$T/p.png" --quiet)
+[ "$(stat -c %a "$T/p.csv")" = 644 ] || fail "table mode $(stat -c %a "$T/p.csv"), want 644"
+[ "$(stat -c %a "$T/p.png")" = 644 ] || fail "plot mode $(stat -c %a "$T/p.png"), want 644"
 echo "simulate: ok"
