@@ -1,11 +1,13 @@
 /* ketsim simulate: doses through a published model -> table, plot and summary. */
 #include "cli.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static const char HELP[] =
     "usage: ketsim simulate --model NAME --dose AMOUNT [options]\n"
@@ -171,6 +173,10 @@ static int parse_covariates(const cli_opt *o, sim_args *a)
             return 2;
         }
         snprintf(name, sizeof name, "%.*s", (int)(eq - kv), kv);
+        if (strcmp(name, "weight") == 0 || strcmp(name, "age") == 0) {
+            cli_error("simulate", "--covariate %s: give it with --%s", name, name);
+            return 2;
+        }
         double v = strtod(eq + 1, &end);
         if (end == eq + 1 || *end || !isfinite(v)) {
             cli_error("simulate", "--covariate %s: \"%s\" is not a number", name, eq + 1);
@@ -197,6 +203,10 @@ static int parse_outputs(const cli_opt *o, sim_args *a)
     }
     a->out = o[O_OUT].value;
     a->plot = o[O_PLOT].value;
+    if (a->out && a->plot && strcmp(a->out, a->plot) == 0) {
+        cli_error("simulate", "--out and --plot name the same file \"%s\"", a->out);
+        return 2;
+    }
     if (a->plot) {
         const char *dot = strrchr(a->plot, '.');
         if (!dot || (strcasecmp(dot, ".png") && strcasecmp(dot, ".svg"))) {
@@ -384,7 +394,7 @@ static void describe_dose(const sim_args *a, double mg, char *buf, size_t n)
 }
 
 static int write_plot(const ks_model *m, ks_sim *s, const sim_args *a, const char *dose_desc,
-                      double mg)
+                      double mg, const char *path)
 {
     size_t no = ks_sim_n_outputs(s);
     ks_plot_series *ser = calloc(no, sizeof *ser);
@@ -434,13 +444,19 @@ static int write_plot(const ks_model *m, ks_sim *s, const sim_args *a, const cha
                          0,
                          0};
     ks_error err = {0};
-    int rc = ks_plot_write(&spec, a->plot, &err);
+    int rc = ks_plot_write(&spec, path, &err);
     free(ser);
     free(marks);
     free(labels);
     if (rc) {
         const char *msg = strncmp(err.msg, "plot: ", 6) == 0 ? err.msg + 6 : err.msg;
-        cli_error("simulate", "--plot: %s", msg);
+        /* Name the file the user asked for, not the temporary one. */
+        const char *tmp_at = strstr(msg, path);
+        if (tmp_at)
+            cli_error("simulate", "--plot: %.*s%s%s", (int)(tmp_at - msg), msg, a->plot,
+                      tmp_at + strlen(path));
+        else
+            cli_error("simulate", "--plot: %s", msg);
         return 1;
     }
     return 0;
@@ -580,16 +596,29 @@ static int run(const ks_model *m, sim_args *a)
         cli_error("simulate", "--out: %s", err.msg);
         bad = 1;
     }
+    /* The plot is drawn to a temporary name with the same extension, and both files
+     * are renamed into place only when both were written. */
+    char plot_tmp[4200] = "";
+    if (a->plot) {
+        const char *ext = strrchr(a->plot, '.');
+        snprintf(plot_tmp, sizeof plot_tmp, "%s.tmp%ld%s", a->plot, (long)getpid(), ext);
+    }
     if (!bad) bad = write_table(m, s, a, desc, tf ? tf : stdout);
-    if (!bad && a->plot) bad = write_plot(m, s, a, desc, mg);
+    if (!bad && a->plot) bad = write_plot(m, s, a, desc, mg, plot_tmp);
     if (tf) {
         if (bad) {
             ks_atomic_abort(tf, tmp);
         } else if (ks_atomic_commit(tf, tmp, a->out, &err)) {
             cli_error("simulate", "--out: %s", err.msg);
-            if (a->plot) remove(a->plot); /* written just now: leave neither file */
             bad = 1;
         }
+    }
+    if (a->plot && *plot_tmp) {
+        if (!bad && rename(plot_tmp, a->plot) != 0) {
+            cli_error("simulate", "--plot: %s: cannot write (%s)", a->plot, strerror(errno));
+            bad = 1;
+        }
+        remove(plot_tmp); /* gone already after a successful rename */
     }
     if (!bad && !a->quiet) {
         char who[48] = "";

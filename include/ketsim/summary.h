@@ -1,10 +1,11 @@
 /* ketsim: exposure summaries of a simulated concentration curve.
  *
- * Cmax and Tmax are refined on the exact solution (not only on the output grid);
- * AUC to the last time is the exact integral of the model; the terminal rate
- * constant lambda_z is estimated the way non-compartmental analysis does (log-linear
- * regression over the last 3 or more points after Cmax with the best adjusted R^2),
- * and AUC to infinity = AUC_last + C_last / lambda_z.
+ * Cmax, Tmax and the time above a threshold are found on the exact solution, not
+ * only on the output grid: a peak between output times (a bolus, an absorption peak)
+ * is found. AUC to the last time is the exact integral of the model from time 0; the
+ * terminal rate constant lambda_z is estimated the way non-compartmental analysis
+ * does (log-linear regression over the last 3 or more positive points after Tmax with
+ * the best adjusted R^2), and AUC to infinity = AUC_last + C_last / lambda_z.
  */
 #ifndef KETSIM_SUMMARY_H
 #define KETSIM_SUMMARY_H
@@ -20,8 +21,8 @@ extern "C" {
 typedef struct ks_summary {
     double cmax;         /* ng/mL */
     double tmax;         /* h */
-    double clast, tlast; /* last output time and its value */
-    double auc_last;     /* ng*h/mL, exact, from 0 to tlast */
+    double clast, tlast; /* last output time with a positive value, and that value */
+    double auc_last;     /* ng*h/mL, exact, from time 0 to the last output time */
     double auc_inf;      /* ng*h/mL; NaN when lambda_z cannot be estimated */
     double lambda_z;     /* 1/h; NaN when fewer than 3 declining points follow Cmax */
     double t_half;       /* h, ln 2 / lambda_z; NaN likewise */

@@ -413,6 +413,8 @@ int ks_model_find(const char *name, const char *dir, char *path, size_t path_siz
     if (strchr(name, '/') || has_suffix(name, ".json")) {
         if (stat(name, &st) != 0 || !S_ISREG(st.st_mode))
             return ks_error_set(err, KS_ENOTFOUND, "no model file \"%s\"", name);
+        if (strlen(name) >= path_size)
+            return ks_error_set(err, KS_EINVAL, "model path too long: %s", name);
         snprintf(path, path_size, "%s", name);
         return KS_OK;
     }
@@ -427,10 +429,20 @@ int ks_model_find(const char *name, const char *dir, char *path, size_t path_siz
     snprintf(cand, sizeof cand, "%s/%s.json", dir, name);
     if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) found = 1;
     struct dirent *e;
-    while (!found && d && (e = readdir(d))) {
+    /* Look at every subfolder: one name in two folders is ambiguous, not first-come. */
+    char other[4096];
+    while (d && (e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
-        snprintf(cand, sizeof cand, "%s/%s/%s.json", dir, e->d_name, name);
-        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) found = 1;
+        snprintf(other, sizeof other, "%s/%s/%s.json", dir, e->d_name, name);
+        if (stat(other, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (found) {
+            closedir(d);
+            ks_model_names_free(names, n);
+            return ks_error_set(err, KS_EMODEL, "model name \"%s\" is ambiguous: %s and %s",
+                                name, cand, other);
+        }
+        memcpy(cand, other, sizeof cand);
+        found = 1;
     }
     if (d) closedir(d);
     if (found) {

@@ -2,9 +2,6 @@
  * The coefficients and thresholds below are those of the published algorithm. */
 #include "pk/expm.h"
 
-#include <gsl/gsl_linalg.h>
-#include <gsl/gsl_matrix.h>
-#include <gsl/gsl_permutation.h>
 #include <math.h>
 #include <string.h>
 
@@ -110,7 +107,10 @@ static void pade13(const double *A, size_t n, double *A2, double *A4, double *A6
     }
 }
 
-/* Solve (V - U) E = (V + U) for E with GSL's LU decomposition. */
+/* Solve (V - U) E = (V + U) for E by LU decomposition with partial pivoting, in
+ * place. Written here rather than taken from GSL because GSL reports a singular
+ * matrix through a process-wide error handler (abort by default), which a library
+ * that must never abort, and will run on many threads, cannot switch off safely. */
 static int pade_solve(const double *U, const double *V, size_t n, double *E, double *Q,
                       ks_error *err)
 {
@@ -119,24 +119,37 @@ static int pade_solve(const double *U, const double *V, size_t n, double *E, dou
         Q[i] = V[i] - U[i];
         E[i] = V[i] + U[i];
     }
-    gsl_matrix_view Qm = gsl_matrix_view_array(Q, n, n);
-    gsl_matrix_view Em = gsl_matrix_view_array(E, n, n);
-    gsl_permutation *perm = gsl_permutation_alloc(n);
-    if (!perm) return ks_error_set(err, KS_ENOMEM, "matrix exponential: out of memory");
-    int signum = 0;
-    gsl_error_handler_t *old = gsl_set_error_handler_off();
-    int rc = gsl_linalg_LU_decomp(&Qm.matrix, perm, &signum);
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (Q[i * n + i] == 0.0) rc = GSL_ESING;
+    for (size_t k = 0; k < n; k++) {
+        size_t p = k;
+        for (size_t i = k + 1; i < n; i++)
+            if (fabs(Q[i * n + k]) > fabs(Q[p * n + k])) p = i;
+        if (!(fabs(Q[p * n + k]) > 0.0) || !isfinite(Q[p * n + k]))
+            return ks_error_set(err, KS_ENUMERIC, "matrix exponential: singular Pade denominator");
+        if (p != k) {
+            for (size_t j = 0; j < n; j++) {
+                double tq = Q[k * n + j], te = E[k * n + j];
+                Q[k * n + j] = Q[p * n + j];
+                Q[p * n + j] = tq;
+                E[k * n + j] = E[p * n + j];
+                E[p * n + j] = te;
+            }
+        }
+        double piv = Q[k * n + k];
+        for (size_t i = k + 1; i < n; i++) {
+            double f = Q[i * n + k] / piv;
+            if (f == 0.0) continue;
+            for (size_t j = k + 1; j < n; j++) Q[i * n + j] -= f * Q[k * n + j];
+            for (size_t j = 0; j < n; j++) E[i * n + j] -= f * E[k * n + j];
+        }
     }
-    for (size_t j = 0; j < n && rc == 0; j++) {
-        gsl_vector_view col = gsl_matrix_column(&Em.matrix, j);
-        rc = gsl_linalg_LU_svx(&Qm.matrix, perm, &col.vector);
+    for (size_t k = n; k-- > 0;) {
+        double piv = Q[k * n + k];
+        for (size_t j = 0; j < n; j++) {
+            double acc = E[k * n + j];
+            for (size_t q = k + 1; q < n; q++) acc -= Q[k * n + q] * E[q * n + j];
+            E[k * n + j] = acc / piv;
+        }
     }
-    gsl_set_error_handler(old);
-    gsl_permutation_free(perm);
-    if (rc != 0)
-        return ks_error_set(err, KS_ENUMERIC, "matrix exponential: singular Pade denominator");
     return KS_OK;
 }
 

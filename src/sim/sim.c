@@ -140,6 +140,11 @@ static int build_matrix(ks_sim *s, ks_error *err)
         double k =
             fl->rate >= 0 ? s->pv[fl->rate] : s->pv[fl->clearance] / comp_volume(s, fl->from);
         double frac = ks_mvalue_get(&fl->fraction, s->pv);
+        if (!(frac >= 0.0 && frac <= 1.0))
+            return ks_error_set(err, KS_EINVAL,
+                                "model %s: flow %d from %s has fraction %g for these covariates "
+                                "(outside [0, 1])",
+                                m->name, f + 1, m->comps[fl->from].name, frac);
         int to = fl->to >= 0 ? s->comp_state[fl->to] : -1;
         if (!isfinite(k) || k < 0)
             return ks_error_set(err, KS_EINVAL, "model %s: flow %d from %s has rate %g 1/h",
@@ -455,7 +460,9 @@ static int push_infusion(ks_sim *s, size_t *cap, double t0, double dur, int stat
         s->inf = ni;
         *cap = nc;
     }
-    s->inf[s->n_inf++] = (ks_infusion){t0, t0 + dur, state, amount / dur};
+    double t1 = t0 + dur;
+    /* The rate follows the interval as represented, so the amount given is exact. */
+    s->inf[s->n_inf++] = (ks_infusion){t0, t1, state, amount / (t1 - t0)};
     return KS_OK;
 }
 
@@ -473,14 +480,22 @@ static int expand_dose(ks_sim *s, const ks_dose *d, size_t *cap_b, size_t *cap_i
     for (int i = 0; i < r->n_paths; i++) {
         const ks_mpath *p = &r->paths[i];
         double part = d->amount_mg * frac[i];
-        double into = part * ks_mvalue_get(&p->bioav, s->pv);
+        double bioav = ks_mvalue_get(&p->bioav, s->pv);
+        if (!(bioav >= 0.0 && bioav <= 1.0))
+            return ks_error_set(err, KS_EINVAL,
+                                "route %s pathway %d: bioavailability %g for these covariates "
+                                "(outside [0, 1])",
+                                r->name, i + 1, bioav);
+        double into = part * bioav;
         lost -= into;
         double t = d->time_h + (p->lag >= 0 ? s->pv[p->lag] : 0.0);
         double dur = p->duration >= 0 ? s->pv[p->duration] : (p->user_input ? d->duration_h : 0.0);
         int st = s->comp_state[p->to];
         into *= p->conversion;
-        rc =
-            dur > 0 ? push_infusion(s, cap_i, t, dur, st, into) : push_bolus(s, cap_b, t, st, into);
+        /* An infusion shorter than the resolution of its start time is a bolus. */
+        if (dur > 0 && !(t + dur > t)) dur = 0.0;
+        rc = dur > 0 ? push_infusion(s, cap_i, t, dur, st, into)
+                     : push_bolus(s, cap_b, t, st, into);
         if (rc) return ks_error_set(err, rc, "out of memory");
     }
     if (lost > 1e-15 * d->amount_mg) {
@@ -506,13 +521,50 @@ static int cmp_infusion(const void *a, const void *b)
     return cmp_double(&((const ks_infusion *)a)->start, &((const ks_infusion *)b)->start);
 }
 
+/* A dose time and an output time meant to be equal ("--at 25min" and the 5th point
+ * of a 5-minute grid) can differ in the last bits. Move event times onto an output
+ * time within the rounding of the times, so the output shows the state after the
+ * dose rather than one ulp before it. */
+static double snap(const ks_sim *s, double t)
+{
+    if (s->n_times == 0) return t;
+    size_t lo = 0, hi = s->n_times;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (s->times[mid] <= t)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double tol = 64.0 * DBL_EPSILON * fmax(fabs(t), 1.0);
+    for (size_t k = lo; k <= lo + 1 && k < s->n_times; k++)
+        if (fabs(s->times[k] - t) <= tol) return s->times[k];
+    return t;
+}
+
+static void snap_events(ks_sim *s)
+{
+    for (size_t i = 0; i < s->n_bol; i++) s->bol[i].t = snap(s, s->bol[i].t);
+    for (size_t i = 0; i < s->n_inf; i++) {
+        ks_infusion *in = &s->inf[i];
+        double amount = in->rate * (in->end - in->start);
+        double a = snap(s, in->start), b = snap(s, in->end);
+        if (b > a) {
+            in->start = a;
+            in->end = b;
+            in->rate = amount / (b - a);
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- stepping */
 
 /* Phi(h), Gamma(h) from a small cache. Step lengths that differ only by the rounding
  * of the times they were computed from (a few ulps of t) share one entry. */
 static int step_matrices(ks_sim *s, double h, double tscale, ks_step_cache **out, ks_error *err)
 {
-    double tol = 64.0 * DBL_EPSILON * fmax(fabs(tscale), 1.0);
+    /* Rounding of the times themselves, but never more than a tiny part of the step. */
+    double tol = fmin(64.0 * DBL_EPSILON * fmax(fabs(tscale), 1.0), 1e-9 * h);
     for (int i = 0; i < KS_STEP_CACHE; i++) {
         if (s->cache[i].used && fabs(s->cache[i].h - h) <= tol) {
             *out = &s->cache[i];
@@ -673,8 +725,8 @@ int ks_sim_run(ks_sim *s, ks_error *err)
     s->ran = 0;
     if (!s->system_ready)
         return ks_error_set(err, KS_ESTATE,
-                            "model %s needs covariates: call "
-                            "ks_sim_set_covariates first",
+                            "model %s has no valid covariates: call ks_sim_set_covariates "
+                            "(first, or again after it failed)",
                             s->m->name);
     s->n_bol = s->n_inf = 0;
     size_t cap_b = 0, cap_i = 0;
@@ -682,6 +734,7 @@ int ks_sim_run(ks_sim *s, ks_error *err)
         int rc = expand_dose(s, &s->doses[i], &cap_b, &cap_i, err);
         if (rc) return ks_error_prefix(err, "dose %zu", i + 1);
     }
+    snap_events(s);
     if (s->n_bol) qsort(s->bol, s->n_bol, sizeof *s->bol, cmp_bolus);
     if (s->n_inf) qsort(s->inf, s->n_inf, sizeof *s->inf, cmp_infusion);
     double *bp = NULL;
@@ -766,6 +819,39 @@ int ks_sim_system_matrix(ks_sim *s, double *A, ks_error *err)
 {
     if (!s->system_ready) return ks_error_set(err, KS_ESTATE, "covariates are not set");
     memcpy(A, s->A, s->n * s->n * sizeof *A);
+    return KS_OK;
+}
+
+int ks_sim_checkpoints(const ks_sim *s, const double **t, size_t *n)
+{
+    if (!s->ran) return KS_ESTATE;
+    *t = s->cp_t;
+    *n = s->n_cp;
+    return KS_OK;
+}
+
+int ks_sim_eval_segment(ks_sim *s, size_t k, double h, double *values, double *slopes,
+                        ks_error *err)
+{
+    if (!s->ran || k >= s->n_cp) return ks_error_set(err, KS_ESTATE, "no checkpoint %zu", k);
+    const double *x = s->cp_x + k * s->n, *u = s->cp_u + k * s->n;
+    double *y = s->tmp + s->n;
+    if (h > 0) {
+        ks_step_cache *c;
+        int rc = step_matrices(s, h, s->cp_t[k] + h, &c, err);
+        if (rc) return rc;
+        apply_step(s, c, x, u, any_nonzero(u, s->n), y);
+        x = y;
+    }
+    for (size_t j = 0; j < s->n_out; j++) {
+        size_t i = (size_t)s->out[j].state;
+        values[j] = x[i] * s->out[j].scale;
+        if (slopes) {
+            double d = u[i];
+            for (size_t q = 0; q < s->n; q++) d += s->A[i * s->n + q] * x[q];
+            slopes[j] = d * s->out[j].scale;
+        }
+    }
     return KS_OK;
 }
 

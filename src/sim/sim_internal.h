@@ -84,4 +84,13 @@ struct ks_sim {
     double *tmp;
 };
 
+/* The breakpoints of the last run (event and output times, sorted, unique). */
+int ks_sim_checkpoints(const ks_sim *s, const double **t, size_t *n);
+
+/* Outputs and their time derivatives (per hour) at time cp_t[k] + h, 0 <= h <= the
+ * length of segment k, using segment k's inputs (so at h = segment length the slopes
+ * are the left limits). `slopes` may be NULL. */
+int ks_sim_eval_segment(ks_sim *s, size_t k, double h, double *values, double *slopes,
+                        ks_error *err);
+
 #endif

@@ -1,86 +1,140 @@
-/* Exposure summaries: Cmax/Tmax refined on the exact solution, exact AUC,
- * NCA-style terminal slope, time above a threshold with exact crossings. */
+/* Exposure summaries on the exact solution.
+ *
+ * Between two consecutive breakpoints of a run (dose, infusion and output times) the
+ * inputs are constant, so each output is smooth there and its exact slope is known
+ * (ks_sim_eval_segment). Each segment is split at its interior turning point, found
+ * by bisection on the slope; Cmax is the largest of the breakpoint values and the
+ * turning-point maxima, and threshold crossings are found by bisection on each
+ * monotone piece. A segment is assumed to have at most one interior turning point,
+ * which holds for the absorption and distribution curves of these models; output
+ * times are breakpoints too, so a finer grid splits segments further. */
 #include "ketsim/summary.h"
+#include "sim/sim_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Value of output j at time t, exactly. */
-static int value_at(ks_sim *s, size_t j, double t, double *v, double *buf, ks_error *err)
-{
-    int rc = ks_sim_eval(s, t, buf, err);
-    if (rc == KS_OK) *v = buf[j];
-    return rc;
-}
+typedef struct seg_ctx {
+    ks_sim *s;
+    size_t j;     /* output column */
+    double *vals; /* scratch: one value per output */
+    double *slp;  /* scratch: one slope per output */
+    ks_error *err;
+} seg_ctx;
 
-/* Golden-section search for the maximum on [a, b]. */
-static int refine_max(ks_sim *s, size_t j, double a, double b, double *tbest, double *cbest,
-                      double *buf, ks_error *err)
+static int at(seg_ctx *c, size_t k, double h, double *v, double *slope)
 {
-    const double g = (sqrt(5.0) - 1.0) / 2.0;
-    double x1 = b - g * (b - a), x2 = a + g * (b - a), f1, f2;
-    int rc;
-    if ((rc = value_at(s, j, x1, &f1, buf, err)) || (rc = value_at(s, j, x2, &f2, buf, err)))
-        return rc;
-    for (int it = 0; it < 80 && b - a > 1e-9 * fmax(1.0, b); it++) {
-        if (f1 < f2) {
-            a = x1;
-            x1 = x2;
-            f1 = f2;
-            x2 = a + g * (b - a);
-            if ((rc = value_at(s, j, x2, &f2, buf, err))) return rc;
-        } else {
-            b = x2;
-            x2 = x1;
-            f2 = f1;
-            x1 = b - g * (b - a);
-            if ((rc = value_at(s, j, x1, &f1, buf, err))) return rc;
-        }
-    }
-    double t = f1 > f2 ? x1 : x2, f = fmax(f1, f2);
-    if (f > *cbest) {
-        *cbest = f;
-        *tbest = t;
-    }
+    int rc = ks_sim_eval_segment(c->s, k, h, c->vals, c->slp, c->err);
+    if (rc) return rc;
+    *v = c->vals[c->j];
+    if (slope) *slope = c->slp[c->j];
     return KS_OK;
 }
 
-/* Log-linear regression of the last n points; returns slope and adjusted R^2. */
-static int loglin(const double *t, const double *c, size_t from, size_t to, double *slope,
-                  double *adj_r2)
+/* The turning point inside segment k of length L: slope changes sign there. */
+static int turning_point(seg_ctx *c, size_t k, double L, double *hm)
 {
-    size_t n = to - from;
-    double st = 0, sy = 0, stt = 0, sty = 0, syy = 0;
-    for (size_t i = from; i < to; i++) {
-        if (!(c[i] > 0)) return 0;
-        double y = log(c[i]);
-        st += t[i];
-        sy += y;
-        stt += t[i] * t[i];
-        sty += t[i] * y;
-        syy += y * y;
+    double lo = 0.0, hi = L, v, s0, s;
+    int rc = at(c, k, 0.0, &v, &s0);
+    for (int it = 0; it < 60 && !rc; it++) {
+        double mid = 0.5 * (lo + hi);
+        rc = at(c, k, mid, &v, &s);
+        if ((s > 0) == (s0 > 0))
+            lo = mid;
+        else
+            hi = mid;
     }
-    double dn = (double)n;
-    double vt = stt - st * st / dn, vy = syy - sy * sy / dn, cty = sty - st * sy / dn;
-    if (!(vt > 0)) return 0;
-    *slope = cty / vt;
-    double r2 = vy > 0 ? (cty * cty) / (vt * vy) : 1.0;
-    *adj_r2 = 1.0 - (1.0 - r2) * (dn - 1.0) / (dn - 2.0);
-    return 1;
+    *hm = 0.5 * (lo + hi);
+    return rc;
 }
 
-static void terminal_slope(const double *t, const double *c, size_t n, size_t imax, ks_summary *o)
+/* Time above thr on a monotone piece [h0, h1] of segment k with end values v0, v1. */
+static int above_on_piece(seg_ctx *c, size_t k, double h0, double h1, double v0, double v1,
+                          double thr, double *total)
+{
+    int a = v0 > thr, b = v1 > thr;
+    if (a && b) *total += h1 - h0;
+    if (a == b) return KS_OK;
+    double lo = h0, hi = h1, v;
+    for (int it = 0; it < 60; it++) {
+        double mid = 0.5 * (lo + hi);
+        int rc = at(c, k, mid, &v, NULL);
+        if (rc) return rc;
+        if ((v > thr) == a)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double cross = 0.5 * (lo + hi);
+    *total += a ? cross - h0 : h1 - cross;
+    return KS_OK;
+}
+
+/* Walk the segments from breakpoint k0 to k1 (inclusive ends). */
+static int scan_segments(seg_ctx *c, const double *cp, size_t k0, size_t k1, double thr,
+                         ks_summary *o)
+{
+    double total = 0.0;
+    int rc = KS_OK;
+    for (size_t k = k0; k <= k1 && !rc; k++) {
+        double va, sa;
+        if ((rc = at(c, k, 0.0, &va, &sa))) break;
+        if (va > o->cmax) {
+            o->cmax = va;
+            o->tmax = cp[k];
+        }
+        if (k == k1) break;
+        double L = cp[k + 1] - cp[k], vb, sb;
+        if ((rc = at(c, k, L, &vb, &sb))) break;
+        double hm = -1.0, vm = 0.0;
+        if ((sa > 0 && sb < 0) || (sa < 0 && sb > 0)) {
+            if ((rc = turning_point(c, k, L, &hm)) || (rc = at(c, k, hm, &vm, NULL))) break;
+            if (sa > 0 && vm > o->cmax) {
+                o->cmax = vm;
+                o->tmax = cp[k] + hm;
+            }
+        }
+        if (isnan(thr)) continue;
+        if (hm >= 0) {
+            rc = above_on_piece(c, k, 0.0, hm, va, vm, thr, &total);
+            if (!rc) rc = above_on_piece(c, k, hm, L, vm, vb, thr, &total);
+        } else {
+            rc = above_on_piece(c, k, 0.0, L, va, vb, thr, &total);
+        }
+    }
+    if (!isnan(thr)) o->time_above = total;
+    return rc;
+}
+
+/* lambda_z as NCA estimates it: log-linear regression over the last k >= 3 positive
+ * points after Tmax, taking the largest k whose adjusted R^2 is within 1e-4 of the
+ * best. Sums run from the end with times centred on the last point (O(n), stable). */
+static void terminal_slope(const double *t, const double *c, size_t n, double tmax, ks_summary *o)
 {
     o->lambda_z = o->t_half = o->auc_inf = NAN;
     o->n_lambda = 0;
-    double best_r2 = -INFINITY;
-    for (size_t k = 3; k + imax < n; k++) {
-        double slope, r2;
-        if (!loglin(t, c, n - k, n, &slope, &r2) || !(slope < 0)) continue;
-        /* Prefer more points unless the fit is clearly worse (NCA convention). */
-        if (r2 > best_r2 - 1e-4) {
-            best_r2 = fmax(best_r2, r2);
+    size_t last = n;
+    while (last > 0 && !(c[last - 1] > 0)) last--; /* trailing zeros: underflow */
+    if (last < 3) return;
+    o->tlast = t[last - 1];
+    o->clast = c[last - 1];
+    double tc = t[last - 1], st = 0, sy = 0, stt = 0, sty = 0, syy = 0, best = -INFINITY;
+    for (size_t k = 1; k <= last; k++) {
+        size_t i = last - k;
+        if (!(c[i] > 0) || !(t[i] > tmax)) break;
+        double x = t[i] - tc, y = log(c[i]);
+        st += x; sy += y; stt += x * x; sty += x * y; syy += y * y;
+        if (k < 3) continue;
+        double dn = (double)k, vt = stt - st * st / dn, vy = syy - sy * sy / dn;
+        double cty = sty - st * sy / dn;
+        if (!(vt > 0)) continue;
+        double slope = cty / vt;
+        if (!(slope < 0)) continue;
+        double r2 = vy > 0 ? cty * cty / (vt * vy) : 1.0;
+        double adj = 1.0 - (1.0 - r2) * (dn - 1.0) / (dn - 2.0);
+        if (adj > best - 1e-4) {
+            best = fmax(best, adj);
             o->lambda_z = -slope;
             o->n_lambda = (int)k;
         }
@@ -91,32 +145,18 @@ static void terminal_slope(const double *t, const double *c, size_t n, size_t im
     }
 }
 
-/* Time above threshold over [t[0], t[n-1]] with crossings found by bisection. */
-static int time_above(ks_sim *s, size_t j, const double *t, const double *c, size_t n, double thr,
-                      double *out, double *buf, ks_error *err)
+/* Index of time t among the breakpoints (output times are breakpoints). */
+static size_t find_cp(const double *cp, size_t ncp, double t)
 {
-    double total = 0.0;
-    for (size_t i = 0; i + 1 < n; i++) {
-        int a = c[i] > thr, b = c[i + 1] > thr;
-        if (a && b) {
-            total += t[i + 1] - t[i];
-            continue;
-        }
-        if (!a && !b) continue;
-        double lo = t[i], hi = t[i + 1];
-        for (int it = 0; it < 60; it++) {
-            double mid = 0.5 * (lo + hi), v;
-            int rc = value_at(s, j, mid, &v, buf, err);
-            if (rc) return rc;
-            if ((v > thr) == a)
-                lo = mid;
-            else
-                hi = mid;
-        }
-        total += a ? 0.5 * (lo + hi) - t[i] : t[i + 1] - 0.5 * (lo + hi);
+    size_t lo = 0, hi = ncp;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (cp[mid] <= t)
+            lo = mid;
+        else
+            hi = mid;
     }
-    *out = total;
-    return KS_OK;
+    return lo;
 }
 
 int ks_summary_compute(ks_sim *s, size_t j, double threshold, ks_summary *o, ks_error *err)
@@ -125,27 +165,24 @@ int ks_summary_compute(ks_sim *s, size_t j, double threshold, ks_summary *o, ks_
     const double *t = ks_sim_times(s), *c = ks_sim_output(s, j), *auc = ks_sim_output_auc(s, j);
     if (!c) return ks_error_set(err, KS_ESTATE, "summary: no output %zu (run first)", j);
     if (n < 2) return ks_error_set(err, KS_EINVAL, "summary: needs at least two output times");
+    const double *cp;
+    size_t ncp;
+    if (ks_sim_checkpoints(s, &cp, &ncp))
+        return ks_error_set(err, KS_ESTATE, "summary: run first");
     memset(o, 0, sizeof *o);
-    double *buf = malloc((ks_sim_n_outputs(s) + 1) * sizeof *buf);
-    if (!buf) return ks_error_set(err, KS_ENOMEM, "out of memory");
-    size_t imax = 0;
-    for (size_t i = 1; i < n; i++)
-        if (c[i] > c[imax]) imax = i;
-    o->cmax = c[imax];
-    o->tmax = t[imax];
-    int rc = KS_OK;
-    /* The peak may lie between grid points (absorption); search both neighbours. */
-    if (imax > 0) rc = refine_max(s, j, t[imax - 1], t[imax], &o->tmax, &o->cmax, buf, err);
-    if (!rc && imax + 1 < n)
-        rc = refine_max(s, j, t[imax], t[imax + 1], &o->tmax, &o->cmax, buf, err);
-    o->tlast = t[n - 1];
-    o->clast = c[n - 1];
-    o->auc_last = auc[n - 1] - auc[0];
-    terminal_slope(t, c, n, imax, o);
+    o->cmax = -INFINITY;
     o->threshold = threshold;
     o->time_above = NAN;
-    if (!rc && isfinite(threshold))
-        rc = time_above(s, j, t, c, n, threshold, &o->time_above, buf, err);
-    free(buf);
+    o->auc_last = auc[n - 1];
+    o->tlast = t[n - 1];
+    o->clast = c[n - 1];
+    size_t no = ks_sim_n_outputs(s);
+    seg_ctx ctx = {s, j, malloc(no * sizeof(double)), malloc(no * sizeof(double)), err};
+    int rc = ctx.vals && ctx.slp ? KS_OK : ks_error_set(err, KS_ENOMEM, "out of memory");
+    if (!rc) rc = scan_segments(&ctx, cp, find_cp(cp, ncp, t[0]), find_cp(cp, ncp, t[n - 1]),
+                                threshold, o);
+    free(ctx.vals);
+    free(ctx.slp);
+    if (!rc) terminal_slope(t, c, n, o->tmax, o);
     return rc;
 }

@@ -314,6 +314,66 @@ static void test_api_errors(void **state)
     ks_model_free(m);
 }
 
+/* ---- regressions from review: doses on the grid, peaks and excursions between points */
+static void test_dose_on_grid_point(void **state)
+{
+    (void)state;
+    ks_model *m = load(MODEL_1CMT);
+    /* 25 min parsed as 25 * (1/60) and the 5th point of a 5-minute grid differ by an ulp;
+     * the output at that time must show the dose given. */
+    ks_dose d = {25 * (1.0 / 60), 100, 0, "iv"};
+    ks_sim *s = run(m, NULL, &d, 1, 1, 5 * (1.0 / 60));
+    KS_ASSERT_CLOSE(ks_sim_output(s, 0)[5], 5000, 1e-12, 0);
+    ks_sim_free(s);
+    ks_model_free(m);
+}
+
+static void test_peak_between_grid_points(void **state)
+{
+    (void)state;
+    ks_model *m = load(MODEL_1CMT);
+    ks_dose d = {0.15, 100, 0, "iv"}; /* 9 min, between 5-minute points */
+    ks_sim *s = run(m, NULL, &d, 1, 1, 5.0 / 60);
+    ks_summary sm;
+    ks_error err = {0};
+    assert_int_equal(ks_summary_compute(s, 0, 4990.0, &sm, &err), KS_OK);
+    KS_ASSERT_CLOSE(sm.cmax, 5000, 1e-12, 0);
+    KS_ASSERT_CLOSE(sm.tmax, 0.15, 1e-12, 0);
+    /* 5000 e^{-0.1 (t - 0.15)} > 4990 for ln(5000/4990)/0.1 = 0.02002 h, inside one interval. */
+    KS_ASSERT_CLOSE(sm.time_above, log(5000.0 / 4990.0) / 0.1, 1e-8, 0);
+    ks_sim_free(s);
+    /* An oral peak between grid points: t* = ln(ka/k)/(ka-k) after the lag. */
+    ks_dose o = {0, 50, 0, "oral"};
+    s = run(m, NULL, &o, 1, 24, 1.0);
+    assert_int_equal(ks_summary_compute(s, 0, NAN, &sm, &err), KS_OK);
+    double ka = 1.5, k = 0.1, tp = log(ka / k) / (ka - k);
+    KS_ASSERT_CLOSE(sm.tmax, 0.25 + tp, 1e-7, 0);
+    KS_ASSERT_CLOSE(sm.cmax, 0.7 * 50 * ka / (20 * (ka - k)) * (exp(-k * tp) - exp(-ka * tp)) * 1000,
+                    1e-10, 0);
+    ks_sim_free(s);
+    ks_model_free(m);
+}
+
+static void test_summary_from_time_zero(void **state)
+{
+    (void)state;
+    ks_model *m = load(MODEL_1CMT);
+    ks_error err = {0};
+    ks_sim *s = NULL;
+    ks_dose d = {0, 100, 0, "iv"};
+    double t[24];
+    for (int i = 0; i < 24; i++) t[i] = i + 1; /* outputs from 1 h, dose at 0 */
+    assert_int_equal(ks_sim_create(m, &s, &err), KS_OK);
+    assert_int_equal(ks_sim_add_dose(s, &d, &err), KS_OK);
+    assert_int_equal(ks_sim_set_times(s, t, 24, &err), KS_OK);
+    assert_int_equal(ks_sim_run(s, &err), KS_OK);
+    ks_summary sm;
+    assert_int_equal(ks_summary_compute(s, 0, NAN, &sm, &err), KS_OK);
+    KS_ASSERT_CLOSE(sm.auc_last, 100.0 / 2 * (1 - exp(-2.4)) * 1000, 1e-11, 0);
+    ks_sim_free(s);
+    ks_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +388,9 @@ int main(void)
         cmocka_unit_test(test_eval_matches_grid),
         cmocka_unit_test(test_summary_values),
         cmocka_unit_test(test_api_errors),
+        cmocka_unit_test(test_dose_on_grid_point),
+        cmocka_unit_test(test_peak_between_grid_points),
+        cmocka_unit_test(test_summary_from_time_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
