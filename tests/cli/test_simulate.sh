@@ -31,4 +31,15 @@ awk -v t="$tmax" 'BEGIN { exit !(t > 0 && t <= 1) }' || fail "84 mg nasal peaks 
     --plot "$T/p.png" --quiet)
 [ "$(stat -c %a "$T/p.csv")" = 644 ] || fail "table mode $(stat -c %a "$T/p.csv"), want 644"
 [ "$(stat -c %a "$T/p.png")" = 644 ] || fail "plot mode $(stat -c %a "$T/p.png"), want 644"
+# A bolus at a minute time on the output grid shows in that row (not one ulp later).
+row=$("$KETSIM" simulate --model domino-1982 --weight 70 --dose 0.5mg/kg --at 25min --until 1h \
+    --every 5min --quiet | awk -F, '$1 > 0.41 && $1 < 0.42 { print $2 }')
+awk -v c="$row" 'BEGIN { exit !(c > 7936 && c < 7937) }' || fail "bolus at 25 min shows $row at 0.4167 h"
+# Refused: the same file for table and plot; weight given twice in different ways.
+if "$KETSIM" simulate --model domino-1982 --weight 70 --dose 35mg --out "$T/a.png" --plot "$T/a.png" 2> "$T/e1"; then
+    fail "same --out and --plot accepted"; fi
+grep -q "same file" "$T/e1" || fail "same-file message: $(cat "$T/e1")"
+if "$KETSIM" simulate --model domino-1982 --weight 70 --covariate weight=140 --dose 35mg 2> "$T/e2"; then
+    fail "--covariate weight accepted"; fi
+grep -q -- "--covariate weight" "$T/e2" || fail "covariate message: $(cat "$T/e2")"
 echo "simulate: ok"
