@@ -59,6 +59,10 @@ int ks_model_has_route(const ks_model *m, const char *name);
 /* 1 if route `name` takes its duration from the user (an IV infusion). */
 int ks_model_route_takes_duration(const ks_model *m, const char *name);
 
+/* Compartments in file order (NONMEM-style CMT numbers are these, from 1). */
+size_t ks_model_n_compartments(const ks_model *m);
+const char *ks_model_compartment_name(const ks_model *m, size_t i);
+
 size_t ks_model_n_analytes(const ks_model *m);
 const char *ks_model_analyte_name(const ks_model *m, size_t i);
 double ks_model_analyte_molar_mass(const ks_model *m, size_t i); /* g/mol */

@@ -76,6 +76,15 @@ int ks_model_route_takes_duration(const ks_model *m, const char *name)
     return i >= 0 && m->routes[i].takes_duration;
 }
 
+size_t ks_model_n_compartments(const ks_model *m)
+{
+    return (size_t)m->n_comps;
+}
+const char *ks_model_compartment_name(const ks_model *m, size_t i)
+{
+    return i < (size_t)m->n_comps ? m->comps[i].name : NULL;
+}
+
 size_t ks_model_n_analytes(const ks_model *m)
 {
     return (size_t)m->n_analytes;

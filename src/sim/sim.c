@@ -822,6 +822,17 @@ int ks_sim_system_matrix(ks_sim *s, double *A, ks_error *err)
     return KS_OK;
 }
 
+int ks_sim_step_matrices(ks_sim *s, double h, double tscale, ks_step_cache **out, ks_error *err)
+{
+    return step_matrices(s, h, tscale, out, err);
+}
+
+void ks_sim_apply_step(const ks_sim *s, const ks_step_cache *c, const double *x, const double *u,
+                       double *y)
+{
+    apply_step(s, c, x, u, any_nonzero(u, s->n), y);
+}
+
 int ks_sim_checkpoints(const ks_sim *s, const double **t, size_t *n)
 {
     if (!s->ran) return KS_ESTATE;

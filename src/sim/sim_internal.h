@@ -84,6 +84,12 @@ struct ks_sim {
     double *tmp;
 };
 
+/* Phi(h), Gamma(h) from the simulation's cache (see sim.c). */
+int ks_sim_step_matrices(ks_sim *s, double h, double tscale, ks_step_cache **out, ks_error *err);
+/* y = Phi x + Gamma u (y must not alias x). */
+void ks_sim_apply_step(const ks_sim *s, const ks_step_cache *c, const double *x, const double *u,
+                       double *y);
+
 /* The breakpoints of the last run (event and output times, sorted, unique). */
 int ks_sim_checkpoints(const ks_sim *s, const double **t, size_t *n);
 

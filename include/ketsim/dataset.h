@@ -1,0 +1,64 @@
+/* ketsim: NONMEM-style datasets.
+ *
+ * A dataset is a CSV file with a header line, one record per line, as NONMEM,
+ * mrgsolve and nlmixr2 share them: ID TIME AMT RATE EVID CMT II ADDL SS DV MDV in any
+ * order and upper or lower case, plus any other columns (kept, and usable as the
+ * source of lag times, bioavailability and modeled rates or durations). "." and an
+ * empty field mean 0, as in NONMEM. Records are simulated with NONMEM's semantics
+ * (docs/nonmem-conformance.md): EVID 0-4, ADDL/II, SS=1 and SS=2 for boluses and
+ * infusions (also when the lag time or the infusion is longer than the interval),
+ * constant infusions at steady state (AMT=0, RATE>0, II=0), RATE=-1 and RATE=-2.
+ * Compartment numbers (CMT) are the model's compartments in file order, from 1.
+ * Any row ketsim cannot interpret exactly is an error naming its line and column.
+ */
+#ifndef KETSIM_DATASET_H
+#define KETSIM_DATASET_H
+
+#include <stddef.h>
+#include "ketsim/error.h"
+#include "ketsim/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ks_dataset ks_dataset;
+
+/* Read a dataset; the file name is used in messages. Errors name "file:line: column". */
+int ks_dataset_read(const char *path, ks_dataset **out, ks_error *err);
+/* The same from text in memory; `origin` names it in messages. */
+int ks_dataset_read_string(const char *text, const char *origin, ks_dataset **out, ks_error *err);
+void ks_dataset_free(ks_dataset *d);
+
+size_t ks_dataset_n_rows(const ks_dataset *d);
+size_t ks_dataset_n_columns(const ks_dataset *d);
+/* Column name as written in the header. */
+const char *ks_dataset_column_name(const ks_dataset *d, size_t j);
+/* Index of a column by name (case-insensitive), or -1. */
+int ks_dataset_column(const ks_dataset *d, const char *name);
+/* Value at (row, column); rows are data lines in file order from 0. */
+double ks_dataset_value(const ks_dataset *d, size_t row, size_t col);
+/* Line number in the file of a row (for messages). */
+size_t ks_dataset_line(const ks_dataset *d, size_t row);
+
+/* Where per-compartment dose properties come from: the name of a dataset column for
+ * each compartment number (index 0 is CMT 1), or NULL for none (no lag, F = 1, and
+ * RATE=-1 / RATE=-2 are errors for that compartment). */
+#define KS_DATASET_MAX_CMT 32
+typedef struct ks_dataset_map {
+    const char *lag[KS_DATASET_MAX_CMT];      /* ALAG, h */
+    const char *bioav[KS_DATASET_MAX_CMT];    /* F (NONMEM allows > 1) */
+    const char *rate[KS_DATASET_MAX_CMT];     /* modeled rate for RATE=-1, mg/h */
+    const char *duration[KS_DATASET_MAX_CMT]; /* modeled duration for RATE=-2, h */
+} ks_dataset_map;
+
+/* Simulate every individual (consecutive rows with the same ID) and store in pred[i]
+ * the value of output column `output` (e.g. "cp_drug_ng_ml") after row i. Times are
+ * in hours and amounts in mg. The same covariates apply to every individual. */
+int ks_dataset_predict(const ks_model *m, const ks_covariates *cov, const ks_dataset *d,
+                       const ks_dataset_map *map, const char *output, double *pred, ks_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,362 @@
+/* NONMEM-style event records through the exact engine (see nmrun.h). */
+#include "sim/nmrun.h"
+#include "sim/sim_internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Pending inputs: boluses not yet given and zero-order inputs not yet finished. */
+typedef struct queue {
+    ks_bolus *b;
+    size_t nb, capb;
+    ks_infusion *inf;
+    size_t ni, capi;
+} queue;
+
+static int q_bolus(queue *q, double t, int state, double amount)
+{
+    if (amount == 0.0) return KS_OK;
+    if (q->nb == q->capb) {
+        size_t nc = q->capb ? 2 * q->capb : 16;
+        ks_bolus *nb = realloc(q->b, nc * sizeof *nb);
+        if (!nb) return KS_ENOMEM;
+        q->b = nb;
+        q->capb = nc;
+    }
+    q->b[q->nb++] = (ks_bolus){t, state, amount};
+    return KS_OK;
+}
+
+static int q_infusion(queue *q, double t0, double t1, int state, double rate)
+{
+    if (rate == 0.0 || !(t1 > t0)) return KS_OK;
+    if (q->ni == q->capi) {
+        size_t nc = q->capi ? 2 * q->capi : 16;
+        ks_infusion *ni = realloc(q->inf, nc * sizeof *ni);
+        if (!ni) return KS_ENOMEM;
+        q->inf = ni;
+        q->capi = nc;
+    }
+    q->inf[q->ni++] = (ks_infusion){t0, t1, state, rate};
+    return KS_OK;
+}
+
+static void q_clear(queue *q)
+{
+    q->nb = q->ni = 0;
+}
+
+static void q_free(queue *q)
+{
+    free(q->b);
+    free(q->inf);
+}
+
+/* One exact step of length h with input rates u. */
+static int step(ks_sim *s, double *x, double h, double tscale, const double *u, ks_error *err)
+{
+    if (h <= 0) return KS_OK;
+    ks_step_cache *c;
+    int rc = ks_sim_step_matrices(s, h, tscale, &c, err);
+    if (rc) return rc;
+    double *y = s->tmp + s->n;
+    ks_sim_apply_step(s, c, x, u, y);
+    memcpy(x, y, s->n * sizeof *x);
+    return KS_OK;
+}
+
+/* Give the boluses due at or before t, and drop finished infusions. */
+static void due(queue *q, double *x, double t)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < q->nb; i++) {
+        if (q->b[i].t <= t)
+            x[q->b[i].state] += q->b[i].amount;
+        else
+            q->b[keep++] = q->b[i];
+    }
+    q->nb = keep;
+    keep = 0;
+    for (size_t i = 0; i < q->ni; i++)
+        if (q->inf[i].end > t) q->inf[keep++] = q->inf[i];
+    q->ni = keep;
+}
+
+/* Advance x from t to t1 through the queue's inputs; boluses at t1 are given. */
+static int advance(ks_sim *s, queue *q, double *x, double t, double t1, double *u, ks_error *err)
+{
+    due(q, x, t);
+    while (t < t1) {
+        double next = t1;
+        for (size_t i = 0; i < q->nb; i++)
+            if (q->b[i].t > t && q->b[i].t < next) next = q->b[i].t;
+        memset(u, 0, s->n * sizeof *u);
+        for (size_t i = 0; i < q->ni; i++) {
+            const ks_infusion *in = &q->inf[i];
+            if (in->start > t && in->start < next) next = in->start;
+            if (in->end > t && in->end < next) next = in->end;
+            if (in->start <= t && in->end > t) u[in->state] += in->rate;
+        }
+        int rc = step(s, x, next - t, next, u, err);
+        if (rc) return rc;
+        t = next;
+        due(q, x, t);
+    }
+    return KS_OK;
+}
+
+/* The inputs of one dose given at time td (after its lag): a bolus, or a zero-order
+ * input at `rate` for `dur` hours. */
+typedef struct dose_shape {
+    int state;
+    double amount; /* bioavailable amount */
+    double rate;   /* 0 for a bolus */
+    double dur;
+} dose_shape;
+
+static int shape_of(const ks_sim *s, const ks_nm_record *r, dose_shape *d, ks_error *err)
+{
+    d->state = s->comp_state[r->comp];
+    d->amount = r->amt * r->f;
+    d->rate = 0.0;
+    d->dur = 0.0;
+    if (r->rate > 0) {
+        d->rate = r->rate;
+        d->dur = d->amount / r->rate;
+    } else if (r->dur > 0) {
+        d->dur = r->dur;
+        d->rate = d->amount / r->dur;
+    }
+    if (!isfinite(d->amount) || d->amount < 0)
+        return ks_error_set(err, KS_EINVAL, "dose amount x F is %g", d->amount);
+    return KS_OK;
+}
+
+static int q_dose(queue *q, const dose_shape *d, double td)
+{
+    if (d->rate > 0) return q_infusion(q, td, td + d->dur, d->state, d->rate);
+    return q_bolus(q, td, d->state, d->amount);
+}
+
+/* Is state i part of the body (compartments, transit, effect sites)? Accumulators
+ * (eliminated, not absorbed, AUC) grow without bound and have no steady state. */
+static int is_body(const ks_sim *s, size_t i)
+{
+    return s->state_kind[i] == KS_ST_AMOUNT || s->state_kind[i] == KS_ST_EFFECT;
+}
+
+/* Solve M z = y (dense, n x n, row-major) by Gaussian elimination with partial
+ * pivoting, in place; KS_ENUMERIC when M is singular. */
+static int solve(double *M, double *y, size_t n, ks_error *err)
+{
+    for (size_t k = 0; k < n; k++) {
+        size_t p = k;
+        for (size_t i = k + 1; i < n; i++)
+            if (fabs(M[i * n + k]) > fabs(M[p * n + k])) p = i;
+        if (!(fabs(M[p * n + k]) > 1e-300))
+            return ks_error_set(err, KS_ENUMERIC,
+                                "steady state does not exist: a compartment "
+                                "never empties");
+        if (p != k) {
+            for (size_t j = 0; j < n; j++) {
+                double t = M[k * n + j];
+                M[k * n + j] = M[p * n + j];
+                M[p * n + j] = t;
+            }
+            double t = y[k];
+            y[k] = y[p];
+            y[p] = t;
+        }
+        for (size_t i = k + 1; i < n; i++) {
+            double f = M[i * n + k] / M[k * n + k];
+            for (size_t j = k; j < n; j++)
+                M[i * n + j] -= f * M[k * n + j];
+            y[i] -= f * y[k];
+        }
+    }
+    for (size_t k = n; k-- > 0;) {
+        double acc = y[k];
+        for (size_t j = k + 1; j < n; j++)
+            acc -= M[k * n + j] * y[j];
+        y[k] = acc / M[k * n + k];
+    }
+    return KS_OK;
+}
+
+/* Body states of the periodic solution at time t0 (just before any input at t0) for
+ * the dose `d` repeated every ii with its first input offset `lag` after t0 - k ii:
+ * z = (I - Phi(ii))^-1 y, y = the state at t0 from zero at t0 - ii under the inputs
+ * of all periodic doses that fall in [t0 - ii, t0). */
+static int periodic(ks_sim *s, const dose_shape *d, double lag, double ii, double t0, double *z,
+                    double *u, ks_error *err)
+{
+    size_t n = s->n;
+    queue w = {0};
+    double a = t0 - ii;
+    int rc = KS_OK;
+    /* Doses at t0 + lag + k ii for every k whose input overlaps [a, t0). */
+    double span = d->rate > 0 ? d->dur : 0.0;
+    long kmax = (long)floor((t0 - (t0 + lag)) / ii) + 1;
+    long kmin = (long)floor((a - span - (t0 + lag)) / ii) - 1;
+    for (long k = kmin; k <= kmax && !rc; k++) {
+        double td = t0 + lag + (double)k * ii;
+        if (d->rate > 0) {
+            double s0 = fmax(td, a), s1 = fmin(td + d->dur, t0);
+            if (s1 > s0) rc = q_infusion(&w, s0, s1, d->state, d->rate);
+        } else if (td >= a && td < t0) {
+            rc = q_bolus(&w, td, d->state, d->amount);
+        }
+    }
+    memset(z, 0, n * sizeof *z);
+    /* The window holds only inputs before t0, so nothing of the next period is given. */
+    if (!rc) rc = advance(s, &w, z, a, t0, u, err);
+    q_free(&w);
+    if (rc) return rc == KS_ENOMEM ? ks_error_set(err, rc, "out of memory") : rc;
+    return ks_sim_periodic_solve(s, ii, t0, z, err);
+}
+
+int ks_sim_periodic_solve(ks_sim *s, double ii, double t0, double *z, ks_error *err)
+{
+    size_t n = s->n, nb = 0;
+    size_t *idx = malloc(n * sizeof *idx);
+    double *M = malloc(n * n * sizeof *M), *y = malloc(n * sizeof *y);
+    int rc = idx && M && y ? KS_OK : ks_error_set(err, KS_ENOMEM, "out of memory");
+    ks_step_cache *c = NULL;
+    if (!rc) rc = ks_sim_step_matrices(s, ii, t0, &c, err);
+    if (!rc) {
+        for (size_t i = 0; i < n; i++)
+            if (is_body(s, i)) idx[nb++] = i;
+        for (size_t r = 0; r < nb; r++) {
+            for (size_t q = 0; q < nb; q++)
+                M[r * nb + q] = (r == q ? 1.0 : 0.0) - c->Phi[idx[r] * n + idx[q]];
+            y[r] = z[idx[r]];
+        }
+        rc = solve(M, y, nb, err);
+    }
+    if (!rc) {
+        memset(z, 0, n * sizeof *z);
+        for (size_t r = 0; r < nb; r++)
+            z[idx[r]] = y[r];
+    }
+    free(idx);
+    free(M);
+    free(y);
+    return rc;
+}
+
+/* Steady state of a constant zero-order input: A_BB z = -u_B. */
+static int constant_infusion_ss(ks_sim *s, const dose_shape *d, double *z, ks_error *err)
+{
+    size_t n = s->n, nb = 0;
+    size_t *idx = malloc(n * sizeof *idx);
+    double *M = malloc(n * n * sizeof *M), *y = malloc(n * sizeof *y);
+    int rc = idx && M && y ? KS_OK : ks_error_set(err, KS_ENOMEM, "out of memory");
+    if (!rc) {
+        for (size_t i = 0; i < n; i++)
+            if (is_body(s, i)) idx[nb++] = i;
+        for (size_t r = 0; r < nb; r++) {
+            for (size_t q = 0; q < nb; q++)
+                M[r * nb + q] = s->A[idx[r] * n + idx[q]];
+            y[r] = idx[r] == (size_t)d->state ? -d->rate : 0.0;
+        }
+        rc = solve(M, y, nb, err);
+    }
+    if (!rc) {
+        memset(z, 0, n * sizeof *z);
+        for (size_t r = 0; r < nb; r++)
+            z[idx[r]] = y[r];
+    }
+    free(idx);
+    free(M);
+    free(y);
+    return rc;
+}
+
+static void reset_body(ks_sim *s, double *x)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (is_body(s, i)) x[i] = 0.0;
+}
+
+/* A dose record: steady state (SS 1 or 2) first, then the dose and its ADDL repeats. */
+static int dose(ks_sim *s, queue *q, const ks_nm_record *r, double *x, double *u, ks_error *err)
+{
+    dose_shape d;
+    int rc = shape_of(s, r, &d, err);
+    if (rc) return rc;
+    if (r->ss) {
+        double *z = malloc(s->n * sizeof *z);
+        if (!z) return ks_error_set(err, KS_ENOMEM, "out of memory");
+        if (r->ii == 0)
+            rc = constant_infusion_ss(s, &d, z, err);
+        else
+            rc = periodic(s, &d, r->lag, r->ii, r->time, z, u, err);
+        if (!rc) {
+            if (r->ss == 1) {
+                reset_body(s, x);
+                q_clear(q);
+            }
+            for (size_t i = 0; i < s->n; i++)
+                if (is_body(s, i)) x[i] += z[i];
+            /* Earlier implied doses whose inputs are still running at this time. */
+            if (r->ii > 0 && d.rate > 0) {
+                for (long k = -1; !rc; k--) {
+                    double td = r->time + r->lag + (double)k * r->ii;
+                    if (td + d.dur <= r->time) break;
+                    rc = q_infusion(q, fmax(td, r->time), td + d.dur, d.state, d.rate);
+                }
+            }
+            if (r->ii > 0 && d.rate == 0) {
+                for (long k = -1; !rc; k--) { /* lag longer than ii: doses still to come */
+                    double td = r->time + r->lag + (double)k * r->ii;
+                    if (td < r->time) break;
+                    rc = q_bolus(q, td, d.state, d.amount);
+                }
+            }
+        }
+        free(z);
+        if (rc) return rc;
+        /* A constant infusion at steady state (AMT 0, RATE > 0, II 0) sets the steady
+         * state and, as NONMEM 7.4.3 does (conformance subject 26), does not run on
+         * after the record: give an ordinary infusion record to continue it. */
+        if (r->ii == 0) return KS_OK;
+    }
+    for (int k = 0; k <= r->addl && !rc; k++)
+        rc = q_dose(q, &d, r->time + r->lag + (double)k * r->ii);
+    return rc ? ks_error_set(err, KS_ENOMEM, "out of memory") : KS_OK;
+}
+
+int ks_sim_nm_run(ks_sim *s, const ks_nm_record *r, size_t n, size_t out, double *pred,
+                  ks_error *err)
+{
+    if (!s->system_ready) return ks_error_set(err, KS_ESTATE, "covariates are not set");
+    if (out >= s->n_out) return ks_error_set(err, KS_EINVAL, "no output %zu", out);
+    double *x = calloc(s->n, sizeof *x), *u = calloc(s->n, sizeof *u);
+    queue q = {0};
+    int rc = x && u ? KS_OK : ks_error_set(err, KS_ENOMEM, "out of memory");
+    double t = n ? r[0].time : 0.0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (r[i].time < t && r[i].evid != 3 && r[i].evid != 4)
+            rc = ks_error_set(err, KS_EINVAL, "record %zu: time %g h is before %g h", i + 1,
+                              r[i].time, t);
+        if (!rc && r[i].time > t) rc = advance(s, &q, x, t, r[i].time, u, err);
+        if (rc) break;
+        t = r[i].time;
+        if (r[i].evid == 3 || r[i].evid == 4) {
+            reset_body(s, x);
+            q_clear(&q);
+        }
+        if (r[i].evid == 1 || r[i].evid == 4) rc = dose(s, &q, &r[i], x, u, err);
+        if (!rc) {
+            due(&q, x, t); /* a dose without lag is given at once */
+            pred[i] = x[s->out[out].state] * s->out[out].scale;
+        }
+        if (rc) ks_error_prefix(err, "record %zu", i + 1);
+    }
+    free(x);
+    free(u);
+    q_free(&q);
+    return rc;
+}
