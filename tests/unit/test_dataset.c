@@ -1,0 +1,149 @@
+/* NONMEM-style datasets: every record ketsim cannot interpret exactly is refused with
+ * its file, line and column; good records in any column order and case are read. */
+#include "ks_test.h"
+#include "ks_models_test.h"
+#include "ketsim/ketsim.h"
+#include "ketsim/dataset.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static ks_model *model(void)
+{
+    ks_error err = {0};
+    ks_model *m = NULL;
+    if (ks_model_load_string(MODEL_1CMT, "one", &m, &err)) fail_msg("%s", err.msg);
+    return m;
+}
+
+/* Read `text` and predict; returns the status and leaves the message in err. */
+static int run(const char *text, ks_error *err, double *pred, size_t max)
+{
+    ks_dataset *d = NULL;
+    int rc = ks_dataset_read_string(text, "data.csv", &d, err);
+    if (rc) return rc;
+    ks_model *m = model();
+    ks_dataset_map map = {0};
+    if (ks_dataset_column(d, "ALAG") >= 0) map.lag[1] = "ALAG";
+    if (ks_dataset_column(d, "D1") >= 0) map.duration[0] = "D1";
+    double local[64];
+    if (!pred) pred = local, max = 64;
+    assert_true(ks_dataset_n_rows(d) <= max);
+    rc = ks_dataset_predict(m, NULL, d, &map, "cp_drug_ng_ml", pred, err);
+    ks_model_free(m);
+    ks_dataset_free(d);
+    return rc;
+}
+
+static void test_reads_any_order_and_case(void **state)
+{
+    (void)state;
+    /* MODEL_1CMT: central is CMT 1 (V 20 L, CL 2 L/h), depot is CMT 2. */
+    const char *text = "time,id,Amt,evid,cmt,DV,extra\n"
+                       "0,1,100,1,1,.,7\n"
+                       "1,1,.,0,1,5,7\n"
+                       "0,2,100,1,1,.,8\n"
+                       "2,2,0,0,1,,8\n";
+    double pred[4];
+    ks_error err = {0};
+    if (run(text, &err, pred, 4)) fail_msg("%s", err.msg);
+    KS_ASSERT_CLOSE(pred[1], 100 / 20.0 * exp(-0.1) * 1000, 1e-12, 0);
+    KS_ASSERT_CLOSE(pred[3], 100 / 20.0 * exp(-0.2) * 1000, 1e-12, 0);
+}
+
+typedef struct bad_case {
+    const char *name;
+    const char *row; /* the second data line (line 3) */
+    const char *want[3];
+} bad_case;
+
+static const bad_case BAD[] = {
+    {"not a number", "1,1,abc,1,1,0,0,0,0,0,0", {"data.csv:3", "column AMT", "\"abc\""}},
+    {"EVID 5", "1,1,10,5,1,0,0,0,0,0,0", {"data.csv:3", "column EVID", "5"}},
+    {"SS 3", "1,1,10,1,1,24,0,3,0,0,0", {"data.csv:3", "column SS"}},
+    {"negative amount", "1,1,-10,1,1,0,0,0,0,0,0", {"data.csv:3", "column AMT", "negative"}},
+    {"ADDL without II", "1,1,10,1,1,0,3,0,0,0,0", {"data.csv:3", "column II", "ADDL"}},
+    {"ADDL not whole", "1,1,10,1,1,12,1.5,0,0,0,0", {"data.csv:3", "column ADDL"}},
+    {"SS without II", "1,1,10,1,1,0,0,1,0,0,0", {"data.csv:3", "column II", "steady-state"}},
+    {"CMT outside the model", "1,1,10,1,3,0,0,0,0,0,0", {"data.csv:3", "column CMT", "1 to 2"}},
+    {"negative CMT", "1,1,10,1,-1,0,0,0,0,0,0", {"data.csv:3", "column CMT"}},
+    {"RATE -3", "1,1,10,1,1,0,0,0,-3,0,0", {"data.csv:3", "column RATE", "-3"}},
+    {"RATE -1 without a mapped rate", "1,1,10,1,1,0,0,0,-1,0,0", {"data.csv:3", "column RATE", "modeled rate"}},
+    {"RATE -2 with a zero duration", "1,1,10,1,1,0,0,0,-2,0,0", {"data.csv:3", "column D1", "positive"}},
+    {"negative lag", "1,1,10,1,2,0,0,0,0,-1,0", {"data.csv:3", "column ALAG", "negative"}},
+    {"time going back", "0.5,1,10,1,1,0,0,0,0,0,0", {"data.csv:3", "column TIME", "before"}},
+    {"negative time", "-1,1,10,1,1,0,0,0,0,0,0", {"data.csv:3", "column TIME", "negative"}},
+    {"too few fields", "1,1,10,1", {"data.csv:3", "4 fields", "11"}},
+    {"dose of zero", "1,1,0,1,1,0,0,0,0,0,0", {"data.csv:3", "column AMT", "0"}},
+};
+
+static void test_bad_rows(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof BAD / sizeof *BAD; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "TIME,ID,AMT,EVID,CMT,II,ADDL,SS,RATE,ALAG,D1\n1,1,100,1,1,0,0,0,0,0,0\n%s%s\n",
+                 BAD[i].row, "");
+        ks_error err = {0};
+        int rc = run(text, &err, NULL, 0);
+        if (rc == KS_OK) fail_msg("%s: accepted", BAD[i].name);
+        for (int k = 0; k < 3 && BAD[i].want[k]; k++)
+            if (!strstr(err.msg, BAD[i].want[k]))
+                fail_msg("%s: message \"%s\" lacks \"%s\"", BAD[i].name, err.msg, BAD[i].want[k]);
+        assert_null(strchr(err.msg, '\n'));
+    }
+}
+
+static void test_bad_files(void **state)
+{
+    (void)state;
+    ks_error err = {0};
+    ks_dataset *d = NULL;
+    assert_int_equal(ks_dataset_read_string("ID,AMT\n1,2\n", "x.csv", &d, &err), KS_EPARSE);
+    assert_non_null(strstr(err.msg, "ID and TIME"));
+    assert_int_equal(ks_dataset_read_string("ID,TIME,id\n1,2,3\n", "x.csv", &d, &err), KS_EPARSE);
+    assert_non_null(strstr(err.msg, "twice"));
+    assert_int_equal(ks_dataset_read_string("", "x.csv", &d, &err), KS_EPARSE);
+    assert_int_equal(ks_dataset_read("/nonexistent/x.csv", &d, &err), KS_EIO);
+    assert_non_null(strstr(err.msg, "/nonexistent/x.csv"));
+    /* A map naming a column that does not exist. */
+    assert_int_equal(ks_dataset_read_string("ID,TIME\n1,0\n", "x.csv", &d, &err), KS_OK);
+    ks_model *m = model();
+    ks_dataset_map map = {0};
+    map.bioav[0] = "F1";
+    double pred[1];
+    assert_int_equal(ks_dataset_predict(m, NULL, d, &map, "cp_drug_ng_ml", pred, &err), KS_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "F1"));
+    ks_model_free(m);
+    ks_dataset_free(d);
+}
+
+/* Reset: EVID 3 empties the body; EVID 4 empties it and doses. */
+static void test_resets(void **state)
+{
+    (void)state;
+    const char *text = "ID,TIME,AMT,EVID,CMT\n"
+                       "1,0,100,1,1\n"
+                       "1,5,0,3,1\n"
+                       "1,6,0,0,1\n"
+                       "1,8,50,4,1\n"
+                       "1,9,0,0,1\n";
+    double pred[5];
+    ks_error err = {0};
+    if (run(text, &err, pred, 5)) fail_msg("%s", err.msg);
+    KS_ASSERT_CLOSE(pred[2], 0, 0, 1e-12);
+    KS_ASSERT_CLOSE(pred[4], 50 / 20.0 * exp(-0.1) * 1000, 1e-12, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reads_any_order_and_case),
+        cmocka_unit_test(test_bad_rows),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_resets),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
