@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include "ketsim/error.h"
 #include "ketsim/model.h"
+#include "ketsim/sim.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,6 +58,14 @@ typedef struct ks_dataset_map {
  * in hours and amounts in mg. The same covariates apply to every individual. */
 int ks_dataset_predict(const ks_model *m, const ks_covariates *cov, const ks_dataset *d,
                        const ks_dataset_map *map, const char *output, double *pred, ks_error *err);
+
+/* Write the doses of a run simulation as a NONMEM-style dataset (ID 1): one dose record
+ * per input after the route's split, lag and bioavailability (CMT, TIME in h, AMT in mg,
+ * RATE in mg/h for zero-order inputs), then one observation record per output time
+ * with DV = the simulated value of output column `output` and MDV = 0. Read back with
+ * ks_dataset_read and simulated with ks_dataset_predict (no map needed), it gives the
+ * same concentrations. Written whole or not at all. */
+int ks_dataset_write_sim(ks_sim *s, const char *output, const char *path, ks_error *err);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static ks_model *model(void)
 {
@@ -137,6 +138,56 @@ static void test_resets(void **state)
     KS_ASSERT_CLOSE(pred[4], 50 / 20.0 * exp(-0.1) * 1000, 1e-12, 0);
 }
 
+/* A dataset written by ketsim reads back and simulates to the same concentrations:
+ * the split nasal dose (two pathways, one zero-order into a depot), an oral dose and an
+ * IV infusion through the esketamine model. */
+static void test_round_trip(void **state)
+{
+    (void)state;
+    ks_error err = {0};
+    ks_model *m = NULL;
+    if (ks_model_load(ks_test_path("models/esketamine/perez-ruixo-2021.json"), &m, &err))
+        fail_msg("%s", err.msg);
+    ks_sim *s = NULL;
+    assert_int_equal(ks_sim_create(m, &s, &err), KS_OK);
+    ks_dose d[] = {{0, 84, 0, "nasal"}, {6, 30, 0, "oral"}, {24, 28, 40.0 / 60, "iv"},
+                   {72, 56, 0, "nasal"}};
+    for (int i = 0; i < 4; i++) assert_int_equal(ks_sim_add_dose(s, &d[i], &err), KS_OK);
+    double t[97];
+    for (int i = 0; i <= 96; i++) t[i] = i;
+    assert_int_equal(ks_sim_set_times(s, t, 97, &err), KS_OK);
+    if (ks_sim_run(s, &err)) fail_msg("%s", err.msg);
+    char dir[] = "/tmp/ks_ds_XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/doses.csv", dir);
+    if (ks_dataset_write_sim(s, "cp_esketamine_ng_ml", path, &err)) fail_msg("%s", err.msg);
+    ks_dataset *ds = NULL;
+    if (ks_dataset_read(path, &ds, &err)) fail_msg("%s", err.msg);
+    size_t n = ks_dataset_n_rows(ds);
+    double *pred = calloc(n, sizeof *pred);
+    if (ks_dataset_predict(m, NULL, ds, NULL, "cp_esketamine_ng_ml", pred, &err)) fail_msg("%s", err.msg);
+    int cev = ks_dataset_column(ds, "EVID"), cdv = ks_dataset_column(ds, "DV");
+    const double *cp = ks_sim_output(s, (size_t)ks_sim_output_index(s, "cp_esketamine_ng_ml"));
+    size_t k = 0, doses = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ks_dataset_value(ds, i, cev) != 0) {
+            doses++;
+            continue;
+        }
+        KS_ASSERT_CLOSE(pred[i], cp[k], 1e-10, 1e-12);
+        KS_ASSERT_CLOSE(ks_dataset_value(ds, i, cdv), cp[k], 1e-9, 1e-12);
+        k++;
+    }
+    assert_int_equal(k, 97);
+    assert_int_equal(doses, 6); /* 2 + 1 + 1 + 2 records: nasal doses split in two */
+    remove(path);
+    rmdir(dir);
+    free(pred);
+    ks_dataset_free(ds);
+    ks_sim_free(s);
+    ks_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +195,7 @@ int main(void)
         cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_resets),
+        cmocka_unit_test(test_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
