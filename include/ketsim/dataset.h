@@ -42,20 +42,29 @@ double ks_dataset_value(const ks_dataset *d, size_t row, size_t col);
 /* Line number in the file of a row (for messages). */
 size_t ks_dataset_line(const ks_dataset *d, size_t row);
 
-/* Where per-compartment dose properties come from: the name of a dataset column for
- * each compartment number (index 0 is CMT 1), or NULL for none (no lag, F = 1, and
- * RATE=-1 / RATE=-2 are errors for that compartment). */
+/* Where per-compartment dose properties come from (index 0 is CMT 1): the name of a
+ * dataset column, or else the name of a model parameter (per individual, after its
+ * covariates), or NULL for none (no lag, F = 1, and RATE=-1 / RATE=-2 are errors for
+ * that compartment). A parameter must have the right dimension (a time for lag and
+ * duration, dimensionless for F, mass per time is not a model parameter kind: a
+ * modeled rate comes from a column). */
 #define KS_DATASET_MAX_CMT 32
 typedef struct ks_dataset_map {
-    const char *lag[KS_DATASET_MAX_CMT];      /* ALAG, h */
-    const char *bioav[KS_DATASET_MAX_CMT];    /* F (NONMEM allows > 1) */
-    const char *rate[KS_DATASET_MAX_CMT];     /* modeled rate for RATE=-1, mg/h */
-    const char *duration[KS_DATASET_MAX_CMT]; /* modeled duration for RATE=-2, h */
+    const char *lag[KS_DATASET_MAX_CMT];            /* column: ALAG, h */
+    const char *bioav[KS_DATASET_MAX_CMT];          /* column: F (NONMEM allows > 1) */
+    const char *rate[KS_DATASET_MAX_CMT];           /* column: modeled rate for RATE=-1, mg/h */
+    const char *duration[KS_DATASET_MAX_CMT];       /* column: modeled duration for RATE=-2, h */
+    const char *lag_param[KS_DATASET_MAX_CMT];      /* model parameter for the lag */
+    const char *bioav_param[KS_DATASET_MAX_CMT];    /* model parameter for F */
+    const char *duration_param[KS_DATASET_MAX_CMT]; /* model parameter for RATE=-2 */
 } ks_dataset_map;
 
 /* Simulate every individual (consecutive rows with the same ID) and store in pred[i]
  * the value of output column `output` (e.g. "cp_drug_ng_ml") after row i. Times are
- * in hours and amounts in mg. The same covariates apply to every individual. */
+ * in hours and amounts in mg. `cov` applies to every individual; a column named like
+ * one of the model's covariates (case-insensitive, e.g. WEIGHT, AGE) overrides it per
+ * individual. Such a column must be constant within an individual: time-varying
+ * covariates are refused (not yet supported), never interpolated silently. */
 int ks_dataset_predict(const ks_model *m, const ks_covariates *cov, const ks_dataset *d,
                        const ks_dataset_map *map, const char *output, double *pred, ks_error *err);
 

@@ -4,6 +4,7 @@
 #include "ketsim/sim.h"
 #include "sim/nmrun.h"
 #include "sim/sim_internal.h"
+#include "model/model_internal.h"
 #include "ketsim/io.h"
 #include "io/numfmt.h"
 
@@ -230,6 +231,9 @@ typedef struct cols {
     int id, time, amt, rate, evid, cmt, ii, addl, ss;
     int lag[KS_DATASET_MAX_CMT], f[KS_DATASET_MAX_CMT], r[KS_DATASET_MAX_CMT],
         dur[KS_DATASET_MAX_CMT];
+    /* model parameter indices (or -1) for lag, F and modeled duration */
+    int lag_p[KS_DATASET_MAX_CMT], f_p[KS_DATASET_MAX_CMT], dur_p[KS_DATASET_MAX_CMT];
+    int cov[KS_MAX_COVARIATES * 4]; /* column of each model covariate, or -1 */
 } cols;
 
 static double get(const ks_dataset *d, size_t row, int col, double def)
@@ -246,6 +250,39 @@ static int map_column(const ks_dataset *d, const char *name, const char *what, i
     if (*out < 0)
         return ks_error_set(err, KS_ENOTFOUND, "%s: no column \"%s\" for the %s of CMT %d",
                             d->origin, name, what, cmt);
+    return KS_OK;
+}
+
+static int map_param(const ks_model *m, const char *name, ks_dim dim, const char *what, int cmt,
+                     int *out, ks_error *err)
+{
+    *out = -1;
+    if (!name) return KS_OK;
+    for (int i = 0; i < m->n_params; i++) {
+        if (strcmp(m->params[i].name, name)) continue;
+        if (m->params[i].dim != dim)
+            return ks_error_set(err, KS_EUNIT, "parameter %s (%s) cannot be the %s of CMT %d", name,
+                                m->params[i].unit, what, cmt);
+        *out = i;
+        return KS_OK;
+    }
+    return ks_error_set(err, KS_ENOTFOUND, "model %s has no parameter %s (for the %s of CMT %d)",
+                        m->name, name, what, cmt);
+}
+
+static int find_params(const ks_model *m, const ks_dataset_map *map, cols *c, ks_error *err)
+{
+    for (int k = 0; k < KS_DATASET_MAX_CMT; k++) {
+        int rc = map_param(m, map ? map->lag_param[k] : NULL, KS_DIM_TIME, "lag time", k + 1,
+                           &c->lag_p[k], err);
+        if (!rc)
+            rc = map_param(m, map ? map->bioav_param[k] : NULL, KS_DIM_NONE, "bioavailability",
+                           k + 1, &c->f_p[k], err);
+        if (!rc)
+            rc = map_param(m, map ? map->duration_param[k] : NULL, KS_DIM_TIME, "modeled duration",
+                           k + 1, &c->dur_p[k], err);
+        if (rc) return rc;
+    }
     return KS_OK;
 }
 
@@ -333,7 +370,9 @@ static int make_record(const ks_dataset *d, size_t row, const cols *c, int n_com
     if (r->f < 0)
         return ks_error_set(err, KS_EINVAL, "%s:%zu: column %s: bioavailability %g is negative", o,
                             ln, d->names[c->f[k]], r->f);
-    if (rate == -1 || rate == -2) {
+    if (rate == -2 && k >= 0 && c->dur[k] < 0 && c->dur_p[k] >= 0) {
+        r->dur = -1.0; /* from a model parameter: resolved per individual */
+    } else if (rate == -1 || rate == -2) {
         int col = k < 0 ? -1 : (rate == -1 ? c->r[k] : c->dur[k]);
         if (col < 0)
             return ks_error_set(err, KS_EINVAL,
@@ -369,6 +408,48 @@ static int make_record(const ks_dataset *d, size_t row, const cols *c, int n_com
     return KS_OK;
 }
 
+/* The covariates of the individual in rows [i, j): `base`, overridden by columns named
+ * like the model's covariates, which must not change within the individual. */
+static int individual_covariates(const ks_model *m, const ks_dataset *d, const cols *c,
+                                 const ks_covariates *base, ks_sim *s, size_t i, size_t j,
+                                 ks_error *err)
+{
+    ks_covariates cv = {0};
+    if (base) cv = *base;
+    int any = 0;
+    for (int k = 0; k < m->n_covariates; k++) {
+        if (c->cov[k] < 0) continue;
+        double v = get(d, i, c->cov[k], 0);
+        for (size_t q = i + 1; q < j; q++)
+            if (get(d, q, c->cov[k], 0) != v)
+                return ks_error_set(err, KS_EINVAL,
+                                    "%s:%zu: column %s: %g changes within ID %g "
+                                    "(time-varying covariates are not supported yet)",
+                                    d->origin, d->line[q], d->names[c->cov[k]],
+                                    get(d, q, c->cov[k], 0), get(d, i, c->id, 0));
+        int rc = ks_covariates_set(&cv, m->covariates[k].name, v, err);
+        if (rc) return rc;
+        any = 1;
+    }
+    if (!any && i > 0) return KS_OK; /* same covariates as before */
+    int rc = ks_sim_set_covariates(s, &cv, err);
+    if (rc) ks_error_prefix(err, "%s:%zu: ID %g", d->origin, d->line[i], get(d, i, c->id, 0));
+    return rc;
+}
+
+/* Lag, F and modeled duration from model parameters, where no column gives them. */
+static void resolve_params(const cols *c, const double *pv, ks_nm_record *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].evid != 1 && r[i].evid != 4) continue;
+        int k = r[i].comp;
+        if (k >= KS_DATASET_MAX_CMT) continue;
+        if (c->lag[k] < 0 && c->lag_p[k] >= 0) r[i].lag = pv[c->lag_p[k]];
+        if (c->f[k] < 0 && c->f_p[k] >= 0) r[i].f = pv[c->f_p[k]];
+        if (r[i].dur < 0 && c->dur_p[k] >= 0) r[i].dur = pv[c->dur_p[k]];
+    }
+}
+
 int ks_dataset_predict(const ks_model *m, const ks_covariates *cov, const ks_dataset *d,
                        const ks_dataset_map *map, const char *output, double *pred, ks_error *err)
 {
@@ -376,14 +457,16 @@ int ks_dataset_predict(const ks_model *m, const ks_covariates *cov, const ks_dat
         return ks_error_set(err, KS_EINVAL, "ks_dataset_predict: NULL argument");
     cols c;
     int rc = find_columns(d, map, &c, err);
+    if (!rc) rc = find_params(m, map, &c, err);
+    for (int k = 0; k < m->n_covariates && !rc; k++) {
+        c.cov[k] = ks_dataset_column(d, m->covariates[k].name);
+        if (k >= (int)(sizeof c.cov / sizeof *c.cov))
+            rc = ks_error_set(err, KS_EMODEL, "too many covariates");
+    }
     if (rc) return rc;
     ks_sim *s = NULL;
     if ((rc = ks_sim_create(m, &s, err))) return rc;
-    ks_covariates none = {0};
-    if ((rc = ks_sim_set_covariates(s, cov ? cov : &none, err))) {
-        ks_sim_free(s);
-        return rc;
-    }
+    /* Covariates are set per individual (individual_covariates). */
     int out = ks_sim_output_index(s, output);
     int n_comps = (int)ks_model_n_compartments(m);
     ks_nm_record *r = malloc((d->n_rows ? d->n_rows : 1) * sizeof *r);
@@ -404,6 +487,8 @@ int ks_dataset_predict(const ks_model *m, const ks_covariates *cov, const ks_dat
                                   d->origin, d->line[j], r[j].time, r[j - 1].time, id);
             j++;
         }
+        if (!rc) rc = individual_covariates(m, d, &c, cov, s, i, j, err);
+        if (!rc) resolve_params(&c, s->pv, r + i, j - i);
         if (!rc) {
             rc = ks_sim_nm_run(s, r + i, j - i, (size_t)out, pred + i, err);
             if (rc) ks_error_prefix(err, "%s: ID %g", d->origin, id);
@@ -434,7 +519,14 @@ static void put(FILE *f, double v)
     fputs(buf, f);
 }
 
-typedef struct wrow { double t; int order; int comp; double amt, rate; int evid; double dv; } wrow;
+typedef struct wrow {
+    double t;
+    int order;
+    int comp;
+    double amt, rate;
+    int evid;
+    double dv;
+} wrow;
 
 static int cmp_wrow(const void *a, const void *b)
 {
@@ -445,13 +537,16 @@ static int cmp_wrow(const void *a, const void *b)
 
 int ks_dataset_write_sim(ks_sim *s, const char *output, const char *path, ks_error *err)
 {
-    if (!s || !output || !path) return ks_error_set(err, KS_EINVAL, "ks_dataset_write_sim: NULL argument");
+    if (!s || !output || !path)
+        return ks_error_set(err, KS_EINVAL, "ks_dataset_write_sim: NULL argument");
     if (!s->ran) return ks_error_set(err, KS_ESTATE, "ks_dataset_write_sim before ks_sim_run");
     int out = ks_sim_output_index(s, output);
     if (out < 0) return ks_error_set(err, KS_ENOTFOUND, "no output %s", output);
     if (s->out[out].comp < 0)
-        return ks_error_set(err, KS_EINVAL, "%s is an effect-site output; datasets observe a "
-                            "compartment", output);
+        return ks_error_set(err, KS_EINVAL,
+                            "%s is an effect-site output; datasets observe a "
+                            "compartment",
+                            output);
     size_t n = s->n_bol + s->n_inf + s->n_times, k = 0;
     wrow *w = malloc((n ? n : 1) * sizeof *w);
     if (!w) return ks_error_set(err, KS_ENOMEM, "out of memory");

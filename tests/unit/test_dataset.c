@@ -70,8 +70,12 @@ static const bad_case BAD[] = {
     {"CMT outside the model", "1,1,10,1,3,0,0,0,0,0,0", {"data.csv:3", "column CMT", "1 to 2"}},
     {"negative CMT", "1,1,10,1,-1,0,0,0,0,0,0", {"data.csv:3", "column CMT"}},
     {"RATE -3", "1,1,10,1,1,0,0,0,-3,0,0", {"data.csv:3", "column RATE", "-3"}},
-    {"RATE -1 without a mapped rate", "1,1,10,1,1,0,0,0,-1,0,0", {"data.csv:3", "column RATE", "modeled rate"}},
-    {"RATE -2 with a zero duration", "1,1,10,1,1,0,0,0,-2,0,0", {"data.csv:3", "column D1", "positive"}},
+    {"RATE -1 without a mapped rate",
+     "1,1,10,1,1,0,0,0,-1,0,0",
+     {"data.csv:3", "column RATE", "modeled rate"}},
+    {"RATE -2 with a zero duration",
+     "1,1,10,1,1,0,0,0,-2,0,0",
+     {"data.csv:3", "column D1", "positive"}},
     {"negative lag", "1,1,10,1,2,0,0,0,0,-1,0", {"data.csv:3", "column ALAG", "negative"}},
     {"time going back", "0.5,1,10,1,1,0,0,0,0,0,0", {"data.csv:3", "column TIME", "before"}},
     {"negative time", "-1,1,10,1,1,0,0,0,0,0,0", {"data.csv:3", "column TIME", "negative"}},
@@ -115,7 +119,8 @@ static void test_bad_files(void **state)
     ks_dataset_map map = {0};
     map.bioav[0] = "F1";
     double pred[1];
-    assert_int_equal(ks_dataset_predict(m, NULL, d, &map, "cp_drug_ng_ml", pred, &err), KS_ENOTFOUND);
+    assert_int_equal(ks_dataset_predict(m, NULL, d, &map, "cp_drug_ng_ml", pred, &err),
+                     KS_ENOTFOUND);
     assert_non_null(strstr(err.msg, "F1"));
     ks_model_free(m);
     ks_dataset_free(d);
@@ -150,11 +155,13 @@ static void test_round_trip(void **state)
         fail_msg("%s", err.msg);
     ks_sim *s = NULL;
     assert_int_equal(ks_sim_create(m, &s, &err), KS_OK);
-    ks_dose d[] = {{0, 84, 0, "nasal"}, {6, 30, 0, "oral"}, {24, 28, 40.0 / 60, "iv"},
-                   {72, 56, 0, "nasal"}};
-    for (int i = 0; i < 4; i++) assert_int_equal(ks_sim_add_dose(s, &d[i], &err), KS_OK);
+    ks_dose d[] = {
+        {0, 84, 0, "nasal"}, {6, 30, 0, "oral"}, {24, 28, 40.0 / 60, "iv"}, {72, 56, 0, "nasal"}};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(ks_sim_add_dose(s, &d[i], &err), KS_OK);
     double t[97];
-    for (int i = 0; i <= 96; i++) t[i] = i;
+    for (int i = 0; i <= 96; i++)
+        t[i] = i;
     assert_int_equal(ks_sim_set_times(s, t, 97, &err), KS_OK);
     if (ks_sim_run(s, &err)) fail_msg("%s", err.msg);
     char dir[] = "/tmp/ks_ds_XXXXXX", path[64];
@@ -165,7 +172,8 @@ static void test_round_trip(void **state)
     if (ks_dataset_read(path, &ds, &err)) fail_msg("%s", err.msg);
     size_t n = ks_dataset_n_rows(ds);
     double *pred = calloc(n, sizeof *pred);
-    if (ks_dataset_predict(m, NULL, ds, NULL, "cp_esketamine_ng_ml", pred, &err)) fail_msg("%s", err.msg);
+    if (ks_dataset_predict(m, NULL, ds, NULL, "cp_esketamine_ng_ml", pred, &err))
+        fail_msg("%s", err.msg);
     int cev = ks_dataset_column(ds, "EVID"), cdv = ks_dataset_column(ds, "DV");
     const double *cp = ks_sim_output(s, (size_t)ks_sim_output_index(s, "cp_esketamine_ng_ml"));
     size_t k = 0, doses = 0;
@@ -188,6 +196,68 @@ static void test_round_trip(void **state)
     ks_model_free(m);
 }
 
+/* Covariates from columns, per individual; lag and F from model parameters. */
+static void test_covariates_and_parameters(void **state)
+{
+    (void)state;
+    ks_error err = {0};
+    ks_model *m2 = NULL;
+    if (ks_model_load_string(MODEL_2CMT, "two", &m2, &err)) fail_msg("%s", err.msg);
+    const char *text = "ID,TIME,AMT,EVID,CMT,WEIGHT\n"
+                       "1,0,30,1,1,32.5\n1,1,0,0,1,32.5\n"
+                       "2,0,30,1,1,70\n2,1,0,0,1,70\n";
+    ks_dataset *d = NULL;
+    if (ks_dataset_read_string(text, "w.csv", &d, &err)) fail_msg("%s", err.msg);
+    double pred[4];
+    if (ks_dataset_predict(m2, NULL, d, NULL, "cp_drug_ng_ml", pred, &err)) fail_msg("%s", err.msg);
+    for (int id = 0; id < 2; id++) { /* the same as ks_sim with that weight */
+        ks_covariates cv = {0};
+        ks_covariates_set(&cv, "weight", id ? 70 : 32.5, NULL);
+        ks_sim *s = NULL;
+        ks_dose dose = {0, 30, 0, "iv"};
+        double t[2] = {0, 1};
+        assert_int_equal(ks_sim_create(m2, &s, &err), KS_OK);
+        assert_int_equal(ks_sim_set_covariates(s, &cv, &err), KS_OK);
+        assert_int_equal(ks_sim_add_dose(s, &dose, &err), KS_OK);
+        assert_int_equal(ks_sim_set_times(s, t, 2, &err), KS_OK);
+        assert_int_equal(ks_sim_run(s, &err), KS_OK);
+        KS_ASSERT_CLOSE(pred[2 * id + 1], ks_sim_output(s, 0)[1], 1e-12, 0);
+        ks_sim_free(s);
+    }
+    assert_true(fabs(pred[1] - pred[3]) > 1.0); /* the weights made a difference */
+    ks_dataset_free(d);
+    /* A weight that changes within an individual is refused, naming line and column. */
+    const char *tv = "ID,TIME,AMT,EVID,CMT,WEIGHT\n1,0,30,1,1,60\n1,1,0,0,1,61\n";
+    if (ks_dataset_read_string(tv, "w.csv", &d, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(ks_dataset_predict(m2, NULL, d, NULL, "cp_drug_ng_ml", pred, &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "w.csv:3: column WEIGHT"));
+    assert_non_null(strstr(err.msg, "time-varying"));
+    ks_dataset_free(d);
+    ks_model_free(m2);
+
+    /* MODEL_1CMT's oral route: depot (CMT 2) with F and LAG parameters. A dataset dose
+     * into CMT 2 with lag and F taken from those parameters equals the route. */
+    ks_model *m = model();
+    const char *oral = "ID,TIME,AMT,EVID,CMT\n1,1,50,1,2\n1,2,0,0,1\n1,5,0,0,1\n";
+    if (ks_dataset_read_string(oral, "o.csv", &d, &err)) fail_msg("%s", err.msg);
+    ks_dataset_map map = {0};
+    map.lag_param[1] = "LAG";
+    map.bioav_param[1] = "F";
+    if (ks_dataset_predict(m, NULL, d, &map, "cp_drug_ng_ml", pred, &err)) fail_msg("%s", err.msg);
+    double ka = 1.5, k = 0.1, tt[2] = {2 - 1.25, 5 - 1.25};
+    for (int i = 0; i < 2; i++)
+        KS_ASSERT_CLOSE(pred[i + 1],
+                        0.7 * 50 * ka / (20 * (ka - k)) * (exp(-k * tt[i]) - exp(-ka * tt[i])) *
+                            1000,
+                        1e-11, 0);
+    /* A parameter of the wrong kind is refused. */
+    map.lag_param[1] = "V";
+    assert_int_equal(ks_dataset_predict(m, NULL, d, &map, "cp_drug_ng_ml", pred, &err), KS_EUNIT);
+    assert_non_null(strstr(err.msg, "V"));
+    ks_dataset_free(d);
+    ks_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_resets),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_covariates_and_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
