@@ -490,8 +490,9 @@ int ks_dataset_predict(const ks_model *m, const ks_covariates *cov, const ks_dat
         if (!rc) rc = individual_covariates(m, d, &c, cov, s, i, j, err);
         if (!rc) resolve_params(&c, s->pv, r + i, j - i);
         if (!rc) {
-            rc = ks_sim_nm_run(s, r + i, j - i, (size_t)out, pred + i, err);
-            if (rc) ks_error_prefix(err, "%s: ID %g", d->origin, id);
+            size_t failed = 0;
+            rc = ks_sim_nm_run(s, r + i, j - i, (size_t)out, pred + i, &failed, err);
+            if (rc) ks_error_prefix(err, "%s:%zu: ID %g", d->origin, d->line[i + failed], id);
         }
         i = j;
     }

@@ -286,6 +286,13 @@ static int dose(ks_sim *s, queue *q, const ks_nm_record *r, double *x, double *u
     dose_shape d;
     int rc = shape_of(s, r, &d, err);
     if (rc) return rc;
+    /* The periodic history spans (lag + infusion) / II intervals; each is worked out
+     * exactly, so a span beyond any dosing schedule is refused, not looped over. */
+    if (r->ss && r->ii > 0 && !((r->lag + d.dur) / r->ii <= 1e5))
+        return ks_error_set(err, KS_EINVAL,
+                            "steady state with a lag time plus infusion of %g h spans more than "
+                            "100000 dosing intervals of %g h",
+                            r->lag + d.dur, r->ii);
     if (r->ss) {
         double *z = malloc(s->n * sizeof *z);
         if (!z) return ks_error_set(err, KS_ENOMEM, "out of memory");
@@ -329,7 +336,7 @@ static int dose(ks_sim *s, queue *q, const ks_nm_record *r, double *x, double *u
 }
 
 int ks_sim_nm_run(ks_sim *s, const ks_nm_record *r, size_t n, size_t out, double *pred,
-                  ks_error *err)
+                  size_t *failed, ks_error *err)
 {
     if (!s->system_ready) return ks_error_set(err, KS_ESTATE, "covariates are not set");
     if (out >= s->n_out) return ks_error_set(err, KS_EINVAL, "no output %zu", out);
@@ -339,10 +346,12 @@ int ks_sim_nm_run(ks_sim *s, const ks_nm_record *r, size_t n, size_t out, double
     double t = n ? r[0].time : 0.0;
     for (size_t i = 0; i < n && !rc; i++) {
         if (r[i].time < t && r[i].evid != 3 && r[i].evid != 4)
-            rc = ks_error_set(err, KS_EINVAL, "record %zu: time %g h is before %g h", i + 1,
-                              r[i].time, t);
+            rc = ks_error_set(err, KS_EINVAL, "time %g h is before %g h", r[i].time, t);
         if (!rc && r[i].time > t) rc = advance(s, &q, x, t, r[i].time, u, err);
-        if (rc) break;
+        if (rc) {
+            if (failed) *failed = i;
+            break;
+        }
         t = r[i].time;
         if (r[i].evid == 3 || r[i].evid == 4) {
             reset_body(s, x);
@@ -353,7 +362,7 @@ int ks_sim_nm_run(ks_sim *s, const ks_nm_record *r, size_t n, size_t out, double
             due(&q, x, t); /* a dose without lag is given at once */
             pred[i] = x[s->out[out].state] * s->out[out].scale;
         }
-        if (rc) ks_error_prefix(err, "record %zu", i + 1);
+        if (rc && failed) *failed = i;
     }
     free(x);
     free(u);

@@ -25,9 +25,10 @@ typedef struct ks_nm_record {
 
 /* Run records (sorted as in the dataset, one individual) and store, for every record,
  * the value of output column `out` after the record (ng/mL) in pred[i]. The simulation
- * must have its covariates set. */
+ * must have its covariates set. On an error *failed (if not NULL) is the index of the
+ * record that caused it. */
 int ks_sim_nm_run(ks_sim *s, const ks_nm_record *r, size_t n, size_t out, double *pred,
-                  ks_error *err);
+                  size_t *failed, ks_error *err);
 
 /* Turn z, the body states at t0 + ii reached from zero under one period's inputs,
  * into the periodic steady state at t0: solve (I - Phi(ii)) z_ss = z on the body

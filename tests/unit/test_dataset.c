@@ -80,6 +80,10 @@ static const bad_case BAD[] = {
     {"time going back", "0.5,1,10,1,1,0,0,0,0,0,0", {"data.csv:3", "column TIME", "before"}},
     {"negative time", "-1,1,10,1,1,0,0,0,0,0,0", {"data.csv:3", "column TIME", "negative"}},
     {"too few fields", "1,1,10,1", {"data.csv:3", "4 fields", "11"}},
+    /* Found by the fuzzer: a lag of 2e43 h with steady state would loop 1e42 times. */
+    {"steady state spanning too many intervals",
+     "1,1,10,1,2,12,0,1,0,2e43,0",
+     {"data.csv:3", "100000 dosing intervals"}},
     {"dose of zero", "1,1,0,1,1,0,0,0,0,0,0", {"data.csv:3", "column AMT", "0"}},
 };
 
