@@ -11,6 +11,7 @@
 
 static const char HELP[] =
     "usage: ketsim simulate --model NAME --dose AMOUNT [options]\n"
+    "       ketsim simulate --model NAME --regimen TEXT [options]\n"
     "\n"
     "Simulate plasma and effect-site concentrations for doses given through a\n"
     "published model, solved exactly. Values carry their units.\n"
@@ -27,6 +28,11 @@ static const char HELP[] =
     "  --over T            infusion duration for iv (\"40min\"); none = bolus\n"
     "  --rate R            or the infusion rate (\"52.5mg/h\"); duration = dose / rate\n"
     "  --at T1,T2,...      dose times (\"0,2d,4d\"; default 0)\n"
+    "  --regimen TEXT      a treatment course instead of --dose, --route, --over,\n"
+    "                      --rate and --at: \"84mg nasal; 2/week x 4w; every 2w x 8w\"\n"
+    "                      (ketsim regimen --help; check it with ketsim regimen explain);\n"
+    "                      --until then defaults to 24 h after the last dose\n"
+    "  --regimen-file F    the same from a JSON file (docs/regimen.md)\n"
     "output:\n"
     "  --until T           simulate to this time (default 24h)\n"
     "  --every T           output step (default 5min)\n"
@@ -48,6 +54,11 @@ static const char HELP[] =
     "      --until 24h --format json --out esketamine.json\n"
     "  ketsim simulate --model domino-1982 --weight 82 --dose 0.5mg/kg --over 40min \\\n"
     "      --at 0,2d,4d,7d,9d,11d --until 14d --every 10min --threshold 100ng/mL\n"
+    "  ketsim simulate --model domino-1982 --weight 82 --every 10min --regimen \\\n"
+    "      \"0.5mg/kg iv over 40min; start 2026-11-30 09:00; mon,wed,fri x 2w; "
+    "then every 1w x 4\"\n"
+    "  ketsim simulate --model perez-ruixo-2021 --every 15min --out course.csv --regimen \\\n"
+    "      \"84mg nasal; 2/week x 4w; 1/week x 4w; every 2w x 8w\"\n"
     "\n" KS_DISCLAIMER "\n";
 
 enum {
@@ -67,6 +78,8 @@ enum {
     O_PLOT,
     O_THRESHOLD,
     O_QUIET,
+    O_REGIMEN,
+    O_REGIMEN_FILE,
     O_COUNT
 };
 
@@ -82,6 +95,12 @@ typedef struct sim_args {
     double *at;
     size_t n_at;
     int quiet;
+    /* With --regimen or --regimen-file: that option's name, the route, and texts for
+     * the dose description; NULL / empty otherwise. */
+    const char *regimen_opt;
+    char regimen_route[64], dose_buf[32], over_buf[32];
+    double regimen_end_h; /* end of the last dose */
+    char until_default[32];
 } sim_args;
 
 /* A number with an optional unit that is the default one ("70" or "70kg"). */
@@ -214,7 +233,8 @@ static int parse_outputs(const cli_opt *o, sim_args *a)
             return 2;
         }
     }
-    a->until_h = 24.0;
+    a->until_h = a->regimen_opt ? a->regimen_end_h + 24.0 : 24.0;
+    snprintf(a->until_default, sizeof a->until_default, "%gh", a->until_h);
     a->every_h = 5.0 / 60.0;
     if (o[O_UNTIL].value && parse_time("--until", o[O_UNTIL].value, &a->until_h)) return 2;
     if (o[O_EVERY].value && parse_time("--every", o[O_EVERY].value, &a->every_h)) return 2;
@@ -228,14 +248,15 @@ static int parse_outputs(const cli_opt *o, sim_args *a)
     }
     if (a->every_h > a->until_h) {
         cli_error("simulate", "--every %s is longer than --until %s", o[O_EVERY].value,
-                  o[O_UNTIL].value ? o[O_UNTIL].value : "24h");
+                  o[O_UNTIL].value ? o[O_UNTIL].value : a->until_default);
         return 2;
     }
     /* A dose after the end would leave no trace in the output: an impossible schedule. */
     for (size_t i = 0; i < a->n_at; i++) {
         if (a->at[i] > a->until_h) {
-            cli_error("simulate", "--at: a dose at %g h is after --until %s", a->at[i],
-                      o[O_UNTIL].value ? o[O_UNTIL].value : "24h");
+            cli_error("simulate", "%s: a dose at %g h is after --until %s",
+                      a->regimen_opt ? a->regimen_opt : "--at", a->at[i],
+                      o[O_UNTIL].value ? o[O_UNTIL].value : a->until_default);
             return 2;
         }
     }
@@ -314,6 +335,65 @@ static int parse_dose(const cli_opt *o, sim_args *a)
     return 0;
 }
 
+/* --regimen TEXT or --regimen-file F.json: fill the dose, route, duration and times as
+ * --dose, --route, --over and --at would (a regimen has one dose, given at each time). */
+static int parse_regimen(const cli_opt *o, sim_args *a)
+{
+    a->regimen_opt = o[O_REGIMEN].value ? "--regimen" : "--regimen-file";
+    if (o[O_REGIMEN].value && o[O_REGIMEN_FILE].value) {
+        cli_error("simulate", "--regimen and --regimen-file: give one of them");
+        return 2;
+    }
+    static const int conflicts[] = {O_DOSE, O_ROUTE, O_OVER, O_RATE, O_AT};
+    for (size_t k = 0; k < sizeof conflicts / sizeof *conflicts; k++) {
+        if (o[conflicts[k]].seen) {
+            cli_error("simulate",
+                      "%s gives the dose, route, infusion duration and times: drop --%s",
+                      a->regimen_opt, o[conflicts[k]].name);
+            return 2;
+        }
+    }
+    ks_regimen *r = NULL;
+    ks_error err = {0};
+    int rc = o[O_REGIMEN].value ? ks_regimen_parse(o[O_REGIMEN].value, &r, &err)
+                                : ks_regimen_load_json(o[O_REGIMEN_FILE].value, &r, &err);
+    if (rc) {
+        cli_error("simulate", "%s: %s", a->regimen_opt, err.msg);
+        return rc == KS_ENOMEM ? 1 : 2;
+    }
+    size_t n = ks_regimen_n_doses(r);
+    const ks_regimen_dose *d0 = ks_regimen_dose_get(r, 0), *last = ks_regimen_dose_get(r, n - 1);
+    a->at = calloc(n, sizeof *a->at);
+    if (!a->at) {
+        ks_regimen_free(r);
+        cli_error("simulate", "out of memory");
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        a->at[a->n_at++] = ks_regimen_dose_get(r, i)->time_h;
+    a->dose_value = d0->amount;
+    a->dose_dim = d0->per_kg ? KS_DIM_MASS_PER_WEIGHT : KS_DIM_MASS;
+    snprintf(a->dose_buf, sizeof a->dose_buf, "%g%s", d0->amount, d0->per_kg ? "mg/kg" : "mg");
+    a->dose_text = a->dose_buf;
+    a->over_h = d0->duration_h;
+    if (a->over_h > 0) {
+        if (a->over_h < 2)
+            snprintf(a->over_buf, sizeof a->over_buf, "%gmin", a->over_h * 60);
+        else
+            snprintf(a->over_buf, sizeof a->over_buf, "%gh", a->over_h);
+        a->over_text = a->over_buf;
+    }
+    snprintf(a->regimen_route, sizeof a->regimen_route, "%s", d0->route);
+    a->regimen_end_h = last->time_h + last->duration_h;
+    ks_regimen_free(r);
+    if (a->dose_dim == KS_DIM_MASS_PER_WEIGHT && isnan(a->weight)) {
+        cli_error("simulate", "%s: the dose %s is per kg: give --weight", a->regimen_opt,
+                  a->dose_text);
+        return 2;
+    }
+    return 0;
+}
+
 static int load_model(const char *name, ks_model **m)
 {
     char path[4096];
@@ -340,7 +420,10 @@ static int choose_route(const ks_model *m, const char *given, sim_args *a)
                                  ks_model_route_name(m, r));
     if (given) {
         if (!ks_model_has_route(m, given)) {
-            cli_error("simulate", "--route %s: model %s has no such route (it has: %s)", given,
+            char what[48];
+            snprintf(what, sizeof what, "%s%s", a->regimen_opt ? a->regimen_opt : "--route",
+                     a->regimen_opt ? ": route" : "");
+            cli_error("simulate", "%s %s: model %s has no such route (it has: %s)", what, given,
                       ks_model_name(m), names);
             return 2;
         }
@@ -357,7 +440,10 @@ static int choose_route(const ks_model *m, const char *given, sim_args *a)
         cli_error("simulate",
                   "%s: route %s of model %s takes no infusion duration (the model "
                   "sets its absorption)",
-                  a->rate_text ? "--rate" : "--over", a->route, ks_model_name(m));
+                  a->regimen_opt ? a->regimen_opt
+                  : a->rate_text ? "--rate"
+                                 : "--over",
+                  a->route, ks_model_name(m));
         return 2;
     }
     return 0;
@@ -570,12 +656,16 @@ static int run(const ks_model *m, sim_args *a)
          * devices) is an error of --dose, reported before anything is simulated. */
         double fraction;
         rc = ks_sim_route_input_fraction(s, a->route, mg, &fraction, &err);
-        if (rc) ks_error_prefix(&err, "--dose %s", a->dose_text);
+        if (rc)
+            ks_error_prefix(&err, "%s %s", a->regimen_opt ? a->regimen_opt : "--dose",
+                            a->dose_text);
     }
     for (size_t i = 0; !rc && i < a->n_at; i++) {
         ks_dose d = {a->at[i], mg, a->over_h, a->route};
         rc = ks_sim_add_dose(s, &d, &err);
-        if (rc) ks_error_prefix(&err, "--dose at %g h", a->at[i]);
+        if (rc)
+            ks_error_prefix(&err, "%s at %g h", a->regimen_opt ? a->regimen_opt : "--dose",
+                            a->at[i]);
     }
     if (!rc) rc = ks_sim_set_times(s, t, nt, &err);
     if (!rc) rc = ks_sim_run(s, &err);
@@ -650,7 +740,9 @@ int cmd_simulate(int argc, char **argv)
                           [O_OUT] = {"out", 1},
                           [O_PLOT] = {"plot", 1},
                           [O_THRESHOLD] = {"threshold", 1},
-                          [O_QUIET] = {"quiet", 0}};
+                          [O_QUIET] = {"quiet", 0},
+                          [O_REGIMEN] = {"regimen", 1},
+                          [O_REGIMEN_FILE] = {"regimen-file", 1}};
     int help = 0;
     int rc = cli_parse(argc, argv, o, O_COUNT, &help, "simulate");
     if (rc || help) {
@@ -661,10 +753,13 @@ int cmd_simulate(int argc, char **argv)
     sim_args a = {0};
     ks_model *m = NULL;
     rc = parse_covariates(o, &a);
-    if (!rc) rc = parse_dose(o, &a);
+    if (!rc && (o[O_REGIMEN].seen || o[O_REGIMEN_FILE].seen))
+        rc = parse_regimen(o, &a);
+    else if (!rc)
+        rc = parse_dose(o, &a);
     if (!rc) rc = parse_outputs(o, &a);
     if (!rc) rc = load_model(o[O_MODEL].value, &m);
-    if (!rc) rc = choose_route(m, o[O_ROUTE].value, &a);
+    if (!rc) rc = choose_route(m, a.regimen_opt ? a.regimen_route : o[O_ROUTE].value, &a);
     if (!rc) rc = run(m, &a);
     ks_model_free(m);
     free(a.at);

@@ -5,7 +5,8 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
       libgsl-dev libjansson-dev libcairo2-dev libsundials-dev libcmocka-dev
-      hyperfine valgrind)
+      hyperfine valgrind
+      clang libclang-rt-14-dev)  # clang + libFuzzer runtime: the regimen fuzz test
 
 missing=()
 for p in "${PKGS[@]}"; do

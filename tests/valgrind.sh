@@ -18,4 +18,7 @@ run "$KETSIM" models show perez-ruixo-2021
 run "$KETSIM" simulate --model domino-1928 --weight 70 --dose 1mg
 run "$KETSIM" simulate --model domino-1982 --weight -3 --dose 1mg
 run "$KETSIM" simulate --model perez-ruixo-2021 --dose 50mg --route nasal
-echo "valgrind: 7 CLI runs, no leaks or memory errors"
+run "$KETSIM" regimen explain "0.5mg/kg iv over 40min; start 2026-11-30 09:00; mon,wed,fri x 2w; then every 1w x 4" --weight 70
+run "$KETSIM" regimen explain "84mg nasal; 2/week x 4w; 1/week x 4w; every 2w x 8w; every 0w x 2"
+run "$KETSIM" simulate --model perez-ruixo-2021 --every 1h --regimen "84mg nasal; 2/week x 4w; 1/week x 4w" --out "$TMP/c.csv"
+echo "valgrind: 10 CLI runs, no leaks or memory errors"

@@ -10,6 +10,7 @@
 #include "ketsim/summary.h"
 #include "ketsim/io.h"
 #include "ketsim/plot.h"
+#include "ketsim/regimen.h"
 
 #define KETSIM_VERSION_MAJOR 0
 #define KETSIM_VERSION_MINOR 1
