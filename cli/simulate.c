@@ -629,6 +629,56 @@ static int print_summary(ks_sim *s, const sim_args *a)
     return 0;
 }
 
+static int cmp_time(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* For a course (more than one dose): one line per session of the first output (plasma
+ * of the dosed drug), then the cumulative dose and exposure. */
+static int print_sessions(ks_sim *s, const sim_args *a, double mg)
+{
+    double *starts = malloc(a->n_at * sizeof *starts);
+    ks_session_summary *ss = malloc(a->n_at * sizeof *ss);
+    if (!starts || !ss) {
+        free(starts);
+        free(ss);
+        return 1;
+    }
+    size_t n = 0;
+    memcpy(starts, a->at, a->n_at * sizeof *starts);
+    qsort(starts, a->n_at, sizeof *starts, cmp_time);
+    for (size_t i = 0; i < a->n_at; i++) /* doses at the same time: one session */
+        if (n == 0 || starts[i] > starts[n - 1]) starts[n++] = starts[i];
+    ks_error err = {0};
+    int rc = ks_summary_sessions(s, 0, starts, n, a->threshold, ss, &err);
+    if (rc) {
+        cli_error("simulate", "sessions: %s", err.msg);
+    } else {
+        fprintf(stderr, "\nsessions of %s:\n", ks_sim_output_name(s, 0));
+        fprintf(stderr, "%4s %9s %9s %12s %12s %10s %14s%s\n", "#", "day", "start (h)", "trough",
+                "Cmax", "Tmax (h)", "AUC (ng*h/mL)", isnan(a->threshold) ? "" : "  above (h)");
+        double total = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            fprintf(stderr, "%4zu %9.2f %9.2f %12.4g %12.4g %10.3f %14.5g", i + 1,
+                    ss[i].start_h / 24.0, ss[i].start_h, ss[i].trough, ss[i].cmax,
+                    ss[i].tmax - ss[i].start_h, ss[i].auc);
+            if (!isnan(a->threshold)) fprintf(stderr, "  %9.3f", ss[i].time_above);
+            fputc('\n', stderr);
+            total += ss[i].auc;
+        }
+        fprintf(stderr,
+                "trough: ng/mL just before the dose; Tmax: hours after the session's "
+                "start.\ncourse: %zu doses, cumulative dose %.4g mg, exposure (AUC) %.5g ng*h/mL "
+                "over the sessions\n",
+                a->n_at, mg * (double)a->n_at, total);
+    }
+    free(starts);
+    free(ss);
+    return rc ? 1 : 0;
+}
+
 static int run(const ks_model *m, sim_args *a)
 {
     ks_error err = {0};
@@ -715,6 +765,7 @@ static int run(const ks_model *m, sim_args *a)
         if (!isnan(a->weight)) snprintf(who, sizeof who, ", %g kg", a->weight);
         fprintf(stderr, "%s, %s%s; %zu dose(s)\n", ks_model_name(m), desc, who, a->n_at);
         bad = print_summary(s, a);
+        if (!bad && a->n_at > 1) bad = print_sessions(s, a, mg);
         if (a->out) fprintf(stderr, "table: %s\n", a->out);
         if (a->plot) fprintf(stderr, "plot: %s\n", a->plot);
         fprintf(stderr, "%s\n", KS_DISCLAIMER);

@@ -35,6 +35,21 @@ typedef struct ks_summary {
  * NaN. Needs at least two output times. */
 int ks_summary_compute(ks_sim *s, size_t j, double threshold, ks_summary *out, ks_error *err);
 
+/* One session of a course: from a dose to just before the next (the last to the last
+ * output time). */
+typedef struct ks_session_summary {
+    double start_h, end_h;
+    double trough;     /* ng/mL just before the session's dose */
+    double cmax, tmax; /* ng/mL, h: the session's peak, found on the exact solution */
+    double auc;        /* ng*h/mL over the session, exact */
+    double time_above; /* h above the threshold within the session; NaN without one */
+} ks_session_summary;
+
+/* Summarise output column j per session; `starts` are the session start times (h,
+ * increasing, within the output times; dose times are the natural choice). */
+int ks_summary_sessions(ks_sim *s, size_t j, const double *starts, size_t n, double threshold,
+                        ks_session_summary *out, ks_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -494,8 +494,8 @@ static int expand_dose(ks_sim *s, const ks_dose *d, size_t *cap_b, size_t *cap_i
         into *= p->conversion;
         /* An infusion shorter than the resolution of its start time is a bolus. */
         if (dur > 0 && !(t + dur > t)) dur = 0.0;
-        rc = dur > 0 ? push_infusion(s, cap_i, t, dur, st, into)
-                     : push_bolus(s, cap_b, t, st, into);
+        rc =
+            dur > 0 ? push_infusion(s, cap_i, t, dur, st, into) : push_bolus(s, cap_b, t, st, into);
         if (rc) return ks_error_set(err, rc, "out of memory");
     }
     if (lost > 1e-15 * d->amount_mg) {
@@ -544,7 +544,8 @@ static double snap(const ks_sim *s, double t)
 
 static void snap_events(ks_sim *s)
 {
-    for (size_t i = 0; i < s->n_bol; i++) s->bol[i].t = snap(s, s->bol[i].t);
+    for (size_t i = 0; i < s->n_bol; i++)
+        s->bol[i].t = snap(s, s->bol[i].t);
     for (size_t i = 0; i < s->n_inf; i++) {
         ks_infusion *in = &s->inf[i];
         double amount = in->rate * (in->end - in->start);
@@ -833,6 +834,13 @@ void ks_sim_apply_step(const ks_sim *s, const ks_step_cache *c, const double *x,
     apply_step(s, c, x, u, any_nonzero(u, s->n), y);
 }
 
+int ks_sim_auc_at(const ks_sim *s, size_t j, size_t k, double *auc)
+{
+    if (!s->ran || j >= s->n_out || k >= s->n_cp) return KS_ESTATE;
+    *auc = s->cp_x[k * s->n + (size_t)s->out[j].auc_state] * 1000.0;
+    return KS_OK;
+}
+
 int ks_sim_checkpoints(const ks_sim *s, const double **t, size_t *n)
 {
     if (!s->ran) return KS_ESTATE;
@@ -859,7 +867,8 @@ int ks_sim_eval_segment(ks_sim *s, size_t k, double h, double *values, double *s
         values[j] = x[i] * s->out[j].scale;
         if (slopes) {
             double d = u[i];
-            for (size_t q = 0; q < s->n; q++) d += s->A[i * s->n + q] * x[q];
+            for (size_t q = 0; q < s->n; q++)
+                d += s->A[i * s->n + q] * x[q];
             slopes[j] = d * s->out[j].scale;
         }
     }

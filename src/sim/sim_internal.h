@@ -90,6 +90,9 @@ int ks_sim_step_matrices(ks_sim *s, double h, double tscale, ks_step_cache **out
 void ks_sim_apply_step(const ks_sim *s, const ks_step_cache *c, const double *x, const double *u,
                        double *y);
 
+/* AUC (ng*h/mL) of output j from 0 to checkpoint k. */
+int ks_sim_auc_at(const ks_sim *s, size_t j, size_t k, double *auc);
+
 /* The breakpoints of the last run (event and output times, sorted, unique). */
 int ks_sim_checkpoints(const ks_sim *s, const double **t, size_t *n);
 

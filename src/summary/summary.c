@@ -72,13 +72,16 @@ static int above_on_piece(seg_ctx *c, size_t k, double h0, double h1, double v0,
 }
 
 /* Walk the segments from breakpoint k0 to k1 (inclusive ends). */
-static int scan_segments(seg_ctx *c, const double *cp, size_t k0, size_t k1, double thr,
+/* With `last` = 0 the value at breakpoint k1 itself (after a dose given then) is not a
+ * candidate: a session ends just before the next dose. */
+static int scan_segments(seg_ctx *c, const double *cp, size_t k0, size_t k1, double thr, int last,
                          ks_summary *o)
 {
     double total = 0.0;
     int rc = KS_OK;
     for (size_t k = k0; k <= k1 && !rc; k++) {
         double va, sa;
+        if (k == k1 && !last) break;
         if ((rc = at(c, k, 0.0, &va, &sa))) break;
         if (va > o->cmax) {
             o->cmax = va;
@@ -87,6 +90,10 @@ static int scan_segments(seg_ctx *c, const double *cp, size_t k0, size_t k1, dou
         if (k == k1) break;
         double L = cp[k + 1] - cp[k], vb, sb;
         if ((rc = at(c, k, L, &vb, &sb))) break;
+        if (k + 1 == k1 && !last && vb > o->cmax) { /* the left limit at the session end */
+            o->cmax = vb;
+            o->tmax = cp[k1];
+        }
         double hm = -1.0, vm = 0.0;
         if ((sa > 0 && sb < 0) || (sa < 0 && sb > 0)) {
             if ((rc = turning_point(c, k, L, &hm)) || (rc = at(c, k, hm, &vm, NULL))) break;
@@ -115,7 +122,8 @@ static void terminal_slope(const double *t, const double *c, size_t n, double tm
     o->lambda_z = o->t_half = o->auc_inf = NAN;
     o->n_lambda = 0;
     size_t last = n;
-    while (last > 0 && !(c[last - 1] > 0)) last--; /* trailing zeros: underflow */
+    while (last > 0 && !(c[last - 1] > 0))
+        last--; /* trailing zeros: underflow */
     if (last < 3) return;
     o->tlast = t[last - 1];
     o->clast = c[last - 1];
@@ -124,7 +132,11 @@ static void terminal_slope(const double *t, const double *c, size_t n, double tm
         size_t i = last - k;
         if (!(c[i] > 0) || !(t[i] > tmax)) break;
         double x = t[i] - tc, y = log(c[i]);
-        st += x; sy += y; stt += x * x; sty += x * y; syy += y * y;
+        st += x;
+        sy += y;
+        stt += x * x;
+        sty += x * y;
+        syy += y * y;
         if (k < 3) continue;
         double dn = (double)k, vt = stt - st * st / dn, vy = syy - sy * sy / dn;
         double cty = sty - st * sy / dn;
@@ -167,8 +179,7 @@ int ks_summary_compute(ks_sim *s, size_t j, double threshold, ks_summary *o, ks_
     if (n < 2) return ks_error_set(err, KS_EINVAL, "summary: needs at least two output times");
     const double *cp;
     size_t ncp;
-    if (ks_sim_checkpoints(s, &cp, &ncp))
-        return ks_error_set(err, KS_ESTATE, "summary: run first");
+    if (ks_sim_checkpoints(s, &cp, &ncp)) return ks_error_set(err, KS_ESTATE, "summary: run first");
     memset(o, 0, sizeof *o);
     o->cmax = -INFINITY;
     o->threshold = threshold;
@@ -179,10 +190,61 @@ int ks_summary_compute(ks_sim *s, size_t j, double threshold, ks_summary *o, ks_
     size_t no = ks_sim_n_outputs(s);
     seg_ctx ctx = {s, j, malloc(no * sizeof(double)), malloc(no * sizeof(double)), err};
     int rc = ctx.vals && ctx.slp ? KS_OK : ks_error_set(err, KS_ENOMEM, "out of memory");
-    if (!rc) rc = scan_segments(&ctx, cp, find_cp(cp, ncp, t[0]), find_cp(cp, ncp, t[n - 1]),
-                                threshold, o);
+    if (!rc)
+        rc = scan_segments(&ctx, cp, find_cp(cp, ncp, t[0]), find_cp(cp, ncp, t[n - 1]), threshold,
+                           1, o);
     free(ctx.vals);
     free(ctx.slp);
     if (!rc) terminal_slope(t, c, n, o->tmax, o);
+    return rc;
+}
+
+int ks_summary_sessions(ks_sim *s, size_t j, const double *starts, size_t n, double threshold,
+                        ks_session_summary *out, ks_error *err)
+{
+    size_t nt = ks_sim_n_times(s);
+    const double *t = ks_sim_times(s);
+    if (!ks_sim_output(s, j)) return ks_error_set(err, KS_ESTATE, "sessions: run first");
+    const double *cp;
+    size_t ncp;
+    if (ks_sim_checkpoints(s, &cp, &ncp) || nt < 2)
+        return ks_error_set(err, KS_ESTATE, "sessions: run first, with two or more times");
+    size_t no = ks_sim_n_outputs(s);
+    seg_ctx ctx = {s, j, malloc(no * sizeof(double)), malloc(no * sizeof(double)), err};
+    int rc = ctx.vals && ctx.slp ? KS_OK : ks_error_set(err, KS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && !rc; i++) {
+        double a = starts[i], b = i + 1 < n ? starts[i + 1] : t[nt - 1];
+        if (i && !(a > starts[i - 1]))
+            rc = ks_error_set(err, KS_EINVAL, "sessions: start times must increase");
+        if (!rc && !(a >= t[0] && b <= t[nt - 1] && b > a))
+            rc = ks_error_set(err, KS_EINVAL,
+                              "session %zu (%g-%g h) is outside the simulated "
+                              "times",
+                              i + 1, a, b);
+        if (rc) break;
+        /* Dose times are breakpoints; the checkpoints at a and b exist. */
+        size_t ka = find_cp(cp, ncp, a), kb = find_cp(cp, ncp, b);
+        ks_session_summary *o = &out[i];
+        ks_summary sm;
+        memset(&sm, 0, sizeof sm);
+        sm.cmax = -INFINITY;
+        sm.time_above = NAN;
+        rc = scan_segments(&ctx, cp, ka, kb, threshold, i + 1 == n, &sm);
+        if (rc) break;
+        o->start_h = a;
+        o->end_h = b;
+        o->cmax = sm.cmax;
+        o->tmax = sm.tmax;
+        o->time_above = sm.time_above;
+        /* Trough: the value just before the session's first input. */
+        o->trough = 0.0;
+        if (ka > 0) rc = at(&ctx, ka - 1, cp[ka] - cp[ka - 1], &o->trough, NULL);
+        double auc_a, auc_b;
+        if (!rc) rc = ks_sim_auc_at(s, j, ka, &auc_a);
+        if (!rc) rc = ks_sim_auc_at(s, j, kb, &auc_b);
+        if (!rc) o->auc = auc_b - auc_a;
+    }
+    free(ctx.vals);
+    free(ctx.slp);
     return rc;
 }

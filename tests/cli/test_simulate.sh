@@ -42,4 +42,9 @@ grep -q "same file" "$T/e1" || fail "same-file message: $(cat "$T/e1")"
 if "$KETSIM" simulate --model domino-1982 --weight 70 --covariate weight=140 --dose 35mg 2> "$T/e2"; then
     fail "--covariate weight accepted"; fi
 grep -q -- "--covariate weight" "$T/e2" || fail "covariate message: $(cat "$T/e2")"
+# A course prints one line per session and the cumulative dose.
+"$KETSIM" simulate --model domino-1982 --weight 70 --dose 0.5mg/kg --over 40min \
+    --at 0,2d,4d,7d,9d,11d --until 14d --every 10min --out "$T/s.csv" 2> "$T/sess.txt"
+[ "$(grep -cE '^ +[1-6] ' "$T/sess.txt")" = 6 ] || fail "session lines: $(cat "$T/sess.txt")"
+grep -q "course: 6 doses, cumulative dose 210 mg" "$T/sess.txt" || fail "no course line"
 echo "simulate: ok"

@@ -348,8 +348,8 @@ static void test_peak_between_grid_points(void **state)
     assert_int_equal(ks_summary_compute(s, 0, NAN, &sm, &err), KS_OK);
     double ka = 1.5, k = 0.1, tp = log(ka / k) / (ka - k);
     KS_ASSERT_CLOSE(sm.tmax, 0.25 + tp, 1e-7, 0);
-    KS_ASSERT_CLOSE(sm.cmax, 0.7 * 50 * ka / (20 * (ka - k)) * (exp(-k * tp) - exp(-ka * tp)) * 1000,
-                    1e-10, 0);
+    KS_ASSERT_CLOSE(
+        sm.cmax, 0.7 * 50 * ka / (20 * (ka - k)) * (exp(-k * tp) - exp(-ka * tp)) * 1000, 1e-10, 0);
     ks_sim_free(s);
     ks_model_free(m);
 }
@@ -362,7 +362,8 @@ static void test_summary_from_time_zero(void **state)
     ks_sim *s = NULL;
     ks_dose d = {0, 100, 0, "iv"};
     double t[24];
-    for (int i = 0; i < 24; i++) t[i] = i + 1; /* outputs from 1 h, dose at 0 */
+    for (int i = 0; i < 24; i++)
+        t[i] = i + 1; /* outputs from 1 h, dose at 0 */
     assert_int_equal(ks_sim_create(m, &s, &err), KS_OK);
     assert_int_equal(ks_sim_add_dose(s, &d, &err), KS_OK);
     assert_int_equal(ks_sim_set_times(s, t, 24, &err), KS_OK);
@@ -370,6 +371,31 @@ static void test_summary_from_time_zero(void **state)
     ks_summary sm;
     assert_int_equal(ks_summary_compute(s, 0, NAN, &sm, &err), KS_OK);
     KS_ASSERT_CLOSE(sm.auc_last, 100.0 / 2 * (1 - exp(-2.4)) * 1000, 1e-11, 0);
+    ks_sim_free(s);
+    ks_model_free(m);
+}
+
+/* Course sessions: troughs, peaks and AUC per session, exactly. */
+static void test_sessions(void **state)
+{
+    (void)state;
+    ks_model *m = load(MODEL_1CMT);
+    ks_dose d[] = {{0, 100, 0, "iv"}, {12, 100, 0, "iv"}, {24, 100, 0, "iv"}};
+    ks_sim *s = run(m, NULL, d, 3, 36, 0.5);
+    double starts[3] = {0, 12, 24};
+    ks_session_summary ss[3];
+    ks_error err = {0};
+    if (ks_summary_sessions(s, 0, starts, 3, 4000.0, ss, &err)) fail_msg("%s", err.msg);
+    double k = 0.1, c0 = 5000, r = exp(-12 * k), peak = c0;
+    for (int i = 0; i < 3; i++) {
+        double trough = i ? (peak - c0) : 0; /* accumulated before this dose */
+        if (i) trough = peak * r - 0, peak = trough + c0;
+        KS_ASSERT_CLOSE(ss[i].trough, i ? trough : 0, 1e-12, 1e-12);
+        KS_ASSERT_CLOSE(ss[i].cmax, peak, 1e-12, 0);
+        KS_ASSERT_CLOSE(ss[i].tmax, starts[i], 0, 1e-12);
+        KS_ASSERT_CLOSE(ss[i].auc, peak / k * (1 - r), 1e-11, 0);
+        KS_ASSERT_CLOSE(ss[i].time_above, log(peak / 4000.0) / k, 1e-8, 0);
+    }
     ks_sim_free(s);
     ks_model_free(m);
 }
@@ -391,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_dose_on_grid_point),
         cmocka_unit_test(test_peak_between_grid_points),
         cmocka_unit_test(test_summary_from_time_zero),
+        cmocka_unit_test(test_sessions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
