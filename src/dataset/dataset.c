@@ -459,9 +459,10 @@ int ks_dataset_predict(const ks_model *m, const ks_covariates *cov, const ks_dat
     int rc = find_columns(d, map, &c, err);
     if (!rc) rc = find_params(m, map, &c, err);
     for (int k = 0; k < m->n_covariates && !rc; k++) {
-        c.cov[k] = ks_dataset_column(d, m->covariates[k].name);
         if (k >= (int)(sizeof c.cov / sizeof *c.cov))
             rc = ks_error_set(err, KS_EMODEL, "too many covariates");
+        else
+            c.cov[k] = ks_dataset_column(d, m->covariates[k].name);
     }
     if (rc) return rc;
     ks_sim *s = NULL;
