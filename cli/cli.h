@@ -42,5 +42,6 @@ void cli_error(const char *cmd, const char *fmt, ...)
 int cmd_simulate(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_regimen(int argc, char **argv);
+int cmd_dataset(int argc, char **argv);
 
 #endif

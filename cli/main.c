@@ -13,6 +13,7 @@ static const char USAGE[] =
     "  simulate     simulate doses through a published model: table, plot, summary\n"
     "  models       list the shipped models; `models show NAME` for one in full\n"
     "  regimen      `regimen explain TEXT`: the doses a treatment-course regimen gives\n"
+    "  dataset      `dataset predict`: NONMEM-style datasets with NONMEM's semantics\n"
     "\n"
     "Every command has --help with examples. Values carry their units: 40min, 2h, 3d,\n"
     "0.5mg/kg, 56mg, 100ng/mL. Times are in hours, concentrations in ng/mL.\n"
@@ -42,6 +43,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "models") == 0) return cmd_models(argc - 2, argv + 2);
     if (strcmp(argv[1], "regimen") == 0) return cmd_regimen(argc - 2, argv + 2);
+    if (strcmp(argv[1], "dataset") == 0) return cmd_dataset(argc - 2, argv + 2);
     fprintf(
         stderr,
         "ketsim: unknown command \"%s\" (commands: simulate, models, regimen; see ketsim --help)\n",

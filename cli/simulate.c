@@ -1,5 +1,6 @@
 /* ketsim simulate: doses through a published model -> table, plot and summary. */
 #include "cli.h"
+#include "ketsim/dataset.h"
 
 #include <errno.h>
 #include <math.h>
@@ -41,6 +42,10 @@ static const char HELP[] =
     "  --plot FILE         draw the curves to FILE (.png or .svg)\n"
     "  --threshold C       report time above this concentration (\"100ng/mL\")\n"
     "  --quiet             no summary on standard error\n"
+    "  --dataset-out FILE  also write the doses as a NONMEM-style dataset (dose records\n"
+    "                      per compartment after the route's split, lag and F, and one\n"
+    "                      observation record per output time with DV); ketsim dataset\n"
+    "                      predict reads it back to the same concentrations\n"
     "\n"
     "Columns: time_h, then cp_<analyte>_ng_ml (plasma) and ce_<analyte>_ng_ml (effect\n"
     "site) for each analyte of the model. The summary on standard error gives Cmax,\n"
@@ -80,12 +85,14 @@ enum {
     O_QUIET,
     O_REGIMEN,
     O_REGIMEN_FILE,
+    O_DATASET_OUT,
     O_COUNT
 };
 
 typedef struct sim_args {
     const char *model_name, *route, *out, *plot, *dose_text, *over_text, *rate_text;
     double rate_mg_h; /* infusion rate when given by --rate, else 0 */
+    const char *dataset_out;
     ks_format format;
     ks_covariates cov;
     double weight; /* NaN when not given */
@@ -221,6 +228,7 @@ static int parse_outputs(const cli_opt *o, sim_args *a)
         }
     }
     a->out = o[O_OUT].value;
+    a->dataset_out = o[O_DATASET_OUT].value;
     a->plot = o[O_PLOT].value;
     if (a->out && a->plot && strcmp(a->out, a->plot) == 0) {
         cli_error("simulate", "--out and --plot name the same file \"%s\"", a->out);
@@ -760,6 +768,17 @@ static int run(const ks_model *m, sim_args *a)
         }
         remove(plot_tmp); /* gone already after a successful rename */
     }
+    if (!bad && a->dataset_out) {
+        /* The first output that observes a compartment (plasma of the dosed drug). */
+        size_t j = 0;
+        while (j < ks_sim_n_outputs(s) && ks_sim_output_is_effect(s, j))
+            j++;
+        if (j == ks_sim_n_outputs(s) ||
+            ks_dataset_write_sim(s, ks_sim_output_name(s, j), a->dataset_out, &err)) {
+            cli_error("simulate", "--dataset-out: %s", err.msg[0] ? err.msg : "no plasma output");
+            bad = 1;
+        }
+    }
     if (!bad && !a->quiet) {
         char who[48] = "";
         if (!isnan(a->weight)) snprintf(who, sizeof who, ", %g kg", a->weight);
@@ -793,7 +812,8 @@ int cmd_simulate(int argc, char **argv)
                           [O_THRESHOLD] = {"threshold", 1},
                           [O_QUIET] = {"quiet", 0},
                           [O_REGIMEN] = {"regimen", 1},
-                          [O_REGIMEN_FILE] = {"regimen-file", 1}};
+                          [O_REGIMEN_FILE] = {"regimen-file", 1},
+                          [O_DATASET_OUT] = {"dataset-out", 1}};
     int help = 0;
     int rc = cli_parse(argc, argv, o, O_COUNT, &help, "simulate");
     if (rc || help) {

@@ -76,6 +76,13 @@ int ks_dataset_predict(const ks_model *m, const ks_covariates *cov, const ks_dat
  * same concentrations. Written whole or not at all. */
 int ks_dataset_write_sim(ks_sim *s, const char *output, const char *path, ks_error *err);
 
+/* Write the dataset with one more column `name` (values `col`, one per row) after
+ * all of its own columns, which pass through as read (printed to 15 significant digits,
+ * which reproduces decimal input of up to 15 digits exactly). Whole or not at all;
+ * path "-" writes to standard output. */
+int ks_dataset_write_with(const ks_dataset *d, const char *name, const double *col,
+                          const char *path, ks_error *err);
+
 #ifdef __cplusplus
 }
 #endif

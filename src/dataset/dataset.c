@@ -591,3 +591,33 @@ int ks_dataset_write_sim(ks_sim *s, const char *output, const char *path, ks_err
     free(w);
     return ks_atomic_commit(f, tmp, path, err);
 }
+
+int ks_dataset_write_with(const ks_dataset *d, const char *name, const double *col,
+                          const char *path, ks_error *err)
+{
+    if (!d || !name || !col || !path)
+        return ks_error_set(err, KS_EINVAL, "ks_dataset_write_with: NULL argument");
+    if (ks_dataset_column(d, name) >= 0)
+        return ks_error_set(err, KS_EINVAL, "%s: the dataset already has a column %s", path, name);
+    FILE *f = stdout;
+    char tmp[4096];
+    int to_stdout = strcmp(path, "-") == 0;
+    int rc = to_stdout ? KS_OK : ks_atomic_open(path, &f, tmp, sizeof tmp, err);
+    if (rc) return rc;
+    for (size_t j = 0; j < d->n_cols; j++)
+        fprintf(f, "%s,", d->names[j]);
+    fprintf(f, "%s\n", name);
+    for (size_t i = 0; i < d->n_rows; i++) {
+        for (size_t j = 0; j < d->n_cols; j++)
+            fprintf(f, "%.15g,", d->v[i * d->n_cols + j]);
+        if (isfinite(col[i]))
+            fprintf(f, "%.10g\n", col[i]);
+        else
+            fputs(".\n", f);
+    }
+    if (to_stdout)
+        return fflush(f) == 0 && !ferror(f)
+                   ? KS_OK
+                   : ks_error_set(err, KS_EIO, "writing the dataset failed");
+    return ks_atomic_commit(f, tmp, path, err);
+}
