@@ -8,9 +8,7 @@ run() {
     valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
         --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 "$@" >/dev/null 2>"$TMP/vg.log" || {
         rc=$?
-        if [ $rc -eq 99 ]; then run "$KETSIM" simulate --model perez-ruixo-2021 --dose 84mg --route nasal --until 6h --quiet --dataset-out "$T/ds.csv"
-run "$KETSIM" dataset predict --model perez-ruixo-2021 --data "$T/ds.csv" --out "$T/pred.csv"
-echo "valgrind: errors in: $*" >&2; cat "$TMP/vg.log" >&2; exit 1; fi
+        if [ $rc -eq 99 ]; then echo "valgrind: errors in: $*" >&2; cat "$TMP/vg.log" >&2; exit 1; fi
     }
 }
 run "$KETSIM" simulate --model domino-1982 --weight 70 --dose 0.5mg/kg --over 40min --plot "$TMP/a.png" --out "$TMP/a.csv"
@@ -23,4 +21,7 @@ run "$KETSIM" simulate --model perez-ruixo-2021 --dose 50mg --route nasal
 run "$KETSIM" regimen explain "0.5mg/kg iv over 40min; start 2026-11-30 09:00; mon,wed,fri x 2w; then every 1w x 4" --weight 70
 run "$KETSIM" regimen explain "84mg nasal; 2/week x 4w; 1/week x 4w; every 2w x 8w; every 0w x 2"
 run "$KETSIM" simulate --model perez-ruixo-2021 --every 1h --regimen "84mg nasal; 2/week x 4w; 1/week x 4w" --out "$TMP/c.csv"
+run "$KETSIM" simulate --model perez-ruixo-2021 --dose 84mg --route nasal --until 6h --quiet --dataset-out "$TMP/ds.csv"
+run "$KETSIM" dataset predict --model perez-ruixo-2021 --data "$TMP/ds.csv" --out "$TMP/pred.csv"
+[ -s "$TMP/pred.csv" ] || { echo "valgrind: dataset predict wrote nothing" >&2; exit 1; }
 echo "valgrind: 12 CLI runs, no leaks or memory errors"
