@@ -93,6 +93,7 @@ typedef struct sim_args {
     const char *model_name, *route, *out, *plot, *dose_text, *over_text, *rate_text;
     double rate_mg_h; /* infusion rate when given by --rate, else 0 */
     const char *dataset_out;
+    ks_regimen *regimen; /* with a start date: outputs carry calendar times */
     ks_format format;
     ks_covariates cov;
     double weight; /* NaN when not given */
@@ -393,7 +394,7 @@ static int parse_regimen(const cli_opt *o, sim_args *a)
     }
     snprintf(a->regimen_route, sizeof a->regimen_route, "%s", d0->route);
     a->regimen_end_h = last->time_h + last->duration_h;
-    ks_regimen_free(r);
+    a->regimen = r; /* kept for calendar times (freed in cmd_simulate) */
     if (a->dose_dim == KS_DIM_MASS_PER_WEIGHT && isnan(a->weight)) {
         cli_error("simulate", "%s: the dose %s is per kg: give --weight", a->regimen_opt,
                   a->dose_text);
@@ -487,6 +488,17 @@ static void describe_dose(const sim_args *a, double mg, char *buf, size_t n)
                  a->over_text ? a->over_text : "");
 }
 
+/* The calendar time of time 0 when the regimen has a start clause. */
+static int calendar_origin(const sim_args *a, ks_plot_calendar *c)
+{
+    ks_datetime dt;
+    if (!a->regimen || ks_regimen_start_kind(a->regimen) == 0 ||
+        ks_regimen_start(a->regimen, &dt, NULL))
+        return 0;
+    *c = (ks_plot_calendar){dt.year, dt.month, dt.day, dt.hour, dt.minute};
+    return 1;
+}
+
 static int write_plot(const ks_model *m, ks_sim *s, const sim_args *a, const char *dose_desc,
                       double mg, const char *path)
 {
@@ -536,7 +548,10 @@ static int write_plot(const ks_model *m, ks_sim *s, const sim_args *a, const cha
                          isnan(a->threshold) ? NULL : "threshold",
                          KS_DISCLAIMER,
                          0,
-                         0};
+                         0,
+                         NULL};
+    ks_plot_calendar cal;
+    if (calendar_origin(a, &cal)) spec.calendar = &cal;
     ks_error err = {0};
     int rc = ks_plot_write(&spec, path, &err);
     free(ser);
@@ -584,11 +599,33 @@ static int write_table(const ks_model *m, ks_sim *s, const sim_args *a, const ch
                           ks_model_sampling_site(m),
                           "time in h, concentrations in ng/mL",
                           KS_DISCLAIMER};
-    ks_table t = {ks_sim_times(s), ks_sim_n_times(s), names, cols, no, keys, vals, 8};
+    ks_table t = {ks_sim_times(s), ks_sim_n_times(s), names, cols, no, keys, vals, 8, NULL, NULL};
+    /* With a regimen start date: the calendar time of every row, beside the hours. */
+    char(*text)[24] = NULL;
+    const char **labels = NULL;
+    ks_plot_calendar cal;
+    if (calendar_origin(a, &cal)) {
+        size_t nt = ks_sim_n_times(s);
+        text = calloc(nt ? nt : 1, sizeof *text);
+        labels = calloc(nt ? nt : 1, sizeof *labels);
+        for (size_t i = 0; text && labels && i < nt; i++) {
+            ks_datetime dt;
+            if (ks_regimen_calendar(a->regimen, ks_sim_times(s)[i], &dt, NULL, NULL)) break;
+            snprintf(text[i], sizeof text[i], "%04d-%02d-%02dT%02d:%02d", dt.year, dt.month, dt.day,
+                     dt.hour, dt.minute);
+            labels[i] = text[i];
+        }
+        if (text && labels && (nt == 0 || labels[nt - 1])) {
+            t.label_name = "datetime";
+            t.labels = labels;
+        }
+    }
     ks_error err = {0};
     int rc = ks_table_write(&t, a->format, NULL, stream, &err);
     free(names);
     free(cols);
+    free(text);
+    free(labels);
     if (rc) {
         cli_error("simulate", "--out %s: %s", a->out ? a->out : "(standard output)", err.msg);
         return 1;
@@ -833,6 +870,7 @@ int cmd_simulate(int argc, char **argv)
     if (!rc) rc = choose_route(m, a.regimen_opt ? a.regimen_route : o[O_ROUTE].value, &a);
     if (!rc) rc = run(m, &a);
     ks_model_free(m);
+    ks_regimen_free(a.regimen);
     free(a.at);
     cli_free_opts(o, O_COUNT);
     return rc;

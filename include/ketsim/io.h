@@ -28,6 +28,9 @@ typedef struct ks_table {
     const char *const *meta_keys;
     const char *const *meta_values;
     size_t n_meta;
+    /* Optional text column written right after time_h (e.g. calendar times), or NULL. */
+    const char *label_name;
+    const char *const *labels; /* n_rows strings */
 } ks_table;
 
 /* Write `t` to `path` ("-" or NULL: to `stream`, which must then be non-NULL).

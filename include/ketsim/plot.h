@@ -29,6 +29,12 @@ typedef struct ks_plot_dose_mark {
     const char *label; /* e.g. "35 mg iv" (may be NULL) */
 } ks_plot_dose_mark;
 
+/* A calendar date and clock time for time 0 of a plot. */
+typedef struct ks_plot_calendar {
+    int year, month, day; /* month 1..12 */
+    int hour, minute;
+} ks_plot_calendar;
+
 typedef struct ks_plot_spec {
     const char *title;
     const char *subtitle; /* may be NULL (e.g. the model citation) */
@@ -37,10 +43,12 @@ typedef struct ks_plot_spec {
     size_t n_series;
     const ks_plot_dose_mark *doses;
     size_t n_doses;
-    double threshold;            /* NaN for none */
-    const char *threshold_label; /* may be NULL */
-    const char *footer;          /* may be NULL, e.g. the decision-support statement */
-    int width_px, height_px;     /* 0 -> 1000 x 600 */
+    double threshold;                 /* NaN for none */
+    const char *threshold_label;      /* may be NULL */
+    const char *footer;               /* may be NULL, e.g. the decision-support statement */
+    int width_px, height_px;          /* 0 -> 1000 x 600 */
+    const ks_plot_calendar *calendar; /* time 0 on the calendar (NULL: none). With one,
+                                       * an axis in days is labelled with dates. */
 } ks_plot_spec;
 
 /* Draw `spec` to `path`; the format follows the extension (".png" or ".svg",

@@ -62,6 +62,7 @@ static size_t put_number(char *buf, double v)
 static int write_csv(const ks_table *t, FILE *f)
 {
     fputs("time_h", f);
+    if (t->labels) fprintf(f, ",%s", t->label_name ? t->label_name : "label");
     for (size_t j = 0; j < t->n_cols; j++)
         fprintf(f, ",%s", t->names[j]);
     fputc('\n', f);
@@ -71,6 +72,11 @@ static int write_csv(const ks_table *t, FILE *f)
     if (!row) return KS_ENOMEM;
     for (size_t i = 0; i < t->n_rows; i++) {
         size_t k = put_number(row, t->time_h[i]);
+        if (t->labels) {
+            fwrite(row, 1, k, f);
+            fprintf(f, ",%s", t->labels[i]);
+            k = 0;
+        }
         for (size_t j = 0; j < t->n_cols; j++) {
             row[k++] = ',';
             k += put_number(row + k, t->cols[j][i]);
@@ -103,6 +109,12 @@ static int write_json(const ks_table *t, FILE *f)
         json_object_set_new(meta, t->meta_keys[k], json_string(t->meta_values[k]));
     json_object_set_new(root, "meta", meta);
     json_object_set_new(cols, "time_h", number_array(t->time_h, t->n_rows));
+    if (t->labels) {
+        json_t *lab = json_array();
+        for (size_t i = 0; lab && i < t->n_rows; i++)
+            json_array_append_new(lab, json_string(t->labels[i]));
+        json_object_set_new(cols, t->label_name ? t->label_name : "label", lab);
+    }
     for (size_t j = 0; j < t->n_cols; j++)
         json_object_set_new(cols, t->names[j], number_array(t->cols[j], t->n_rows));
     json_object_set_new(root, "columns", cols);

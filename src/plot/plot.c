@@ -68,8 +68,10 @@ typedef struct ks_plot_frame {
     ks_plot_axis x, y;
     double per_hour; /* display time units per hour */
     const char *x_label;
-    double legend_w, legend_h; /* size of the legend box */
-    ks_plot_rect legend;       /* where it goes */
+    char x_label_buf[96];             /* the label when it names a calendar origin */
+    const ks_plot_calendar *calendar; /* time 0 on the calendar, or NULL */
+    double legend_w, legend_h;        /* size of the legend box */
+    ks_plot_rect legend;              /* where it goes */
 } ks_plot_frame;
 
 /* A dose mark that falls on the plot, in time order. */
@@ -217,6 +219,43 @@ static const double *ks_plot_time_steps(double per_hour)
     return per_hour == 1.0 ? hours : days;
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back (the usual era-based
+ * arithmetic: 400-year eras of 146097 days, years starting in March). */
+static long ks_plot_days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void ks_plot_civil_from_days(long z, int *y, int *m, int *d)
+{
+    z += 719468;
+    long era = (z >= 0 ? z : z - 146096) / 146097;
+    long doe = z - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* "30 Nov" for the instant `days` after the calendar origin. */
+static void ks_plot_date_text(char *buf, size_t size, const ks_plot_calendar *c, double days)
+{
+    static const char *months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    double minutes = c->hour * 60.0 + c->minute + days * 1440.0;
+    long z = ks_plot_days_from_civil(c->year, c->month, c->day) + (long)floor(minutes / 1440.0);
+    int y, m, d;
+    ks_plot_civil_from_days(z, &y, &m, &d);
+    snprintf(buf, size, "%d %s", d, months[(m - 1) % 12]);
+}
+
 /* Choose the display unit from the span (in hours) and fit nice ticks. */
 static void ks_plot_time_axis(ks_plot_frame *f, double lo_h, double hi_h, int max_n)
 {
@@ -230,6 +269,15 @@ static void ks_plot_time_axis(ks_plot_frame *f, double lo_h, double hi_h, int ma
     } else {
         f->per_hour = 1.0 / 24.0;
         f->x_label = "time (d)";
+    }
+    if (f->calendar) {
+        const ks_plot_calendar *c = f->calendar;
+        snprintf(f->x_label_buf, sizeof f->x_label_buf, "%s %04d-%02d-%02d %02d:%02d)",
+                 f->per_hour < 1.0   ? "date (time 0 ="
+                 : f->per_hour > 1.0 ? "time (min after"
+                                     : "time (h after",
+                 c->year, c->month, c->day, c->hour, c->minute);
+        f->x_label = f->x_label_buf;
     }
     double lo = lo_h * f->per_hour, hi = hi_h * f->per_hour;
     const double *steps = ks_plot_time_steps(f->per_hour);
@@ -667,7 +715,10 @@ static void ks_plot_draw_xticks(cairo_t *cr, const ks_plot_frame *f)
         cairo_move_to(cr, px, f->bottom);
         cairo_line_to(cr, px, f->bottom + KS_PLOT_TICK_LEN);
         cairo_stroke(cr);
-        ks_plot_tick_text(buf, sizeof buf, v, f->x.decimals);
+        if (f->calendar && f->per_hour < 1.0)
+            ks_plot_date_text(buf, sizeof buf, f->calendar, v);
+        else
+            ks_plot_tick_text(buf, sizeof buf, v, f->x.decimals);
         ks_plot_rgb_set(cr, ks_plot_grey(0.2), 1.0);
         ks_plot_show(cr, px, f->bottom + KS_PLOT_TICK_LEN + 2.0 + asc, buf, 0.5);
     }
@@ -999,7 +1050,7 @@ static int ks_plot_render(cairo_t *cr, const ks_plot_spec *spec, int w, int h)
 {
     double scale =
         fmax(1.0, fmin(4.0, fmin(w / (double)KS_PLOT_DEFAULT_W, h / (double)KS_PLOT_DEFAULT_H)));
-    ks_plot_frame f = {.w = w / scale, .h = h / scale};
+    ks_plot_frame f = {.w = w / scale, .h = h / scale, .calendar = spec->calendar};
     cairo_scale(cr, scale, scale);
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
@@ -1142,6 +1193,13 @@ int ks_plot_write(const ks_plot_spec *spec, const char *path, ks_error *err)
     char *tmp = NULL;
     int rc = ks_plot_validate(spec, path, &format, &w, &h, err);
     if (rc != KS_OK) return rc;
+    const ks_plot_calendar *c = spec->calendar;
+    if (c && (c->month < 1 || c->month > 12 || c->day < 1 || c->day > 31 || c->hour < 0 ||
+              c->hour > 23 || c->minute < 0 || c->minute > 59 || c->year < 1 || c->year > 9999))
+        return ks_error_set(err, KS_EINVAL,
+                            "plot: calendar origin %04d-%02d-%02d %02d:%02d is "
+                            "not a valid date and time",
+                            c->year, c->month, c->day, c->hour, c->minute);
     rc = ks_plot_open_temp(path, &tmp, &fd, err);
     if (rc != KS_OK) return rc;
     rc = ks_plot_emit(spec, format, w, h, path, tmp, fd, err);

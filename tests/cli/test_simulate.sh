@@ -47,4 +47,11 @@ grep -q -- "--covariate weight" "$T/e2" || fail "covariate message: $(cat "$T/e2
     --at 0,2d,4d,7d,9d,11d --until 14d --every 10min --out "$T/s.csv" 2> "$T/sess.txt"
 [ "$(grep -cE '^ +[1-6] ' "$T/sess.txt")" = 6 ] || fail "session lines: $(cat "$T/sess.txt")"
 grep -q "course: 6 doses, cumulative dose 210 mg" "$T/sess.txt" || fail "no course line"
+# A regimen with a start date: a datetime column beside the hours, across a year end.
+"$KETSIM" simulate --model domino-1982 --weight 82 --every 1h --quiet --out "$T/cal.csv" \
+    --plot "$T/cal.png" \
+    --regimen "0.5mg/kg iv over 40min; start 2026-11-30 09:00; mon,wed,fri x 2w; then every 1w x 4"
+head -1 "$T/cal.csv" | grep -q '^time_h,datetime,cp_ketamine_ng_ml' || fail "no datetime column"
+grep -q '^1,2026-11-30T10:00,' "$T/cal.csv" || fail "first hour's datetime"
+grep -q '^840,2027-01-04T09:00,' "$T/cal.csv" || fail "day 35 is 4 Jan 2027"
 echo "simulate: ok"

@@ -425,6 +425,30 @@ static void test_one_day_threshold(void **state)
     cairo_surface_destroy(img);
 }
 
+/* A calendar origin: a valid one draws (date ticks), an impossible one is refused and
+ * leaves no file. */
+static void test_calendar(void **state)
+{
+    plot_fixture *fx = *state;
+    double x[3] = {0, 24 * 20, 24 * 40}, y[3] = {1, 2, 1};
+    ks_plot_series series = {"plasma", x, y, 3, 0};
+    ks_plot_calendar cal = {2026, 11, 30, 9, 0};
+    ks_plot_spec spec = {.title = "course",
+                         .y_label = "concentration (ng/mL)",
+                         .series = &series,
+                         .n_series = 1,
+                         .threshold = NAN,
+                         .calendar = &cal};
+    ks_error err = {0};
+    assert_int_equal(ks_plot_write(&spec, in_dir(fx, "cal.png"), &err), KS_OK);
+    assert_true(file_exists(in_dir(fx, "cal.png")));
+    ks_plot_calendar bad = {2026, 13, 30, 9, 0};
+    spec.calendar = &bad;
+    assert_int_equal(ks_plot_write(&spec, in_dir(fx, "bad.png"), &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "2026-13-30"));
+    assert_false(file_exists(in_dir(fx, "bad.png")));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +463,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flat_and_missing_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_course, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_day_threshold, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_calendar, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     /* Let cairo and fontconfig free their caches, so LeakSanitizer and valgrind see
