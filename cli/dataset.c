@@ -25,7 +25,7 @@ static const char HELP[] =
     "  --lag CMT=SOURCE    where the lag time of doses into CMT comes from: a column of\n"
     "                      the dataset, or param:NAME for a model parameter (repeatable)\n"
     "  --bioav CMT=SOURCE  the same for bioavailability F\n"
-    "  --rate CMT=COLUMN   the modeled rate for RATE=-1 records\n"
+    "  --rate CMT=SOURCE   the modeled rate (mg/h) for RATE=-1 records\n"
     "  --duration CMT=SOURCE  the modeled duration for RATE=-2 records\n"
     "  --out FILE          where to write (default: standard output)\n"
     "\n"
@@ -40,7 +40,7 @@ static const char HELP[] =
 enum { D_MODEL, D_DATA, D_OUTPUT, D_WEIGHT, D_AGE, D_LAG, D_BIOAV, D_RATE, D_DUR, D_OUT, D_COUNT };
 
 /* "2=lagt" or "2=param:ALAG" into the map slot for CMT 2. */
-static int parse_map(const cli_opt *o, const char **col, const char **param, int allow_param)
+static int parse_map(const cli_opt *o, const char **col, const char **param)
 {
     for (int i = 0; i < o->n_all; i++) {
         const char *v = o->all[i], *eq = strchr(v, '=');
@@ -52,11 +52,6 @@ static int parse_map(const cli_opt *o, const char **col, const char **param, int
             return 2;
         }
         if (strncmp(eq + 1, "param:", 6) == 0) {
-            if (!allow_param) {
-                cli_error("dataset", "--%s: a modeled rate comes from a column, not a parameter",
-                          o->name);
-                return 2;
-            }
             param[cmt - 1] = eq + 7;
         } else {
             col[cmt - 1] = eq + 1;
@@ -72,11 +67,10 @@ static int predict(const cli_opt *o)
         return 2;
     }
     ks_dataset_map map = {0};
-    const char *unused[KS_DATASET_MAX_CMT] = {0};
-    if (parse_map(&o[D_LAG], map.lag, map.lag_param, 1) ||
-        parse_map(&o[D_BIOAV], map.bioav, map.bioav_param, 1) ||
-        parse_map(&o[D_RATE], map.rate, unused, 0) ||
-        parse_map(&o[D_DUR], map.duration, map.duration_param, 1))
+    if (parse_map(&o[D_LAG], map.lag, map.lag_param) ||
+        parse_map(&o[D_BIOAV], map.bioav, map.bioav_param) ||
+        parse_map(&o[D_RATE], map.rate, map.rate_param) ||
+        parse_map(&o[D_DUR], map.duration, map.duration_param))
         return 2;
     ks_covariates cov = {0};
     const char *names[2] = {"weight", "age"};

@@ -45,9 +45,8 @@ size_t ks_dataset_line(const ks_dataset *d, size_t row);
 /* Where per-compartment dose properties come from (index 0 is CMT 1): the name of a
  * dataset column, or else the name of a model parameter (per individual, after its
  * covariates), or NULL for none (no lag, F = 1, and RATE=-1 / RATE=-2 are errors for
- * that compartment). A parameter must have the right dimension (a time for lag and
- * duration, dimensionless for F, mass per time is not a model parameter kind: a
- * modeled rate comes from a column). */
+ * that compartment). A parameter must have the right dimension: a time for lag and
+ * duration, dimensionless for F, a mass per time (mg/h) for a rate. */
 #define KS_DATASET_MAX_CMT 32
 typedef struct ks_dataset_map {
     const char *lag[KS_DATASET_MAX_CMT];            /* column: ALAG, h */
@@ -57,6 +56,7 @@ typedef struct ks_dataset_map {
     const char *lag_param[KS_DATASET_MAX_CMT];      /* model parameter for the lag */
     const char *bioav_param[KS_DATASET_MAX_CMT];    /* model parameter for F */
     const char *duration_param[KS_DATASET_MAX_CMT]; /* model parameter for RATE=-2 */
+    const char *rate_param[KS_DATASET_MAX_CMT];     /* model parameter for RATE=-1 */
 } ks_dataset_map;
 
 /* Simulate every individual (consecutive rows with the same ID) and store in pred[i]

@@ -232,7 +232,8 @@ typedef struct cols {
     int lag[KS_DATASET_MAX_CMT], f[KS_DATASET_MAX_CMT], r[KS_DATASET_MAX_CMT],
         dur[KS_DATASET_MAX_CMT];
     /* model parameter indices (or -1) for lag, F and modeled duration */
-    int lag_p[KS_DATASET_MAX_CMT], f_p[KS_DATASET_MAX_CMT], dur_p[KS_DATASET_MAX_CMT];
+    int lag_p[KS_DATASET_MAX_CMT], f_p[KS_DATASET_MAX_CMT], dur_p[KS_DATASET_MAX_CMT],
+        r_p[KS_DATASET_MAX_CMT];
     int cov[KS_MAX_COVARIATES * 4]; /* column of each model covariate, or -1 */
 } cols;
 
@@ -281,6 +282,9 @@ static int find_params(const ks_model *m, const ks_dataset_map *map, cols *c, ks
         if (!rc)
             rc = map_param(m, map ? map->duration_param[k] : NULL, KS_DIM_TIME, "modeled duration",
                            k + 1, &c->dur_p[k], err);
+        if (!rc)
+            rc = map_param(m, map ? map->rate_param[k] : NULL, KS_DIM_MASS_RATE, "modeled rate",
+                           k + 1, &c->r_p[k], err);
         if (rc) return rc;
     }
     return KS_OK;
@@ -372,6 +376,8 @@ static int make_record(const ks_dataset *d, size_t row, const cols *c, int n_com
                             ln, d->names[c->f[k]], r->f);
     if (rate == -2 && k >= 0 && c->dur[k] < 0 && c->dur_p[k] >= 0) {
         r->dur = -1.0; /* from a model parameter: resolved per individual */
+    } else if (rate == -1 && k >= 0 && c->r[k] < 0 && c->r_p[k] >= 0) {
+        r->rate = -1.0; /* likewise */
     } else if (rate == -1 || rate == -2) {
         int col = k < 0 ? -1 : (rate == -1 ? c->r[k] : c->dur[k]);
         if (col < 0)
@@ -447,6 +453,7 @@ static void resolve_params(const cols *c, const double *pv, ks_nm_record *r, siz
         if (c->lag[k] < 0 && c->lag_p[k] >= 0) r[i].lag = pv[c->lag_p[k]];
         if (c->f[k] < 0 && c->f_p[k] >= 0) r[i].f = pv[c->f_p[k]];
         if (r[i].dur < 0 && c->dur_p[k] >= 0) r[i].dur = pv[c->dur_p[k]];
+        if (r[i].rate < 0 && c->r_p[k] >= 0) r[i].rate = pv[c->r_p[k]];
     }
 }
 

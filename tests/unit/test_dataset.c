@@ -254,6 +254,39 @@ static void test_covariates_and_parameters(void **state)
                         0.7 * 50 * ka / (20 * (ka - k)) * (exp(-k * tt[i]) - exp(-ka * tt[i])) *
                             1000,
                         1e-11, 0);
+    /* A modeled rate and a modeled duration from model parameters (RATE -1, -2). */
+    ks_dataset_free(d);
+    const char *modeled = "ID,TIME,AMT,RATE,EVID,CMT\n1,0,80,-1,1,1\n1,2,0,0,0,1\n"
+                          "2,0,80,-2,1,1\n2,2,0,0,0,1\n";
+    if (ks_dataset_read_string(modeled, "r.csv", &d, &err)) fail_msg("%s", err.msg);
+    ks_model *mr = NULL;
+    const char *json =
+        "{\"format\":\"ketsim-model/1\",\"name\":\"r\",\"title\":\"t\",\"drug\":\"t\","
+        "\"source\":\"t\",\"citations\":{\"t\":{\"authors\":\"x\",\"year\":2026,\"doi_note\":"
+        "\"n\",\"where_read\":\"w\",\"verification\":\"derived\"}},\"population\":{"
+        "\"description\":\"n\"},\"sampling_site\":\"unknown\",\"analytes\":{\"drug\":{"
+        "\"molar_mass_g_mol\":200,\"source\":\"x\"}},\"parameters\":{\"V\":{\"value\":20,"
+        "\"unit\":\"L\",\"source\":\"t\",\"verification\":\"derived\"},\"CL\":{\"value\":2,"
+        "\"unit\":\"L/h\",\"source\":\"t\",\"verification\":\"derived\"},\"R\":{\"value\":40,"
+        "\"unit\":\"mg/h\",\"source\":\"t\",\"verification\":\"derived\"},\"D\":{\"value\":2,"
+        "\"unit\":\"h\",\"source\":\"t\",\"verification\":\"derived\"}},\"compartments\":{"
+        "\"central\":{\"analyte\":\"drug\",\"volume\":\"V\",\"observed\":true}},\"flows\":[{"
+        "\"from\":\"central\",\"clearance\":\"CL\"}],\"routes\":{\"iv\":{\"description\":"
+        "\"iv\",\"pathways\":[{\"to\":\"central\",\"input\":\"user\"}]}}}";
+    ks_model *mr0 = NULL;
+    if (ks_model_load_string(json, "r", &mr0, &err)) fail_msg("%s", err.msg);
+    mr = mr0;
+    ks_dataset_map mm = {0};
+    mm.rate_param[0] = "R";
+    mm.duration_param[0] = "D";
+    double pr[4];
+    if (ks_dataset_predict(mr, NULL, d, &mm, "cp_drug_ng_ml", pr, &err)) fail_msg("%s", err.msg);
+    /* 80 mg at 40 mg/h lasts 2 h, as 80 mg over 2 h: both R/CL (1 - e^{-0.2}) at 2 h. */
+    KS_ASSERT_CLOSE(pr[1], 40.0 / 2 * (1 - exp(-0.2)) * 1000, 1e-12, 0);
+    KS_ASSERT_CLOSE(pr[3], pr[1], 1e-12, 0);
+    ks_model_free(mr);
+    ks_dataset_free(d);
+    if (ks_dataset_read_string(oral, "o.csv", &d, &err)) fail_msg("%s", err.msg);
     /* A parameter of the wrong kind is refused. */
     map.lag_param[1] = "V";
     assert_int_equal(ks_dataset_predict(m, NULL, d, &map, "cp_drug_ng_ml", pred, &err), KS_EUNIT);
