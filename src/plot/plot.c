@@ -7,6 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include "core/date.h"
 #include "ketsim/plot.h"
 
 #include <cairo.h>
@@ -219,40 +220,15 @@ static const double *ks_plot_time_steps(double per_hour)
     return per_hour == 1.0 ? hours : days;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back (the usual era-based
- * arithmetic: 400-year eras of 146097 days, years starting in March). */
-static long ks_plot_days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void ks_plot_civil_from_days(long z, int *y, int *m, int *d)
-{
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 /* "30 Nov" for the instant `days` after the calendar origin. */
 static void ks_plot_date_text(char *buf, size_t size, const ks_plot_calendar *c, double days)
 {
     static const char *months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     double minutes = c->hour * 60.0 + c->minute + days * 1440.0;
-    long z = ks_plot_days_from_civil(c->year, c->month, c->day) + (long)floor(minutes / 1440.0);
+    long z = ks_days_from_civil(c->year, c->month, c->day) + (long)floor(minutes / 1440.0);
     int y, m, d;
-    ks_plot_civil_from_days(z, &y, &m, &d);
+    ks_civil_from_days(z, &y, &m, &d);
     snprintf(buf, size, "%d %s", d, months[(m - 1) % 12]);
 }
 

@@ -1,4 +1,5 @@
 /* Regimens: text or JSON -> clauses -> the expanded dose list (see ketsim/regimen.h). */
+#include "core/date.h"
 #include "ketsim/regimen.h"
 #include "ketsim/units.h"
 
@@ -592,35 +593,10 @@ static int parse_schedule(scan *sc, parsed *p)
 
 /* ------------------------------------------------------------------ calendar */
 
-/* Days since 1970-01-01 of a civil date (H. Hinnant's algorithm). */
-static long days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153L * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(long z, int *y, int *m, int *d)
-{
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long yy = yoe + era * 400;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yy + (*m <= 2));
-}
-
 /* Weekday (0 = Monday) of a civil date; 1970-01-01 was a Thursday. */
 static int weekday_of_date(const ks_datetime *t)
 {
-    long z = days_from_civil(t->year, t->month, t->day);
+    long z = ks_days_from_civil(t->year, t->month, t->day);
     return (int)(((z + 3) % 7 + 7) % 7);
 }
 
@@ -1165,9 +1141,9 @@ int ks_regimen_calendar(const ks_regimen *r, double time_h, ks_datetime *out, in
                             time_h);
     long long minutes = (long long)r->start.hour * 60 + r->start.minute + llround(time_h * 60.0);
     long long days = minutes / 1440;
-    long z = days_from_civil(r->start.year, r->start.month, r->start.day) + (long)days;
+    long z = ks_days_from_civil(r->start.year, r->start.month, r->start.day) + (long)days;
     int mins = (int)(minutes % 1440);
-    civil_from_days(z, &out->year, &out->month, &out->day);
+    ks_civil_from_days(z, &out->year, &out->month, &out->day);
     out->hour = mins / 60;
     out->minute = mins % 60;
     if (weekday) *weekday = (int)(((z + 3) % 7 + 7) % 7);

@@ -217,21 +217,22 @@ static int periodic(ks_sim *s, const dose_shape *d, double lag, double ii, doubl
     return ks_sim_periodic_solve(s, ii, t0, z, err);
 }
 
-int ks_sim_periodic_solve(ks_sim *s, double ii, double t0, double *z, ks_error *err)
+/* Solve (diag I + sign X) z_B = b_B on the body states B of an n x n matrix X
+ * (row-major) and right-hand side b; z gets z_B and zero elsewhere. b and z may alias. */
+static int solve_on_body(ks_sim *s, const double *X, double diag, double sign, const double *b,
+                         double *z, ks_error *err)
 {
     size_t n = s->n, nb = 0;
     size_t *idx = malloc(n * sizeof *idx);
     double *M = malloc(n * n * sizeof *M), *y = malloc(n * sizeof *y);
     int rc = idx && M && y ? KS_OK : ks_error_set(err, KS_ENOMEM, "out of memory");
-    ks_step_cache *c = NULL;
-    if (!rc) rc = ks_sim_step_matrices(s, ii, t0, &c, err);
     if (!rc) {
         for (size_t i = 0; i < n; i++)
             if (is_body(s, i)) idx[nb++] = i;
         for (size_t r = 0; r < nb; r++) {
             for (size_t q = 0; q < nb; q++)
-                M[r * nb + q] = (r == q ? 1.0 : 0.0) - c->Phi[idx[r] * n + idx[q]];
-            y[r] = z[idx[r]];
+                M[r * nb + q] = (r == q ? diag : 0.0) + sign * X[idx[r] * n + idx[q]];
+            y[r] = b[idx[r]];
         }
         rc = solve(M, y, nb, err);
     }
@@ -246,32 +247,19 @@ int ks_sim_periodic_solve(ks_sim *s, double ii, double t0, double *z, ks_error *
     return rc;
 }
 
+int ks_sim_periodic_solve(ks_sim *s, double ii, double t0, double *z, ks_error *err)
+{
+    ks_step_cache *c = NULL;
+    int rc = ks_sim_step_matrices(s, ii, t0, &c, err);
+    return rc ? rc : solve_on_body(s, c->Phi, 1.0, -1.0, z, z, err);
+}
+
 /* Steady state of a constant zero-order input: A_BB z = -u_B. */
 static int constant_infusion_ss(ks_sim *s, const dose_shape *d, double *z, ks_error *err)
 {
-    size_t n = s->n, nb = 0;
-    size_t *idx = malloc(n * sizeof *idx);
-    double *M = malloc(n * n * sizeof *M), *y = malloc(n * sizeof *y);
-    int rc = idx && M && y ? KS_OK : ks_error_set(err, KS_ENOMEM, "out of memory");
-    if (!rc) {
-        for (size_t i = 0; i < n; i++)
-            if (is_body(s, i)) idx[nb++] = i;
-        for (size_t r = 0; r < nb; r++) {
-            for (size_t q = 0; q < nb; q++)
-                M[r * nb + q] = s->A[idx[r] * n + idx[q]];
-            y[r] = idx[r] == (size_t)d->state ? -d->rate : 0.0;
-        }
-        rc = solve(M, y, nb, err);
-    }
-    if (!rc) {
-        memset(z, 0, n * sizeof *z);
-        for (size_t r = 0; r < nb; r++)
-            z[idx[r]] = y[r];
-    }
-    free(idx);
-    free(M);
-    free(y);
-    return rc;
+    memset(z, 0, s->n * sizeof *z);
+    z[d->state] = -d->rate;
+    return solve_on_body(s, s->A, 0.0, 1.0, z, z, err);
 }
 
 static void reset_body(ks_sim *s, double *x)

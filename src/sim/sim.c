@@ -525,17 +525,23 @@ static int cmp_infusion(const void *a, const void *b)
  * of a 5-minute grid) can differ in the last bits. Move event times onto an output
  * time within the rounding of the times, so the output shows the state after the
  * dose rather than one ulp before it. */
-static double snap(const ks_sim *s, double t)
+size_t ks_sim_last_at_or_before(const double *v, size_t n, double t)
 {
-    if (s->n_times == 0) return t;
-    size_t lo = 0, hi = s->n_times;
+    size_t lo = 0, hi = n;
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
-        if (s->times[mid] <= t)
+        if (v[mid] <= t)
             lo = mid;
         else
             hi = mid;
     }
+    return lo;
+}
+
+static double snap(const ks_sim *s, double t)
+{
+    if (s->n_times == 0) return t;
+    size_t lo = ks_sim_last_at_or_before(s->times, s->n_times, t);
     double tol = 64.0 * DBL_EPSILON * fmax(fabs(t), 1.0);
     for (size_t k = lo; k <= lo + 1 && k < s->n_times; k++)
         if (fabs(s->times[k] - t) <= tol) return s->times[k];
@@ -879,15 +885,7 @@ int ks_sim_eval(ks_sim *s, double t, double *values, ks_error *err)
 {
     if (!s->ran) return ks_error_set(err, KS_ESTATE, "ks_sim_eval before ks_sim_run");
     if (!isfinite(t) || t < 0) return ks_error_set(err, KS_EINVAL, "time %g h is not valid", t);
-    /* The last checkpoint at or before t. */
-    size_t lo = 0, hi = s->n_cp;
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (s->cp_t[mid] <= t)
-            lo = mid;
-        else
-            hi = mid;
-    }
+    size_t lo = ks_sim_last_at_or_before(s->cp_t, s->n_cp, t);
     const double *x = s->cp_x + lo * s->n, *u = s->cp_u + lo * s->n;
     double *y = s->tmp + s->n;
     double h = t - s->cp_t[lo];

@@ -84,6 +84,9 @@ struct ks_sim {
     double *tmp;
 };
 
+/* Index of the last of the sorted values v[0..n) that is <= t (0 when none is). */
+size_t ks_sim_last_at_or_before(const double *v, size_t n, double t);
+
 /* Phi(h), Gamma(h) from the simulation's cache (see sim.c). */
 int ks_sim_step_matrices(ks_sim *s, double h, double tscale, ks_step_cache **out, ks_error *err);
 /* y = Phi x + Gamma u (y must not alias x). */

@@ -157,20 +157,6 @@ static void terminal_slope(const double *t, const double *c, size_t n, double tm
     }
 }
 
-/* Index of time t among the breakpoints (output times are breakpoints). */
-static size_t find_cp(const double *cp, size_t ncp, double t)
-{
-    size_t lo = 0, hi = ncp;
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (cp[mid] <= t)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 int ks_summary_compute(ks_sim *s, size_t j, double threshold, ks_summary *o, ks_error *err)
 {
     size_t n = ks_sim_n_times(s);
@@ -191,8 +177,8 @@ int ks_summary_compute(ks_sim *s, size_t j, double threshold, ks_summary *o, ks_
     seg_ctx ctx = {s, j, malloc(no * sizeof(double)), malloc(no * sizeof(double)), err};
     int rc = ctx.vals && ctx.slp ? KS_OK : ks_error_set(err, KS_ENOMEM, "out of memory");
     if (!rc)
-        rc = scan_segments(&ctx, cp, find_cp(cp, ncp, t[0]), find_cp(cp, ncp, t[n - 1]), threshold,
-                           1, o);
+        rc = scan_segments(&ctx, cp, ks_sim_last_at_or_before(cp, ncp, t[0]),
+                           ks_sim_last_at_or_before(cp, ncp, t[n - 1]), threshold, 1, o);
     free(ctx.vals);
     free(ctx.slp);
     if (!rc) terminal_slope(t, c, n, o->tmax, o);
@@ -223,7 +209,7 @@ int ks_summary_sessions(ks_sim *s, size_t j, const double *starts, size_t n, dou
                               i + 1, a, b);
         if (rc) break;
         /* Dose times are breakpoints; the checkpoints at a and b exist. */
-        size_t ka = find_cp(cp, ncp, a), kb = find_cp(cp, ncp, b);
+        size_t ka = ks_sim_last_at_or_before(cp, ncp, a), kb = ks_sim_last_at_or_before(cp, ncp, b);
         ks_session_summary *o = &out[i];
         ks_summary sm;
         memset(&sm, 0, sizeof sm);

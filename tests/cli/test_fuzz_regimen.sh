@@ -28,7 +28,7 @@ trap 'rm -rf "$T"' EXIT
 # shellcheck disable=SC2046
 if ! "$CC" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -D_POSIX_C_SOURCE=200809L -std=c17 -I"$SRC/include" -I"$SRC/src" \
-    "$SRC/tests/fuzz/fuzz_regimen.c" "$SRC/src/regimen/regimen.c" "$SRC/src/units/units.c" \
+    "$SRC/tests/fuzz/fuzz_regimen.c" "$SRC/src/regimen/regimen.c" "$SRC/src/units/units.c" "$SRC/src/core/date.c" \
     "$SRC/src/core/error.c" $(pkg-config --cflags --libs jansson) -lm \
     -o "$T/fuzz_regimen" 2>"$T/cc.log"; then
     cat "$T/cc.log" >&2
