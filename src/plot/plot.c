@@ -704,7 +704,9 @@ static void ks_plot_draw_axis_labels(cairo_t *cr, const ks_plot_spec *spec, cons
 {
     ks_plot_font(cr, KS_PLOT_FS_AXIS, 0, 0);
     ks_plot_rgb_set(cr, ks_plot_grey(0.1), 1.0);
-    ks_plot_show(cr, (f->left + f->right) / 2.0, f->xlabel_y, f->x_label, 0.5);
+    /* The calendar label lives in the frame itself: a copied frame carries its own. */
+    ks_plot_show(cr, (f->left + f->right) / 2.0, f->xlabel_y,
+                 f->calendar ? f->x_label_buf : f->x_label, 0.5);
     if (!spec->y_label || !*spec->y_label) return;
     cairo_save(cr);
     cairo_translate(cr, f->ylabel_x, (f->top + f->bottom) / 2.0);
