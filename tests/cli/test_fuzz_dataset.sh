@@ -1,63 +1,9 @@
 #!/usr/bin/env bash
 # Fuzz the dataset reader and the NONMEM-semantics runner with libFuzzer for a bounded
-# time: compile tests/fuzz/fuzz_dataset.c with clang against the library's sources
-# (all but the cairo plot) under AddressSanitizer + UndefinedBehaviorSanitizer, start
-# from the seed corpus in tests/fuzz/corpus_dataset/, and fail on any crash, sanitizer
-# report, leak, broken invariant (the target aborts) or timeout.
-#
-# usage: bash test_fuzz_dataset.sh <path-to-ketsim> <source-dir>
-# KS_FUZZ_SECONDS sets the time budget (default 20).
-set -u
+# time, from the seed corpus in tests/fuzz/corpus_dataset/ (tests/fuzz/run.sh does the
+# work), against every library source but the cairo plot.
+# usage: bash test_fuzz_dataset.sh <path-to-ketsim> <source-dir>; KS_FUZZ_SECONDS (20).
 SRC=${2:?usage: test_fuzz_dataset.sh KETSIM SOURCE_DIR}
-SECONDS_BUDGET=${KS_FUZZ_SECONDS:-20}
-
-CC=$(command -v clang || command -v clang-14 || true)
-if [ -z "$CC" ]; then
-    echo "FAIL: clang not found: scripts/install-deps.sh installs clang and libclang-rt-14-dev" >&2
-    exit 1
-fi
-if ! pkg-config --exists jansson; then
-    echo "FAIL: jansson not found by pkg-config (scripts/install-deps.sh)" >&2
-    exit 1
-fi
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/ks_fuzz_dataset.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
-
-# shellcheck disable=SC2046
-if ! "$CC" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -D_POSIX_C_SOURCE=200809L -std=c17 -I"$SRC/include" -I"$SRC/src" \
-    "$SRC/tests/fuzz/fuzz_dataset.c" $(ls "$SRC"/src/*/*.c | grep -v /plot/) \
-    $(pkg-config --cflags --libs jansson gsl) -lm \
-    -o "$T/fuzz_dataset" 2>"$T/cc.log"; then
-    cat "$T/cc.log" >&2
-    echo "FAIL: could not build the fuzz target (libFuzzer is in libclang-rt-14-dev;" \
-        "scripts/install-deps.sh installs it)" >&2
-    exit 1
-fi
-
-# libFuzzer adds what it finds to the first corpus folder: work on a copy.
-mkdir -p "$T/corpus" "$T/artifacts"
-cp "$SRC"/tests/fuzz/corpus_dataset/* "$T/corpus/"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    "$T/fuzz_dataset" -max_total_time="$SECONDS_BUDGET" -timeout=10 -rss_limit_mb=2048 \
-    -max_len=4096 -artifact_prefix="$T/artifacts/" \
-    -print_final_stats=1 "$T/corpus" >"$T/fuzz.log" 2>&1
-rc=$?
-if [ $rc -ne 0 ] || [ -n "$(ls -A "$T/artifacts")" ]; then
-    tail -n 60 "$T/fuzz.log" >&2
-    for a in "$T"/artifacts/*; do
-        [ -e "$a" ] || continue
-        echo "input that failed ($(basename "$a")), as hex:" >&2
-        od -An -tx1 -v "$a" | head -n 40 >&2
-    done
-    echo "FAIL: the dataset fuzzer found a problem (exit status $rc)" >&2
-    exit 1
-fi
-runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$T/fuzz.log" | grep -o '[0-9]*$')
-if [ -z "$runs" ] || [ "$runs" -lt 1000 ]; then
-    tail -n 20 "$T/fuzz.log" >&2
-    echo "FAIL: the fuzzer ran only ${runs:-0} inputs" >&2
-    exit 1
-fi
-echo "fuzz_dataset: $runs inputs in ${SECONDS_BUDGET}s, no crash, sanitizer report or broken invariant"
+mapfile -t SOURCES < <(ls "$SRC"/src/*/*.c | grep -v /plot/)
+exec bash "$SRC/tests/fuzz/run.sh" dataset "$SRC" "$SRC/tests/fuzz/corpus_dataset" 4096 -- \
+    "${SOURCES[@]}" -- jansson gsl
