@@ -189,6 +189,17 @@ static int build_matrix(ks_sim *s, ks_error *err)
 
 /* ---------------------------------------------------------------- create/free */
 
+/* The results of the last run (checkpoints and output columns). */
+static void free_results(ks_sim *s)
+{
+    free(s->cp_t);
+    free(s->cp_x);
+    free(s->cp_u);
+    free(s->out_cp);
+    free(s->outv);
+    free(s->aucv);
+}
+
 void ks_sim_free(ks_sim *s)
 {
     if (!s) return;
@@ -210,12 +221,7 @@ void ks_sim_free(ks_sim *s)
     free(s->times);
     free(s->bol);
     free(s->inf);
-    free(s->cp_t);
-    free(s->cp_x);
-    free(s->cp_u);
-    free(s->out_cp);
-    free(s->outv);
-    free(s->aucv);
+    free_results(s);
     for (int i = 0; i < KS_STEP_CACHE; i++)
         free(s->cache[i].Phi);
     free(s->work);
@@ -640,12 +646,7 @@ static int breakpoints(ks_sim *s, double **bp, size_t *nbp)
 
 static int alloc_results(ks_sim *s, size_t ncp)
 {
-    free(s->cp_t);
-    free(s->cp_x);
-    free(s->cp_u);
-    free(s->out_cp);
-    free(s->outv);
-    free(s->aucv);
+    free_results(s);
     size_t nt = s->n_times ? s->n_times : 1;
     s->cp_t = malloc(ncp * sizeof *s->cp_t);
     s->cp_x = malloc(ncp * s->n * sizeof *s->cp_x);
