@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 OUT        ?= out
 KETSIM      = $(BUILD)/ketsim
 
-.PHONY: all deps build demo test test-fast test-sanitize install bench format lint valgrind clean
+.PHONY: all deps build demo test test-fast test-sanitize fuzz install bench format lint valgrind clean
 
 all: build
 
@@ -36,7 +36,14 @@ $(BUILD_SAN)/CMakeCache.txt: | deps
 test-sanitize: deps $(BUILD_SAN)/CMakeCache.txt
 	cmake --build $(BUILD_SAN) -j $(JOBS)
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS) -E fuzz
+# (the fuzz tests build their own clang ASan+UBSan target: once, in test-fast, is enough)
+
+# Random search beyond the reproducible runs of `make test`: FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 300
+fuzz: build
+	KS_FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/cli/test_fuzz_dataset.sh $(KETSIM) .
+	KS_FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/cli/test_fuzz_regimen.sh $(KETSIM) .
 
 # Every test, then the same tests again under AddressSanitizer + UBSan, then valgrind on the CLI.
 test: test-fast test-sanitize valgrind

@@ -7,51 +7,102 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Pending inputs: boluses not yet given and zero-order inputs not yet finished. */
+/* An input event: a bolus, or the start or end of a zero-order input. */
+enum { EV_BOLUS, EV_RATE_ON, EV_RATE_OFF };
+typedef struct event {
+    double t;
+    int kind, state;
+    double amount; /* mg for a bolus, mg/h for a rate change */
+} event;
+
+/* Pending inputs as a binary min-heap on time, and the zero-order input rates now
+ * running: a steady state with a long lag or infusion can leave 1e5 inputs pending, so
+ * each event costs O(log n), never a scan of them all. `active` counts the inputs
+ * running into each state, so a rate returns to exactly zero when the last one ends
+ * (summing and subtracting rates would leave rounding residue). */
 typedef struct queue {
-    ks_bolus *b;
-    size_t nb, capb;
-    ks_infusion *inf;
-    size_t ni, capi;
+    event *ev;
+    size_t n, cap;
+    double *u;   /* input rate into each state, mg/h */
+    int *active; /* zero-order inputs running into each state */
+    size_t nstate;
 } queue;
+
+static int q_init(queue *q, size_t nstate)
+{
+    *q = (queue){0};
+    q->u = calloc(nstate ? nstate : 1, sizeof *q->u);
+    q->active = calloc(nstate ? nstate : 1, sizeof *q->active);
+    q->nstate = nstate;
+    return q->u && q->active ? KS_OK : KS_ENOMEM;
+}
+
+/* Heap order: time, then starts before ends so an input that starts and ends within
+ * one batch of due events is never switched off before it is switched on. */
+static int ev_before(const event *a, const event *b)
+{
+    return a->t < b->t || (a->t == b->t && a->kind < b->kind);
+}
+
+static int q_push(queue *q, event e)
+{
+    if (q->n == q->cap) {
+        size_t nc = q->cap ? 2 * q->cap : 16;
+        event *ne = realloc(q->ev, nc * sizeof *ne);
+        if (!ne) return KS_ENOMEM;
+        q->ev = ne;
+        q->cap = nc;
+    }
+    size_t i = q->n++;
+    while (i > 0 && ev_before(&e, &q->ev[(i - 1) / 2])) {
+        q->ev[i] = q->ev[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    q->ev[i] = e;
+    return KS_OK;
+}
+
+static event q_pop(queue *q)
+{
+    event top = q->ev[0], last = q->ev[--q->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= q->n) break;
+        if (c + 1 < q->n && ev_before(&q->ev[c + 1], &q->ev[c])) c++;
+        if (!ev_before(&q->ev[c], &last)) break;
+        q->ev[i] = q->ev[c];
+        i = c;
+    }
+    if (q->n) q->ev[i] = last;
+    return top;
+}
 
 static int q_bolus(queue *q, double t, int state, double amount)
 {
     if (amount == 0.0) return KS_OK;
-    if (q->nb == q->capb) {
-        size_t nc = q->capb ? 2 * q->capb : 16;
-        ks_bolus *nb = realloc(q->b, nc * sizeof *nb);
-        if (!nb) return KS_ENOMEM;
-        q->b = nb;
-        q->capb = nc;
-    }
-    q->b[q->nb++] = (ks_bolus){t, state, amount};
-    return KS_OK;
+    return q_push(q, (event){t, EV_BOLUS, state, amount});
 }
 
 static int q_infusion(queue *q, double t0, double t1, int state, double rate)
 {
     if (rate == 0.0 || !(t1 > t0)) return KS_OK;
-    if (q->ni == q->capi) {
-        size_t nc = q->capi ? 2 * q->capi : 16;
-        ks_infusion *ni = realloc(q->inf, nc * sizeof *ni);
-        if (!ni) return KS_ENOMEM;
-        q->inf = ni;
-        q->capi = nc;
-    }
-    q->inf[q->ni++] = (ks_infusion){t0, t1, state, rate};
-    return KS_OK;
+    int rc = q_push(q, (event){t0, EV_RATE_ON, state, rate});
+    return rc ? rc : q_push(q, (event){t1, EV_RATE_OFF, state, rate});
 }
 
 static void q_clear(queue *q)
 {
-    q->nb = q->ni = 0;
+    q->n = 0;
+    memset(q->u, 0, q->nstate * sizeof *q->u);
+    memset(q->active, 0, q->nstate * sizeof *q->active);
 }
 
 static void q_free(queue *q)
 {
-    free(q->b);
-    free(q->inf);
+    free(q->ev);
+    free(q->u);
+    free(q->active);
 }
 
 /* One exact step of length h with input rates u. */
@@ -67,39 +118,31 @@ static int step(ks_sim *s, double *x, double h, double tscale, const double *u, 
     return KS_OK;
 }
 
-/* Give the boluses due at or before t, and drop finished infusions. */
+/* Apply the events due at or before t: give boluses, switch rates on and off. */
 static void due(queue *q, double *x, double t)
 {
-    size_t keep = 0;
-    for (size_t i = 0; i < q->nb; i++) {
-        if (q->b[i].t <= t)
-            x[q->b[i].state] += q->b[i].amount;
-        else
-            q->b[keep++] = q->b[i];
+    while (q->n && q->ev[0].t <= t) {
+        event e = q_pop(q);
+        if (e.kind == EV_BOLUS) {
+            x[e.state] += e.amount;
+        } else if (e.kind == EV_RATE_ON) {
+            q->active[e.state]++;
+            q->u[e.state] += e.amount;
+        } else if (--q->active[e.state] == 0) {
+            q->u[e.state] = 0.0;
+        } else {
+            q->u[e.state] -= e.amount;
+        }
     }
-    q->nb = keep;
-    keep = 0;
-    for (size_t i = 0; i < q->ni; i++)
-        if (q->inf[i].end > t) q->inf[keep++] = q->inf[i];
-    q->ni = keep;
 }
 
 /* Advance x from t to t1 through the queue's inputs; boluses at t1 are given. */
-static int advance(ks_sim *s, queue *q, double *x, double t, double t1, double *u, ks_error *err)
+static int advance(ks_sim *s, queue *q, double *x, double t, double t1, ks_error *err)
 {
     due(q, x, t);
     while (t < t1) {
-        double next = t1;
-        for (size_t i = 0; i < q->nb; i++)
-            if (q->b[i].t > t && q->b[i].t < next) next = q->b[i].t;
-        memset(u, 0, s->n * sizeof *u);
-        for (size_t i = 0; i < q->ni; i++) {
-            const ks_infusion *in = &q->inf[i];
-            if (in->start > t && in->start < next) next = in->start;
-            if (in->end > t && in->end < next) next = in->end;
-            if (in->start <= t && in->end > t) u[in->state] += in->rate;
-        }
-        int rc = step(s, x, next - t, next, u, err);
+        double next = q->n && q->ev[0].t < t1 ? q->ev[0].t : t1;
+        int rc = step(s, x, next - t, next, q->u, err);
         if (rc) return rc;
         t = next;
         due(q, x, t);
@@ -190,12 +233,12 @@ static int solve(double *M, double *y, size_t n, ks_error *err)
  * z = (I - Phi(ii))^-1 y, y = the state at t0 from zero at t0 - ii under the inputs
  * of all periodic doses that fall in [t0 - ii, t0). */
 static int periodic(ks_sim *s, const dose_shape *d, double lag, double ii, double t0, double *z,
-                    double *u, ks_error *err)
+                    ks_error *err)
 {
     size_t n = s->n;
-    queue w = {0};
+    queue w;
     double a = t0 - ii;
-    int rc = KS_OK;
+    int rc = q_init(&w, n);
     /* Doses at t0 + lag + k ii for every k whose input overlaps [a, t0). */
     double span = d->rate > 0 ? d->dur : 0.0;
     long kmax = (long)floor((t0 - (t0 + lag)) / ii) + 1;
@@ -211,7 +254,7 @@ static int periodic(ks_sim *s, const dose_shape *d, double lag, double ii, doubl
     }
     memset(z, 0, n * sizeof *z);
     /* The window holds only inputs before t0, so nothing of the next period is given. */
-    if (!rc) rc = advance(s, &w, z, a, t0, u, err);
+    if (!rc) rc = advance(s, &w, z, a, t0, err);
     q_free(&w);
     if (rc) return rc == KS_ENOMEM ? ks_error_set(err, rc, "out of memory") : rc;
     return ks_sim_periodic_solve(s, ii, t0, z, err);
@@ -269,7 +312,7 @@ static void reset_body(ks_sim *s, double *x)
 }
 
 /* A dose record: steady state (SS 1 or 2) first, then the dose and its ADDL repeats. */
-static int dose(ks_sim *s, queue *q, const ks_nm_record *r, double *x, double *u, ks_error *err)
+static int dose(ks_sim *s, queue *q, const ks_nm_record *r, double *x, ks_error *err)
 {
     dose_shape d;
     int rc = shape_of(s, r, &d, err);
@@ -287,7 +330,7 @@ static int dose(ks_sim *s, queue *q, const ks_nm_record *r, double *x, double *u
         if (r->ii == 0)
             rc = constant_infusion_ss(s, &d, z, err);
         else
-            rc = periodic(s, &d, r->lag, r->ii, r->time, z, u, err);
+            rc = periodic(s, &d, r->lag, r->ii, r->time, z, err);
         if (!rc) {
             if (r->ss == 1) {
                 reset_body(s, x);
@@ -328,14 +371,15 @@ int ks_sim_nm_run(ks_sim *s, const ks_nm_record *r, size_t n, size_t out, double
 {
     if (!s->system_ready) return ks_error_set(err, KS_ESTATE, "covariates are not set");
     if (out >= s->n_out) return ks_error_set(err, KS_EINVAL, "no output %zu", out);
-    double *x = calloc(s->n, sizeof *x), *u = calloc(s->n, sizeof *u);
-    queue q = {0};
-    int rc = x && u ? KS_OK : ks_error_set(err, KS_ENOMEM, "out of memory");
+    double *x = calloc(s->n, sizeof *x);
+    queue q;
+    int qrc = q_init(&q, s->n);
+    int rc = x && !qrc ? KS_OK : ks_error_set(err, KS_ENOMEM, "out of memory");
     double t = n ? r[0].time : 0.0;
     for (size_t i = 0; i < n && !rc; i++) {
         if (r[i].time < t && r[i].evid != 3 && r[i].evid != 4)
             rc = ks_error_set(err, KS_EINVAL, "time %g h is before %g h", r[i].time, t);
-        if (!rc && r[i].time > t) rc = advance(s, &q, x, t, r[i].time, u, err);
+        if (!rc && r[i].time > t) rc = advance(s, &q, x, t, r[i].time, err);
         if (rc) {
             if (failed) *failed = i;
             break;
@@ -345,7 +389,7 @@ int ks_sim_nm_run(ks_sim *s, const ks_nm_record *r, size_t n, size_t out, double
             reset_body(s, x);
             q_clear(&q);
         }
-        if (r[i].evid == 1 || r[i].evid == 4) rc = dose(s, &q, &r[i], x, u, err);
+        if (r[i].evid == 1 || r[i].evid == 4) rc = dose(s, &q, &r[i], x, err);
         if (!rc) {
             due(&q, x, t); /* a dose without lag is given at once */
             pred[i] = x[s->out[out].state] * s->out[out].scale;
@@ -353,7 +397,6 @@ int ks_sim_nm_run(ks_sim *s, const ks_nm_record *r, size_t n, size_t out, double
         if (rc && failed) *failed = i;
     }
     free(x);
-    free(u);
     q_free(&q);
     return rc;
 }

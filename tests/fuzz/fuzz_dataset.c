@@ -31,10 +31,14 @@ static int affordable(const ks_dataset *d)
 {
     if (ks_dataset_n_rows(d) > 300) return 0;
     int ca = ks_dataset_column(d, "ADDL"), ci = ks_dataset_column(d, "II"),
-        ct = ks_dataset_column(d, "TIME");
+        ct = ks_dataset_column(d, "TIME"), cl = ks_dataset_column(d, "LAGT");
     double events = 0;
     for (size_t i = 0; i < ks_dataset_n_rows(d); i++) {
         if (ca >= 0) events += fabs(ks_dataset_value(d, i, ca));
+        /* A steady state with a lag leaves lag / II doses pending (a unit test covers
+         * the large case; here it would only slow the search down). */
+        if (cl >= 0 && ci >= 0 && ks_dataset_value(d, i, ci) != 0)
+            events += fabs(ks_dataset_value(d, i, cl) / ks_dataset_value(d, i, ci));
         if (ci >= 0 && ks_dataset_value(d, i, ci) != 0 && fabs(ks_dataset_value(d, i, ci)) < 1e-3)
             return 0;
         if (ct >= 0 && fabs(ks_dataset_value(d, i, ct)) > 1e6) return 0;

@@ -147,6 +147,37 @@ static void test_resets(void **state)
     KS_ASSERT_CLOSE(pred[4], 50 / 20.0 * exp(-0.1) * 1000, 1e-12, 0);
 }
 
+/* A steady state whose lag spans 80000 dosing intervals leaves 80000 doses still to
+ * come; they are the doses an ADDL would give, and are handled in O(n log n) (the
+ * fuzzer found this case hanging when each event scanned the whole queue). Doses at
+ * 0.1 + 0.4 k h for every k <= 80000 against k <= 2: the same at 0.3 h and 1.0 h. */
+static void test_steady_state_long_lag(void **state)
+{
+    (void)state;
+    const char *far = "ID,TIME,AMT,EVID,CMT,II,SS,ADDL,ALAG\n"
+                      "1,0,10,1,2,0.4,1,0,32000.1\n"
+                      "1,0.3,0,0,1,0,0,0,0\n"
+                      "1,1.0,0,0,1,0,0,0,0\n";
+    const char *near = "ID,TIME,AMT,EVID,CMT,II,SS,ADDL,ALAG\n"
+                       "1,0,10,1,2,0.4,1,2,0.1\n"
+                       "1,0.3,0,0,1,0,0,0,0\n"
+                       "1,1.0,0,0,1,0,0,0,0\n";
+    const char *none = "ID,TIME,AMT,EVID,CMT,II,SS,ADDL,ALAG\n"
+                       "1,0,10,1,2,0.4,1,0,0.1\n"
+                       "1,0.3,0,0,1,0,0,0,0\n"
+                       "1,1.0,0,0,1,0,0,0,0\n";
+    double a[3], b[3], c[3];
+    ks_error err = {0};
+    if (run(far, &err, a, 3)) fail_msg("%s", err.msg);
+    if (run(near, &err, b, 3)) fail_msg("%s", err.msg);
+    if (run(none, &err, c, 3)) fail_msg("%s", err.msg);
+    KS_ASSERT_CLOSE(a[1], b[1], 1e-9, 0);
+    KS_ASSERT_CLOSE(b[1], c[1], 1e-12, 0);
+    /* What the two later doses add at 1.0 h, dropped or doubled by a wrong queue. */
+    assert_true(b[2] - c[2] > 0.01 * c[2]);
+    KS_ASSERT_CLOSE(a[2] - c[2], b[2] - c[2], 1e-6, 0);
+}
+
 /* A dataset written by ketsim reads back and simulates to the same concentrations:
  * the split nasal dose (two pathways, one zero-order into a depot), an oral dose and an
  * IV infusion through the esketamine model. */
@@ -302,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_resets),
+        cmocka_unit_test(test_steady_state_long_lag),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_covariates_and_parameters),
     };
