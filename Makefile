@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 OUT        ?= out
 KETSIM      = $(BUILD)/ketsim
 
-.PHONY: all deps build demo test test-fast test-sanitize fuzz install bench format lint valgrind clean
+.PHONY: all deps build demo test test-fast test-sanitize fuzz validate install bench format lint valgrind clean
 
 all: build
 
@@ -38,6 +38,10 @@ test-sanitize: deps $(BUILD_SAN)/CMakeCache.txt
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS) -E fuzz
 # (the fuzz tests build their own clang ASan+UBSan target: once, in test-fast, is enough)
+
+# The validation report: every model against the published observations in data/.
+validate: build
+	$(KETSIM) validate --out docs/validation.md --plot-dir docs/validation
 
 # Random search beyond the reproducible runs of `make test`: FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 300

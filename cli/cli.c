@@ -117,6 +117,14 @@ const char *cli_models_dir(void)
     return KS_MODELS_DIR_INSTALL;
 }
 
+const char *cli_data_dir(void)
+{
+    const char *env = getenv("KETSIM_DATA");
+    if (env && *env) return env;
+    if (is_dir(KS_DATA_DIR_BUILD)) return KS_DATA_DIR_BUILD;
+    return KS_DATA_DIR_INSTALL;
+}
+
 void cli_primary_citation(const ks_model *m, ks_citation_info *ci)
 {
     ks_model_citation(m, 0, ci);

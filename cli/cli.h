@@ -29,6 +29,10 @@ int cli_seen(const cli_opt *opts, size_t n_opts, const char *name);
  * models/ when present, else the installed data folder. */
 const char *cli_models_dir(void);
 
+/* The folder with the shipped data (observations for `validate`): $KETSIM_DATA, else
+ * the source tree's data/, else the installed data folder. */
+const char *cli_data_dir(void);
+
 /* The citation a model names as its primary source. */
 void cli_primary_citation(const ks_model *m, ks_citation_info *ci);
 
@@ -43,5 +47,8 @@ int cmd_simulate(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_regimen(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);
+int cmd_fit_route(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

@@ -14,6 +14,9 @@ static const char USAGE[] =
     "  models       list the shipped models; `models show NAME` for one in full\n"
     "  regimen      `regimen explain TEXT`: the doses a treatment-course regimen gives\n"
     "  dataset      `dataset predict`: NONMEM-style datasets with NONMEM's semantics\n"
+    "  compare      one dose through several models: one table, one plot\n"
+    "  validate     every model against published observations: report and plots\n"
+    "  fit-route    estimate a route's absorption rate from a published Tmax\n"
     "\n"
     "Every command has --help with examples. Values carry their units: 40min, 2h, 3d,\n"
     "0.5mg/kg, 56mg, 100ng/mL. Times are in hours, concentrations in ng/mL.\n"
@@ -44,9 +47,14 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "models") == 0) return cmd_models(argc - 2, argv + 2);
     if (strcmp(argv[1], "regimen") == 0) return cmd_regimen(argc - 2, argv + 2);
     if (strcmp(argv[1], "dataset") == 0) return cmd_dataset(argc - 2, argv + 2);
-    fprintf(
-        stderr,
-        "ketsim: unknown command \"%s\" (commands: simulate, models, regimen; see ketsim --help)\n",
-        argv[1]);
+    if (strcmp(argv[1], "validate") == 0 || strcmp(argv[1], "compare") == 0) {
+        int rc =
+            argv[1][0] == 'v' ? cmd_validate(argc - 2, argv + 2) : cmd_compare(argc - 2, argv + 2);
+        ks_plot_release_fonts();
+        return rc;
+    }
+    if (strcmp(argv[1], "fit-route") == 0) return cmd_fit_route(argc - 2, argv + 2);
+    fprintf(stderr, "ketsim: unknown command \"%s\" (see ketsim --help for the commands)\n",
+            argv[1]);
     return 2;
 }

@@ -31,7 +31,7 @@ static int list_models(const char *dir)
         cli_error("models", "%s", err.msg);
         return 1;
     }
-    printf("%-22s %-22s %-16s %s\n", "name", "drug", "routes", "source");
+    printf("%-28s %-18s %-16s %s\n", "name", "drug", "routes", "source");
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
         char path[4096];
@@ -44,7 +44,7 @@ static int list_models(const char *dir)
         }
         ks_citation_info ci;
         cli_primary_citation(m, &ci);
-        printf("%-22s %-22s ", ks_model_name(m), ks_model_drug(m));
+        printf("%-28s %-18s ", ks_model_name(m), ks_model_drug(m));
         char routes[64] = "";
         FILE *mem = fmemopen(routes, sizeof routes - 1, "w");
         if (mem) {

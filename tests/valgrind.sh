@@ -23,5 +23,8 @@ run "$KETSIM" regimen explain "84mg nasal; 2/week x 4w; 1/week x 4w; every 2w x 
 run "$KETSIM" simulate --model perez-ruixo-2021 --every 1h --regimen "84mg nasal; 2/week x 4w; 1/week x 4w" --out "$TMP/c.csv"
 run "$KETSIM" simulate --model perez-ruixo-2021 --dose 84mg --route nasal --until 6h --quiet --dataset-out "$TMP/ds.csv"
 run "$KETSIM" dataset predict --model perez-ruixo-2021 --data "$TMP/ds.csv" --out "$TMP/pred.csv"
+run "$KETSIM" compare --model domino-1982,kamp-2020 --weight 70 --dose 0.5mg/kg --over 40min --out "$TMP/cmp.csv" --plot "$TMP/cmp.png"
+run "$KETSIM" validate --model simons-2022 --model hijazi-2003 --out "$TMP/v.md" --plot-dir "$TMP/v"
+run "$KETSIM" fit-route --model racemic-routes-domino-1982 --route sublingual --param ka_sl --tmax 0.75h --dose 25mg --weight 70
 [ -s "$TMP/pred.csv" ] || { echo "valgrind: dataset predict wrote nothing" >&2; exit 1; }
-echo "valgrind: 12 CLI runs, no leaks or memory errors"
+echo "valgrind: 15 CLI runs, no leaks or memory errors"

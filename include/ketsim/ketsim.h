@@ -11,6 +11,8 @@
 #include "ketsim/io.h"
 #include "ketsim/plot.h"
 #include "ketsim/regimen.h"
+#include "ketsim/fit.h"
+#include "ketsim/validate.h"
 
 #define KETSIM_VERSION_MAJOR 0
 #define KETSIM_VERSION_MINOR 1

@@ -30,6 +30,22 @@ int ks_model_load_string(const char *json, const char *origin, ks_model **out, k
 /* Free a model (NULL is allowed). */
 void ks_model_free(ks_model *m);
 
+/* Override the value of parameter `name` of a loaded model: `value` in `unit` (a unit
+ * of the units table, docs/model-format.md, of the same dimension as the parameter's
+ * own unit; a per-kg unit may replace a plain one and the reverse). The model is
+ * checked again with every rule of the loader, so a value the file could not hold
+ * is refused. On success the model behaves as if the file had said this value and
+ * unit (ks_model_param reports them); on failure it is unchanged. Simulations created
+ * from `m` before the call must be freed first: they keep resolved values and the
+ * model's internal tables are replaced. Errors: KS_EINVAL (NULL argument, value not
+ * finite), KS_ENOTFOUND (no parameter `name`: the message names the model),
+ * KS_EUNIT (unknown unit, or a unit of another dimension), KS_EMODEL (the value breaks
+ * a rule of the model: negative, a fraction outside [0, 1], a volume, duration, ke0
+ * or MTT that is not positive, route fractions above 1; the message names the JSON
+ * path), KS_ENOMEM. */
+int ks_model_set_param(ks_model *m, const char *name, double value, const char *unit,
+                       ks_error *err);
+
 /* Resolve a model name such as "domino-1982" to a file: searched as
  * <dir>/<name>.json and <dir>/<any subfolder>/<name>.json; a name that ends in
  * ".json" or contains '/' is taken as a path. On KS_ENOTFOUND the message suggests

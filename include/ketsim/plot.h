@@ -58,6 +58,35 @@ typedef struct ks_plot_spec {
  * KS_EIO (cannot write; nothing is left at `path`). */
 int ks_plot_write(const ks_plot_spec *spec, const char *path, ks_error *err);
 
+/* Observed-versus-predicted plots: groups of points (x observed, y predicted) on
+ * log-log axes that span the same decades, with the line of identity and, for each
+ * fold f in `folds`, the lines y = f x and y = x / f (the first dashed, the rest
+ * dotted). Points that are not finite and positive are not drawn (a log axis has no
+ * place for them); callers that must report them do so in their own output. */
+typedef struct ks_plot_points {
+    const char *label; /* legend text, e.g. the model name */
+    const double *x, *y;
+    size_t n;
+} ks_plot_points;
+
+typedef struct ks_plot_scatter_spec {
+    const char *title;
+    const char *subtitle; /* may be NULL */
+    const char *x_label;  /* e.g. "observed (ratio to unit)" */
+    const char *y_label;
+    const ks_plot_points *groups;
+    size_t n_groups;
+    const double *folds; /* each > 1, e.g. {2.0, 1.25} */
+    size_t n_folds;
+    const char *footer;      /* may be NULL */
+    int width_px, height_px; /* 0 -> 900 x 700 */
+} ks_plot_scatter_spec;
+
+/* Draw `spec` to `path` (.png or .svg), whole or not at all.
+ * Errors: KS_EINVAL (no groups, a fold not above 1, unknown extension, bad size),
+ * KS_EIO (cannot write; nothing is left at `path`), KS_ENOMEM. */
+int ks_plot_scatter_write(const ks_plot_scatter_spec *spec, const char *path, ks_error *err);
+
 /* Free the font caches that cairo and fontconfig keep for the life of the process.
  * Optional: call once at program exit, after the last plot, so that leak checkers
  * (valgrind, LeakSanitizer) see a clean exit. No plot may be drawn afterwards. */

@@ -1228,3 +1228,63 @@ int ks_model_load(const char *path, ks_model **out, ks_error *err)
                             je.text);
     return load_from_root(root, path, path, out, err);
 }
+
+/* Per-kg dimensions count as their base dimension when a parameter's unit changes. */
+static ks_dim base_dim(ks_dim d)
+{
+    switch (d) {
+    case KS_DIM_VOLUME_PER_WEIGHT:
+        return KS_DIM_VOLUME;
+    case KS_DIM_FLOW_PER_WEIGHT:
+        return KS_DIM_FLOW;
+    case KS_DIM_MASS_PER_WEIGHT:
+        return KS_DIM_MASS;
+    default:
+        return d;
+    }
+}
+
+/* The new value is written into a copy of the model's JSON document, which is loaded
+ * again with every check; on success the new model's contents replace the old ones. */
+int ks_model_set_param(ks_model *m, const char *name, double value, const char *unit, ks_error *err)
+{
+    if (!m || !name || !unit)
+        return ks_error_set(err, KS_EINVAL, "ks_model_set_param: NULL argument");
+    int i = param_index(m, name);
+    if (i < 0)
+        return ks_error_set(err, KS_ENOTFOUND, "model %s has no parameter \"%s\"", m->name, name);
+    if (!isfinite(value))
+        return ks_error_set(err, KS_EINVAL,
+                            "parameter %s of model %s: the value is not a finite number", name,
+                            m->name);
+    ks_dim dim;
+    double factor;
+    if (ks_unit_lookup(unit, &dim, &factor, NULL))
+        return ks_error_set(err, KS_EUNIT, "parameter %s of model %s: unknown unit \"%s\"", name,
+                            m->name, unit);
+    if (base_dim(dim) != m->params[i].dim)
+        return ks_error_set(err, KS_EUNIT,
+                            "parameter %s of model %s: \"%s\" is a %s unit, the parameter is a %s "
+                            "(\"%s\")",
+                            name, m->name, unit, ks_dim_name(dim), ks_dim_name(m->params[i].dim),
+                            m->params[i].unit);
+    json_t *root = json_deep_copy(m->root);
+    json_t *p = root ? json_object_get(json_object_get(root, "parameters"), name) : NULL;
+    if (!p || json_object_set_new(p, "value", json_real(value)) ||
+        json_object_set_new(p, "unit", json_string(unit))) {
+        json_decref(root);
+        return ks_error_set(err, KS_ENOMEM, "parameter %s of model %s: out of memory", name,
+                            m->name);
+    }
+    char origin[512];
+    snprintf(origin, sizeof origin, "%.300s (with %.64s = %.17g %.16s)",
+             m->path ? m->path : m->name, name, value, unit);
+    ks_model *nm = NULL;
+    int rc = load_from_root(root, origin, m->path, &nm, err);
+    if (rc) return rc;
+    ks_model old = *m;
+    *m = *nm;
+    *nm = old;
+    ks_model_free(nm);
+    return KS_OK;
+}

@@ -9,6 +9,7 @@
 
 #include "core/date.h"
 #include "ketsim/plot.h"
+#include "plot/plot_internal.h"
 
 #include <cairo.h>
 #include <fontconfig/fontconfig.h>
@@ -21,13 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum ks_plot_format { KS_PLOT_PNG = 1, KS_PLOT_SVG = 2 };
 
-#define KS_PLOT_DEFAULT_W 1000
-#define KS_PLOT_DEFAULT_H 600
-#define KS_PLOT_MIN_W 320
-#define KS_PLOT_MIN_H 240
-#define KS_PLOT_MAX_PX 16384
 
 /* Font sizes and distances, in logical pixels. */
 #define KS_PLOT_FS_TITLE 18.0
@@ -45,9 +40,6 @@ enum ks_plot_format { KS_PLOT_PNG = 1, KS_PLOT_SVG = 2 };
 #define KS_PLOT_LEGEND_SAMPLE 30.0
 #define KS_PLOT_PI 3.14159265358979323846
 
-typedef struct ks_plot_rgb {
-    double r, g, b;
-} ks_plot_rgb;
 
 /* One axis in display units: from lo to hi with ticks every `step`. */
 typedef struct ks_plot_axis {
@@ -96,7 +88,7 @@ static int ks_plot_ext_is(const char *ext, const char *want)
 }
 
 /* KS_PLOT_PNG, KS_PLOT_SVG, or 0 for anything else. */
-static int ks_plot_format_of(const char *path)
+int ks_plot_format_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
@@ -320,7 +312,7 @@ static void ks_plot_tick_text(char *buf, size_t size, double v, int decimals)
 
 /* ------------------------------------------------------------------- text */
 
-static void ks_plot_font(cairo_t *cr, double size, int bold, int italic)
+void ks_plot_font(cairo_t *cr, double size, int bold, int italic)
 {
     cairo_select_font_face(cr, "sans-serif",
                            italic ? CAIRO_FONT_SLANT_ITALIC : CAIRO_FONT_SLANT_NORMAL,
@@ -328,7 +320,7 @@ static void ks_plot_font(cairo_t *cr, double size, int bold, int italic)
     cairo_set_font_size(cr, size);
 }
 
-static double ks_plot_text_w(cairo_t *cr, const char *s)
+double ks_plot_text_w(cairo_t *cr, const char *s)
 {
     cairo_text_extents_t e;
     cairo_text_extents(cr, s, &e);
@@ -344,20 +336,20 @@ static double ks_plot_line_h(cairo_t *cr, double *ascent, double *descent)
     return fe.ascent + fe.descent;
 }
 
-static void ks_plot_rgb_set(cairo_t *cr, ks_plot_rgb c, double alpha)
+void ks_plot_rgb_set(cairo_t *cr, ks_plot_rgb c, double alpha)
 {
     cairo_set_source_rgba(cr, c.r, c.g, c.b, alpha);
 }
 
 /* Draw `s` with its baseline at y; align 0 = left, 0.5 = centre, 1 = right. */
-static void ks_plot_show(cairo_t *cr, double x, double y, const char *s, double align)
+void ks_plot_show(cairo_t *cr, double x, double y, const char *s, double align)
 {
     cairo_move_to(cr, x - align * ks_plot_text_w(cr, s), y);
     cairo_show_text(cr, s);
 }
 
 /* Baseline that centres the current font's digits (and capitals) vertically on y. */
-static double ks_plot_mid_baseline(cairo_t *cr, double y)
+double ks_plot_mid_baseline(cairo_t *cr, double y)
 {
     cairo_text_extents_t e;
     cairo_text_extents(cr, "0", &e);
@@ -386,14 +378,14 @@ static void ks_plot_show_boxed(cairo_t *cr, double x, double baseline, const cha
     ks_plot_show(cr, x, baseline, s, 0.0);
 }
 
-static ks_plot_rgb ks_plot_grey(double v)
+ks_plot_rgb ks_plot_grey(double v)
 {
     ks_plot_rgb c = {v, v, v};
     return c;
 }
 
 /* Okabe-Ito colours, ordered for contrast on white (yellow last). */
-static ks_plot_rgb ks_plot_palette(size_t i)
+ks_plot_rgb ks_plot_palette(size_t i)
 {
     static const unsigned hex[] = {0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7,
                                    0xE69F00, 0x56B4E9, 0x000000, 0xF0E442};
@@ -1024,8 +1016,9 @@ static void ks_plot_draw_footer(cairo_t *cr, const ks_plot_spec *spec, const ks_
 }
 
 /* Everything, on a canvas of w x h device pixels. */
-static int ks_plot_render(cairo_t *cr, const ks_plot_spec *spec, int w, int h)
+static int ks_plot_render(cairo_t *cr, const void *data, int w, int h)
 {
+    const ks_plot_spec *spec = data;
     double scale =
         fmax(1.0, fmin(4.0, fmin(w / (double)KS_PLOT_DEFAULT_W, h / (double)KS_PLOT_DEFAULT_H)));
     ks_plot_frame f = {.w = w / scale, .h = h / scale, .calendar = spec->calendar};
@@ -1071,12 +1064,12 @@ static int ks_plot_cairo_fail(cairo_status_t st, const char *path, ks_error *err
 }
 
 /* Draw on `surface` and report the first cairo failure. */
-static int ks_plot_draw_on(cairo_surface_t *surface, const ks_plot_spec *spec, int w, int h,
+static int ks_plot_draw_on(cairo_surface_t *surface, const ks_plot_job *job, int w, int h,
                            const char *path, ks_error *err)
 {
     cairo_t *cr = cairo_create(surface);
     int rc = KS_OK;
-    if (cairo_status(cr) == CAIRO_STATUS_SUCCESS && ks_plot_render(cr, spec, w, h) != KS_OK)
+    if (cairo_status(cr) == CAIRO_STATUS_SUCCESS && job->render(cr, job->data, w, h) != KS_OK)
         rc = ks_error_set(err, KS_ENOMEM, "plot: out of memory drawing \"%s\"", path);
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);
@@ -1084,7 +1077,7 @@ static int ks_plot_draw_on(cairo_surface_t *surface, const ks_plot_spec *spec, i
     return rc;
 }
 
-static int ks_plot_emit_png(const ks_plot_spec *spec, int w, int h, FILE *fp, const char *path,
+static int ks_plot_emit_png(const ks_plot_job *spec, int w, int h, FILE *fp, const char *path,
                             ks_error *err)
 {
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
@@ -1099,7 +1092,7 @@ static int ks_plot_emit_png(const ks_plot_spec *spec, int w, int h, FILE *fp, co
     return rc;
 }
 
-static int ks_plot_emit_svg(const ks_plot_spec *spec, int w, int h, FILE *fp, const char *path,
+static int ks_plot_emit_svg(const ks_plot_job *spec, int w, int h, FILE *fp, const char *path,
                             ks_error *err)
 {
     cairo_surface_t *s = cairo_svg_surface_create_for_stream(ks_plot_stream, fp, w, h);
@@ -1148,7 +1141,7 @@ static int ks_plot_close(FILE *fp, int rc, const char *path, ks_error *err)
     return rc;
 }
 
-static int ks_plot_emit(const ks_plot_spec *spec, int format, int w, int h, const char *path,
+static int ks_plot_emit(const ks_plot_job *spec, int format, int w, int h, const char *path,
                         const char *tmp, int fd, ks_error *err)
 {
     FILE *fp = fdopen(fd, "wb");
@@ -1167,8 +1160,7 @@ static int ks_plot_emit(const ks_plot_spec *spec, int format, int w, int h, cons
 
 int ks_plot_write(const ks_plot_spec *spec, const char *path, ks_error *err)
 {
-    int format = 0, w = 0, h = 0, fd = -1;
-    char *tmp = NULL;
+    int format = 0, w = 0, h = 0;
     int rc = ks_plot_validate(spec, path, &format, &w, &h, err);
     if (rc != KS_OK) return rc;
     const ks_plot_calendar *c = spec->calendar;
@@ -1178,9 +1170,18 @@ int ks_plot_write(const ks_plot_spec *spec, const char *path, ks_error *err)
                             "plot: calendar origin %04d-%02d-%02d %02d:%02d is "
                             "not a valid date and time",
                             c->year, c->month, c->day, c->hour, c->minute);
-    rc = ks_plot_open_temp(path, &tmp, &fd, err);
+    ks_plot_job job = {ks_plot_render, spec};
+    return ks_plot_output(&job, format, w, h, path, err);
+}
+
+int ks_plot_output(const ks_plot_job *job, int format, int w, int h, const char *path,
+                   ks_error *err)
+{
+    int fd = -1;
+    char *tmp = NULL;
+    int rc = ks_plot_open_temp(path, &tmp, &fd, err);
     if (rc != KS_OK) return rc;
-    rc = ks_plot_emit(spec, format, w, h, path, tmp, fd, err);
+    rc = ks_plot_emit(job, format, w, h, path, tmp, fd, err);
     if (rc != KS_OK) remove(tmp);
     free(tmp);
     return rc;

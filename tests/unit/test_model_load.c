@@ -656,9 +656,16 @@ static void test_model_find(void **state)
     char **names = NULL;
     size_t n = 0;
     assert_int_equal(ks_model_list(models, &names, &n, &err), KS_OK);
-    assert_int_equal(n, 2);
-    assert_string_equal(names[0], "domino-1982");
-    assert_string_equal(names[1], "perez-ruixo-2021");
+    /* Sorted by name, across the drug folders, each once; the library issue ships 12+. */
+    assert_true(n >= 12);
+    int domino = 0, perez = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i) assert_true(strcmp(names[i - 1], names[i]) < 0);
+        domino += strcmp(names[i], "domino-1982") == 0;
+        perez += strcmp(names[i], "perez-ruixo-2021") == 0;
+    }
+    assert_int_equal(domino, 1);
+    assert_int_equal(perez, 1);
     ks_model_names_free(names, n);
 }
 

@@ -1,0 +1,686 @@
+/* Validation against published observations (see ketsim/validate.h). */
+#include "ketsim/validate.h"
+#include "ketsim/sim.h"
+#include "ketsim/summary.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------- the file */
+
+static const char *const COLUMNS[] = {"study_id",     "arm",           "citation",
+                                      "doi",          "drug",          "analyte",
+                                      "route",        "dose_mg",       "dose_mg_per_kg",
+                                      "infusion_min", "population",    "age_y",
+                                      "weight_kg",    "sampling_site", "quantity",
+                                      "value",        "unit",          "auc_end_h",
+                                      "spread",       "spread_type",   "n",
+                                      "where_read",   "verification",  "note"};
+#define N_COLUMNS (sizeof COLUMNS / sizeof COLUMNS[0])
+
+struct ks_obs_set {
+    ks_obs *rows;
+    size_t n, cap;
+    char **strings; /* every text field, owned */
+    size_t ns, caps;
+};
+
+void ks_obs_free(ks_obs_set *set)
+{
+    if (!set) return;
+    for (size_t i = 0; i < set->ns; i++)
+        free(set->strings[i]);
+    free(set->strings);
+    free(set->rows);
+    free(set);
+}
+
+size_t ks_obs_count(const ks_obs_set *set)
+{
+    return set ? set->n : 0;
+}
+
+const ks_obs *ks_obs_get(const ks_obs_set *set, size_t i)
+{
+    return set && i < set->n ? &set->rows[i] : NULL;
+}
+
+int ks_obs_is_misprint(const ks_obs *o)
+{
+    return strncmp(o->note, "MISPRINT", 8) == 0;
+}
+
+static const char *keep(ks_obs_set *set, const char *s, size_t len)
+{
+    if (set->ns == set->caps) {
+        size_t nc = set->caps ? 2 * set->caps : 256;
+        char **ns = realloc(set->strings, nc * sizeof *ns);
+        if (!ns) return NULL;
+        set->strings = ns;
+        set->caps = nc;
+    }
+    char *c = malloc(len + 1);
+    if (!c) return NULL;
+    memcpy(c, s, len);
+    c[len] = '\0';
+    set->strings[set->ns++] = c;
+    return c;
+}
+
+/* One CSV record from *p (RFC 4180: quoted fields may hold commas, quotes as "" and
+ * line breaks). Fields are written unquoted into buf, separated by NULs; *line counts
+ * line breaks. Returns the number of fields, or -1 for an unterminated quote. */
+static int record(const char **p, char *buf, const char **fields, int max, int *line)
+{
+    const char *s = *p;
+    char *o = buf;
+    int n = 0;
+    for (;;) {
+        if (n < max) fields[n] = o;
+        n++;
+        if (*s == '"') {
+            s++;
+            for (;;) {
+                if (*s == '\0') return -1;
+                if (*s == '"' && s[1] == '"') {
+                    *o++ = '"';
+                    s += 2;
+                } else if (*s == '"') {
+                    s++;
+                    break;
+                } else {
+                    if (*s == '\n') (*line)++;
+                    *o++ = *s++;
+                }
+            }
+        }
+        while (*s && *s != ',' && *s != '\n' && *s != '\r')
+            *o++ = *s++;
+        *o++ = '\0';
+        if (*s == ',') {
+            s++;
+            continue;
+        }
+        if (*s == '\r') s++;
+        if (*s == '\n') s++;
+        break;
+    }
+    *p = s;
+    return n;
+}
+
+static int is_blank(const char *s)
+{
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    return *s == '\0';
+}
+
+static int number(const char *text, double *v)
+{
+    if (is_blank(text)) {
+        *v = NAN;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    *v = strtod(text, &end);
+    while (*end && isspace((unsigned char)*end))
+        end++;
+    return (*end || errno || !isfinite(*v)) ? -1 : 0;
+}
+
+static int one_of(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0) return 1;
+    return 0;
+}
+
+static const char *const QUANTITIES[] = {"cmax", "tmax", "auc_0_t", "auc_inf", "auc",
+                                         "f",    "cl",   "t_half",  "vss",     NULL};
+static const char *const ROUTES[] = {"iv",     "intranasal", "im",     "oral", "sublingual",
+                                     "buccal", "inhaled",    "rectal", NULL};
+static const char *const DRUGS[] = {"racemic ketamine", "esketamine", NULL};
+static const char *const SITES[] = {"arterial", "venous", "unknown", NULL};
+
+/* The units accepted for each quantity, and their factor to ketsim's unit (ng/mL, h,
+ * ng*h/mL, fraction, L/h, L); per-kg units multiply by weight. */
+typedef struct unit_def {
+    const char *quantity, *unit;
+    double factor;
+    int per_kg;
+} unit_def;
+
+static const unit_def UNITS[] = {
+    {"cmax", "ng/mL", 1, 0},
+    {"cmax", "ug/L", 1, 0},
+    {"tmax", "h", 1, 0},
+    {"tmax", "min", 1.0 / 60, 0},
+    {"auc", "ng*h/mL", 1, 0},
+    {"auc", "ug*h/L", 1, 0},
+    {"auc", "ng*min/mL", 1.0 / 60, 0},
+    {"f", "%", 0.01, 0},
+    {"f", "fraction", 1, 0},
+    {"cl", "L/h", 1, 0},
+    {"cl", "L/min", 60, 0},
+    {"cl", "mL/min", 0.06, 0},
+    {"cl", "mL/min/kg", 0.06, 1},
+    {"cl", "L/h/kg", 1, 1},
+    {"t_half", "h", 1, 0},
+    {"t_half", "min", 1.0 / 60, 0},
+    {"vss", "L", 1, 0},
+    {"vss", "L/kg", 1, 1},
+};
+
+static const unit_def *unit_of(const char *quantity, const char *unit)
+{
+    const char *q = strncmp(quantity, "auc", 3) == 0 ? "auc" : quantity;
+    for (size_t i = 0; i < sizeof UNITS / sizeof UNITS[0]; i++)
+        if (strcmp(UNITS[i].quantity, q) == 0 && strcmp(UNITS[i].unit, unit) == 0) return &UNITS[i];
+    return NULL;
+}
+
+/* Quantities a linear model gives the same for any dose (F, CL, half-life, Vss, Tmax): a
+ * source may state them without a dose. */
+static int dose_free(const char *quantity)
+{
+    static const char *const q[] = {"f", "cl", "t_half", "vss", "tmax", NULL};
+    return one_of(quantity, q);
+}
+
+/* The dose simulated when a figure states none: one 28 mg esketamine nasal device (its
+ * first-device fraction), and for a linear model any dose gives the same F, CL, t1/2. */
+#define KS_VALIDATE_DOSE_NONE_MG 28.0
+
+static int check_row(const ks_obs *o, const char *path, ks_error *err)
+{
+#define BAD(col, ...)                                                                              \
+    do {                                                                                           \
+        char m_[200];                                                                              \
+        snprintf(m_, sizeof m_, __VA_ARGS__);                                                      \
+        return ks_error_set(err, KS_EPARSE, "%s:%d: %s: %s", path, o->line, col, m_);              \
+    } while (0)
+    if (!*o->study_id) BAD("study_id", "empty");
+    if (!*o->arm) BAD("arm", "empty");
+    if (!one_of(o->drug, DRUGS))
+        BAD("drug", "\"%s\" is not racemic ketamine or esketamine", o->drug);
+    if (!*o->analyte) BAD("analyte", "empty");
+    if (!one_of(o->route, ROUTES)) BAD("route", "unknown route \"%s\"", o->route);
+    if (!one_of(o->quantity, QUANTITIES)) BAD("quantity", "unknown quantity \"%s\"", o->quantity);
+    if (!one_of(o->sampling_site, SITES))
+        BAD("sampling_site", "\"%s\" is not arterial, venous or unknown", o->sampling_site);
+    if (!isnan(o->dose_mg) && !isnan(o->dose_mg_per_kg))
+        BAD("dose_mg", "give one of dose_mg and dose_mg_per_kg, not both");
+    if (isnan(o->dose_mg) && isnan(o->dose_mg_per_kg) && !dose_free(o->quantity))
+        BAD("dose_mg", "%s depends on the dose: give dose_mg or dose_mg_per_kg", o->quantity);
+    if (o->dose_mg <= 0 || o->dose_mg_per_kg <= 0) BAD("dose_mg", "the dose must be positive");
+    if (o->infusion_min < 0) BAD("infusion_min", "negative infusion time %g", o->infusion_min);
+    if (o->weight_kg <= 0) BAD("weight_kg", "weight %g kg is not positive", o->weight_kg);
+    if (!(o->value > 0)) BAD("value", "the value must be a positive number");
+    if (!unit_of(o->quantity, o->unit))
+        BAD("unit", "\"%s\" is not a unit ketsim knows for %s", o->unit, o->quantity);
+    if (strcmp(o->quantity, "auc_0_t") == 0 && !(o->auc_end_h > 0))
+        BAD("auc_end_h", "auc_0_t needs the end of the interval in hours");
+    if (!*o->where_read) BAD("where_read", "empty: every figure says where it was read");
+    if (!*o->verification) BAD("verification", "empty");
+    return KS_OK;
+#undef BAD
+}
+
+/* Fill row o from the record's fields. */
+static int fill(ks_obs_set *set, ks_obs *o, const char **f, const char *path, ks_error *err)
+{
+    const char **text[] = {&o->study_id,
+                           &o->arm,
+                           &o->citation,
+                           &o->doi,
+                           &o->drug,
+                           &o->analyte,
+                           &o->route,
+                           NULL,
+                           NULL,
+                           NULL,
+                           &o->population,
+                           NULL,
+                           NULL,
+                           &o->sampling_site,
+                           &o->quantity,
+                           NULL,
+                           &o->unit,
+                           NULL,
+                           &o->spread,
+                           &o->spread_type,
+                           NULL,
+                           &o->where_read,
+                           &o->verification,
+                           &o->note};
+    double *num[N_COLUMNS] = {0};
+    num[7] = &o->dose_mg;
+    num[8] = &o->dose_mg_per_kg;
+    num[9] = &o->infusion_min;
+    num[11] = &o->age_y;
+    num[12] = &o->weight_kg;
+    num[15] = &o->value;
+    num[17] = &o->auc_end_h;
+    num[20] = &o->n;
+    for (size_t c = 0; c < N_COLUMNS; c++) {
+        if (num[c]) {
+            if (number(f[c], num[c]))
+                return ks_error_set(err, KS_EPARSE, "%s:%d: %s: \"%s\" is not a number", path,
+                                    o->line, COLUMNS[c], f[c]);
+        } else {
+            const char *k = keep(set, f[c], strlen(f[c]));
+            if (!k) return ks_error_set(err, KS_ENOMEM, "out of memory");
+            *text[c] = k;
+        }
+    }
+    return check_row(o, path, err);
+}
+
+static int header(const char **f, int nf, const char *path, int line, ks_error *err)
+{
+    for (size_t c = 0; c < N_COLUMNS; c++)
+        if ((int)c >= nf || strcmp(f[c], COLUMNS[c]) != 0)
+            return ks_error_set(err, KS_EPARSE, "%s:%d: column %zu is \"%s\", expected \"%s\"",
+                                path, line, c + 1, (int)c < nf ? f[c] : "", COLUMNS[c]);
+    if (nf != (int)N_COLUMNS)
+        return ks_error_set(err, KS_EPARSE, "%s:%d: %d columns, expected %zu", path, line, nf,
+                            N_COLUMNS);
+    return KS_OK;
+}
+
+static int parse(const char *text, const char *path, ks_obs_set *set, ks_error *err)
+{
+    char *buf = malloc(strlen(text) + 1);
+    if (!buf) return ks_error_set(err, KS_ENOMEM, "out of memory");
+    const char *p = text;
+    const char *f[N_COLUMNS + 1];
+    int line = 1, seen_header = 0, rc = KS_OK;
+    while (*p && !rc) {
+        int start = line;
+        if (!seen_header && *p == '#') { /* comments above the header */
+            p += strcspn(p, "\n");
+            if (*p) p++;
+            line++;
+            continue;
+        }
+        int nf = record(&p, buf, f, (int)N_COLUMNS + 1, &line);
+        line++;
+        if (nf < 0) {
+            rc = ks_error_set(err, KS_EPARSE, "%s:%d: a quoted field is not closed", path, start);
+        } else if (nf == 1 && is_blank(f[0])) {
+            continue;
+        } else if (!seen_header) {
+            rc = header(f, nf, path, start, err);
+            seen_header = 1;
+        } else if (nf != (int)N_COLUMNS) {
+            rc = ks_error_set(err, KS_EPARSE, "%s:%d: %d fields, expected %zu", path, start, nf,
+                              N_COLUMNS);
+        } else {
+            if (set->n == set->cap) {
+                size_t nc = set->cap ? 2 * set->cap : 64;
+                ks_obs *nr = realloc(set->rows, nc * sizeof *nr);
+                if (!nr) {
+                    rc = ks_error_set(err, KS_ENOMEM, "out of memory");
+                    break;
+                }
+                set->rows = nr;
+                set->cap = nc;
+            }
+            ks_obs *o = &set->rows[set->n];
+            *o = (ks_obs){.line = start};
+            rc = fill(set, o, f, path, err);
+            if (!rc) set->n++;
+        }
+    }
+    free(buf);
+    if (!rc && !seen_header) rc = ks_error_set(err, KS_EPARSE, "%s: no header row", path);
+    return rc;
+}
+
+static int is_bolus_iv(const ks_obs *o)
+{
+    return strcmp(o->route, "iv") == 0 && !(o->infusion_min > 0);
+}
+
+static void link_bolus_samples(ks_obs_set *set)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        ks_obs *o = &set->rows[i];
+        o->bolus_sample_h = NAN;
+        if (!is_bolus_iv(o) || strcmp(o->quantity, "cmax") != 0) continue;
+        for (size_t j = 0; j < set->n; j++) {
+            const ks_obs *t = &set->rows[j];
+            if (strcmp(t->quantity, "tmax") == 0 && strcmp(t->study_id, o->study_id) == 0 &&
+                strcmp(t->arm, o->arm) == 0 && strcmp(t->analyte, o->analyte) == 0)
+                o->bolus_sample_h = t->value * unit_of("tmax", t->unit)->factor;
+        }
+    }
+}
+
+int ks_obs_read(const char *path, ks_obs_set **out, ks_error *err)
+{
+    *out = NULL;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return ks_error_set(err, KS_EIO, "%s: cannot open (%s)", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    char *text = malloc(cap);
+    size_t got;
+    while (text && (got = fread(text + n, 1, cap - n - 1, fp)) > 0) {
+        n += got;
+        if (n + 1 == cap) {
+            char *t = realloc(text, cap *= 2);
+            if (!t) {
+                free(text);
+                text = NULL;
+            } else {
+                text = t;
+            }
+        }
+    }
+    int bad = ferror(fp);
+    fclose(fp);
+    if (!text) return ks_error_set(err, KS_ENOMEM, "out of memory");
+    if (bad) {
+        free(text);
+        return ks_error_set(err, KS_EIO, "%s: read error", path);
+    }
+    text[n] = '\0';
+    if (strlen(text) != n) {
+        free(text);
+        return ks_error_set(err, KS_EPARSE, "%s: contains a NUL byte", path);
+    }
+    ks_obs_set *set = calloc(1, sizeof *set);
+    int rc = set ? parse(text, path, set, err) : ks_error_set(err, KS_ENOMEM, "out of memory");
+    free(text);
+    if (!rc) link_bolus_samples(set);
+    if (rc) {
+        ks_obs_free(set);
+        return rc;
+    }
+    *out = set;
+    return KS_OK;
+}
+
+/* --------------------------------------------------------- applicability */
+
+static int contains(const char *s, const char *word)
+{
+    size_t n = strlen(word);
+    for (; *s; s++) {
+        size_t i = 0;
+        while (i < n && s[i] && tolower((unsigned char)s[i]) == word[i])
+            i++;
+        if (i == n) return 1;
+    }
+    return 0;
+}
+
+/* "racemic" or "es" for a drug text; NULL when neither. */
+static const char *drug_kind(const char *drug)
+{
+    if (contains(drug, "racemic")) return "racemic";
+    if (contains(drug, "esketamine") || contains(drug, "s-ketamine")) return "es";
+    return NULL;
+}
+
+/* Names a model may give each analyte of an observation. */
+static const char *const *analyte_names(const char *analyte)
+{
+    static const char *const ket[] = {"ketamine", NULL};
+    static const char *const nk[] = {"norketamine", NULL};
+    static const char *const esk[] = {"esketamine", "s_ketamine", NULL};
+    static const char *const nesk[] = {"noresketamine", "s_norketamine", "norketamine", NULL};
+    static const char *const hnk[] = {"hydroxynorketamine", "s_hydroxynorketamine", "s_hnk", "hnk",
+                                      NULL};
+    if (strcmp(analyte, "ketamine") == 0) return ket;
+    if (strcmp(analyte, "norketamine") == 0) return nk;
+    if (strcmp(analyte, "esketamine") == 0) return esk;
+    if (strcmp(analyte, "noresketamine") == 0) return nesk;
+    if (strcmp(analyte, "hydroxynorketamine") == 0) return hnk;
+    return NULL;
+}
+
+const char *ks_validate_analyte(const ks_model *m, const ks_obs *o)
+{
+    const char *dk = drug_kind(o->drug), *mk = drug_kind(ks_model_drug(m));
+    if (!dk || !mk || strcmp(dk, mk) != 0) return NULL;
+    const char *const *names = analyte_names(o->analyte);
+    for (; names && *names; names++)
+        for (size_t i = 0; i < ks_model_n_analytes(m); i++)
+            if (strcmp(ks_model_analyte_name(m, i), *names) == 0)
+                return ks_model_analyte_name(m, i);
+    return NULL;
+}
+
+/* Does model route `name` give observation route `want` (itself, a variant
+ * "want-<source>", or a synonym)? */
+static int route_matches(const char *name, const char *want)
+{
+    static const char *const syn[][4] = {{"intranasal", "nasal", NULL},
+                                         {"sublingual", "film", "otf", NULL},
+                                         {"buccal", "film", "otf", NULL},
+                                         {"im", "intramuscular", NULL},
+                                         {"iv", NULL}};
+    for (size_t k = 0; k < sizeof syn / sizeof syn[0]; k++) {
+        if (strcmp(syn[k][0], want) != 0) continue;
+        for (int j = 0; j < 4 && syn[k][j]; j++) {
+            size_t n = strlen(syn[k][j]);
+            if (strncmp(name, syn[k][j], n) == 0 && (name[n] == '\0' || name[n] == '-')) return 1;
+        }
+        return 0;
+    }
+    size_t n = strlen(want);
+    return strncmp(name, want, n) == 0 && (name[n] == '\0' || name[n] == '-');
+}
+
+size_t ks_validate_routes(const ks_model *m, const ks_obs *o, const char **names, size_t max)
+{
+    size_t k = 0;
+    if (!ks_validate_analyte(m, o)) return 0;
+    for (size_t i = 0; i < ks_model_n_routes(m) && k < max; i++) {
+        const char *r = ks_model_route_name(m, i);
+        /* "iv" alone for IV figures: "iv-..." variants are other designs. */
+        if (strcmp(o->route, "iv") == 0 ? strcmp(r, "iv") == 0 : route_matches(r, o->route))
+            names[k++] = r;
+    }
+    return k;
+}
+
+/* ------------------------------------------------------------- prediction */
+
+typedef struct exposure {
+    double cmax, tmax, auc_t, auc_inf, t_half;
+    double c_at; /* concentration at the time asked for (NaN when none) */
+} exposure;
+
+static int not_applicable(ks_prediction *p, const char *fmt, const char *arg)
+{
+    p->applies = 0;
+    snprintf(p->reason, sizeof p->reason, fmt, arg);
+    return KS_OK;
+}
+
+static void caveat(ks_prediction *p, int when, const char *text)
+{
+    size_t n = strlen(p->reason);
+    if (when) snprintf(p->reason + n, sizeof p->reason - n, "%s%s", n ? "; " : "", text);
+}
+
+/* Output times: every minute for 12 h, then every 10 min to the horizon, plus t_end. */
+static double *grid(double horizon, double t_end, size_t *n)
+{
+    size_t cap = 12 * 60 + (size_t)(horizon * 6) + 8, k = 0;
+    double *t = malloc(cap * sizeof *t);
+    if (!t) return NULL;
+    for (int i = 0; i <= 12 * 60; i++)
+        t[k++] = i / 60.0;
+    for (double x = 12 + 1.0 / 6; x <= horizon + 1e-9 && k < cap - 2; x += 1.0 / 6)
+        t[k++] = x;
+    if (isfinite(t_end) && t_end > 0) { /* insert in order, unless present */
+        size_t i = 0;
+        while (i < k && t[i] < t_end - 1e-9)
+            i++;
+        if (i == k || fabs(t[i] - t_end) > 1e-9) {
+            memmove(t + i + 1, t + i, (k - i) * sizeof *t);
+            t[i] = t_end;
+            k++;
+        } else {
+            t[i] = t_end;
+        }
+    }
+    *n = k;
+    return t;
+}
+
+/* Simulate one dose and summarise `analyte`. *skip gets a reason when the dose itself
+ * is refused by the model (a nasal dose that is not whole devices, say). */
+static int expose(const ks_model *m, const ks_covariates *c, const char *route, double amount,
+                  double dur, const char *analyte, double t_end, double t_at, exposure *e,
+                  char *skip, size_t skip_size, ks_error *err)
+{
+    double horizon = fmax(96.0, isfinite(t_end) ? t_end : 0);
+    size_t n = 0;
+    double *t = grid(horizon, t_end, &n);
+    if (!t) return ks_error_set(err, KS_ENOMEM, "out of memory");
+    ks_sim *s = NULL;
+    ks_dose d = {0, amount, dur, route};
+    ks_error local = {0};
+    int rc = ks_sim_create(m, &s, err);
+    if (!rc) rc = ks_sim_set_covariates(s, c, err);
+    if (!rc && ks_sim_add_dose(s, &d, &local)) {
+        snprintf(skip, skip_size, "%s", local.msg);
+        ks_sim_free(s);
+        free(t);
+        return KS_OK;
+    }
+    if (!rc) rc = ks_sim_set_times(s, t, n, err);
+    if (!rc) rc = ks_sim_run(s, err);
+    char col[96];
+    snprintf(col, sizeof col, "cp_%s_ng_ml", analyte);
+    int j = rc ? -1 : ks_sim_output_index(s, col);
+    if (!rc && j < 0) rc = ks_error_set(err, KS_EINVAL, "model has no output %s", col);
+    ks_summary sm = {0};
+    if (!rc) rc = ks_summary_compute(s, (size_t)j, NAN, &sm, err);
+    if (!rc) {
+        e->cmax = sm.cmax;
+        e->tmax = sm.tmax;
+        e->auc_inf = sm.auc_inf;
+        e->t_half = sm.t_half;
+        e->auc_t = NAN;
+        for (size_t i = 0; i < n && isfinite(t_end); i++)
+            if (fabs(t[i] - t_end) < 1e-9) e->auc_t = ks_sim_output_auc(s, (size_t)j)[i];
+        e->c_at = NAN;
+        if (isfinite(t_at)) {
+            double *v = malloc(ks_sim_n_outputs(s) * sizeof *v);
+            if (!v) rc = ks_error_set(err, KS_ENOMEM, "out of memory");
+            if (!rc) rc = ks_sim_eval(s, t_at, v, err);
+            if (!rc) e->c_at = v[j];
+            free(v);
+        }
+    }
+    ks_sim_free(s);
+    free(t);
+    return rc;
+}
+
+static int covariates(const ks_model *m, const ks_obs *o, ks_covariates *c, ks_prediction *p,
+                      ks_error *err)
+{
+    *c = (ks_covariates){0};
+    p->weight_kg = isnan(o->weight_kg) ? 70.0 : o->weight_kg;
+    p->weight_assumed = isnan(o->weight_kg);
+    int rc = ks_covariates_set(c, "weight", p->weight_kg, err);
+    if (!rc && !isnan(o->age_y)) rc = ks_covariates_set(c, "age", o->age_y, err);
+    if (rc) return rc;
+    char warn[1024];
+    int nw = 0;
+    ks_error local = {0};
+    if (ks_model_check_covariates(m, c, warn, sizeof warn, &nw, &local))
+        return not_applicable(p, "%s", local.msg); /* a covariate it needs is missing */
+    /* Warnings are either "does not use" (harmless) or "outside the range". */
+    p->extrapolated = strstr(warn, "outside the range") != NULL;
+    return KS_OK;
+}
+
+static double in_obs_unit(const ks_obs *o, double canonical, double weight)
+{
+    const unit_def *u = unit_of(o->quantity, o->unit);
+    return canonical / u->factor / (u->per_kg ? weight : 1.0);
+}
+
+int ks_validate_predict(const ks_model *m, const ks_obs *o, const char *route, ks_prediction *p,
+                        ks_error *err)
+{
+    *p = (ks_prediction){.applies = 1, .value = NAN};
+    const char *analyte = ks_validate_analyte(m, o);
+    if (!analyte) return not_applicable(p, "model has no %s for this drug", o->analyte);
+    if (strcmp(o->quantity, "vss") == 0)
+        return not_applicable(p, "%s", "Vss is not computed by the validator");
+    if (strcmp(o->quantity, "cl") == 0 && strcmp(o->route, "iv") != 0)
+        return not_applicable(p, "%s", "clearance is compared for IV arms only");
+    ks_covariates c;
+    int rc = covariates(m, o, &c, p, err);
+    if (rc || !p->applies) return rc;
+    double amount = !isnan(o->dose_mg)          ? o->dose_mg
+                    : !isnan(o->dose_mg_per_kg) ? o->dose_mg_per_kg * p->weight_kg
+                                                : KS_VALIDATE_DOSE_NONE_MG;
+    double dur = isnan(o->infusion_min) ? 0.0 : o->infusion_min / 60.0;
+    if (dur > 0 && !ks_model_route_takes_duration(m, route))
+        return not_applicable(p, "route %s takes no infusion time", route);
+    exposure e;
+    char skip[512] = "";
+    int bolus = is_bolus_iv(o);
+    if (bolus && strcmp(o->quantity, "tmax") == 0)
+        return not_applicable(p, "%s",
+                              "Tmax of an IV bolus: a compartment model peaks at time 0, the "
+                              "study at its first sample");
+    if (bolus && strcmp(o->quantity, "cmax") == 0 && isnan(o->bolus_sample_h))
+        return not_applicable(p, "%s",
+                              "Cmax of an IV bolus without the study's Tmax: it depends on the "
+                              "first sample time");
+    double at = bolus && strcmp(o->quantity, "cmax") == 0 ? o->bolus_sample_h : NAN;
+    rc = expose(m, &c, route, amount, dur, analyte, o->auc_end_h, at, &e, skip, sizeof skip, err);
+    if (rc) return rc;
+    if (*skip) return not_applicable(p, "%s", skip);
+    double v = NAN;
+    const char *q = o->quantity;
+    if (strcmp(q, "cmax") == 0)
+        v = isfinite(at) ? e.c_at : e.cmax;
+    else if (strcmp(q, "tmax") == 0)
+        v = e.tmax;
+    else if (strcmp(q, "auc_0_t") == 0)
+        v = e.auc_t;
+    else if (strcmp(q, "auc_inf") == 0 || strcmp(q, "auc") == 0)
+        v = e.auc_inf;
+    else if (strcmp(q, "t_half") == 0)
+        v = e.t_half;
+    else if (strcmp(q, "cl") == 0)
+        v = amount / (e.auc_inf * 1e-3); /* mg / (mg*h/L) */
+    else if (strcmp(q, "f") == 0) {
+        if (!ks_model_has_route(m, "iv"))
+            return not_applicable(p, "%s", "model has no IV route to compare with");
+        exposure iv;
+        char skip_iv[512] = "";
+        rc = expose(m, &c, "iv", amount, 0, analyte, NAN, NAN, &iv, skip_iv, sizeof skip_iv, err);
+        if (rc) return rc;
+        if (*skip_iv) return not_applicable(p, "%s", skip_iv);
+        v = e.auc_inf / iv.auc_inf;
+    }
+    if (!isfinite(v)) return not_applicable(p, "%s", "the terminal phase is not resolved in 96 h");
+    p->value = in_obs_unit(o, v, p->weight_kg);
+    char dose_note[64];
+    snprintf(dose_note, sizeof dose_note, "no dose stated: %g mg simulated",
+             KS_VALIDATE_DOSE_NONE_MG);
+    caveat(p, strcmp(q, "auc") == 0, "interval not stated: AUC 0-inf");
+    caveat(p, isnan(o->infusion_min) && strcmp(o->route, "iv") == 0,
+           "infusion time not stated: bolus simulated");
+    caveat(p, isfinite(at), "bolus: concentration at the study's Tmax");
+    caveat(p, isnan(o->dose_mg) && isnan(o->dose_mg_per_kg), dose_note);
+    return KS_OK;
+}
