@@ -49,6 +49,7 @@ typedef struct run {
     cmp *c;
     size_t n, cap;
     size_t n_na;
+    char (*why_not)[160]; /* per figure: why the last model that was tried does not apply */
 } run;
 
 static const char *verdict(double fold)
@@ -124,6 +125,8 @@ static int compare_all(run *r)
                 }
                 if (!c.p.applies) {
                     r->n_na++;
+                    snprintf(r->why_not[i], sizeof r->why_not[i], "%.40s: %.110s",
+                             ks_model_name(r->models[m]), c.p.reason);
                     continue;
                 }
                 if (!ks_obs_is_misprint(o)) c.fold = c.p.value / o->value;
@@ -290,7 +293,10 @@ static void study_rows(FILE *f, const run *r, const char *study)
         if (!any)
             fprintf(f, "| %s | %s | %s | %s | %.3g %s | no model applies | - | - | - | %s |\n",
                     o->arm, d, o->analyte, q, o->value, o->unit,
-                    ks_obs_is_misprint(o) ? "misprint, not scored" : "");
+                    ks_obs_is_misprint(o) ? "misprint, not scored"
+                    : r->why_not[i][0]    ? r->why_not[i]
+                                          : "no shipped model has this analyte of this drug by "
+                                            "this route");
     }
 }
 
@@ -509,6 +515,7 @@ int cmd_validate(int argc, char **argv)
         rc = 2;
     }
     if (!rc && load_models(&r, opts, n_opts)) rc = 2;
+    if (!rc && !(r.why_not = calloc(ks_obs_count(r.obs) + 1, sizeof *r.why_not))) rc = 1;
     if (!rc && compare_all(&r)) rc = 1;
     const char *out = cli_get(opts, n_opts, "out"), *dir = cli_get(opts, n_opts, "plot-dir");
     char buf[4096];
@@ -523,6 +530,7 @@ int cmd_validate(int argc, char **argv)
         ks_model_free(r.models[m]);
     ks_obs_free(r.obs);
     free(r.c);
+    free(r.why_not);
     cli_free_opts(opts, n_opts);
     return rc;
 }
