@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,22 @@ const char *cli_models_dir(void)
     if (env && *env) return env;
     if (is_dir(KS_MODELS_DIR_BUILD)) return KS_MODELS_DIR_BUILD;
     return KS_MODELS_DIR_INSTALL;
+}
+
+int cli_parse_plain(const char *cmd, const char *opt, const char *text, ks_dim dim, double *v)
+{
+    char *end;
+    double x = strtod(text, &end);
+    if (end != text && *end == '\0' && isfinite(x)) {
+        *v = x;
+        return 0;
+    }
+    ks_error err = {0};
+    if (ks_quantity_parse(text, &dim, 1, opt, v, NULL, &err)) {
+        cli_error(cmd, "%s", err.msg);
+        return 2;
+    }
+    return 0;
 }
 
 const char *cli_data_dir(void)

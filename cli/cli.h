@@ -29,6 +29,10 @@ int cli_seen(const cli_opt *opts, size_t n_opts, const char *name);
  * models/ when present, else the installed data folder. */
 const char *cli_models_dir(void);
 
+/* A number with an optional unit that is the default one ("70" or "70kg") for option
+ * `opt` of command `cmd`; prints the error and returns 2 when it is neither. */
+int cli_parse_plain(const char *cmd, const char *opt, const char *text, ks_dim dim, double *v);
+
 /* The folder with the shipped data (observations for `validate`): $KETSIM_DATA, else
  * the source tree's data/, else the installed data folder. */
 const char *cli_data_dir(void);

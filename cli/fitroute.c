@@ -52,28 +52,11 @@ enum { O_MODEL, O_ROUTE, O_PARAM, O_TMAX, O_DOSE, O_WEIGHT, O_AGE, O_COV, O_BRAC
 
 #define CMD "fit-route"
 
-/* A number with an optional unit that is the default one ("70" or "70kg"). */
-static int parse_plain(const char *opt, const char *text, ks_dim dim, double *v)
-{
-    char *end;
-    double x = strtod(text, &end);
-    if (end != text && *end == '\0' && isfinite(x)) {
-        *v = x;
-        return 0;
-    }
-    ks_error err = {0};
-    if (ks_quantity_parse(text, &dim, 1, opt, v, NULL, &err)) {
-        cli_error(CMD, "%s", err.msg);
-        return 2;
-    }
-    return 0;
-}
-
 static int parse_patient(const cli_opt *o, ks_covariates *cov, double *weight)
 {
     *weight = NAN;
     if (o[O_WEIGHT].value) {
-        if (parse_plain("--weight", o[O_WEIGHT].value, KS_DIM_WEIGHT, weight)) return 2;
+        if (cli_parse_plain(CMD, "--weight", o[O_WEIGHT].value, KS_DIM_WEIGHT, weight)) return 2;
         if (!(*weight > 0) || *weight > 700) {
             cli_error(CMD, "--weight: %s kg is not a possible body weight", o[O_WEIGHT].value);
             return 2;
@@ -82,7 +65,7 @@ static int parse_patient(const cli_opt *o, ks_covariates *cov, double *weight)
     }
     if (o[O_AGE].value) {
         double age;
-        if (parse_plain("--age", o[O_AGE].value, KS_DIM_AGE, &age)) return 2;
+        if (cli_parse_plain(CMD, "--age", o[O_AGE].value, KS_DIM_AGE, &age)) return 2;
         if (!(age >= 0) || age > 130) {
             cli_error(CMD, "--age: %s years is not a possible age", o[O_AGE].value);
             return 2;

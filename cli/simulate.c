@@ -111,23 +111,6 @@ typedef struct sim_args {
     char until_default[32];
 } sim_args;
 
-/* A number with an optional unit that is the default one ("70" or "70kg"). */
-static int parse_plain(const char *opt, const char *text, ks_dim dim, double *v)
-{
-    char *end;
-    double x = strtod(text, &end);
-    if (end != text && *end == '\0' && isfinite(x)) {
-        *v = x;
-        return 0;
-    }
-    ks_error err = {0};
-    if (ks_quantity_parse(text, &dim, 1, opt, v, NULL, &err)) {
-        cli_error("simulate", "%s", err.msg);
-        return 2;
-    }
-    return 0;
-}
-
 static int parse_time(const char *opt, const char *text, double *v)
 {
     ks_dim d = KS_DIM_TIME;
@@ -175,7 +158,8 @@ static int parse_covariates(const cli_opt *o, sim_args *a)
     ks_error err = {0};
     a->weight = NAN;
     if (o[O_WEIGHT].value) {
-        if (parse_plain("--weight", o[O_WEIGHT].value, KS_DIM_WEIGHT, &a->weight)) return 2;
+        if (cli_parse_plain("simulate", "--weight", o[O_WEIGHT].value, KS_DIM_WEIGHT, &a->weight))
+            return 2;
         if (!(a->weight > 0) || a->weight > 700) {
             cli_error("simulate", "--weight: %s kg is not a possible body weight",
                       o[O_WEIGHT].value);
@@ -185,7 +169,7 @@ static int parse_covariates(const cli_opt *o, sim_args *a)
     }
     if (o[O_AGE].value) {
         double age;
-        if (parse_plain("--age", o[O_AGE].value, KS_DIM_AGE, &age)) return 2;
+        if (cli_parse_plain("simulate", "--age", o[O_AGE].value, KS_DIM_AGE, &age)) return 2;
         if (!(age >= 0) || age > 130) {
             cli_error("simulate", "--age: %s years is not a possible age", o[O_AGE].value);
             return 2;
