@@ -49,19 +49,20 @@ typedef struct args {
     double weight;
 } args;
 
+/* A positive quantity in `dim` (weight and age also as a plain number), within what
+ * a person can be: weight up to 700 kg, age up to 130 y. */
 static int quantity(const char *opt, const char *text, ks_dim dim, double *v)
 {
     ks_error err = {0};
-    char *end;
-    double x = strtod(text, &end);
-    if ((dim == KS_DIM_WEIGHT || dim == KS_DIM_AGE) && end != text && *end == '\0') {
-        *v = x;
-    } else if (ks_quantity_parse(text, &dim, 1, opt, v, NULL, &err)) {
+    int plain = dim == KS_DIM_WEIGHT || dim == KS_DIM_AGE;
+    if (plain && cli_parse_plain("compare", opt, text, dim, v)) return 2;
+    if (!plain && ks_quantity_parse(text, &dim, 1, opt, v, NULL, &err)) {
         cli_error("compare", "%s", err.msg);
         return 2;
     }
-    if (!(*v > 0) && !(dim == KS_DIM_AGE && *v == 0)) {
-        cli_error("compare", "%s: %s must be positive", opt, text);
+    double max = dim == KS_DIM_WEIGHT ? 700 : dim == KS_DIM_AGE ? 130 : INFINITY;
+    if (!(*v > 0 || (dim == KS_DIM_AGE && *v == 0)) || !(*v <= max)) {
+        cli_error("compare", "%s: %s is out of range", opt, text);
         return 2;
     }
     return 0;

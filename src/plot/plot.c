@@ -22,8 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
-
 /* Font sizes and distances, in logical pixels. */
 #define KS_PLOT_FS_TITLE 18.0
 #define KS_PLOT_FS_SUBTITLE 13.0
@@ -39,7 +37,6 @@
 #define KS_PLOT_LEGEND_PAD 8.0
 #define KS_PLOT_LEGEND_SAMPLE 30.0
 #define KS_PLOT_PI 3.14159265358979323846
-
 
 /* One axis in display units: from lo to hi with ticks every `step`. */
 typedef struct ks_plot_axis {
@@ -88,7 +85,7 @@ static int ks_plot_ext_is(const char *ext, const char *want)
 }
 
 /* KS_PLOT_PNG, KS_PLOT_SVG, or 0 for anything else. */
-int ks_plot_format_of(const char *path)
+static int ks_plot_format_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
@@ -137,10 +134,20 @@ static int ks_plot_check_doses(const ks_plot_spec *spec, ks_error *err)
     return KS_OK;
 }
 
-static int ks_plot_check_size(const ks_plot_spec *spec, int *w, int *h, ks_error *err)
+int ks_plot_check_target(const char *path, int *format, ks_error *err)
 {
-    *w = spec->width_px == 0 ? KS_PLOT_DEFAULT_W : spec->width_px;
-    *h = spec->height_px == 0 ? KS_PLOT_DEFAULT_H : spec->height_px;
+    if (!path || !*path) return ks_error_set(err, KS_EINVAL, "plot: no output file given");
+    *format = ks_plot_format_of(path);
+    if (!*format)
+        return ks_error_set(err, KS_EINVAL, "plot: unknown file type \"%s\" (use .png or .svg)",
+                            path);
+    return KS_OK;
+}
+
+int ks_plot_size(int width, int height, int def_w, int def_h, int *w, int *h, ks_error *err)
+{
+    *w = width == 0 ? def_w : width;
+    *h = height == 0 ? def_h : height;
     if (*w < KS_PLOT_MIN_W || *h < KS_PLOT_MIN_H || *w > KS_PLOT_MAX_PX || *h > KS_PLOT_MAX_PX)
         return ks_error_set(err, KS_EINVAL,
                             "plot: size %d x %d px is out of range (%d x %d to %d x %d)", *w, *h,
@@ -152,14 +159,12 @@ static int ks_plot_validate(const ks_plot_spec *spec, const char *path, int *for
                             ks_error *err)
 {
     if (!spec) return ks_error_set(err, KS_EINVAL, "plot: no plot description given");
-    if (!path || !*path) return ks_error_set(err, KS_EINVAL, "plot: no output file given");
-    *format = ks_plot_format_of(path);
-    if (!*format)
-        return ks_error_set(err, KS_EINVAL, "plot: unknown file type \"%s\" (use .png or .svg)",
-                            path);
-    int rc = ks_plot_check_series(spec, err);
+    int rc = ks_plot_check_target(path, format, err);
+    if (rc == KS_OK) rc = ks_plot_check_series(spec, err);
     if (rc == KS_OK) rc = ks_plot_check_doses(spec, err);
-    if (rc == KS_OK) rc = ks_plot_check_size(spec, w, h, err);
+    if (rc == KS_OK)
+        rc = ks_plot_size(spec->width_px, spec->height_px, KS_PLOT_DEFAULT_W, KS_PLOT_DEFAULT_H, w,
+                          h, err);
     return rc;
 }
 

@@ -25,8 +25,11 @@ typedef struct ks_plot_job {
     const void *data;
 } ks_plot_job;
 
-/* KS_PLOT_PNG, KS_PLOT_SVG, or 0 for another extension. */
-int ks_plot_format_of(const char *path);
+/* The output file's format from its extension; KS_EINVAL for none or another. */
+int ks_plot_check_target(const char *path, int *format, ks_error *err);
+
+/* Canvas size: width/height, or the defaults for 0; KS_EINVAL outside the limits. */
+int ks_plot_size(int width, int height, int def_w, int def_h, int *w, int *h, ks_error *err);
 
 /* Render `job` to `path` whole or not at all (a temporary file renamed at the end). */
 int ks_plot_output(const ks_plot_job *job, int format, int w, int h, const char *path,

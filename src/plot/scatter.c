@@ -248,11 +248,8 @@ static int sc_check(const ks_plot_scatter_spec *spec, const char *path, int *for
                     ks_error *err)
 {
     if (!spec) return ks_error_set(err, KS_EINVAL, "plot: no plot description given");
-    if (!path || !*path) return ks_error_set(err, KS_EINVAL, "plot: no output file given");
-    *format = ks_plot_format_of(path);
-    if (!*format)
-        return ks_error_set(err, KS_EINVAL, "plot: unknown file type \"%s\" (use .png or .svg)",
-                            path);
+    int rc = ks_plot_check_target(path, format, err);
+    if (rc) return rc;
     if (!spec->n_groups || !spec->groups)
         return ks_error_set(err, KS_EINVAL, "plot: no points to draw");
     for (size_t g = 0; g < spec->n_groups; g++)
@@ -262,11 +259,7 @@ static int sc_check(const ks_plot_scatter_spec *spec, const char *path, int *for
         if (!(spec->folds[k] > 1.0) || !isfinite(spec->folds[k]))
             return ks_error_set(err, KS_EINVAL, "plot: fold band %g is not above 1",
                                 spec->folds[k]);
-    *w = spec->width_px ? spec->width_px : 900;
-    *h = spec->height_px ? spec->height_px : 700;
-    if (*w < KS_PLOT_MIN_W || *h < KS_PLOT_MIN_H || *w > KS_PLOT_MAX_PX || *h > KS_PLOT_MAX_PX)
-        return ks_error_set(err, KS_EINVAL, "plot: size %d x %d px is out of range", *w, *h);
-    return KS_OK;
+    return ks_plot_size(spec->width_px, spec->height_px, 900, 700, w, h, err);
 }
 
 int ks_plot_scatter_write(const ks_plot_scatter_spec *spec, const char *path, ks_error *err)

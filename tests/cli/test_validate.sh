@@ -62,6 +62,10 @@ grep -q "give --weight" "$T/e1" || fail "per-kg message: $(cat "$T/e1")"
 "$KETSIM" compare --model domino-1982 --weight 70 --dose 35mg --route nasal 2>"$T/e2" >/dev/null &&
     fail "missing route: exit 0"
 grep -q "route nasal: model domino-1982 has no such route" "$T/e2" || fail "route message: $(cat "$T/e2")"
+"$KETSIM" compare --model domino-1982 --weight inf --dose 35mg 2>"$T/e4" >/dev/null && fail "weight inf: exit 0"
+grep -q -- "--weight" "$T/e4" || fail "weight inf message: $(cat "$T/e4")"
+"$KETSIM" compare --model domino-1982 --weight 70 --dose 35mg --until -2h 2>"$T/e5" >/dev/null && fail "negative --until: exit 0"
+grep -q -- "--until" "$T/e5" || fail "--until message: $(cat "$T/e5")"
 "$KETSIM" compare --dose 35mg 2>"$T/e3" >/dev/null && fail "no model: exit 0"
 grep -q "at least one --model" "$T/e3" || fail "no-model message: $(cat "$T/e3")"
 

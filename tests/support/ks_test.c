@@ -1,4 +1,6 @@
 #include "ks_test.h"
+#include <string.h>
+#include "ketsim/model.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -44,4 +46,18 @@ char *ks_test_read_file(const char *path)
     if (s) s[n] = '\0';
     fclose(f);
     return s;
+}
+
+double ks_test_param(const ks_model *m, const char *name, const char **unit)
+{
+    for (size_t i = 0; i < ks_model_n_params(m); i++) {
+        ks_param_info p;
+        ks_model_param(m, i, &p);
+        if (strcmp(p.name, name) == 0) {
+            if (unit) *unit = p.unit;
+            return p.value;
+        }
+    }
+    fail_msg("no parameter %s", name);
+    return NAN;
 }

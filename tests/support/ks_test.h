@@ -20,4 +20,9 @@ const char *ks_test_path(const char *relative);
 /* Read a whole file into a malloc'ed NUL-terminated string (NULL on failure). */
 char *ks_test_read_file(const char *path);
 
+/* The published value (and unit, when `unit` is not NULL) of parameter `name` of a
+ * model; fails the test when the model has no such parameter. */
+struct ks_model;
+double ks_test_param(const struct ks_model *m, const char *name, const char **unit);
+
 #endif

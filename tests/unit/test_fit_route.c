@@ -41,21 +41,6 @@ static ks_model *load_file(const char *rel)
     return m;
 }
 
-/* Published value and unit of a parameter. */
-static double param_value(const ks_model *m, const char *name, const char **unit)
-{
-    for (size_t i = 0; i < ks_model_n_params(m); i++) {
-        ks_param_info p;
-        ks_model_param(m, i, &p);
-        if (strcmp(p.name, name) == 0) {
-            if (unit) *unit = p.unit;
-            return p.value;
-        }
-    }
-    fail_msg("no parameter %s", name);
-    return NAN;
-}
-
 static void test_tmax_closed_form(void **state)
 {
     (void)state;
@@ -92,7 +77,7 @@ static void recover(ks_model *m, const char *route, const char *param, double ka
     ks_fit_result r;
     if (ks_fit_solve_tmax(m, &sp, &r, &err)) fail_msg("%s", err.msg);
     const char *u;
-    double v = param_value(m, param, &u);
+    double v = ks_test_param(m, param, &u);
     assert_string_equal(u, unit); /* written back in the parameter's own unit */
     KS_ASSERT_CLOSE(r.value_published, ka_true, 1e-6, 0);
     KS_ASSERT_CLOSE(v, r.value_published, 1e-15, 0);
@@ -149,7 +134,7 @@ static void test_unattainable(void **state)
     assert_int_equal(ks_fit_solve_tmax(m, &sp, &r, &err), KS_EINVAL);
     assert_contains(err.msg, "not attainable");
     assert_contains(err.msg, "shorter than the fastest absorption");
-    KS_ASSERT_CLOSE(param_value(m, "KA", NULL), 1.5, 0, 0); /* restored */
+    KS_ASSERT_CLOSE(ks_test_param(m, "KA", NULL), 1.5, 0, 0); /* restored */
     /* Longer than the slowest absorption of the bracket (0.001 /h). */
     sp.target_tmax_h = 1000.0;
     assert_int_equal(ks_fit_solve_tmax(m, &sp, &r, &err), KS_EINVAL);
@@ -160,7 +145,7 @@ static void test_unattainable(void **state)
     sp.hi = 30.0;
     assert_int_equal(ks_fit_solve_tmax(m, &sp, &r, &err), KS_EINVAL);
     assert_contains(err.msg, "[3, 30] 1/h");
-    KS_ASSERT_CLOSE(param_value(m, "KA", NULL), 1.5, 0, 0);
+    KS_ASSERT_CLOSE(ks_test_param(m, "KA", NULL), 1.5, 0, 0);
     /* The same bracket containing it works. */
     sp.lo = 1.0;
     assert_int_equal(ks_fit_solve_tmax(m, &sp, &r, &err), KS_OK);
@@ -205,7 +190,7 @@ static void test_bad_specs(void **state)
     assert_int_equal(ks_fit_solve_tmax(NULL, &sp, &r, &err), KS_EINVAL);
     double tm;
     assert_int_equal(ks_fit_measure_tmax(m, "nasal", 1.0, NULL, &tm, &err), KS_ENOTFOUND);
-    KS_ASSERT_CLOSE(param_value(m, "KA", NULL), 1.5, 0, 0);
+    KS_ASSERT_CLOSE(ks_test_param(m, "KA", NULL), 1.5, 0, 0);
     ks_model_free(m);
 
     /* A model that needs the weight: without it, the covariate error comes through. */
@@ -255,14 +240,14 @@ static void test_set_param(void **state)
     assert_contains(err.msg, "outside [0, 1]");
     assert_int_equal(ks_model_set_param(m, "V", 0.0, "L", &err), KS_EMODEL);
     assert_int_equal(ks_model_set_param(NULL, "V", 1.0, "L", &err), KS_EINVAL);
-    KS_ASSERT_CLOSE(param_value(m, "KA", &unit), 1.5, 0, 0);
+    KS_ASSERT_CLOSE(ks_test_param(m, "KA", &unit), 1.5, 0, 0);
     assert_string_equal(unit, "1/h");
     KS_ASSERT_CLOSE(cmax_of(m, "oral", 100.0), c0, 1e-14, 0);
     /* A valid change, in another unit of the same dimension, is seen by a new sim. */
     assert_int_equal(ks_model_set_param(m, "F", 35, "%", &err), KS_OK);
     KS_ASSERT_CLOSE(cmax_of(m, "oral", 100.0), c0 * 0.5, 1e-12, 0);
     assert_int_equal(ks_model_set_param(m, "KA", 1.5 / 60.0, "1/min", &err), KS_OK);
-    KS_ASSERT_CLOSE(param_value(m, "KA", &unit), 0.025, 1e-15, 0);
+    KS_ASSERT_CLOSE(ks_test_param(m, "KA", &unit), 0.025, 1e-15, 0);
     assert_string_equal(unit, "1/min");
     KS_ASSERT_CLOSE(cmax_of(m, "oral", 100.0), c0 * 0.5, 1e-12, 0);
     assert_string_equal(ks_model_name(m), "one");

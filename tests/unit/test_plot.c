@@ -449,6 +449,43 @@ static void test_calendar(void **state)
     assert_false(file_exists(in_dir(fx, "bad.png")));
 }
 
+/* Observed-versus-predicted: a PNG of the default size with both groups' colours
+ * (first group blue, second vermillion); bad specs are refused and leave nothing. */
+static void test_scatter(void **state)
+{
+    plot_fixture *fx = *state;
+    const double ox[] = {10, 100, 300}, oy[] = {12, 90, 500}, px[] = {5, 50}, py[] = {4, 80};
+    ks_plot_points g[2] = {{"model a", ox, oy, 3}, {"model b", px, py, 2}};
+    const double folds[] = {1.25, 2.0};
+    ks_plot_scatter_spec spec = {"t", NULL, "observed", "predicted", g, 2, folds, 2, NULL, 0, 0};
+    ks_error err = {0};
+    const char *path = in_dir(fx, "s.png");
+    if (ks_plot_scatter_write(&spec, path, &err)) fail_msg("%s", err.msg);
+    cairo_surface_t *img = cairo_image_surface_create_from_png(path);
+    assert_int_equal(cairo_image_surface_get_width(img), 900);
+    assert_int_equal(cairo_image_surface_get_height(img), 700);
+    /* Markers are filled at 75 % opacity over white; about 47 (circle) and 40 (square)
+     * pixels each: the legend's marker plus 3 and 2 points, not the legend alone. */
+    const unsigned char blue_fill[3] = {64, 149, 197}, verm_fill[3] = {224, 134, 64};
+    assert_true(count_colour(img, blue_fill, 4, 0, 0, 900, 700) > 150);
+    assert_true(count_colour(img, verm_fill, 4, 0, 0, 900, 700) > 100);
+    cairo_surface_destroy(img);
+    const double bad_fold[] = {1.0};
+    spec.folds = bad_fold;
+    spec.n_folds = 1;
+    assert_int_equal(ks_plot_scatter_write(&spec, in_dir(fx, "b.png"), &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "fold band 1 is not above 1"));
+    spec.n_folds = 0;
+    assert_int_equal(ks_plot_scatter_write(&spec, in_dir(fx, "b.pdf"), &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown file type"));
+    spec.width_px = 100;
+    assert_int_equal(ks_plot_scatter_write(&spec, in_dir(fx, "b.png"), &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "out of range"));
+    spec.n_groups = 0;
+    assert_int_equal(ks_plot_scatter_write(&spec, in_dir(fx, "b.png"), &err), KS_EINVAL);
+    assert_int_equal(count_entries(fx->dir), 1); /* only s.png */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +501,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_course, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_day_threshold, setup, teardown),
         cmocka_unit_test_setup_teardown(test_calendar, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scatter, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     /* Let cairo and fontconfig free their caches, so LeakSanitizer and valgrind see

@@ -73,20 +73,6 @@ static run_out run(const ks_model *m, const char *route, double dose_mg)
     return o;
 }
 
-static double param(const ks_model *m, const char *name, const char **unit)
-{
-    for (size_t i = 0; i < ks_model_n_params(m); i++) {
-        ks_param_info p;
-        ks_model_param(m, i, &p);
-        if (strcmp(p.name, name) == 0) {
-            if (unit) *unit = p.unit;
-            return p.value;
-        }
-    }
-    fail_msg("no parameter %s", name);
-    return NAN;
-}
-
 /* Route, dose (mg), cited F, and the Tmax its absorption rate was fitted to (h; NaN:
  * none). The sources are in the model file's citations and parameter notes. */
 typedef struct route_case {
@@ -128,7 +114,7 @@ static void test_f_and_tmax(void **state)
     }
     /* Brunette's absorption rate is its published half-time, converted. */
     const char *unit;
-    double ka = param(m, "ka_oral_brunette2011", &unit);
+    double ka = ks_test_param(m, "ka_oral_brunette2011", &unit);
     assert_string_equal(unit, "1/min");
     KS_ASSERT_CLOSE(ka, log(2.0) / 59.0, 1e-5, 0);
     ks_model_free(m);
