@@ -115,6 +115,24 @@ int ks_model_validity(const ks_model *m, const char *covariate, double *lo, doub
 /* Free text saying where the validity range comes from. */
 const char *ks_model_validity_note(const ks_model *m);
 
+/* Inter-individual variability as published (docs/model-format.md, "iiv" and
+ * "iiv_covariance"). The individual value of a parameter with lognormal variability
+ * is P = TV x exp(eta); with logit variability logit(P) = logit(TV) + eta; eta is
+ * normal with mean 0 and the model's covariance matrix. */
+typedef enum ks_iiv_type { KS_IIV_NONE = 0, KS_IIV_LOGNORMAL = 1, KS_IIV_LOGIT = 2 } ks_iiv_type;
+typedef struct ks_iiv_info {
+    size_t param;     /* parameter index (ks_model_param) */
+    const char *name; /* parameter name */
+    ks_iiv_type type;
+    double variance; /* omega^2 (lognormal) or sd^2 on the logit scale */
+} ks_iiv_info;
+/* Number of parameters with variability, and the k-th of them (in parameter order). */
+size_t ks_model_n_iiv(const ks_model *m);
+int ks_model_iiv(const ks_model *m, size_t k, ks_iiv_info *info);
+/* The variability matrix (ks_model_n_iiv squared, row-major): variances on the
+ * diagonal, published covariances off it (0 where none is published). */
+void ks_model_iiv_matrix(const ks_model *m, double *omega);
+
 /* Patient covariates: named values (weight in kg, age in years, flags 0/1). */
 #define KS_MAX_COVARIATES 16
 typedef struct ks_covariates {

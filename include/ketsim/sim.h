@@ -39,6 +39,18 @@ void ks_sim_free(ks_sim *s);
 /* Patient covariates (copied). Required before run when the model needs any. */
 int ks_sim_set_covariates(ks_sim *s, const ks_covariates *c, ks_error *err);
 
+/* Covariates and the individual's deviations from the typical values: eta[i] for
+ * parameter i (ks_model_n_params entries; 0 = typical), of type eta_type[i]
+ * (ks_iiv_type; NULL: each parameter's published type, see ks_model_iiv). A
+ * lognormal eta multiplies the covariate-adjusted value by exp(eta); a logit eta is
+ * added on the logit scale of the published value before covariate effects.
+ * eta = NULL is ks_sim_set_covariates. Errors as ks_sim_set_covariates, and
+ * KS_EINVAL when the individual values are not valid (a fraction above 1...). */
+int ks_sim_set_individual(ks_sim *s, const ks_covariates *c, const double *eta,
+                          const int *eta_type, ks_error *err);
+/* Resolved parameter values of the current individual (internal units: h, L, mg,
+ * L/h, 1/h), ks_model_n_params entries; NULL before covariates are set. */
+const double *ks_sim_param_values(const ks_sim *s);
 /* Add a dose. Errors: negative time, amount <= 0, negative duration, unknown
  * route, a duration for a route that does not take one, a dose that the route's
  * rules cannot represent exactly (e.g. a nasal dose that is not a whole number of

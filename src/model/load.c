@@ -101,7 +101,7 @@ static const char *KEYS_TOP[] = {"format",        "name",
                                  "parameters",    "compartments",
                                  "flows",         "effect_sites",
                                  "routes",        "residual_error",
-                                 "notes",         NULL};
+                                 "iiv_covariance", "notes",       NULL};
 static const char *KEYS_CITATION[] = {"authors",    "year",         "title", "journal",  "volume",
                                       "issue",      "pages",        "doi",   "doi_note", "pmid",
                                       "where_read", "verification", "note",  NULL};
@@ -112,6 +112,8 @@ static const char *KEYS_PARAM[] = {"value", "unit",       "source", "verificatio
 static const char *KEYS_EFFECT[] = {"type",      "covariate", "reference",  "exponent", "factor",
                                     "threshold", "slope",     "slope_unit", "note",     NULL};
 static const char *KEYS_IIV[] = {"type", "cv_percent", "omega2", "sd", "note", NULL};
+static const char *KEYS_IIV_COV[] = {"parameters", "covariance", "correlation", "source",
+                                     "verification", "note", NULL};
 static const char *KEYS_COMP[] = {"analyte", "volume", "observed", "kind", "note", NULL};
 static const char *KEYS_FLOW[] = {"from",       "to",      "rate", "clearance", "fraction",
                                   "conversion", "transit", "note", NULL};
@@ -406,9 +408,13 @@ static void describe_effect(const ks_model *m, const ks_cov_effect *e, const ks_
     }
 }
 
-/* Variability is not simulated yet, but a malformed entry is still an error. */
-static int check_iiv(ctx *c, json_t *iiv, const char *jp)
+/* Inter-individual variability of one parameter: its type and variance on the
+ * transformed scale (omega^2 for lognormal, sd^2 for logit). A lognormal CV% is
+ * converted exactly: omega^2 = ln(1 + CV^2). */
+static int load_iiv(ctx *c, json_t *iiv, const char *jp, ks_mparam *p)
 {
+    p->iiv_type = KS_IIV_NONE;
+    p->iiv_var = 0.0;
     if (!iiv) return KS_OK;
     char ji[320];
     snprintf(ji, sizeof ji, "%s.iiv", jp);
@@ -425,8 +431,23 @@ static int check_iiv(ctx *c, json_t *iiv, const char *jp)
     else
         return fail(c, KS_EMODEL, ji, "unknown type \"%s\" (lognormal or logit)", type);
     json_t *v = json_object_get(iiv, need);
-    if (!json_is_number(v) || !(json_number_value(v) >= 0))
-        return fail(c, KS_EMODEL, ji, "\"%s\" must be a number >= 0", need);
+    if (!json_is_number(v) || !(json_number_value(v) >= 0) || !isfinite(json_number_value(v)))
+        return fail(c, KS_EMODEL, ji, "\"%s\" must be a finite number >= 0", need);
+    double x = json_number_value(v);
+    if (strcmp(need, "cv_percent") == 0) {
+        p->iiv_type = KS_IIV_LOGNORMAL;
+        p->iiv_var = log1p((x / 100.0) * (x / 100.0));
+    } else if (strcmp(need, "omega2") == 0) {
+        p->iiv_type = KS_IIV_LOGNORMAL;
+        p->iiv_var = x;
+    } else {
+        if (p->dim != KS_DIM_NONE || p->value <= 0.0 || p->value >= 1.0)
+            return fail(c, KS_EMODEL, ji,
+                        "logit variability needs a dimensionless parameter strictly "
+                        "between 0 and 1");
+        p->iiv_type = KS_IIV_LOGIT;
+        p->iiv_var = x * x;
+    }
     return KS_OK;
 }
 
@@ -500,7 +521,7 @@ static int load_param(ctx *c, const char *name, json_t *v, ks_mparam *p)
         if (i) strcat(p->cov_text, "; ");
         strcat(p->cov_text, d);
     }
-    return check_iiv(c, json_object_get(v, "iiv"), jp);
+    return load_iiv(c, json_object_get(v, "iiv"), jp, p);
 }
 
 static int load_params(ctx *c, json_t *root)
@@ -1137,6 +1158,72 @@ static int load_residual(ctx *c, json_t *root)
     return KS_OK;
 }
 
+/* Covariances between parameters' variabilities ("iiv_covariance": a list of
+ * pairs). The whole matrix must be positive definite. */
+static int load_iiv_cov(ctx *c, json_t *root)
+{
+    json_t *list = json_object_get(root, "iiv_covariance");
+    if (!list) return KS_OK;
+    if (!json_is_array(list)) return fail(c, KS_EMODEL, "$.iiv_covariance", "must be an array");
+    ks_model *m = c->m;
+    size_t n = json_array_size(list);
+    m->iiv_cov = n ? calloc(n, sizeof *m->iiv_cov) : NULL;
+    if (n && !m->iiv_cov) return fail(c, KS_ENOMEM, "$.iiv_covariance", "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        char jp[64];
+        snprintf(jp, sizeof jp, "$.iiv_covariance[%zu]", i);
+        json_t *e = json_array_get(list, i);
+        if (!json_is_object(e)) return fail(c, KS_EMODEL, jp, "must be an object");
+        int rc = check_keys(c, e, jp, KEYS_IIV_COV);
+        if (rc) return rc;
+        json_t *ps = json_object_get(e, "parameters");
+        if (!json_is_array(ps) || json_array_size(ps) != 2 ||
+            !json_is_string(json_array_get(ps, 0)) || !json_is_string(json_array_get(ps, 1)))
+            return fail(c, KS_EMODEL, jp, "\"parameters\" must be two parameter names");
+        int ab[2];
+        for (int k = 0; k < 2; k++) {
+            const char *pn = json_string_value(json_array_get(ps, k));
+            ab[k] = param_index(m, pn);
+            if (ab[k] < 0) return fail(c, KS_EMODEL, jp, "no parameter named \"%s\"", pn);
+            if (m->params[ab[k]].iiv_type == KS_IIV_NONE)
+                return fail(c, KS_EMODEL, jp, "parameter %s has no \"iiv\"", pn);
+        }
+        if (ab[0] == ab[1]) return fail(c, KS_EMODEL, jp, "the two parameters must differ");
+        for (int j = 0; j < m->n_iiv_cov; j++)
+            if ((m->iiv_cov[j].a == ab[0] && m->iiv_cov[j].b == ab[1]) ||
+                (m->iiv_cov[j].a == ab[1] && m->iiv_cov[j].b == ab[0]))
+                return fail(c, KS_EMODEL, jp, "this pair is given twice");
+        json_t *cv = json_object_get(e, "covariance"), *cr = json_object_get(e, "correlation");
+        if (!!cv == !!cr)
+            return fail(c, KS_EMODEL, jp, "give exactly one of \"covariance\" and \"correlation\"");
+        json_t *x = cv ? cv : cr;
+        if (!json_is_number(x) || !isfinite(json_number_value(x)))
+            return fail(c, KS_EMODEL, jp, "\"%s\" must be a finite number",
+                        cv ? "covariance" : "correlation");
+        double sa = sqrt(m->params[ab[0]].iiv_var), sb = sqrt(m->params[ab[1]].iiv_var);
+        double cov = cv ? json_number_value(x) : json_number_value(x) * sa * sb;
+        if (cr && !(fabs(json_number_value(x)) < 1.0))
+            return fail(c, KS_EMODEL, jp, "\"correlation\" must be strictly between -1 and 1");
+        const char *src;
+        if ((rc = get_str(c, e, "source", jp, &src))) return rc;
+        if (citation_index(m, src) < 0)
+            return fail(c, KS_EMODEL, jp, "\"source\" \"%s\" is not a key of $.citations", src);
+        const char *ver;
+        if ((rc = get_str(c, e, "verification", jp, &ver))) return rc;
+        char jv[96];
+        snprintf(jv, sizeof jv, "%s.verification", jp);
+        if ((rc = check_verification(c, jv, ver))) return rc;
+        m->iiv_cov[m->n_iiv_cov].a = ab[0];
+        m->iiv_cov[m->n_iiv_cov].b = ab[1];
+        m->iiv_cov[m->n_iiv_cov].cov = cov;
+        m->n_iiv_cov++;
+    }
+    if (!ks_model_iiv_positive_definite(m))
+        return fail(c, KS_EMODEL, "$.iiv_covariance",
+                    "the variability matrix is not positive definite (check the covariances)");
+    return KS_OK;
+}
+
 static int load_all(ctx *c, json_t *root)
 {
     int rc;
@@ -1151,6 +1238,7 @@ static int load_all(ctx *c, json_t *root)
     if ((rc = load_routes(c, root))) return rc;
     if ((rc = load_validity(c, root))) return rc;
     if ((rc = load_residual(c, root))) return rc;
+    if ((rc = load_iiv_cov(c, root))) return rc;
     return build_structure_text(c);
 }
 
@@ -1165,6 +1253,7 @@ void ks_model_free(ks_model *m)
     }
     for (int i = 0; i < m->n_routes; i++)
         free(m->routes[i].paths);
+    free(m->iiv_cov);
     free(m->citations);
     free(m->analytes);
     free(m->covariates);

@@ -1,5 +1,6 @@
 /* Model accessors, per-individual parameter values, finding model files by name. */
 #include "model/model_internal.h"
+#include "core/linalg.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -264,6 +265,12 @@ static double apply_effect(const ks_cov_effect *e, double value, double cov)
 
 int ks_model_resolve(const ks_model *m, const ks_covariates *cov, double *values, ks_error *err)
 {
+    return ks_model_resolve_eta(m, cov, NULL, NULL, values, err);
+}
+
+int ks_model_resolve_eta(const ks_model *m, const ks_covariates *cov, const double *eta,
+                         const int *eta_type, double *values, ks_error *err)
+{
     double covv[64];
     if (m->n_covariates > 64) return ks_error_set(err, KS_EMODEL, "too many covariates");
     for (int i = 0; i < m->n_covariates; i++) {
@@ -277,9 +284,16 @@ int ks_model_resolve(const ks_model *m, const ks_covariates *cov, double *values
     for (int i = 0; i < m->n_params; i++) {
         const ks_mparam *p = &m->params[i];
         double v = p->value;
+        int type = eta ? (eta_type ? eta_type[i] : p->iiv_type) : KS_IIV_NONE;
+        double e = eta ? eta[i] : 0.0;
+        if (type == KS_IIV_LOGIT && e != 0.0) {
+            double l = log(v / (1.0 - v)) + e;
+            v = 1.0 / (1.0 + exp(-l));
+        }
         if (p->per_weight) v *= covv[wi];
         for (int k = 0; k < p->n_effects; k++)
             v = apply_effect(&p->effects[k], v, covv[p->effects[k].covariate]);
+        if (type == KS_IIV_LOGNORMAL && e != 0.0) v *= exp(e);
         if (!isfinite(v) || (p->dim != KS_DIM_NONE && v < 0))
             return ks_error_set(err, KS_EINVAL,
                                 "model %s: parameter %s is %g for these "
@@ -288,6 +302,74 @@ int ks_model_resolve(const ks_model *m, const ks_covariates *cov, double *values
         values[i] = v;
     }
     return KS_OK;
+}
+
+/* ---------------------------------------------------------------- variability */
+
+size_t ks_model_n_iiv(const ks_model *m)
+{
+    size_t n = 0;
+    for (int i = 0; m && i < m->n_params; i++)
+        n += m->params[i].iiv_type != KS_IIV_NONE;
+    return n;
+}
+
+int ks_model_iiv(const ks_model *m, size_t k, ks_iiv_info *info)
+{
+    if (!m || !info) return KS_EINVAL;
+    for (int i = 0; i < m->n_params; i++) {
+        const ks_mparam *p = &m->params[i];
+        if (p->iiv_type == KS_IIV_NONE) continue;
+        if (k-- == 0) {
+            info->param = (size_t)i;
+            info->name = p->name;
+            info->type = (ks_iiv_type)p->iiv_type;
+            info->variance = p->iiv_var;
+            return KS_OK;
+        }
+    }
+    return KS_ENOTFOUND;
+}
+
+/* Position of parameter p among the parameters with variability, or -1. */
+static int iiv_slot(const ks_model *m, int p)
+{
+    int k = 0;
+    for (int i = 0; i < m->n_params; i++) {
+        if (m->params[i].iiv_type == KS_IIV_NONE) continue;
+        if (i == p) return k;
+        k++;
+    }
+    return -1;
+}
+
+void ks_model_iiv_matrix(const ks_model *m, double *omega)
+{
+    size_t n = ks_model_n_iiv(m);
+    for (size_t i = 0; i < n * n; i++)
+        omega[i] = 0.0;
+    size_t k = 0;
+    for (int i = 0; i < m->n_params; i++)
+        if (m->params[i].iiv_type != KS_IIV_NONE) {
+            omega[k * n + k] = m->params[i].iiv_var;
+            k++;
+        }
+    for (int j = 0; j < m->n_iiv_cov; j++) {
+        int a = iiv_slot(m, m->iiv_cov[j].a), b = iiv_slot(m, m->iiv_cov[j].b);
+        omega[(size_t)a * n + (size_t)b] = omega[(size_t)b * n + (size_t)a] = m->iiv_cov[j].cov;
+    }
+}
+
+int ks_model_iiv_positive_definite(const ks_model *m)
+{
+    size_t n = ks_model_n_iiv(m);
+    if (n == 0 || m->n_iiv_cov == 0) return 1; /* diagonal with variances >= 0 */
+    double *a = malloc(n * n * sizeof *a);
+    if (!a) return 0;
+    ks_model_iiv_matrix(m, a);
+    int ok = ks_cholesky(a, n) == 0;
+    free(a);
+    return ok;
 }
 
 /* ---------------------------------------------------------------- finding files */

@@ -30,7 +30,14 @@ typedef struct ks_mparam {
     ks_cov_effect *effects;
     int n_effects;
     char *cov_text; /* owned */
+    int iiv_type;   /* ks_iiv_type */
+    double iiv_var; /* omega^2 (lognormal) or sd^2 (logit); 0 when none */
 } ks_mparam;
+
+typedef struct ks_miiv_cov {
+    int a, b; /* parameter indices */
+    double cov;
+} ks_miiv_cov;
 
 typedef struct ks_mcovariate {
     const char *name, *unit, *description;
@@ -130,11 +137,25 @@ struct ks_model {
     int n_routes;
     ks_mvalidity *validity;
     int n_validity;
+    ks_miiv_cov *iiv_cov;
+    int n_iiv_cov;
     char *structure_text; /* owned */
 };
 
 /* Parameter values for one individual (internal units), n_params of them. */
 int ks_model_resolve(const ks_model *m, const ks_covariates *cov, double *values, ks_error *err);
+
+/* Same, with individual deviations: eta[i] (NULL: all 0) of type eta_type[i]
+ * (ks_iiv_type; NULL: each parameter's own) for parameter i. A lognormal eta
+ * multiplies the value after the covariate effects by exp(eta); a logit eta is added
+ * on the logit scale of the published value before the covariate effects (the order
+ * of the Perez-Ruixo 2021 code, the one published logit model). */
+int ks_model_resolve_eta(const ks_model *m, const ks_covariates *cov, const double *eta,
+                         const int *eta_type, double *values, ks_error *err);
+
+/* 1 when the model's variability matrix (variances and covariances) is positive
+ * definite or empty. */
+int ks_model_iiv_positive_definite(const ks_model *m);
 
 /* Value of a ks_mvalue for an individual. */
 static inline double ks_mvalue_get(const ks_mvalue *v, const double *values)

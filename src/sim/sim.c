@@ -272,11 +272,18 @@ static void invalidate(ks_sim *s)
 int ks_sim_set_covariates(ks_sim *s, const ks_covariates *c, ks_error *err)
 {
     if (!s || !c) return ks_error_set(err, KS_EINVAL, "ks_sim_set_covariates: NULL argument");
+    return ks_sim_set_individual(s, c, NULL, NULL, err);
+}
+
+int ks_sim_set_individual(ks_sim *s, const ks_covariates *c, const double *eta,
+                          const int *eta_type, ks_error *err)
+{
+    if (!s || !c) return ks_error_set(err, KS_EINVAL, "ks_sim_set_individual: NULL argument");
     invalidate(s);
     s->system_ready = 0;
     s->cov = *c;
     s->have_cov = 1;
-    int rc = ks_model_resolve(s->m, c, s->pv, err);
+    int rc = ks_model_resolve_eta(s->m, c, eta, eta_type, s->pv, err);
     if (rc) return rc;
     rc = build_matrix(s, err);
     if (rc) return rc;
@@ -762,6 +769,11 @@ int ks_sim_run(ks_sim *s, ks_error *err)
 }
 
 /* ---------------------------------------------------------------- results */
+
+const double *ks_sim_param_values(const ks_sim *s)
+{
+    return s && s->system_ready ? s->pv : NULL;
+}
 
 size_t ks_sim_n_outputs(const ks_sim *s)
 {
