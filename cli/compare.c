@@ -191,7 +191,7 @@ static int write_outputs(const curve *c, size_t n, const args *a, const double *
     for (size_t i = 0; i < n; i++) {
         names[i] = c[i].column;
         cols[i] = ks_sim_output(c[i].s, (size_t)c[i].out);
-        ser[i] = (ks_plot_series){c[i].label, t, cols[i], nt, 0};
+        ser[i] = (ks_plot_series){.label = c[i].label, .x = t, .y = cols[i], .n = nt};
     }
     ks_error err = {0};
     if (a->out) {

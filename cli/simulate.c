@@ -501,8 +501,11 @@ static int write_plot(const ks_model *m, ks_sim *s, const sim_args *a, const cha
         snprintf(labels[j], sizeof labels[j], "%s %s",
                  ks_sim_output_is_effect(s, j) ? "effect site" : "plasma",
                  ks_sim_output_analyte(s, j));
-        ser[j] = (ks_plot_series){labels[j], ks_sim_times(s), ks_sim_output(s, j),
-                                  ks_sim_n_times(s), ks_sim_output_is_effect(s, j)};
+        ser[j] = (ks_plot_series){.label = labels[j],
+                                  .x = ks_sim_times(s),
+                                  .y = ks_sim_output(s, j),
+                                  .n = ks_sim_n_times(s),
+                                  .dashed = ks_sim_output_is_effect(s, j)};
     }
     char mark_label[64];
     snprintf(mark_label, sizeof mark_label, "%.4g mg %s", mg, a->route);

@@ -25,7 +25,8 @@ enum ks_status {
     KS_EUNIT = 6,     /* unknown unit, or a unit of the wrong dimension */
     KS_ENOTFOUND = 7, /* a named thing (model, route, output) does not exist */
     KS_ENUMERIC = 8,  /* a numerical method failed (singular matrix, overflow) */
-    KS_ESTATE = 9     /* a call in the wrong order (run before doses are set, ...) */
+    KS_ESTATE = 9,    /* a call in the wrong order (run before doses are set, ...) */
+    KS_ECANCELED = 10 /* stopped by the caller (a progress callback returned non-zero) */
 };
 
 /* Size of the message buffer in ks_error. */

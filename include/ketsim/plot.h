@@ -21,6 +21,10 @@ typedef struct ks_plot_series {
     const double *y;   /* values; NaN points are skipped */
     size_t n;
     int dashed; /* 1 draws a dashed line (e.g. effect site) */
+    /* Optional band drawn as a translucent fill behind the line, in the series'
+     * colour (e.g. the 5th to 95th percentile): lower and upper values at the same x,
+     * or NULL. Points where either is not finite break the band. */
+    const double *band_lo, *band_hi;
 } ks_plot_series;
 
 typedef struct ks_plot_dose_mark {

@@ -28,6 +28,8 @@ const char *ks_strerror(int code)
         return "numerical failure";
     case KS_ESTATE:
         return "call out of order";
+    case KS_ECANCELED:
+        return "canceled";
     default:
         return "unknown error";
     }

@@ -274,6 +274,10 @@ static void ks_plot_data_range(const ks_plot_spec *spec, double *x_lo, double *x
             if (!isfinite(s->x[k])) continue;
             *x_lo = fmin(*x_lo, s->x[k]);
             *x_hi = fmax(*x_hi, s->x[k]);
+            if (s->band_lo && s->band_hi && isfinite(s->band_lo[k]) && isfinite(s->band_hi[k])) {
+                *y_lo = fmin(*y_lo, s->band_lo[k]);
+                *y_hi = fmax(*y_hi, s->band_hi[k]);
+            }
             if (!isfinite(s->y[k])) continue;
             *y_lo = fmin(*y_lo, s->y[k]);
             *y_hi = fmax(*y_hi, s->y[k]);
@@ -911,11 +915,39 @@ static void ks_plot_series_style(cairo_t *cr, const ks_plot_series *s, size_t i)
     cairo_set_dash(cr, dash, s->dashed ? 2 : 0, 0.0);
 }
 
+/* The band of a series: one filled polygon per run of finite points. */
+static void ks_plot_draw_band(cairo_t *cr, const ks_plot_frame *f, const ks_plot_series *s,
+                              size_t i)
+{
+    if (!s->band_lo || !s->band_hi) return;
+    cairo_save(cr);
+    ks_plot_clip(cr, f);
+    ks_plot_rgb_set(cr, ks_plot_palette(i), 0.18);
+    size_t k = 0;
+    while (k < s->n) {
+        while (k < s->n && !(isfinite(s->x[k]) && isfinite(s->band_lo[k]) && isfinite(s->band_hi[k])))
+            k++;
+        size_t a = k;
+        while (k < s->n && isfinite(s->x[k]) && isfinite(s->band_lo[k]) && isfinite(s->band_hi[k]))
+            k++;
+        if (k - a < 2) continue;
+        cairo_move_to(cr, ks_plot_px(f, s->x[a]), ks_plot_py(f, s->band_hi[a]));
+        for (size_t j = a + 1; j < k; j++)
+            cairo_line_to(cr, ks_plot_px(f, s->x[j]), ks_plot_py(f, s->band_hi[j]));
+        for (size_t j = k; j-- > a;)
+            cairo_line_to(cr, ks_plot_px(f, s->x[j]), ks_plot_py(f, s->band_lo[j]));
+        cairo_close_path(cr);
+        cairo_fill(cr);
+    }
+    cairo_restore(cr);
+}
+
 /* One series as a polyline; non-finite points break the line. */
 static void ks_plot_draw_series(cairo_t *cr, const ks_plot_frame *f, const ks_plot_series *s,
                                 size_t i)
 {
     int pen_down = 0;
+    ks_plot_draw_band(cr, f, s, i);
     cairo_save(cr);
     ks_plot_clip(cr, f);
     ks_plot_series_style(cr, s, i);

@@ -734,6 +734,27 @@ static void fill_outputs(ks_sim *s)
     }
 }
 
+int ks_sim_prepare_events(ks_sim *s, ks_error *err)
+{
+    s->n_bol = s->n_inf = 0;
+    /* The arrays are kept between runs; their capacity is what was allocated. */
+    size_t cap_b = s->cap_bol, cap_i = s->cap_inf;
+    for (size_t i = 0; i < s->n_doses; i++) {
+        int rc = expand_dose(s, &s->doses[i], &cap_b, &cap_i, err);
+        if (rc) {
+            s->cap_bol = cap_b;
+            s->cap_inf = cap_i;
+            return ks_error_prefix(err, "dose %zu", i + 1);
+        }
+    }
+    s->cap_bol = cap_b;
+    s->cap_inf = cap_i;
+    snap_events(s);
+    if (s->n_bol) qsort(s->bol, s->n_bol, sizeof *s->bol, cmp_bolus);
+    if (s->n_inf) qsort(s->inf, s->n_inf, sizeof *s->inf, cmp_infusion);
+    return KS_OK;
+}
+
 int ks_sim_run(ks_sim *s, ks_error *err)
 {
     if (!s) return ks_error_set(err, KS_EINVAL, "ks_sim_run: NULL argument");
@@ -743,15 +764,8 @@ int ks_sim_run(ks_sim *s, ks_error *err)
                             "model %s has no valid covariates: call ks_sim_set_covariates "
                             "(first, or again after it failed)",
                             s->m->name);
-    s->n_bol = s->n_inf = 0;
-    size_t cap_b = 0, cap_i = 0;
-    for (size_t i = 0; i < s->n_doses; i++) {
-        int rc = expand_dose(s, &s->doses[i], &cap_b, &cap_i, err);
-        if (rc) return ks_error_prefix(err, "dose %zu", i + 1);
-    }
-    snap_events(s);
-    if (s->n_bol) qsort(s->bol, s->n_bol, sizeof *s->bol, cmp_bolus);
-    if (s->n_inf) qsort(s->inf, s->n_inf, sizeof *s->inf, cmp_infusion);
+    int rc0 = ks_sim_prepare_events(s, err);
+    if (rc0) return rc0;
     double *bp = NULL;
     size_t nbp = 0;
     if (breakpoints(s, &bp, &nbp) || alloc_results(s, nbp)) {

@@ -71,6 +71,7 @@ struct ks_sim {
     size_t n_bol;
     ks_infusion *inf;
     size_t n_inf;
+    size_t cap_bol, cap_inf; /* allocated entries of bol and inf */
     double *cp_t, *cp_x, *cp_u;
     size_t n_cp;
     size_t *out_cp; /* output time -> checkpoint */
@@ -83,6 +84,10 @@ struct ks_sim {
     double *work;
     double *tmp;
 };
+
+/* Expand the doses into boluses and infusions per state (s->bol, s->inf, sorted by
+ * time), for the current individual (ks_sim_set_covariates/_individual first). */
+int ks_sim_prepare_events(ks_sim *s, ks_error *err);
 
 /* Index of the last of the sorted values v[0..n) that is <= t (0 when none is). */
 size_t ks_sim_last_at_or_before(const double *v, size_t n, double t);

@@ -119,8 +119,8 @@ static void make_two_curves(two_curves *c, ks_plot_spec *spec)
         c->effect[i] = 150.0 * (exp(-1.2 * t) - exp(-6.0 * t)) +
                        (after >= 0 ? 100.0 * (exp(-1.2 * after) - exp(-6.0 * after)) : 0.0);
     }
-    c->series[0] = (ks_plot_series){"plasma ketamine (ng/mL)", c->x, c->plasma, N_PTS, 0};
-    c->series[1] = (ks_plot_series){"effect site (ng/mL)", c->x, c->effect, N_PTS, 1};
+    c->series[0] = (ks_plot_series){.label = "plasma ketamine (ng/mL)", .x = c->x, .y = c->plasma, .n = N_PTS};
+    c->series[1] = (ks_plot_series){.label = "effect site (ng/mL)", .x = c->x, .y = c->effect, .n = N_PTS, .dashed = 1};
     c->doses[0] = (ks_plot_dose_mark){0.0, 0.0, "35 mg iv"};
     c->doses[1] = (ks_plot_dose_mark){4.0, 0.5, "20 mg over 30 min"};
     *spec = (ks_plot_spec){.title = "Ketamine, two doses",
@@ -321,7 +321,8 @@ static void test_flat_and_missing_values(void **state)
 {
     plot_fixture *fx = *state;
     double x[4] = {0, 1, 2, 3}, zeros[4] = {0, 0, 0, 0}, nans[4] = {NAN, NAN, NAN, NAN};
-    ks_plot_series series[2] = {{"zero", x, zeros, 4, 0}, {"missing", x, nans, 4, 1}};
+    ks_plot_series series[2] = {{.label = "zero", .x = x, .y = zeros, .n = 4},
+                                {.label = "missing", .x = x, .y = nans, .n = 4, .dashed = 1}};
     ks_plot_spec spec = {.title = "flat", .series = series, .n_series = 2, .threshold = NAN};
     const char *path = in_dir(fx, "flat.png");
     assert_int_equal(ks_plot_write(&spec, path, NULL), KS_OK);
@@ -361,7 +362,7 @@ static void test_long_course(void **state)
         x[i] = t;
         y[i] = (i > 3000 && i < 3100) ? NAN : c; /* a gap in the data */
     }
-    ks_plot_series series = {"plasma ketamine (ng/mL)", x, y, N, 0};
+    ks_plot_series series = {.label = "plasma ketamine (ng/mL)", .x = x, .y = y, .n = N};
     ks_plot_spec spec = {.title = "Ketamine infusions over 4 weeks",
                          .subtitle = "Domino et al. 1982, three-compartment model",
                          .y_label = "concentration (ng/mL)",
@@ -405,8 +406,8 @@ static void test_one_day_threshold(void **state)
         ce[i] =
             i == 0 ? 0.0 : ce[i - 1] + (cp[i] - ce[i - 1]) * (1 - exp(-3.0 * (x[i] - x[i - 1])));
     }
-    ks_plot_series series[2] = {{"plasma ketamine (ng/mL)", x, cp, N, 0},
-                                {"effect site (ng/mL)", x, ce, N, 1}};
+    ks_plot_series series[2] = {{.label = "plasma ketamine (ng/mL)", .x = x, .y = cp, .n = N},
+                                {.label = "effect site (ng/mL)", .x = x, .y = ce, .n = N, .dashed = 1}};
     ks_plot_dose_mark dose = {t0, dur, "0.5 mg/kg iv over 40 min"};
     ks_plot_spec spec = {.title = "Ketamine 0.5 mg/kg over 40 minutes",
                          .subtitle = "70 kg adult; Domino et al. 1982",
@@ -431,7 +432,7 @@ static void test_calendar(void **state)
 {
     plot_fixture *fx = *state;
     double x[3] = {0, 24 * 20, 24 * 40}, y[3] = {1, 2, 1};
-    ks_plot_series series = {"plasma", x, y, 3, 0};
+    ks_plot_series series = {.label = "plasma", .x = x, .y = y, .n = 3};
     ks_plot_calendar cal = {2026, 11, 30, 9, 0};
     ks_plot_spec spec = {.title = "course",
                          .y_label = "concentration (ng/mL)",

@@ -1,0 +1,866 @@
+/* The virtual-trial runner.
+ *
+ * Per patient: draw covariates and deviations, resolve the parameters and the system
+ * matrix through a ks_sim (so a trial patient is exactly what `ketsim simulate` would
+ * compute for the same values), keep only the states that the doses reach (the sink
+ * and integrator states that `simulate` also carries are dropped unless per-patient
+ * AUCs are asked for), and walk the output grid with the exact step matrices, one
+ * matrix exponential per distinct step length per patient.
+ *
+ * Work is done in rounds: each thread simulates a block of KS_TRIAL_BLOCK consecutive
+ * patients into its buffer; then each thread adds the values of all buffers for its
+ * own range of summary cells. No counts are shared between threads and every
+ * summary is integer counts (or values in patient slots), so the result does not
+ * depend on the thread count. */
+#include "ketsim/trial.h"
+
+#include <float.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "model/model_internal.h"
+#include "pk/expm.h"
+#include "sim/sim_internal.h"
+
+#define KS_TRIAL_BLOCK 64
+#define N_STEP_CACHE 8
+
+enum res_type { RES_NONE, RES_PROP, RES_ADD, RES_COMBINED, RES_LOG };
+
+typedef struct residual {
+    enum res_type type;
+    double prop; /* fraction */
+    double add;  /* ng/mL */
+    double sd;   /* log scale */
+} residual;
+
+typedef struct step {
+    double h;
+    double *Phi, *Gamma;
+} step;
+
+/* Everything one thread needs. */
+typedef struct worker {
+    ks_sim *sim;
+    double *Ar, *work, *x, *y, *u;
+    step cache[N_STEP_CACHE];
+    int n_cache;
+    double *eta;
+    int *eta_type;
+    double *buf;      /* n_cells x KS_TRIAL_BLOCK outputs */
+    double *summ;     /* KS_TRIAL_BLOCK x n_summ per-patient summaries */
+    char *text;       /* KS_TRIAL_BLOCK lines of per-patient CSV */
+    size_t text_cap;
+    size_t *text_len; /* per patient in block */
+    double *ev;       /* sorted event times of the current patient */
+    size_t ev_cap;
+    uint64_t first;   /* first patient of the block */
+    size_t count;     /* patients in the block */
+    int rc;
+    ks_error err;
+} worker;
+
+struct ks_trial {
+    const ks_trial_spec *spec; /* the caller's, valid during ks_trial_run only */
+    size_t n_times, n_probs;
+    const ks_model *m;
+    size_t n_out;
+    int *out_col;   /* sim output column of each trial output */
+    char (*out_name)[96];
+    /* reduced system */
+    size_t n_full, r;
+    int *keep;     /* reduced -> full state */
+    int *red;      /* full -> reduced, or -1 */
+    int *out_red;  /* output -> reduced state, or -1 (always 0) */
+    int *auc_red;  /* output -> reduced AUC state, or -1 */
+    residual *res; /* per output */
+    int allow_negative;
+    size_t n_cells;
+    ks_quantiles *q;
+    double *table; /* replicates x n_cells x n_probs */
+    uint32_t n_rep;
+    int exact;
+    uint64_t clipped;
+    size_t peak_bytes;
+};
+
+/* ---------------------------------------------------------------- set-up */
+
+static int output_columns(ks_trial *t, const ks_sim *s, ks_error *err)
+{
+    const ks_trial_spec *sp = t->spec;
+    size_t n = sp->outputs ? sp->n_outputs : ks_sim_n_outputs(s);
+    if (n == 0) return ks_error_set(err, KS_EINVAL, "model %s has no output column", t->m->name);
+    if (n > 64) return ks_error_set(err, KS_EINVAL, "trial: at most 64 outputs (choose some)");
+    t->n_out = n;
+    t->out_col = calloc(n, sizeof *t->out_col);
+    t->out_name = calloc(n, sizeof *t->out_name);
+    t->out_red = calloc(n, sizeof *t->out_red);
+    t->auc_red = calloc(n, sizeof *t->auc_red);
+    t->res = calloc(n, sizeof *t->res);
+    if (!t->out_col || !t->out_name || !t->out_red || !t->auc_red || !t->res)
+        return ks_error_set(err, KS_ENOMEM, "out of memory");
+    for (size_t j = 0; j < n; j++) {
+        int c = sp->outputs ? ks_sim_output_index(s, sp->outputs[j]) : (int)j;
+        if (c < 0) {
+            char list[512] = "";
+            size_t used = 0;
+            for (size_t k = 0; k < ks_sim_n_outputs(s) && used < sizeof list; k++)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "",
+                                         ks_sim_output_name(s, k));
+            return ks_error_set(err, KS_ENOTFOUND, "model %s has no output %s (it has: %s)",
+                                t->m->name, sp->outputs[j], list);
+        }
+        t->out_col[j] = c;
+        snprintf(t->out_name[j], sizeof t->out_name[j], "%s", ks_sim_output_name(s, (size_t)c));
+    }
+    return KS_OK;
+}
+
+/* The model's residual error for the analyte of output j (plasma outputs only). */
+static int residual_of(ks_trial *t, const ks_sim *s, size_t j, ks_error *err)
+{
+    residual *r = &t->res[j];
+    r->type = RES_NONE;
+    if (!t->spec->residual || ks_sim_output_is_effect(s, (size_t)t->out_col[j])) return KS_OK;
+    json_t *re = json_object_get(t->m->root, "residual_error");
+    const char *analyte = ks_sim_output_analyte(s, (size_t)t->out_col[j]);
+    json_t *e = re ? json_object_get(re, analyte) : NULL;
+    if (!e) return KS_OK;
+    const char *type = json_string_value(json_object_get(e, "type"));
+    double prop = json_number_value(json_object_get(e, "proportional"));
+    double cvp = json_number_value(json_object_get(e, "cv_percent"));
+    double sd = json_number_value(json_object_get(e, "sd"));
+    double add = json_number_value(json_object_get(e, "additive"));
+    const char *au = json_string_value(json_object_get(e, "additive_unit"));
+    if (json_object_get(e, "cv_percent")) prop = cvp / 100.0;
+    if (add != 0.0) {
+        if (!au)
+            return ks_error_set(err, KS_EMODEL, "model %s: residual error of %s has an additive "
+                                                "part without \"additive_unit\"",
+                                t->m->name, analyte);
+        if (strcmp(au, "nmol/mL") == 0 || strcmp(au, "nmol/L") == 0 || strcmp(au, "nM") == 0) {
+            double mw = 0;
+            for (int a = 0; a < t->m->n_analytes; a++)
+                if (strcmp(t->m->analytes[a].name, analyte) == 0) mw = t->m->analytes[a].molar_mass;
+            add *= mw * (strcmp(au, "nmol/mL") == 0 ? 1.0 : 1e-3); /* ng/mL */
+        } else {
+            ks_dim dim;
+            double f;
+            if (ks_unit_lookup(au, &dim, &f, NULL) || dim != KS_DIM_CONC)
+                return ks_error_set(err, KS_EUNIT, "model %s: residual error of %s: unit \"%s\" is "
+                                                   "not a concentration",
+                                    t->m->name, analyte, au);
+            add *= f;
+        }
+    }
+    if (strcmp(type, "proportional") == 0) {
+        r->type = RES_PROP;
+        r->prop = prop ? prop : sd;
+    } else if (strcmp(type, "additive") == 0) {
+        r->type = RES_ADD;
+        r->add = add;
+    } else if (strcmp(type, "combined") == 0) {
+        r->type = RES_COMBINED;
+        r->prop = prop;
+        r->add = add;
+    } else {
+        r->type = RES_LOG;
+        r->sd = sd;
+    }
+    if (r->type == RES_ADD || r->type == RES_COMBINED) t->allow_negative = 1;
+    return KS_OK;
+}
+
+/* States reached from the states doses enter, following the system matrix. */
+static int reduce(ks_trial *t, ks_sim *s, int want_auc, ks_error *err)
+{
+    size_t n = ks_sim_n_states(s);
+    t->n_full = n;
+    double *A = malloc(n * n * sizeof *A);
+    int *seen = calloc(n, sizeof *seen), *stack = malloc(n * sizeof *stack);
+    t->keep = malloc(n * sizeof *t->keep);
+    t->red = malloc(n * sizeof *t->red);
+    if (!A || !seen || !stack || !t->keep || !t->red) {
+        free(A);
+        free(seen);
+        free(stack);
+        return ks_error_set(err, KS_ENOMEM, "out of memory");
+    }
+    int rc = ks_sim_system_matrix(s, A, err);
+    size_t sp = 0;
+    for (size_t i = 0; !rc && i < s->n_bol; i++)
+        if (!seen[s->bol[i].state]) seen[stack[sp++] = s->bol[i].state] = 1;
+    for (size_t i = 0; !rc && i < s->n_inf; i++)
+        if (!seen[s->inf[i].state]) seen[stack[sp++] = s->inf[i].state] = 1;
+    while (!rc && sp) {
+        int j = stack[--sp];
+        for (size_t i = 0; i < n; i++) {
+            int kind = ks_sim_state_kind(s, i);
+            int wanted = kind == KS_ST_AMOUNT || kind == KS_ST_EFFECT ||
+                         (want_auc && kind == KS_ST_AUC);
+            if (wanted && !seen[i] && A[i * n + (size_t)j] != 0.0) seen[stack[sp++] = (int)i] = 1;
+        }
+    }
+    /* Doses into sink states (pre-systemic loss) are not part of the walk. */
+    for (size_t i = 0; i < n; i++) {
+        int kind = ks_sim_state_kind(s, i);
+        if (kind == KS_ST_ELIM || kind == KS_ST_LOST) seen[i] = 0;
+    }
+    t->r = 0;
+    for (size_t i = 0; i < n; i++) {
+        t->red[i] = seen[i] ? (int)t->r : -1;
+        if (seen[i]) t->keep[t->r++] = (int)i;
+    }
+    for (size_t j = 0; j < t->n_out; j++) {
+        const ks_output *o = &s->out[t->out_col[j]];
+        t->out_red[j] = t->red[o->state];
+        t->auc_red[j] = want_auc ? t->red[o->auc_state] : -1;
+    }
+    free(A);
+    free(seen);
+    free(stack);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- one patient */
+
+static int worker_init(worker *w, const ks_trial *t, ks_error *err)
+{
+    memset(w, 0, sizeof *w);
+    const ks_trial_spec *sp = t->spec;
+    int rc = ks_sim_create(t->m, &w->sim, err);
+    if (rc) return rc;
+    if ((rc = ks_sim_set_times(w->sim, sp->times, sp->n_times, err))) return rc;
+    size_t r = t->r ? t->r : 1, np = (size_t)t->m->n_params;
+    w->Ar = malloc(r * r * sizeof *w->Ar);
+    w->work = malloc(ks_expm_step_work_size(r) * sizeof *w->work);
+    w->x = malloc(r * sizeof *w->x);
+    w->y = malloc(r * sizeof *w->y);
+    w->u = malloc(r * sizeof *w->u);
+    w->eta = calloc(np, sizeof *w->eta);
+    w->eta_type = calloc(np, sizeof *w->eta_type);
+    w->buf = malloc(t->n_cells * KS_TRIAL_BLOCK * sizeof *w->buf);
+    w->text_len = calloc(KS_TRIAL_BLOCK, sizeof *w->text_len);
+    if (!w->Ar || !w->work || !w->x || !w->y || !w->u || !w->eta || !w->eta_type || !w->buf ||
+        !w->text_len)
+        return ks_error_set(err, KS_ENOMEM, "out of memory");
+    for (int i = 0; i < N_STEP_CACHE; i++) {
+        w->cache[i].Phi = malloc(r * r * sizeof(double));
+        w->cache[i].Gamma = malloc(r * r * sizeof(double));
+        if (!w->cache[i].Phi || !w->cache[i].Gamma)
+            return ks_error_set(err, KS_ENOMEM, "out of memory");
+    }
+    return KS_OK;
+}
+
+static void worker_free(worker *w)
+{
+    ks_sim_free(w->sim);
+    free(w->Ar);
+    free(w->work);
+    free(w->x);
+    free(w->y);
+    free(w->u);
+    free(w->eta);
+    free(w->eta_type);
+    free(w->buf);
+    free(w->text);
+    free(w->text_len);
+    free(w->ev);
+    for (int i = 0; i < N_STEP_CACHE; i++) {
+        free(w->cache[i].Phi);
+        free(w->cache[i].Gamma);
+    }
+}
+
+static int step_for(worker *w, const ks_trial *t, double h, double tscale, step **out,
+                    ks_error *err)
+{
+    double tol = fmin(64.0 * DBL_EPSILON * fmax(fabs(tscale), 1.0), 1e-9 * h);
+    for (int i = 0; i < w->n_cache; i++)
+        if (fabs(w->cache[i].h - h) <= tol) {
+            *out = &w->cache[i];
+            return KS_OK;
+        }
+    if (w->n_cache == N_STEP_CACHE) w->n_cache = 0; /* rare: many distinct steps */
+    step *c = &w->cache[w->n_cache++];
+    int rc = ks_expm_step(w->Ar, t->r, h, c->Phi, c->Gamma, w->work, err);
+    if (rc) return rc;
+    c->h = h;
+    *out = c;
+    return KS_OK;
+}
+
+/* The reduced matrix of the current individual; a flow from a kept state to a
+ * dropped body state would lose drug, so it is an error, never a quiet loss. */
+static int reduced_matrix(worker *w, const ks_trial *t, ks_error *err)
+{
+    size_t n = t->n_full, r = t->r;
+    double *A = w->sim->A;
+    for (size_t a = 0; a < r; a++)
+        for (size_t b = 0; b < r; b++)
+            w->Ar[a * r + b] = A[(size_t)t->keep[a] * n + (size_t)t->keep[b]];
+    for (size_t i = 0; i < n; i++) {
+        if (t->red[i] >= 0) continue;
+        int kind = ks_sim_state_kind(w->sim, i);
+        if (kind != KS_ST_AMOUNT && kind != KS_ST_EFFECT) continue;
+        for (size_t b = 0; b < r; b++)
+            if (A[i * n + (size_t)t->keep[b]] != 0.0)
+                return ks_error_set(err, KS_ENUMERIC,
+                                    "state %s is reached for this patient but not for the "
+                                    "first one (a parameter is 0 for some patients only); "
+                                    "ketsim cannot reduce this model's system",
+                                    ks_sim_state_name(w->sim, i));
+    }
+    w->n_cache = 0;
+    return KS_OK;
+}
+
+static double residual_draw(const residual *r, double y, double z)
+{
+    switch (r->type) {
+    case RES_PROP:
+        return y * (1.0 + r->prop * z);
+    case RES_ADD:
+        return y + r->add * z;
+    case RES_COMBINED:
+        return y + sqrt(r->add * r->add + r->prop * r->prop * y * y) * z;
+    case RES_LOG:
+        return y * exp(r->sd * z);
+    case RES_NONE:
+        break;
+    }
+    return y;
+}
+
+typedef struct patient_summary {
+    double cmax, tmax, auc, above;
+} patient_summary;
+
+static int cmp_time(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Walk patient b of the worker's block over the grid; outputs into w->buf. */
+static int walk_patient(worker *w, const ks_trial *t, size_t b, uint32_t rep, uint64_t patient,
+                        patient_summary *ps, ks_error *err)
+{
+    const ks_trial_spec *sp = t->spec;
+    ks_sim *s = w->sim;
+    size_t r = t->r, nt = sp->n_times, no = t->n_out;
+    double *x = w->x, *y = w->y, *u = w->u;
+    for (size_t i = 0; i < r; i++)
+        x[i] = u[i] = 0.0;
+    size_t ib = 0, ie = 0, it = 0;
+    /* Event times: boluses, infusion starts and ends, sorted. */
+    size_t n_ev = s->n_bol + 2 * s->n_inf;
+    if (n_ev > w->ev_cap) {
+        free(w->ev);
+        w->ev = malloc(n_ev * sizeof *w->ev);
+        if (!w->ev) return ks_error_set(err, KS_ENOMEM, "out of memory");
+        w->ev_cap = n_ev;
+    }
+    double *ev = w->ev;
+    for (size_t k = 0; k < s->n_bol; k++)
+        ev[k] = s->bol[k].t;
+    for (size_t k = 0; k < s->n_inf; k++) {
+        ev[s->n_bol + 2 * k] = s->inf[k].start;
+        ev[s->n_bol + 2 * k + 1] = s->inf[k].end;
+    }
+    qsort(ev, n_ev, sizeof *ev, cmp_time);
+    double t_now = 0.0;
+    int have_u = 0, recompute = 1;
+    double prev_val[64];
+    for (size_t j = 0; ps && j < no; j++) {
+        ps[j].cmax = -INFINITY;
+        ps[j].tmax = NAN;
+        ps[j].auc = 0.0;
+        ps[j].above = 0.0;
+    }
+    for (;;) {
+        /* Boluses at t_now. */
+        for (; ib < s->n_bol && s->bol[ib].t <= t_now; ib++) {
+            int k = t->red[s->bol[ib].state];
+            if (k >= 0) x[k] += s->bol[ib].amount;
+        }
+        /* Infusion rates for the segment starting at t_now (when an event is here). */
+        for (; ie < n_ev && ev[ie] <= t_now; ie++)
+            recompute = 1;
+        if (recompute) {
+            have_u = 0;
+            for (size_t i = 0; i < r; i++)
+                u[i] = 0.0;
+            for (size_t k = 0; k < s->n_inf; k++) {
+                const ks_infusion *in = &s->inf[k];
+                int red = t->red[in->state];
+                if (in->start <= t_now && in->end > t_now && red >= 0) {
+                    u[red] += in->rate;
+                    have_u = 1;
+                }
+            }
+            recompute = 0;
+        }
+        /* Outputs at t_now. */
+        for (; it < nt && sp->times[it] <= t_now; it++) {
+            for (size_t j = 0; j < no; j++) {
+                double v = t->out_red[j] >= 0 ? x[t->out_red[j]] * s->out[t->out_col[j]].scale : 0.0;
+                if (t->res[j].type != RES_NONE) {
+                    double z[2];
+                    uint32_t idx = (uint32_t)((it * no + j) / 2);
+                    ks_rng_normal2(sp->seed, rep, patient, KS_RNG_RESIDUAL, idx, z);
+                    v = residual_draw(&t->res[j], v, z[(it * no + j) % 2]);
+                }
+                if (!isfinite(v))
+                    return ks_error_set(err, KS_ENUMERIC, "%s is not finite at %g h", t->out_name[j],
+                                        sp->times[it]);
+                w->buf[(it * no + j) * KS_TRIAL_BLOCK + b] = v;
+                if (ps) {
+                    if (v > ps[j].cmax) {
+                        ps[j].cmax = v;
+                        ps[j].tmax = sp->times[it];
+                    }
+                    double thr = sp->thresholds ? sp->thresholds[j] : NAN;
+                    if (it > 0 && !isnan(thr)) {
+                        double v0 = prev_val[j], t0 = sp->times[it - 1], t1 = sp->times[it];
+                        if (v0 >= thr && v >= thr)
+                            ps[j].above += t1 - t0;
+                        else if (v0 >= thr || v >= thr) /* linear crossing */
+                            ps[j].above += (t1 - t0) * (fmax(v0, v) - thr) / fabs(v - v0);
+                    }
+                    if (j < 64) prev_val[j] = v;
+                    if (it + 1 == nt && t->auc_red[j] >= 0) ps[j].auc = x[t->auc_red[j]] * 1000.0;
+                }
+            }
+        }
+        /* Next breakpoint. */
+        double next = INFINITY;
+        if (it < nt) next = sp->times[it];
+        if (ie < n_ev && ev[ie] < next) next = ev[ie];
+        if (it >= nt) break;
+        step *c;
+        int rc = step_for(w, t, next - t_now, next, &c, err);
+        if (rc) return rc;
+        for (size_t i = 0; i < r; i++) {
+            const double *pr = c->Phi + i * r;
+            double acc = 0.0;
+            for (size_t k = 0; k < r; k++)
+                acc += pr[k] * x[k];
+            if (have_u) {
+                const double *gr = c->Gamma + i * r;
+                for (size_t k = 0; k < r; k++)
+                    acc += gr[k] * u[k];
+            }
+            y[i] = acc;
+        }
+        memcpy(x, y, r * sizeof *x);
+        t_now = next;
+    }
+    return KS_OK;
+}
+
+/* ---------------------------------------------------------------- per-patient CSV */
+
+static const char *dim_unit(ks_dim d)
+{
+    switch (d) {
+    case KS_DIM_TIME:
+        return "h";
+    case KS_DIM_MASS:
+        return "mg";
+    case KS_DIM_VOLUME:
+        return "L";
+    case KS_DIM_FLOW:
+        return "L_h";
+    case KS_DIM_RATE:
+        return "1_h";
+    case KS_DIM_MASS_RATE:
+        return "mg_h";
+    case KS_DIM_CONC:
+        return "ng_ml";
+    default:
+        return "1";
+    }
+}
+
+static int header(const ks_trial *t, char *buf, size_t size)
+{
+    const ks_trial_spec *sp = t->spec;
+    size_t used = (size_t)snprintf(buf, size, "replicate,patient");
+    for (int i = 0; i < t->m->n_covariates && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, ",%s_%s", t->m->covariates[i].name,
+                                 t->m->covariates[i].unit);
+    size_t nv = ks_variability_n(sp->variability);
+    for (size_t k = 0; k < nv && used < size; k++) {
+        ks_variability_item it;
+        ks_variability_item_get(sp->variability, k, &it);
+        used += (size_t)snprintf(buf + used, size - used, ",%s_%s", it.name,
+                                 dim_unit(t->m->params[it.param].dim));
+    }
+    for (size_t j = 0; j < t->n_out && used < size; j++) {
+        used += (size_t)snprintf(buf + used, size - used, ",%s_cmax,%s_tmax_h", t->out_name[j],
+                                 t->out_name[j]);
+        if (t->auc_red[j] >= 0 && used < size)
+            used += (size_t)snprintf(buf + used, size - used, ",%s_auc_ng_h_ml", t->out_name[j]);
+        if (sp->thresholds && !isnan(sp->thresholds[j]) && used < size)
+            used += (size_t)snprintf(buf + used, size - used, ",%s_hours_above_%g", t->out_name[j],
+                                     sp->thresholds[j]);
+    }
+    return used < size ? KS_OK : KS_ENOMEM;
+}
+
+static int append_line(worker *w, size_t b, const ks_trial *t, uint32_t rep, uint64_t patient,
+                       const ks_covariates *cov, const patient_summary *ps)
+{
+    const ks_trial_spec *sp = t->spec;
+    size_t need = 64 + 24 * ((size_t)t->m->n_covariates + ks_variability_n(sp->variability) +
+                             4 * t->n_out);
+    size_t off = b * need;
+    if (w->text_cap < KS_TRIAL_BLOCK * need) {
+        free(w->text);
+        w->text = malloc(KS_TRIAL_BLOCK * need);
+        if (!w->text) return KS_ENOMEM;
+        w->text_cap = KS_TRIAL_BLOCK * need;
+    }
+    char *p = w->text + off;
+    size_t used = (size_t)snprintf(p, need, "%u,%llu", rep + 1, (unsigned long long)patient + 1);
+    for (int i = 0; i < t->m->n_covariates; i++) {
+        double v = NAN;
+        if (!ks_covariates_get(cov, t->m->covariates[i].name, &v)) v = t->m->covariates[i].def;
+        used += (size_t)snprintf(p + used, need - used, ",%.9g", v);
+    }
+    const double *pv = ks_sim_param_values(w->sim);
+    size_t nv = ks_variability_n(sp->variability);
+    for (size_t k = 0; k < nv; k++) {
+        ks_variability_item it;
+        ks_variability_item_get(sp->variability, k, &it);
+        used += (size_t)snprintf(p + used, need - used, ",%.9g", pv[it.param]);
+    }
+    for (size_t j = 0; j < t->n_out; j++) {
+        used += (size_t)snprintf(p + used, need - used, ",%.9g,%.9g", ps[j].cmax, ps[j].tmax);
+        if (t->auc_red[j] >= 0) used += (size_t)snprintf(p + used, need - used, ",%.9g", ps[j].auc);
+        if (sp->thresholds && !isnan(sp->thresholds[j]))
+            used += (size_t)snprintf(p + used, need - used, ",%.9g", ps[j].above);
+    }
+    used += (size_t)snprintf(p + used, need - used, "\n");
+    w->text_len[b] = used;
+    return used < need ? KS_OK : KS_ENOMEM;
+}
+
+/* ---------------------------------------------------------------- a block */
+
+static int run_block(worker *w, const ks_trial *t, uint32_t rep)
+{
+    const ks_trial_spec *sp = t->spec;
+    patient_summary ps[64];
+    for (size_t b = 0; b < w->count; b++) {
+        uint64_t i = w->first + b;
+        ks_covariates cov;
+        int rc = ks_population_sample(sp->population, &sp->base, sp->seed, rep, i, sp->resample,
+                                      &cov, NULL, &w->err);
+        if (!rc && sp->variability)
+            ks_variability_sample(sp->variability, sp->seed, rep, i, w->eta, w->eta_type);
+        if (!rc)
+            rc = ks_sim_set_individual(w->sim, &cov, sp->variability ? w->eta : NULL,
+                                       sp->variability ? w->eta_type : NULL, &w->err);
+        ks_sim_clear_doses(w->sim);
+        double weight = NAN;
+        ks_covariates_get(&cov, "weight", &weight);
+        for (size_t d = 0; !rc && d < sp->n_doses; d++) {
+            const ks_trial_dose *td = &sp->doses[d];
+            if (td->per_kg && !(weight > 0)) {
+                rc = ks_error_set(&w->err, KS_EINVAL, "dose %zu is per kg but the patient has no "
+                                                      "weight (give --weight or a population)",
+                                  d + 1);
+                break;
+            }
+            ks_dose dose = {td->time_h, td->per_kg ? td->amount * weight : td->amount,
+                            td->duration_h, td->route};
+            rc = ks_sim_add_dose(w->sim, &dose, &w->err);
+        }
+        if (!rc) rc = ks_sim_prepare_events(w->sim, &w->err);
+        if (!rc) rc = reduced_matrix(w, t, &w->err);
+        if (!rc) rc = walk_patient(w, t, b, rep, i, sp->patients_out ? ps : NULL, &w->err);
+        if (!rc && sp->patients_out) {
+            rc = append_line(w, b, t, rep, i, &cov, ps);
+            if (rc) ks_error_set(&w->err, rc, "out of memory");
+        }
+        if (rc) {
+            ks_error_prefix(&w->err, "replicate %u, patient %llu", rep + 1,
+                            (unsigned long long)i + 1);
+            return w->rc = rc;
+        }
+    }
+    return KS_OK;
+}
+
+/* Add the values of every worker's block for cells [c0, c1). */
+static void add_cells(ks_trial *t, worker *ws, int nw, size_t c0, size_t c1)
+{
+    for (size_t c = c0; c < c1; c++)
+        for (int k = 0; k < nw; k++) {
+            const worker *w = &ws[k];
+            const double *v = w->buf + c * KS_TRIAL_BLOCK;
+            for (size_t b = 0; b < w->count; b++)
+                ks_quantiles_add(t->q, c, (size_t)(w->first + b), v[b], NULL);
+        }
+}
+
+/* ---------------------------------------------------------------- run */
+
+static int check_spec(const ks_trial_spec *sp, ks_error *err)
+{
+    if (!sp->model) return ks_error_set(err, KS_EINVAL, "trial: no model");
+    if (sp->n == 0) return ks_error_set(err, KS_EINVAL, "trial: the number of patients must be >= 1");
+    if (sp->replicates == 0) return ks_error_set(err, KS_EINVAL, "trial: replicates must be >= 1");
+    if (sp->n_times == 0) return ks_error_set(err, KS_EINVAL, "trial: no output times");
+    if (sp->n_doses == 0) return ks_error_set(err, KS_EINVAL, "trial: no dose");
+    if (sp->n_probs == 0) return ks_error_set(err, KS_EINVAL, "trial: no quantile asked for");
+    for (size_t k = 0; k < sp->n_probs; k++)
+        if (!(sp->probs[k] >= 0 && sp->probs[k] <= 1))
+            return ks_error_set(err, KS_EINVAL, "trial: quantile %g is outside [0, 1]", sp->probs[k]);
+    if (sp->n_ranks < 1 || sp->rank < 0 || sp->rank >= sp->n_ranks)
+        return ks_error_set(err, KS_EINVAL, "trial: rank %d of %d", sp->rank, sp->n_ranks);
+    if (sp->outputs && sp->n_outputs > 64)
+        return ks_error_set(err, KS_EINVAL, "trial: at most 64 outputs");
+    if (sp->n_times > ((size_t)1 << 24) / 64)
+        return ks_error_set(err, KS_EINVAL, "trial: at most %zu output times", ((size_t)1 << 24) / 64);
+    return KS_OK;
+}
+
+static int setup(ks_trial *t, ks_error *err)
+{
+    const ks_trial_spec *sp = t->spec;
+    ks_sim *s = NULL;
+    int rc = ks_sim_create(t->m, &s, err);
+    if (!rc) rc = ks_population_check(sp->population, t->m, &sp->base, err);
+    ks_covariates cov;
+    if (!rc)
+        rc = ks_population_sample(sp->population, &sp->base, sp->seed, 0, 0, sp->resample, &cov,
+                                  NULL, err);
+    if (!rc) rc = ks_sim_set_covariates(s, &cov, err);
+    double weight = NAN;
+    ks_covariates_get(&cov, "weight", &weight);
+    for (size_t d = 0; !rc && d < sp->n_doses; d++) {
+        const ks_trial_dose *td = &sp->doses[d];
+        ks_dose dose = {td->time_h, td->per_kg ? td->amount * (weight > 0 ? weight : 70.0) : td->amount,
+                        td->duration_h, td->route};
+        rc = ks_sim_add_dose(s, &dose, err);
+        if (rc) ks_error_prefix(err, "dose %zu", d + 1);
+    }
+    if (!rc) rc = ks_sim_set_times(s, sp->times, sp->n_times, err);
+    if (!rc) rc = ks_sim_prepare_events(s, err);
+    if (!rc) rc = output_columns(t, s, err);
+    for (size_t j = 0; !rc && j < t->n_out; j++)
+        rc = residual_of(t, s, j, err);
+    if (!rc) rc = reduce(t, s, sp->patients_out != NULL, err);
+    ks_sim_free(s);
+    return rc;
+}
+
+int ks_trial_patients_header(const ks_trial_spec *spec, char *buf, size_t size, ks_error *err)
+{
+    ks_trial t = {0};
+    t.spec = spec;
+    t.m = spec->model;
+    ks_trial_spec tmp = *spec;
+    if (!tmp.patients_out) tmp.patients_out = stderr; /* AUC columns as in a run */
+    t.spec = &tmp;
+    int rc = setup(&t, err);
+    if (!rc && header(&t, buf, size)) rc = ks_error_set(err, KS_ENOMEM, "header too long");
+    free(t.out_col);
+    free(t.out_name);
+    free(t.out_red);
+    free(t.auc_red);
+    free(t.res);
+    free(t.keep);
+    free(t.red);
+    return rc;
+}
+
+static int run_replicate(ks_trial *t, worker *ws, int nw, uint32_t rep, uint64_t lo, uint64_t hi,
+                         uint64_t *done, ks_error *err)
+{
+    const ks_trial_spec *sp = t->spec;
+    int rc = KS_OK;
+    uint64_t base = lo;
+    while (base < hi && !rc) {
+        for (int k = 0; k < nw; k++) {
+            uint64_t f = base + (uint64_t)k * KS_TRIAL_BLOCK;
+            ws[k].first = f;
+            ws[k].count = f >= hi ? 0 : (size_t)(hi - f < KS_TRIAL_BLOCK ? hi - f : KS_TRIAL_BLOCK);
+            ws[k].rc = KS_OK;
+        }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nw)
+#endif
+        {
+#ifdef _OPENMP
+            int me = omp_get_thread_num();
+#else
+            int me = 0;
+#endif
+            run_block(&ws[me], t, rep);
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+            int any_err = 0;
+            for (int k = 0; k < nw; k++)
+                any_err |= ws[k].rc != KS_OK;
+            if (!any_err) {
+                size_t c0 = t->n_cells * (size_t)me / (size_t)nw;
+                size_t c1 = t->n_cells * (size_t)(me + 1) / (size_t)nw;
+                add_cells(t, ws, nw, c0, c1);
+            }
+        }
+        /* The first error in patient order, whatever thread met it. */
+        for (int k = 0; k < nw && !rc; k++)
+            if (ws[k].rc) {
+                *err = ws[k].err;
+                rc = ws[k].rc;
+            }
+        if (rc) break;
+        if (sp->patients_out)
+            for (int k = 0; k < nw; k++)
+                for (size_t b = 0; b < ws[k].count; b++)
+                    if (fwrite(ws[k].text + b * (ws[k].text_cap / KS_TRIAL_BLOCK), 1,
+                               ws[k].text_len[b], sp->patients_out) != ws[k].text_len[b])
+                        return ks_error_set(err, KS_EIO, "cannot write the per-patient summaries");
+        uint64_t step = (uint64_t)nw * KS_TRIAL_BLOCK;
+        *done += (hi - base < step ? hi - base : step);
+        base += step;
+        if (sp->progress && sp->progress(*done, (uint64_t)sp->replicates * (hi - lo),
+                                         sp->progress_user))
+            return ks_error_set(err, KS_ECANCELED, "stopped after %llu patients",
+                                (unsigned long long)*done);
+    }
+    return rc;
+}
+
+/* After the merge: the quantile table of this replicate. */
+static void fill_table(ks_trial *t, uint32_t rep)
+{
+    const ks_trial_spec *sp = t->spec;
+    double *tab = t->table + (size_t)rep * t->n_cells * sp->n_probs;
+    uint64_t before = ks_quantiles_n_clipped(t->q);
+    for (size_t c = 0; c < t->n_cells; c++)
+        for (size_t k = 0; k < sp->n_probs; k++)
+            tab[c * sp->n_probs + k] = ks_quantiles_get(t->q, c, sp->probs[k]);
+    t->clipped += ks_quantiles_n_clipped(t->q) - before;
+}
+
+int ks_trial_run(const ks_trial_spec *sp, ks_trial **out, ks_error *err)
+{
+    if (!sp || !out) return ks_error_set(err, KS_EINVAL, "ks_trial_run: NULL argument");
+    int rc = check_spec(sp, err);
+    if (rc) return rc;
+    ks_trial *t = calloc(1, sizeof *t);
+    if (!t) return ks_error_set(err, KS_ENOMEM, "out of memory");
+    t->spec = sp;
+    t->m = sp->model;
+    t->n_rep = sp->replicates;
+    t->n_times = sp->n_times;
+    t->n_probs = sp->n_probs;
+    if ((rc = setup(t, err))) goto fail;
+    t->n_cells = sp->n_times * t->n_out;
+    t->exact = sp->exact > 0 || (sp->exact < 0 && sp->n <= KS_TRIAL_EXACT_MAX / t->n_cells);
+    t->table = malloc((size_t)t->n_rep * t->n_cells * sp->n_probs * sizeof *t->table);
+    if (!t->table) {
+        rc = ks_error_set(err, KS_ENOMEM, "out of memory for %u replicates' tables", t->n_rep);
+        goto fail;
+    }
+    if ((rc = ks_quantiles_create(t->n_cells, t->exact ? (size_t)sp->n : 0, t->allow_negative, &t->q,
+                                  err)))
+        goto fail;
+    int nw = 1;
+#ifdef _OPENMP
+    nw = sp->threads > 0 ? sp->threads : omp_get_max_threads();
+#endif
+    if (nw > 256) nw = 256;
+    worker *ws = calloc((size_t)nw, sizeof *ws);
+    if (!ws) {
+        rc = ks_error_set(err, KS_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (int k = 0; k < nw && !rc; k++)
+        rc = worker_init(&ws[k], t, err);
+    t->peak_bytes = ks_quantiles_bytes(t->q) + (size_t)nw * t->n_cells * KS_TRIAL_BLOCK * sizeof(double) +
+                    (size_t)t->n_rep * t->n_cells * sp->n_probs * sizeof(double);
+    uint64_t lo = sp->n * (uint64_t)sp->rank / (uint64_t)sp->n_ranks;
+    uint64_t hi = sp->n * (uint64_t)(sp->rank + 1) / (uint64_t)sp->n_ranks;
+    uint64_t done = 0;
+    for (uint32_t rep = 0; rep < t->n_rep && !rc; rep++) {
+        if (rep > 0) {
+            ks_quantiles_free(t->q);
+            t->q = NULL;
+            rc = ks_quantiles_create(t->n_cells, t->exact ? (size_t)sp->n : 0, t->allow_negative,
+                                     &t->q, err);
+            if (rc) break;
+        }
+        rc = run_replicate(t, ws, nw, rep, lo, hi, &done, err);
+        if (!rc && sp->merge) rc = sp->merge(t->q, sp->merge_user, err);
+        if (!rc) fill_table(t, rep);
+    }
+    for (int k = 0; k < nw; k++)
+        worker_free(&ws[k]);
+    free(ws);
+    if (rc) goto fail;
+    *out = t;
+    return KS_OK;
+fail:
+    ks_trial_free(t);
+    return rc;
+}
+
+void ks_trial_free(ks_trial *t)
+{
+    if (!t) return;
+    free(t->out_col);
+    free(t->out_name);
+    free(t->out_red);
+    free(t->auc_red);
+    free(t->res);
+    free(t->keep);
+    free(t->red);
+    ks_quantiles_free(t->q);
+    free(t->table);
+    free(t);
+}
+
+size_t ks_trial_n_outputs(const ks_trial *t)
+{
+    return t->n_out;
+}
+
+const char *ks_trial_output_name(const ks_trial *t, size_t j)
+{
+    return j < t->n_out ? t->out_name[j] : NULL;
+}
+
+double ks_trial_quantile(const ks_trial *t, uint32_t r, size_t i, size_t j, size_t k)
+{
+    if (r >= t->n_rep || i >= t->n_times || j >= t->n_out || k >= t->n_probs) return NAN;
+    return t->table[((size_t)r * t->n_cells + i * t->n_out + j) * t->n_probs + k];
+}
+
+int ks_trial_is_exact(const ks_trial *t)
+{
+    return t->exact;
+}
+
+uint64_t ks_trial_n_clipped(const ks_trial *t)
+{
+    return t->clipped;
+}
+
+size_t ks_trial_bytes(const ks_trial *t)
+{
+    return t->peak_bytes;
+}
