@@ -170,6 +170,9 @@ int ks_quantiles_create(size_t n_cells, size_t capacity, int allow_negative, ks_
                         ks_error *err);
 void ks_quantiles_free(ks_quantiles *q);
 int ks_quantiles_is_exact(const ks_quantiles *q);
+size_t ks_quantiles_n_cells(const ks_quantiles *q);
+/* Values per cell in exact mode (0 for the histogram). */
+size_t ks_quantiles_capacity(const ks_quantiles *q);
 /* Bytes held by the summary. */
 size_t ks_quantiles_bytes(const ks_quantiles *q);
 /* Add value x to cell c. Exact mode: `slot` (< capacity) is where the value goes

@@ -215,8 +215,21 @@ static int parse_rule(pctx *c, rule *r, const rule *prev, size_t n_prev)
         if (r->dist != D_NORMAL && r->dist != D_LOGNORMAL)
             return perr(c, "\"in lo..hi\" applies to normal and lognormal only%s", "");
         c->p += 2;
-        if ((rc = number(c, r->name, 0, &r->lo))) return rc;
-        if (expect(c, "..")) return perr(c, "expected \"..\" in the range%s", "");
+        /* "40..90": strtod would read "40." as the number, so parse a copy that stops
+         * at the "..". */
+        const char *dots = strstr(c->p, "..");
+        size_t len = dots ? (size_t)(dots - c->p) : 0;
+        if (!dots || len >= 64 || memchr(c->p, '\n', len))
+            return perr(c, "expected \"..\" in the range (\"in 40..150\")%s", "");
+        char lo_text[64];
+        memcpy(lo_text, c->p, len);
+        lo_text[len] = '\0';
+        pctx sub = *c;
+        sub.p = lo_text;
+        if ((rc = number(&sub, r->name, 0, &r->lo))) return rc;
+        skip_ws(&sub);
+        if (*sub.p) return perr(c, "unexpected text \"%.20s\" in the range", sub.p);
+        c->p = dots + 2;
         if ((rc = number(c, r->name, 0, &r->hi))) return rc;
     }
     skip_ws(c);

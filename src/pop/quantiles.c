@@ -6,24 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OCTAVES (KS_QUANT_MAX_EXP - KS_QUANT_MIN_EXP)
-#define SUB_BITS 6 /* log2(KS_QUANT_BINS_PER_OCTAVE) */
-#define POS_BINS (OCTAVES * KS_QUANT_BINS_PER_OCTAVE)
-/* Bins of one side: [0] below the floor, [1 .. POS_BINS] regular, [POS_BINS + 1] above. */
-#define SIDE_BINS (POS_BINS + 2)
-
-_Static_assert((1 << SUB_BITS) == KS_QUANT_BINS_PER_OCTAVE, "bins per octave is 2^SUB_BITS");
-
-struct ks_quantiles {
-    size_t n_cells, capacity;
-    int allow_negative;
-    size_t row; /* bins per cell: zero bin + positive side (+ negative side) */
-    uint32_t *counts;
-    uint64_t *n; /* values per cell */
-    double *values;
-    unsigned char *sorted;
-    uint64_t clipped;
-};
+#include "pop/quantiles_internal.h"
 
 int ks_quantiles_create(size_t n_cells, size_t capacity, int allow_negative, ks_quantiles **out,
                         ks_error *err)
@@ -75,6 +58,16 @@ int ks_quantiles_is_exact(const ks_quantiles *q)
     return q->capacity > 0;
 }
 
+size_t ks_quantiles_n_cells(const ks_quantiles *q)
+{
+    return q->n_cells;
+}
+
+size_t ks_quantiles_capacity(const ks_quantiles *q)
+{
+    return q->capacity;
+}
+
 size_t ks_quantiles_bytes(const ks_quantiles *q)
 {
     size_t b = sizeof *q + q->n_cells * sizeof *q->n;
@@ -83,28 +76,6 @@ size_t ks_quantiles_bytes(const ks_quantiles *q)
     else
         b += q->n_cells * q->row * sizeof *q->counts;
     return b;
-}
-
-/* Bin of |x| on one side: from the float's exponent and top mantissa bits. */
-static size_t side_bin(double ax)
-{
-    float f = (float)ax;
-    uint32_t bits;
-    memcpy(&bits, &f, sizeof bits);
-    int e = (int)(bits >> 23) - 127;
-    if (e < KS_QUANT_MIN_EXP) return 0;
-    if (e >= KS_QUANT_MAX_EXP) return SIDE_BINS - 1;
-    size_t sub = (bits >> (23 - SUB_BITS)) & (KS_QUANT_BINS_PER_OCTAVE - 1);
-    return 1 + (size_t)(e - KS_QUANT_MIN_EXP) * KS_QUANT_BINS_PER_OCTAVE + sub;
-}
-
-/* Index in a cell's row: negative side (reversed, most negative first), zero, positive. */
-static size_t bin_of(const ks_quantiles *q, double x)
-{
-    size_t neg = q->allow_negative ? SIDE_BINS : 0;
-    if (x == 0.0) return neg;
-    if (x > 0.0) return neg + 1 + side_bin(x);
-    return SIDE_BINS - 1 - side_bin(-x);
 }
 
 /* Midpoint of a side bin (0 below the floor, infinity above). */
@@ -138,7 +109,7 @@ int ks_quantiles_add(ks_quantiles *q, size_t c, size_t slot, double x, ks_error 
         q->values[c * q->capacity + slot] = x;
         q->sorted[c] = 0;
     } else {
-        q->counts[c * q->row + bin_of(q, x)]++;
+        q->counts[c * q->row + ks_q_bin_of(q, x)]++;
     }
     q->n[c]++;
     return KS_OK;

@@ -25,6 +25,7 @@
 
 #include "model/model_internal.h"
 #include "pk/expm.h"
+#include "pop/quantiles_internal.h"
 #include "sim/sim_internal.h"
 
 #define KS_TRIAL_BLOCK 64
@@ -418,9 +419,14 @@ static int walk_patient(worker *w, const ks_trial *t, size_t b, uint32_t rep, ui
                     ks_rng_normal2(sp->seed, rep, patient, KS_RNG_RESIDUAL, idx, z);
                     v = residual_draw(&t->res[j], v, z[(it * no + j) % 2]);
                 }
-                if (!isfinite(v))
-                    return ks_error_set(err, KS_ENUMERIC, "%s is not finite at %g h", t->out_name[j],
-                                        sp->times[it]);
+                if (!isfinite(v) || (v < 0 && !t->allow_negative)) {
+                    if (v > -1e-12 && v < 0) {
+                        v = 0.0; /* rounding below an exact zero (no drug yet) */
+                    } else {
+                        return ks_error_set(err, KS_ENUMERIC, "%s is %g at %g h", t->out_name[j],
+                                            v, sp->times[it]);
+                    }
+                }
                 w->buf[(it * no + j) * KS_TRIAL_BLOCK + b] = v;
                 if (ps) {
                     if (v > ps[j].cmax) {
@@ -460,7 +466,9 @@ static int walk_patient(worker *w, const ks_trial *t, size_t b, uint32_t rep, ui
             }
             y[i] = acc;
         }
-        memcpy(x, y, r * sizeof *x);
+        double *swap = x;
+        x = y;
+        y = swap;
         t_now = next;
     }
     return KS_OK;
@@ -608,8 +616,13 @@ static void add_cells(ks_trial *t, worker *ws, int nw, size_t c0, size_t c1)
         for (int k = 0; k < nw; k++) {
             const worker *w = &ws[k];
             const double *v = w->buf + c * KS_TRIAL_BLOCK;
-            for (size_t b = 0; b < w->count; b++)
-                ks_quantiles_add(t->q, c, (size_t)(w->first + b), v[b], NULL);
+            /* Values were checked finite (and >= 0 unless allowed) in the walk. */
+            if (t->exact)
+                for (size_t b = 0; b < w->count; b++)
+                    ks_quantiles_add(t->q, c, (size_t)(w->first + b), v[b], NULL);
+            else
+                for (size_t b = 0; b < w->count; b++)
+                    ks_q_hist_add(t->q, c, v[b]);
         }
 }
 
