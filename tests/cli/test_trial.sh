@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# ketsim trial: identical output for 1 and 2 threads, across runs, and for 1 process
+# and 2 MPI ranks; the per-patient file agrees with the percentiles; bad input gives
+# one line on standard error starting "ketsim trial: " with the place, a non-zero exit,
+# and no output file.
+#
+# usage: bash test_trial.sh <path-to-ketsim> <source-dir>
+set -u
+KETSIM=${1:?usage: test_trial.sh KETSIM SOURCE_DIR}
+SRC=${2:?usage: test_trial.sh KETSIM SOURCE_DIR}
+export KETSIM_MODELS="$SRC/models"
+T=$(mktemp -d "${TMPDIR:-/tmp}/ks_trial.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+failures=0
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+R='0.5mg/kg iv over 40min; start 2026-11-30 09:00; mon,wed,fri x 2w'
+COMMON=(--model perez-ruixo-2021 --weight 70 --regimen "$R" --until 7d --every 30min --iiv-only Vc,kel)
+
+# --- help
+"$KETSIM" trial --help >"$T/help" 2>&1 || fail "--help: exit $?"
+grep -q '^usage: ketsim trial' "$T/help" || fail "--help: no usage line"
+grep -q 'clinician decides' "$T/help" || fail "--help: no decision-support statement"
+
+# --- threads and runs: byte-identical (histogram and exact)
+for mode in --histogram --exact; do
+    "$KETSIM" trial "${COMMON[@]}" --n 700 $mode --threads 1 --out "$T/a.csv" --quiet || fail "$mode threads 1"
+    "$KETSIM" trial "${COMMON[@]}" --n 700 $mode --threads 2 --out "$T/b.csv" --quiet || fail "$mode threads 2"
+    "$KETSIM" trial "${COMMON[@]}" --n 700 $mode --threads 2 --out "$T/c.csv" --quiet || fail "$mode again"
+    cmp -s "$T/a.csv" "$T/b.csv" || fail "$mode: 1 and 2 threads differ"
+    cmp -s "$T/b.csv" "$T/c.csv" || fail "$mode: two runs differ"
+done
+head -1 "$T/a.csv" | grep -q '^time_h,cp_esketamine_ng_ml_p5,cp_esketamine_ng_ml_p50,cp_esketamine_ng_ml_p95,' ||
+    fail "percentile columns: $(head -1 "$T/a.csv")"
+[ "$(wc -l <"$T/a.csv")" -eq 338 ] || fail "7 d every 30 min is 337 rows and a header: $(wc -l <"$T/a.csv")"
+"$KETSIM" trial "${COMMON[@]}" --n 700 --seed 2 --out "$T/d.csv" --quiet || fail "seed 2"
+cmp -s "$T/a.csv" "$T/d.csv" && fail "another seed gives the same percentiles"
+
+# --- per-patient summaries: one row per patient; the median of Cmax by hand is close to
+# the percentiles' peak median (not equal: the peak of the median is not the median of
+# the peaks, but for these patients both are within 10%)
+"$KETSIM" trial "${COMMON[@]}" --n 301 --exact --patients "$T/p.csv" --threshold 50ng/mL \
+    --out "$T/q.csv" --plot "$T/q.png" --quiet || fail "--patients"
+[ "$(wc -l <"$T/p.csv")" -eq 302 ] || fail "--patients: $(wc -l <"$T/p.csv") lines for 301 patients"
+head -1 "$T/p.csv" | grep -q 'cp_esketamine_ng_ml_hours_above_50' || fail "--patients: no time-above column"
+[ -s "$T/q.png" ] || fail "--plot: no PNG"
+col=$(head -1 "$T/p.csv" | tr ',' '\n' | grep -n '^cp_esketamine_ng_ml_cmax$' | cut -d: -f1)
+med_cmax=$(tail -n +2 "$T/p.csv" | cut -d, -f"$col" | sort -g | sed -n 151p)
+peak_p50=$(tail -n +2 "$T/q.csv" | cut -d, -f3 | sort -g | tail -1)
+awk -v a="$med_cmax" -v b="$peak_p50" 'BEGIN { r = a / b; exit !(r > 0.9 && r < 1.1) }' ||
+    fail "median Cmax $med_cmax vs peak of the median $peak_p50"
+
+# --- MPI: two ranks give the same files as one process
+if command -v mpirun >/dev/null 2>&1 && ldd "$KETSIM" | grep -q libmpi; then
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+    for mode in --histogram --exact; do
+        "$KETSIM" trial "${COMMON[@]}" --n 501 $mode --out "$T/one.csv" --patients "$T/one_p.csv" --quiet ||
+            fail "one process $mode"
+        mpirun -n 2 "$KETSIM" trial "${COMMON[@]}" --n 501 $mode --out "$T/two.csv" \
+            --patients "$T/two_p.csv" --quiet >"$T/mpi.log" 2>&1 || fail "mpirun -n 2 $mode: $(tail -3 "$T/mpi.log")"
+        cmp -s "$T/one.csv" "$T/two.csv" || fail "$mode: 2 MPI ranks differ from 1 process"
+        cmp -s "$T/one_p.csv" "$T/two_p.csv" || fail "$mode: per-patient files differ under MPI"
+        ls "$T"/two_p.csv.rank* >/dev/null 2>&1 && fail "$mode: rank parts left behind"
+    done
+else
+    echo "note: mpirun not found; MPI check skipped" >&2
+fi
+
+# --- bad input: one line, the place, non-zero exit, no output file
+bad() {
+    local want=$1
+    shift
+    rm -f "$T/out.csv"
+    "$KETSIM" trial "$@" --out "$T/out.csv" >"$T/o" 2>"$T/e"
+    local rc=$?
+    [ $rc -ne 0 ] || fail "$*: exit 0"
+    [ -e "$T/out.csv" ] && fail "$*: wrote an output file"
+    [ "$(wc -l <"$T/e")" -eq 1 ] || fail "$*: $(wc -l <"$T/e") lines on stderr"
+    grep -q "^ketsim trial: .*$want" "$T/e" || fail "$*: expected \"$want\", got: $(cat "$T/e")"
+}
+bad '--n: "0" is not a whole number' "${COMMON[@]}" --n 0
+bad '--n: "1.5"' "${COMMON[@]}" --n 1.5
+bad 'no parameter XX' "${COMMON[@]}" --iiv XX=30%
+bad '--iiv-only: item 1 ("Q1"): this parameter has no variability' --model perez-ruixo-2021 --weight 70 --regimen "$R" --iiv-only Q1
+bad '--population rule 2: unknown distribution "gauss"' "${COMMON[@]}" --population "age ~ uniform(18y, 65y); weight ~ gauss(1, 2)"
+printf 'sex ~ bernoulli(0.5)\nweight | sex = 1 ~ normal(70kg, 15kg) in 40..150\nweight | sex = 0 ~ normal(85 y, 15) in 40..150\n' >"$T/pop.txt"
+bad "$T/pop.txt:3: unit \"y\" is not the unit of weight" --model perez-ruixo-2021 --regimen "$R" --population-file "$T/pop.txt"
+printf 'weight,age\n70,40\n72,x\n' >"$T/cov.csv"
+bad "$T/cov.csv:3: column age: \"x\" is not a number" --model perez-ruixo-2021 --regimen "$R" --covariates-csv "$T/cov.csv"
+printf 'weight,age\n70,40\n72,50\n' >"$T/cov.csv"
+bad 'has 2 patients' --model perez-ruixo-2021 --regimen "$R" --covariates-csv "$T/cov.csv" --n 5
+bad 'model perez-ruixo-2021 has no route "im"' --model perez-ruixo-2021 --weight 70 --regimen "20mg im"
+bad 'has no output cp_x_ng_ml' "${COMMON[@]}" --outputs cp_x_ng_ml
+bad '--percentiles: "120"' "${COMMON[@]}" --percentiles 5,120
+bad 'per kg' --model perez-ruixo-2021 --regimen "$R" --n 5
+bad '--threshold is reported per patient' "${COMMON[@]}" --threshold 50ng/mL
+
+# --- the covariate CSV, one patient per row by default
+"$KETSIM" trial --model perez-ruixo-2021 --regimen "$R" --covariates-csv "$T/cov.csv" --until 1d \
+    --out "$T/csv.csv" --patients "$T/csv_p.csv" --quiet || fail "--covariates-csv"
+[ "$(wc -l <"$T/csv_p.csv")" -eq 3 ] || fail "--covariates-csv: one row per CSV row expected"
+
+if [ $failures -ne 0 ]; then
+    echo "test_trial: $failures failure(s)" >&2
+    exit 1
+fi
+echo "test_trial: all checks passed"
