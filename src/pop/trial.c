@@ -28,7 +28,7 @@
 #include "pop/quantiles_internal.h"
 #include "sim/sim_internal.h"
 
-#define KS_TRIAL_BLOCK 64
+#define KS_TRIAL_BLOCK 256
 #define N_STEP_CACHE 8
 
 enum res_type { RES_NONE, RES_PROP, RES_ADD, RES_COMBINED, RES_LOG };
@@ -40,26 +40,43 @@ typedef struct residual {
     double sd;   /* log scale */
 } residual;
 
+/* One input event of a patient, on the reduced states. */
+typedef struct pevent {
+    double t;
+    int kind; /* 0 bolus, 1 infusion start, 2 infusion end */
+    int red;  /* reduced state */
+    double value; /* mg (bolus) or mg/h (infusion, at its start and its end) */
+} pevent;
+
+/* Step matrices for one step length, for every lane of a block (structure of arrays:
+ * element (i, k) of lane p at [(i * r + k) * KS_TRIAL_BLOCK + p]). */
 typedef struct step {
     double h;
     double *Phi, *Gamma;
 } step;
 
-/* Everything one thread needs. */
+/* Everything one thread needs; arrays of KS_TRIAL_BLOCK lanes (patients). */
 typedef struct worker {
     ks_sim *sim;
-    double *Ar, *work, *x, *y, *u;
+    double *Ar;        /* lanes x r x r */
+    double *work, *phi1, *gam1; /* expm work and one lane's result */
+    double *X, *Y, *U; /* r x lanes */
+    double *scale;     /* n_out x lanes: state -> ng/mL */
+    double *aucv;      /* n_out x lanes: AUC at the last time (ng h/mL) */
     step cache[N_STEP_CACHE];
     int n_cache;
     double *eta;
     int *eta_type;
+    double *pv;        /* lanes x n_params: individual values (for --patients) */
+    ks_covariates *cov; /* lanes */
+    pevent *ev;        /* every lane's events, lane p at ev_off[p] */
+    size_t *ev_off, *ev_n;
+    size_t ev_cap, ev_used;
     double *buf;      /* n_cells x KS_TRIAL_BLOCK outputs */
-    double *summ;     /* KS_TRIAL_BLOCK x n_summ per-patient summaries */
     char *text;       /* KS_TRIAL_BLOCK lines of per-patient CSV */
     size_t text_cap;
     size_t *text_len; /* per patient in block */
-    double *ev;       /* sorted event times of the current patient */
-    size_t ev_cap;
+    int suspect;      /* some output of the block is negative or not finite */
     uint64_t first;   /* first patient of the block */
     size_t count;     /* patients in the block */
     int rc;
@@ -229,7 +246,9 @@ static int reduce(ks_trial *t, ks_sim *s, int want_auc, ks_error *err)
     return rc;
 }
 
-/* ---------------------------------------------------------------- one patient */
+/* ---------------------------------------------------------------- one block */
+
+#define L KS_TRIAL_BLOCK
 
 static int worker_init(worker *w, const ks_trial *t, ks_error *err)
 {
@@ -238,22 +257,31 @@ static int worker_init(worker *w, const ks_trial *t, ks_error *err)
     int rc = ks_sim_create(t->m, &w->sim, err);
     if (rc) return rc;
     if ((rc = ks_sim_set_times(w->sim, sp->times, sp->n_times, err))) return rc;
-    size_t r = t->r ? t->r : 1, np = (size_t)t->m->n_params;
-    w->Ar = malloc(r * r * sizeof *w->Ar);
+    size_t r = t->r ? t->r : 1, np = (size_t)t->m->n_params, no = t->n_out;
+    w->Ar = malloc(L * r * r * sizeof *w->Ar);
     w->work = malloc(ks_expm_step_work_size(r) * sizeof *w->work);
-    w->x = malloc(r * sizeof *w->x);
-    w->y = malloc(r * sizeof *w->y);
-    w->u = malloc(r * sizeof *w->u);
+    w->phi1 = malloc(r * r * sizeof *w->phi1);
+    w->gam1 = malloc(r * r * sizeof *w->gam1);
+    w->X = malloc(r * L * sizeof *w->X);
+    w->Y = malloc(r * L * sizeof *w->Y);
+    w->U = malloc(r * L * sizeof *w->U);
+    w->scale = malloc(no * L * sizeof *w->scale);
+    w->aucv = calloc(no * L, sizeof *w->aucv);
     w->eta = calloc(np, sizeof *w->eta);
     w->eta_type = calloc(np, sizeof *w->eta_type);
-    w->buf = malloc(t->n_cells * KS_TRIAL_BLOCK * sizeof *w->buf);
-    w->text_len = calloc(KS_TRIAL_BLOCK, sizeof *w->text_len);
-    if (!w->Ar || !w->work || !w->x || !w->y || !w->u || !w->eta || !w->eta_type || !w->buf ||
-        !w->text_len)
+    w->pv = malloc(L * (np ? np : 1) * sizeof *w->pv);
+    w->cov = calloc(L, sizeof *w->cov);
+    w->ev_off = calloc(L, sizeof *w->ev_off);
+    w->ev_n = calloc(L, sizeof *w->ev_n);
+    w->buf = malloc(t->n_cells * L * sizeof *w->buf);
+    w->text_len = calloc(L, sizeof *w->text_len);
+    if (!w->Ar || !w->work || !w->phi1 || !w->gam1 || !w->X || !w->Y || !w->U || !w->scale ||
+        !w->aucv || !w->eta || !w->eta_type || !w->pv || !w->cov || !w->ev_off || !w->ev_n ||
+        !w->buf || !w->text_len)
         return ks_error_set(err, KS_ENOMEM, "out of memory");
     for (int i = 0; i < N_STEP_CACHE; i++) {
-        w->cache[i].Phi = malloc(r * r * sizeof(double));
-        w->cache[i].Gamma = malloc(r * r * sizeof(double));
+        w->cache[i].Phi = malloc(r * r * L * sizeof(double));
+        w->cache[i].Gamma = malloc(r * r * L * sizeof(double));
         if (!w->cache[i].Phi || !w->cache[i].Gamma)
             return ks_error_set(err, KS_ENOMEM, "out of memory");
     }
@@ -265,23 +293,106 @@ static void worker_free(worker *w)
     ks_sim_free(w->sim);
     free(w->Ar);
     free(w->work);
-    free(w->x);
-    free(w->y);
-    free(w->u);
+    free(w->phi1);
+    free(w->gam1);
+    free(w->X);
+    free(w->Y);
+    free(w->U);
+    free(w->scale);
+    free(w->aucv);
     free(w->eta);
     free(w->eta_type);
+    free(w->pv);
+    free(w->cov);
+    free(w->ev);
+    free(w->ev_off);
+    free(w->ev_n);
     free(w->buf);
     free(w->text);
     free(w->text_len);
-    free(w->ev);
     for (int i = 0; i < N_STEP_CACHE; i++) {
         free(w->cache[i].Phi);
         free(w->cache[i].Gamma);
     }
 }
 
-static int step_for(worker *w, const ks_trial *t, double h, double tscale, step **out,
-                    ks_error *err)
+/* Lane b's reduced matrix from the sim's current individual; a flow from a kept state
+ * to a dropped body state would lose drug, so it is an error, never a quiet loss. */
+static int reduced_matrix(worker *w, const ks_trial *t, size_t b, ks_error *err)
+{
+    size_t n = t->n_full, r = t->r;
+    const double *A = w->sim->A;
+    double *Ar = w->Ar + b * r * r;
+    for (size_t a = 0; a < r; a++)
+        for (size_t c = 0; c < r; c++)
+            Ar[a * r + c] = A[(size_t)t->keep[a] * n + (size_t)t->keep[c]];
+    for (size_t i = 0; i < n; i++) {
+        if (t->red[i] >= 0) continue;
+        int kind = ks_sim_state_kind(w->sim, i);
+        if (kind != KS_ST_AMOUNT && kind != KS_ST_EFFECT) continue;
+        for (size_t c = 0; c < r; c++)
+            if (A[i * n + (size_t)t->keep[c]] != 0.0)
+                return ks_error_set(err, KS_ENUMERIC,
+                                    "state %s is reached for this patient but not for the "
+                                    "first one (a parameter is 0 for some patients only); "
+                                    "ketsim cannot reduce this model's system",
+                                    ks_sim_state_name(w->sim, i));
+    }
+    return KS_OK;
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+    const pevent *x = a, *y = b;
+    if (x->t != y->t) return (x->t > y->t) - (x->t < y->t);
+    if (x->kind != y->kind) return x->kind - y->kind;
+    return x->red - y->red;
+}
+
+/* Lane b's input events (reduced states only), sorted by time. */
+static int store_events(worker *w, const ks_trial *t, size_t b, ks_error *err)
+{
+    const ks_sim *s = w->sim;
+    size_t n = s->n_bol + 2 * s->n_inf;
+    if (w->ev_used + n > w->ev_cap) {
+        size_t cap = 2 * (w->ev_used + n) + 64;
+        pevent *ne = realloc(w->ev, cap * sizeof *ne);
+        if (!ne) return ks_error_set(err, KS_ENOMEM, "out of memory");
+        w->ev = ne;
+        w->ev_cap = cap;
+    }
+    pevent *e = w->ev + w->ev_used;
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_bol; i++) {
+        int red = t->red[s->bol[i].state];
+        if (red >= 0) e[k++] = (pevent){s->bol[i].t, 0, red, s->bol[i].amount};
+    }
+    for (size_t i = 0; i < s->n_inf; i++) {
+        int red = t->red[s->inf[i].state];
+        if (red < 0) continue;
+        e[k++] = (pevent){s->inf[i].start, 1, red, s->inf[i].rate};
+        e[k++] = (pevent){s->inf[i].end, 2, red, s->inf[i].rate};
+    }
+    qsort(e, k, sizeof *e, cmp_event);
+    w->ev_off[b] = w->ev_used;
+    w->ev_n[b] = k;
+    w->ev_used += k;
+    return KS_OK;
+}
+
+/* 1 when lane b's events fall at the same times on the same states as lane a's. */
+static int same_events(const worker *w, size_t a, size_t b)
+{
+    if (w->ev_n[a] != w->ev_n[b]) return 0;
+    const pevent *x = w->ev + w->ev_off[a], *y = w->ev + w->ev_off[b];
+    for (size_t k = 0; k < w->ev_n[a]; k++)
+        if (x[k].t != y[k].t || x[k].kind != y[k].kind || x[k].red != y[k].red) return 0;
+    return 1;
+}
+
+/* The step matrices of length h for lanes [p0, p1) (one matrix exponential each). */
+static int step_for(worker *w, const ks_trial *t, double h, double tscale, size_t p0, size_t p1,
+                    step **out, ks_error *err)
 {
     double tol = fmin(64.0 * DBL_EPSILON * fmax(fabs(tscale), 1.0), 1e-9 * h);
     for (int i = 0; i < w->n_cache; i++)
@@ -291,35 +402,135 @@ static int step_for(worker *w, const ks_trial *t, double h, double tscale, step 
         }
     if (w->n_cache == N_STEP_CACHE) w->n_cache = 0; /* rare: many distinct steps */
     step *c = &w->cache[w->n_cache++];
-    int rc = ks_expm_step(w->Ar, t->r, h, c->Phi, c->Gamma, w->work, err);
-    if (rc) return rc;
+    size_t r = t->r;
+    for (size_t p = p0; p < p1; p++) {
+        int rc = ks_expm_step(w->Ar + p * r * r, r, h, w->phi1, w->gam1, w->work, err);
+        if (rc) return rc;
+        for (size_t e = 0; e < r * r; e++) {
+            c->Phi[e * L + p] = w->phi1[e];
+            c->Gamma[e * L + p] = w->gam1[e];
+        }
+    }
     c->h = h;
     *out = c;
     return KS_OK;
 }
 
-/* The reduced matrix of the current individual; a flow from a kept state to a
- * dropped body state would lose drug, so it is an error, never a quiet loss. */
-static int reduced_matrix(worker *w, const ks_trial *t, ks_error *err)
+/* Y = Phi X (+ Gamma U) for lanes [p0, p1): the hot loop. The sum runs over k in the
+ * same order in every lane and for one lane alone, without contraction to FMA (ISO C
+ * mode), so a patient's result does not depend on how many lanes ran with it; the
+ * clones only choose the vector width. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(KS_NO_CLONES)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void apply_step(size_t r, const double *restrict Phi, const double *restrict Gamma,
+                       const double *restrict X, const double *restrict U, int have_u,
+                       double *restrict Y, size_t p0, size_t p1)
 {
-    size_t n = t->n_full, r = t->r;
-    double *A = w->sim->A;
-    for (size_t a = 0; a < r; a++)
-        for (size_t b = 0; b < r; b++)
-            w->Ar[a * r + b] = A[(size_t)t->keep[a] * n + (size_t)t->keep[b]];
-    for (size_t i = 0; i < n; i++) {
-        if (t->red[i] >= 0) continue;
-        int kind = ks_sim_state_kind(w->sim, i);
-        if (kind != KS_ST_AMOUNT && kind != KS_ST_EFFECT) continue;
-        for (size_t b = 0; b < r; b++)
-            if (A[i * n + (size_t)t->keep[b]] != 0.0)
-                return ks_error_set(err, KS_ENUMERIC,
-                                    "state %s is reached for this patient but not for the "
-                                    "first one (a parameter is 0 for some patients only); "
-                                    "ketsim cannot reduce this model's system",
-                                    ks_sim_state_name(w->sim, i));
+    for (size_t i = 0; i < r; i++) {
+        double *restrict y = Y + i * L;
+        for (size_t p = p0; p < p1; p++)
+            y[p] = 0.0;
+        for (size_t k = 0; k < r; k++) {
+            const double *restrict ph = Phi + (i * r + k) * L;
+            const double *restrict x = X + k * L;
+            for (size_t p = p0; p < p1; p++)
+                y[p] += ph[p] * x[p];
+        }
+        if (have_u)
+            for (size_t k = 0; k < r; k++) {
+                const double *restrict g = Gamma + (i * r + k) * L;
+                const double *restrict u = U + k * L;
+                for (size_t p = p0; p < p1; p++)
+                    y[p] += g[p] * u[p];
+            }
     }
+}
+
+/* Lane p's value of its event k (0 past its events: a lane with other events is walked
+ * again on its own afterwards, so what it gets here is never used). */
+static inline double lane_value(const worker *w, size_t p, size_t k)
+{
+    return k < w->ev_n[p] ? w->ev[w->ev_off[p] + k].value : 0.0;
+}
+
+/* Walk lanes [p0, p1) over the grid with the events of lane `ref` (every lane in the
+ * range has events at the same times on the same states; the amounts and rates are
+ * each lane's own). Outputs go to w->buf. */
+static int walk(worker *w, const ks_trial *t, size_t ref, size_t p0, size_t p1, ks_error *err)
+{
+    const ks_trial_spec *sp = t->spec;
+    size_t r = t->r, nt = sp->n_times, no = t->n_out;
+    double *X = w->X, *Y = w->Y, *U = w->U;
+    for (size_t i = 0; i < r; i++)
+        for (size_t p = p0; p < p1; p++)
+            X[i * L + p] = U[i * L + p] = 0.0;
+    const pevent *ev = w->ev + w->ev_off[ref];
+    size_t n_ev = w->ev_n[ref], ie = 0, it = 0;
+    double t_now = 0.0;
+    int have_u = 0;
     w->n_cache = 0;
+    for (;;) {
+        int changed = 0;
+        for (; ie < n_ev && ev[ie].t <= t_now; ie++) {
+            if (ev[ie].kind == 0) {
+                double *x = X + (size_t)ev[ie].red * L;
+                for (size_t p = p0; p < p1; p++)
+                    x[p] += lane_value(w, p, ie);
+            }
+            changed = 1;
+        }
+        if (changed) { /* the rates of the infusions running after t_now, from scratch */
+            have_u = 0;
+            for (size_t i = 0; i < r; i++)
+                for (size_t p = p0; p < p1; p++)
+                    U[i * L + p] = 0.0;
+            for (size_t k = 0; k < n_ev; k++) {
+                if (ev[k].kind != 1 || ev[k].t > t_now) continue;
+                /* its end: the next end event on the same state after it */
+                size_t m = k + 1;
+                while (m < n_ev && !(ev[m].kind == 2 && ev[m].red == ev[k].red))
+                    m++;
+                if (m < n_ev && ev[m].t <= t_now) continue;
+                double *u = U + (size_t)ev[k].red * L;
+                for (size_t p = p0; p < p1; p++)
+                    u[p] += lane_value(w, p, k);
+                have_u = 1;
+            }
+        }
+        for (; it < nt && sp->times[it] <= t_now; it++)
+            for (size_t j = 0; j < no; j++) {
+                double *o = w->buf + (it * no + j) * L;
+                const double *sc = w->scale + j * L;
+                if (t->out_red[j] < 0) {
+                    for (size_t p = p0; p < p1; p++)
+                        o[p] = 0.0;
+                } else {
+                    const double *x = X + (size_t)t->out_red[j] * L;
+                    int bad = 0;
+                    for (size_t p = p0; p < p1; p++) {
+                        double v = x[p] * sc[p];
+                        o[p] = v;
+                        bad |= !(v >= 0.0 && v <= DBL_MAX); /* negative, infinite or NaN */
+                    }
+                    w->suspect |= bad;
+                }
+            }
+        if (it >= nt) break;
+        double next = sp->times[it];
+        if (ie < n_ev && ev[ie].t < next) next = ev[ie].t;
+        step *c;
+        int rc = step_for(w, t, next - t_now, next, p0, p1, &c, err);
+        if (rc) return rc;
+        apply_step(r, c->Phi, c->Gamma, X, U, have_u, Y, p0, p1);
+        double *swap = X;
+        X = Y;
+        Y = swap;
+        t_now = next;
+    }
+    for (size_t j = 0; j < no; j++)
+        for (size_t p = p0; p < p1; p++)
+            w->aucv[j * L + p] = t->auc_red[j] >= 0 ? X[(size_t)t->auc_red[j] * L + p] * 1000.0 : 0.0;
     return KS_OK;
 }
 
@@ -344,132 +555,51 @@ typedef struct patient_summary {
     double cmax, tmax, auc, above;
 } patient_summary;
 
-static int cmp_time(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Walk patient b of the worker's block over the grid; outputs into w->buf. */
-static int walk_patient(worker *w, const ks_trial *t, size_t b, uint32_t rep, uint64_t patient,
-                        patient_summary *ps, ks_error *err)
+/* Lane b after the walk: values checked, summaries (of the predictions), then the
+ * residual error when asked for. */
+static int finish_lane(worker *w, const ks_trial *t, size_t b, uint32_t rep, uint64_t patient,
+                       patient_summary *ps, ks_error *err)
 {
     const ks_trial_spec *sp = t->spec;
-    ks_sim *s = w->sim;
-    size_t r = t->r, nt = sp->n_times, no = t->n_out;
-    double *x = w->x, *y = w->y, *u = w->u;
-    for (size_t i = 0; i < r; i++)
-        x[i] = u[i] = 0.0;
-    size_t ib = 0, ie = 0, it = 0;
-    /* Event times: boluses, infusion starts and ends, sorted. */
-    size_t n_ev = s->n_bol + 2 * s->n_inf;
-    if (n_ev > w->ev_cap) {
-        free(w->ev);
-        w->ev = malloc(n_ev * sizeof *w->ev);
-        if (!w->ev) return ks_error_set(err, KS_ENOMEM, "out of memory");
-        w->ev_cap = n_ev;
-    }
-    double *ev = w->ev;
-    for (size_t k = 0; k < s->n_bol; k++)
-        ev[k] = s->bol[k].t;
-    for (size_t k = 0; k < s->n_inf; k++) {
-        ev[s->n_bol + 2 * k] = s->inf[k].start;
-        ev[s->n_bol + 2 * k + 1] = s->inf[k].end;
-    }
-    qsort(ev, n_ev, sizeof *ev, cmp_time);
-    double t_now = 0.0;
-    int have_u = 0, recompute = 1;
-    double prev_val[64];
-    for (size_t j = 0; ps && j < no; j++) {
-        ps[j].cmax = -INFINITY;
-        ps[j].tmax = NAN;
-        ps[j].auc = 0.0;
-        ps[j].above = 0.0;
-    }
-    for (;;) {
-        /* Boluses at t_now. */
-        for (; ib < s->n_bol && s->bol[ib].t <= t_now; ib++) {
-            int k = t->red[s->bol[ib].state];
-            if (k >= 0) x[k] += s->bol[ib].amount;
-        }
-        /* Infusion rates for the segment starting at t_now (when an event is here). */
-        for (; ie < n_ev && ev[ie] <= t_now; ie++)
-            recompute = 1;
-        if (recompute) {
-            have_u = 0;
-            for (size_t i = 0; i < r; i++)
-                u[i] = 0.0;
-            for (size_t k = 0; k < s->n_inf; k++) {
-                const ks_infusion *in = &s->inf[k];
-                int red = t->red[in->state];
-                if (in->start <= t_now && in->end > t_now && red >= 0) {
-                    u[red] += in->rate;
-                    have_u = 1;
+    size_t nt = sp->n_times, no = t->n_out;
+    for (size_t j = 0; j < no; j++) {
+        ps[j] = (patient_summary){-INFINITY, NAN, w->aucv[j * L + b], 0.0};
+        double thr = sp->thresholds ? sp->thresholds[j] : NAN;
+        for (size_t it = 0; it < nt; it++) {
+            double *o = &w->buf[(it * no + j) * L + b], v = *o;
+            if (!isfinite(v) || v < 0) {
+                if (v < 0 && v > -1e-12) {
+                    *o = v = 0.0; /* rounding below an exact zero (no drug yet) */
+                } else {
+                    return ks_error_set(err, KS_ENUMERIC, "%s is %g at %g h", t->out_name[j], v,
+                                        sp->times[it]);
                 }
             }
-            recompute = 0;
-        }
-        /* Outputs at t_now. */
-        for (; it < nt && sp->times[it] <= t_now; it++) {
-            for (size_t j = 0; j < no; j++) {
-                double v = t->out_red[j] >= 0 ? x[t->out_red[j]] * s->out[t->out_col[j]].scale : 0.0;
-                if (t->res[j].type != RES_NONE) {
-                    double z[2];
-                    uint32_t idx = (uint32_t)((it * no + j) / 2);
-                    ks_rng_normal2(sp->seed, rep, patient, KS_RNG_RESIDUAL, idx, z);
-                    v = residual_draw(&t->res[j], v, z[(it * no + j) % 2]);
-                }
-                if (!isfinite(v) || (v < 0 && !t->allow_negative)) {
-                    if (v > -1e-12 && v < 0) {
-                        v = 0.0; /* rounding below an exact zero (no drug yet) */
-                    } else {
-                        return ks_error_set(err, KS_ENUMERIC, "%s is %g at %g h", t->out_name[j],
-                                            v, sp->times[it]);
-                    }
-                }
-                w->buf[(it * no + j) * KS_TRIAL_BLOCK + b] = v;
-                if (ps) {
-                    if (v > ps[j].cmax) {
-                        ps[j].cmax = v;
-                        ps[j].tmax = sp->times[it];
-                    }
-                    double thr = sp->thresholds ? sp->thresholds[j] : NAN;
-                    if (it > 0 && !isnan(thr)) {
-                        double v0 = prev_val[j], t0 = sp->times[it - 1], t1 = sp->times[it];
-                        if (v0 >= thr && v >= thr)
-                            ps[j].above += t1 - t0;
-                        else if (v0 >= thr || v >= thr) /* linear crossing */
-                            ps[j].above += (t1 - t0) * (fmax(v0, v) - thr) / fabs(v - v0);
-                    }
-                    if (j < 64) prev_val[j] = v;
-                    if (it + 1 == nt && t->auc_red[j] >= 0) ps[j].auc = x[t->auc_red[j]] * 1000.0;
-                }
+            if (v > ps[j].cmax) {
+                ps[j].cmax = v;
+                ps[j].tmax = sp->times[it];
+            }
+            if (it > 0 && !isnan(thr)) {
+                double v0 = w->buf[((it - 1) * no + j) * L + b], t0 = sp->times[it - 1];
+                double t1 = sp->times[it];
+                if (v0 >= thr && v >= thr)
+                    ps[j].above += t1 - t0;
+                else if (v0 >= thr || v >= thr) /* linear between grid points */
+                    ps[j].above += (t1 - t0) * (fmax(v0, v) - thr) / fabs(v - v0);
             }
         }
-        /* Next breakpoint. */
-        double next = INFINITY;
-        if (it < nt) next = sp->times[it];
-        if (ie < n_ev && ev[ie] < next) next = ev[ie];
-        if (it >= nt) break;
-        step *c;
-        int rc = step_for(w, t, next - t_now, next, &c, err);
-        if (rc) return rc;
-        for (size_t i = 0; i < r; i++) {
-            const double *pr = c->Phi + i * r;
-            double acc = 0.0;
-            for (size_t k = 0; k < r; k++)
-                acc += pr[k] * x[k];
-            if (have_u) {
-                const double *gr = c->Gamma + i * r;
-                for (size_t k = 0; k < r; k++)
-                    acc += gr[k] * u[k];
-            }
-            y[i] = acc;
+    }
+    for (size_t j = 0; j < no; j++) {
+        if (t->res[j].type == RES_NONE) continue;
+        for (size_t it = 0; it < nt; it++) {
+            double z[2];
+            uint64_t cell = it * no + j;
+            ks_rng_normal2(sp->seed, rep, patient, KS_RNG_RESIDUAL, (uint32_t)(cell / 2), z);
+            double *o = &w->buf[cell * L + b];
+            *o = residual_draw(&t->res[j], *o, z[cell % 2]);
+            if (!isfinite(*o)) return ks_error_set(err, KS_ENUMERIC, "%s with residual error is "
+                                                                     "not finite", t->out_name[j]);
         }
-        double *swap = x;
-        x = y;
-        y = swap;
-        t_now = next;
     }
     return KS_OK;
 }
@@ -544,7 +674,7 @@ static int append_line(worker *w, size_t b, const ks_trial *t, uint32_t rep, uin
         if (!ks_covariates_get(cov, t->m->covariates[i].name, &v)) v = t->m->covariates[i].def;
         used += (size_t)snprintf(p + used, need - used, ",%.9g", v);
     }
-    const double *pv = ks_sim_param_values(w->sim);
+    const double *pv = w->pv + b * (size_t)t->m->n_params;
     size_t nv = ks_variability_n(sp->variability);
     for (size_t k = 0; k < nv; k++) {
         ks_variability_item it;
@@ -564,47 +694,75 @@ static int append_line(worker *w, size_t b, const ks_trial *t, uint32_t rep, uin
 
 /* ---------------------------------------------------------------- a block */
 
+/* Set up lane b: covariates, deviations, the individual's system and events. */
+static int setup_lane(worker *w, const ks_trial *t, uint32_t rep, size_t b)
+{
+    const ks_trial_spec *sp = t->spec;
+    uint64_t i = w->first + b;
+    ks_covariates *cov = &w->cov[b];
+    int rc = ks_population_sample(sp->population, &sp->base, sp->seed, rep, i, sp->resample, cov,
+                                  NULL, &w->err);
+    if (!rc && sp->variability)
+        ks_variability_sample(sp->variability, sp->seed, rep, i, w->eta, w->eta_type);
+    if (!rc)
+        rc = ks_sim_set_individual(w->sim, cov, sp->variability ? w->eta : NULL,
+                                   sp->variability ? w->eta_type : NULL, &w->err);
+    ks_sim_clear_doses(w->sim);
+    double weight = NAN;
+    ks_covariates_get(cov, "weight", &weight);
+    for (size_t d = 0; !rc && d < sp->n_doses; d++) {
+        const ks_trial_dose *td = &sp->doses[d];
+        if (td->per_kg && !(weight > 0))
+            return ks_error_set(&w->err, KS_EINVAL, "dose %zu is per kg but the patient has no "
+                                                    "weight (give --weight or a population)",
+                                d + 1);
+        ks_dose dose = {td->time_h, td->per_kg ? td->amount * weight : td->amount, td->duration_h,
+                        td->route};
+        rc = ks_sim_add_dose(w->sim, &dose, &w->err);
+    }
+    if (!rc) rc = ks_sim_prepare_events(w->sim, &w->err);
+    if (!rc) rc = reduced_matrix(w, t, b, &w->err);
+    if (!rc) rc = store_events(w, t, b, &w->err);
+    if (rc) return rc;
+    size_t np = (size_t)t->m->n_params;
+    memcpy(w->pv + b * np, ks_sim_param_values(w->sim), np * sizeof *w->pv);
+    for (size_t j = 0; j < t->n_out; j++)
+        w->scale[j * L + b] = w->sim->out[t->out_col[j]].scale;
+    return KS_OK;
+}
+
+/* A block: set up every lane; walk together the lanes whose events fall at the same
+ * times as the first lane's (the usual case: the same schedule for everyone), each
+ * other lane alone; then check and summarise. */
 static int run_block(worker *w, const ks_trial *t, uint32_t rep)
 {
     const ks_trial_spec *sp = t->spec;
     patient_summary ps[64];
-    for (size_t b = 0; b < w->count; b++) {
-        uint64_t i = w->first + b;
-        ks_covariates cov;
-        int rc = ks_population_sample(sp->population, &sp->base, sp->seed, rep, i, sp->resample,
-                                      &cov, NULL, &w->err);
-        if (!rc && sp->variability)
-            ks_variability_sample(sp->variability, sp->seed, rep, i, w->eta, w->eta_type);
-        if (!rc)
-            rc = ks_sim_set_individual(w->sim, &cov, sp->variability ? w->eta : NULL,
-                                       sp->variability ? w->eta_type : NULL, &w->err);
-        ks_sim_clear_doses(w->sim);
-        double weight = NAN;
-        ks_covariates_get(&cov, "weight", &weight);
-        for (size_t d = 0; !rc && d < sp->n_doses; d++) {
-            const ks_trial_dose *td = &sp->doses[d];
-            if (td->per_kg && !(weight > 0)) {
-                rc = ks_error_set(&w->err, KS_EINVAL, "dose %zu is per kg but the patient has no "
-                                                      "weight (give --weight or a population)",
-                                  d + 1);
-                break;
-            }
-            ks_dose dose = {td->time_h, td->per_kg ? td->amount * weight : td->amount,
-                            td->duration_h, td->route};
-            rc = ks_sim_add_dose(w->sim, &dose, &w->err);
-        }
-        if (!rc) rc = ks_sim_prepare_events(w->sim, &w->err);
-        if (!rc) rc = reduced_matrix(w, t, &w->err);
-        if (!rc) rc = walk_patient(w, t, b, rep, i, sp->patients_out ? ps : NULL, &w->err);
-        if (!rc && sp->patients_out) {
-            rc = append_line(w, b, t, rep, i, &cov, ps);
-            if (rc) ks_error_set(&w->err, rc, "out of memory");
-        }
-        if (rc) {
-            ks_error_prefix(&w->err, "replicate %u, patient %llu", rep + 1,
-                            (unsigned long long)i + 1);
-            return w->rc = rc;
-        }
+    size_t b = 0;
+    int rc = KS_OK;
+    w->ev_used = 0;
+    w->suspect = 0;
+    for (b = 0; b < w->count && !rc; b++)
+        rc = setup_lane(w, t, rep, b);
+    if (rc) b--;
+    if (!rc && w->count && (rc = walk(w, t, 0, 0, w->count, &w->err))) b = 0;
+    for (size_t k = 1; !rc && k < w->count; k++)
+        if (!same_events(w, 0, k) && (rc = walk(w, t, k, k, k + 1, &w->err))) b = k;
+    /* Lane by lane (strided through the buffer: only when there is something to do). */
+    int any_res = 0;
+    for (size_t j = 0; j < t->n_out; j++)
+        any_res |= t->res[j].type != RES_NONE;
+    int per_lane = w->suspect || any_res || sp->patients_out;
+    for (size_t k = 0; !rc && per_lane && k < w->count; k++) {
+        rc = finish_lane(w, t, k, rep, w->first + k, ps, &w->err);
+        if (!rc && sp->patients_out && append_line(w, k, t, rep, w->first + k, &w->cov[k], ps))
+            rc = ks_error_set(&w->err, KS_ENOMEM, "out of memory");
+        if (rc) b = k;
+    }
+    if (rc) {
+        ks_error_prefix(&w->err, "replicate %u, patient %llu", rep + 1,
+                        (unsigned long long)(w->first + b) + 1);
+        return w->rc = rc;
     }
     return KS_OK;
 }
