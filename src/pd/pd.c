@@ -443,7 +443,7 @@ double ks_pd_quantile(const ks_pd *pd, int effect, double typical, double p)
     effect_var(pd, effect, &kind, &w);
     double z = gsl_cdf_ugaussian_Pinv(p);
     if (kind == 1) return typical * exp(w * z);
-    if (kind == 2) return typical * (1.0 + w * z);
+    if (kind == 2) return typical * (1.0 + w * z) + 0.0; /* no -0 */
     return typical;
 }
 
