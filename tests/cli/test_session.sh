@@ -80,6 +80,22 @@ grep -q '"occ_nmda_frac"' "$T/k.json" || fail "IV: JSON lacks occ_nmda_frac"
 grep -q "a clinician decides" "$T/k.json" || fail "IV: JSON lacks the clinician statement"
 [ -s "$T/k.png" ] || fail "IV: no plot"
 
+# --- simulate --effects: the effect columns, consistent with session; an effects panel
+"$KETSIM" simulate --model perez-ruixo-2021 --dose 84mg --route nasal --until 3h --every 1min \
+    --effects --quiet --out "$T/sim.csv" --plot "$T/sim.png" 2>"$T/sim.err" || fail "simulate --effects: exit $?"
+head -1 "$T/sim.csv" | grep -q ",occ_nmda_frac,cadss_score,psy_vas_pct,moaas_score,dsbp_mmhg,ddbp_mmhg,dhr_bpm$" ||
+    fail "simulate --effects header: $(head -1 "$T/sim.csv")"
+# the same typical CADSS at 30 min in both commands (column 3 of session, 6 of simulate)
+a=$(awk -F, 'NR==32 {printf "%.6f", $3}' "$T/e.csv")
+b=$(awk -F, 'NR==32 {printf "%.6f", $6}' "$T/sim.csv")
+[ -n "$a" ] && [ "$a" = "$b" ] || fail "CADSS at 30 min: session $a, simulate --effects $b"
+# PNG height (bytes 20-23): two panels of 600 px
+h=$(od -An -tu1 -j20 -N4 "$T/sim.png" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
+[ "$h" = "1200" ] || fail "simulate --effects --plot: height $h px, expected two 600 px panels"
+"$KETSIM" simulate --model perez-ruixo-2021 --dose 84mg --route nasal --effects --pd "$T/none.json" \
+    >/dev/null 2>"$T/pd.err"
+[ $? -eq 2 ] && grep -q -- "--pd" "$T/pd.err" || fail "simulate --pd missing file: $(cat "$T/pd.err")"
+
 # --- bad input: one line naming the argument, exit 2, nothing written
 bad() { # expected-text args...
     local want=$1
