@@ -56,5 +56,6 @@ int cmd_validate(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_pd_fit(int argc, char **argv);
 int cmd_session(int argc, char **argv);
+int cmd_pd_validate(int argc, char **argv);
 
 #endif

@@ -26,5 +26,11 @@ run "$KETSIM" dataset predict --model perez-ruixo-2021 --data "$TMP/ds.csv" --ou
 run "$KETSIM" compare --model domino-1982,kamp-2020 --weight 70 --dose 0.5mg/kg --over 40min --out "$TMP/cmp.csv" --plot "$TMP/cmp.png"
 run "$KETSIM" validate --model simons-2022 --model hijazi-2003 --out "$TMP/v.md" --plot-dir "$TMP/v"
 run "$KETSIM" fit-route --model racemic-routes-domino-1982 --route sublingual --param ka_sl --tmax 0.75h --dose 25mg --weight 70
+run "$KETSIM" session --drug esketamine --dose 84mg --age 45 --sbp 128 --dbp 82 --out "$TMP/s.csv" --plot "$TMP/s.png"
+run "$KETSIM" session --drug ketamine --dose 0.5mg/kg --over 40min --weight 70 --age 50 --sbp 150 --dbp 95 --format json --out "$TMP/s.json"
+run "$KETSIM" session --drug esketamine --dose 50mg --age 45 --sbp 128 --dbp 82
+run "$KETSIM" simulate --model perez-ruixo-2021 --dose 84mg --route nasal --until 4h --effects --out "$TMP/e.csv" --plot "$TMP/e.png"
+run "$KETSIM" pd-fit --check "$(dirname "$0")/../data/pd-acute.json"
+run "$KETSIM" pd-validate --out "$TMP/pdv.md"
 [ -s "$TMP/pred.csv" ] || { echo "valgrind: dataset predict wrote nothing" >&2; exit 1; }
-echo "valgrind: 15 CLI runs, no leaks or memory errors"
+echo "valgrind: 21 CLI runs, no leaks or memory errors"
