@@ -384,6 +384,7 @@ static void summary(const ks_pd *pd, const ks_pd_course *c, const result *r, con
             s->dose_desc, s->age, "", s->sbp0, s->dbp0);
     fprintf(f, "PK model %s; effects %s\n\n", ks_model_name(m), pdpath);
     /* Before dosing */
+    int iv = strcmp(s->route, "iv") == 0;
     double sys_lim = s->age > 65 ? 150.0 : 140.0;
     int hold = s->sbp0 > sys_lim || s->dbp0 > 90.0;
     fprintf(f, "BEFORE DOSING\n");
@@ -395,7 +396,8 @@ static void summary(const ks_pd *pd, const ks_pd_course *c, const result *r, con
     else
         fprintf(f, "  BP %.0f/%.0f is at or under %.0f/90 mmHg (phase 3 pre-dose limit)\n", s->sbp0,
                 s->dbp0, sys_lim);
-    fprintf(f, "        [%s]\n\n", SRC_HOLD);
+    fprintf(f, "        [%s]%s\n\n", SRC_HOLD,
+            iv ? " (an esketamine rule: none found for IV ketamine)" : "");
     /* What to watch */
     size_t ipk_bp = argmax(c->typ[KS_PD_DSBP], c->n);
     fprintf(f, "WATCH\n");
@@ -403,6 +405,10 @@ static void summary(const ks_pd *pd, const ks_pd_course *c, const result *r, con
     fmt_clock(b1, sizeof b1, r->t[ipk_bp]);
     fprintf(f, "  at 40 min       blood pressure (predicted peak of the rise: %s)\n", b1);
     fprintf(f, "  throughout      pulse oximetry, sedation, dissociation  [%s]\n", SRC_LABEL_OX);
+    if (iv)
+        fprintf(f,
+                "  (these are the esketamine label's rules; no IV ketamine schedule with numbers "
+                "was found)\n");
     fprintf(f, "\n");
     /* Effects table */
     fprintf(f, "PREDICTED (typical patient; 90%% of patients between the bracketed values)\n");
@@ -674,6 +680,16 @@ int cmd_session(int argc, char **argv)
         if (!isnan(s.weight)) ks_covariates_set(&cov, "weight", s.weight, NULL);
         char warn[1024] = "";
         int nw = 0;
+        /* Age is the session's own input (the pre-dose limit); a model that does not use
+         * it is not warned about it. */
+        if (!ks_model_check_covariates(m, &cov, warn, sizeof warn, &nw, NULL) && nw &&
+            strstr(warn, "does not use the covariate \"age\"")) {
+            ks_covariates c2 = {0};
+            if (!isnan(s.weight)) ks_covariates_set(&c2, "weight", s.weight, NULL);
+            cov = c2;
+        }
+        warn[0] = '\0';
+        nw = 0;
         if (ks_model_check_covariates(m, &cov, warn, sizeof warn, &nw, &err)) {
             cli_error(CMD, "%s", err.msg);
             rc = 2;
