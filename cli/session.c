@@ -520,7 +520,7 @@ static int write_table(const result *r, const ks_pd_course *c, const sess *s, co
 {
     /* rows at multiples of --every on the 1-min grid */
     size_t step = (size_t)llround(s->every_h / GRID_H), nrow = (r->n - 1) / step + 1;
-    enum { NC = 16 };
+    enum { NC = 18 };
     const char *names[NC] = {"occ_nmda_frac", "cadss_score",   "cadss_p05",     "cadss_p95",
                              "psy_vas_pct",   "moaas_score",   "moaas_p05",     "moaas_p95",
                              "dsbp_mmhg",     "dsbp_p05_mmhg", "dsbp_p95_mmhg", "sbp_mmhg",
@@ -538,6 +538,8 @@ static int write_table(const result *r, const ks_pd_course *c, const sess *s, co
                              r->y[KS_PD_DSBP][2],
                              r->sbp,
                              r->y[KS_PD_DDBP][1],
+                             r->y[KS_PD_DDBP][0],
+                             r->y[KS_PD_DDBP][2],
                              r->dbp,
                              r->y[KS_PD_DHR][1],
                              c->drive};
@@ -576,47 +578,46 @@ static int write_table(const result *r, const ks_pd_course *c, const sess *s, co
 
 static int write_plot(const result *r, const ks_pd_course *c, const sess *s, const char *path)
 {
-    ks_plot_series ser[6] = {
-        {"dissociation, CADSS points (typical)", r->t, r->y[KS_PD_CADSS][1], r->n, 0},
-        {"CADSS, 95th percentile", r->t, r->y[KS_PD_CADSS][2], r->n, 1},
-        {"systolic BP rise, mmHg (mean)", r->t, r->y[KS_PD_DSBP][1], r->n, 0},
-        {"diastolic BP rise, mmHg (mean)", r->t, r->y[KS_PD_DDBP][1], r->n, 0},
-        {"sedation, MOAA/S drop x 10 (typical)", r->t, NULL, r->n, 0},
-        {"NMDA occupancy, % ", r->t, NULL, r->n, 1},
-    };
-    double *sed = malloc(r->n * sizeof *sed), *occ = malloc(r->n * sizeof *occ);
-    if (!sed || !occ) {
-        free(sed);
-        free(occ);
-        return 1;
-    }
-    for (size_t i = 0; i < r->n; i++) {
-        sed[i] = 10 * r->y[KS_PD_SEDATION][1][i];
+    size_t n = r->n;
+    double *buf = malloc(7 * n * sizeof *buf);
+    if (!buf) return 1;
+    double *occ = buf, *s05 = buf + n, *s95 = buf + 2 * n, *d05 = buf + 3 * n, *d95 = buf + 4 * n,
+           *sed = buf + 5 * n, *sed95 = buf + 6 * n;
+    for (size_t i = 0; i < n; i++) {
         occ[i] = 100 * c->occ[i];
+        s05[i] = s->sbp0 + r->y[KS_PD_DSBP][0][i];
+        s95[i] = s->sbp0 + r->y[KS_PD_DSBP][2][i];
+        d05[i] = s->dbp0 + r->y[KS_PD_DDBP][0][i];
+        d95[i] = s->dbp0 + r->y[KS_PD_DDBP][2][i];
+        sed[i] = r->y[KS_PD_SEDATION][1][i];
+        sed95[i] = r->y[KS_PD_SEDATION][2][i];
     }
-    ser[4].y = sed;
-    ser[5].y = occ;
+    ks_plot_series p1[1] = {{"NMDA receptor occupancy, % (rat-brain Ki)", r->t, occ, n, 0}};
+    ks_plot_series p2[4] = {
+        {"dissociation, CADSS points (typical)", r->t, r->y[KS_PD_CADSS][1], n, 0},
+        {"CADSS, 95th percentile", r->t, r->y[KS_PD_CADSS][2], n, 1},
+        {"sedation, MOAA/S drop (typical)", r->t, sed, n, 0},
+        {"MOAA/S drop, 95th percentile", r->t, sed95, n, 1}};
+    ks_plot_series p3[6] = {{"systolic BP, mean", r->t, r->sbp, n, 0},
+                            {"systolic, 5th percentile", r->t, s05, n, 1},
+                            {"systolic, 95th percentile", r->t, s95, n, 1},
+                            {"diastolic BP, mean", r->t, r->dbp, n, 0},
+                            {"diastolic, 5th percentile", r->t, d05, n, 1},
+                            {"diastolic, 95th percentile", r->t, d95, n, 1}};
     ks_plot_dose_mark mk = {0.0, s->over_h, s->dose_desc};
     char title[200];
-    snprintf(title, sizeof title, "session: %s %s, pre-dose BP %.0f/%.0f", s->drug, s->dose_desc,
-             s->sbp0, s->dbp0);
-    ks_plot_spec spec = {title,
-                         "effects from data/pd-acute.json (estimated from published summaries)",
-                         "effect (unit in legend)",
-                         ser,
-                         6,
-                         &mk,
-                         1,
-                         s->cadss_max,
-                         "CADSS discharge threshold",
-                         KS_DISCLAIMER,
-                         0,
-                         0,
-                         NULL};
+    snprintf(title, sizeof title, "session: %s %s, age %.0f y, pre-dose BP %.0f/%.0f", s->drug,
+             s->dose_desc, s->age, s->sbp0, s->dbp0);
+    ks_plot_spec panels[3] = {
+        {title, "effects from data/pd-acute.json (estimated from published summaries, docs/pd.md)",
+         "occupancy (%)", p1, 1, &mk, 1, NAN, NULL, NULL, 0, 0, NULL},
+        {"dissociation and sedation", NULL, "points", p2, 4, &mk, 1, s->cadss_max,
+         "CADSS discharge threshold", NULL, 0, 0, NULL},
+        {"blood pressure (band: 5th-95th percentile of patients)", NULL, "mmHg", p3, 6, &mk, 1,
+         180.0, "SBP 180 mmHg (label Table 6)", KS_DISCLAIMER, 0, 0, NULL}};
     ks_error err = {0};
-    int rc = ks_plot_write(&spec, path, &err);
-    free(sed);
-    free(occ);
+    int rc = ks_plot_write_panels(panels, 3, path, &err);
+    free(buf);
     if (rc) {
         cli_error(CMD, "--plot: %s", err.msg);
         return 1;
