@@ -524,7 +524,8 @@ static int write_table(const result *r, const ks_pd_course *c, const sess *s, co
     const char *names[NC] = {"occ_nmda_frac", "cadss_score",   "cadss_p05",     "cadss_p95",
                              "psy_vas_pct",   "moaas_score",   "moaas_p05",     "moaas_p95",
                              "dsbp_mmhg",     "dsbp_p05_mmhg", "dsbp_p95_mmhg", "sbp_mmhg",
-                             "ddbp_mmhg",     "dbp_mmhg",      "dhr_bpm",       "drive_nmda"};
+                             "ddbp_mmhg",     "ddbp_p05_mmhg", "ddbp_p95_mmhg", "dbp_mmhg",
+                             "dhr_bpm",       "drive_nmda"};
     const double *src[NC] = {c->occ,
                              r->y[KS_PD_CADSS][1],
                              r->y[KS_PD_CADSS][0],

@@ -37,7 +37,7 @@ for s in "a clinician decides" "monitor at least 2 hours" "no driving until the 
     "Janssen Medical Information: phase 3" "pulse oximetry" "rat-brain Ki" "EARLIEST DISCHARGE"; do
     grep -q "$s" "$T/e.out" || fail "esketamine summary lacks \"$s\""
 done
-head -1 "$T/e.csv" | grep -q "^time_h,occ_nmda_frac,cadss_score,cadss_p05,cadss_p95" ||
+head -1 "$T/e.csv" | grep -qx "time_h,occ_nmda_frac,cadss_score,cadss_p05,cadss_p95,psy_vas_pct,moaas_score,moaas_p05,moaas_p95,dsbp_mmhg,dsbp_p05_mmhg,dsbp_p95_mmhg,sbp_mmhg,ddbp_mmhg,ddbp_p05_mmhg,ddbp_p95_mmhg,dbp_mmhg,dhr_bpm,drive_nmda" ||
     fail "session table header: $(head -1 "$T/e.csv")"
 
 # --- the CADSS back-under time printed equals the table: last row above 4, plus 1 min
