@@ -261,16 +261,24 @@ static void report(FILE *f, const ks_pd *pd, const ks_pd_course *iv, const ks_pd
                "need the trials' pre-dose BP distribution, which is not in the notes: not "
                "checked.\n\n");
     fprintf(f, "## Reading\n\n");
+    double wsbp = NAN, wdbp = NAN;
+    ks_pd_param(pd, "sbp_omega", &wsbp, NULL);
+    ks_pd_param(pd, "dbp_omega", &wdbp, NULL);
+    size_t kc = argmax(n84->ce_s_ng_ml, n84->n), k90 = idx(1.5);
+    size_t k56c = argmax(n56->ce_s_ng_ml, n56->n);
     fprintf(f,
             "The blood-pressure model is estimated from the IV cohort's small mean rises and the "
-            "label's outlier shares; the two are reconciled only by a very wide between-patient "
-            "spread (normal multiplier SD above 4), so the 5th percentile is a fall in "
-            "pressure, and the model under-predicts the meta-analytic pooled means. The CADSS "
-            "model needs an acute-tolerance state: with a direct effect-site model, esketamine "
-            "at 1.5 h is still at 80 %% of its peak concentration, so 'resolved by 1.5 h' and "
-            "'61-84 %% dissociate at 56 and at 84 mg' cannot both hold. Sedation is fitted to "
-            "shares only.\n\n%s\n",
-            KS_DISCLAIMER);
+            "label's outlier shares; they are reconciled only by a wide between-patient spread "
+            "(normal multiplier SD %.2f systolic, %.2f diastolic), so the 5th percentile is a "
+            "fall in pressure. A lognormal spread cannot reach an 8 %% share above 40 mmHg with "
+            "a mean of 7.4 mmHg at all (at most 3.3 %%). The CADSS model needs an "
+            "acute-tolerance state: with a direct effect-site model, the esketamine (84 mg) "
+            "effect-site concentration at 1.5 h is still %.0f %% of its peak and %.0f %% of the "
+            "56 mg peak, so 'resolved by 1.5 h' and '61-84 %% dissociate at 56 and at 84 mg' "
+            "cannot both hold. Sedation is fitted to shares only; no time course was "
+            "found.\n\n%s\n",
+            wsbp, wdbp, 100 * n84->ce_s_ng_ml[k90] / n84->ce_s_ng_ml[kc],
+            100 * n84->ce_s_ng_ml[k90] / n56->ce_s_ng_ml[k56c], KS_DISCLAIMER);
 }
 
 int cmd_pd_validate(int argc, char **argv)
