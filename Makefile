@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 OUT        ?= out
 KETSIM      = $(BUILD)/ketsim
 
-.PHONY: all deps build demo test test-fast test-sanitize fuzz validate install bench format lint valgrind clean
+.PHONY: all deps build demo test test-fast test-sanitize fuzz validate validate-acute install bench format lint valgrind clean
 
 all: build
 
@@ -42,6 +42,11 @@ test-sanitize: deps $(BUILD_SAN)/CMakeCache.txt
 # The validation report: every model against the published observations in data/.
 validate: build
 	$(KETSIM) validate --out docs/validation.md --plot-dir docs/validation
+	$(KETSIM) pd-validate --out docs/validation-acute.md
+
+# The acute-effect (PD) report: docs/validation-acute.md (make test checks it is current).
+validate-acute: build
+	$(KETSIM) pd-validate --out docs/validation-acute.md
 
 # Random search beyond the reproducible runs of `make test`: FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 300

@@ -55,5 +55,8 @@ int cmd_fit_route(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_trial(int argc, char **argv);
+int cmd_pd_fit(int argc, char **argv);
+int cmd_session(int argc, char **argv);
+int cmd_pd_validate(int argc, char **argv);
 
 #endif

@@ -17,7 +17,10 @@ static const char USAGE[] =
     "  compare      one dose through several models: one table, one plot\n"
     "  validate     every model against published observations: report and plots\n"
     "  fit-route    estimate a route's absorption rate from a published Tmax\n"
+    "  session      one session in the chair: effects, peaks, discharge, what to watch\n"
     "  trial        virtual patients: percentiles over time for N patients (MPI-ready)\n"
+    "  pd-validate  the acute-effect models against published figures (report)\n"
+    "  pd-fit       estimate the acute-effect parameters from published summary figures\n"
     "\n"
     "Every command has --help with examples. Values carry their units: 40min, 2h, 3d,\n"
     "0.5mg/kg, 56mg, 100ng/mL. Times are in hours, concentrations in ng/mL.\n"
@@ -55,8 +58,15 @@ int main(int argc, char **argv)
         return rc;
     }
     if (strcmp(argv[1], "fit-route") == 0) return cmd_fit_route(argc - 2, argv + 2);
+    if (strcmp(argv[1], "pd-fit") == 0) return cmd_pd_fit(argc - 2, argv + 2);
+    if (strcmp(argv[1], "pd-validate") == 0) return cmd_pd_validate(argc - 2, argv + 2);
     if (strcmp(argv[1], "trial") == 0) {
         int rc = cmd_trial(argc - 2, argv + 2);
+        ks_plot_release_fonts();
+        return rc;
+    }
+    if (strcmp(argv[1], "session") == 0) {
+        int rc = cmd_session(argc - 2, argv + 2);
         ks_plot_release_fonts();
         return rc;
     }

@@ -42,6 +42,11 @@ static const char HELP[] =
     "  --plot FILE         draw the curves to FILE (.png or .svg)\n"
     "  --threshold C       report time above this concentration (\"100ng/mL\")\n"
     "  --quiet             no summary on standard error\n"
+    "  --effects           add the acute effects of the typical patient (docs/pd.md):\n"
+    "                      occ_nmda_frac, cadss_score, psy_vas_pct, moaas_score,\n"
+    "                      dsbp_mmhg, ddbp_mmhg, dhr_bpm; the plot gets an effects panel\n"
+    "                      (bands, discharge: ketsim session)\n"
+    "  --pd FILE           PD parameters for --effects (default data/pd-acute.json)\n"
     "  --dataset-out FILE  also write the doses as a NONMEM-style dataset (dose records\n"
     "                      per compartment after the route's split, lag and F, and one\n"
     "                      observation record per output time with DV); ketsim dataset\n"
@@ -86,6 +91,8 @@ enum {
     O_REGIMEN,
     O_REGIMEN_FILE,
     O_DATASET_OUT,
+    O_EFFECTS,
+    O_PD,
     O_COUNT
 };
 
@@ -109,6 +116,9 @@ typedef struct sim_args {
     char regimen_route[64], dose_buf[32], over_buf[32];
     double regimen_end_h; /* end of the last dose */
     char until_default[32];
+    int effects;         /* --effects */
+    const char *pd_path; /* --pd */
+    ks_pd_course *pd;    /* the effects, with --effects */
 } sim_args;
 
 static int parse_time(const char *opt, const char *text, double *v)
@@ -540,7 +550,37 @@ static int write_plot(const ks_model *m, ks_sim *s, const sim_args *a, const cha
     ks_plot_calendar cal;
     if (calendar_origin(a, &cal)) spec.calendar = &cal;
     ks_error err = {0};
-    int rc = ks_plot_write(&spec, path, &err);
+    int rc;
+    if (a->pd) { /* an effects panel under the concentrations */
+        ks_plot_series es[4] = {
+            {.label = "dissociation, CADSS points", .x = ks_sim_times(s),
+             .y = a->pd->typ[KS_PD_CADSS], .n = a->pd->n},
+            {.label = "systolic BP rise, mmHg", .x = ks_sim_times(s), .y = a->pd->typ[KS_PD_DSBP],
+             .n = a->pd->n},
+            {.label = "diastolic BP rise, mmHg", .x = ks_sim_times(s),
+             .y = a->pd->typ[KS_PD_DDBP], .n = a->pd->n},
+            {.label = "NMDA occupancy x 10", .x = ks_sim_times(s), .y = NULL, .n = a->pd->n,
+             .dashed = 1}};
+        double *occ10 = malloc((a->pd->n ? a->pd->n : 1) * sizeof *occ10);
+        for (size_t i = 0; occ10 && i < a->pd->n; i++)
+            occ10[i] = 10 * a->pd->occ[i];
+        es[3].y = occ10;
+        ks_plot_spec panels[2] = {spec, spec};
+        panels[0].footer = NULL;
+        panels[1].title =
+            "acute effects, typical patient (data/pd-acute.json; bands: ketsim session)";
+        panels[1].subtitle = NULL;
+        panels[1].y_label = "effect (unit in legend)";
+        panels[1].series = es;
+        panels[1].n_series = 4;
+        panels[1].threshold = NAN;
+        panels[1].threshold_label = NULL;
+        rc = occ10 ? ks_plot_write_panels(panels, 2, path, &err)
+                   : ks_error_set(&err, KS_ENOMEM, "out of memory");
+        free(occ10);
+    } else {
+        rc = ks_plot_write(&spec, path, &err);
+    }
     free(ser);
     free(marks);
     free(labels);
@@ -562,17 +602,36 @@ static int write_plot(const ks_model *m, ks_sim *s, const sim_args *a, const cha
 static int write_table(const ks_model *m, ks_sim *s, const sim_args *a, const char *dose_desc,
                        FILE *stream)
 {
-    size_t no = ks_sim_n_outputs(s);
-    const char **names = calloc(no + 1, sizeof *names);
-    const double **cols = calloc(no + 1, sizeof *cols);
-    if (!names || !cols) {
+    size_t no = ks_sim_n_outputs(s), nt = ks_sim_n_times(s), ne = a->pd ? 7 : 0;
+    const char **names = calloc(no + ne + 1, sizeof *names);
+    const double **cols = calloc(no + ne + 1, sizeof *cols);
+    double *moaas = a->pd ? malloc((nt ? nt : 1) * sizeof *moaas) : NULL;
+    if (!names || !cols || (a->pd && !moaas)) {
         free(names);
         free(cols);
+        free(moaas);
         return 1;
     }
     for (size_t j = 0; j < no; j++) {
         names[j] = ks_sim_output_name(s, j);
         cols[j] = ks_sim_output(s, j);
+    }
+    if (a->pd) { /* the effects (ketsim/pd.h), typical patient */
+        for (size_t i = 0; i < nt; i++)
+            moaas[i] = 5.0 - a->pd->typ[KS_PD_SEDATION][i];
+        const char *en[7] = {"occ_nmda_frac", "cadss_score", "psy_vas_pct", "moaas_score",
+                             "dsbp_mmhg",     "ddbp_mmhg",   "dhr_bpm"};
+        const double *ec[7] = {a->pd->occ,
+                               a->pd->typ[KS_PD_CADSS],
+                               a->pd->typ[KS_PD_PSY],
+                               moaas,
+                               a->pd->typ[KS_PD_DSBP],
+                               a->pd->typ[KS_PD_DDBP],
+                               a->pd->typ[KS_PD_DHR]};
+        for (size_t j = 0; j < ne; j++) {
+            names[no + j] = en[j];
+            cols[no + j] = ec[j];
+        }
     }
     ks_citation_info ci;
     cli_primary_citation(m, &ci);
@@ -586,7 +645,8 @@ static int write_table(const ks_model *m, ks_sim *s, const sim_args *a, const ch
                           ks_model_sampling_site(m),
                           "time in h, concentrations in ng/mL",
                           KS_DISCLAIMER};
-    ks_table t = {ks_sim_times(s), ks_sim_n_times(s), names, cols, no, keys, vals, 8, NULL, NULL};
+    ks_table t = {
+        ks_sim_times(s), ks_sim_n_times(s), names, cols, no + ne, keys, vals, 8, NULL, NULL};
     /* With a regimen start date: the calendar time of every row, beside the hours. */
     char(*text)[24] = NULL;
     const char **labels = NULL;
@@ -611,6 +671,7 @@ static int write_table(const ks_model *m, ks_sim *s, const sim_args *a, const ch
     int rc = ks_table_write(&t, a->format, NULL, stream, &err);
     free(names);
     free(cols);
+    free(moaas);
     free(text);
     free(labels);
     if (rc) {
@@ -711,6 +772,30 @@ static int print_sessions(ks_sim *s, const sim_args *a, double mg)
     return rc ? 1 : 0;
 }
 
+/* --effects: the typical patient's acute effects over the output times. */
+static int effects(ks_sim *s, sim_args *a)
+{
+    char path[4096];
+    if (a->pd_path)
+        snprintf(path, sizeof path, "%s", a->pd_path);
+    else
+        snprintf(path, sizeof path, "%s/pd-acute.json", cli_data_dir());
+    ks_pd *pd = NULL;
+    ks_error err = {0};
+    if (ks_pd_load(path, &pd, &err)) {
+        cli_error("simulate", "--pd: %s", err.msg);
+        return 2;
+    }
+    int rc = ks_pd_run(pd, s, &a->pd, &err);
+    ks_pd_free(pd);
+    if (rc) {
+        cli_error("simulate", "--effects: %s", err.msg);
+        return rc == KS_EINVAL ? 2 : 1;
+    }
+    if (a->pd->note[0] && !a->quiet) fprintf(stderr, "warning: effects: %s\n", a->pd->note);
+    return 0;
+}
+
 static int run(const ks_model *m, sim_args *a)
 {
     ks_error err = {0};
@@ -756,6 +841,10 @@ static int run(const ks_model *m, sim_args *a)
         cli_error("simulate", "%s", err.msg[0] ? err.msg : ks_strerror(rc));
         ks_sim_free(s);
         return rc == KS_ENOMEM || rc == KS_ENUMERIC ? 1 : 2;
+    }
+    if (a->effects && (rc = effects(s, a))) {
+        ks_sim_free(s);
+        return rc;
     }
     char desc[256];
     describe_dose(a, mg, desc, sizeof desc);
@@ -837,7 +926,9 @@ int cmd_simulate(int argc, char **argv)
                           [O_QUIET] = {"quiet", 0},
                           [O_REGIMEN] = {"regimen", 1},
                           [O_REGIMEN_FILE] = {"regimen-file", 1},
-                          [O_DATASET_OUT] = {"dataset-out", 1}};
+                          [O_DATASET_OUT] = {"dataset-out", 1},
+                          [O_EFFECTS] = {"effects", 0},
+                          [O_PD] = {"pd", 1}};
     int help = 0;
     int rc = cli_parse(argc, argv, o, O_COUNT, &help, "simulate");
     if (rc || help) {
@@ -855,7 +946,10 @@ int cmd_simulate(int argc, char **argv)
     if (!rc) rc = parse_outputs(o, &a);
     if (!rc) rc = load_model(o[O_MODEL].value, &m);
     if (!rc) rc = choose_route(m, a.regimen_opt ? a.regimen_route : o[O_ROUTE].value, &a);
+    a.effects = o[O_EFFECTS].seen || o[O_PD].seen;
+    a.pd_path = o[O_PD].value;
     if (!rc) rc = run(m, &a);
+    ks_pd_course_free(a.pd);
     ks_model_free(m);
     ks_regimen_free(a.regimen);
     free(a.at);

@@ -14,6 +14,7 @@
 #include "ketsim/fit.h"
 #include "ketsim/validate.h"
 #include "ketsim/trial.h"
+#include "ketsim/pd.h"
 
 #define KETSIM_VERSION_MAJOR 0
 #define KETSIM_VERSION_MINOR 1

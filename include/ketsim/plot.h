@@ -62,6 +62,12 @@ typedef struct ks_plot_spec {
  * KS_EIO (cannot write; nothing is left at `path`). */
 int ks_plot_write(const ks_plot_spec *spec, const char *path, ks_error *err);
 
+/* Several plots stacked in one image (e.g. concentrations above, effects below), each
+ * drawn as ks_plot_write draws it on its own share of the height. The first panel's
+ * width_px/height_px give the size of one panel (0 -> 1000 x 600). At most 8 panels.
+ * Errors: as ks_plot_write, the message naming the panel. */
+int ks_plot_write_panels(const ks_plot_spec *specs, size_t n, const char *path, ks_error *err);
+
 /* Observed-versus-predicted plots: groups of points (x observed, y predicted) on
  * log-log axes that span the same decades, with the line of identity and, for each
  * fold f in `folds`, the lines y = f x and y = x / f (the first dashed, the rest

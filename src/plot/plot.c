@@ -1229,3 +1229,44 @@ void ks_plot_release_fonts(void)
     cairo_debug_reset_static_data();
     FcFini();
 }
+
+/* ------------------------------------------------------------------- panels */
+
+typedef struct ks_plot_panels {
+    const ks_plot_spec *specs;
+    size_t n;
+} ks_plot_panels;
+
+static int ks_plot_render_panels(cairo_t *cr, const void *data, int w, int h)
+{
+    const ks_plot_panels *p = data;
+    int hp = h / (int)p->n;
+    for (size_t i = 0; i < p->n; i++) {
+        cairo_save(cr);
+        cairo_rectangle(cr, 0, (double)hp * (double)i, w, hp);
+        cairo_clip(cr);
+        cairo_translate(cr, 0, (double)hp * (double)i);
+        int rc = ks_plot_render(cr, &p->specs[i], w, hp);
+        cairo_restore(cr);
+        if (rc != KS_OK) return rc;
+    }
+    return KS_OK;
+}
+
+int ks_plot_write_panels(const ks_plot_spec *specs, size_t n, const char *path, ks_error *err)
+{
+    if (!specs || n == 0) return ks_error_set(err, KS_EINVAL, "plot: no panels given");
+    if (n > 8) return ks_error_set(err, KS_EINVAL, "plot: %zu panels (at most 8)", n);
+    int format = 0, w = 0, h = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rc = ks_plot_validate(&specs[i], path, &format, &w, &h, err);
+        if (rc != KS_OK) return ks_error_prefix(err, "panel %zu", i + 1);
+    }
+    ks_plot_size(specs[0].width_px, specs[0].height_px, KS_PLOT_DEFAULT_W, KS_PLOT_DEFAULT_H, &w,
+                 &h, err);
+    if (h * (int)n > KS_PLOT_MAX_PX)
+        return ks_error_set(err, KS_EINVAL, "plot: %zu panels of %d px are too tall", n, h);
+    ks_plot_panels p = {specs, n};
+    ks_plot_job job = {ks_plot_render_panels, &p};
+    return ks_plot_output(&job, format, w, h * (int)n, path, err);
+}
