@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 OUT        ?= out
 KETSIM      = $(BUILD)/ketsim
 
-.PHONY: all deps build demo test test-fast test-sanitize fuzz validate validate-acute install bench format lint valgrind clean
+.PHONY: all deps build demo test test-fast test-sanitize fuzz validate validate-acute install bench bench-trial format lint valgrind clean
 
 all: build
 
@@ -62,6 +62,10 @@ valgrind: build
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# Virtual trial W1 against scipy and deSolve (installs them with bench/trial/install-deps.sh).
+bench-trial: build
+	bash bench/trial/run.sh $(KETSIM)
 
 bench: build
 	bash bench/run.sh $(KETSIM)

@@ -155,6 +155,48 @@ static void test_variability_override(void **state)
     ks_model_free(m);
 }
 
+
+/* The loader's checks of "iiv_covariance": each broken copy of Otto 2021 is refused
+ * with the JSON path. */
+static char *replace(const char *text, const char *from, const char *to)
+{
+    const char *at = strstr(text, from);
+    assert_non_null(at);
+    size_t a = (size_t)(at - text), n = strlen(text) + strlen(to) + 1;
+    char *out = malloc(n);
+    memcpy(out, text, a);
+    strcpy(out + a, to);
+    strcat(out, at + strlen(from));
+    return out;
+}
+
+static void test_covariance_loader_errors(void **state)
+{
+    (void)state;
+    char *text = ks_test_read_file(ks_test_path("models/esketamine/otto-2021.json"));
+    assert_non_null(text);
+    struct {
+        const char *from, *to, *want;
+    } bad[] = {
+        {"\"covariance\": 0.023", "\"covariance\": 0.2", "not positive definite"},
+        {"\"covariance\": 0.023", "\"correlation\": 1.2", "strictly between -1 and 1"},
+        {"\"parameters\": [\"V1\", \"CL\"]", "\"parameters\": [\"V1\", \"Q1\"]", "parameter Q1 has no \"iiv\""},
+        {"\"parameters\": [\"V1\", \"CL\"]", "\"parameters\": [\"V1\", \"V1\"]", "must differ"},
+        {"\"parameters\": [\"V1\", \"CL\"]", "\"parameters\": [\"V1\", \"XX\"]", "no parameter named \"XX\""},
+        {"\"parameters\": [\"Vn\", \"CLn\"]", "\"parameters\": [\"CL\", \"V1\"]", "given twice"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *t = replace(text, bad[i].from, bad[i].to);
+        ks_model *m = NULL;
+        ks_error e = {0};
+        assert_int_not_equal(ks_model_load_string(t, "otto-broken.json", &m, &e), KS_OK);
+        if (!strstr(e.msg, bad[i].want) || !strstr(e.msg, "iiv_covariance"))
+            fail_msg("case %zu: %s", i, e.msg);
+        free(t);
+    }
+    free(text);
+}
+
 /* ---------------------------------------------------------------- quantiles */
 
 static void test_quantiles_exact_type7(void **state)
@@ -557,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_normals),
         cmocka_unit_test(test_variability_covariance),
         cmocka_unit_test(test_variability_override),
+        cmocka_unit_test(test_covariance_loader_errors),
         cmocka_unit_test(test_quantiles_exact_type7),
         cmocka_unit_test(test_quantiles_histogram_bound),
         cmocka_unit_test(test_population_rules),
