@@ -150,6 +150,17 @@ static int drop_covariances(ks_variability *v, size_t k)
     return had;
 }
 
+/* The item without surrounding white space (in place). */
+static char *trim(char *tok)
+{
+    while (isspace((unsigned char)*tok))
+        tok++;
+    size_t len = strlen(tok);
+    while (len && isspace((unsigned char)tok[len - 1]))
+        tok[--len] = '\0';
+    return tok;
+}
+
 static int param_named(const ks_model *m, const char *name)
 {
     for (int i = 0; i < m->n_params; i++)
@@ -219,11 +230,7 @@ int ks_variability_override(ks_variability *v, const char *text, ks_error *err)
     int rc = KS_OK, pos = 0;
     char *save = NULL, *seen[64];
     for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
-        while (isspace((unsigned char)*tok))
-            tok++;
-        size_t len = strlen(tok);
-        while (len && isspace((unsigned char)tok[len - 1]))
-            tok[--len] = '\0';
+        tok = trim(tok);
         size_t nlen = strcspn(tok, "=");
         for (int i = 0; i < pos && i < 64; i++)
             if (strlen(seen[i]) >= nlen && strncmp(seen[i], tok, nlen) == 0 &&
@@ -255,11 +262,7 @@ int ks_variability_keep(ks_variability *v, const char *names, ks_error *err)
     int rc = KS_OK, pos = 0;
     char *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
-        while (isspace((unsigned char)*tok))
-            tok++;
-        size_t len = strlen(tok);
-        while (len && isspace((unsigned char)tok[len - 1]))
-            tok[--len] = '\0';
+        tok = trim(tok);
         pos++;
         int p = param_named(v->m, tok);
         int k = p >= 0 ? item_of(v, (size_t)p) : -1;
