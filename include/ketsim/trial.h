@@ -56,6 +56,9 @@ void ks_rng_normal2(uint64_t seed, uint32_t replicate, uint64_t patient, int pur
 
 typedef struct ks_variability ks_variability;
 
+/* At most this many parameters with variability (published and added). */
+#define KS_MAX_IIV 64
+
 /* The model's published variability (every parameter with "iiv", and the
  * covariances in "iiv_covariance"). Errors: KS_ENOMEM, KS_EMODEL (matrix not
  * positive definite). */

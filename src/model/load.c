@@ -424,12 +424,20 @@ static int load_iiv(ctx *c, json_t *iiv, const char *jp, ks_mparam *p)
     const char *type = opt_str(iiv, "type");
     if (!type) return fail(c, KS_EMODEL, ji, "missing \"type\" (lognormal or logit)");
     const char *need = NULL;
-    if (strcmp(type, "lognormal") == 0)
-        need = json_object_get(iiv, "cv_percent") ? "cv_percent" : "omega2";
-    else if (strcmp(type, "logit") == 0)
+    int has_cv = json_object_get(iiv, "cv_percent") != NULL;
+    int has_om = json_object_get(iiv, "omega2") != NULL, has_sd = json_object_get(iiv, "sd") != NULL;
+    if (strcmp(type, "lognormal") == 0) {
+        if (has_cv + has_om != 1 || has_sd)
+            return fail(c, KS_EMODEL, ji, "lognormal variability takes exactly one of "
+                                          "\"cv_percent\" and \"omega2\"");
+        need = has_cv ? "cv_percent" : "omega2";
+    } else if (strcmp(type, "logit") == 0) {
+        if (!has_sd || has_cv || has_om)
+            return fail(c, KS_EMODEL, ji, "logit variability takes \"sd\" only");
         need = "sd";
-    else
+    } else {
         return fail(c, KS_EMODEL, ji, "unknown type \"%s\" (lognormal or logit)", type);
+    }
     json_t *v = json_object_get(iiv, need);
     if (!json_is_number(v) || !(json_number_value(v) >= 0) || !isfinite(json_number_value(v)))
         return fail(c, KS_EMODEL, ji, "\"%s\" must be a finite number >= 0", need);

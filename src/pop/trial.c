@@ -43,9 +43,10 @@ typedef struct residual {
 /* One input event of a patient, on the reduced states. */
 typedef struct pevent {
     double t;
-    int kind; /* 0 bolus, 1 infusion start, 2 infusion end */
-    int red;  /* reduced state */
+    int kind;     /* 0 bolus, 1 infusion start, 2 infusion end */
+    int red;      /* reduced state */
     double value; /* mg (bolus) or mg/h (infusion, at its start and its end) */
+    double end;   /* infusion start: when that infusion ends */
 } pevent;
 
 /* Step matrices for one step length, for every lane of a block (structure of arrays:
@@ -191,7 +192,9 @@ static int residual_of(ks_trial *t, const ks_sim *s, size_t j, ks_error *err)
         r->type = RES_LOG;
         r->sd = sd;
     }
-    if (r->type == RES_ADD || r->type == RES_COMBINED) t->allow_negative = 1;
+    /* Additive, combined and proportional errors can all give a measured value below
+     * zero (C (1 + prop z) < 0 when z < -1/prop); only the log-normal one cannot. */
+    if (r->type != RES_LOG) t->allow_negative = 1;
     return KS_OK;
 }
 
@@ -349,6 +352,19 @@ static int cmp_event(const void *a, const void *b)
     return x->red - y->red;
 }
 
+/* A dose into a state the first patient's doses do not reach: only the pre-systemic
+ * loss record may go there; drug into the body must never be dropped. */
+static int dropped_input(const ks_trial *t, const ks_sim *s, int state, ks_error *err)
+{
+    (void)t;
+    int kind = ks_sim_state_kind(s, (size_t)state);
+    if (kind == KS_ST_LOST || kind == KS_ST_ELIM) return KS_OK;
+    return ks_error_set(err, KS_EINVAL,
+                        "a dose of this patient enters %s, which the first patient's doses do "
+                        "not reach; ketsim cannot simulate this trial exactly",
+                        ks_sim_state_name(s, (size_t)state));
+}
+
 /* Lane b's input events (reduced states only), sorted by time. */
 static int store_events(worker *w, const ks_trial *t, size_t b, ks_error *err)
 {
@@ -365,13 +381,19 @@ static int store_events(worker *w, const ks_trial *t, size_t b, ks_error *err)
     size_t k = 0;
     for (size_t i = 0; i < s->n_bol; i++) {
         int red = t->red[s->bol[i].state];
-        if (red >= 0) e[k++] = (pevent){s->bol[i].t, 0, red, s->bol[i].amount};
+        if (red >= 0)
+            e[k++] = (pevent){s->bol[i].t, 0, red, s->bol[i].amount, 0.0};
+        else if (dropped_input(t, s, s->bol[i].state, err))
+            return err->code;
     }
     for (size_t i = 0; i < s->n_inf; i++) {
         int red = t->red[s->inf[i].state];
-        if (red < 0) continue;
-        e[k++] = (pevent){s->inf[i].start, 1, red, s->inf[i].rate};
-        e[k++] = (pevent){s->inf[i].end, 2, red, s->inf[i].rate};
+        if (red < 0) {
+            if (dropped_input(t, s, s->inf[i].state, err)) return err->code;
+            continue;
+        }
+        e[k++] = (pevent){s->inf[i].start, 1, red, s->inf[i].rate, s->inf[i].end};
+        e[k++] = (pevent){s->inf[i].end, 2, red, s->inf[i].rate, s->inf[i].end};
     }
     qsort(e, k, sizeof *e, cmp_event);
     w->ev_off[b] = w->ev_used;
@@ -386,7 +408,9 @@ static int same_events(const worker *w, size_t a, size_t b)
     if (w->ev_n[a] != w->ev_n[b]) return 0;
     const pevent *x = w->ev + w->ev_off[a], *y = w->ev + w->ev_off[b];
     for (size_t k = 0; k < w->ev_n[a]; k++)
-        if (x[k].t != y[k].t || x[k].kind != y[k].kind || x[k].red != y[k].red) return 0;
+        if (x[k].t != y[k].t || x[k].kind != y[k].kind || x[k].red != y[k].red ||
+            x[k].end != y[k].end)
+            return 0;
     return 1;
 }
 
@@ -486,12 +510,8 @@ static int walk(worker *w, const ks_trial *t, size_t ref, size_t p0, size_t p1, 
                 for (size_t p = p0; p < p1; p++)
                     U[i * L + p] = 0.0;
             for (size_t k = 0; k < n_ev; k++) {
-                if (ev[k].kind != 1 || ev[k].t > t_now) continue;
-                /* its end: the next end event on the same state after it */
-                size_t m = k + 1;
-                while (m < n_ev && !(ev[m].kind == 2 && ev[m].red == ev[k].red))
-                    m++;
-                if (m < n_ev && ev[m].t <= t_now) continue;
+                /* running: started at or before t_now and ending after it */
+                if (ev[k].kind != 1 || ev[k].t > t_now || ev[k].end <= t_now) continue;
                 double *u = U + (size_t)ev[k].red * L;
                 for (size_t p = p0; p < p1; p++)
                     u[p] += lane_value(w, p, k);
@@ -777,7 +797,7 @@ static void add_cells(ks_trial *t, worker *ws, int nw, size_t c0, size_t c1)
             /* Values were checked finite (and >= 0 unless allowed) in the walk. */
             if (t->exact)
                 for (size_t b = 0; b < w->count; b++)
-                    ks_quantiles_add(t->q, c, (size_t)(w->first + b), v[b], NULL);
+                    (void)ks_quantiles_add(t->q, c, (size_t)(w->first + b), v[b], NULL);
             else
                 for (size_t b = 0; b < w->count; b++)
                     ks_q_hist_add(t->q, c, v[b]);
@@ -874,20 +894,24 @@ static int run_replicate(ks_trial *t, worker *ws, int nw, uint32_t rep, uint64_t
 #endif
         {
 #ifdef _OPENMP
-            int me = omp_get_thread_num();
+            int me = omp_get_thread_num(), team = omp_get_num_threads();
 #else
-            int me = 0;
+            int me = 0, team = 1;
 #endif
-            run_block(&ws[me], t, rep);
+            /* The runtime may give fewer threads than asked (OMP_THREAD_LIMIT,
+             * OMP_DYNAMIC): each thread then takes several workers' shares, and the
+             * split of patients and cells stays the same. */
+            for (int k = me; k < nw; k += team)
+                run_block(&ws[k], t, rep);
 #ifdef _OPENMP
 #pragma omp barrier
 #endif
             int any_err = 0;
             for (int k = 0; k < nw; k++)
                 any_err |= ws[k].rc != KS_OK;
-            if (!any_err) {
-                size_t c0 = t->n_cells * (size_t)me / (size_t)nw;
-                size_t c1 = t->n_cells * (size_t)(me + 1) / (size_t)nw;
+            for (int k = me; k < nw && !any_err; k += team) {
+                size_t c0 = t->n_cells * (size_t)k / (size_t)nw;
+                size_t c1 = t->n_cells * (size_t)(k + 1) / (size_t)nw;
                 add_cells(t, ws, nw, c0, c1);
             }
         }
@@ -915,16 +939,25 @@ static int run_replicate(ks_trial *t, worker *ws, int nw, uint32_t rep, uint64_t
     return rc;
 }
 
-/* After the merge: the quantile table of this replicate. */
-static void fill_table(ks_trial *t, uint32_t rep)
+/* After the merge: the quantile table of this replicate. Every cell must hold every
+ * patient (a value refused by the summary would otherwise leave a hole). */
+static int fill_table(ks_trial *t, uint32_t rep, ks_error *err)
 {
     const ks_trial_spec *sp = t->spec;
     double *tab = t->table + (size_t)rep * t->n_cells * sp->n_probs;
     uint64_t before = ks_quantiles_n_clipped(t->q);
-    for (size_t c = 0; c < t->n_cells; c++)
+    for (size_t c = 0; c < t->n_cells; c++) {
+        if (ks_quantiles_count(t->q, c) != sp->n)
+            return ks_error_set(err, KS_ENUMERIC,
+                                "trial: %s at %g h holds %llu of %llu patients' values",
+                                t->out_name[c % t->n_out], sp->times[c / t->n_out],
+                                (unsigned long long)ks_quantiles_count(t->q, c),
+                                (unsigned long long)sp->n);
         for (size_t k = 0; k < sp->n_probs; k++)
             tab[c * sp->n_probs + k] = ks_quantiles_get(t->q, c, sp->probs[k]);
+    }
     t->clipped += ks_quantiles_n_clipped(t->q) - before;
+    return KS_OK;
 }
 
 int ks_trial_run(const ks_trial_spec *sp, ks_trial **out, ks_error *err)
@@ -942,6 +975,12 @@ int ks_trial_run(const ks_trial_spec *sp, ks_trial **out, ks_error *err)
     if ((rc = setup(t, err))) goto fail;
     t->n_cells = sp->n_times * t->n_out;
     t->exact = sp->exact > 0 || (sp->exact < 0 && sp->n <= KS_TRIAL_EXACT_MAX / t->n_cells);
+    if (!t->exact && sp->n > UINT32_MAX) {
+        rc = ks_error_set(err, KS_EINVAL, "trial: at most %u patients per replicate (the "
+                                          "histogram counts are 32-bit)",
+                          UINT32_MAX);
+        goto fail;
+    }
     t->table = malloc((size_t)t->n_rep * t->n_cells * sp->n_probs * sizeof *t->table);
     if (!t->table) {
         rc = ks_error_set(err, KS_ENOMEM, "out of memory for %u replicates' tables", t->n_rep);
@@ -977,7 +1016,7 @@ int ks_trial_run(const ks_trial_spec *sp, ks_trial **out, ks_error *err)
         }
         rc = run_replicate(t, ws, nw, rep, lo, hi, &done, err);
         if (!rc && sp->merge) rc = sp->merge(t->q, sp->merge_user, err);
-        if (!rc) fill_table(t, rep);
+        if (!rc) rc = fill_table(t, rep, err);
     }
     for (int k = 0; k < nw; k++)
         worker_free(&ws[k]);

@@ -73,6 +73,12 @@ int ks_variability_create(const ks_model *m, ks_variability **out, ks_error *err
     if (!v) return ks_error_set(err, KS_ENOMEM, "out of memory");
     v->m = m;
     size_t n = ks_model_n_iiv(m);
+    if (n > KS_MAX_IIV) {
+        free(v);
+        return ks_error_set(err, KS_EMODEL, "model %s has %zu parameters with variability; "
+                                            "ketsim draws at most %d",
+                            m->name, n, KS_MAX_IIV);
+    }
     if (grow(v, n ? n : 1)) {
         ks_variability_free(v);
         return ks_error_set(err, KS_ENOMEM, "out of memory");
@@ -208,6 +214,10 @@ static int override_one(ks_variability *v, const char *item, int pos, ks_error *
         return KS_OK;
     }
     if (k < 0) {
+        if (v->n >= KS_MAX_IIV)
+            return ks_error_set(err, KS_EINVAL, "item %d (\"%s\"): at most %d parameters "
+                                                "with variability",
+                                pos, item, KS_MAX_IIV);
         if (grow(v, v->n + 1)) return ks_error_set(err, KS_ENOMEM, "out of memory");
         /* grow() kept the old matrix in the top-left of the (n+1)^2 layout. */
         k = (int)v->n;
@@ -315,13 +325,13 @@ void ks_variability_sample(const ks_variability *v, uint64_t seed, uint32_t repl
         eta[p] = 0.0;
         eta_type[p] = KS_IIV_NONE;
     }
-    double z[64], pair[2];
-    for (size_t i = 0; i < n && i < 64; i += 2) {
+    double z[KS_MAX_IIV], pair[2];
+    for (size_t i = 0; i < n; i += 2) {
         ks_rng_normal2(seed, replicate, patient, KS_RNG_ETA, (uint32_t)(i / 2), pair);
         z[i] = pair[0];
         if (i + 1 < n) z[i + 1] = pair[1];
     }
-    for (size_t i = 0; i < n && i < 64; i++) {
+    for (size_t i = 0; i < n; i++) {
         double e = 0.0;
         const double *row = v->chol + i * n;
         for (size_t j = 0; j <= i; j++)

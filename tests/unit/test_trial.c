@@ -537,8 +537,9 @@ static void test_trial_typical_and_errors(void **state)
     size_t nt;
     double *times = grid(24, 0.25, &nt);
     const double probs[] = {0.05, 0.95};
-    ks_trial_dose dose = {0, 0.5, 1, 40.0 / 60, "iv"};
-    ks_trial_spec sp = {.model = m, .doses = &dose, .n_doses = 1, .times = times,
+    /* Two infusions back to back (the second starts when the first ends), then a bolus. */
+    ks_trial_dose dose[] = {{0, 0.25, 1, 1.0, "iv"}, {1, 0.25, 1, 1.0, "iv"}, {3, 10, 0, 0, "iv"}};
+    ks_trial_spec sp = {.model = m, .doses = dose, .n_doses = 3, .times = times,
                         .n_times = nt, .probs = probs, .n_probs = 2, .n = 50, .seed = 1,
                         .replicates = 1, .threads = 2, .exact = -1, .n_ranks = 1};
     ks_covariates_set(&sp.base, "weight", 80, NULL);
@@ -547,8 +548,9 @@ static void test_trial_typical_and_errors(void **state)
     ks_error err = {0};
     ks_sim_create(m, &s, &err);
     ks_sim_set_covariates(s, &sp.base, &err);
-    ks_dose d = {0, 40, 40.0 / 60, "iv"};
-    ks_sim_add_dose(s, &d, &err);
+    ks_dose d[] = {{0, 20, 1.0, "iv"}, {1, 20, 1.0, "iv"}, {3, 10, 0, "iv"}};
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(ks_sim_add_dose(s, &d[k], &err), KS_OK);
     ks_sim_set_times(s, times, nt, &err);
     assert_int_equal(ks_sim_run(s, &err), KS_OK);
     for (size_t j = 0; j < ks_trial_n_outputs(t); j++) {
