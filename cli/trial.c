@@ -490,10 +490,25 @@ static int write_percentiles(const trial_args *a, const ks_trial *t)
     char n_text[32], seed_text[32];
     snprintf(n_text, sizeof n_text, "%llu", (unsigned long long)a->spec.n);
     snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)a->spec.seed);
-    const char *mk[] = {"model", "patients", "seed", "quantiles", "statement"};
-    const char *mv[] = {ks_model_name(a->model), n_text, seed_text,
+    char var_text[2048] = "none";
+    size_t used = 0, nv = ks_variability_n(a->var);
+    for (size_t k = 0; k < nv && used < sizeof var_text; k++) {
+        ks_variability_item it;
+        ks_variability_item_get(a->var, k, &it);
+        used += (size_t)snprintf(var_text + used, sizeof var_text - used, "%s%s %s %.4g (%s)",
+                                 k ? "; " : "", it.name,
+                                 it.type == KS_IIV_LOGIT ? "logit variance" : "omega^2",
+                                 it.variance, it.assumed ? "ASSUMED, not published" : "published");
+    }
+    const char *mk[] = {"model", "patients", "seed", "quantiles", "variability", "population",
+                        "statement"};
+    const char *mv[] = {ks_model_name(a->model),
+                        n_text,
+                        seed_text,
                         ks_trial_is_exact(t) ? "exact (type 7)"
                                              : "histogram (relative error <= 0.79%)",
+                        var_text,
+                        a->pop ? ks_population_text(a->pop) : "every patient the same covariates",
                         KS_DISCLAIMER};
     ks_table tab = {.time_h = a->times,
                     .n_rows = nt,
@@ -502,7 +517,7 @@ static int write_percentiles(const trial_args *a, const ks_trial *t)
                     .n_cols = nc,
                     .meta_keys = mk,
                     .meta_values = mv,
-                    .n_meta = 5};
+                    .n_meta = 7};
     ks_error err = {0};
     if (ks_table_write(&tab, a->format, a->out ? a->out : "-", stdout, &err)) {
         cli_error("trial", "--out: %s", err.msg);
