@@ -643,7 +643,12 @@ static int write_plot(const trial_args *a, const ks_trial *t)
              (unsigned long long)a->spec.n, ks_model_name(a->model));
     snprintf(subtitle, sizeof subtitle, "%s; seed %llu", ks_model_title(a->model),
              (unsigned long long)a->spec.seed);
-    ks_plot_spec ps = {.title = title,
+    ks_plot_calendar cal;
+    ks_datetime dt;
+    int has_cal = ks_regimen_start_kind(a->regimen) != 0 && ks_regimen_start(a->regimen, &dt, NULL) == 0;
+    if (has_cal) cal = (ks_plot_calendar){dt.year, dt.month, dt.day, dt.hour, dt.minute};
+    ks_plot_spec ps = {.calendar = has_cal ? &cal : NULL,
+                       .title = title,
                        .subtitle = subtitle,
                        .y_label = "concentration (ng/mL)",
                        .series = ser,
