@@ -54,6 +54,9 @@ static const char HELP[] =
     "  --threads T           threads (default: all cores)\n"
     "  --replicates K        K trials of N patients each; reports the spread of each\n"
     "                        percentile across them (--replicates-out)\n"
+    "  --uncertainty         with --replicates: each replicate also draws the model's\n"
+    "                        typical values from their published standard errors\n"
+    "                        (rse_percent in the model file; log-normal)\n"
     "  --exact | --histogram exact percentiles (all values kept: N x times x outputs\n"
     "                        doubles) or the streaming histogram (memory flat in N,\n"
     "                        relative error <= 0.79%); default: exact when that needs\n"
@@ -116,6 +119,7 @@ enum {
     O_PATIENTS,
     O_THRESHOLD,
     O_REPLICATES_OUT,
+    O_UNCERTAINTY,
     O_QUIET,
     O_COUNT
 };
@@ -394,6 +398,10 @@ static int parse_run(const cli_opt *o, trial_args *a)
     }
     if (a->rep_out && a->spec.replicates < 2)
         return fail(a, "%s", "--replicates-out needs --replicates 2 or more");
+    a->spec.uncertainty = o[O_UNCERTAINTY].seen;
+    if (a->spec.uncertainty && a->spec.replicates < 2)
+        return fail(a, "%s", "--uncertainty needs --replicates 2 or more (one draw of the typical "
+                             "values per replicate)");
     if (o[O_EXACT].seen && o[O_HISTOGRAM].seen) return fail(a, "%s", "give --exact or --histogram, not both");
     a->spec.exact = o[O_EXACT].seen ? 1 : o[O_HISTOGRAM].seen ? 0 : -1;
     a->spec.residual = o[O_RESIDUAL].seen;
@@ -703,6 +711,29 @@ static void print_summary(const trial_args *a, const ks_trial *t, double secs)
                         "floor) and are reported as 0\n",
                 (unsigned long long)ks_trial_n_clipped(t), ldexp(1.0, KS_QUANT_MIN_EXP));
     if (a->spec.residual) fprintf(stderr, "residual error: added to plasma outputs\n");
+    if (a->spec.replicates > 1) {
+        char list[1024] = "";
+        size_t used = 0;
+        for (size_t p = 0; p < ks_model_n_params(a->model) && used < sizeof list; p++) {
+            ks_param_info pi;
+            ks_model_param(a->model, p, &pi);
+            if (!isnan(pi.rse_percent) && pi.rse_percent > 0)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s %g%%",
+                                         used ? ", " : "", pi.name, pi.rse_percent);
+        }
+        if (!a->spec.uncertainty)
+            fprintf(stderr, "replicates: differ in the patients drawn only (typical values "
+                            "fixed%s)\n",
+                    *list ? "; --uncertainty draws them from the published standard errors" : "");
+        else if (*list)
+            fprintf(stderr, "replicates: typical values drawn per replicate from the published "
+                            "standard errors: %s; the others fixed\n",
+                    list);
+        else
+            fprintf(stderr, "warning: model %s publishes no standard errors: the replicates "
+                            "differ in the patients drawn only\n",
+                    ks_model_name(a->model));
+    }
     fprintf(stderr, "%s\n", KS_DISCLAIMER);
 }
 
@@ -923,6 +954,7 @@ int cmd_trial(int argc, char **argv)
         [O_PATIENTS] = {"patients", 1},
         [O_THRESHOLD] = {"threshold", 1},
         [O_REPLICATES_OUT] = {"replicates-out", 1},
+        [O_UNCERTAINTY] = {"uncertainty", 0},
         [O_QUIET] = {"quiet", 0},
     };
     trial_args a = {0};

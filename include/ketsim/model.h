@@ -92,6 +92,8 @@ typedef struct ks_param_info {
     const char *verification; /* "full-text table", "abstract", "code (paper cited)", ... */
     const char *note;         /* may be NULL */
     const char *covariates;   /* human description of covariate relations, may be "" */
+    double rse_percent;       /* published relative standard error of the estimate, %;
+                               * NaN when the source gives none (or fixed it) */
 } ks_param_info;
 size_t ks_model_n_params(const ks_model *m);
 int ks_model_param(const ks_model *m, size_t i, ks_param_info *info);

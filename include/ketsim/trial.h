@@ -41,7 +41,8 @@ enum ks_rng_purpose {
     KS_RNG_ETA = 1,      /* individual parameter deviations */
     KS_RNG_COVARIATE = 2, /* covariates drawn from a population specification */
     KS_RNG_ROW = 3,      /* row of a covariate CSV drawn with replacement */
-    KS_RNG_RESIDUAL = 4  /* residual error on outputs */
+    KS_RNG_RESIDUAL = 4, /* residual error on outputs */
+    KS_RNG_TYPICAL = 5   /* a replicate's typical values (parameter uncertainty) */
 };
 
 /* Two independent uniform numbers in (0, 1) (53-bit resolution) for draw `index` of
@@ -231,6 +232,12 @@ typedef struct ks_trial_spec {
     uint32_t replicates;  /* >= 1 */
     int threads;          /* OpenMP threads; 0: the OpenMP default */
     int residual;         /* 1: add the model's residual error to the outputs */
+    int uncertainty;      /* 1: each replicate draws its typical values from the
+                           * published relative standard errors ("rse_percent"):
+                           * TV_r = TV exp(s z), s^2 = ln(1 + RSE^2), one z per parameter
+                           * and replicate (log-normal: an assumption, since papers
+                           * rarely say on which scale their SE holds). Parameters with
+                           * logit variability are left fixed. */
     int exact;            /* 1: exact quantiles (memory n x cells), 0: histogram,
                            * -1: exact when n x cells <= KS_TRIAL_EXACT_MAX */
     FILE *patients_out;   /* per-patient summaries as CSV (NULL: none) */

@@ -108,7 +108,7 @@ static const char *KEYS_CITATION[] = {"authors",    "year",         "title", "jo
 static const char *KEYS_ANALYTE[] = {"molar_mass_g_mol", "source", "note", NULL};
 static const char *KEYS_COVARIATE[] = {"unit", "required", "default", "description", NULL};
 static const char *KEYS_PARAM[] = {"value", "unit",       "source", "verification",
-                                   "note",  "covariates", "iiv",    NULL};
+                                   "note",  "covariates", "iiv",    "rse_percent", NULL};
 static const char *KEYS_EFFECT[] = {"type",      "covariate", "reference",  "exponent", "factor",
                                     "threshold", "slope",     "slope_unit", "note",     NULL};
 static const char *KEYS_IIV[] = {"type", "cv_percent", "omega2", "sd", "note", NULL};
@@ -481,6 +481,14 @@ static int load_param(ctx *c, const char *name, json_t *v, ks_mparam *p)
     snprintf(jv, sizeof jv, "%s.verification", jp);
     if ((rc = check_verification(c, jv, p->verification))) return rc;
     p->note = opt_str(v, "note");
+    p->rse = NAN;
+    json_t *rse = json_object_get(v, "rse_percent");
+    if (rse) {
+        if (!json_is_number(rse) || !(json_number_value(rse) >= 0) ||
+            !isfinite(json_number_value(rse)))
+            return fail(c, KS_EMODEL, jp, "\"rse_percent\" must be a finite number >= 0");
+        p->rse = json_number_value(rse) / 100.0;
+    }
     ks_dim dim;
     double factor;
     if (ks_unit_lookup(p->unit, &dim, &factor, NULL)) {

@@ -114,6 +114,7 @@ int ks_model_param(const ks_model *m, size_t i, ks_param_info *info)
     info->verification = p->verification;
     info->note = p->note;
     info->covariates = p->cov_text ? p->cov_text : "";
+    info->rse_percent = isnan(p->rse) ? NAN : 100.0 * p->rse;
     return KS_OK;
 }
 

@@ -30,6 +30,7 @@ typedef struct ks_mparam {
     ks_cov_effect *effects;
     int n_effects;
     char *cov_text; /* owned */
+    double rse;     /* relative standard error of the estimate (fraction), NaN if none */
     int iiv_type;   /* ks_iiv_type */
     double iiv_var; /* omega^2 (lognormal) or sd^2 (logit); 0 when none */
 } ks_mparam;

@@ -102,6 +102,7 @@ struct ks_trial {
     size_t n_cells;
     ks_quantiles *q;
     double *table; /* replicates x n_cells x n_probs */
+    double *tv_eta; /* this replicate's typical-value deviations (n_params), or NULL */
     uint32_t n_rep;
     int exact;
     uint64_t clipped;
@@ -722,11 +723,24 @@ static int setup_lane(worker *w, const ks_trial *t, uint32_t rep, size_t b)
     ks_covariates *cov = &w->cov[b];
     int rc = ks_population_sample(sp->population, &sp->base, sp->seed, rep, i, sp->resample, cov,
                                   NULL, &w->err);
-    if (!rc && sp->variability)
+    size_t np = (size_t)t->m->n_params;
+    int use_eta = sp->variability || t->tv_eta;
+    if (sp->variability) {
         ks_variability_sample(sp->variability, sp->seed, rep, i, w->eta, w->eta_type);
+    } else {
+        for (size_t p = 0; p < np; p++) {
+            w->eta[p] = 0.0;
+            w->eta_type[p] = KS_IIV_NONE;
+        }
+    }
+    for (size_t p = 0; t->tv_eta && p < np; p++) {
+        if (t->tv_eta[p] == 0.0 || w->eta_type[p] == KS_IIV_LOGIT) continue;
+        w->eta[p] += t->tv_eta[p]; /* both log-scale: they add */
+        w->eta_type[p] = KS_IIV_LOGNORMAL;
+    }
     if (!rc)
-        rc = ks_sim_set_individual(w->sim, cov, sp->variability ? w->eta : NULL,
-                                   sp->variability ? w->eta_type : NULL, &w->err);
+        rc = ks_sim_set_individual(w->sim, cov, use_eta ? w->eta : NULL,
+                                   use_eta ? w->eta_type : NULL, &w->err);
     ks_sim_clear_doses(w->sim);
     double weight = NAN;
     ks_covariates_get(cov, "weight", &weight);
@@ -744,7 +758,6 @@ static int setup_lane(worker *w, const ks_trial *t, uint32_t rep, size_t b)
     if (!rc) rc = reduced_matrix(w, t, b, &w->err);
     if (!rc) rc = store_events(w, t, b, &w->err);
     if (rc) return rc;
-    size_t np = (size_t)t->m->n_params;
     memcpy(w->pv + b * np, ks_sim_param_values(w->sim), np * sizeof *w->pv);
     for (size_t j = 0; j < t->n_out; j++)
         w->scale[j * L + b] = w->sim->out[t->out_col[j]].scale;
@@ -960,6 +973,21 @@ static int fill_table(ks_trial *t, uint32_t rep, ks_error *err)
     return KS_OK;
 }
 
+/* Replicate rep's deviations of the typical values from their published standard
+ * errors (patient index UINT64_MAX: a counter no patient uses). */
+static void draw_typical(ks_trial *t, uint32_t rep)
+{
+    const ks_trial_spec *sp = t->spec;
+    for (int p = 0; p < t->m->n_params; p++) {
+        double rse = t->m->params[p].rse;
+        t->tv_eta[p] = 0.0;
+        if (isnan(rse) || rse <= 0 || t->m->params[p].dim == KS_DIM_NONE) continue;
+        double z[2];
+        ks_rng_normal2(sp->seed, rep, UINT64_MAX, KS_RNG_TYPICAL, (uint32_t)p / 2, z);
+        t->tv_eta[p] = sqrt(log1p(rse * rse)) * z[p % 2];
+    }
+}
+
 int ks_trial_run(const ks_trial_spec *sp, ks_trial **out, ks_error *err)
 {
     if (!sp || !out) return ks_error_set(err, KS_EINVAL, "ks_trial_run: NULL argument");
@@ -973,6 +1001,13 @@ int ks_trial_run(const ks_trial_spec *sp, ks_trial **out, ks_error *err)
     t->n_times = sp->n_times;
     t->n_probs = sp->n_probs;
     if ((rc = setup(t, err))) goto fail;
+    if (sp->uncertainty) {
+        t->tv_eta = calloc((size_t)t->m->n_params, sizeof *t->tv_eta);
+        if (!t->tv_eta) {
+            rc = ks_error_set(err, KS_ENOMEM, "out of memory");
+            goto fail;
+        }
+    }
     t->n_cells = sp->n_times * t->n_out;
     t->exact = sp->exact > 0 || (sp->exact < 0 && sp->n <= KS_TRIAL_EXACT_MAX / t->n_cells);
     if (!t->exact && sp->n > UINT32_MAX) {
@@ -1014,6 +1049,7 @@ int ks_trial_run(const ks_trial_spec *sp, ks_trial **out, ks_error *err)
                                      &t->q, err);
             if (rc) break;
         }
+        if (t->tv_eta) draw_typical(t, rep);
         rc = run_replicate(t, ws, nw, rep, lo, hi, &done, err);
         if (!rc && sp->merge) rc = sp->merge(t->q, sp->merge_user, err);
         if (!rc) rc = fill_table(t, rep, err);
@@ -1041,6 +1077,7 @@ void ks_trial_free(ks_trial *t)
     free(t->red);
     ks_quantiles_free(t->q);
     free(t->table);
+    free(t->tv_eta);
     free(t);
 }
 

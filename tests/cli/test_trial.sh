@@ -65,6 +65,17 @@ for mode in --exact --histogram; do
         fail "--residual $mode: p0.5 should be below 0 and p50 above: $(sed -n 4p "$T/res.csv")"
 done
 
+# --- replicates: with --uncertainty (flint-2017 publishes standard errors for CL, V1, Q,
+# V2, CLsnk) the replicates' medians spread wider than with the patients drawn only
+FL=(--model flint-2017 --weight 20 --age 6 --regimen "1mg/kg iv over 1h" --n 300 --replicates 20 --until 4h --quiet)
+"$KETSIM" trial "${FL[@]}" --replicates-out "$T/rep0.csv" --out "$T/r0.csv" || fail "--replicates"
+"$KETSIM" trial "${FL[@]}" --uncertainty --replicates-out "$T/rep1.csv" --out "$T/r1.csv" || fail "--uncertainty"
+head -1 "$T/rep1.csv" | grep -q 'cp_esketamine_ng_ml_p50_across_p95' || fail "--replicates-out columns"
+w0=$(awk -F, 'NR == 6 { print $7 - $5 }' "$T/rep0.csv")
+w1=$(awk -F, 'NR == 6 { print $7 - $5 }' "$T/rep1.csv")
+awk -v a="$w0" -v b="$w1" 'BEGIN { exit !(b > 1.5 * a) }' ||
+    fail "--uncertainty: spread of the replicates' medians $w1 vs $w0 without"
+
 # --- MPI: two ranks give the same files as one process
 if command -v mpirun >/dev/null 2>&1 && ldd "$KETSIM" | grep -q libmpi; then
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
@@ -109,6 +120,7 @@ bad 'has no output cp_x_ng_ml' "${COMMON[@]}" --outputs cp_x_ng_ml
 bad '--percentiles: "120"' "${COMMON[@]}" --percentiles 5,120
 bad 'per kg' --model perez-ruixo-2021 --regimen "$R" --n 5
 bad '--threshold is reported per patient' "${COMMON[@]}" --threshold 50ng/mL
+bad '--uncertainty needs --replicates 2' "${COMMON[@]}" --uncertainty
 
 # --- the covariate CSV, one patient per row by default
 "$KETSIM" trial --model perez-ruixo-2021 --regimen "$R" --covariates-csv "$T/cov.csv" --until 1d \
