@@ -180,12 +180,13 @@ void ks_circuit_result_free(ks_circuit_result *res);
 /* The NMDA block state of a receptor pool under glutamatergic input at rate_glu_hz
  * (Poisson, seeded) and a free concentration c_um(t) given at times t_h (hours,
  * increasing; linear between, held outside), advanced exactly between input events.
- * Outputs at each t_h: bound fraction (OB + CB) and trapped fraction (CB).
- * Errors: KS_EINVAL, KS_ENUMERIC. */
+ * The pool starts at t_h[0] closed with fractions ob0 open-blocked and cb0 trapped
+ * (0, 0 for a drug-free start). Outputs at each t_h: bound fraction (OB + CB) and
+ * trapped fraction (CB). Errors: KS_EINVAL, KS_ENUMERIC. */
 int ks_circuit_block_course(const ks_circuit_syn *syn, const ks_circuit_drug *drug,
-                            double rate_glu_hz, uint64_t seed, const double *t_h,
-                            const double *c_um, size_t n, double *bound, double *trapped,
-                            ks_error *err);
+                            double rate_glu_hz, uint64_t seed, double ob0, double cb0,
+                            const double *t_h, const double *c_um, size_t n, double *bound,
+                            double *trapped, ks_error *err);
 
 /* Equilibrium bound fraction at constant c_um: c / (c + koff/kon). */
 double ks_circuit_block_equilibrium(const ks_circuit_drug *drug, double c_um);

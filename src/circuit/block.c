@@ -35,8 +35,8 @@ static void gap(double *x, double tau, double kc, double koff, double beta)
                          (o0 - f) * (-expm1(-(beta + s) * tau)) / (beta + s));
     x[0] += beta * int_o;
     x[3] += beta * (int_p - int_o);
-    x[1] = o;
-    x[2] = p - o;
+    x[1] = o > 0.0 ? o : 0.0;
+    x[2] = p - o > 0.0 ? p - o : 0.0;
 }
 
 static double conc_at(const double *t_ms, const double *c, size_t n, double t)
@@ -76,8 +76,9 @@ static int pulse(double *x, double a, double kc, double koff, double beta, doubl
 }
 
 int ks_circuit_block_course(const ks_circuit_syn *sy, const ks_circuit_drug *d, double rate_glu_hz,
-                            uint64_t seed, const double *t_h, const double *c_um, size_t n,
-                            double *bound, double *trapped, ks_error *err)
+                            uint64_t seed, double ob0, double cb0, const double *t_h,
+                            const double *c_um, size_t n, double *bound, double *trapped,
+                            ks_error *err)
 {
     if (n == 0 || !t_h || !c_um || !bound || !trapped)
         return ks_error_set(err, KS_EINVAL, "block course: no times or no outputs");
@@ -87,6 +88,9 @@ int ks_circuit_block_course(const ks_circuit_syn *sy, const ks_circuit_drug *d, 
                             rate_glu_hz);
     if (!(d->kon_per_um_ms >= 0.0 && d->koff_per_ms >= 0.0 && sy->beta_nmda > 0.0))
         return ks_error_set(err, KS_EINVAL, "block course: rates must be >= 0 (beta > 0)");
+    if (!(ob0 >= 0.0 && cb0 >= 0.0 && ob0 + cb0 <= 1.0))
+        return ks_error_set(err, KS_EINVAL,
+                            "block course: initial fractions must be >= 0 with a sum <= 1");
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(t_h[i]) || !isfinite(c_um[i]) || c_um[i] < 0.0)
             return ks_error_set(err, KS_EINVAL,
@@ -109,13 +113,14 @@ int ks_circuit_block_course(const ks_circuit_syn *sy, const ks_circuit_drug *d, 
     ks_rng_seed(&g, seed, 0x6b6574616d696e65ULL);
     double rate = rate_glu_hz * 1e-3;
     double a = sy->alpha_nmda * sy->cmax_mm, beta = sy->beta_nmda, koff = d->koff_per_ms;
-    double x[4] = {1.0, 0.0, 0.0, 0.0};
+    double x[4] = {1.0 - ob0 - cb0, 0.0, ob0, cb0};
     double tc = t_ms[0];
     double next_ev = rate > 0 ? tc + -log(ks_rng_uniform(&g)) / rate : INFINITY;
     double ready = -INFINITY; /* first time a new pulse may start */
     size_t k = 0;
     int rc = KS_OK;
-    bound[0] = trapped[0] = 0.0;
+    bound[0] = ob0 + cb0;
+    trapped[0] = cb0;
     k = 1;
     while (k < n) {
         double target = fmin(next_ev, t_ms[k]);
