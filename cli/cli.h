@@ -54,5 +54,6 @@ int cmd_dataset(int argc, char **argv);
 int cmd_fit_route(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_circuit(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static const char USAGE[] =
     "  compare      one dose through several models: one table, one plot\n"
     "  validate     every model against published observations: report and plots\n"
     "  fit-route    estimate a route's absorption rate from a published Tmax\n"
+    "  circuit      the lateral habenula circuit: bursting, NMDA block and trapping\n"
     "\n"
     "Every command has --help with examples. Values carry their units: 40min, 2h, 3d,\n"
     "0.5mg/kg, 56mg, 100ng/mL. Times are in hours, concentrations in ng/mL.\n"
@@ -54,6 +55,11 @@ int main(int argc, char **argv)
         return rc;
     }
     if (strcmp(argv[1], "fit-route") == 0) return cmd_fit_route(argc - 2, argv + 2);
+    if (strcmp(argv[1], "circuit") == 0) {
+        int rc = cmd_circuit(argc - 2, argv + 2);
+        ks_plot_release_fonts();
+        return rc;
+    }
     fprintf(stderr, "ketsim: unknown command \"%s\" (see ketsim --help for the commands)\n",
             argv[1]);
     return 2;

@@ -13,6 +13,7 @@
 #include "ketsim/regimen.h"
 #include "ketsim/fit.h"
 #include "ketsim/validate.h"
+#include "ketsim/circuit.h"
 
 #define KETSIM_VERSION_MAJOR 0
 #define KETSIM_VERSION_MINOR 1
