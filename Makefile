@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 OUT        ?= out
 KETSIM      = $(BUILD)/ketsim
 
-.PHONY: all deps build demo test test-fast test-sanitize fuzz validate install bench format lint valgrind clean
+.PHONY: all deps build demo test test-fast test-sanitize fuzz validate validate-circuit install bench bench-circuit format lint valgrind clean
 
 all: build
 
@@ -43,6 +43,10 @@ test-sanitize: deps $(BUILD_SAN)/CMakeCache.txt
 validate: build
 	$(KETSIM) validate --out docs/validation.md --plot-dir docs/validation
 
+# The LHb circuit's validation report (the published findings checked on the model).
+validate-circuit: build
+	$(KETSIM) circuit validate --out docs/circuit-validation.md
+
 # Random search beyond the reproducible runs of `make test`: FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 300
 fuzz: build
@@ -60,6 +64,11 @@ install: build
 
 bench: build
 	bash bench/run.sh $(KETSIM)
+
+# The LHb network against Brian2 (runtime and C++ standalone); needs
+# bench/install-bench-deps.sh (python3-brian, g++), which `make test` does not install.
+bench-circuit: build
+	bash bench/circuit/run.sh $(KETSIM)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

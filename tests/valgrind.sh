@@ -26,5 +26,9 @@ run "$KETSIM" dataset predict --model perez-ruixo-2021 --data "$TMP/ds.csv" --ou
 run "$KETSIM" compare --model domino-1982,kamp-2020 --weight 70 --dose 0.5mg/kg --over 40min --out "$TMP/cmp.csv" --plot "$TMP/cmp.png"
 run "$KETSIM" validate --model simons-2022 --model hijazi-2003 --out "$TMP/v.md" --plot-dir "$TMP/v"
 run "$KETSIM" fit-route --model racemic-routes-domino-1982 --route sublingual --param ka_sl --tmax 0.75h --dose 25mg --weight 70
+run "$KETSIM" circuit run --cells 4 --window 0.3s --until 1h --quiet --out "$TMP/cc.csv" --conditions-out "$TMP/cd.csv" --plot "$TMP/cc.png" --raster "$TMP/cr.png"
+run "$KETSIM" circuit estimate-block
+run "$KETSIM" circuit run --species rat
+[ -s "$TMP/cr.png" ] || { echo "valgrind: circuit run wrote no raster" >&2; exit 1; }
 [ -s "$TMP/pred.csv" ] || { echo "valgrind: dataset predict wrote nothing" >&2; exit 1; }
-echo "valgrind: 15 CLI runs, no leaks or memory errors"
+echo "valgrind: 18 CLI runs, no leaks or memory errors"
