@@ -3,9 +3,9 @@
 # circuit benchmark, with a C++ compiler for its standalone mode. Idempotent; Debian packages only.
 set -euo pipefail
 need=()
-python3 -c 'import brian2' 2>/dev/null || need+=(python3-brian)
+/usr/bin/python3 -c 'import brian2' 2>/dev/null || need+=(python3-brian)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
-python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "install-bench-deps: need root to install: ${need[*]}" >&2
@@ -14,4 +14,4 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
-python3 -c 'import brian2; print("brian2", brian2.__version__)'
+/usr/bin/python3 -c 'import brian2; print("brian2", brian2.__version__)' 2>/dev/null

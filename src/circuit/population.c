@@ -144,59 +144,81 @@ static void raster_push(raster_buf *b, double t, uint32_t cell)
     b->n++;
 }
 
-static void run_cell(const ks_circuit_config *cfg, size_t i, cell_out *out, raster_buf *rb)
-{
-    ks_circuit_cell cell = cfg->cell;
-    double h = cfg->hetero;
-    cell.g_t *= ks_circuit_hetero(i, 0, h);
-    cell.g_kir *= ks_circuit_hetero(i, 1, h);
-    cell.g_l *= ks_circuit_hetero(i, 2, h);
-    double rate_glu = cfg->rate_glu_hz * ks_circuit_hetero(i, 3, h) * 1e-3; /* per ms */
-    double rate_gaba = cfg->rate_gaba_hz * ks_circuit_hetero(i, 4, h) * 1e-3;
+/* One cell's run: parameters, input streams, state, burst accumulator. */
+typedef struct cell_run {
+    ks_circuit_cell cell;
     ks_rng g_glu, g_gaba;
-    ks_rng_seed(&g_glu, cfg->seed, 2 * (uint64_t)i);
-    ks_rng_seed(&g_gaba, cfg->seed, 2 * (uint64_t)i + 1);
-
+    double rate_glu, rate_gaba; /* per ms */
+    double next_glu, next_gaba, end_glu, end_gaba;
     ks_circuit_state s;
-    ks_circuit_state_rest(&cell, -70.0, &s);
-    s.ob = cfg->ob0;
-    s.cb = cfg->cb0;
+    ks_burst_acc acc;
+    double v_sum;
+} cell_run;
+
+static void cell_init(const ks_circuit_config *cfg, size_t i, cell_run *c)
+{
+    c->cell = cfg->cell;
+    double h = cfg->hetero;
+    c->cell.g_t *= ks_circuit_hetero(i, 0, h);
+    c->cell.g_kir *= ks_circuit_hetero(i, 1, h);
+    c->cell.g_l *= ks_circuit_hetero(i, 2, h);
+    c->rate_glu = cfg->rate_glu_hz * ks_circuit_hetero(i, 3, h) * 1e-3;
+    c->rate_gaba = cfg->rate_gaba_hz * ks_circuit_hetero(i, 4, h) * 1e-3;
+    ks_rng_seed(&c->g_glu, cfg->seed, 2 * (uint64_t)i);
+    ks_rng_seed(&c->g_gaba, cfg->seed, 2 * (uint64_t)i + 1);
+    ks_circuit_state_rest(&c->cell, -70.0, &c->s);
+    c->s.ob = cfg->ob0;
+    c->s.cb = cfg->cb0;
+    c->next_glu = c->rate_glu > 0 ? -log(ks_rng_uniform(&c->g_glu)) / c->rate_glu : INFINITY;
+    c->next_gaba = c->rate_gaba > 0 ? -log(ks_rng_uniform(&c->g_gaba)) / c->rate_gaba : INFINITY;
+    c->end_glu = c->end_gaba = -1e9;
+    ks_burst_acc_init(&c->acc);
+    c->v_sum = 0.0;
+}
+
+/* Cells i0 .. i0+nb-1 advanced together, step by step: their independent updates
+ * overlap in the processor, and each cell's result is what it would be alone. */
+#define KS_BLOCK 16
+static void run_block(const ks_circuit_config *cfg, const ks_circuit_table *tab, size_t i0,
+                      size_t nb, cell_out *outs, raster_buf *rb)
+{
+    cell_run c[KS_BLOCK];
+    for (size_t b = 0; b < nb; b++)
+        cell_init(cfg, i0 + b, &c[b]);
     const ks_circuit_syn *sy = &cfg->syn;
     double dt = cfg->dt_ms;
-    double next_glu = rate_glu > 0 ? -log(ks_rng_uniform(&g_glu)) / rate_glu : INFINITY;
-    double next_gaba = rate_gaba > 0 ? -log(ks_rng_uniform(&g_gaba)) / rate_gaba : INFINITY;
-    double end_glu = -1e9, end_gaba = -1e9;
     long n_warm = lround(cfg->warmup_ms / dt), n_total = n_warm + lround(cfg->duration_ms / dt);
-    ks_burst_acc acc;
-    ks_burst_acc_init(&acc);
-    double v_sum = 0.0;
     for (long k = 0; k < n_total; k++) {
         double t = (double)k * dt;
-        while (next_glu <= t) { /* events fall on the step they occur in */
-            if (t >= end_glu + sy->deadtime_ms) end_glu = t + sy->cdur_ms;
-            next_glu += -log(ks_rng_uniform(&g_glu)) / rate_glu;
+        int counted = k >= n_warm;
+        for (size_t b = 0; b < nb; b++) {
+            cell_run *q = &c[b];
+            while (q->next_glu <= t) { /* events fall on the step they occur in */
+                if (t >= q->end_glu + sy->deadtime_ms) q->end_glu = t + sy->cdur_ms;
+                q->next_glu += -log(ks_rng_uniform(&q->g_glu)) / q->rate_glu;
+            }
+            while (q->next_gaba <= t) {
+                if (t >= q->end_gaba + sy->deadtime_ms) q->end_gaba = t + sy->cdur_ms;
+                q->next_gaba += -log(ks_rng_uniform(&q->g_gaba)) / q->rate_gaba;
+            }
+            double v0 = q->s.v;
+            ks_circuit_table_step(tab, &q->cell, &q->s, t < q->end_glu, t < q->end_gaba);
+            if (v0 <= -20.0 && q->s.v > -20.0) {
+                double ts = t + dt;
+                ks_burst_acc_push(&q->acc, &cfg->burst, ts, counted);
+                if (counted && rb && i0 + b < cfg->raster_cells)
+                    raster_push(rb, ts - cfg->warmup_ms, (uint32_t)(i0 + b));
+            }
+            if (counted) q->v_sum += q->s.v;
         }
-        while (next_gaba <= t) {
-            if (t >= end_gaba + sy->deadtime_ms) end_gaba = t + sy->cdur_ms;
-            next_gaba += -log(ks_rng_uniform(&g_gaba)) / rate_gaba;
-        }
-        double tg = t < end_glu ? sy->cmax_mm : 0.0;
-        double tb = t < end_gaba ? sy->cmax_mm : 0.0;
-        double v0 = s.v;
-        ks_circuit_cell_step(&cell, sy, &cfg->drug, &s, dt, tg, tb, cfg->c_um);
-        if (v0 <= -20.0 && s.v > -20.0) {
-            double ts = t + dt;
-            int counted = k >= n_warm;
-            ks_burst_acc_push(&acc, &cfg->burst, ts, counted);
-            if (counted && rb && i < cfg->raster_cells)
-                raster_push(rb, ts - cfg->warmup_ms, (uint32_t)i);
-        }
-        if (k >= n_warm) v_sum += s.v;
     }
-    ks_burst_acc_finish(&acc, &cfg->burst, &out->st);
-    out->v_sum = v_sum / (double)(n_total - n_warm);
-    out->block = s.ob + s.cb;
-    out->trapped = s.cb;
+    for (size_t b = 0; b < nb; b++) {
+        cell_out *out = &outs[i0 + b];
+        ks_burst_acc_finish(&c[b].acc, &cfg->burst, &out->st);
+        out->v_sum = c[b].v_sum / (double)(n_total - n_warm);
+        out->block = c[b].s.ob + c[b].s.cb;
+        out->trapped = c[b].s.cb;
+    }
 }
 
 int ks_circuit_run(const ks_circuit_config *cfg, ks_circuit_result *res, ks_error *err)
@@ -207,9 +229,17 @@ int ks_circuit_run(const ks_circuit_config *cfg, ks_circuit_result *res, ks_erro
     size_t n = cfg->n_cells;
     cell_out *outs = calloc(n, sizeof *outs);
     if (!outs) return ks_error_set(err, KS_ENOMEM, "circuit: out of memory (%zu cells)", n);
+    ks_circuit_table tab;
+    if (ks_circuit_table_init(&tab, &cfg->cell, &cfg->syn, &cfg->drug, cfg->dt_ms, cfg->c_um)) {
+        free(outs);
+        return ks_error_set(err, KS_ENOMEM, "circuit: out of memory for the rate table");
+    }
     raster_buf rb = {0};
-    for (size_t i = 0; i < n; i++)
-        run_cell(cfg, i, &outs[i], i < cfg->raster_cells ? &rb : NULL);
+    for (size_t i = 0; i < n; i += KS_BLOCK) {
+        size_t nb = n - i < KS_BLOCK ? n - i : KS_BLOCK;
+        run_block(cfg, &tab, i, nb, outs, i < cfg->raster_cells ? &rb : NULL);
+    }
+    ks_circuit_table_free(&tab);
     if (rb.failed) {
         free(rb.t);
         free(rb.cell);

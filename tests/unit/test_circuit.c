@@ -3,6 +3,7 @@
  * small population (docs/circuit.md). */
 #include "ks_test.h"
 #include "ketsim/circuit.h"
+#include "circuit/circuit_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -364,6 +365,57 @@ static void test_population_findings(void **state)
     assert_non_null(strstr(err.msg, "dt"));
 }
 
+/* The population's tabulated step against the direct formulas: one step from many
+ * states, every variable within 1e-6 (interpolation only); exact outside the table. */
+static void test_table_step(void **state)
+{
+    (void)state;
+    ks_circuit_cell c;
+    ks_circuit_syn sy;
+    ks_circuit_drug d;
+    ks_circuit_cell_default(&c, 1);
+    ks_circuit_syn_default(&sy);
+    ks_circuit_drug_default(&d);
+    ks_circuit_table tab;
+    assert_int_equal(ks_circuit_table_init(&tab, &c, &sy, &d, 0.05, 0.3), KS_OK);
+    double worst = 0.0, worst_out = 0.0;
+    unsigned seed = 12345;
+    for (int k = 0; k < 4000; k++) {
+        ks_circuit_state s;
+        seed = seed * 1103515245u + 12345u;
+        double v = -140.0 + 190.0 * (double)(seed >> 8) / 16777216.0; /* -140 .. 50 mV */
+        ks_circuit_state_rest(&c, v, &s);
+        s.m = 0.3;
+        s.h = 0.6;
+        s.n = 0.4;
+        s.r_ampa = 0.2;
+        s.r_gaba = 0.1;
+        s.o_nmda = 0.2;
+        s.ob = 0.1;
+        s.cb = 0.3;
+        int glu = k & 1, gaba = (k >> 1) & 1;
+        ks_circuit_state a = s, b = s;
+        ks_circuit_table_step(&tab, &c, &a, glu, gaba);
+        ks_circuit_cell_step(&c, &sy, &d, &b, 0.05, glu ? sy.cmax_mm : 0.0, gaba ? sy.cmax_mm : 0.0,
+                             0.3);
+        double pa[11], pb[11];
+        _Static_assert(sizeof a == sizeof pa, "ks_circuit_state is 11 doubles");
+        memcpy(pa, &a, sizeof pa);
+        memcpy(pb, &b, sizeof pb);
+        for (int j = 0; j < 11; j++) {
+            double diff = fabs(pa[j] - pb[j]);
+            if (v < KS_TABLE_VMIN)
+                worst_out = fmax(worst_out, diff);
+            else
+                worst = fmax(worst, diff);
+        }
+    }
+    ks_circuit_table_free(&tab);
+    assert_true(worst < 1e-6);
+    assert_true(worst > 0.0); /* it is an interpolation, not the same code */
+    assert_true(worst_out < 1e-12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_block_course_input),
         cmocka_unit_test(test_burst_detection),
         cmocka_unit_test(test_population_findings),
+        cmocka_unit_test(test_table_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
