@@ -30,7 +30,8 @@ gcc -O2 -std=c17 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I"$ROOT/includ
     "$ROOT/bench/circuit/bench_circuit.c" "$LIB" $(pkg-config --libs jansson gsl cairo fontconfig) -lm \
     -o "$TMP/bench_circuit"
 ARGS="--cells $CELLS --duration-ms $MS --warmup-ms $WARM --dt-ms $DT --seed 1"
-echo "bench-circuit: $CELLS cells, $MS ms (+$WARM ms warm-up), dt $DT ms; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench-circuit: $CELLS cells, $MS ms (+$WARM ms warm-up), dt $DT ms; load: $LOAD_BEFORE" >&2
 for r in $(seq "$REPEAT"); do
     "$TMP/bench_circuit" "$CELLS" "$MS" "$WARM" "$DT" 1 >>"$TMP/ketsim.jsonl"
 done
@@ -42,9 +43,9 @@ done
 "$PY" "$ROOT/bench/circuit/lhb_brian2.py" --mode runtime --target cython $ARGS \
     2>"$TMP/rt.err" | grep '^{' >>"$TMP/runtime.jsonl" || { cat "$TMP/rt.err" >&2; exit 1; }
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
-"$PY" - "$TMP" "$OUT" "$CELLS" "$MS" "$WARM" "$DT" "$LOAD_AFTER" <<'PYEOF'
+"$PY" - "$TMP" "$OUT" "$CELLS" "$MS" "$WARM" "$DT" "$LOAD_BEFORE" "$LOAD_AFTER" <<'PYEOF'
 import json, platform, statistics, subprocess, sys, datetime
-tmp, out, cells, ms, warm, dt, load_after = sys.argv[1:8]
+tmp, out, cells, ms, warm, dt, load_before, load_after = sys.argv[1:9]
 def rows(name):
     return [json.loads(l) for l in open(f"{tmp}/{name}.jsonl") if l.strip()]
 k, sa, rt = rows("ketsim"), rows("standalone"), rows("runtime")
@@ -79,7 +80,7 @@ L.append(f"Machine: {cpu}, {platform.machine()}, {subprocess.run(['nproc'], capt
          f"**shared with other developers** (load average before/after: see below); "
          f"all runs single-threaded. ketsim: {gcc}, -O2 (CMake RelWithDebInfo); "
          f"Brian2 {sa[0]['brian2']} standalone: {gxx}, Brian2's defaults (-O3 -ffast-math -march=native).\n")
-L.append(f"Load average after the runs: {load_after}.\n")
+L.append(f"Load average (1, 5, 15 min) before the runs: {load_before}; after: {load_after}.\n")
 L.append("## Agreement on firing statistics (different random streams: statistical agreement)\n")
 L.append("| tool | statistic | ketsim | Brian2 | difference | verdict |\n|---|---|---|---|---|---|")
 L.extend(checks)
