@@ -96,6 +96,22 @@ static int parse_q(const char *opt, const char *text, ks_dim dim, double *v)
     return 0;
 }
 
+/* A short time with its unit, ms or s, in ms: "0.05ms", "2s", "500 ms". */
+static int parse_ms(const char *opt, const char *text, double *v)
+{
+    char *end;
+    double x = strtod(text, &end);
+    while (*end == ' ')
+        end++;
+    double f = strcmp(end, "ms") == 0 ? 1.0 : strcmp(end, "s") == 0 ? 1000.0 : NAN;
+    if (end == text || isnan(f) || !isfinite(x)) {
+        cli_error(CMD, "%s: \"%s\" is not a time in ms or s (e.g. 0.05ms, 2s)", opt, text);
+        return 2;
+    }
+    *v = x * f;
+    return 0;
+}
+
 /* "20", "20Hz" or "0.01 Hz". */
 static int parse_hz(const char *opt, const char *text, double *v)
 {
@@ -224,16 +240,15 @@ static int parse_args(int argc, char **argv, args *a, int *help)
         a->cells = (size_t)n;
     }
     if (o[O_WINDOW].value) {
-        if (parse_q("--window", o[O_WINDOW].value, KS_DIM_TIME, &a->window)) goto done;
-        a->window *= 3600.0; /* h -> s */
+        if (parse_ms("--window", o[O_WINDOW].value, &a->window)) goto done;
+        a->window /= 1000.0; /* ms -> s */
         if (!(a->window >= 0.2 && a->window <= 600)) {
             cli_error(CMD, "--window: must be from 200ms to 10min");
             goto done;
         }
     }
     if (o[O_DT].value) {
-        if (parse_q("--dt", o[O_DT].value, KS_DIM_TIME, &a->dt)) goto done;
-        a->dt *= 3.6e6; /* h -> ms */
+        if (parse_ms("--dt", o[O_DT].value, &a->dt)) goto done;
         if (!(a->dt > 0 && a->dt <= 0.1)) {
             cli_error(CMD, "--dt: must be in (0, 0.1ms]");
             goto done;
@@ -330,6 +345,12 @@ static int run_pk(const args *a, pk_course *p)
                   a->model, p->column);
         goto out;
     }
+    if (strcmp(p->analyte, "ketamine") != 0)
+        fprintf(stderr,
+                "ketsim circuit: warning: the block rates are estimated for racemic ketamine "
+                "(Orser 1997) and used unchanged for %s; the enantiomers differ (Ebert 1997: "
+                "S-ketamine Ki 0.3 uM, R-ketamine 1.4 uM)\n",
+                p->analyte);
     const double *ce = ks_sim_output(s, (size_t)j);
     for (size_t i = 0; i < p->n; i++) {
         p->ce[i] = ce[i];

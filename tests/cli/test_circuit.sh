@@ -54,6 +54,8 @@ check_bad "--activity" run --activity fast
 check_bad "--dose" run --dose 5
 check_bad "--until" run --until 30min
 check_bad "--fu" run --fu 1.5
+check_bad "--window" run --window 3min
+check_bad "--dt" run --dt 1ms
 check_bad "--model" run --model no-such-model
 check_bad "no effect site" run --model kamp-2020 --cells 2 --window 0.3s --until 1h
 check_bad "unknown subcommand" simulate
