@@ -364,14 +364,6 @@ out:
     return rc;
 }
 
-static double interp(const double *t, const double *y, size_t n, double x)
-{
-    if (x <= t[0]) return y[0];
-    for (size_t i = 1; i < n; i++)
-        if (x <= t[i]) return y[i - 1] + (y[i] - y[i - 1]) * (x - t[i - 1]) / (t[i] - t[i - 1]);
-    return y[n - 1];
-}
-
 static void base_config(const args *a, ks_circuit_config *c, int kir_up)
 {
     ks_circuit_config_default(c);
@@ -428,6 +420,12 @@ static double half_time(const double *t, const double *y, size_t n)
 
 #define N_SAMPLES 9
 
+static void progress(void *user, size_t done, size_t total)
+{
+    (void)user;
+    fprintf(stderr, "circuit: course %zu of %zu populations done\n", done, total);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     args a;
@@ -465,9 +463,40 @@ static int cmd_run(int argc, char **argv)
         col[3][i] = ks_circuit_block_equilibrium(&drug, pk.c_um[i]);
     }
     ks_error err = {0};
-    if (ks_circuit_block_course(&syn, &drug, a.act, a.seed, 0, 0, pk.t_h, pk.c_um, n, col[4],
-                                col[5], &err) ||
-        ks_circuit_block_course(&syn, &drug, a.low, a.seed, 0, 0, pk.t_h, pk.c_um, n, col[6],
+    /* the course: block under the input, and the depressed population at sample times */
+    const double samples[N_SAMPLES] = {0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 12.0, 24.0, 48.0};
+    double sample_h[N_SAMPLES];
+    size_t sample_i[N_SAMPLES], ns = 0;
+    for (int q = 0; q < N_SAMPLES; q++) {
+        if (samples[q] > a.until + 1e-9) break;
+        size_t i = (size_t)llround(samples[q] / a.every);
+        if (i >= n) i = n - 1;
+        sample_i[ns] = i;
+        sample_h[ns++] = pk.t_h[i];
+    }
+    ks_circuit_config ccfg;
+    base_config(&a, &ccfg, 1);
+    ks_circuit_course course;
+    if (!a.quiet)
+        fprintf(stderr, "circuit: course, %zu populations of %zu cells...\n", ns, a.cells);
+    if (ks_circuit_course_run(&ccfg, pk.t_h, pk.c_um, n, sample_h, ns, a.quiet ? NULL : progress,
+                              NULL, &course, &err)) {
+        cli_error(CMD, "%s", err.msg);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        col[4][i] = course.bound[i];
+        col[5][i] = course.trapped[i];
+    }
+    for (size_t q = 0; q < ns; q++) {
+        size_t i = sample_i[q];
+        col[8][i] = course.samples[q].frac_bursting;
+        col[9][i] = course.samples[q].bursts_per_s;
+        col[10][i] = course.samples[q].spikes_per_burst;
+        col[11][i] = course.samples[q].tonic_rate_hz;
+    }
+    ks_circuit_course_free(&course);
+    if (ks_circuit_block_course(&syn, &drug, a.low, a.seed, 0, 0, pk.t_h, pk.c_um, n, col[6],
                                 col[7], &err)) {
         cli_error(CMD, "%s", err.msg);
         goto out;
@@ -484,8 +513,9 @@ static int cmd_run(int argc, char **argv)
     const char *cname[3] = {"healthy", "depressed", "depressed+ketamine"};
     ks_circuit_result res[3];
     memset(res, 0, sizeof res);
-    double c_at = interp(pk.t_h, pk.c_um, n, at);
-    double b_at = interp(pk.t_h, col[4], n, at), tr_at = interp(pk.t_h, col[5], n, at);
+    double c_at = ks_circuit_interp(pk.t_h, pk.c_um, n, at);
+    double b_at = ks_circuit_interp(pk.t_h, col[4], n, at),
+           tr_at = ks_circuit_interp(pk.t_h, col[5], n, at);
     size_t n_raster = a.cells < 60 ? a.cells : 60;
     for (int k = 0; k < 3; k++) {
         ks_circuit_config cfg;
@@ -503,31 +533,6 @@ static int cmd_run(int argc, char **argv)
                 ks_circuit_result_free(&res[q]);
             goto out;
         }
-    }
-    /* the course: the depressed population at sample times */
-    const double samples[N_SAMPLES] = {0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 12.0, 24.0, 48.0};
-    for (int q = 0; q < N_SAMPLES; q++) {
-        if (samples[q] > a.until + 1e-9) break;
-        size_t i = (size_t)llround(samples[q] / a.every);
-        if (i >= n) i = n - 1;
-        ks_circuit_config cfg;
-        base_config(&a, &cfg, 1);
-        cfg.c_um = pk.c_um[i];
-        cfg.ob0 = fmax(0.0, col[4][i] - col[5][i]);
-        cfg.cb0 = col[5][i];
-        if (!a.quiet) fprintf(stderr, "circuit: course at %g h...\n", pk.t_h[i]);
-        ks_circuit_result r;
-        if (ks_circuit_run(&cfg, &r, &err)) {
-            cli_error(CMD, "%s", err.msg);
-            for (int k = 0; k < 3; k++)
-                ks_circuit_result_free(&res[k]);
-            goto out;
-        }
-        col[8][i] = r.frac_bursting;
-        col[9][i] = r.bursts_per_s;
-        col[10][i] = r.spikes_per_burst;
-        col[11][i] = r.tonic_rate_hz;
-        ks_circuit_result_free(&r);
     }
     /* outputs */
     char nm[12][96];
@@ -674,7 +679,7 @@ static int cmd_run(int argc, char **argv)
                    res[k].spikes_per_burst, res[k].tonic_rate_hz, res[k].v_mean_mv,
                    res[k].block_end);
         printf("ketamine condition at %.2f h: effect site %.1f ng/mL, free %.3f umol/L\n", at,
-               interp(pk.t_h, pk.ce, n, at), c_at);
+               ks_circuit_interp(pk.t_h, pk.ce, n, at), c_at);
         double th_c = half_time(pk.t_h, pk.ce, n), th_b = half_time(pk.t_h, col[4], n),
                th_l = half_time(pk.t_h, col[6], n);
         printf("falls below half its peak at: effect-site concentration %.2f h; NMDA block "

@@ -188,6 +188,29 @@ int ks_circuit_block_course(const ks_circuit_syn *syn, const ks_circuit_drug *dr
                             const double *t_h, const double *c_um, size_t n, double *bound,
                             double *trapped, ks_error *err);
 
+/* The course after a dose: the block of a receptor pool under cfg->rate_glu_hz of input
+ * at every time t_h (ks_circuit_block_course with cfg->seed), and the population of cfg
+ * simulated at each sample time (hours, within t_h's span) with the free concentration
+ * and the block state (open-blocked, trapped) of the course at that time (linear
+ * interpolation); cfg->c_um, ob0 and cb0 are ignored, rasters are not kept.
+ * progress (may be NULL) is called after each sample. Errors: as the two it calls. */
+typedef struct ks_circuit_course {
+    size_t n;
+    double *bound, *trapped; /* n values */
+    size_t n_samples;
+    double *sample_h, *sample_c_um;
+    ks_circuit_result *samples; /* n_samples populations */
+} ks_circuit_course;
+
+int ks_circuit_course_run(const ks_circuit_config *cfg, const double *t_h, const double *c_um,
+                          size_t n, const double *sample_h, size_t n_samples,
+                          void (*progress)(void *user, size_t done, size_t total), void *user,
+                          ks_circuit_course *out, ks_error *err);
+void ks_circuit_course_free(ks_circuit_course *c);
+
+/* Linear interpolation of y(t) at x (t increasing; held outside). */
+double ks_circuit_interp(const double *t, const double *y, size_t n, double x);
+
 /* Equilibrium bound fraction at constant c_um: c / (c + koff/kon). */
 double ks_circuit_block_equilibrium(const ks_circuit_drug *drug, double c_um);
 

@@ -416,6 +416,39 @@ static void test_table_step(void **state)
     assert_true(worst_out < 1e-12);
 }
 
+/* The course after a dose: the block course under the population's input, and the
+ * populations at sample times start from it (more block, less bursting). */
+static void test_course(void **state)
+{
+    (void)state;
+    ks_circuit_config cfg;
+    ks_circuit_config_default(&cfg);
+    cfg.n_cells = 30;
+    cfg.duration_ms = 1000.0;
+    cfg.warmup_ms = 200.0;
+    double t[4] = {0.0, 0.5, 1.0, 2.0}, c[4] = {0.0, 1.0, 1.0, 0.0};
+    double s[2] = {0.0, 1.0};
+    ks_circuit_course co;
+    assert_int_equal(ks_circuit_course_run(&cfg, t, c, 4, s, 2, NULL, NULL, &co, NULL), KS_OK);
+    double b[4], tr[4];
+    assert_int_equal(ks_circuit_block_course(&cfg.syn, &cfg.drug, cfg.rate_glu_hz, cfg.seed, 0, 0,
+                                             t, c, 4, b, tr, NULL),
+                     KS_OK);
+    for (int i = 0; i < 4; i++) {
+        KS_ASSERT_CLOSE(co.bound[i], b[i], 0, 0);
+        KS_ASSERT_CLOSE(co.trapped[i], tr[i], 0, 0);
+    }
+    KS_ASSERT_CLOSE(co.sample_c_um[1], 1.0, 0, 0);
+    assert_true(co.samples[1].block_end > 0.7);
+    assert_true(co.samples[1].frac_bursting < 0.5 * co.samples[0].frac_bursting);
+    ks_circuit_course_free(&co);
+    double bad[1] = {3.0};
+    ks_error err = {0};
+    assert_int_equal(ks_circuit_course_run(&cfg, t, c, 4, bad, 1, NULL, NULL, &co, &err),
+                     KS_EINVAL);
+    assert_non_null(strstr(err.msg, "outside"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_burst_detection),
         cmocka_unit_test(test_population_findings),
         cmocka_unit_test(test_table_step),
+        cmocka_unit_test(test_course),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
