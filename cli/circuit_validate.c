@@ -198,7 +198,12 @@ static int build(rep *r, size_t cells)
           "bursting cells, bursts/s, spikes/burst, resting potentials, APV or mibefradil "
           "effects, untrapping time constants: all \"not found\" in ../shared/data/mechanism.md). "
           "Every check below is therefore **qualitative**: it tests the direction of a "
-          "published finding, with a criterion chosen here and stated.\n\n");
+          "published finding, with a criterion chosen here and stated.\n\n"
+          "**Calibrated, not independent:** the synaptic conductances and the two Kir4.1 "
+          "strengths are model choices made so that the depressed cells burst only with both "
+          "NMDA and T and the healthy cells fire tonically (docs/circuit.md). Checks 1 and 2 "
+          "therefore confirm that calibration rather than test the model; checks 3 and 4 use "
+          "block rates estimated independently (Orser 1997) and were not tuned.\n\n");
 
     /* 1. NMDA and T */
     double f_ctl, f_nonmda, f_not;
