@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 OUT        ?= out
 KETSIM      = $(BUILD)/ketsim
 
-.PHONY: all deps build demo test test-fast test-sanitize fuzz validate validate-acute install bench bench-trial format lint valgrind clean
+.PHONY: all deps build demo test test-fast test-sanitize fuzz validate validate-acute validate-circuit install bench bench-trial bench-circuit format lint valgrind clean
 
 all: build
 
@@ -43,10 +43,15 @@ test-sanitize: deps $(BUILD_SAN)/CMakeCache.txt
 validate: build
 	$(KETSIM) validate --out docs/validation.md --plot-dir docs/validation
 	$(KETSIM) pd-validate --out docs/validation-acute.md
+	$(KETSIM) circuit validate --out docs/circuit-validation.md
 
 # The acute-effect (PD) report: docs/validation-acute.md (make test checks it is current).
 validate-acute: build
 	$(KETSIM) pd-validate --out docs/validation-acute.md
+
+# The LHb circuit's validation report (the published findings checked on the model).
+validate-circuit: build
+	$(KETSIM) circuit validate --out docs/circuit-validation.md
 
 # Random search beyond the reproducible runs of `make test`: FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 300
@@ -69,6 +74,11 @@ bench-trial: build
 
 bench: build
 	bash bench/run.sh $(KETSIM)
+
+# The LHb network against Brian2 (runtime and C++ standalone); needs
+# bench/install-bench-deps.sh (python3-brian, g++), which `make test` does not install.
+bench-circuit: build
+	bash bench/circuit/run.sh $(KETSIM)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

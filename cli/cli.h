@@ -58,5 +58,6 @@ int cmd_trial(int argc, char **argv);
 int cmd_pd_fit(int argc, char **argv);
 int cmd_session(int argc, char **argv);
 int cmd_pd_validate(int argc, char **argv);
+int cmd_circuit(int argc, char **argv);
 
 #endif

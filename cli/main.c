@@ -21,6 +21,7 @@ static const char USAGE[] =
     "  trial        virtual patients: percentiles over time for N patients (MPI-ready)\n"
     "  pd-validate  the acute-effect models against published figures (report)\n"
     "  pd-fit       estimate the acute-effect parameters from published summary figures\n"
+    "  circuit      the lateral habenula circuit: bursting, NMDA block and trapping\n"
     "\n"
     "Every command has --help with examples. Values carry their units: 40min, 2h, 3d,\n"
     "0.5mg/kg, 56mg, 100ng/mL. Times are in hours, concentrations in ng/mL.\n"
@@ -67,6 +68,11 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "session") == 0) {
         int rc = cmd_session(argc - 2, argv + 2);
+        ks_plot_release_fonts();
+        return rc;
+    }
+    if (strcmp(argv[1], "circuit") == 0) {
+        int rc = cmd_circuit(argc - 2, argv + 2);
         ks_plot_release_fonts();
         return rc;
     }

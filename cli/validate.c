@@ -205,8 +205,10 @@ static void header(FILE *f, const run *r, const char *data_path)
             data_path, r->n_models);
     fprintf(f, "This report covers concentrations. The acute-effect models (NMDA occupancy, "
                "dissociation, blood pressure, sedation) are checked against their published "
-               "figures in [validation-acute.md](validation-acute.md) (`ketsim pd-validate`, also "
-               "written by `make validate`).\n\n");
+               "figures in [validation-acute.md](validation-acute.md) (`ketsim pd-validate`), and "
+               "the lateral habenula circuit against the published findings in "
+               "[circuit-validation.md](circuit-validation.md) (`ketsim circuit validate`); "
+               "`make validate` writes all three.\n\n");
     fprintf(f, "Each row simulates the design of one published figure (dose, route, infusion "
                "time, mean weight; 70 kg where the study gives none) with one model and "
                "compares it. **Metric**: fold error = predicted / observed. **Criterion**: "

@@ -36,5 +36,9 @@ run "$KETSIM" session --drug esketamine --dose 50mg --age 45 --sbp 128 --dbp 82
 run "$KETSIM" simulate --model perez-ruixo-2021 --dose 84mg --route nasal --until 4h --effects --out "$TMP/e.csv" --plot "$TMP/e.png"
 run "$KETSIM" pd-fit --check "$(dirname "$0")/../data/pd-acute.json"
 run "$KETSIM" pd-validate --out "$TMP/pdv.md"
+run "$KETSIM" circuit run --cells 4 --window 0.3s --until 1h --quiet --out "$TMP/cc.csv" --conditions-out "$TMP/cd.csv" --plot "$TMP/cc.png" --raster "$TMP/cr.png"
+run "$KETSIM" circuit estimate-block
+run "$KETSIM" circuit run --species rat
+[ -s "$TMP/cr.png" ] || { echo "valgrind: circuit run wrote no raster" >&2; exit 1; }
 [ -s "$TMP/pred.csv" ] || { echo "valgrind: dataset predict wrote nothing" >&2; exit 1; }
 echo "valgrind: $(grep -c '^run ' "$0") CLI runs, no leaks or memory errors"

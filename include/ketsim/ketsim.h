@@ -15,6 +15,7 @@
 #include "ketsim/validate.h"
 #include "ketsim/trial.h"
 #include "ketsim/pd.h"
+#include "ketsim/circuit.h"
 
 #define KETSIM_VERSION_MAJOR 0
 #define KETSIM_VERSION_MINOR 1

@@ -97,6 +97,34 @@ typedef struct ks_plot_scatter_spec {
  * KS_EIO (cannot write; nothing is left at `path`), KS_ENOMEM. */
 int ks_plot_scatter_write(const ks_plot_scatter_spec *spec, const char *path, ks_error *err);
 
+/* Spike rasters: panels side by side (one per condition), each a tick per spike at
+ * (time, cell). Cells are numbered from 0 (drawn top to bottom). */
+#include <stdint.h>
+typedef struct ks_plot_raster_panel {
+    const char *label; /* e.g. "depressed" */
+    const double *t;   /* spike times, in the unit of x_label */
+    const uint32_t *cell;
+    size_t n;
+    size_t n_cells;
+    double t_start, t_end;
+} ks_plot_raster_panel;
+
+typedef struct ks_plot_raster_spec {
+    const char *title;
+    const char *subtitle; /* may be NULL */
+    const char *x_label;  /* with unit, e.g. "time (ms)" */
+    const char *y_label;  /* e.g. "cell" */
+    const ks_plot_raster_panel *panels;
+    size_t n_panels; /* 1 to 8 */
+    const char *footer;
+    int width_px, height_px; /* 0 -> 1200 x 600 */
+} ks_plot_raster_spec;
+
+/* Draw `spec` to `path` (.png or .svg), whole or not at all.
+ * Errors: KS_EINVAL (no panels, a panel without cells or time span, unknown extension,
+ * bad size), KS_EIO, KS_ENOMEM. */
+int ks_plot_raster_write(const ks_plot_raster_spec *spec, const char *path, ks_error *err);
+
 /* Free the font caches that cairo and fontconfig keep for the life of the process.
  * Optional: call once at program exit, after the last plot, so that leak checkers
  * (valgrind, LeakSanitizer) see a clean exit. No plot may be drawn afterwards. */
