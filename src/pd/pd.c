@@ -124,9 +124,9 @@ void ks_pd_free(ks_pd *pd)
 
 static const char *KEYS_TOP[] = {"format",     "title", "description", "citations",
                                  "parameters", "notes", NULL};
-static const char *KEYS_CIT[] = {"authors",    "year",         "title", "journal",  "volume",
-                                 "issue",      "pages",        "doi",   "doi_note", "pmid",
-                                 "where_read", "verification", "note",  NULL};
+static const char *KEYS_CIT[] = {"authors", "year",       "year_note",    "title", "journal",
+                                 "volume",  "issue",      "pages",        "doi",   "doi_note",
+                                 "pmid",    "where_read", "verification", "note",  NULL};
 static const char *KEYS_PAR[] = {"value", "unit",      "source", "verification",
                                  "note",  "estimated", NULL};
 static const char *KEYS_EST[] = {"from", "command", "fit", NULL};
@@ -147,8 +147,9 @@ static int load_citations(ks_pd *pd, json_t *cits, const char *origin, ks_error 
         snprintf(jp, sizeof jp, "$.citations.%.100s", k);
         if (!json_is_object(c)) return fail(err, origin, jp, "must be an object");
         int rc = check_keys(c, KEYS_CIT, err, origin, jp);
-        const char *authors, *title, *journal, *doi, *doi_note, *where, *ver;
+        const char *authors, *title, *journal, *doi, *doi_note, *where, *ver, *year_note;
         if (!rc) rc = str_of(c, "authors", 1, &authors, err, origin, jp);
+        if (!rc) rc = str_of(c, "year_note", 0, &year_note, err, origin, jp);
         if (!rc) rc = str_of(c, "title", 0, &title, err, origin, jp);
         if (!rc) rc = str_of(c, "journal", 0, &journal, err, origin, jp);
         if (!rc) rc = str_of(c, "doi", 0, &doi, err, origin, jp);
@@ -156,16 +157,31 @@ static int load_citations(ks_pd *pd, json_t *cits, const char *origin, ks_error 
         if (!rc) rc = str_of(c, "where_read", 1, &where, err, origin, jp);
         if (!rc) rc = str_of(c, "verification", 1, &ver, err, origin, jp);
         if (rc) return rc;
+        /* The year is an integer where the source showed it; where it did not, it is
+         * null or absent and "year_note" says why (never a guessed year). */
         json_t *year = json_object_get(c, "year");
-        if (!json_is_integer(year)) return fail(err, origin, jp, "\"year\" must be an integer");
+        if (year && !json_is_integer(year) && !json_is_null(year))
+            return fail(err, origin, jp, "\"year\" must be an integer or null");
+        int has_year = json_is_integer(year);
+        if (!has_year && !year_note)
+            return fail(err, origin, jp,
+                        "no \"year\": give \"year_note\" saying why it is not known");
+        if (!has_year && !*year_note)
+            return fail(err, origin, jp, "\"year_note\" must not be empty");
+        if (has_year && year_note)
+            return fail(err, origin, jp, "\"year_note\" is only for a citation without a year");
         if (!doi && !doi_note) return fail(err, origin, jp, "needs \"doi\" or \"doi_note\"");
         if (!known_level(ver))
             return fail(err, origin, jp, "unknown verification level \"%s\"", ver);
+        char ybuf[600];
+        if (has_year)
+            snprintf(ybuf, sizeof ybuf, "%lld", (long long)json_integer_value(year));
+        else
+            snprintf(ybuf, sizeof ybuf, "(year not known: %.560s)", year_note);
         char buf[2048];
-        snprintf(buf, sizeof buf, "%s %lld%s%s%s%s. %s%s (read: %s; %s)", authors,
-                 (long long)json_integer_value(year), title ? ", " : "", title ? title : "",
-                 journal ? ", " : "", journal ? journal : "", doi ? "doi:" : "",
-                 doi ? doi : doi_note, where, ver);
+        snprintf(buf, sizeof buf, "%s %s%s%s%s%s. %s%s (read: %s; %s)", authors, ybuf,
+                 title ? ", " : "", title ? title : "", journal ? ", " : "", journal ? journal : "",
+                 doi ? "doi:" : "", doi ? doi : doi_note, where, ver);
         pd->cit_key[pd->n_cit] = dup_or_null(k);
         pd->cit_text[pd->n_cit] = dup_or_null(buf);
         if (!pd->cit_key[pd->n_cit] || !pd->cit_text[pd->n_cit]) {

@@ -116,9 +116,41 @@ static void test_loader_errors(void **st)
            "needs \"estimated\"");
     mutate("\"value\": 0.56", "\"value\": 1.56", "fraction 1.56 above 1");
     mutate("\"format\": \"ketsim-pd/1\"", "\"format\": \"ketsim-pd/2\"", "$.format");
+    /* a year the source did not show: null with a note; never a bare null or a string */
+    mutate("\"year\": 1997,", "\"year\": null,", "give \"year_note\"");
+    mutate("\"year\": 1997,", "", "give \"year_note\"");
+    mutate("\"year\": 1997,", "\"year\": \"1997\",", "must be an integer or null");
+    mutate("\"year\": null,\n      \"year_note\": \"not shown on the page read (pd_acute",
+           "\"year\": 2019,\n      \"year_note\": \"not shown on the page read (pd_acute",
+           "only for a citation without a year");
+    mutate("\"year_note\": \"not shown on the page read (pd_acute.md B4: authors, journal and DOI "
+           "not shown)\"",
+           "\"year_note\": \"\"", "\"year_note\" must not be empty");
     expect_load_error("{\"format\": \"ketsim-pd/1\", \"citations\": {}, \"parameters\": {}}",
                       "$.citations");
     expect_load_error("{\"format\": ", "line");
+}
+
+/* Citations say what the source showed: the 741-infusion cohort and the ke0 paper have
+ * no year or authors in the notes (pd_acute.md B1, B4), so none is printed. */
+static void test_citations_without_year(void **st)
+{
+    (void)st;
+    ks_pd *pd = load_pd();
+    const char *c = ks_pd_citation_text(pd, "iv_cohort_741");
+    assert_non_null(c);
+    assert_non_null(strstr(c, "not shown in the source read (year not known: "));
+    assert_null(strstr(c, "2019"));
+    c = ks_pd_citation_text(pd, "anesth117_353");
+    assert_non_null(c);
+    assert_non_null(strstr(c, "(year not known: "));
+    assert_null(strstr(c, "Noppers"));
+    c = ks_pd_citation_text(pd, "spravato_label_pk");
+    assert_non_null(c);
+    assert_null(strstr(c, "2019"));
+    c = ks_pd_citation_text(pd, "ebert1997");
+    assert_non_null(strstr(c, "Borgbjerg FM 1997, Norketamine"));
+    ks_pd_free(pd);
 }
 
 /* The PD effect site (t1/2 6.1 min, integrated from exact plasma values) against the
@@ -198,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_occupancy_hand),
         cmocka_unit_test(test_weights),
         cmocka_unit_test(test_loader_errors),
+        cmocka_unit_test(test_citations_without_year),
         cmocka_unit_test(test_effect_site_matches_engine),
         cmocka_unit_test(test_quantiles_and_shares),
     };
