@@ -71,8 +71,10 @@ double ks_pd_occupancy(const double *cu, const double *ki, size_t n);
 int ks_pd_analyte_weight(const ks_pd *pd, const char *analyte, double *weight, double *s_share,
                          int *known, ks_error *err);
 
-/* The effects. Variability: lognormal (median = typical, log-scale SD omega),
- * normal multiplier (mean = typical, individual = typical x (1 + omega z)) or none. */
+/* The effects. Variability: lognormal (median = typical, log-scale SD omega) for
+ * dissociation and sedation; none for psychedelic intensity, blood pressure and heart
+ * rate, whose spread is not estimable from the published figures (docs/pd.md): for
+ * those the quantile is the typical value and the share a step at the threshold. */
 enum ks_pd_effect {
     KS_PD_CADSS = 0, /* CADSS total score, change from pre-dose (points) */
     KS_PD_PSY,       /* psychedelic VAS intensity, % of the scale's maximum */

@@ -34,9 +34,7 @@ static const struct {
     [P_SED_SLOPE] = {"sedation_slope", "points"},
     [P_SED_OMEGA] = {"sedation_omega", "1"},
     [P_SBP_SLOPE] = {"sbp_slope", "mmHg/(ng/mL)"},
-    [P_SBP_OMEGA] = {"sbp_omega", "1"},
     [P_DBP_SLOPE] = {"dbp_slope", "mmHg/(ng/mL)"},
-    [P_DBP_OMEGA] = {"dbp_omega", "1"},
     [P_HR_SLOPE] = {"hr_slope", "bpm/(ng/mL)"},
 };
 
@@ -423,7 +421,9 @@ const char *ks_pd_effect_label(int e)
     return e >= 0 && e < KS_PD_N_EFFECTS ? EFFECT_LABEL[e] : "";
 }
 
-/* Variability of each effect: 0 none, 1 lognormal, 2 normal multiplier; omega. */
+/* Variability of each effect: 0 none, 1 lognormal; omega. Blood pressure and heart
+ * rate have none: their between-patient spread is not estimable from the published
+ * figures (docs/pd.md), so only their typical (mean) course is given. */
 static void effect_var(const ks_pd *pd, int e, int *kind, double *omega)
 {
     *kind = 0;
@@ -436,14 +436,6 @@ static void effect_var(const ks_pd *pd, int e, int *kind, double *omega)
     case KS_PD_SEDATION:
         *kind = 1;
         *omega = V(pd, P_SED_OMEGA);
-        break;
-    case KS_PD_DSBP:
-        *kind = 2;
-        *omega = V(pd, P_SBP_OMEGA);
-        break;
-    case KS_PD_DDBP:
-        *kind = 2;
-        *omega = V(pd, P_DBP_OMEGA);
         break;
     default:
         break;
@@ -459,7 +451,6 @@ double ks_pd_quantile(const ks_pd *pd, int effect, double typical, double p)
     effect_var(pd, effect, &kind, &w);
     double z = gsl_cdf_ugaussian_Pinv(p);
     if (kind == 1) return typical * exp(w * z);
-    if (kind == 2) return typical * (1.0 + w * z) + 0.0; /* no -0 */
     return typical;
 }
 
@@ -472,7 +463,6 @@ double ks_pd_share_at_least(const ks_pd *pd, int effect, double typical, double 
     if (!(threshold > 0)) return typical >= threshold ? 1.0 : 0.0;
     if (!(typical > 0)) return 0.0;
     if (kind == 1) return gsl_cdf_ugaussian_P(log(typical / threshold) / w);
-    if (kind == 2) return gsl_cdf_ugaussian_P((1.0 - threshold / typical) / w);
     return typical >= threshold ? 1.0 : 0.0;
 }
 

@@ -116,6 +116,11 @@ static void test_loader_errors(void **st)
            "needs \"estimated\"");
     mutate("\"value\": 0.56", "\"value\": 1.56", "fraction 1.56 above 1");
     mutate("\"format\": \"ketsim-pd/1\"", "\"format\": \"ketsim-pd/2\"", "$.format");
+    /* a BP spread parameter is no longer known: a file with one is rejected */
+    mutate("\"sbp_slope\": {",
+           "\"sbp_omega\": {\"value\": 4.3, \"unit\": \"1\", \"source\": \"assumption\", "
+           "\"verification\": \"assumption\", \"note\": \"x\"},\n    \"sbp_slope\": {",
+           "unknown parameter \"sbp_omega\"");
     /* a year the source did not show: null with a note; never a bare null or a string */
     mutate("\"year\": 1997,", "\"year\": null,", "give \"year_note\"");
     mutate("\"year\": 1997,", "", "give \"year_note\"");
@@ -212,11 +217,15 @@ static void test_quantiles_and_shares(void **st)
     KS_ASSERT_CLOSE(ks_pd_share_at_least(pd, KS_PD_CADSS, 4.0, 4.0), 0.5, 1e-12, 0);
     /* share at typical = threshold x exp(w) is Phi(1) */
     KS_ASSERT_CLOSE(ks_pd_share_at_least(pd, KS_PD_CADSS, 4.0 * exp(w), 4.0), 0.841344746, 1e-8, 0);
-    /* normal multiplier: P(typ (1 + w z) >= thr) = Phi((1 - thr/typ)/w) */
-    ks_pd_param(pd, "sbp_omega", &w, NULL);
-    KS_ASSERT_CLOSE(ks_pd_share_at_least(pd, KS_PD_DSBP, 10.0, 10.0 * (1 + w)), 1 - 0.841344746,
-                    1e-8, 0);
-    KS_ASSERT_CLOSE(ks_pd_quantile(pd, KS_PD_DSBP, 10.0, 0.5), 10.0, 1e-12, 0);
+    /* blood pressure: no spread (not estimable from the published figures): the
+     * quantile is the mean and the share a step. The old normal multiplier (SD 4.3)
+     * gave a 5th percentile of 10 x (1 - 1.645 x 4.3) = -61 mmHg here. */
+    assert_true(ks_pd_quantile(pd, KS_PD_DSBP, 10.0, 0.05) == 10.0);
+    assert_true(ks_pd_quantile(pd, KS_PD_DDBP, 10.0, 0.95) == 10.0);
+    assert_true(ks_pd_share_at_least(pd, KS_PD_DSBP, 39.9, 40.0) == 0.0);
+    assert_true(ks_pd_share_at_least(pd, KS_PD_DSBP, 40.0, 40.0) == 1.0);
+    assert_int_equal(ks_pd_param(pd, "sbp_omega", &w, NULL), KS_ENOTFOUND);
+    assert_int_equal(ks_pd_param(pd, "dbp_omega", &w, NULL), KS_ENOTFOUND);
     /* no variability (heart rate): a step at the threshold */
     assert_true(ks_pd_share_at_least(pd, KS_PD_DHR, 2.0, 2.0) == 1.0);
     assert_true(ks_pd_share_at_least(pd, KS_PD_DHR, 1.999, 2.0) == 0.0);
