@@ -92,8 +92,8 @@ static const char *verdict(int ok)
 static void row_none(FILE *f, const char *what, const char *design, const char *published,
                      const char *source, const char *pred, const char *why)
 {
-    fprintf(f, "| %s | %s | %s | %s | no | %s | %s | **not modelled** |\n", what, design,
-            published, source, pred, why);
+    fprintf(f, "| %s | %s | %s | %s | no | %s | %s | **not modelled** |\n", what, design, published,
+            source, pred, why);
 }
 
 /* One session's share if a per-patient "at least once in n sessions" incidence P came
@@ -211,13 +211,14 @@ static void report(FILE *f, const ks_pd *pd, const ks_pd_course *iv, const ks_pd
     double a56 = ks_pd_share_at_least(pd, KS_PD_CADSS, n56->typ[KS_PD_CADSS][c56], 4);
     double a84 = ks_pd_share_at_least(pd, KS_PD_CADSS, n84->typ[KS_PD_CADSS][c84], 4);
     snprintf(p, sizeof p, "56 mg %.1f %%, 84 mg %.1f %%", 100 * a56, 100 * a84);
-    row(f, "share with CADSS > 4", "esk 56/84 mg", "61-84 % of patients (per patient, over the trials)",
-        "Janssen Medical Information", "fit (read as one session's share: assumption)", p,
-        "window", a56 >= 0.61 && a56 <= 0.84 && a84 >= 0.61 && a84 <= 0.84);
+    row(f, "share with CADSS > 4", "esk 56/84 mg",
+        "61-84 % of patients (per patient, over the trials)", "Janssen Medical Information",
+        "fit (read as one session's share: assumption)", p, "window",
+        a56 >= 0.61 && a56 <= 0.84 && a84 >= 0.61 && a84 <= 0.84);
     snprintf(p, sizeof p, "56 mg %.1f %%, 84 mg %.1f %%", 100 * a56, 100 * a84);
     row(f, "share with CADSS > 4, if sessions were independent", "esk 56/84 mg",
-        "1 - (1 - 0.725)^(1/8) = 14.9 % per session (8 sessions assumed)",
-        "derived from the above", "no", p, "+-5 points",
+        "1 - (1 - 0.725)^(1/8) = 14.9 % per session (8 sessions assumed)", "derived from the above",
+        "no", p, "+-5 points",
         fabs(a56 - per_session_indep(0.725, 8)) <= 0.05 &&
             fabs(a84 - per_session_indep(0.725, 8)) <= 0.05);
     size_t i90 = idx(1.5);
@@ -226,8 +227,7 @@ static void report(FILE *f, const ks_pd *pd, const ks_pd_course *iv, const ks_pd
     snprintf(p, sizeof p, "56 mg %.1f %%, 84 mg %.1f %% still > 4", 100 * b56, 100 * b84);
     row(f, "dissociation generally resolved by 1.5 h", "esk 56/84 mg", "generally resolved",
         "Janssen Medical Information", "fit (assumed reading)", p,
-        "<= 10 % still above 4 (a ketsim assumption, not data)",
-        b56 <= 0.10 && b84 <= 0.10);
+        "<= 10 % still above 4 (a ketsim assumption, not data)", b56 <= 0.10 && b84 <= 0.10);
     double u56 = under_after_peak(n56, n56->typ[KS_PD_CADSS], 4.0);
     double u84 = under_after_peak(n84, n84->typ[KS_PD_CADSS], 4.0);
     snprintf(p, sizeof p, "56 mg %.0f, 84 mg %.0f min", u56 * 60, u84 * 60);
@@ -310,7 +310,8 @@ static void report(FILE *f, const ks_pd *pd, const ks_pd_course *iv, const ks_pd
             "acute-tolerance state: with a direct effect-site model, the esketamine (84 mg) "
             "effect-site concentration at 1.5 h is still %.0f %% of its peak and %.0f %% of the "
             "56 mg peak, so 'resolved by 1.5 h' (read as at most 10 %% still above 4, an "
-            "assumption) and '61-84 %% dissociate at 56 and at 84 mg' cannot both hold. Sedation is fitted to shares only; no time course was "
+            "assumption) and '61-84 %% dissociate at 56 and at 84 mg' cannot both hold. Sedation "
+            "is fitted to shares only; no time course was "
             "found.\n\n%s\n",
             100 * n84->ce_s_ng_ml[k90] / n84->ce_s_ng_ml[kc],
             100 * n84->ce_s_ng_ml[k90] / n56->ce_s_ng_ml[k56c], KS_DISCLAIMER);

@@ -18,11 +18,11 @@
 /* Published targets (data/pd-acute.json cites each). */
 #define T_IV_SBP_MEAN 7.4 /* mmHg, largest mean rise, 0.5 mg/kg/40 min, 741 infusions */
 #define T_IV_DBP_MEAN 6.0
-#define T_IV_HR_MEAN 1.9             /* beats/min */
-#define T_ESK_SBP40_SHARE 0.08       /* label Table 6, < 65 y, SBP rise >= 40 mmHg (reported only) */
-#define T_ESK_DBP25_SHARE 0.13       /* label Table 6, < 65 y, DBP rise >= 25 mmHg (reported only) */
-#define N_SESSIONS 8.0 /* first 4 weeks of the TRD trials: 8 sessions (pd_acute.md D1) */
-#define T_CADSS_SHARE 0.725          /* midpoint of 61-84 % with CADSS > 4 */
+#define T_IV_HR_MEAN 1.9       /* beats/min */
+#define T_ESK_SBP40_SHARE 0.08 /* label Table 6, < 65 y, SBP rise >= 40 mmHg (reported only) */
+#define T_ESK_DBP25_SHARE 0.13 /* label Table 6, < 65 y, DBP rise >= 25 mmHg (reported only) */
+#define N_SESSIONS 8.0         /* first 4 weeks of the TRD trials: 8 sessions (pd_acute.md D1) */
+#define T_CADSS_SHARE 0.725    /* midpoint of 61-84 % with CADSS > 4 */
 /* ASSUMPTION, not data: "generally resolved by 1.5 hours" (qualitative) read as at most
  * 10 % still above 4 at 1.5 h. Stated as an assumption in the data file and the report. */
 #define T_CADSS_RESOLVED_SHARE 0.10
@@ -322,7 +322,8 @@ int ks_pd_fit(ks_pd *pd, const ks_model *rac_iv, const ks_model *esk_nasal, char
     add(report, report_size,
         "cadss_slope = %.6g points, cadss_omega = %.6g, cadss_t_half_tol = %.6g min: share with "
         "CADSS > 4 at the peak 56/84 mg %.4f / %.4f (published 0.61-0.84), still > 4 at 1.5 h "
-        "%.4f / %.4f (assumed target 0.10, a ketsim reading of 'generally resolved', not data), typical peak at %.1f / %.1f min "
+        "%.4f / %.4f (assumed target 0.10, a ketsim reading of 'generally resolved', not data), "
+        "typical peak at %.1f / %.1f min "
         "(published 40); objective %.4g. ASSUMPTION: the per-patient 61-84 %% is read as one "
         "session's share (with independent sessions: %.4f)\n",
         exp(bx[0]), exp(bx[1]), exp(bx[2]), cc.share56, cc.share84, cc.res56, cc.res84,
