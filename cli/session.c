@@ -1,7 +1,9 @@
-/* ketsim session: one session in the chair. Predicted effects with their bands, peak
- * times, when each falls back under its threshold, the earliest discharge under stated
- * criteria, what to watch and when, flags at safety limits; each default names its
- * source. Decision support: a clinician decides. */
+/* ketsim session: one session in the chair. Predicted effects (with a band where the
+ * published figures give a spread under a stated reading), peak times, when each falls
+ * back under its threshold, the earliest discharge under stated criteria, what to watch
+ * and when, flags at published limits; each default names its source, and a threshold
+ * without a source is never a default (opt-in only). Decision support: a clinician
+ * decides. */
 #include "cli.h"
 
 #include <math.h>
@@ -18,11 +20,13 @@ static const char HELP[] =
     "\n"
     "Predicts one treatment session for one patient: the time course of NMDA receptor\n"
     "occupancy, dissociation (CADSS), psychedelic intensity, sedation (MOAA/S), blood\n"
-    "pressure and heart rate, with a 90 % band (5th-95th percentile of patients) where\n"
-    "the published figures give a spread; the peak times; when each effect falls back\n"
-    "under its threshold; the earliest discharge under the criteria below; what to\n"
-    "watch and when; and flags where a prediction crosses a published safety limit.\n"
-    "Every default names its source. A clinician decides.\n"
+    "pressure and heart rate; a 90 % band (5th-95th percentile of patients) for\n"
+    "dissociation and sedation only (from per-patient label incidences read as one\n"
+    "session's shares: an assumption); blood pressure and heart rate as the mean course\n"
+    "only (their spread is not estimable from what is published); the peak times; the\n"
+    "earliest discharge under the criteria you set; what to watch and when; and flags\n"
+    "where a prediction crosses a published limit. Every default names its source;\n"
+    "thresholds without a source are options with no default. A clinician decides.\n"
     "\n"
     "patient and dose:\n"
     "  --drug D          esketamine (nasal spray, model perez-ruixo-2021) or ketamine\n"
@@ -38,14 +42,23 @@ static const char HELP[] =
     "criteria (defaults and their sources are printed with the answer):\n"
     "  --observe T       minimum observation; default 2h for esketamine (Spravato label);\n"
     "                    none for IV ketamine (no sourced minimum found)\n"
-    "  --cadss-max X     discharge needs CADSS <= X; default 4 (the label's 'CADSS > 4'\n"
-    "                    marks dissociative change)\n"
+    "  --cadss-max X     discharge needs the predicted CADSS <= X; no default (no source\n"
+    "                    gives a CADSS discharge rule; the esketamine trials defined\n"
+    "                    dissociative change as CADSS total > 4, Janssen Medical\n"
+    "                    Information, so 4 is the trials' cut-off, not a discharge rule)\n"
+    "  --moaas-min S     discharge needs the predicted MOAA/S >= S (0-5, e.g. 4.5); no\n"
+    "                    default (the label counts any decrease as sedation and gives no\n"
+    "                    discharge cut-off for a predicted, continuous score)\n"
     "  --sbp-max, --dbp-max MMHG\n"
     "                    discharge needs predicted SBP/DBP at or under these; no default\n"
     "                    (the label says 'until values remain consistent at a safe level'\n"
     "                    and gives no number)\n"
     "  --percentile P    patient the criteria apply to: 50 (typical, default) up to 99\n"
-    "                    (e.g. 95: 19 of 20 patients are back under by then)\n"
+    "                    (e.g. 95: 19 of 20 patients are back under by then); applies to\n"
+    "                    CADSS and MOAA/S; BP criteria use the mean course (no spread)\n"
+    "  --flag-share P    flag every predicted share of patients (CADSS > 4, any\n"
+    "                    sedation, loss of consciousness) at or above P %; no default (no\n"
+    "                    source gives such a threshold)\n"
     "\n"
     "output:\n"
     "  --until T         end of the prediction (default 6h)\n"
@@ -59,7 +72,8 @@ static const char HELP[] =
     "examples:\n"
     "  ketsim session --drug esketamine --dose 84mg --age 45 --sbp 128 --dbp 82\n"
     "  ketsim session --drug ketamine --dose 0.5mg/kg --over 40min --weight 70 --age 50 \\\n"
-    "      --sbp 135 --dbp 85 --percentile 95 --plot session.png --out session.csv\n"
+    "      --sbp 135 --dbp 85 --observe 1h --cadss-max 4 --moaas-min 4.5 --percentile 95 \\\n"
+    "      --plot session.png --out session.csv\n"
     "\n"
     "Exit status: 0 answered (flags do not change it); 2 bad input; 1 failure.\n";
 
@@ -75,9 +89,11 @@ enum {
     O_PD,
     O_OBSERVE,
     O_CADSS_MAX,
+    O_MOAAS_MIN,
     O_SBP_MAX,
     O_DBP_MAX,
     O_PERCENTILE,
+    O_FLAG_SHARE,
     O_UNTIL,
     O_EVERY,
     O_OUT,
@@ -100,13 +116,24 @@ enum {
 #define SRC_TABLE6                                                                                 \
     "Spravato US label Table 6 outlier categories: SBP >= 180, DBP >= 110, SBP rise >= 40, DBP "   \
     "rise >= 25 mmHg"
-#define SRC_CADSS "Janssen Medical Information: dissociative change = CADSS total > 4"
-#define SRC_MOAAS "Spravato US label 5.1/6.1: any MOAA/S decrease from pre-dose counts as sedation"
+#define SRC_CADSS                                                                                  \
+    "set with --cadss-max; the esketamine trials' definition of dissociative change was CADSS "    \
+    "total > 4 (Janssen Medical Information), a trial cut-off, not a discharge rule"
+#define SRC_MOAAS                                                                                  \
+    "set with --moaas-min; the label counts any MOAA/S decrease from pre-dose as sedation and "    \
+    "gives no discharge cut-off"
+#define SRC_SHARES                                                                                 \
+    "shares read the label's per-patient incidences (at least once over the trials' sessions) "    \
+    "as one session's shares, assuming a patient responds alike at every session; with "           \
+    "independent sessions they would be smaller (docs/validation-acute.md)"
+#define NO_BP_SPREAD                                                                               \
+    "blood pressure and heart rate: mean course only; the spread between patients is not "         \
+    "estimable from the published figures (docs/pd.md)"
 
 typedef struct sess {
     const char *drug, *route, *model_name;
     double mg, over_h, age, sbp0, dbp0, weight;
-    double observe_h, cadss_max, sbp_max, dbp_max, pct, until_h, every_h;
+    double observe_h, cadss_max, moaas_min, sbp_max, dbp_max, pct, flag_share, until_h, every_h;
     int observe_sourced;
     char dose_desc[96];
 } sess;
@@ -137,7 +164,7 @@ static int parse(const cli_opt *o, sess *s)
 {
     memset(s, 0, sizeof *s);
     s->weight = NAN;
-    s->sbp_max = s->dbp_max = NAN;
+    s->sbp_max = s->dbp_max = s->cadss_max = s->moaas_min = s->flag_share = NAN;
     if (!o[O_DRUG].value) {
         cli_error(CMD, "--drug is required: esketamine or ketamine");
         return 2;
@@ -225,9 +252,17 @@ static int parse(const cli_opt *o, sess *s)
         }
         s->observe_sourced = 0;
     }
-    s->cadss_max = 4.0;
     if (o[O_CADSS_MAX].value && num_opt(o, O_CADSS_MAX, "cadss-max", 0, 92, &s->cadss_max))
         return 2;
+    if (o[O_MOAAS_MIN].value && num_opt(o, O_MOAAS_MIN, "moaas-min", 0, 5, &s->moaas_min)) return 2;
+    if (o[O_FLAG_SHARE].value) {
+        if (num_opt(o, O_FLAG_SHARE, "flag-share", 0, 100, &s->flag_share)) return 2;
+        if (!(s->flag_share > 0) || !(s->flag_share < 100)) {
+            cli_error(CMD, "--flag-share: %s is not a percentage above 0 and below 100",
+                      o[O_FLAG_SHARE].value);
+            return 2;
+        }
+    }
     if (o[O_SBP_MAX].value && num_opt(o, O_SBP_MAX, "sbp-max", 60, 300, &s->sbp_max)) return 2;
     if (o[O_DBP_MAX].value && num_opt(o, O_DBP_MAX, "dbp-max", 30, 200, &s->dbp_max)) return 2;
     s->pct = 50;
@@ -343,8 +378,9 @@ static int build(const ks_pd *pd, const ks_pd_course *c, const sess *s, result *
         r->dbp[i] = s->dbp0 + c->typ[KS_PD_DDBP][i];
         r->crit_cadss[i] = at_pct(pd, KS_PD_CADSS, c->typ[KS_PD_CADSS][i], s->pct);
         r->crit_sed[i] = at_pct(pd, KS_PD_SEDATION, c->typ[KS_PD_SEDATION][i], s->pct);
-        r->crit_sbp[i] = s->sbp0 + at_pct(pd, KS_PD_DSBP, c->typ[KS_PD_DSBP][i], s->pct);
-        r->crit_dbp[i] = s->dbp0 + at_pct(pd, KS_PD_DDBP, c->typ[KS_PD_DDBP][i], s->pct);
+        /* no BP spread (not estimable): the BP criteria use the mean course */
+        r->crit_sbp[i] = s->sbp0 + c->typ[KS_PD_DSBP][i];
+        r->crit_dbp[i] = s->dbp0 + c->typ[KS_PD_DDBP][i];
     }
     return 0;
 }
@@ -362,9 +398,9 @@ static size_t argmax(const double *y, size_t n)
 static double discharge_time(const result *r, const sess *s, double *t_cadss, double *t_sed,
                              double *t_sbp, double *t_dbp)
 {
-    *t_cadss = back_under(r->t, r->crit_cadss, r->n, s->cadss_max);
-    /* MOAA/S back to 5: a drop under 0.5 point rounds to the pre-dose 5. */
-    *t_sed = back_under(r->t, r->crit_sed, r->n, 0.5);
+    *t_cadss = isnan(s->cadss_max) ? 0.0 : back_under(r->t, r->crit_cadss, r->n, s->cadss_max);
+    /* MOAA/S >= S is a drop <= 5 - S */
+    *t_sed = isnan(s->moaas_min) ? 0.0 : back_under(r->t, r->crit_sed, r->n, 5.0 - s->moaas_min);
     *t_sbp = isnan(s->sbp_max) ? 0.0 : back_under(r->t, r->crit_sbp, r->n, s->sbp_max);
     *t_dbp = isnan(s->dbp_max) ? 0.0 : back_under(r->t, r->crit_dbp, r->n, s->dbp_max);
     double t = fmax(s->over_h, s->observe_h);
@@ -411,7 +447,8 @@ static void summary(const ks_pd *pd, const ks_pd_course *c, const result *r, con
                 "was found)\n");
     fprintf(f, "\n");
     /* Effects table */
-    fprintf(f, "PREDICTED (typical patient; 90%% of patients between the bracketed values)\n");
+    fprintf(f, "PREDICTED (typical patient; for dissociation and sedation 90%% of patients between "
+               "the bracketed values)\n");
     fprintf(f, "  %-30s %-24s %-8s %s\n", "effect", "peak", "at", "back under");
     size_t k;
     k = argmax(c->occ, c->n);
@@ -421,70 +458,105 @@ static void summary(const ks_pd *pd, const ks_pd_course *c, const result *r, con
     fmt_clock(b1, sizeof b1, r->t[k]);
     snprintf(b2, sizeof b2, "%.1f (%.1f-%.1f)", r->y[KS_PD_CADSS][1][k], r->y[KS_PD_CADSS][0][k],
              r->y[KS_PD_CADSS][2][k]);
-    fmt_clock(b3, sizeof b3, back_under(r->t, c->typ[KS_PD_CADSS], r->n, s->cadss_max));
-    fprintf(f, "  %-30s %-24s %-8s %s (CADSS %.4g)\n", "dissociation, CADSS points", b2, b1, b3,
-            s->cadss_max);
+    /* back under the chosen criterion, else under the trials' cut-off 4 (for information) */
+    double cthr = isnan(s->cadss_max) ? 4.0 : s->cadss_max;
+    fmt_clock(b3, sizeof b3, back_under(r->t, c->typ[KS_PD_CADSS], r->n, cthr));
+    fprintf(f, "  %-30s %-24s %-8s %s (CADSS %.4g%s)\n", "dissociation, CADSS points", b2, b1, b3,
+            cthr, isnan(s->cadss_max) ? ", the trials' cut-off" : "");
     k = argmax(c->typ[KS_PD_SEDATION], c->n);
     fmt_clock(b1, sizeof b1, r->t[k]);
     snprintf(b2, sizeof b2, "%.1f (%.1f-%.1f)", r->moaas[1][k], r->moaas[0][k], r->moaas[2][k]);
-    fmt_clock(b3, sizeof b3, back_under(r->t, c->typ[KS_PD_SEDATION], r->n, 0.5));
-    fprintf(f, "  %-30s %-24s %-8s %s (MOAA/S 5)\n", "sedation, MOAA/S (lowest)", b2, b1, b3);
+    if (isnan(s->moaas_min)) {
+        fprintf(f, "  %-30s %-24s %-8s -\n", "sedation, MOAA/S (lowest)", b2, b1);
+    } else {
+        fmt_clock(b3, sizeof b3,
+                  back_under(r->t, c->typ[KS_PD_SEDATION], r->n, 5.0 - s->moaas_min));
+        fprintf(f, "  %-30s %-24s %-8s %s (MOAA/S %.4g)\n", "sedation, MOAA/S (lowest)", b2, b1, b3,
+                s->moaas_min);
+    }
     k = argmax(c->typ[KS_PD_PSY], c->n);
     fmt_clock(b1, sizeof b1, r->t[k]);
     snprintf(b2, sizeof b2, "%.0f (no band)", r->y[KS_PD_PSY][1][k]);
     fprintf(f, "  %-30s %-24s %-8s -\n", "psychedelic intensity, % VAS", b2, b1);
     k = ipk_bp;
     fmt_clock(b1, sizeof b1, r->t[k]);
-    snprintf(b2, sizeof b2, "%.0f (%.0f-%.0f)", r->sbp[k], s->sbp0 + r->y[KS_PD_DSBP][0][k],
-             s->sbp0 + r->y[KS_PD_DSBP][2][k]);
+    snprintf(b2, sizeof b2, "%.0f (mean, no band)", r->sbp[k]);
     fprintf(f, "  %-30s %-24s %-8s rise %+.1f mmHg\n", "systolic BP, mmHg", b2, b1,
             c->typ[KS_PD_DSBP][k]);
-    snprintf(b2, sizeof b2, "%.0f (%.0f-%.0f)", r->dbp[k], s->dbp0 + r->y[KS_PD_DDBP][0][k],
-             s->dbp0 + r->y[KS_PD_DDBP][2][k]);
+    snprintf(b2, sizeof b2, "%.0f (mean, no band)", r->dbp[k]);
     fprintf(f, "  %-30s %-24s %-8s rise %+.1f mmHg\n", "diastolic BP, mmHg", b2, b1,
             c->typ[KS_PD_DDBP][k]);
-    snprintf(b2, sizeof b2, "%+.1f (no band)", c->typ[KS_PD_DHR][k]);
+    snprintf(b2, sizeof b2, "%+.1f (mean, no band)", c->typ[KS_PD_DHR][k]);
     fprintf(f, "  %-30s %-24s %-8s -\n", "heart rate rise, beats/min", b2, b1);
+    fprintf(f, "  (%s)\n", NO_BP_SPREAD);
+    if (r->sbp[ipk_bp] >= 180 || r->dbp[ipk_bp] >= 110)
+        fprintf(f, "  FLAG  the mean course reaches SBP >= 180 or DBP >= 110 mmHg   [%s]\n",
+                SRC_TABLE6);
     fprintf(f, "\n");
-    /* Shares of patients like this one at the peak */
-    double d40 = ks_pd_share_at_least(pd, KS_PD_DSBP, c->typ[KS_PD_DSBP][ipk_bp], 40.0);
-    double d25 = ks_pd_share_at_least(pd, KS_PD_DDBP, c->typ[KS_PD_DDBP][ipk_bp], 25.0);
-    double s180 = ks_pd_share_at_least(pd, KS_PD_DSBP, c->typ[KS_PD_DSBP][ipk_bp], 180.0 - s->sbp0);
-    double s110 = ks_pd_share_at_least(pd, KS_PD_DDBP, c->typ[KS_PD_DDBP][ipk_bp], 110.0 - s->dbp0);
+    /* Shares of patients like this one at the peak (dissociation and sedation only) */
     size_t kc = argmax(c->typ[KS_PD_CADSS], c->n), ks = argmax(c->typ[KS_PD_SEDATION], c->n);
-    double dis = ks_pd_share_at_least(pd, KS_PD_CADSS, c->typ[KS_PD_CADSS][kc], 4.0);
-    double sed = ks_pd_share_at_least(pd, KS_PD_SEDATION, c->typ[KS_PD_SEDATION][ks], 1.0);
-    double loc = ks_pd_share_at_least(pd, KS_PD_SEDATION, c->typ[KS_PD_SEDATION][ks], 5.0);
+    const struct {
+        const char *what;
+        double share;
+    } sh[3] = {{"CADSS > 4", ks_pd_share_at_least(pd, KS_PD_CADSS, c->typ[KS_PD_CADSS][kc], 4.0)},
+               {"any sedation (MOAA/S drop >= 1)",
+                ks_pd_share_at_least(pd, KS_PD_SEDATION, c->typ[KS_PD_SEDATION][ks], 1.0)},
+               {"loss of consciousness (MOAA/S 0)",
+                ks_pd_share_at_least(pd, KS_PD_SEDATION, c->typ[KS_PD_SEDATION][ks], 5.0)}};
     fprintf(f, "PATIENTS LIKE THIS ONE (predicted share at the peak)\n");
-    fprintf(f, "  %4.1f%%  SBP rise >= 40 mmHg     %4.1f%%  DBP rise >= 25 mmHg\n", 100 * d40,
-            100 * d25);
-    fprintf(f, "  %4.1f%%  SBP >= 180 mmHg         %4.1f%%  DBP >= 110 mmHg   [%s]\n", 100 * s180,
-            100 * s110, SRC_TABLE6);
-    fprintf(f,
-            "  %4.1f%%  CADSS > 4               %4.1f%%  any sedation      %4.2f%%  loss of "
-            "consciousness\n",
-            100 * dis, 100 * sed, 100 * loc);
-    int flag_bp = s180 >= 0.05 || s110 >= 0.05 || r->sbp[ipk_bp] >= 180 || r->dbp[ipk_bp] >= 110;
-    if (flag_bp)
-        fprintf(f,
-                "  FLAG  1 in 20 or more of such patients reach SBP >= 180 or DBP >= 110 mmHg\n");
-    if (loc >= 0.01)
-        fprintf(f, "  FLAG  loss of consciousness predicted in 1%% or more of such patients\n");
+    for (int i = 0; i < 3; i++)
+        fprintf(f, "  %6.2f%%  %s\n", 100 * sh[i].share, sh[i].what);
+    fprintf(f, "  (%s%s)\n", SRC_SHARES,
+            iv ? "; the label's figures are for esketamine: for IV ketamine an extrapolation" : "");
+    fprintf(f, "  no blood-pressure shares: the spread is not estimable from the published "
+               "figures\n");
+    if (!isnan(s->flag_share)) {
+        int any = 0;
+        for (int i = 0; i < 3; i++)
+            if (100 * sh[i].share >= s->flag_share) {
+                fprintf(f,
+                        "  FLAG  %s predicted in %.2f%% of such patients (--flag-share %.4g%%)\n",
+                        sh[i].what, 100 * sh[i].share, s->flag_share);
+                any = 1;
+            }
+        if (!any) fprintf(f, "  no share at or above --flag-share %.4g%%\n", s->flag_share);
+    }
     fprintf(f, "\n");
     /* Discharge */
     double tc, ts, tb, td;
     double t = discharge_time(r, s, &tc, &ts, &tb, &td);
+    int effect_crit =
+        !isnan(s->cadss_max) || !isnan(s->moaas_min) || !isnan(s->sbp_max) || !isnan(s->dbp_max);
     fmt_clock(b1, sizeof b1, t);
-    if (s->pct == 50)
+    if (!effect_crit && !(s->observe_h > 0))
+        fprintf(f, "EARLIEST DISCHARGE: not predicted: no sourced minimum observation or "
+                   "discharge criterion for IV racemic ketamine; set --observe, --cadss-max, "
+                   "--moaas-min, --sbp-max or --dbp-max\n");
+    else if (isnan(t))
+        fprintf(f, "EARLIEST DISCHARGE: not within the prediction: a criterion below is still "
+                   "unmet at the end (--until)\n");
+    else if (s->pct == 50 || !(!isnan(s->cadss_max) || !isnan(s->moaas_min)))
         fprintf(f, "EARLIEST DISCHARGE: %s after the start of dosing (typical patient)\n", b1);
     else
         fprintf(f, "EARLIEST DISCHARGE: %s after the start of dosing (%.0fth percentile patient)\n",
                 b1, s->pct);
-    fmt_clock(b1, sizeof b1, tc);
-    fprintf(f, "  CADSS <= %.4g by %s   [%s]\n", s->cadss_max, b1,
-            s->cadss_max == 4 ? SRC_CADSS : "set with --cadss-max");
-    fmt_clock(b1, sizeof b1, ts);
-    fprintf(f, "  MOAA/S back to 5 by %s   [%s]\n", b1, SRC_MOAAS);
+    if (s->pct != 50 && isnan(s->cadss_max) && isnan(s->moaas_min))
+        fprintf(f,
+                "  --percentile %.0f changes nothing here: it applies to --cadss-max and "
+                "--moaas-min, and none is set\n",
+                s->pct);
+    if (!effect_crit)
+        fprintf(f, "  no discharge criterion on the predicted effects was set, and none has a "
+                   "source: the label asks for an assessment that the patient is clinically "
+                   "stable (--cadss-max, --moaas-min, --sbp-max, --dbp-max)\n");
+    if (!isnan(s->cadss_max)) {
+        fmt_clock(b1, sizeof b1, tc);
+        fprintf(f, "  CADSS <= %.4g by %s   [%s]\n", s->cadss_max, b1, SRC_CADSS);
+    }
+    if (!isnan(s->moaas_min)) {
+        fmt_clock(b1, sizeof b1, ts);
+        fprintf(f, "  MOAA/S >= %.4g by %s   [%s]\n", s->moaas_min, b1, SRC_MOAAS);
+    }
     if (s->observe_h > 0) {
         fmt_clock(b1, sizeof b1, s->observe_h);
         fprintf(f, "  observation at least %s   [%s]\n", b1,
@@ -500,9 +572,9 @@ static void summary(const ks_pd *pd, const ks_pd_course *c, const result *r, con
         fmt_clock(b1, sizeof b1, tb);
         fmt_clock(b2, sizeof b2, td);
         if (!isnan(s->sbp_max))
-            fprintf(f, "  SBP <= %.0f mmHg by %s (--sbp-max)\n", s->sbp_max, b1);
+            fprintf(f, "  SBP <= %.0f mmHg by %s (--sbp-max; mean course)\n", s->sbp_max, b1);
         if (!isnan(s->dbp_max))
-            fprintf(f, "  DBP <= %.0f mmHg by %s (--dbp-max)\n", s->dbp_max, b2);
+            fprintf(f, "  DBP <= %.0f mmHg by %s (--dbp-max; mean course)\n", s->dbp_max, b2);
     }
     fprintf(f, "  then: %s\n",
             strcmp(s->drug, "esketamine") == 0
@@ -520,11 +592,10 @@ static int write_table(const result *r, const ks_pd_course *c, const sess *s, co
 {
     /* rows at multiples of --every on the 1-min grid */
     size_t step = (size_t)llround(s->every_h / GRID_H), nrow = (r->n - 1) / step + 1;
-    enum { NC = 18 };
-    const char *names[NC] = {"occ_nmda_frac", "cadss_score",   "cadss_p05",     "cadss_p95",
-                             "psy_vas_pct",   "moaas_score",   "moaas_p05",     "moaas_p95",
-                             "dsbp_mmhg",     "dsbp_p05_mmhg", "dsbp_p95_mmhg", "sbp_mmhg",
-                             "ddbp_mmhg",     "ddbp_p05_mmhg", "ddbp_p95_mmhg", "dbp_mmhg",
+    enum { NC = 14 };
+    const char *names[NC] = {"occ_nmda_frac", "cadss_score", "cadss_p05", "cadss_p95",
+                             "psy_vas_pct",   "moaas_score", "moaas_p05", "moaas_p95",
+                             "dsbp_mmhg",     "sbp_mmhg",    "ddbp_mmhg", "dbp_mmhg",
                              "dhr_bpm",       "drive_nmda"};
     const double *src[NC] = {c->occ,
                              r->y[KS_PD_CADSS][1],
@@ -535,12 +606,8 @@ static int write_table(const result *r, const ks_pd_course *c, const sess *s, co
                              r->moaas[0],
                              r->moaas[2],
                              r->y[KS_PD_DSBP][1],
-                             r->y[KS_PD_DSBP][0],
-                             r->y[KS_PD_DSBP][2],
                              r->sbp,
                              r->y[KS_PD_DDBP][1],
-                             r->y[KS_PD_DDBP][0],
-                             r->y[KS_PD_DDBP][2],
                              r->dbp,
                              r->y[KS_PD_DHR][1],
                              c->drive};
@@ -562,7 +629,10 @@ static int write_table(const result *r, const ks_pd_course *c, const sess *s, co
                           s->dose_desc,
                           ks_model_name(m),
                           bp,
-                          "p05/p95: 5th and 95th percentile of patients (data/pd-acute.json)",
+                          "p05/p95: 5th and 95th percentile of patients (data/pd-acute.json), "
+                          "dissociation and sedation only, from per-patient label incidences "
+                          "read as one session's shares (assumption); blood pressure and heart "
+                          "rate: mean course only, spread not estimable from published figures",
                           KS_DISCLAIMER};
     ks_table t = {tt, nrow, names, cols, NC, keys, vals, 6, NULL, NULL};
     ks_error err = {0};
@@ -580,31 +650,30 @@ static int write_table(const result *r, const ks_pd_course *c, const sess *s, co
 static int write_plot(const result *r, const ks_pd_course *c, const sess *s, const char *path)
 {
     size_t n = r->n;
-    double *buf = malloc(7 * n * sizeof *buf);
+    double *buf = malloc(3 * n * sizeof *buf);
     if (!buf) return 1;
-    double *occ = buf, *s05 = buf + n, *s95 = buf + 2 * n, *d05 = buf + 3 * n, *d95 = buf + 4 * n,
-           *sed = buf + 5 * n, *sed95 = buf + 6 * n;
+    double *occ = buf, *sed = buf + n, *sed95 = buf + 2 * n;
     for (size_t i = 0; i < n; i++) {
         occ[i] = 100 * c->occ[i];
-        s05[i] = s->sbp0 + r->y[KS_PD_DSBP][0][i];
-        s95[i] = s->sbp0 + r->y[KS_PD_DSBP][2][i];
-        d05[i] = s->dbp0 + r->y[KS_PD_DDBP][0][i];
-        d95[i] = s->dbp0 + r->y[KS_PD_DDBP][2][i];
         sed[i] = r->y[KS_PD_SEDATION][1][i];
         sed95[i] = r->y[KS_PD_SEDATION][2][i];
     }
-    ks_plot_series p1[1] = {{.label = "NMDA receptor occupancy, % (rat-brain Ki)", .x = r->t, .y = occ, .n = n}};
+    ks_plot_series p1[1] = {
+        {.label = "NMDA receptor occupancy, % (rat-brain Ki)", .x = r->t, .y = occ, .n = n}};
     ks_plot_series p2[4] = {
-        {.label = "dissociation, CADSS points (typical)", .x = r->t, .y = r->y[KS_PD_CADSS][1], .n = n},
-        {.label = "CADSS, 95th percentile", .x = r->t, .y = r->y[KS_PD_CADSS][2], .n = n, .dashed = 1},
+        {.label = "dissociation, CADSS points (typical)",
+         .x = r->t,
+         .y = r->y[KS_PD_CADSS][1],
+         .n = n},
+        {.label = "CADSS, 95th percentile",
+         .x = r->t,
+         .y = r->y[KS_PD_CADSS][2],
+         .n = n,
+         .dashed = 1},
         {.label = "sedation, MOAA/S drop (typical)", .x = r->t, .y = sed, .n = n},
         {.label = "MOAA/S drop, 95th percentile", .x = r->t, .y = sed95, .n = n, .dashed = 1}};
-    ks_plot_series p3[6] = {{.label = "systolic BP, mean", .x = r->t, .y = r->sbp, .n = n},
-                            {.label = "systolic, 5th percentile", .x = r->t, .y = s05, .n = n, .dashed = 1},
-                            {.label = "systolic, 95th percentile", .x = r->t, .y = s95, .n = n, .dashed = 1},
-                            {.label = "diastolic BP, mean", .x = r->t, .y = r->dbp, .n = n},
-                            {.label = "diastolic, 5th percentile", .x = r->t, .y = d05, .n = n, .dashed = 1},
-                            {.label = "diastolic, 95th percentile", .x = r->t, .y = d95, .n = n, .dashed = 1}};
+    ks_plot_series p3[2] = {{.label = "systolic BP, mean", .x = r->t, .y = r->sbp, .n = n},
+                            {.label = "diastolic BP, mean", .x = r->t, .y = r->dbp, .n = n}};
     ks_plot_dose_mark mk = {0.0, s->over_h, s->dose_desc};
     char title[200];
     snprintf(title, sizeof title, "session: %s %s, age %.0f y, pre-dose BP %.0f/%.0f", s->drug,
@@ -612,10 +681,14 @@ static int write_plot(const result *r, const ks_pd_course *c, const sess *s, con
     ks_plot_spec panels[3] = {
         {title, "effects from data/pd-acute.json (estimated from published summaries, docs/pd.md)",
          "occupancy (%)", p1, 1, &mk, 1, NAN, NULL, NULL, 0, 0, NULL},
-        {"dissociation and sedation", NULL, "points", p2, 4, &mk, 1, s->cadss_max,
-         "CADSS discharge threshold", NULL, 0, 0, NULL},
-        {"blood pressure (band: 5th-95th percentile of patients)", NULL, "mmHg", p3, 6, &mk, 1,
-         180.0, "SBP 180 mmHg (label Table 6)", KS_DISCLAIMER, 0, 0, NULL}};
+        {"dissociation and sedation (95th percentile: per-patient label incidences read as one "
+         "session's shares, an assumption)",
+         NULL, "points", p2, 4, &mk, 1, s->cadss_max, "CADSS discharge threshold (--cadss-max)",
+         NULL, 0, 0, NULL},
+        {"blood pressure, mean course (spread between patients not estimable from published "
+         "figures)",
+         NULL, "mmHg", p3, 2, &mk, 1, 180.0, "SBP 180 mmHg (label Table 6)", KS_DISCLAIMER, 0, 0,
+         NULL}};
     ks_error err = {0};
     int rc = ks_plot_write_panels(panels, 3, path, &err);
     free(buf);
@@ -629,16 +702,17 @@ static int write_plot(const result *r, const ks_pd_course *c, const sess *s, con
 int cmd_session(int argc, char **argv)
 {
     cli_opt o[O_COUNT] = {
-        {"drug", 1, NULL, 0, NULL, 0, 0},      {"dose", 1, NULL, 0, NULL, 0, 0},
-        {"over", 1, NULL, 0, NULL, 0, 0},      {"age", 1, NULL, 0, NULL, 0, 0},
-        {"sbp", 1, NULL, 0, NULL, 0, 0},       {"dbp", 1, NULL, 0, NULL, 0, 0},
-        {"weight", 1, NULL, 0, NULL, 0, 0},    {"model", 1, NULL, 0, NULL, 0, 0},
-        {"pd", 1, NULL, 0, NULL, 0, 0},        {"observe", 1, NULL, 0, NULL, 0, 0},
-        {"cadss-max", 1, NULL, 0, NULL, 0, 0}, {"sbp-max", 1, NULL, 0, NULL, 0, 0},
-        {"dbp-max", 1, NULL, 0, NULL, 0, 0},   {"percentile", 1, NULL, 0, NULL, 0, 0},
-        {"until", 1, NULL, 0, NULL, 0, 0},     {"every", 1, NULL, 0, NULL, 0, 0},
-        {"out", 1, NULL, 0, NULL, 0, 0},       {"format", 1, NULL, 0, NULL, 0, 0},
-        {"plot", 1, NULL, 0, NULL, 0, 0},      {"quiet", 0, NULL, 0, NULL, 0, 0}};
+        {"drug", 1, NULL, 0, NULL, 0, 0},       {"dose", 1, NULL, 0, NULL, 0, 0},
+        {"over", 1, NULL, 0, NULL, 0, 0},       {"age", 1, NULL, 0, NULL, 0, 0},
+        {"sbp", 1, NULL, 0, NULL, 0, 0},        {"dbp", 1, NULL, 0, NULL, 0, 0},
+        {"weight", 1, NULL, 0, NULL, 0, 0},     {"model", 1, NULL, 0, NULL, 0, 0},
+        {"pd", 1, NULL, 0, NULL, 0, 0},         {"observe", 1, NULL, 0, NULL, 0, 0},
+        {"cadss-max", 1, NULL, 0, NULL, 0, 0},  {"moaas-min", 1, NULL, 0, NULL, 0, 0},
+        {"sbp-max", 1, NULL, 0, NULL, 0, 0},    {"dbp-max", 1, NULL, 0, NULL, 0, 0},
+        {"percentile", 1, NULL, 0, NULL, 0, 0}, {"flag-share", 1, NULL, 0, NULL, 0, 0},
+        {"until", 1, NULL, 0, NULL, 0, 0},      {"every", 1, NULL, 0, NULL, 0, 0},
+        {"out", 1, NULL, 0, NULL, 0, 0},        {"format", 1, NULL, 0, NULL, 0, 0},
+        {"plot", 1, NULL, 0, NULL, 0, 0},       {"quiet", 0, NULL, 0, NULL, 0, 0}};
     int help = 0;
     if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
     if (help) {

@@ -30,7 +30,7 @@ run "$KETSIM" trial --model perez-ruixo-2021 --weight 70 --n 200 --threads 2 --r
 [ -s "$TMP/r.csv" ] && [ -s "$TMP/p.csv" ] || { echo "valgrind: trial wrote nothing" >&2; exit 1; }
 run "$KETSIM" trial --model perez-ruixo-2021 --weight 70 --n 300 --threads 2 --histogram --regimen "56mg nasal; 2/week x 1w" --population "weight ~ normal(75kg, 15kg) in 40..150" --until 2d --out "$TMP/t2.csv"
 run "$KETSIM" trial --model perez-ruixo-2021 --n 5 --regimen "56mg nasal" --population "weight ~ gauss(1)"
-run "$KETSIM" session --drug esketamine --dose 84mg --age 45 --sbp 128 --dbp 82 --out "$TMP/s.csv" --plot "$TMP/s.png"
+run "$KETSIM" session --drug esketamine --dose 84mg --age 45 --sbp 128 --dbp 82 --cadss-max 4 --moaas-min 4.5 --flag-share 1 --percentile 95 --out "$TMP/s.csv" --plot "$TMP/s.png"
 run "$KETSIM" session --drug ketamine --dose 0.5mg/kg --over 40min --weight 70 --age 50 --sbp 150 --dbp 95 --format json --out "$TMP/s.json"
 run "$KETSIM" session --drug esketamine --dose 50mg --age 45 --sbp 128 --dbp 82
 run "$KETSIM" simulate --model perez-ruixo-2021 --dose 84mg --route nasal --until 4h --effects --out "$TMP/e.csv" --plot "$TMP/e.png"

@@ -10,7 +10,7 @@
  *
  * Effect site: each analyte's plasma concentration (output column cp_<analyte>)
  * drives its own effect compartment dCe/dt = ke0 (Cp - Ce) with the PD file's
- * t_half_ke0 (Olofsen 2012, S-ketamine), whatever effect site the PK model carries,
+ * t_half_ke0 (Anesthesiology 117(2):353, S-ketamine), whatever effect site the PK model carries,
  * so that every model and drug goes through the same biophase. The filter is
  * integrated exactly for a plasma concentration linear between sub-steps of at most
  * 30 s (plasma values are exact, from ks_sim_eval).
@@ -39,7 +39,8 @@ typedef struct ks_pd ks_pd;
 /* Load and check a PD parameter file. Keys are strict; every parameter needs value,
  * unit (the one this version expects, named in the error), source (a citation key),
  * verification; a parameter with verification "estimated" needs an "estimated"
- * object {from, command, fit}. Errors: KS_EIO, KS_EPARSE, KS_EMODEL (message names
+ * object {from, command, fit}. A citation's "year" is an integer, or null/absent when
+ * the source read did not show it, and then "year_note" (a non-empty string) says why. Errors: KS_EIO, KS_EPARSE, KS_EMODEL (message names
  * the file and JSON path), KS_ENOMEM. */
 int ks_pd_load(const char *path, ks_pd **out, ks_error *err);
 void ks_pd_free(ks_pd *pd);
@@ -70,8 +71,10 @@ double ks_pd_occupancy(const double *cu, const double *ki, size_t n);
 int ks_pd_analyte_weight(const ks_pd *pd, const char *analyte, double *weight, double *s_share,
                          int *known, ks_error *err);
 
-/* The effects. Variability: lognormal (median = typical, log-scale SD omega),
- * normal multiplier (mean = typical, individual = typical x (1 + omega z)) or none. */
+/* The effects. Variability: lognormal (median = typical, log-scale SD omega) for
+ * dissociation and sedation; none for psychedelic intensity, blood pressure and heart
+ * rate, whose spread is not estimable from the published figures (docs/pd.md): for
+ * those the quantile is the typical value and the share a step at the threshold. */
 enum ks_pd_effect {
     KS_PD_CADSS = 0, /* CADSS total score, change from pre-dose (points) */
     KS_PD_PSY,       /* psychedelic VAS intensity, % of the scale's maximum */

@@ -34,9 +34,7 @@ static const struct {
     [P_SED_SLOPE] = {"sedation_slope", "points"},
     [P_SED_OMEGA] = {"sedation_omega", "1"},
     [P_SBP_SLOPE] = {"sbp_slope", "mmHg/(ng/mL)"},
-    [P_SBP_OMEGA] = {"sbp_omega", "1"},
     [P_DBP_SLOPE] = {"dbp_slope", "mmHg/(ng/mL)"},
-    [P_DBP_OMEGA] = {"dbp_omega", "1"},
     [P_HR_SLOPE] = {"hr_slope", "bpm/(ng/mL)"},
 };
 
@@ -124,9 +122,9 @@ void ks_pd_free(ks_pd *pd)
 
 static const char *KEYS_TOP[] = {"format",     "title", "description", "citations",
                                  "parameters", "notes", NULL};
-static const char *KEYS_CIT[] = {"authors",    "year",         "title", "journal",  "volume",
-                                 "issue",      "pages",        "doi",   "doi_note", "pmid",
-                                 "where_read", "verification", "note",  NULL};
+static const char *KEYS_CIT[] = {"authors", "year",       "year_note",    "title", "journal",
+                                 "volume",  "issue",      "pages",        "doi",   "doi_note",
+                                 "pmid",    "where_read", "verification", "note",  NULL};
 static const char *KEYS_PAR[] = {"value", "unit",      "source", "verification",
                                  "note",  "estimated", NULL};
 static const char *KEYS_EST[] = {"from", "command", "fit", NULL};
@@ -147,8 +145,9 @@ static int load_citations(ks_pd *pd, json_t *cits, const char *origin, ks_error 
         snprintf(jp, sizeof jp, "$.citations.%.100s", k);
         if (!json_is_object(c)) return fail(err, origin, jp, "must be an object");
         int rc = check_keys(c, KEYS_CIT, err, origin, jp);
-        const char *authors, *title, *journal, *doi, *doi_note, *where, *ver;
+        const char *authors, *title, *journal, *doi, *doi_note, *where, *ver, *year_note;
         if (!rc) rc = str_of(c, "authors", 1, &authors, err, origin, jp);
+        if (!rc) rc = str_of(c, "year_note", 0, &year_note, err, origin, jp);
         if (!rc) rc = str_of(c, "title", 0, &title, err, origin, jp);
         if (!rc) rc = str_of(c, "journal", 0, &journal, err, origin, jp);
         if (!rc) rc = str_of(c, "doi", 0, &doi, err, origin, jp);
@@ -156,16 +155,31 @@ static int load_citations(ks_pd *pd, json_t *cits, const char *origin, ks_error 
         if (!rc) rc = str_of(c, "where_read", 1, &where, err, origin, jp);
         if (!rc) rc = str_of(c, "verification", 1, &ver, err, origin, jp);
         if (rc) return rc;
+        /* The year is an integer where the source showed it; where it did not, it is
+         * null or absent and "year_note" says why (never a guessed year). */
         json_t *year = json_object_get(c, "year");
-        if (!json_is_integer(year)) return fail(err, origin, jp, "\"year\" must be an integer");
+        if (year && !json_is_integer(year) && !json_is_null(year))
+            return fail(err, origin, jp, "\"year\" must be an integer or null");
+        int has_year = json_is_integer(year);
+        if (!has_year && !year_note)
+            return fail(err, origin, jp,
+                        "no \"year\": give \"year_note\" saying why it is not known");
+        if (!has_year && !*year_note)
+            return fail(err, origin, jp, "\"year_note\" must not be empty");
+        if (has_year && year_note)
+            return fail(err, origin, jp, "\"year_note\" is only for a citation without a year");
         if (!doi && !doi_note) return fail(err, origin, jp, "needs \"doi\" or \"doi_note\"");
         if (!known_level(ver))
             return fail(err, origin, jp, "unknown verification level \"%s\"", ver);
+        char ybuf[600];
+        if (has_year)
+            snprintf(ybuf, sizeof ybuf, "%lld", (long long)json_integer_value(year));
+        else
+            snprintf(ybuf, sizeof ybuf, "(year not known: %.560s)", year_note);
         char buf[2048];
-        snprintf(buf, sizeof buf, "%s %lld%s%s%s%s. %s%s (read: %s; %s)", authors,
-                 (long long)json_integer_value(year), title ? ", " : "", title ? title : "",
-                 journal ? ", " : "", journal ? journal : "", doi ? "doi:" : "",
-                 doi ? doi : doi_note, where, ver);
+        snprintf(buf, sizeof buf, "%s %s%s%s%s%s. %s%s (read: %s; %s)", authors, ybuf,
+                 title ? ", " : "", title ? title : "", journal ? ", " : "", journal ? journal : "",
+                 doi ? "doi:" : "", doi ? doi : doi_note, where, ver);
         pd->cit_key[pd->n_cit] = dup_or_null(k);
         pd->cit_text[pd->n_cit] = dup_or_null(buf);
         if (!pd->cit_key[pd->n_cit] || !pd->cit_text[pd->n_cit]) {
@@ -407,7 +421,9 @@ const char *ks_pd_effect_label(int e)
     return e >= 0 && e < KS_PD_N_EFFECTS ? EFFECT_LABEL[e] : "";
 }
 
-/* Variability of each effect: 0 none, 1 lognormal, 2 normal multiplier; omega. */
+/* Variability of each effect: 0 none, 1 lognormal; omega. Blood pressure and heart
+ * rate have none: their between-patient spread is not estimable from the published
+ * figures (docs/pd.md), so only their typical (mean) course is given. */
 static void effect_var(const ks_pd *pd, int e, int *kind, double *omega)
 {
     *kind = 0;
@@ -420,14 +436,6 @@ static void effect_var(const ks_pd *pd, int e, int *kind, double *omega)
     case KS_PD_SEDATION:
         *kind = 1;
         *omega = V(pd, P_SED_OMEGA);
-        break;
-    case KS_PD_DSBP:
-        *kind = 2;
-        *omega = V(pd, P_SBP_OMEGA);
-        break;
-    case KS_PD_DDBP:
-        *kind = 2;
-        *omega = V(pd, P_DBP_OMEGA);
         break;
     default:
         break;
@@ -443,7 +451,6 @@ double ks_pd_quantile(const ks_pd *pd, int effect, double typical, double p)
     effect_var(pd, effect, &kind, &w);
     double z = gsl_cdf_ugaussian_Pinv(p);
     if (kind == 1) return typical * exp(w * z);
-    if (kind == 2) return typical * (1.0 + w * z) + 0.0; /* no -0 */
     return typical;
 }
 
@@ -456,7 +463,6 @@ double ks_pd_share_at_least(const ks_pd *pd, int effect, double typical, double 
     if (!(threshold > 0)) return typical >= threshold ? 1.0 : 0.0;
     if (!(typical > 0)) return 0.0;
     if (kind == 1) return gsl_cdf_ugaussian_P(log(typical / threshold) / w);
-    if (kind == 2) return gsl_cdf_ugaussian_P((1.0 - threshold / typical) / w);
     return typical >= threshold ? 1.0 : 0.0;
 }
 

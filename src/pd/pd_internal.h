@@ -25,9 +25,7 @@ enum {
     P_SED_SLOPE,
     P_SED_OMEGA,
     P_SBP_SLOPE,
-    P_SBP_OMEGA,
     P_DBP_SLOPE,
-    P_DBP_OMEGA,
     P_HR_SLOPE,
     KS_PD_N_PARAMS
 };

@@ -18,10 +18,18 @@ fail() {
 "$KETSIM" pd-fit --check "$SRC/data/pd-acute.json" >"$T/c.out" 2>"$T/c.err" ||
     fail "data/pd-acute.json is stale: run ketsim pd-fit --write data/pd-acute.json ($(cat "$T/c.err"))"
 
-# the fit reproduces its anchors (printed): IV mean SBP rise 7.40, label share 0.0800
+# the fit reproduces its anchor (printed): IV mean SBP rise 7.40; it estimates no BP
+# spread and says why; the per-patient readings and the CADSS 1.5 h target are stated
+# as assumptions, with the independent-sessions shares (1 - (1 - P)^(1/8))
 "$KETSIM" pd-fit >"$T/fit.out" 2>&1 || fail "pd-fit: exit $?"
 grep -q "mean SBP rise 7.40 mmHg" "$T/fit.out" || fail "pd-fit: SBP anchor not reproduced"
-grep -q "mean 0.0800 (published 0.08" "$T/fit.out" || fail "pd-fit: label SBP share not reproduced"
+grep -q "^BP spread: not estimated" "$T/fit.out" || fail "pd-fit: BP spread statement missing"
+grep -q "sbp_omega\|dbp_omega" "$T/fit.out" && fail "pd-fit: still estimates a BP spread"
+grep -q "between 1.04 % / 1.73 % (sessions independent" "$T/fit.out" || fail "pd-fit: per-session bounds for Table 6"
+grep -q "one session's shares would be 0.0950 and 0.00044" "$T/fit.out" || fail "pd-fit: sedation independence shares"
+grep -q "assumed target 0.10, a ketsim reading of 'generally resolved', not data" "$T/fit.out" ||
+    fail "pd-fit: the CADSS 1.5 h target must be marked as an assumption"
+grep -q '"sbp_omega"\|"dbp_omega"' "$SRC/data/pd-acute.json" && fail "data/pd-acute.json still has a BP spread"
 
 # a changed estimate is stale
 sed 's/"value": 17.4685/"value": 17.5/' "$SRC/data/pd-acute.json" >"$T/tampered.json"

@@ -116,9 +116,46 @@ static void test_loader_errors(void **st)
            "needs \"estimated\"");
     mutate("\"value\": 0.56", "\"value\": 1.56", "fraction 1.56 above 1");
     mutate("\"format\": \"ketsim-pd/1\"", "\"format\": \"ketsim-pd/2\"", "$.format");
+    /* a BP spread parameter is no longer known: a file with one is rejected */
+    mutate("\"sbp_slope\": {",
+           "\"sbp_omega\": {\"value\": 4.3, \"unit\": \"1\", \"source\": \"assumption\", "
+           "\"verification\": \"assumption\", \"note\": \"x\"},\n    \"sbp_slope\": {",
+           "unknown parameter \"sbp_omega\"");
+    /* a year the source did not show: null with a note; never a bare null or a string */
+    mutate("\"year\": 1997,", "\"year\": null,", "give \"year_note\"");
+    mutate("\"year\": 1997,", "", "give \"year_note\"");
+    mutate("\"year\": 1997,", "\"year\": \"1997\",", "must be an integer or null");
+    mutate("\"year\": null,\n      \"year_note\": \"not shown on the page read (pd_acute",
+           "\"year\": 2019,\n      \"year_note\": \"not shown on the page read (pd_acute",
+           "only for a citation without a year");
+    mutate("\"year_note\": \"not shown on the page read (pd_acute.md B4: authors, journal and DOI "
+           "not shown)\"",
+           "\"year_note\": \"\"", "\"year_note\" must not be empty");
     expect_load_error("{\"format\": \"ketsim-pd/1\", \"citations\": {}, \"parameters\": {}}",
                       "$.citations");
     expect_load_error("{\"format\": ", "line");
+}
+
+/* Citations say what the source showed: the 741-infusion cohort and the ke0 paper have
+ * no year or authors in the notes (pd_acute.md B1, B4), so none is printed. */
+static void test_citations_without_year(void **st)
+{
+    (void)st;
+    ks_pd *pd = load_pd();
+    const char *c = ks_pd_citation_text(pd, "iv_cohort_741");
+    assert_non_null(c);
+    assert_non_null(strstr(c, "not shown in the source read (year not known: "));
+    assert_null(strstr(c, "2019"));
+    c = ks_pd_citation_text(pd, "anesth117_353");
+    assert_non_null(c);
+    assert_non_null(strstr(c, "(year not known: "));
+    assert_null(strstr(c, "Noppers"));
+    c = ks_pd_citation_text(pd, "spravato_label_pk");
+    assert_non_null(c);
+    assert_null(strstr(c, "2019"));
+    c = ks_pd_citation_text(pd, "ebert1997");
+    assert_non_null(strstr(c, "Borgbjerg FM 1997, Norketamine"));
+    ks_pd_free(pd);
 }
 
 /* The PD effect site (t1/2 6.1 min, integrated from exact plasma values) against the
@@ -180,11 +217,15 @@ static void test_quantiles_and_shares(void **st)
     KS_ASSERT_CLOSE(ks_pd_share_at_least(pd, KS_PD_CADSS, 4.0, 4.0), 0.5, 1e-12, 0);
     /* share at typical = threshold x exp(w) is Phi(1) */
     KS_ASSERT_CLOSE(ks_pd_share_at_least(pd, KS_PD_CADSS, 4.0 * exp(w), 4.0), 0.841344746, 1e-8, 0);
-    /* normal multiplier: P(typ (1 + w z) >= thr) = Phi((1 - thr/typ)/w) */
-    ks_pd_param(pd, "sbp_omega", &w, NULL);
-    KS_ASSERT_CLOSE(ks_pd_share_at_least(pd, KS_PD_DSBP, 10.0, 10.0 * (1 + w)), 1 - 0.841344746,
-                    1e-8, 0);
-    KS_ASSERT_CLOSE(ks_pd_quantile(pd, KS_PD_DSBP, 10.0, 0.5), 10.0, 1e-12, 0);
+    /* blood pressure: no spread (not estimable from the published figures): the
+     * quantile is the mean and the share a step. The old normal multiplier (SD 4.3)
+     * gave a 5th percentile of 10 x (1 - 1.645 x 4.3) = -61 mmHg here. */
+    assert_true(ks_pd_quantile(pd, KS_PD_DSBP, 10.0, 0.05) == 10.0);
+    assert_true(ks_pd_quantile(pd, KS_PD_DDBP, 10.0, 0.95) == 10.0);
+    assert_true(ks_pd_share_at_least(pd, KS_PD_DSBP, 39.9, 40.0) == 0.0);
+    assert_true(ks_pd_share_at_least(pd, KS_PD_DSBP, 40.0, 40.0) == 1.0);
+    assert_int_equal(ks_pd_param(pd, "sbp_omega", &w, NULL), KS_ENOTFOUND);
+    assert_int_equal(ks_pd_param(pd, "dbp_omega", &w, NULL), KS_ENOTFOUND);
     /* no variability (heart rate): a step at the threshold */
     assert_true(ks_pd_share_at_least(pd, KS_PD_DHR, 2.0, 2.0) == 1.0);
     assert_true(ks_pd_share_at_least(pd, KS_PD_DHR, 1.999, 2.0) == 0.0);
@@ -198,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_occupancy_hand),
         cmocka_unit_test(test_weights),
         cmocka_unit_test(test_loader_errors),
+        cmocka_unit_test(test_citations_without_year),
         cmocka_unit_test(test_effect_site_matches_engine),
         cmocka_unit_test(test_quantiles_and_shares),
     };

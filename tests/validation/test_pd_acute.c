@@ -80,8 +80,11 @@ static void test_iv_blood_pressure(void **st)
 }
 
 /* Esketamine 56/84 mg: BP peak near 40 min (label; not estimated from; +-15 min),
- * lasting about 4 h (mean rise under a quarter of its peak at 3-5 h), SBP >= 40 share
- * 8 % and DBP >= 25 share 13 % on average (estimated from; +-0.5 points). */
+ * lasting about 4 h (mean rise under a quarter of its peak at 3-5 h). The label's
+ * Table 6 shares (per patient, at least once in 8 sessions) are not reproduced: no
+ * BP spread is estimable from the published figures, so the model gives the mean
+ * course only and claims no band (the 5th and 95th percentiles are the mean; the old
+ * SD-4.3 multiplier put the 5th percentile at a fall of ~30 mmHg here). */
 static void test_esketamine_blood_pressure(void **st)
 {
     (void)st;
@@ -89,18 +92,11 @@ static void test_esketamine_blood_pressure(void **st)
     size_t ka = argmax(a->typ[KS_PD_DSBP], a->n), kb = argmax(b->typ[KS_PD_DSBP], b->n);
     assert_true(fabs(a->t_h[ka] - 40.0 / 60) <= 0.25);
     assert_true(fabs(b->t_h[kb] - 40.0 / 60) <= 0.25);
-    double sh = 0.5 * (ks_pd_share_at_least(pd, KS_PD_DSBP, a->typ[KS_PD_DSBP][ka], 40) +
-                       ks_pd_share_at_least(pd, KS_PD_DSBP, b->typ[KS_PD_DSBP][kb], 40));
-    KS_ASSERT_CLOSE(sh, 0.08, 0, 0.005);
-    double dh = 0.5 * (ks_pd_share_at_least(pd, KS_PD_DDBP, a->typ[KS_PD_DDBP][ka], 25) +
-                       ks_pd_share_at_least(pd, KS_PD_DDBP, b->typ[KS_PD_DDBP][kb], 25));
-    KS_ASSERT_CLOSE(dh, 0.13, 0, 0.005);
-    /* the label's >= 65 y DBP >= 25 share, 14 %, not estimated from: +-5 points */
-    ks_pd_course *e = nasal(56, 70), *f = nasal(84, 70);
-    size_t ke = argmax(e->typ[KS_PD_DDBP], e->n), kf = argmax(f->typ[KS_PD_DDBP], f->n);
-    double old = 0.5 * (ks_pd_share_at_least(pd, KS_PD_DDBP, e->typ[KS_PD_DDBP][ke], 25) +
-                        ks_pd_share_at_least(pd, KS_PD_DDBP, f->typ[KS_PD_DDBP][kf], 25));
-    KS_ASSERT_CLOSE(old, 0.14, 0, 0.05);
+    assert_true(ks_pd_quantile(pd, KS_PD_DSBP, b->typ[KS_PD_DSBP][kb], 0.05) ==
+                b->typ[KS_PD_DSBP][kb]);
+    assert_true(ks_pd_quantile(pd, KS_PD_DDBP, b->typ[KS_PD_DDBP][kb], 0.95) ==
+                b->typ[KS_PD_DDBP][kb]);
+    assert_true(b->typ[KS_PD_DSBP][kb] > 0 && b->typ[KS_PD_DSBP][kb] < 40);
     /* lasts about 4 h */
     for (size_t i = kb; i < b->n; i++)
         if (b->typ[KS_PD_DSBP][i] < 0.25 * b->typ[KS_PD_DSBP][kb]) {
@@ -109,8 +105,6 @@ static void test_esketamine_blood_pressure(void **st)
         }
     ks_pd_course_free(a);
     ks_pd_course_free(b);
-    ks_pd_course_free(e);
-    ks_pd_course_free(f);
 }
 
 /* Dissociation: 61-84 % with CADSS > 4 at each dose (window), peak at 40 +- 10 min,
