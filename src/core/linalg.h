@@ -10,4 +10,9 @@
  * finite); A is then left partly overwritten. */
 int ks_cholesky(double *a, size_t n);
 
+/* Solve A x = b for a dense row-major n x n A by Gaussian elimination with partial
+ * pivoting; A and b are overwritten (b becomes x). Returns 0, or -1 when A is singular
+ * (a pivot below 1e-300 in magnitude, or not finite). */
+int ks_solve(double *a, double *b, size_t n);
+
 #endif

@@ -1,5 +1,7 @@
 /* Validation against published observations (see ketsim/validate.h). */
 #include "ketsim/validate.h"
+#include "core/linalg.h"
+#include "sim/sim_internal.h"
 #include "ketsim/sim.h"
 #include "ketsim/summary.h"
 
@@ -614,14 +616,73 @@ static double in_obs_unit(const ks_obs *o, double canonical, double weight)
     return canonical / u->factor / (u->per_kg ? weight : 1.0);
 }
 
+/* Vss of `analyte` exactly: under a constant IV infusion of the parent the body reaches
+ * a steady state x = -A^-1 u (body compartments only: the sinks, integrators and effect
+ * sites carry no drug in the body); Vss = the analyte's amount in the body / its plasma
+ * concentration. For a metabolite this is its own steady-state volume (the formation rate
+ * cancels). */
+static int predict_vss(const ks_model *m, const ks_obs *o, const char *analyte, ks_prediction *p,
+                       ks_error *err)
+{
+    if (!ks_model_has_route(m, "iv"))
+        return not_applicable(p, "%s", "Vss needs an IV route (a steady state of the body)");
+    ks_covariates c;
+    int rc = covariates(m, o, &c, p, err);
+    if (rc || !p->applies) return rc;
+    ks_sim *s = NULL;
+    if ((rc = ks_sim_create(m, &s, err)) || (rc = ks_sim_set_covariates(s, &c, err))) {
+        ks_sim_free(s);
+        return rc;
+    }
+    size_t n = ks_sim_n_states(s), nb = 0;
+    double *A = malloc(n * n * sizeof *A), *Ab = malloc(n * n * sizeof *Ab);
+    double *x = calloc(n, sizeof *x);
+    int *body = malloc(n * sizeof *body), *idx = malloc(n * sizeof *idx);
+    if (!A || !Ab || !x || !body || !idx) rc = ks_error_set(err, KS_ENOMEM, "out of memory");
+    if (!rc) rc = ks_sim_system_matrix(s, A, err);
+    const ks_mroute *r = rc ? NULL : &m->routes[ks_model_route_index(m, "iv")];
+    for (size_t i = 0; !rc && i < n; i++) {
+        body[i] = ks_sim_state_kind(s, i) == KS_ST_AMOUNT;
+        for (int k = 0; body[i] && k < m->n_comps; k++)
+            if (s->comp_state[k] == (int)i && m->comps[k].depot) body[i] = 0;
+        if (body[i]) idx[nb++] = (int)i;
+    }
+    for (size_t a = 0; !rc && a < nb; a++)
+        for (size_t b = 0; b < nb; b++)
+            Ab[a * nb + b] = -A[(size_t)idx[a] * n + (size_t)idx[b]];
+    for (size_t a = 0; !rc && a < nb; a++)
+        x[a] = idx[a] == s->comp_state[r->paths[0].to] ? 1.0 : 0.0; /* 1 mg/h */
+    double amount = 0.0, conc = NAN;
+    if (!rc && ks_solve(Ab, x, nb))
+        rc = not_applicable(p, "%s", "no steady state (a compartment without elimination)");
+    for (size_t a = 0; !rc && p->applies && a < nb; a++) {
+        int an = ks_sim_state_analyte(s, (size_t)idx[a]);
+        if (strcmp(ks_model_analyte_name(m, (size_t)an), analyte) != 0) continue;
+        amount += x[a];
+        for (int k = 0; k < m->n_comps; k++)
+            if (s->comp_state[k] == idx[a] && m->comps[k].observed)
+                conc = x[a] / s->pv[m->comps[k].volume];
+    }
+    ks_sim_free(s);
+    free(A);
+    free(Ab);
+    free(x);
+    free(body);
+    free(idx);
+    if (rc || !p->applies) return rc;
+    if (!(conc > 0)) return not_applicable(p, "model has no plasma compartment for %s", analyte);
+    p->value = in_obs_unit(o, amount / conc, p->weight_kg);
+    caveat(p, 1, "exact steady state of the model (IV infusion)");
+    return KS_OK;
+}
+
 int ks_validate_predict(const ks_model *m, const ks_obs *o, const char *route, ks_prediction *p,
                         ks_error *err)
 {
     *p = (ks_prediction){.applies = 1, .value = NAN};
     const char *analyte = ks_validate_analyte(m, o);
     if (!analyte) return not_applicable(p, "model has no %s for this drug", o->analyte);
-    if (strcmp(o->quantity, "vss") == 0)
-        return not_applicable(p, "%s", "Vss is not computed by the validator");
+    if (strcmp(o->quantity, "vss") == 0) return predict_vss(m, o, analyte, p, err);
     if (strcmp(o->quantity, "cl") == 0 && strcmp(o->route, "iv") != 0)
         return not_applicable(p, "%s", "clearance is compared for IV arms only");
     ks_covariates c;

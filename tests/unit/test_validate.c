@@ -83,11 +83,13 @@ static void test_closed_forms(void **state)
                     ROW("o", "ketamine", "oral", "100", "0", "", "f", "1", "%", "")
                         ROW("o", "ketamine", "oral", "100", "0", "", "auc_inf", "1", "ug*h/L", "")
                             ROW("o", "ketamine", "oral", "", "0", "", "tmax", "1", "h", "")
-                                ROW("e", "esketamine", "iv", "100", "0", "", "cl", "1", "L/h", "");
+                                ROW("e", "esketamine", "iv", "100", "0", "", "cl", "1", "L/h", "")
+                                    ROW("b", "ketamine", "iv", "100", "0", "70", "vss", "1",
+                                        "L/kg", "");
     ks_obs_set *set = NULL;
     ks_error err = {0};
     if (read_text(text, &set, &err)) fail_msg("%s", err.msg);
-    assert_int_equal(ks_obs_count(set), 11);
+    assert_int_equal(ks_obs_count(set), 12);
     ks_model *m = model();
     const ks_obs *o = ks_obs_get(set, 0);
     assert_int_equal(o->line, 3);
@@ -107,6 +109,8 @@ static void test_closed_forms(void **state)
     KS_ASSERT_CLOSE(predict(m, ks_obs_get(set, 8), "oral"), 1000 * 0.7 * 100 / 2, 1e-4, 0);
     /* Oral Tmax = lag + ln(ka / k) / (ka - k), with no dose stated. */
     KS_ASSERT_CLOSE(predict(m, ks_obs_get(set, 9), "oral"), 0.25 + log(15) / 1.4, 1e-6, 0);
+    /* Vss: the steady state of the body, the oral depot excluded: V = 20 L at 70 kg. */
+    KS_ASSERT_CLOSE(predict(m, ks_obs_get(set, 11), "iv"), 20.0 / 70, 1e-9, 0);
     const char *names[4];
     assert_int_equal(ks_validate_routes(m, ks_obs_get(set, 7), names, 4), 1);
     assert_string_equal(names[0], "oral");
