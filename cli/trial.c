@@ -163,7 +163,8 @@ static int parse_count(const trial_args *a, const char *opt, const char *text, d
     double x = strtod(text, &end);
     if (end == text || *end || !(x >= 1) || x > max || floor(x) != x || errno) {
         char msg[160];
-        snprintf(msg, sizeof msg, "%s: \"%s\" is not a whole number from 1 to %.0f", opt, text, max);
+        snprintf(msg, sizeof msg, "%s: \"%s\" is not a whole number from 1 to %.0f", opt, text,
+                 max);
         return fail(a, "%s", msg);
     }
     *v = (uint64_t)x;
@@ -185,13 +186,15 @@ static int parse_patients(const cli_opt *o, trial_args *a)
     if (o[O_WEIGHT].value) {
         double w;
         if (cli_parse_plain("trial", "--weight", o[O_WEIGHT].value, KS_DIM_WEIGHT, &w)) return 2;
-        if (!(w > 0) || w > 700) return fail(a, "--weight: %s kg is not a possible body weight", o[O_WEIGHT].value);
+        if (!(w > 0) || w > 700)
+            return fail(a, "--weight: %s kg is not a possible body weight", o[O_WEIGHT].value);
         ks_covariates_set(c, "weight", w, NULL);
     }
     if (o[O_AGE].value) {
         double y;
         if (cli_parse_plain("trial", "--age", o[O_AGE].value, KS_DIM_AGE, &y)) return 2;
-        if (!(y >= 0) || y > 130) return fail(a, "--age: %s years is not a possible age", o[O_AGE].value);
+        if (!(y >= 0) || y > 130)
+            return fail(a, "--age: %s years is not a possible age", o[O_AGE].value);
         ks_covariates_set(c, "age", y, NULL);
     }
     for (int i = 0; i < o[O_COV].n_all; i++) {
@@ -205,8 +208,10 @@ static int parse_patients(const cli_opt *o, trial_args *a)
             return fail(a, "--covariate: \"%s\": the value is not a number", kv);
         if (ks_covariates_set(c, name, v, &err)) return fail(a, "--covariate: %s", err.msg);
     }
-    int n_src = (o[O_POP].value != NULL) + (o[O_POP_FILE].value != NULL) + (o[O_COV_CSV].value != NULL);
-    if (n_src > 1) return fail(a, "%s", "give one of --population, --population-file and --covariates-csv");
+    int n_src =
+        (o[O_POP].value != NULL) + (o[O_POP_FILE].value != NULL) + (o[O_COV_CSV].value != NULL);
+    if (n_src > 1)
+        return fail(a, "%s", "give one of --population, --population-file and --covariates-csv");
     int rc = KS_OK;
     if (o[O_POP].value)
         rc = ks_population_parse(o[O_POP].value, "--population", &a->pop, &err);
@@ -215,7 +220,8 @@ static int parse_patients(const cli_opt *o, trial_args *a)
     else if (o[O_COV_CSV].value)
         rc = ks_population_read_csv(o[O_COV_CSV].value, &a->pop, &err);
     if (rc) return fail(a, "%s", err.msg);
-    if (o[O_RESAMPLE].seen && !o[O_COV_CSV].value) return fail(a, "%s", "--resample goes with --covariates-csv");
+    if (o[O_RESAMPLE].seen && !o[O_COV_CSV].value)
+        return fail(a, "%s", "--resample goes with --covariates-csv");
     a->spec.population = a->pop;
     a->spec.resample = o[O_RESAMPLE].seen;
     a->spec.n = 1000;
@@ -226,8 +232,9 @@ static int parse_patients(const cli_opt *o, trial_args *a)
     }
     if (o[O_COV_CSV].value && !a->spec.resample && a->spec.n > ks_population_rows(a->pop)) {
         char msg[200];
-        snprintf(msg, sizeof msg, "--n %llu: %s has %zu patients (use --resample to draw rows "
-                                  "with replacement)",
+        snprintf(msg, sizeof msg,
+                 "--n %llu: %s has %zu patients (use --resample to draw rows "
+                 "with replacement)",
                  (unsigned long long)a->spec.n, o[O_COV_CSV].value, ks_population_rows(a->pop));
         return fail(a, "%s", msg);
     }
@@ -255,7 +262,9 @@ static int parse_regimen(const cli_opt *o, trial_args *a)
 {
     ks_error err = {0};
     if (!o[O_REGIMEN].value == !o[O_REGIMEN_FILE].value)
-        return fail(a, "%s", "give one of --regimen and --regimen-file (e.g. --regimen \"0.5mg/kg iv over 40min\")");
+        return fail(
+            a, "%s",
+            "give one of --regimen and --regimen-file (e.g. --regimen \"0.5mg/kg iv over 40min\")");
     const char *opt = o[O_REGIMEN].value ? "--regimen" : "--regimen-file";
     int rc = o[O_REGIMEN].value ? ks_regimen_parse(o[O_REGIMEN].value, &a->regimen, &err)
                                 : ks_regimen_load_json(o[O_REGIMEN_FILE].value, &a->regimen, &err);
@@ -292,7 +301,8 @@ static int parse_grid(const cli_opt *o, trial_args *a)
     if (!(until > 0)) return fail(a, "--until: %s must be after time 0", o[O_UNTIL].value);
     if (!(every > 0)) return fail(a, "--every: %s must be positive", o[O_EVERY].value);
     double steps = floor(until / every + 1e-9);
-    if (steps > 1e6) return fail(a, "%s", "--until / --every gives more than a million output times");
+    if (steps > 1e6)
+        return fail(a, "%s", "--until / --every gives more than a million output times");
     size_t k = (size_t)steps;
     int extra = fabs((double)k * every - until) > 1e-9 * until;
     size_t nt = k + 1 + (size_t)extra;
@@ -339,7 +349,8 @@ static int parse_output_opts(const cli_opt *o, trial_args *a)
     const char *pl = o[O_PERCENTILES].value ? o[O_PERCENTILES].value : "5,50,95";
     char **items = NULL;
     size_t n = 0;
-    if (split_list(pl, &items, &n) || n == 0) return fail(a, "--percentiles: \"%s\" names none", pl);
+    if (split_list(pl, &items, &n) || n == 0)
+        return fail(a, "--percentiles: \"%s\" names none", pl);
     a->probs = calloc(n, sizeof *a->probs);
     int rc = a->probs ? 0 : 2;
     for (size_t k = 0; k < n && !rc; k++) {
@@ -347,7 +358,8 @@ static int parse_output_opts(const cli_opt *o, trial_args *a)
         double p = strtod(items[k], &end);
         if (end == items[k] || *end || !(p >= 0 && p <= 100)) {
             char msg[160];
-            snprintf(msg, sizeof msg, "--percentiles: \"%s\" is not a percentile from 0 to 100", items[k]);
+            snprintf(msg, sizeof msg, "--percentiles: \"%s\" is not a percentile from 0 to 100",
+                     items[k]);
             rc = fail(a, "%s", msg);
         }
         a->probs[k] = p / 100.0;
@@ -400,9 +412,11 @@ static int parse_run(const cli_opt *o, trial_args *a)
         return fail(a, "%s", "--replicates-out needs --replicates 2 or more");
     a->spec.uncertainty = o[O_UNCERTAINTY].seen;
     if (a->spec.uncertainty && a->spec.replicates < 2)
-        return fail(a, "%s", "--uncertainty needs --replicates 2 or more (one draw of the typical "
-                             "values per replicate)");
-    if (o[O_EXACT].seen && o[O_HISTOGRAM].seen) return fail(a, "%s", "give --exact or --histogram, not both");
+        return fail(a, "%s",
+                    "--uncertainty needs --replicates 2 or more (one draw of the typical "
+                    "values per replicate)");
+    if (o[O_EXACT].seen && o[O_HISTOGRAM].seen)
+        return fail(a, "%s", "give --exact or --histogram, not both");
     a->spec.exact = o[O_EXACT].seen ? 1 : o[O_HISTOGRAM].seen ? 0 : -1;
     a->spec.residual = o[O_RESIDUAL].seen;
     a->quiet = o[O_QUIET].seen;
@@ -478,7 +492,7 @@ static int write_percentiles(const trial_args *a, const ks_trial *t)
     size_t nc = no * np;
     double *vals = malloc(nc * nt * sizeof *vals);
     const double **cols = malloc(nc * sizeof *cols);
-    char (*names)[128] = malloc(nc * sizeof *names);
+    char(*names)[128] = malloc(nc * sizeof *names);
     const char **nptr = malloc(nc * sizeof *nptr);
     int rc = 0;
     if (!vals || !cols || !names || !nptr) {
@@ -508,8 +522,8 @@ static int write_percentiles(const trial_args *a, const ks_trial *t)
                                  it.type == KS_IIV_LOGIT ? "logit variance" : "omega^2",
                                  it.variance, it.assumed ? "ASSUMED, not published" : "published");
     }
-    const char *mk[] = {"model", "patients", "seed", "quantiles", "variability", "population",
-                        "statement"};
+    const char *mk[] = {"model",       "patients",   "seed",     "quantiles",
+                        "variability", "population", "statement"};
     const char *mv[] = {ks_model_name(a->model),
                         n_text,
                         seed_text,
@@ -548,13 +562,12 @@ static int write_replicates(const trial_args *a, const ks_trial *t)
     size_t nc = no * np * 3;
     double *vals = malloc(nc * nt * sizeof *vals), *tmp = malloc(nr * sizeof *tmp);
     const double **cols = malloc(nc * sizeof *cols);
-    char (*names)[160] = malloc(nc * sizeof *names);
+    char(*names)[160] = malloc(nc * sizeof *names);
     const char **nptr = malloc(nc * sizeof *nptr);
     ks_quantiles *q = NULL;
     ks_error err = {0};
     int rc = 0;
-    if (!vals || !tmp || !cols || !names || !nptr ||
-        ks_quantiles_create(1, nr, 1, &q, &err)) {
+    if (!vals || !tmp || !cols || !names || !nptr || ks_quantiles_create(1, nr, 1, &q, &err)) {
         cli_error("trial", "out of memory");
         rc = 1;
         goto done;
@@ -612,7 +625,7 @@ static int write_plot(const trial_args *a, const ks_trial *t)
     }
     double *v = malloc(3 * no * nt * sizeof *v);
     ks_plot_series *ser = calloc(no, sizeof *ser);
-    char (*labels)[160] = calloc(no, sizeof *labels);
+    char(*labels)[160] = calloc(no, sizeof *labels);
     int rc = 0;
     if (!v || !ser || !labels) {
         rc = 1;
@@ -626,8 +639,8 @@ static int write_plot(const trial_args *a, const ks_trial *t)
             hi[i] = ks_trial_quantile(t, 0, i, j, k_hi);
         }
         const char *name = ks_trial_output_name(t, j);
-        snprintf(labels[j], sizeof labels[j], "%s p%g (band p%g-p%g)", name,
-                 a->probs[k_mid] * 100, a->probs[k_lo] * 100, a->probs[k_hi] * 100);
+        snprintf(labels[j], sizeof labels[j], "%s p%g (band p%g-p%g)", name, a->probs[k_mid] * 100,
+                 a->probs[k_lo] * 100, a->probs[k_hi] * 100);
         ser[j] = (ks_plot_series){.label = labels[j],
                                   .x = a->times,
                                   .y = mid,
@@ -647,13 +660,14 @@ static int write_plot(const trial_args *a, const ks_trial *t)
         marks[d] = (ks_plot_dose_mark){rd->time_h, rd->duration_h, NULL};
     }
     char title[200], subtitle[300];
-    snprintf(title, sizeof title, "Virtual trial: %llu patients, %s",
-             (unsigned long long)a->spec.n, ks_model_name(a->model));
+    snprintf(title, sizeof title, "Virtual trial: %llu patients, %s", (unsigned long long)a->spec.n,
+             ks_model_name(a->model));
     snprintf(subtitle, sizeof subtitle, "%s; seed %llu", ks_model_title(a->model),
              (unsigned long long)a->spec.seed);
     ks_plot_calendar cal;
     ks_datetime dt;
-    int has_cal = ks_regimen_start_kind(a->regimen) != 0 && ks_regimen_start(a->regimen, &dt, NULL) == 0;
+    int has_cal =
+        ks_regimen_start_kind(a->regimen) != 0 && ks_regimen_start(a->regimen, &dt, NULL) == 0;
     if (has_cal) cal = (ks_plot_calendar){dt.year, dt.month, dt.day, dt.hour, dt.minute};
     ks_plot_spec ps = {.calendar = has_cal ? &cal : NULL,
                        .title = title,
@@ -682,8 +696,9 @@ done:
 static void print_summary(const trial_args *a, const ks_trial *t, double secs)
 {
     uint64_t total = a->spec.n * a->spec.replicates;
-    fprintf(stderr, "trial: %llu patients x %u replicate(s) of %s in %.2f s (%.0f patients/s, %d "
-                    "rank(s))\n",
+    fprintf(stderr,
+            "trial: %llu patients x %u replicate(s) of %s in %.2f s (%.0f patients/s, %d "
+            "rank(s))\n",
             (unsigned long long)a->spec.n, a->spec.replicates, ks_model_name(a->model), secs,
             secs > 0 ? (double)total / secs : 0.0, a->n_ranks);
     size_t nv = ks_variability_n(a->var);
@@ -707,8 +722,9 @@ static void print_summary(const trial_args *a, const ks_trial *t, double secs)
                                  : "streaming histogram (relative error <= 0.79%)",
             (double)ks_trial_bytes(t) / 1048576.0);
     if (ks_trial_n_clipped(t))
-        fprintf(stderr, "warning: %llu percentile values fell below %.3g ng/mL (the histogram's "
-                        "floor) and are reported as 0\n",
+        fprintf(stderr,
+                "warning: %llu percentile values fell below %.3g ng/mL (the histogram's "
+                "floor) and are reported as 0\n",
                 (unsigned long long)ks_trial_n_clipped(t), ldexp(1.0, KS_QUANT_MIN_EXP));
     if (a->spec.residual) fprintf(stderr, "residual error: added to plasma outputs\n");
     if (a->spec.replicates > 1) {
@@ -722,16 +738,19 @@ static void print_summary(const trial_args *a, const ks_trial *t, double secs)
                                          used ? ", " : "", pi.name, pi.rse_percent);
         }
         if (!a->spec.uncertainty)
-            fprintf(stderr, "replicates: differ in the patients drawn only (typical values "
-                            "fixed%s)\n",
+            fprintf(stderr,
+                    "replicates: differ in the patients drawn only (typical values "
+                    "fixed%s)\n",
                     *list ? "; --uncertainty draws them from the published standard errors" : "");
         else if (*list)
-            fprintf(stderr, "replicates: typical values drawn per replicate from the published "
-                            "standard errors: %s; the others fixed\n",
+            fprintf(stderr,
+                    "replicates: typical values drawn per replicate from the published "
+                    "standard errors: %s; the others fixed\n",
                     list);
         else
-            fprintf(stderr, "warning: model %s publishes no standard errors: the replicates "
-                            "differ in the patients drawn only\n",
+            fprintf(stderr,
+                    "warning: model %s publishes no standard errors: the replicates "
+                    "differ in the patients drawn only\n",
                     ks_model_name(a->model));
     }
     fprintf(stderr, "%s\n", KS_DISCLAIMER);

@@ -38,11 +38,11 @@ extern "C" {
 /* Purposes of the random streams (part of the counter, so that adding draws of one
  * kind never shifts another). */
 enum ks_rng_purpose {
-    KS_RNG_ETA = 1,      /* individual parameter deviations */
+    KS_RNG_ETA = 1,       /* individual parameter deviations */
     KS_RNG_COVARIATE = 2, /* covariates drawn from a population specification */
-    KS_RNG_ROW = 3,      /* row of a covariate CSV drawn with replacement */
-    KS_RNG_RESIDUAL = 4, /* residual error on outputs */
-    KS_RNG_TYPICAL = 5   /* a replicate's typical values (parameter uncertainty) */
+    KS_RNG_ROW = 3,       /* row of a covariate CSV drawn with replacement */
+    KS_RNG_RESIDUAL = 4,  /* residual error on outputs */
+    KS_RNG_TYPICAL = 5    /* a replicate's typical values (parameter uncertainty) */
 };
 
 /* Two independent uniform numbers in (0, 1) (53-bit resolution) for draw `index` of
@@ -120,8 +120,7 @@ typedef struct ks_population ks_population;
  * covariate's unit (kg for weight, y for age), which is checked. `origin` names the
  * text in messages ("pop.txt" gives "pop.txt:3: ..."; "--population" gives
  * "--population rule 3: ..."). Errors: KS_EPARSE with the place. */
-int ks_population_parse(const char *text, const char *origin, ks_population **out,
-                        ks_error *err);
+int ks_population_parse(const char *text, const char *origin, ks_population **out, ks_error *err);
 /* Read a specification file (ks_population_parse with the file name). */
 int ks_population_load(const char *path, ks_population **out, ks_error *err);
 /* Real covariates: a CSV whose header names covariates (an "id" column is kept as
@@ -227,23 +226,23 @@ typedef struct ks_trial_spec {
     size_t n_outputs;
     const double *probs; /* quantiles to report, each in [0, 1] */
     size_t n_probs;
-    uint64_t n;           /* patients per replicate */
+    uint64_t n; /* patients per replicate */
     uint64_t seed;
-    uint32_t replicates;  /* >= 1 */
-    int threads;          /* OpenMP threads; 0: the OpenMP default */
-    int residual;         /* 1: add the model's residual error to the outputs */
-    int uncertainty;      /* 1: each replicate draws its typical values from the
-                           * published relative standard errors ("rse_percent"):
-                           * TV_r = TV exp(s z), s^2 = ln(1 + RSE^2), one z per parameter
-                           * and replicate (log-normal: an assumption, since papers
-                           * rarely say on which scale their SE holds). Parameters with
-                           * logit variability are left fixed. */
-    int exact;            /* 1: exact quantiles (memory n x cells), 0: histogram,
-                           * -1: exact when n x cells <= KS_TRIAL_EXACT_MAX */
-    FILE *patients_out;   /* per-patient summaries as CSV (NULL: none) */
+    uint32_t replicates;      /* >= 1 */
+    int threads;              /* OpenMP threads; 0: the OpenMP default */
+    int residual;             /* 1: add the model's residual error to the outputs */
+    int uncertainty;          /* 1: each replicate draws its typical values from the
+                               * published relative standard errors ("rse_percent"):
+                               * TV_r = TV exp(s z), s^2 = ln(1 + RSE^2), one z per parameter
+                               * and replicate (log-normal: an assumption, since papers
+                               * rarely say on which scale their SE holds). Parameters with
+                               * logit variability are left fixed. */
+    int exact;                /* 1: exact quantiles (memory n x cells), 0: histogram,
+                               * -1: exact when n x cells <= KS_TRIAL_EXACT_MAX */
+    FILE *patients_out;       /* per-patient summaries as CSV (NULL: none) */
     const double *thresholds; /* per output (NaN: none), for time above threshold */
-    int rank, n_ranks;    /* this process's share of the patients (0, 1 alone): the
-                           * contiguous range [rank N / n_ranks, (rank + 1) N / n_ranks) */
+    int rank, n_ranks;        /* this process's share of the patients (0, 1 alone): the
+                               * contiguous range [rank N / n_ranks, (rank + 1) N / n_ranks) */
     /* Called once per replicate when this process's summary is complete and before
      * quantiles are read from it, to merge it with other processes' (MPI: sum the
      * histogram counts, or the exact values, whose other slots are 0). NULL: none. */

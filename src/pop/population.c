@@ -18,10 +18,10 @@ typedef struct rule {
     char cond_name[32]; /* "" when unconditional */
     double cond_value;
     enum dist dist;
-    double a, b;     /* normal: mean, sd; lognormal: median, cv (fraction); uniform: lo, hi;
-                      * bernoulli: p; fixed: value */
-    double lo, hi;   /* truncation (-inf, inf when none) */
-    int line;        /* 1-based line or rule number */
+    double a, b;   /* normal: mean, sd; lognormal: median, cv (fraction); uniform: lo, hi;
+                    * bernoulli: p; fixed: value */
+    double lo, hi; /* truncation (-inf, inf when none) */
+    int line;      /* 1-based line or rule number */
 } rule;
 
 struct ks_population {
@@ -90,7 +90,8 @@ static int number(pctx *c, const char *cov, int want_pct, double *x)
     char *end;
     errno = 0;
     double v = strtod(c->p, &end);
-    if (end == c->p || !isfinite(v) || errno == ERANGE) return perr(c, "expected a number at \"%.20s\"", c->p);
+    if (end == c->p || !isfinite(v) || errno == ERANGE)
+        return perr(c, "expected a number at \"%.20s\"", c->p);
     c->p = end;
     skip_ws(c);
     if (*c->p == '%') {
@@ -120,12 +121,13 @@ static int parse_args(pctx *c, rule *r, int nargs)
     double v[2] = {0, 0};
     for (int i = 0; i < nargs; i++) {
         if (i && expect(c, ",")) return perr(c, "expected \",\" between arguments%s", "");
-        int rc = number(c, r->dist == D_BERNOULLI ? "" : r->name,
-                        r->dist == D_LOGNORMAL && i == 1, &v[i]);
+        int rc = number(c, r->dist == D_BERNOULLI ? "" : r->name, r->dist == D_LOGNORMAL && i == 1,
+                        &v[i]);
         if (rc) return rc;
     }
-    if (expect(c, ")")) return perr(c, "expected \")\" (the distribution has %s argument(s))",
-                                    nargs == 1 ? "1" : "2");
+    if (expect(c, ")"))
+        return perr(c, "expected \")\" (the distribution has %s argument(s))",
+                    nargs == 1 ? "1" : "2");
     r->a = v[0];
     r->b = v[1];
     return 0;
@@ -138,7 +140,8 @@ static int check_rule(pctx *c, rule *r)
         if (!(r->b > 0)) return perr(c, "normal(mean, sd) needs sd > 0%s", "");
         break;
     case D_LOGNORMAL:
-        if (!(r->a > 0) || !(r->b > 0)) return perr(c, "lognormal(median, cv%%) needs both > 0%s", "");
+        if (!(r->a > 0) || !(r->b > 0))
+            return perr(c, "lognormal(median, cv%%) needs both > 0%s", "");
         break;
     case D_UNIFORM:
         if (!(r->b > r->a)) return perr(c, "uniform(lo, hi) needs lo < hi%s", "");
@@ -157,8 +160,10 @@ static int check_rule(pctx *c, rule *r)
         double lo = r->dist == D_NORMAL ? r->lo : (r->lo > 0 ? log(r->lo) : -INFINITY);
         double hi = r->dist == D_NORMAL ? r->hi : log(r->hi);
         if (gsl_cdf_ugaussian_P((hi - m) / s) - gsl_cdf_ugaussian_P((lo - m) / s) < 1e-12)
-            return perr(c, "the range \"in lo..hi\" has (almost) no probability under the "
-                           "distribution%s", "");
+            return perr(c,
+                        "the range \"in lo..hi\" has (almost) no probability under the "
+                        "distribution%s",
+                        "");
     }
     if (strcmp(r->name, "weight") == 0 &&
         ((r->dist == D_NORMAL && !(r->lo > 0)) || (r->dist == D_UNIFORM && !(r->a > 0)) ||
@@ -177,7 +182,8 @@ static int parse_rule(pctx *c, rule *r, const rule *prev, size_t n_prev)
     r->line = c->line;
     r->lo = -INFINITY;
     r->hi = INFINITY;
-    if (ident(c, r->name, sizeof r->name)) return perr(c, "expected a covariate name at \"%.20s\"", c->p);
+    if (ident(c, r->name, sizeof r->name))
+        return perr(c, "expected a covariate name at \"%.20s\"", c->p);
     skip_ws(c);
     if (*c->p == '|') {
         c->p++;
@@ -186,7 +192,9 @@ static int parse_rule(pctx *c, rule *r, const rule *prev, size_t n_prev)
         int known = 0;
         for (size_t i = 0; i < n_prev; i++)
             known |= strcmp(prev[i].name, r->cond_name) == 0;
-        if (!known) return perr(c, "the condition's covariate %s is not set by an earlier rule", r->cond_name);
+        if (!known)
+            return perr(c, "the condition's covariate %s is not set by an earlier rule",
+                        r->cond_name);
         if (expect(c, "=")) return perr(c, "expected \"=\" in the condition%s", "");
         int rc = number(c, r->cond_name, 0, &r->cond_value);
         if (rc) return rc;
@@ -206,8 +214,10 @@ static int parse_rule(pctx *c, rule *r, const rule *prev, size_t n_prev)
     else if (strcmp(d, "fixed") == 0)
         r->dist = D_FIXED, nargs = 1;
     else
-        return perr(c, "unknown distribution \"%s\" (normal, lognormal, uniform, bernoulli, "
-                       "fixed)", d);
+        return perr(c,
+                    "unknown distribution \"%s\" (normal, lognormal, uniform, bernoulli, "
+                    "fixed)",
+                    d);
     int rc = parse_args(c, r, nargs);
     if (rc) return rc;
     skip_ws(c);
@@ -273,7 +283,8 @@ static void describe(ks_population *p)
 
 int ks_population_parse(const char *text, const char *origin, ks_population **out, ks_error *err)
 {
-    if (!text || !origin || !out) return ks_error_set(err, KS_EINVAL, "ks_population_parse: NULL argument");
+    if (!text || !origin || !out)
+        return ks_error_set(err, KS_EINVAL, "ks_population_parse: NULL argument");
     ks_population *p = calloc(1, sizeof *p);
     if (!p) return ks_error_set(err, KS_ENOMEM, "out of memory");
     snprintf(p->origin, sizeof p->origin, "%s", origin);
@@ -311,7 +322,9 @@ int ks_population_parse(const char *text, const char *origin, ks_population **ou
         if (!rc) p->n_rules++;
     }
     if (!rc && p->n_rules == 0)
-        rc = ks_error_set(err, KS_EPARSE, "%s: no rule (expected e.g. \"weight ~ normal(75 kg, 15 kg) in 40..150\")", origin);
+        rc = ks_error_set(
+            err, KS_EPARSE,
+            "%s: no rule (expected e.g. \"weight ~ normal(75 kg, 15 kg) in 40..150\")", origin);
     if (rc) {
         ks_population_free(p);
         return rc;
@@ -330,19 +343,22 @@ static char *read_file(const char *path, ks_error *err)
     }
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
-    while (buf) {
+    if (!buf) {
+        fclose(f);
+        ks_error_set(err, KS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (;;) {
         if (n + 1 >= cap) {
-            if (cap > ((size_t)64 << 20)) {
-                ks_error_set(err, KS_EIO, "%s: larger than 64 MiB", path);
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            char *nb = realloc(buf, cap * 2);
+            char *nb = cap > ((size_t)64 << 20) ? NULL : realloc(buf, cap * 2);
             if (!nb) {
+                ks_error_set(err, cap > ((size_t)64 << 20) ? KS_EIO : KS_ENOMEM,
+                             cap > ((size_t)64 << 20) ? "%s: larger than 64 MiB"
+                                                      : "%s: out of memory",
+                             path);
                 free(buf);
-                buf = NULL;
-                break;
+                fclose(f);
+                return NULL;
             }
             buf = nb;
             cap *= 2;
@@ -351,21 +367,19 @@ static char *read_file(const char *path, ks_error *err)
         n += got;
         if (got == 0) break;
     }
-    if (buf && ferror(f)) {
+    int bad = ferror(f);
+    fclose(f);
+    buf[n] = '\0';
+    if (bad) {
         ks_error_set(err, KS_EIO, "%s: read error", path);
         free(buf);
-        buf = NULL;
-    } else if (buf) {
-        buf[n] = '\0';
-        if (strlen(buf) != n) {
-            ks_error_set(err, KS_EPARSE, "%s: contains a NUL byte (not a text file)", path);
-            free(buf);
-            buf = NULL;
-        }
-    } else if (err && err->code == KS_OK) {
-        ks_error_set(err, KS_ENOMEM, "out of memory");
+        return NULL;
     }
-    fclose(f);
+    if (strlen(buf) != n) {
+        ks_error_set(err, KS_EPARSE, "%s: contains a NUL byte (not a text file)", path);
+        free(buf);
+        return NULL;
+    }
     return buf;
 }
 
@@ -493,10 +507,12 @@ int ks_population_read_csv(const char *path, ks_population **out, ks_error *err)
                 rc = ks_error_set(err, KS_EPARSE, "%s:%d: column %s: \"%s\" is not a number", path,
                                   line, p->col[j], f[j]);
             else if (strcmp(p->col[j], "weight") == 0 && !(v > 0))
-                rc = ks_error_set(err, KS_EPARSE, "%s:%d: column weight: %g kg is not a body weight",
-                                  path, line, v);
+                rc =
+                    ks_error_set(err, KS_EPARSE, "%s:%d: column weight: %g kg is not a body weight",
+                                 path, line, v);
             else if (strcmp(p->col[j], "age") == 0 && v < 0)
-                rc = ks_error_set(err, KS_EPARSE, "%s:%d: column age: %g y is negative", path, line, v);
+                rc = ks_error_set(err, KS_EPARSE, "%s:%d: column age: %g y is negative", path, line,
+                                  v);
             else
                 p->val[p->rows * p->cols + j] = v;
         }
@@ -504,7 +520,8 @@ int ks_population_read_csv(const char *path, ks_population **out, ks_error *err)
     }
     free(text);
     if (!rc && p->rows == 0)
-        rc = ks_error_set(err, KS_EPARSE, "%s: no patient rows (a header line, then one row per patient)", path);
+        rc = ks_error_set(err, KS_EPARSE,
+                          "%s: no patient rows (a header line, then one row per patient)", path);
     if (rc) {
         ks_population_free(p);
         return rc;
@@ -629,8 +646,9 @@ int ks_population_sample(const ks_population *p, const ks_covariates *base, uint
             r = (uint64_t)(u[0] * (double)p->rows);
             if (r >= p->rows) r = p->rows - 1;
         } else if (patient >= p->rows) {
-            return ks_error_set(err, KS_EINVAL, "%s has %zu rows: patient %llu has none (draw "
-                                                "rows with replacement, or ask for fewer patients)",
+            return ks_error_set(err, KS_EINVAL,
+                                "%s has %zu rows: patient %llu has none (draw "
+                                "rows with replacement, or ask for fewer patients)",
                                 p->origin, p->rows, (unsigned long long)patient + 1);
         }
         if (row) *row = (long)r;

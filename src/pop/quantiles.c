@@ -32,8 +32,7 @@ static uint32_t *alloc_counts(size_t n)
 int ks_quantiles_create(size_t n_cells, size_t capacity, int allow_negative, ks_quantiles **out,
                         ks_error *err)
 {
-    if (!out || n_cells == 0)
-        return ks_error_set(err, KS_EINVAL, "ks_quantiles_create: no cells");
+    if (!out || n_cells == 0) return ks_error_set(err, KS_EINVAL, "ks_quantiles_create: no cells");
     ks_quantiles *q = calloc(1, sizeof *q);
     if (!q) return ks_error_set(err, KS_ENOMEM, "out of memory");
     q->n_cells = n_cells;

@@ -48,7 +48,6 @@ static inline size_t ks_q_bin_of(const ks_quantiles *q, double x)
     return SIDE_BINS - 1 - ks_q_side_bin(-x);
 }
 
-
 /* Add a finite value allowed by the summary to a histogram cell (no checks). */
 static inline void ks_q_hist_add(ks_quantiles *q, size_t c, double x)
 {

@@ -11,7 +11,7 @@
 static double to_unit(uint32_t hi, uint32_t lo)
 {
     uint64_t x = (((uint64_t)hi << 32) | lo) >> 11; /* 53 bits */
-    return ((double)x + 0.5) * 0x1.0p-53;            /* (0, 1), never 0 or 1 */
+    return ((double)x + 0.5) * 0x1.0p-53;           /* (0, 1), never 0 or 1 */
 }
 
 void ks_rng_uniform2(uint64_t seed, uint32_t replicate, uint64_t patient, int purpose,

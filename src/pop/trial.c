@@ -59,22 +59,22 @@ typedef struct step {
 /* Everything one thread needs; arrays of KS_TRIAL_BLOCK lanes (patients). */
 typedef struct worker {
     ks_sim *sim;
-    double *Ar;        /* lanes x r x r */
+    double *Ar;                 /* lanes x r x r */
     double *work, *phi1, *gam1; /* expm work and one lane's result */
-    double *X, *Y, *U; /* r x lanes */
-    double *scale;     /* n_out x lanes: state -> ng/mL */
-    double *aucv;      /* n_out x lanes: AUC at the last time (ng h/mL) */
+    double *X, *Y, *U;          /* r x lanes */
+    double *scale;              /* n_out x lanes: state -> ng/mL */
+    double *aucv;               /* n_out x lanes: AUC at the last time (ng h/mL) */
     step cache[N_STEP_CACHE];
     int n_cache;
     double *eta;
     int *eta_type;
-    double *pv;        /* lanes x n_params: individual values (for --patients) */
+    double *pv;         /* lanes x n_params: individual values (for --patients) */
     ks_covariates *cov; /* lanes */
-    pevent *ev;        /* every lane's events, lane p at ev_off[p] */
+    pevent *ev;         /* every lane's events, lane p at ev_off[p] */
     size_t *ev_off, *ev_n;
     size_t ev_cap, ev_used;
-    double *buf;      /* n_cells x KS_TRIAL_BLOCK outputs */
-    char *text;       /* KS_TRIAL_BLOCK lines of per-patient CSV */
+    double *buf; /* n_cells x KS_TRIAL_BLOCK outputs */
+    char *text;  /* KS_TRIAL_BLOCK lines of per-patient CSV */
     size_t text_cap;
     size_t *text_len; /* per patient in block */
     int suspect;      /* some output of the block is negative or not finite */
@@ -89,7 +89,7 @@ struct ks_trial {
     size_t n_times, n_probs;
     const ks_model *m;
     size_t n_out;
-    int *out_col;   /* sim output column of each trial output */
+    int *out_col; /* sim output column of each trial output */
     char (*out_name)[96];
     /* reduced system */
     size_t n_full, r;
@@ -101,7 +101,7 @@ struct ks_trial {
     int allow_negative;
     size_t n_cells;
     ks_quantiles *q;
-    double *table; /* replicates x n_cells x n_probs */
+    double *table;  /* replicates x n_cells x n_probs */
     double *tv_eta; /* this replicate's typical-value deviations (n_params), or NULL */
     uint32_t n_rep;
     int exact;
@@ -161,8 +161,9 @@ static int residual_of(ks_trial *t, const ks_sim *s, size_t j, ks_error *err)
     if (json_object_get(e, "cv_percent")) prop = cvp / 100.0;
     if (add != 0.0) {
         if (!au)
-            return ks_error_set(err, KS_EMODEL, "model %s: residual error of %s has an additive "
-                                                "part without \"additive_unit\"",
+            return ks_error_set(err, KS_EMODEL,
+                                "model %s: residual error of %s has an additive "
+                                "part without \"additive_unit\"",
                                 t->m->name, analyte);
         if (strcmp(au, "nmol/mL") == 0 || strcmp(au, "nmol/L") == 0 || strcmp(au, "nM") == 0) {
             double mw = 0;
@@ -173,8 +174,9 @@ static int residual_of(ks_trial *t, const ks_sim *s, size_t j, ks_error *err)
             ks_dim dim;
             double f;
             if (ks_unit_lookup(au, &dim, &f, NULL) || dim != KS_DIM_CONC)
-                return ks_error_set(err, KS_EUNIT, "model %s: residual error of %s: unit \"%s\" is "
-                                                   "not a concentration",
+                return ks_error_set(err, KS_EUNIT,
+                                    "model %s: residual error of %s: unit \"%s\" is "
+                                    "not a concentration",
                                     t->m->name, analyte, au);
             add *= f;
         }
@@ -224,8 +226,8 @@ static int reduce(ks_trial *t, ks_sim *s, int want_auc, ks_error *err)
         int j = stack[--sp];
         for (size_t i = 0; i < n; i++) {
             int kind = ks_sim_state_kind(s, i);
-            int wanted = kind == KS_ST_AMOUNT || kind == KS_ST_EFFECT ||
-                         (want_auc && kind == KS_ST_AUC);
+            int wanted =
+                kind == KS_ST_AMOUNT || kind == KS_ST_EFFECT || (want_auc && kind == KS_ST_AUC);
             if (wanted && !seen[i] && A[i * n + (size_t)j] != 0.0) seen[stack[sp++] = (int)i] = 1;
         }
     }
@@ -448,9 +450,10 @@ static int step_for(worker *w, const ks_trial *t, double h, double tscale, size_
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(KS_NO_CLONES)
 __attribute__((target_clones("avx2", "default")))
 #endif
-static void apply_step(size_t r, const double *restrict Phi, const double *restrict Gamma,
-                       const double *restrict X, const double *restrict U, int have_u,
-                       double *restrict Y, size_t p0, size_t p1)
+static void
+apply_step(size_t r, const double *restrict Phi, const double *restrict Gamma,
+           const double *restrict X, const double *restrict U, int have_u, double *restrict Y,
+           size_t p0, size_t p1)
 {
     for (size_t i = 0; i < r; i++) {
         double *restrict y = Y + i * L;
@@ -551,7 +554,8 @@ static int walk(worker *w, const ks_trial *t, size_t ref, size_t p0, size_t p1, 
     }
     for (size_t j = 0; j < no; j++)
         for (size_t p = p0; p < p1; p++)
-            w->aucv[j * L + p] = t->auc_red[j] >= 0 ? X[(size_t)t->auc_red[j] * L + p] * 1000.0 : 0.0;
+            w->aucv[j * L + p] =
+                t->auc_red[j] >= 0 ? X[(size_t)t->auc_red[j] * L + p] * 1000.0 : 0.0;
     return KS_OK;
 }
 
@@ -618,8 +622,11 @@ static int finish_lane(worker *w, const ks_trial *t, size_t b, uint32_t rep, uin
             ks_rng_normal2(sp->seed, rep, patient, KS_RNG_RESIDUAL, (uint32_t)(cell / 2), z);
             double *o = &w->buf[cell * L + b];
             *o = residual_draw(&t->res[j], *o, z[cell % 2]);
-            if (!isfinite(*o)) return ks_error_set(err, KS_ENUMERIC, "%s with residual error is "
-                                                                     "not finite", t->out_name[j]);
+            if (!isfinite(*o))
+                return ks_error_set(err, KS_ENUMERIC,
+                                    "%s with residual error is "
+                                    "not finite",
+                                    t->out_name[j]);
         }
     }
     return KS_OK;
@@ -679,8 +686,8 @@ static int append_line(worker *w, size_t b, const ks_trial *t, uint32_t rep, uin
                        const ks_covariates *cov, const patient_summary *ps)
 {
     const ks_trial_spec *sp = t->spec;
-    size_t need = 64 + 24 * ((size_t)t->m->n_covariates + ks_variability_n(sp->variability) +
-                             4 * t->n_out);
+    size_t need =
+        64 + 24 * ((size_t)t->m->n_covariates + ks_variability_n(sp->variability) + 4 * t->n_out);
     size_t off = b * need;
     if (w->text_cap < KS_TRIAL_BLOCK * need) {
         free(w->text);
@@ -747,8 +754,9 @@ static int setup_lane(worker *w, const ks_trial *t, uint32_t rep, size_t b)
     for (size_t d = 0; !rc && d < sp->n_doses; d++) {
         const ks_trial_dose *td = &sp->doses[d];
         if (td->per_kg && !(weight > 0))
-            return ks_error_set(&w->err, KS_EINVAL, "dose %zu is per kg but the patient has no "
-                                                    "weight (give --weight or a population)",
+            return ks_error_set(&w->err, KS_EINVAL,
+                                "dose %zu is per kg but the patient has no "
+                                "weight (give --weight or a population)",
                                 d + 1);
         ks_dose dose = {td->time_h, td->per_kg ? td->amount * weight : td->amount, td->duration_h,
                         td->route};
@@ -822,20 +830,23 @@ static void add_cells(ks_trial *t, worker *ws, int nw, size_t c0, size_t c1)
 static int check_spec(const ks_trial_spec *sp, ks_error *err)
 {
     if (!sp->model) return ks_error_set(err, KS_EINVAL, "trial: no model");
-    if (sp->n == 0) return ks_error_set(err, KS_EINVAL, "trial: the number of patients must be >= 1");
+    if (sp->n == 0)
+        return ks_error_set(err, KS_EINVAL, "trial: the number of patients must be >= 1");
     if (sp->replicates == 0) return ks_error_set(err, KS_EINVAL, "trial: replicates must be >= 1");
     if (sp->n_times == 0) return ks_error_set(err, KS_EINVAL, "trial: no output times");
     if (sp->n_doses == 0) return ks_error_set(err, KS_EINVAL, "trial: no dose");
     if (sp->n_probs == 0) return ks_error_set(err, KS_EINVAL, "trial: no quantile asked for");
     for (size_t k = 0; k < sp->n_probs; k++)
         if (!(sp->probs[k] >= 0 && sp->probs[k] <= 1))
-            return ks_error_set(err, KS_EINVAL, "trial: quantile %g is outside [0, 1]", sp->probs[k]);
+            return ks_error_set(err, KS_EINVAL, "trial: quantile %g is outside [0, 1]",
+                                sp->probs[k]);
     if (sp->n_ranks < 1 || sp->rank < 0 || sp->rank >= sp->n_ranks)
         return ks_error_set(err, KS_EINVAL, "trial: rank %d of %d", sp->rank, sp->n_ranks);
     if (sp->outputs && sp->n_outputs > 64)
         return ks_error_set(err, KS_EINVAL, "trial: at most 64 outputs");
     if (sp->n_times > ((size_t)1 << 24) / 64)
-        return ks_error_set(err, KS_EINVAL, "trial: at most %zu output times", ((size_t)1 << 24) / 64);
+        return ks_error_set(err, KS_EINVAL, "trial: at most %zu output times",
+                            ((size_t)1 << 24) / 64);
     return KS_OK;
 }
 
@@ -854,7 +865,8 @@ static int setup(ks_trial *t, ks_error *err)
     ks_covariates_get(&cov, "weight", &weight);
     for (size_t d = 0; !rc && d < sp->n_doses; d++) {
         const ks_trial_dose *td = &sp->doses[d];
-        ks_dose dose = {td->time_h, td->per_kg ? td->amount * (weight > 0 ? weight : 70.0) : td->amount,
+        ks_dose dose = {td->time_h,
+                        td->per_kg ? td->amount * (weight > 0 ? weight : 70.0) : td->amount,
                         td->duration_h, td->route};
         rc = ks_sim_add_dose(s, &dose, err);
         if (rc) ks_error_prefix(err, "dose %zu", d + 1);
@@ -944,8 +956,8 @@ static int run_replicate(ks_trial *t, worker *ws, int nw, uint32_t rep, uint64_t
         uint64_t step = (uint64_t)nw * KS_TRIAL_BLOCK;
         *done += (hi - base < step ? hi - base : step);
         base += step;
-        if (sp->progress && sp->progress(*done, (uint64_t)sp->replicates * (hi - lo),
-                                         sp->progress_user))
+        if (sp->progress &&
+            sp->progress(*done, (uint64_t)sp->replicates * (hi - lo), sp->progress_user))
             return ks_error_set(err, KS_ECANCELED, "stopped after %llu patients",
                                 (unsigned long long)*done);
     }
@@ -961,11 +973,10 @@ static int fill_table(ks_trial *t, uint32_t rep, ks_error *err)
     uint64_t before = ks_quantiles_n_clipped(t->q);
     for (size_t c = 0; c < t->n_cells; c++) {
         if (ks_quantiles_count(t->q, c) != sp->n)
-            return ks_error_set(err, KS_ENUMERIC,
-                                "trial: %s at %g h holds %llu of %llu patients' values",
-                                t->out_name[c % t->n_out], sp->times[c / t->n_out],
-                                (unsigned long long)ks_quantiles_count(t->q, c),
-                                (unsigned long long)sp->n);
+            return ks_error_set(
+                err, KS_ENUMERIC, "trial: %s at %g h holds %llu of %llu patients' values",
+                t->out_name[c % t->n_out], sp->times[c / t->n_out],
+                (unsigned long long)ks_quantiles_count(t->q, c), (unsigned long long)sp->n);
         for (size_t k = 0; k < sp->n_probs; k++)
             tab[c * sp->n_probs + k] = ks_quantiles_get(t->q, c, sp->probs[k]);
     }
@@ -1011,8 +1022,9 @@ int ks_trial_run(const ks_trial_spec *sp, ks_trial **out, ks_error *err)
     t->n_cells = sp->n_times * t->n_out;
     t->exact = sp->exact > 0 || (sp->exact < 0 && sp->n <= KS_TRIAL_EXACT_MAX / t->n_cells);
     if (!t->exact && sp->n > UINT32_MAX) {
-        rc = ks_error_set(err, KS_EINVAL, "trial: at most %u patients per replicate (the "
-                                          "histogram counts are 32-bit)",
+        rc = ks_error_set(err, KS_EINVAL,
+                          "trial: at most %u patients per replicate (the "
+                          "histogram counts are 32-bit)",
                           UINT32_MAX);
         goto fail;
     }
@@ -1021,8 +1033,8 @@ int ks_trial_run(const ks_trial_spec *sp, ks_trial **out, ks_error *err)
         rc = ks_error_set(err, KS_ENOMEM, "out of memory for %u replicates' tables", t->n_rep);
         goto fail;
     }
-    if ((rc = ks_quantiles_create(t->n_cells, t->exact ? (size_t)sp->n : 0, t->allow_negative, &t->q,
-                                  err)))
+    if ((rc = ks_quantiles_create(t->n_cells, t->exact ? (size_t)sp->n : 0, t->allow_negative,
+                                  &t->q, err)))
         goto fail;
     int nw = 1;
 #ifdef _OPENMP
@@ -1036,7 +1048,8 @@ int ks_trial_run(const ks_trial_spec *sp, ks_trial **out, ks_error *err)
     }
     for (int k = 0; k < nw && !rc; k++)
         rc = worker_init(&ws[k], t, err);
-    t->peak_bytes = ks_quantiles_bytes(t->q) + (size_t)nw * t->n_cells * KS_TRIAL_BLOCK * sizeof(double) +
+    t->peak_bytes = ks_quantiles_bytes(t->q) +
+                    (size_t)nw * t->n_cells * KS_TRIAL_BLOCK * sizeof(double) +
                     (size_t)t->n_rep * t->n_cells * sp->n_probs * sizeof(double);
     uint64_t lo = sp->n * (uint64_t)sp->rank / (uint64_t)sp->n_ranks;
     uint64_t hi = sp->n * (uint64_t)(sp->rank + 1) / (uint64_t)sp->n_ranks;

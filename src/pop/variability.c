@@ -13,12 +13,12 @@
 
 struct ks_variability {
     const ks_model *m;
-    size_t n;       /* items */
-    size_t *param;  /* model parameter of each item */
-    int *type;      /* ks_iiv_type */
+    size_t n;      /* items */
+    size_t *param; /* model parameter of each item */
+    int *type;     /* ks_iiv_type */
     int *assumed;
-    double *omega;  /* n x n */
-    double *chol;   /* n x n lower */
+    double *omega; /* n x n */
+    double *chol;  /* n x n lower */
     char notes[1024];
 };
 
@@ -58,8 +58,9 @@ static int factor(ks_variability *v, ks_error *err)
     for (size_t i = 0; i < n; i++)
         if (v->omega[i * n + i] == 0.0) v->chol[i * n + i] = 1.0;
     if (n && ks_cholesky(v->chol, n))
-        return ks_error_set(err, KS_EMODEL, "model %s: the variability matrix is not positive "
-                                            "definite",
+        return ks_error_set(err, KS_EMODEL,
+                            "model %s: the variability matrix is not positive "
+                            "definite",
                             v->m->name);
     for (size_t i = 0; i < n; i++)
         if (v->omega[i * n + i] == 0.0) v->chol[i * n + i] = 0.0;
@@ -75,8 +76,9 @@ int ks_variability_create(const ks_model *m, ks_variability **out, ks_error *err
     size_t n = ks_model_n_iiv(m);
     if (n > KS_MAX_IIV) {
         free(v);
-        return ks_error_set(err, KS_EMODEL, "model %s has %zu parameters with variability; "
-                                            "ketsim draws at most %d",
+        return ks_error_set(err, KS_EMODEL,
+                            "model %s has %zu parameters with variability; "
+                            "ketsim draws at most %d",
                             m->name, n, KS_MAX_IIV);
     }
     if (grow(v, n ? n : 1)) {
@@ -215,8 +217,9 @@ static int override_one(ks_variability *v, const char *item, int pos, ks_error *
     }
     if (k < 0) {
         if (v->n >= KS_MAX_IIV)
-            return ks_error_set(err, KS_EINVAL, "item %d (\"%s\"): at most %d parameters "
-                                                "with variability",
+            return ks_error_set(err, KS_EINVAL,
+                                "item %d (\"%s\"): at most %d parameters "
+                                "with variability",
                                 pos, item, KS_MAX_IIV);
         if (grow(v, v->n + 1)) return ks_error_set(err, KS_ENOMEM, "out of memory");
         /* grow() kept the old matrix in the top-left of the (n+1)^2 layout. */
@@ -245,8 +248,8 @@ int ks_variability_override(ks_variability *v, const char *text, ks_error *err)
         for (int i = 0; i < pos && i < 64; i++)
             if (strlen(seen[i]) >= nlen && strncmp(seen[i], tok, nlen) == 0 &&
                 (seen[i][nlen] == '=' || seen[i][nlen] == '\0'))
-                rc = ks_error_set(err, KS_EINVAL, "item %d (\"%s\"): %.*s is given twice",
-                                  pos + 1, tok, (int)nlen, tok);
+                rc = ks_error_set(err, KS_EINVAL, "item %d (\"%s\"): %.*s is given twice", pos + 1,
+                                  tok, (int)nlen, tok);
         if (rc) break;
         if (pos < 64) seen[pos] = tok;
         rc = override_one(v, tok, ++pos, err);

@@ -102,7 +102,8 @@ static void test_variability_covariance(void **state)
     int nonzero_cov = 0;
     for (size_t a = 0; a < n; a++)
         for (size_t b = 0; b < n; b++) {
-            double se = sqrt((omega[a * n + a] * omega[b * n + b] + omega[a * n + b] * omega[a * n + b]) / N);
+            double se = sqrt(
+                (omega[a * n + a] * omega[b * n + b] + omega[a * n + b] * omega[a * n + b]) / N);
             KS_ASSERT_CLOSE(sum[a * n + b] / N, omega[a * n + b], 0, 4 * se);
             nonzero_cov += a != b && omega[a * n + b] != 0;
         }
@@ -140,7 +141,8 @@ static void test_variability_override(void **state)
     assert_non_null(strstr(ks_variability_notes(v), "covariances dropped"));
     const char *bad[] = {"XX=30%", "CL=abc", "CL=30", "CL=-5%", "CL=30%,CL=20%", "=3%", ""};
     const char *want[] = {"no parameter XX", "CV in percent", "give the CV with %",
-                          "CV in percent", "given twice", "expected NAME=CV%", "no item"};
+                          "CV in percent",   "given twice",   "expected NAME=CV%",
+                          "no item"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ks_error e = {0};
         assert_int_not_equal(ks_variability_override(v, bad[i], &e), KS_OK);
@@ -154,7 +156,6 @@ static void test_variability_override(void **state)
     ks_variability_free(v);
     ks_model_free(m);
 }
-
 
 /* The loader's checks of "iiv_covariance": each broken copy of Otto 2021 is refused
  * with the JSON path. */
@@ -180,9 +181,11 @@ static void test_covariance_loader_errors(void **state)
     } bad[] = {
         {"\"covariance\": 0.023", "\"covariance\": 0.2", "not positive definite"},
         {"\"covariance\": 0.023", "\"correlation\": 1.2", "strictly between -1 and 1"},
-        {"\"parameters\": [\"V1\", \"CL\"]", "\"parameters\": [\"V1\", \"Q1\"]", "parameter Q1 has no \"iiv\""},
+        {"\"parameters\": [\"V1\", \"CL\"]", "\"parameters\": [\"V1\", \"Q1\"]",
+         "parameter Q1 has no \"iiv\""},
         {"\"parameters\": [\"V1\", \"CL\"]", "\"parameters\": [\"V1\", \"V1\"]", "must differ"},
-        {"\"parameters\": [\"V1\", \"CL\"]", "\"parameters\": [\"V1\", \"XX\"]", "no parameter named \"XX\""},
+        {"\"parameters\": [\"V1\", \"CL\"]", "\"parameters\": [\"V1\", \"XX\"]",
+         "no parameter named \"XX\""},
         {"\"parameters\": [\"Vn\", \"CLn\"]", "\"parameters\": [\"CL\", \"V1\"]", "given twice"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -286,7 +289,8 @@ static void test_population_rules(void **state)
     const int N = 20000;
     for (int i = 0; i < N; i++) {
         ks_covariates c;
-        assert_int_equal(ks_population_sample(p, NULL, 5, 0, (uint64_t)i, 0, &c, NULL, &err), KS_OK);
+        assert_int_equal(ks_population_sample(p, NULL, 5, 0, (uint64_t)i, 0, &c, NULL, &err),
+                         KS_OK);
         double sex, w, age;
         assert_true(ks_covariates_get(&c, "sex", &sex) && ks_covariates_get(&c, "weight", &w) &&
                     ks_covariates_get(&c, "age", &age));
@@ -307,14 +311,17 @@ static void test_population_rules(void **state)
     struct {
         const char *text, *want;
     } bad[] = {
-        {"weight ~ normal(70, 15) in 40..90\nage ~ gauss(1, 2)\n", "pop.txt:2: unknown distribution"},
-        {"weight | sex = 1 ~ normal(70, 15) in 40..90\n", "pop.txt:1: the condition's covariate sex"},
+        {"weight ~ normal(70, 15) in 40..90\nage ~ gauss(1, 2)\n",
+         "pop.txt:2: unknown distribution"},
+        {"weight | sex = 1 ~ normal(70, 15) in 40..90\n",
+         "pop.txt:1: the condition's covariate sex"},
         {"weight ~ normal(70 y, 15)\n", "pop.txt:1: unit \"y\" is not the unit of weight"},
         {"weight ~ normal(70, -1) in 40..90\n", "pop.txt:1: normal(mean, sd) needs sd > 0"},
         {"weight ~ normal(70, 15)\n", "pop.txt:1: weight must stay above 0 kg"},
         {"age ~ uniform(30, 20)\n", "pop.txt:1: uniform(lo, hi) needs lo < hi"},
         {"\n\nweight ~ normal(70, 15) in 40..90 )\n", "pop.txt:3: unexpected text"},
-        {"weight ~ normal(70, 15) in 400..900\n", "pop.txt:1: the range \"in lo..hi\" has (almost) no probability"},
+        {"weight ~ normal(70, 15) in 400..900\n",
+         "pop.txt:1: the range \"in lo..hi\" has (almost) no probability"},
         {"# nothing\n", "no rule"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -324,7 +331,9 @@ static void test_population_rules(void **state)
     }
     /* On a command line, places are rule numbers. */
     ks_error e = {0};
-    assert_int_not_equal(ks_population_parse("age ~ uniform(18, 65); weight ~ bad(1)", "--population", &p, &e), KS_OK);
+    assert_int_not_equal(
+        ks_population_parse("age ~ uniform(18, 65); weight ~ bad(1)", "--population", &p, &e),
+        KS_OK);
     assert_non_null(strstr(e.msg, "--population rule 2:"));
 }
 
@@ -414,9 +423,19 @@ static void test_trial_matches_single_simulations(void **state)
     size_t nt;
     double *times = grid(96, 0.25, &nt); /* 4 days: the first two infusions and more */
     const double probs[] = {0.05, 0.5, 0.95};
-    ks_trial_spec sp = {.model = m, .variability = v, .doses = W1_DOSES, .n_doses = 6,
-                        .times = times, .n_times = nt, .probs = probs, .n_probs = 3,
-                        .n = 101, .seed = 11, .replicates = 1, .threads = 1, .exact = 1,
+    ks_trial_spec sp = {.model = m,
+                        .variability = v,
+                        .doses = W1_DOSES,
+                        .n_doses = 6,
+                        .times = times,
+                        .n_times = nt,
+                        .probs = probs,
+                        .n_probs = 3,
+                        .n = 101,
+                        .seed = 11,
+                        .replicates = 1,
+                        .threads = 1,
+                        .exact = 1,
                         .n_ranks = 1};
     ks_covariates_set(&sp.base, "weight", 70, NULL);
     ks_trial *t = run(&sp);
@@ -477,13 +496,25 @@ static void test_trial_reproducible(void **state)
     ks_population *p = NULL;
     ks_error err = {0};
     assert_int_equal(ks_variability_create(m, &v, &err), KS_OK);
-    if (ks_population_parse("weight ~ normal(75kg, 15kg) in 45..150", "pop", &p, &err)) fail_msg("%s", err.msg);
+    if (ks_population_parse("weight ~ normal(75kg, 15kg) in 45..150", "pop", &p, &err))
+        fail_msg("%s", err.msg);
     size_t nt;
     double *times = grid(72, 0.5, &nt);
     const double probs[] = {0.05, 0.5, 0.95};
-    ks_trial_spec sp = {.model = m, .variability = v, .population = p, .doses = W1_DOSES,
-                        .n_doses = 2, .times = times, .n_times = nt, .probs = probs, .n_probs = 3,
-                        .n = 777, .seed = 3, .replicates = 2, .threads = 1, .exact = 0,
+    ks_trial_spec sp = {.model = m,
+                        .variability = v,
+                        .population = p,
+                        .doses = W1_DOSES,
+                        .n_doses = 2,
+                        .times = times,
+                        .n_times = nt,
+                        .probs = probs,
+                        .n_probs = 3,
+                        .n = 777,
+                        .seed = 3,
+                        .replicates = 2,
+                        .threads = 1,
+                        .exact = 0,
                         .n_ranks = 1};
     ks_trial *a = run(&sp);
     sp.threads = 2;
@@ -500,8 +531,10 @@ static void test_trial_reproducible(void **state)
         for (size_t i = 0; i < nt; i++)
             for (size_t j = 0; j < no; j++)
                 for (size_t k = 0; k < 3; k++) {
-                    double ha = ks_trial_quantile(a, r, i, j, k), hb = ks_trial_quantile(b, r, i, j, k);
-                    double xc = ks_trial_quantile(c, r, i, j, k), xd = ks_trial_quantile(d, r, i, j, k);
+                    double ha = ks_trial_quantile(a, r, i, j, k),
+                           hb = ks_trial_quantile(b, r, i, j, k);
+                    double xc = ks_trial_quantile(c, r, i, j, k),
+                           xd = ks_trial_quantile(d, r, i, j, k);
                     assert_memory_equal(&ha, &hb, sizeof ha);
                     assert_memory_equal(&xc, &xd, sizeof xc);
                     differs |= ks_trial_quantile(e, r, i, j, k) != xd;
@@ -511,8 +544,7 @@ static void test_trial_reproducible(void **state)
                      * within the bound; the 5th and 95th may differ by one order
                      * statistic's gap (test_quantiles_histogram_bound checks those
                      * against the nearest rank). */
-                    if (xc > 1e-3)
-                        KS_ASSERT_CLOSE(ha, xc, k == 1 ? KS_QUANT_REL_ERROR : 0.05, 0);
+                    if (xc > 1e-3) KS_ASSERT_CLOSE(ha, xc, k == 1 ? KS_QUANT_REL_ERROR : 0.05, 0);
                 }
     assert_true(differs);
     /* Replicates differ (other patients). */
@@ -539,9 +571,19 @@ static void test_trial_typical_and_errors(void **state)
     const double probs[] = {0.05, 0.95};
     /* Two infusions back to back (the second starts when the first ends), then a bolus. */
     ks_trial_dose dose[] = {{0, 0.25, 1, 1.0, "iv"}, {1, 0.25, 1, 1.0, "iv"}, {3, 10, 0, 0, "iv"}};
-    ks_trial_spec sp = {.model = m, .doses = dose, .n_doses = 3, .times = times,
-                        .n_times = nt, .probs = probs, .n_probs = 2, .n = 50, .seed = 1,
-                        .replicates = 1, .threads = 2, .exact = -1, .n_ranks = 1};
+    ks_trial_spec sp = {.model = m,
+                        .doses = dose,
+                        .n_doses = 3,
+                        .times = times,
+                        .n_times = nt,
+                        .probs = probs,
+                        .n_probs = 2,
+                        .n = 50,
+                        .seed = 1,
+                        .replicates = 1,
+                        .threads = 2,
+                        .exact = -1,
+                        .n_ranks = 1};
     ks_covariates_set(&sp.base, "weight", 80, NULL);
     ks_trial *t = run(&sp);
     ks_sim *s = NULL;
@@ -554,7 +596,8 @@ static void test_trial_typical_and_errors(void **state)
     ks_sim_set_times(s, times, nt, &err);
     assert_int_equal(ks_sim_run(s, &err), KS_OK);
     for (size_t j = 0; j < ks_trial_n_outputs(t); j++) {
-        const double *y = ks_sim_output(s, (size_t)ks_sim_output_index(s, ks_trial_output_name(t, j)));
+        const double *y =
+            ks_sim_output(s, (size_t)ks_sim_output_index(s, ks_trial_output_name(t, j)));
         for (size_t i = 0; i < nt; i++)
             for (size_t k = 0; k < 2; k++)
                 KS_ASSERT_CLOSE(ks_trial_quantile(t, 0, i, j, k), y[i], 1e-10, 1e-12);
