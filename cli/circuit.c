@@ -32,7 +32,9 @@ static const char HELP[] =
     "  --weight KG       body weight [70]\n"
     "  --dose DOSE       0.5mg/kg or 35mg [0.5mg/kg]\n"
     "  --route R         [iv]; --over T infusion duration [40min]\n"
-    "  --species S       human (the only one with PK models in models/) [human]\n"
+    "  --species S       human [human]; mouse and rat are refused: no rodent ketamine PK\n"
+    "                    model is shipped (what was searched and what is missing:\n"
+    "                    docs/circuit.md, \"Rodent protocol\")\n"
     "  --until T         length of the course [24h]; --every T its step [10min]\n"
     "  --at T            time of the ketamine condition [the effect-site peak]\n"
     "  --fu F            unbound fraction of ketamine in plasma [0.53: Dayton 1983,\n"
@@ -174,10 +176,19 @@ static int parse_args(int argc, char **argv, args *a, int *help)
     a->raster = o[O_RASTER].value;
     a->quiet = o[O_QUIET].seen;
     if (o[O_SPECIES].value && strcmp(o[O_SPECIES].value, "human") != 0) {
-        cli_error(CMD,
-                  "--species %s: no rodent PK model is shipped (../shared/data gives only a "
-                  "mouse half-life of 13 min, no volumes); only human is available",
-                  o[O_SPECIES].value);
+        const char *sp = o[O_SPECIES].value;
+        if (strcmp(sp, "mouse") == 0 || strcmp(sp, "rat") == 0)
+            cli_error(CMD,
+                      "--species %s: no rodent ketamine PK model is shipped: the published "
+                      "rodent figures found give a half-life but no volume, clearance or "
+                      "i.p. absorption (see docs/circuit.md, \"Rodent protocol\"); only "
+                      "human is available",
+                      sp);
+        else
+            cli_error(CMD,
+                      "--species %s: unknown species (human; mouse and rat are refused, see "
+                      "docs/circuit.md, \"Rodent protocol\")",
+                      sp);
         goto done;
     }
     if (o[O_WEIGHT].value &&

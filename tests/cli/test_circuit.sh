@@ -49,6 +49,8 @@ check_bad() {
     [ "$(wc -l <"$T/bad.err")" = 1 ] || fail "$*: more than one line: $(cat "$T/bad.err")"
 }
 check_bad "--species mouse" run --species mouse
+check_bad "Rodent protocol" run --species rat
+check_bad "--species dog: unknown species" run --species dog
 check_bad "--cells" run --cells 0
 check_bad "--activity" run --activity fast
 check_bad "--dose" run --dose 5
