@@ -249,8 +249,21 @@ static int parse_args(int argc, char **argv, args *a, int *help)
     }
     if (o[O_DT].value) {
         if (parse_ms("--dt", o[O_DT].value, &a->dt)) goto done;
-        if (!(a->dt > 0 && a->dt <= 0.1)) {
-            cli_error(CMD, "--dt: must be in (0, 0.1ms]");
+        if (!(a->dt >= KS_CIRCUIT_DT_MIN_MS && a->dt <= 0.1)) {
+            cli_error(CMD, "--dt: %s is outside [%gms, 0.1ms]", o[O_DT].value,
+                      KS_CIRCUIT_DT_MIN_MS);
+            goto done;
+        }
+    }
+    {
+        ks_circuit_config def;
+        ks_circuit_config_default(&def);
+        double steps = (def.warmup_ms + a->window * 1000.0) / a->dt;
+        if (!(steps <= KS_CIRCUIT_MAX_STEPS)) {
+            cli_error(CMD,
+                      "--window/--dt: %g s at %g ms (after %g ms of warm-up) is %.3g steps per "
+                      "cell, more than the limit of %.0e",
+                      a->window, a->dt, def.warmup_ms, steps, KS_CIRCUIT_MAX_STEPS);
             goto done;
         }
     }

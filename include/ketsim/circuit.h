@@ -154,6 +154,23 @@ typedef struct ks_circuit_config {
 /* Defaults: 1000 cells, dt 0.05 ms, 2 s window after 0.5 s warm-up, depressed cell. */
 void ks_circuit_config_default(ks_circuit_config *cfg);
 
+/* Limits of a run: the smallest step, and the most steps (warm-up + window) per cell. */
+#define KS_CIRCUIT_DT_MIN_MS 1e-4
+#define KS_CIRCUIT_MAX_STEPS 1e9
+
+/* Every field of a cell, a synapse set and the drug against its range (any of the three
+ * may be NULL): conductances, Mg2+ and rates >= 0, c_m, the temperature factors, the
+ * closing rates beta and cdur > 0, potentials within [-200, 200] mV (E_Ca 300), all
+ * finite. Errors: KS_EINVAL with the field, e.g. "cell.c_m = 0 is outside (0, 100]". */
+int ks_circuit_params_check(const ks_circuit_cell *cell, const ks_circuit_syn *syn,
+                            const ks_circuit_drug *drug, ks_error *err);
+
+/* Every field of a configuration (the parameters above, cells, dt >= KS_CIRCUIT_DT_MIN_MS
+ * and <= 0.1 ms, a window of at least one step, at most KS_CIRCUIT_MAX_STEPS steps,
+ * rates, heterogeneity, concentration, initial block, burst rule). Errors: KS_EINVAL
+ * naming the field. ks_circuit_run and ks_circuit_course_run call it first. */
+int ks_circuit_config_check(const ks_circuit_config *cfg, ks_error *err);
+
 typedef struct ks_circuit_result {
     size_t n_cells;
     double frac_bursting, frac_tonic, frac_silent; /* fractions of cells (1) */
@@ -171,7 +188,7 @@ typedef struct ks_circuit_result {
 } ks_circuit_result;
 
 /* Run the population for warmup + duration. Errors: KS_EINVAL (a parameter out of
- * range, named), KS_ENOMEM. */
+ * range, named: ks_circuit_config_check), KS_ENOMEM. */
 int ks_circuit_run(const ks_circuit_config *cfg, ks_circuit_result *res, ks_error *err);
 void ks_circuit_result_free(ks_circuit_result *res);
 

@@ -56,6 +56,8 @@ check_bad "--until" run --until 30min
 check_bad "--fu" run --fu 1.5
 check_bad "--window" run --window 3min
 check_bad "--dt" run --dt 1ms
+check_bad "--dt" run --cells 4 --window 0.3s --until 1h --dt 1e-20ms --quiet
+check_bad "--window/--dt" run --cells 4 --window 600s --dt 0.0001ms --quiet
 check_bad "--model" run --model no-such-model
 check_bad "no effect site" run --model kamp-2020 --cells 2 --window 0.3s --until 1h
 check_bad "unknown subcommand" simulate
