@@ -17,8 +17,8 @@
 static const char HELP[] =
     "usage: ketsim circuit run [options]        three conditions and the course after a dose\n"
     "       ketsim circuit validate [--out F.md] the published findings on the model\n"
-    "       ketsim circuit estimate-block      the ketamine block rates and how they were "
-    "estimated\n"
+    "       ketsim circuit estimate-block      the effective ketamine block rates and how "
+    "they were estimated\n"
     "\n"
     "A population of conductance-based lateral habenula (LHb) neurons (Na, K, T-type Ca,\n"
     "h, leak, and an inward rectifier standing for astrocytic Kir4.1) with AMPA, NMDA\n"
@@ -722,23 +722,37 @@ static int cmd_estimate(int argc, char **argv)
     }
     ks_circuit_block_estimate e;
     ks_circuit_estimate_block(&e);
-    printf("Ketamine open-channel block rates, estimated from Orser, Pennefather & MacDonald "
-           "1997\n(Anesthesiology 86:903; cultured mouse hippocampal neurons, cell-attached "
-           "single channels; abstract):\n");
+    printf("EFFECTIVE ketamine block rates of the model's 4-state scheme, estimated from Orser,\n"
+           "Pennefather & MacDonald 1997 (Anesthesiology 86:903; cultured mouse hippocampal\n"
+           "neurons, cell-attached single channels; abstract):\n");
     printf("  control mean open time %.2f ms; at 1 uM it is %.0f%% of control\n", e.tau_open_ms,
            100 * e.open_time_ratio_1um);
-    printf("  -> kon = (1/(%.2f*%.2f) - 1/%.2f) / 1 uM = %.4f /uM/ms (%.3g /M/s)\n",
+    printf("  -> effective kon = (1/(%.2f*%.2f) - 1/%.2f) / 1 uM = %.4f /uM/ms (%.3g /M/s)\n",
            e.open_time_ratio_1um, e.tau_open_ms, e.tau_open_ms, e.kon_per_um_ms,
            e.kon_per_um_ms * 1e9);
     for (int i = 0; i < 2; i++)
         printf("  Po' at %g uM is %.0f%% of control -> Kd = c r/(1-r) = %.4f uM\n", e.conc_um[i],
                100 * e.po_ratio[i], e.kd_each_um[i]);
-    printf("  least squares in log Kd over both: Kd = %.4f uM\n", e.kd_um);
-    printf("  -> koff = kon Kd = %.5f /ms (%.2f /s)\n", e.koff_per_ms, e.koff_per_ms * 1000);
-    printf("Assumptions: bound channels do not open; the open time shortens only by block. The\n"
-           "outside-out values of the same paper (63%% at 1 uM, 34%% at 10 uM) give Kd 1.7 and "
-           "5.2 uM:\nthe estimate is uncertain by an order of magnitude. No voltage dependence "
-           "was found.\n");
+    printf("  least squares in log Kd over both: apparent Kd = %.4f uM\n", e.kd_um);
+    printf("  -> effective koff = kon Kd = %.5f /ms (%.2f /s)\n", e.koff_per_ms,
+           e.koff_per_ms * 1000);
+    printf("Assumptions: bound channels do not open; the open time shortens only by block.\n");
+    printf("MISMATCH: kon is derived for a %.2f ms open time but applied to the model's open "
+           "state,\nwhich closes at beta_nmda (mean dwell %.0f ms). In the model the open dwell "
+           "at 1 uM is\n%.3f of control, not the measured %.2f; a blocked channel loses the drug "
+           "before it closes\nwith probability %.2f in the model, %.2f if the open state closed "
+           "as Orser's channels do.\nThe equilibrium bound fraction c/(c + Kd) does not depend "
+           "on this; the speed of block and\nof untrapping under input does (docs/circuit.md).\n",
+           e.tau_open_ms, e.model_tau_open_ms, e.model_open_time_ratio_1um,
+           e.open_time_ratio_1um, e.escape_before_close_model, e.escape_before_close_orser);
+    printf("The paper also concludes a second, closed-channel mechanism; its outside-out Po' "
+           "reductions\n(%.0f%% at %g uM, %.0f%% at %g uM) were \"primarily\" fewer openings. "
+           "Read as Kd they would give\n%.1f and %.1f uM, %.0f and %.0f times the estimate; "
+           "they are not used, being mostly the other\nmechanism. The estimate puts the whole "
+           "cell-attached Po' reduction on open-channel block,\nso it mixes both mechanisms too: "
+           "its error is not known. No voltage dependence was found.\n",
+           100 * e.oo_po_ratio[0], e.oo_conc_um[0], 100 * e.oo_po_ratio[1], e.oo_conc_um[1],
+           e.oo_kd_um[0], e.oo_kd_um[1], e.oo_kd_over_kd[0], e.oo_kd_over_kd[1]);
     return 0;
 }
 

@@ -82,7 +82,13 @@ void ks_circuit_syn_default(ks_circuit_syn *s)
  * N-methyl-D-aspartate receptors. Anesthesiology 1997;86:903 [ABS; DOI not shown in
  * the source]. Cultured mouse hippocampal neurons, cell-attached single channels:
  * control mean open time 3.26 ms; 1 uM ketamine: mean open time 68% of control;
- * Po' 53% (0.1 uM) and 24% (1 uM) of control. */
+ * Po' 53% (0.1 uM) and 24% (1 uM) of control. Outside-out: Po' 63% (1 uM) and 34%
+ * (10 uM), "primarily" by a lower opening frequency; the abstract concludes a second,
+ * closed-channel mechanism besides open-channel block.
+ *
+ * The rates are EFFECTIVE rates of the model's scheme, not microscopic ones: kon comes
+ * from a 3.26 ms open time and is applied to an open state that closes at beta_nmda
+ * (~151 ms dwell); see include/ketsim/circuit.h and docs/circuit.md. */
 void ks_circuit_estimate_block(ks_circuit_block_estimate *e)
 {
     e->tau_open_ms = 3.26;
@@ -95,7 +101,9 @@ void ks_circuit_estimate_block(ks_circuit_block_estimate *e)
     e->kon_per_um_ms =
         (1.0 / (e->open_time_ratio_1um * e->tau_open_ms) - 1.0 / e->tau_open_ms) / 1.0;
     /* Bound channels do not open: Po'/Po'0 = 1/(1 + c/Kd), so Kd = c r/(1-r) for each
-     * point; the least-squares fit of log Kd to both is their geometric mean [DERIVED]. */
+     * point; the least-squares fit of log Kd to both is their geometric mean [DERIVED].
+     * This attributes the whole Po' reduction to block, although the paper also reports
+     * fewer openings (the second mechanism): Kd is an apparent value. */
     double lsum = 0.0;
     for (int i = 0; i < 2; i++) {
         double r = e->po_ratio[i];
@@ -104,14 +112,30 @@ void ks_circuit_estimate_block(ks_circuit_block_estimate *e)
     }
     e->kd_um = exp(lsum / 2.0);
     e->koff_per_ms = e->kon_per_um_ms * e->kd_um;
+    /* The same rates on the model's open state [DERIVED]. */
+    ks_circuit_syn sy;
+    ks_circuit_syn_default(&sy);
+    double b = sy.beta_nmda, bo = 1.0 / e->tau_open_ms;
+    e->model_tau_open_ms = 1.0 / b;
+    e->model_open_time_ratio_1um = b / (b + e->kon_per_um_ms * 1.0);
+    e->escape_before_close_model = e->koff_per_ms / (e->koff_per_ms + b);
+    e->escape_before_close_orser = e->koff_per_ms / (e->koff_per_ms + bo);
+    /* Outside-out figures read as Kd = c r/(1-r) [DERIVED; not used]. */
+    const double oc[2] = {1.0, 10.0}, orr[2] = {0.63, 0.34};
+    for (int i = 0; i < 2; i++) {
+        e->oo_conc_um[i] = oc[i];
+        e->oo_po_ratio[i] = orr[i];
+        e->oo_kd_um[i] = oc[i] * orr[i] / (1.0 - orr[i]);
+        e->oo_kd_over_kd[i] = e->oo_kd_um[i] / e->kd_um;
+    }
 }
 
 void ks_circuit_drug_default(ks_circuit_drug *d)
 {
     ks_circuit_block_estimate e;
     ks_circuit_estimate_block(&e);
-    d->kon_per_um_ms = e.kon_per_um_ms; /* [ESTIMATED] */
-    d->koff_per_ms = e.koff_per_ms;     /* [ESTIMATED] */
+    d->kon_per_um_ms = e.kon_per_um_ms; /* [ESTIMATED], effective */
+    d->koff_per_ms = e.koff_per_ms;     /* [ESTIMATED], effective */
 }
 
 void ks_circuit_burst_rule_default(ks_circuit_burst_rule *r)

@@ -64,7 +64,13 @@ check_bad "unknown subcommand" simulate
 "$KETSIM" circuit run --cells 2 --window 0.3s --until 1h --quiet --out "$T/nodir/x.csv" \
     >/dev/null 2>"$T/bad.err" && fail "unwritable --out: exit 0"
 ls "$T/nodir" >/dev/null 2>&1 && fail "unwritable --out: left a folder"
-"$KETSIM" circuit estimate-block | grep -q "koff = kon Kd" || fail "estimate-block"
+"$KETSIM" circuit estimate-block >"$T/est.out" || fail "estimate-block: exit $?"
+grep -q "effective koff = kon Kd" "$T/est.out" || fail "estimate-block: no effective koff"
+grep -q "^MISMATCH: kon is derived for a 3.26 ms open time" "$T/est.out" || fail "estimate-block: mismatch not stated"
+grep -q "at 1 uM is\$" "$T/est.out" && grep -q "^0.044 of control, not the measured 0.68" "$T/est.out" \
+    || fail "estimate-block: model open-time ratio 0.044 vs 0.68 not printed"
+grep -q "9 and 27 times the estimate" "$T/est.out" || fail "estimate-block: outside-out ratios"
+grep -q "order of magnitude" "$T/est.out" && fail "estimate-block: still says 'order of magnitude'"
 
 # --- the validation report is current
 (cd "$SRC" && "$KETSIM" circuit validate --out "$T/circuit-validation.md") >/dev/null 2>"$T/v.err" \

@@ -162,6 +162,29 @@ static void test_block_fraction(void **state)
     ks_circuit_drug d;
     ks_circuit_syn_default(&sy);
     ks_circuit_drug_default(&d);
+    /* The mismatch the estimate reports (effective rates): the open-state exit rate of
+     * the model's right-hand side at 1 uM, with O = 1 and no transmitter, is beta + kon;
+     * its open dwell relative to control is 0.044, far from Orser's 0.68. */
+    {
+        ks_circuit_cell cell;
+        ks_circuit_cell_default(&cell, 1);
+        ks_circuit_state s0, dy;
+        ks_circuit_state_rest(&cell, -70.0, &s0);
+        s0.o_nmda = 1.0;
+        ks_circuit_cell_rhs(&cell, &sy, &d, &s0, 0.0, 0.0, 1.0, &dy);
+        double exit_rate = -dy.o_nmda; /* /ms */
+        KS_ASSERT_CLOSE(e.model_open_time_ratio_1um, sy.beta_nmda / exit_rate, 1e-12, 0);
+        KS_ASSERT_CLOSE(e.model_open_time_ratio_1um, 0.0437, 0, 0.0005);
+        KS_ASSERT_CLOSE(e.model_tau_open_ms, 1.0 / 0.0066, 1e-9, 0);
+        /* escape before closing: 0.80 in the model, 0.08 at Orser's open time */
+        KS_ASSERT_CLOSE(e.escape_before_close_model, 0.805, 0, 0.005);
+        KS_ASSERT_CLOSE(e.escape_before_close_orser, 0.0815, 0, 0.005);
+        /* the outside-out figures read as Kd: 1.70 and 5.15 uM, 9 and 27 times Kd */
+        KS_ASSERT_CLOSE(e.oo_kd_um[0], 0.63 / 0.37, 1e-12, 0);
+        KS_ASSERT_CLOSE(e.oo_kd_um[1], 3.4 / 0.66, 1e-12, 0);
+        KS_ASSERT_CLOSE(e.oo_kd_over_kd[0], 9.02, 0, 0.05);
+        KS_ASSERT_CLOSE(e.oo_kd_over_kd[1], 27.3, 0, 0.1);
+    }
     /* Under activity the bound fraction reaches c/(c + Kd) for constant c. */
     const double conc[3] = {0.05, 0.3, 3.0};
     for (int k = 0; k < 3; k++) {
