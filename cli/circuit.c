@@ -418,7 +418,8 @@ static int write_csv(const char *path, const char *const *names, const double *c
     return 0;
 }
 
-/* The time (h) after which y stays below half of its maximum (NaN if never). */
+/* The first time (h) after its maximum at which y is below half of it: INFINITY if it
+ * does not fall below half within the course, NaN if y is never above 0. */
 static double half_time(const double *t, const double *y, size_t n)
 {
     double mx = 0;
@@ -428,7 +429,19 @@ static double half_time(const double *t, const double *y, size_t n)
     if (!(mx > 0)) return NAN;
     for (size_t i = imax; i < n; i++)
         if (y[i] < 0.5 * mx) return t[i];
-    return NAN;
+    return INFINITY;
+}
+
+/* "1.25 h", "> 24 h" (not below half by the end of the course), "never (always 0)". */
+static const char *fmt_half(char *buf, size_t n, double h, double until)
+{
+    if (isnan(h))
+        snprintf(buf, n, "never (always 0)");
+    else if (isinf(h))
+        snprintf(buf, n, "> %g h", until);
+    else
+        snprintf(buf, n, "%.2f h", h);
+    return buf;
 }
 
 #define N_SAMPLES 9
@@ -686,18 +699,25 @@ static int cmd_run(int argc, char **argv)
                a.cells, a.window, a.dt, a.act);
         printf("%-22s %9s %9s %9s %11s %10s %10s %9s %9s\n", "condition", "bursting", "tonic",
                "silent", "bursts/s", "spk/burst", "tonic Hz", "V (mV)", "NMDA bnd");
-        for (int k = 0; k < 3; k++)
-            printf("%-22s %9.3f %9.3f %9.3f %11.2f %10.2f %10.2f %9.1f %9.3f\n", cname[k],
+        for (int k = 0; k < 3; k++) {
+            char spb[16]; /* no bursts at all: no spikes per burst */
+            if (isnan(res[k].spikes_per_burst))
+                snprintf(spb, sizeof spb, "-");
+            else
+                snprintf(spb, sizeof spb, "%.2f", res[k].spikes_per_burst);
+            printf("%-22s %9.3f %9.3f %9.3f %11.2f %10s %10.2f %9.1f %9.3f\n", cname[k],
                    res[k].frac_bursting, res[k].frac_tonic, res[k].frac_silent, res[k].bursts_per_s,
-                   res[k].spikes_per_burst, res[k].tonic_rate_hz, res[k].v_mean_mv,
-                   res[k].block_end);
+                   spb, res[k].tonic_rate_hz, res[k].v_mean_mv, res[k].block_end);
+        }
         printf("ketamine condition at %.2f h: effect site %.1f ng/mL, free %.3f umol/L\n", at,
                ks_circuit_interp(pk.t_h, pk.ce, n, at), c_at);
         double th_c = half_time(pk.t_h, pk.ce, n), th_b = half_time(pk.t_h, col[4], n),
                th_l = half_time(pk.t_h, col[6], n);
-        printf("falls below half its peak at: effect-site concentration %.2f h; NMDA block "
-               "%.2f h (%g Hz input), %.2f h (%g Hz input)\n",
-               th_c, th_b, a.act, th_l, a.low);
+        char b1[48], b2[48], b3[48];
+        printf("falls below half its peak at: effect-site concentration %s; NMDA block "
+               "%s (%g Hz input), %s (%g Hz input)\n",
+               fmt_half(b1, sizeof b1, th_c, a.until), fmt_half(b2, sizeof b2, th_b, a.until),
+               a.act, fmt_half(b3, sizeof b3, th_l, a.until), a.low);
         printf("PK: %s\n", pk.citation);
         printf("A model of a mechanism with model choices (docs/circuit.md), not a prediction "
                "for a patient. %s\n",

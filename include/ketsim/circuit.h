@@ -174,8 +174,11 @@ int ks_circuit_config_check(const ks_circuit_config *cfg, ks_error *err);
 typedef struct ks_circuit_result {
     size_t n_cells;
     double frac_bursting, frac_tonic, frac_silent; /* fractions of cells (1) */
-    double bursts_per_s;                           /* bursts per second per bursting cell (Hz) */
-    double spikes_per_burst;
+    double bursts_per_s; /* bursts per second per bursting cell (Hz): bursts of the
+                          * bursting cells only, over their number (0 if none) */
+    double spikes_per_burst; /* mean over EVERY burst, in any cell, tonic ones included
+                              * (a property of bursts, not of bursting cells; NaN if no
+                              * burst): the two do not share a denominator */
     double tonic_rate_hz; /* mean firing rate of tonic cells */
     double mean_rate_hz;  /* mean firing rate of all cells */
     double v_mean_mv;     /* mean membrane potential over cells and window */
