@@ -659,7 +659,11 @@ static int cmd_run(int argc, char **argv)
             snprintf(l5, sizeof l5, "NMDA bound, %g Hz input", a.low);
             snprintf(l6, sizeof l6, "NMDA trapped, %g Hz input", a.low);
             ks_plot_series ser[6] = {
-                {.label = "bound at equilibrium with the effect site", .x = pk.t_h, .y = col[3], .n = n, .dashed = 1},
+                {.label = "bound at equilibrium with the effect site",
+                 .x = pk.t_h,
+                 .y = col[3],
+                 .n = n,
+                 .dashed = 1},
                 {.label = l3, .x = pk.t_h, .y = col[4], .n = n},
                 {.label = l4, .x = pk.t_h, .y = col[5], .n = n, .dashed = 1},
                 {.label = l5, .x = pk.t_h, .y = col[6], .n = n},
@@ -763,8 +767,8 @@ static int cmd_estimate(int argc, char **argv)
            "before it closes\nwith probability %.2f in the model, %.2f if the open state closed "
            "as Orser's channels do.\nThe equilibrium bound fraction c/(c + Kd) does not depend "
            "on this; the speed of block and\nof untrapping under input does (docs/circuit.md).\n",
-           e.tau_open_ms, e.model_tau_open_ms, e.model_open_time_ratio_1um,
-           e.open_time_ratio_1um, e.escape_before_close_model, e.escape_before_close_orser);
+           e.tau_open_ms, e.model_tau_open_ms, e.model_open_time_ratio_1um, e.open_time_ratio_1um,
+           e.escape_before_close_model, e.escape_before_close_orser);
     printf("The paper also concludes a second, closed-channel mechanism; its outside-out Po' "
            "reductions\n(%.0f%% at %g uM, %.0f%% at %g uM) were \"primarily\" fewer openings. "
            "Read as Kd they would give\n%.1f and %.1f uM, %.0f and %.0f times the estimate; "

@@ -311,7 +311,8 @@ static int build(rep *r, size_t cells)
        "below the mean potential in every row, pulls the mean potential down as it grows). "
        "More bursting when Kir4.1 is up: %s (the two strengths were chosen for it). "
        "(Bursting is %s across the whole scan.)\n\n",
-       verdict(r, mono, "2(a)", K_CONSISTENCY), verdict(r, fb[4] >= fb[0] + 0.2, "2(b)", K_CALIBRATED),
+       verdict(r, mono, "2(a)", K_CONSISTENCY),
+       verdict(r, fb[4] >= fb[0] + 0.2, "2(b)", K_CALIBRATED),
        fbmono ? "monotone" : "not monotone");
 
     /* 3. ketamine concentration-response */
@@ -428,8 +429,8 @@ static int build(rep *r, size_t cells)
     char h0[32];
     for (int k = 0; k < 5; k++) {
         char hb[32];
-        rp(r, "| %g | %.3f | %s | %.3f |\n", act[k], peak[k], fmt_half(hb, sizeof hb, half[k], tend),
-           b24[k]);
+        rp(r, "| %g | %.3f | %s | %.3f |\n", act[k], peak[k],
+           fmt_half(hb, sizeof hb, half[k], tend), b24[k]);
         if (k > 0 && half[k] < half[k - 1] && peak[k] > 0.05) amono = 0;
         if (peak[k] > 0.05 && half[k] >= ce_half + 2.0) outl = 1;
     }
@@ -440,8 +441,8 @@ static int build(rep *r, size_t cells)
        "channel, so any trapping scheme passes at 0.001 Hz). (c) at 20 Hz input: %s (below "
        "half at %s h vs %.2f h for the concentration).\n\n",
        verdict(r, amono, "4(a)", K_CONSISTENCY), verdict(r, outl, "4(b)", K_CONSISTENCY),
-       verdict(r, half[0] >= ce_half + 2.0, "4(c)", K_INDEPENDENT), fmt_half(h0, sizeof h0, half[0], tend),
-       ce_half);
+       verdict(r, half[0] >= ce_half + 2.0, "4(c)", K_INDEPENDENT),
+       fmt_half(h0, sizeof h0, half[0], tend), ce_half);
     rp(r,
        "Sensitivity at 20 Hz to the unbinding rate (koff estimated %.4f /ms):\n\n"
        "| koff factor | peak bound | below half at (h) | bound at 24 h |\n|---|---|---|---|\n",

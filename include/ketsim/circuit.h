@@ -174,16 +174,16 @@ int ks_circuit_config_check(const ks_circuit_config *cfg, ks_error *err);
 typedef struct ks_circuit_result {
     size_t n_cells;
     double frac_bursting, frac_tonic, frac_silent; /* fractions of cells (1) */
-    double bursts_per_s; /* bursts per second per bursting cell (Hz): bursts of the
-                          * bursting cells only, over their number (0 if none) */
+    double bursts_per_s;     /* bursts per second per bursting cell (Hz): bursts of the
+                              * bursting cells only, over their number (0 if none) */
     double spikes_per_burst; /* mean over EVERY burst, in any cell, tonic ones included
                               * (a property of bursts, not of bursting cells; NaN if no
                               * burst): the two do not share a denominator */
-    double tonic_rate_hz; /* mean firing rate of tonic cells */
-    double mean_rate_hz;  /* mean firing rate of all cells */
-    double v_mean_mv;     /* mean membrane potential over cells and window */
-    double block_end;     /* mean (OB + CB) over cells at the end (1) */
-    double trapped_end;   /* mean CB at the end (1) */
+    double tonic_rate_hz;    /* mean firing rate of tonic cells */
+    double mean_rate_hz;     /* mean firing rate of all cells */
+    double v_mean_mv;        /* mean membrane potential over cells and window */
+    double block_end;        /* mean (OB + CB) over cells at the end (1) */
+    double trapped_end;      /* mean CB at the end (1) */
     /* raster of the first raster_cells cells: spike times (ms from the window start) */
     size_t n_raster;
     double *raster_t_ms;
@@ -253,10 +253,10 @@ typedef struct ks_circuit_block_estimate {
     double kd_each_um[2];
     double kon_per_um_ms, kd_um, koff_per_ms;
     /* the same rates on the model's open state (default synapse, beta_nmda) */
-    double model_tau_open_ms;           /* 1/beta_nmda */
-    double model_open_time_ratio_1um;   /* beta/(beta + kon 1 uM); Orser measured 0.68 */
-    double escape_before_close_model;   /* koff/(koff + beta_nmda) */
-    double escape_before_close_orser;   /* koff/(koff + 1/tau_open_ms) */
+    double model_tau_open_ms;         /* 1/beta_nmda */
+    double model_open_time_ratio_1um; /* beta/(beta + kon 1 uM); Orser measured 0.68 */
+    double escape_before_close_model; /* koff/(koff + beta_nmda) */
+    double escape_before_close_orser; /* koff/(koff + 1/tau_open_ms) */
     /* the outside-out figures read as if they were Kd (Po' 63% at 1 uM, 34% at 10 uM):
      * c r/(1-r), and their ratio to kd_um. Orser reports the outside-out reduction as
      * "primarily" fewer openings (a closed-channel mechanism), so these are not Kd

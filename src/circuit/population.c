@@ -74,8 +74,8 @@ int ks_circuit_config_check(const ks_circuit_config *c, ks_error *err)
         return ks_error_set(err, KS_EINVAL, "circuit: n_cells must be 1 to 1e8 (got %zu)",
                             c->n_cells);
     if (!(c->dt_ms >= KS_CIRCUIT_DT_MIN_MS && c->dt_ms <= 0.1))
-        return ks_error_set(err, KS_EINVAL, "circuit: dt_ms = %g is outside [%g, 0.1] ms",
-                            c->dt_ms, KS_CIRCUIT_DT_MIN_MS);
+        return ks_error_set(err, KS_EINVAL, "circuit: dt_ms = %g is outside [%g, 0.1] ms", c->dt_ms,
+                            KS_CIRCUIT_DT_MIN_MS);
     if (!(c->duration_ms > 0.0 && c->duration_ms <= 1e7))
         return ks_error_set(err, KS_EINVAL, "circuit: duration_ms = %g is outside (0, 1e7] ms",
                             c->duration_ms);

@@ -509,7 +509,7 @@ static void test_config_check(void **state)
         {"drug.kon_per_um_ms", &cfg.drug.kon_per_um_ms, NAN},
         {"dt_ms", &cfg.dt_ms, 1e-20},
         {"dt_ms", &cfg.dt_ms, 0.0},
-        {"duration_ms", &cfg.duration_ms, 0.01},  /* under half a step of 0.05 ms: 0 steps */
+        {"duration_ms", &cfg.duration_ms, 0.01}, /* under half a step of 0.05 ms: 0 steps */
         {"duration_ms", &cfg.duration_ms, -1.0},
         {"warmup_ms", &cfg.warmup_ms, NAN},
         {"rate_gaba_hz", &cfg.rate_gaba_hz, -1.0},
@@ -553,8 +553,7 @@ static void test_config_check(void **state)
     ks_circuit_course co;
     double sh[1] = {0.5};
     memset(&err, 0, sizeof err);
-    assert_int_equal(ks_circuit_course_run(&cfg, t, c, 2, sh, 1, NULL, NULL, &co, &err),
-                     KS_EINVAL);
+    assert_int_equal(ks_circuit_course_run(&cfg, t, c, 2, sh, 1, NULL, NULL, &co, &err), KS_EINVAL);
     assert_non_null(strstr(err.msg, "cell.c_m"));
 }
 
