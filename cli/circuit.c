@@ -2,7 +2,7 @@
  *   run        healthy, depressed and depressed + ketamine side by side, and the
  *              time course of NMDA block, trapping and bursting after the dose
  *   validate   the published findings checked on the model: a Markdown report
- *   estimate-block   the block rates estimated from Orser et al. 1997
+ *   estimate-block   the effective block rates estimated from Orser et al. 1997
  * The science lives in the library (src/circuit); this file parses, calls and prints. */
 #include "cli.h"
 #include "ketsim/circuit.h"
