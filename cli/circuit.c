@@ -2,7 +2,7 @@
  *   run        healthy, depressed and depressed + ketamine side by side, and the
  *              time course of NMDA block, trapping and bursting after the dose
  *   validate   the published findings checked on the model: a Markdown report
- *   estimate-block   the block rates estimated from Orser et al. 1997
+ *   estimate-block   the effective block rates estimated from Orser et al. 1997
  * The science lives in the library (src/circuit); this file parses, calls and prints. */
 #include "cli.h"
 #include "ketsim/circuit.h"
@@ -17,8 +17,8 @@
 static const char HELP[] =
     "usage: ketsim circuit run [options]        three conditions and the course after a dose\n"
     "       ketsim circuit validate [--out F.md] the published findings on the model\n"
-    "       ketsim circuit estimate-block      the ketamine block rates and how they were "
-    "estimated\n"
+    "       ketsim circuit estimate-block      the effective ketamine block rates and how "
+    "they were estimated\n"
     "\n"
     "A population of conductance-based lateral habenula (LHb) neurons (Na, K, T-type Ca,\n"
     "h, leak, and an inward rectifier standing for astrocytic Kir4.1) with AMPA, NMDA\n"
@@ -260,8 +260,21 @@ static int parse_args(int argc, char **argv, args *a, int *help)
     }
     if (o[O_DT].value) {
         if (parse_ms("--dt", o[O_DT].value, &a->dt)) goto done;
-        if (!(a->dt > 0 && a->dt <= 0.1)) {
-            cli_error(CMD, "--dt: must be in (0, 0.1ms]");
+        if (!(a->dt >= KS_CIRCUIT_DT_MIN_MS && a->dt <= 0.1)) {
+            cli_error(CMD, "--dt: %s is outside [%gms, 0.1ms]", o[O_DT].value,
+                      KS_CIRCUIT_DT_MIN_MS);
+            goto done;
+        }
+    }
+    {
+        ks_circuit_config def;
+        ks_circuit_config_default(&def);
+        double steps = (def.warmup_ms + a->window * 1000.0) / a->dt;
+        if (!(steps <= KS_CIRCUIT_MAX_STEPS)) {
+            cli_error(CMD,
+                      "--window/--dt: %g s at %g ms (after %g ms of warm-up) is %.3g steps per "
+                      "cell, more than the limit of %.0e",
+                      a->window, a->dt, def.warmup_ms, steps, KS_CIRCUIT_MAX_STEPS);
             goto done;
         }
     }
@@ -416,7 +429,8 @@ static int write_csv(const char *path, const char *const *names, const double *c
     return 0;
 }
 
-/* The time (h) after which y stays below half of its maximum (NaN if never). */
+/* The first time (h) after its maximum at which y is below half of it: INFINITY if it
+ * does not fall below half within the course, NaN if y is never above 0. */
 static double half_time(const double *t, const double *y, size_t n)
 {
     double mx = 0;
@@ -426,7 +440,19 @@ static double half_time(const double *t, const double *y, size_t n)
     if (!(mx > 0)) return NAN;
     for (size_t i = imax; i < n; i++)
         if (y[i] < 0.5 * mx) return t[i];
-    return NAN;
+    return INFINITY;
+}
+
+/* "1.25 h", "> 24 h" (not below half by the end of the course), "never (always 0)". */
+static const char *fmt_half(char *buf, size_t n, double h, double until)
+{
+    if (isnan(h))
+        snprintf(buf, n, "never (always 0)");
+    else if (isinf(h))
+        snprintf(buf, n, "> %g h", until);
+    else
+        snprintf(buf, n, "%.2f h", h);
+    return buf;
 }
 
 #define N_SAMPLES 9
@@ -644,7 +670,11 @@ static int cmd_run(int argc, char **argv)
             snprintf(l5, sizeof l5, "NMDA bound, %g Hz input", a.low);
             snprintf(l6, sizeof l6, "NMDA trapped, %g Hz input", a.low);
             ks_plot_series ser[6] = {
-                {.label = "bound at equilibrium with the effect site", .x = pk.t_h, .y = col[3], .n = n, .dashed = 1},
+                {.label = "bound at equilibrium with the effect site",
+                 .x = pk.t_h,
+                 .y = col[3],
+                 .n = n,
+                 .dashed = 1},
                 {.label = l3, .x = pk.t_h, .y = col[4], .n = n},
                 {.label = l4, .x = pk.t_h, .y = col[5], .n = n, .dashed = 1},
                 {.label = l5, .x = pk.t_h, .y = col[6], .n = n},
@@ -684,18 +714,25 @@ static int cmd_run(int argc, char **argv)
                a.cells, a.window, a.dt, a.act);
         printf("%-22s %9s %9s %9s %11s %10s %10s %9s %9s\n", "condition", "bursting", "tonic",
                "silent", "bursts/s", "spk/burst", "tonic Hz", "V (mV)", "NMDA bnd");
-        for (int k = 0; k < 3; k++)
-            printf("%-22s %9.3f %9.3f %9.3f %11.2f %10.2f %10.2f %9.1f %9.3f\n", cname[k],
+        for (int k = 0; k < 3; k++) {
+            char spb[16]; /* no bursts at all: no spikes per burst */
+            if (isnan(res[k].spikes_per_burst))
+                snprintf(spb, sizeof spb, "-");
+            else
+                snprintf(spb, sizeof spb, "%.2f", res[k].spikes_per_burst);
+            printf("%-22s %9.3f %9.3f %9.3f %11.2f %10s %10.2f %9.1f %9.3f\n", cname[k],
                    res[k].frac_bursting, res[k].frac_tonic, res[k].frac_silent, res[k].bursts_per_s,
-                   res[k].spikes_per_burst, res[k].tonic_rate_hz, res[k].v_mean_mv,
-                   res[k].block_end);
+                   spb, res[k].tonic_rate_hz, res[k].v_mean_mv, res[k].block_end);
+        }
         printf("ketamine condition at %.2f h: effect site %.1f ng/mL, free %.3f umol/L\n", at,
                ks_circuit_interp(pk.t_h, pk.ce, n, at), c_at);
         double th_c = half_time(pk.t_h, pk.ce, n), th_b = half_time(pk.t_h, col[4], n),
                th_l = half_time(pk.t_h, col[6], n);
-        printf("falls below half its peak at: effect-site concentration %.2f h; NMDA block "
-               "%.2f h (%g Hz input), %.2f h (%g Hz input)\n",
-               th_c, th_b, a.act, th_l, a.low);
+        char b1[48], b2[48], b3[48];
+        printf("falls below half its peak at: effect-site concentration %s; NMDA block "
+               "%s (%g Hz input), %s (%g Hz input)\n",
+               fmt_half(b1, sizeof b1, th_c, a.until), fmt_half(b2, sizeof b2, th_b, a.until),
+               a.act, fmt_half(b3, sizeof b3, th_l, a.until), a.low);
         printf("PK: %s\n", pk.citation);
         printf("A model of a mechanism with model choices (docs/circuit.md), not a prediction "
                "for a patient. %s\n",
@@ -720,23 +757,37 @@ static int cmd_estimate(int argc, char **argv)
     }
     ks_circuit_block_estimate e;
     ks_circuit_estimate_block(&e);
-    printf("Ketamine open-channel block rates, estimated from Orser, Pennefather & MacDonald "
-           "1997\n(Anesthesiology 86:903; cultured mouse hippocampal neurons, cell-attached "
-           "single channels; abstract):\n");
+    printf("EFFECTIVE ketamine block rates of the model's 4-state scheme, estimated from Orser,\n"
+           "Pennefather & MacDonald 1997 (Anesthesiology 86:903; cultured mouse hippocampal\n"
+           "neurons, cell-attached single channels; abstract):\n");
     printf("  control mean open time %.2f ms; at 1 uM it is %.0f%% of control\n", e.tau_open_ms,
            100 * e.open_time_ratio_1um);
-    printf("  -> kon = (1/(%.2f*%.2f) - 1/%.2f) / 1 uM = %.4f /uM/ms (%.3g /M/s)\n",
+    printf("  -> effective kon = (1/(%.2f*%.2f) - 1/%.2f) / 1 uM = %.4f /uM/ms (%.3g /M/s)\n",
            e.open_time_ratio_1um, e.tau_open_ms, e.tau_open_ms, e.kon_per_um_ms,
            e.kon_per_um_ms * 1e9);
     for (int i = 0; i < 2; i++)
         printf("  Po' at %g uM is %.0f%% of control -> Kd = c r/(1-r) = %.4f uM\n", e.conc_um[i],
                100 * e.po_ratio[i], e.kd_each_um[i]);
-    printf("  least squares in log Kd over both: Kd = %.4f uM\n", e.kd_um);
-    printf("  -> koff = kon Kd = %.5f /ms (%.2f /s)\n", e.koff_per_ms, e.koff_per_ms * 1000);
-    printf("Assumptions: bound channels do not open; the open time shortens only by block. The\n"
-           "outside-out values of the same paper (63%% at 1 uM, 34%% at 10 uM) give Kd 1.7 and "
-           "5.2 uM:\nthe estimate is uncertain by an order of magnitude. No voltage dependence "
-           "was found.\n");
+    printf("  least squares in log Kd over both: apparent Kd = %.4f uM\n", e.kd_um);
+    printf("  -> effective koff = kon Kd = %.5f /ms (%.2f /s)\n", e.koff_per_ms,
+           e.koff_per_ms * 1000);
+    printf("Assumptions: bound channels do not open; the open time shortens only by block.\n");
+    printf("MISMATCH: kon is derived for a %.2f ms open time but applied to the model's open "
+           "state,\nwhich closes at beta_nmda (mean dwell %.0f ms). In the model the open dwell "
+           "at 1 uM is\n%.3f of control, not the measured %.2f; a blocked channel loses the drug "
+           "before it closes\nwith probability %.2f in the model, %.2f if the open state closed "
+           "as Orser's channels do.\nThe equilibrium bound fraction c/(c + Kd) does not depend "
+           "on this; the speed of block and\nof untrapping under input does (docs/circuit.md).\n",
+           e.tau_open_ms, e.model_tau_open_ms, e.model_open_time_ratio_1um, e.open_time_ratio_1um,
+           e.escape_before_close_model, e.escape_before_close_orser);
+    printf("The paper also concludes a second, closed-channel mechanism; its outside-out Po' "
+           "reductions\n(%.0f%% at %g uM, %.0f%% at %g uM) were \"primarily\" fewer openings. "
+           "Read as Kd they would give\n%.1f and %.1f uM, %.0f and %.0f times the estimate; "
+           "they are not used, being mostly the other\nmechanism. The estimate puts the whole "
+           "cell-attached Po' reduction on open-channel block,\nso it mixes both mechanisms too: "
+           "its error is not known. No voltage dependence was found.\n",
+           100 * e.oo_po_ratio[0], e.oo_conc_um[0], 100 * e.oo_po_ratio[1], e.oo_conc_um[1],
+           e.oo_kd_um[0], e.oo_kd_um[1], e.oo_kd_over_kd[0], e.oo_kd_over_kd[1]);
     return 0;
 }
 

@@ -39,6 +39,7 @@ run "$KETSIM" pd-validate --out "$TMP/pdv.md"
 run "$KETSIM" circuit run --cells 4 --window 0.3s --until 1h --quiet --out "$TMP/cc.csv" --conditions-out "$TMP/cd.csv" --plot "$TMP/cc.png" --raster "$TMP/cr.png"
 run "$KETSIM" circuit estimate-block
 run "$KETSIM" circuit run --species rat
+run "$KETSIM" circuit run --cells 4 --window 0.3s --until 1h --dt 1e-20ms --quiet
 [ -s "$TMP/cr.png" ] || { echo "valgrind: circuit run wrote no raster" >&2; exit 1; }
 [ -s "$TMP/pred.csv" ] || { echo "valgrind: dataset predict wrote nothing" >&2; exit 1; }
 echo "valgrind: $(grep -c '^run ' "$0") CLI runs, no leaks or memory errors"

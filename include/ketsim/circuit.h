@@ -62,8 +62,8 @@ typedef struct ks_circuit_syn {
  * The drug enters only open channels, stays when they close (CB), and leaves only
  * after they reopen. Only O conducts (times the Mg2+ block). */
 typedef struct ks_circuit_drug {
-    double kon_per_um_ms; /* /uM/ms */
-    double koff_per_ms;   /* /ms */
+    double kon_per_um_ms; /* /uM/ms, effective (ks_circuit_estimate_block) */
+    double koff_per_ms;   /* /ms, effective */
 } ks_circuit_drug;
 
 /* State of one cell. */
@@ -80,7 +80,7 @@ typedef struct ks_circuit_state {
  * strength, 0 for the healthy and 1 for the depressed (Kir4.1 up) condition. */
 void ks_circuit_cell_default(ks_circuit_cell *cell, int kir_up);
 void ks_circuit_syn_default(ks_circuit_syn *syn);
-/* Rates estimated from Orser et al. 1997 (see ks_circuit_estimate_block). */
+/* Effective rates estimated from Orser et al. 1997 (see ks_circuit_estimate_block). */
 void ks_circuit_drug_default(ks_circuit_drug *drug);
 
 /* Gates at their steady state for voltage v, synapses closed, no drug bound. */
@@ -154,16 +154,36 @@ typedef struct ks_circuit_config {
 /* Defaults: 1000 cells, dt 0.05 ms, 2 s window after 0.5 s warm-up, depressed cell. */
 void ks_circuit_config_default(ks_circuit_config *cfg);
 
+/* Limits of a run: the smallest step, and the most steps (warm-up + window) per cell. */
+#define KS_CIRCUIT_DT_MIN_MS 1e-4
+#define KS_CIRCUIT_MAX_STEPS 1e9
+
+/* Every field of a cell, a synapse set and the drug against its range (any of the three
+ * may be NULL): conductances, Mg2+ and rates >= 0, c_m, the temperature factors, the
+ * closing rates beta and cdur > 0, potentials within [-200, 200] mV (E_Ca 300), all
+ * finite. Errors: KS_EINVAL with the field, e.g. "cell.c_m = 0 is outside (0, 100]". */
+int ks_circuit_params_check(const ks_circuit_cell *cell, const ks_circuit_syn *syn,
+                            const ks_circuit_drug *drug, ks_error *err);
+
+/* Every field of a configuration (the parameters above, cells, dt >= KS_CIRCUIT_DT_MIN_MS
+ * and <= 0.1 ms, a window of at least one step, at most KS_CIRCUIT_MAX_STEPS steps,
+ * rates, heterogeneity, concentration, initial block, burst rule). Errors: KS_EINVAL
+ * naming the field. ks_circuit_run and ks_circuit_course_run call it first. */
+int ks_circuit_config_check(const ks_circuit_config *cfg, ks_error *err);
+
 typedef struct ks_circuit_result {
     size_t n_cells;
     double frac_bursting, frac_tonic, frac_silent; /* fractions of cells (1) */
-    double bursts_per_s;                           /* bursts per second per bursting cell (Hz) */
-    double spikes_per_burst;
-    double tonic_rate_hz; /* mean firing rate of tonic cells */
-    double mean_rate_hz;  /* mean firing rate of all cells */
-    double v_mean_mv;     /* mean membrane potential over cells and window */
-    double block_end;     /* mean (OB + CB) over cells at the end (1) */
-    double trapped_end;   /* mean CB at the end (1) */
+    double bursts_per_s;     /* bursts per second per bursting cell (Hz): bursts of the
+                              * bursting cells only, over their number (0 if none) */
+    double spikes_per_burst; /* mean over EVERY burst, in any cell, tonic ones included
+                              * (a property of bursts, not of bursting cells; NaN if no
+                              * burst): the two do not share a denominator */
+    double tonic_rate_hz;    /* mean firing rate of tonic cells */
+    double mean_rate_hz;     /* mean firing rate of all cells */
+    double v_mean_mv;        /* mean membrane potential over cells and window */
+    double block_end;        /* mean (OB + CB) over cells at the end (1) */
+    double trapped_end;      /* mean CB at the end (1) */
     /* raster of the first raster_cells cells: spike times (ms from the window start) */
     size_t n_raster;
     double *raster_t_ms;
@@ -171,7 +191,7 @@ typedef struct ks_circuit_result {
 } ks_circuit_result;
 
 /* Run the population for warmup + duration. Errors: KS_EINVAL (a parameter out of
- * range, named), KS_ENOMEM. */
+ * range, named: ks_circuit_config_check), KS_ENOMEM. */
 int ks_circuit_run(const ks_circuit_config *cfg, ks_circuit_result *res, ks_error *err);
 void ks_circuit_result_free(ks_circuit_result *res);
 
@@ -214,15 +234,34 @@ double ks_circuit_interp(const double *t, const double *y, size_t n, double x);
 /* Equilibrium bound fraction at constant c_um: c / (c + koff/kon). */
 double ks_circuit_block_equilibrium(const ks_circuit_drug *drug, double c_um);
 
-/* The estimate of the block rates from Orser, Pennefather & MacDonald 1997
+/* The estimate of the EFFECTIVE block rates from Orser, Pennefather & MacDonald 1997
  * (cell-attached single channels): kon from the shortening of the mean open time at
  * 1 uM, Kd by least squares in log Kd over the two Po' reductions (0.1 and 1 uM),
- * koff = kon Kd. Fills the inputs and results so that a report can print them. */
+ * koff = kon Kd. Fills the inputs and results so that a report can print them.
+ *
+ * Effective, not microscopic: kon is derived for a channel whose open time is 3.26 ms,
+ * but it is applied to the model's open state O, which closes at beta_nmda = 0.0066 /ms
+ * (a mean dwell of about 151 ms: Destexhe's two-state receptor lumps the whole
+ * glutamate-bound period into O). In the model the open dwell at 1 uM is therefore
+ * beta/(beta + kon) = 0.044 of control, not Orser's measured 0.68, and a blocked
+ * channel loses the drug before it closes with probability koff/(koff + beta) = 0.80,
+ * where an open state closing at 1/3.26 ms would give 0.08. The model_* and *_check
+ * fields give these numbers; docs/circuit.md states the consequences. */
 typedef struct ks_circuit_block_estimate {
     double tau_open_ms, open_time_ratio_1um;
     double conc_um[2], po_ratio[2];
     double kd_each_um[2];
     double kon_per_um_ms, kd_um, koff_per_ms;
+    /* the same rates on the model's open state (default synapse, beta_nmda) */
+    double model_tau_open_ms;         /* 1/beta_nmda */
+    double model_open_time_ratio_1um; /* beta/(beta + kon 1 uM); Orser measured 0.68 */
+    double escape_before_close_model; /* koff/(koff + beta_nmda) */
+    double escape_before_close_orser; /* koff/(koff + 1/tau_open_ms) */
+    /* the outside-out figures read as if they were Kd (Po' 63% at 1 uM, 34% at 10 uM):
+     * c r/(1-r), and their ratio to kd_um. Orser reports the outside-out reduction as
+     * "primarily" fewer openings (a closed-channel mechanism), so these are not Kd
+     * values of the open-channel block; they bound how far a Kd read that way differs. */
+    double oo_conc_um[2], oo_po_ratio[2], oo_kd_um[2], oo_kd_over_kd[2];
 } ks_circuit_block_estimate;
 void ks_circuit_estimate_block(ks_circuit_block_estimate *e);
 

@@ -86,8 +86,11 @@ int ks_circuit_block_course(const ks_circuit_syn *sy, const ks_circuit_drug *d, 
         return ks_error_set(err, KS_EINVAL,
                             "block course: input rate must be in [0, 1000] Hz (got %g)",
                             rate_glu_hz);
-    if (!(d->kon_per_um_ms >= 0.0 && d->koff_per_ms >= 0.0 && sy->beta_nmda > 0.0))
-        return ks_error_set(err, KS_EINVAL, "block course: rates must be >= 0 (beta > 0)");
+    int prc = ks_circuit_params_check(NULL, sy, d, err);
+    if (prc) {
+        ks_error_prefix(err, "block course");
+        return prc;
+    }
     if (!(ob0 >= 0.0 && cb0 >= 0.0 && ob0 + cb0 <= 1.0))
         return ks_error_set(err, KS_EINVAL,
                             "block course: initial fractions must be >= 0 with a sum <= 1");

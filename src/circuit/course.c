@@ -37,6 +37,10 @@ int ks_circuit_course_run(const ks_circuit_config *cfg, const double *t_h, const
     memset(out, 0, sizeof *out);
     if (n == 0 || !t_h || !c_um)
         return ks_error_set(err, KS_EINVAL, "circuit course: no concentration course");
+    ks_circuit_config chk = *cfg; /* c_um, ob0, cb0 are set per sample */
+    chk.c_um = chk.ob0 = chk.cb0 = 0.0;
+    int crc = ks_circuit_config_check(&chk, err);
+    if (crc) return crc;
     for (size_t q = 0; q < n_samples; q++)
         if (!(sample_h[q] >= t_h[0] && sample_h[q] <= t_h[n - 1]))
             return ks_error_set(err, KS_EINVAL,

@@ -68,32 +68,48 @@ void ks_circuit_config_default(ks_circuit_config *c)
     c->raster_cells = 0;
 }
 
-static int check_config(const ks_circuit_config *c, ks_error *err)
+int ks_circuit_config_check(const ks_circuit_config *c, ks_error *err)
 {
     if (c->n_cells == 0 || c->n_cells > 100000000)
         return ks_error_set(err, KS_EINVAL, "circuit: n_cells must be 1 to 1e8 (got %zu)",
                             c->n_cells);
-    if (!(c->dt_ms > 0.0 && c->dt_ms <= 0.1))
-        return ks_error_set(err, KS_EINVAL, "circuit: dt must be in (0, 0.1] ms (got %g)",
-                            c->dt_ms);
-    if (!(c->duration_ms > 0.0 && c->duration_ms <= 1e7) ||
-        !(c->warmup_ms >= 0.0 && c->warmup_ms <= 1e7))
+    if (!(c->dt_ms >= KS_CIRCUIT_DT_MIN_MS && c->dt_ms <= 0.1))
+        return ks_error_set(err, KS_EINVAL, "circuit: dt_ms = %g is outside [%g, 0.1] ms", c->dt_ms,
+                            KS_CIRCUIT_DT_MIN_MS);
+    if (!(c->duration_ms > 0.0 && c->duration_ms <= 1e7))
+        return ks_error_set(err, KS_EINVAL, "circuit: duration_ms = %g is outside (0, 1e7] ms",
+                            c->duration_ms);
+    if (!(c->warmup_ms >= 0.0 && c->warmup_ms <= 1e7))
+        return ks_error_set(err, KS_EINVAL, "circuit: warmup_ms = %g is outside [0, 1e7] ms",
+                            c->warmup_ms);
+    /* both ratios are finite and below 1e11 here, so the step counts fit a long */
+    if (lround(c->duration_ms / c->dt_ms) < 1)
         return ks_error_set(err, KS_EINVAL,
-                            "circuit: duration must be positive and warm-up >= 0 (at most 1e7 ms)");
-    if (!(c->rate_glu_hz >= 0.0 && c->rate_glu_hz <= 1000.0) ||
-        !(c->rate_gaba_hz >= 0.0 && c->rate_gaba_hz <= 1000.0))
-        return ks_error_set(err, KS_EINVAL, "circuit: input rates must be in [0, 1000] Hz");
+                            "circuit: duration_ms = %g is shorter than one step of dt_ms = %g",
+                            c->duration_ms, c->dt_ms);
+    double steps = (c->warmup_ms + c->duration_ms) / c->dt_ms;
+    if (!(steps <= KS_CIRCUIT_MAX_STEPS))
+        return ks_error_set(err, KS_EINVAL,
+                            "circuit: warmup_ms + duration_ms = %g ms at dt_ms = %g is %.3g steps, "
+                            "more than the limit of %.0e per cell",
+                            c->warmup_ms + c->duration_ms, c->dt_ms, steps, KS_CIRCUIT_MAX_STEPS);
+    if (!(c->rate_glu_hz >= 0.0 && c->rate_glu_hz <= 1000.0))
+        return ks_error_set(err, KS_EINVAL, "circuit: rate_glu_hz = %g is outside [0, 1000] Hz",
+                            c->rate_glu_hz);
+    if (!(c->rate_gaba_hz >= 0.0 && c->rate_gaba_hz <= 1000.0))
+        return ks_error_set(err, KS_EINVAL, "circuit: rate_gaba_hz = %g is outside [0, 1000] Hz",
+                            c->rate_gaba_hz);
     if (!(c->hetero >= 0.0 && c->hetero < 1.0))
-        return ks_error_set(err, KS_EINVAL, "circuit: heterogeneity must be in [0, 1) (got %g)",
-                            c->hetero);
+        return ks_error_set(err, KS_EINVAL, "circuit: hetero = %g is outside [0, 1)", c->hetero);
     if (!(c->c_um >= 0.0) || !isfinite(c->c_um))
-        return ks_error_set(err, KS_EINVAL,
-                            "circuit: ketamine concentration must be >= 0 and finite");
+        return ks_error_set(err, KS_EINVAL, "circuit: c_um = %g must be >= 0 and finite", c->c_um);
     if (!(c->ob0 >= 0.0 && c->cb0 >= 0.0 && c->ob0 + c->cb0 <= 1.0))
         return ks_error_set(err, KS_EINVAL,
-                            "circuit: initial blocked fractions must be >= 0 with a sum <= 1");
-    if (!(c->drug.kon_per_um_ms >= 0.0 && c->drug.koff_per_ms >= 0.0))
-        return ks_error_set(err, KS_EINVAL, "circuit: block rates must be >= 0");
+                            "circuit: ob0 = %g, cb0 = %g: initial blocked fractions must be >= 0 "
+                            "with a sum <= 1",
+                            c->ob0, c->cb0);
+    int rc = ks_circuit_params_check(&c->cell, &c->syn, &c->drug, err);
+    if (rc) return rc;
     return ks_circuit_burst_rule_check(&c->burst, err);
 }
 
@@ -224,7 +240,7 @@ static void run_block(const ks_circuit_config *cfg, const ks_circuit_table *tab,
 int ks_circuit_run(const ks_circuit_config *cfg, ks_circuit_result *res, ks_error *err)
 {
     memset(res, 0, sizeof *res);
-    int rc = check_config(cfg, err);
+    int rc = ks_circuit_config_check(cfg, err);
     if (rc) return rc;
     size_t n = cfg->n_cells;
     cell_out *outs = calloc(n, sizeof *outs);

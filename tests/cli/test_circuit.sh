@@ -38,6 +38,11 @@ done
 grep -q "a clinician decides" "$T/run.out" || fail "run: no decision-support statement"
 grep -q "^depressed+ketamine" "$T/run.out" || fail "run: no ketamine row"
 
+# --- a block that does not fall below half within the course is "> <until> h", never nan
+"$KETSIM" circuit run --cells 2 --window 0.3s --until 1h --quiet >"$T/short.out" 2>&1 || fail "run --until 1h: exit $?"
+grep -q "NMDA block > 1 h (20 Hz input)" "$T/short.out" || fail "run --until 1h: no '> 1 h': $(grep falls "$T/short.out")"
+grep -qi "nan" "$T/short.out" && fail "run --until 1h prints nan: $(cat "$T/short.out")"
+
 # --- bad input: one line naming the argument, non-zero exit, nothing written
 check_bad() {
     local want=$1
@@ -58,17 +63,30 @@ check_bad "--until" run --until 30min
 check_bad "--fu" run --fu 1.5
 check_bad "--window" run --window 3min
 check_bad "--dt" run --dt 1ms
+check_bad "--dt" run --cells 4 --window 0.3s --until 1h --dt 1e-20ms --quiet
+check_bad "--window/--dt" run --cells 4 --window 600s --dt 0.0001ms --quiet
 check_bad "--model" run --model no-such-model
 check_bad "no effect site" run --model kamp-2020 --cells 2 --window 0.3s --until 1h
 check_bad "unknown subcommand" simulate
 "$KETSIM" circuit run --cells 2 --window 0.3s --until 1h --quiet --out "$T/nodir/x.csv" \
     >/dev/null 2>"$T/bad.err" && fail "unwritable --out: exit 0"
 ls "$T/nodir" >/dev/null 2>&1 && fail "unwritable --out: left a folder"
-"$KETSIM" circuit estimate-block | grep -q "koff = kon Kd" || fail "estimate-block"
+"$KETSIM" circuit estimate-block >"$T/est.out" || fail "estimate-block: exit $?"
+grep -q "effective koff = kon Kd" "$T/est.out" || fail "estimate-block: no effective koff"
+grep -q "^MISMATCH: kon is derived for a 3.26 ms open time" "$T/est.out" || fail "estimate-block: mismatch not stated"
+grep -q "at 1 uM is\$" "$T/est.out" && grep -q "^0.044 of control, not the measured 0.68" "$T/est.out" \
+    || fail "estimate-block: model open-time ratio 0.044 vs 0.68 not printed"
+grep -q "9 and 27 times the estimate" "$T/est.out" || fail "estimate-block: outside-out ratios"
+grep -q "order of magnitude" "$T/est.out" && fail "estimate-block: still says 'order of magnitude'"
 
 # --- the validation report is current
 (cd "$SRC" && "$KETSIM" circuit validate --out "$T/circuit-validation.md") >/dev/null 2>"$T/v.err" \
     || fail "validate: exit $? ($(cat "$T/v.err"))"
+# every check carries its label; the two independent ones are 3(b) and 4(c)
+[ "$(grep -o '\*\*\(PASS\|FAIL\)\*\* \[\(independent\|calibrated\|consistency\)' "$T/circuit-validation.md" | wc -l)" = 9 ] \
+    || fail "validate: not every one of the 9 checks is labelled"
+[ "$(grep -o '[0-9]([a-c])[^[]*\[independent\]' "$T/circuit-validation.md" | cut -c1-4 | tr '\n' ' ')" = "3(b) 4(c) " ] \
+    || fail "validate: the independent checks should be 3(b) and 4(c)"
 if ! cmp -s "$T/circuit-validation.md" "$SRC/docs/circuit-validation.md"; then
     diff "$SRC/docs/circuit-validation.md" "$T/circuit-validation.md" | head -n 20 >&2
     fail "docs/circuit-validation.md is stale: run \`make validate-circuit\` and commit the result"

@@ -34,8 +34,12 @@ static size_t run_cell(const ks_circuit_cell *c0, double v0, double t_end, doubl
     return n;
 }
 
-/* Steady-state membrane current (uA/cm2) at v with every gate at its steady state,
- * written from the equations independently of the library's step. */
+/* Steady-state membrane current (uA/cm2) at v with every gate at its steady state, from
+ * the library's ks_circuit_state_rest and ks_circuit_cell_rhs. NOT independent of the
+ * step: both share the rate functions (rates_at in src/circuit/neuron.c) with
+ * ks_circuit_cell_step, so a wrong rate formula would move the zero of iss and the
+ * stepped cell's rest alike. What it checks is that the exponential-Euler step settles
+ * where the right-hand side is zero (a step/rhs inconsistency), not the formulas. */
 static double iss(const ks_circuit_cell *c, double v)
 {
     ks_circuit_state s;
@@ -158,6 +162,29 @@ static void test_block_fraction(void **state)
     ks_circuit_drug d;
     ks_circuit_syn_default(&sy);
     ks_circuit_drug_default(&d);
+    /* The mismatch the estimate reports (effective rates): the open-state exit rate of
+     * the model's right-hand side at 1 uM, with O = 1 and no transmitter, is beta + kon;
+     * its open dwell relative to control is 0.044, far from Orser's 0.68. */
+    {
+        ks_circuit_cell cell;
+        ks_circuit_cell_default(&cell, 1);
+        ks_circuit_state s0, dy;
+        ks_circuit_state_rest(&cell, -70.0, &s0);
+        s0.o_nmda = 1.0;
+        ks_circuit_cell_rhs(&cell, &sy, &d, &s0, 0.0, 0.0, 1.0, &dy);
+        double exit_rate = -dy.o_nmda; /* /ms */
+        KS_ASSERT_CLOSE(e.model_open_time_ratio_1um, sy.beta_nmda / exit_rate, 1e-12, 0);
+        KS_ASSERT_CLOSE(e.model_open_time_ratio_1um, 0.0437, 0, 0.0005);
+        KS_ASSERT_CLOSE(e.model_tau_open_ms, 1.0 / 0.0066, 1e-9, 0);
+        /* escape before closing: 0.80 in the model, 0.08 at Orser's open time */
+        KS_ASSERT_CLOSE(e.escape_before_close_model, 0.805, 0, 0.005);
+        KS_ASSERT_CLOSE(e.escape_before_close_orser, 0.0815, 0, 0.005);
+        /* the outside-out figures read as Kd: 1.70 and 5.15 uM, 9 and 27 times Kd */
+        KS_ASSERT_CLOSE(e.oo_kd_um[0], 0.63 / 0.37, 1e-12, 0);
+        KS_ASSERT_CLOSE(e.oo_kd_um[1], 3.4 / 0.66, 1e-12, 0);
+        KS_ASSERT_CLOSE(e.oo_kd_over_kd[0], 9.02, 0, 0.05);
+        KS_ASSERT_CLOSE(e.oo_kd_over_kd[1], 27.3, 0, 0.1);
+    }
     /* Under activity the bound fraction reaches c/(c + Kd) for constant c. */
     const double conc[3] = {0.05, 0.3, 3.0};
     for (int k = 0; k < 3; k++) {
@@ -449,6 +476,87 @@ static void test_course(void **state)
     assert_non_null(strstr(err.msg, "outside"));
 }
 
+/* Every parameter is checked, the error names it; no run returns results for a
+ * configuration it cannot simulate (review issue 8, finding 4). */
+static void test_config_check(void **state)
+{
+    (void)state;
+    ks_circuit_config cfg;
+    ks_circuit_config_default(&cfg);
+    cfg.n_cells = 2;
+    cfg.duration_ms = 20.0;
+    cfg.warmup_ms = 0.0;
+    ks_error err = {0};
+    assert_int_equal(ks_circuit_config_check(&cfg, &err), KS_OK);
+    ks_circuit_result r;
+    struct {
+        const char *field;
+        double *x;
+        double bad;
+    } cases[] = {
+        {"cell.c_m", &cfg.cell.c_m, 0.0},
+        {"cell.g_na", &cfg.cell.g_na, -50.0},
+        {"cell.g_kir", &cfg.cell.g_kir, NAN},
+        {"cell.e_gaba", &cfg.cell.e_gaba, -1e9},
+        {"cell.t_phi_h", &cfg.cell.t_phi_h, 0.0},
+        {"cell.mg_mm", &cfg.cell.mg_mm, -1.0},
+        {"cell.i_app", &cfg.cell.i_app, INFINITY},
+        {"syn.cdur_ms", &cfg.syn.cdur_ms, -1.0},
+        {"syn.beta_nmda", &cfg.syn.beta_nmda, 0.0},
+        {"syn.alpha_gaba", &cfg.syn.alpha_gaba, -0.5},
+        {"syn.deadtime_ms", &cfg.syn.deadtime_ms, -1.0},
+        {"drug.koff_per_ms", &cfg.drug.koff_per_ms, -1.0},
+        {"drug.kon_per_um_ms", &cfg.drug.kon_per_um_ms, NAN},
+        {"dt_ms", &cfg.dt_ms, 1e-20},
+        {"dt_ms", &cfg.dt_ms, 0.0},
+        {"duration_ms", &cfg.duration_ms, 0.01}, /* under half a step of 0.05 ms: 0 steps */
+        {"duration_ms", &cfg.duration_ms, -1.0},
+        {"warmup_ms", &cfg.warmup_ms, NAN},
+        {"rate_gaba_hz", &cfg.rate_gaba_hz, -1.0},
+        {"hetero", &cfg.hetero, 1.0},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        double keep = *cases[k].x;
+        *cases[k].x = cases[k].bad;
+        memset(&err, 0, sizeof err);
+        assert_int_equal(ks_circuit_run(&cfg, &r, &err), KS_EINVAL);
+        if (!strstr(err.msg, cases[k].field))
+            fail_msg("%s = %g: message \"%s\" does not name it", cases[k].field, cases[k].bad,
+                     err.msg);
+        *cases[k].x = keep;
+    }
+    /* a step count beyond the cap is an error, not a clamp (the old code overflowed
+     * lround and returned every cell silent at 0 mV) */
+    cfg.dt_ms = KS_CIRCUIT_DT_MIN_MS;
+    cfg.duration_ms = 1e6; /* 1e10 steps */
+    memset(&err, 0, sizeof err);
+    assert_int_equal(ks_circuit_run(&cfg, &r, &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "steps"));
+    /* one step exactly is accepted and gives a finite mean potential */
+    cfg.dt_ms = 0.05;
+    cfg.duration_ms = 0.05;
+    assert_int_equal(ks_circuit_run(&cfg, &r, &err), KS_OK);
+    assert_true(isfinite(r.v_mean_mv) && r.v_mean_mv < -60.0);
+    ks_circuit_result_free(&r);
+    /* the block course and the course after a dose check the synapses and drug too */
+    ks_circuit_syn sy;
+    ks_circuit_drug d;
+    ks_circuit_syn_default(&sy);
+    ks_circuit_drug_default(&d);
+    sy.cdur_ms = -1.0;
+    double t[2] = {0.0, 1.0}, c[2] = {0.1, 0.1}, b[2], tr[2];
+    memset(&err, 0, sizeof err);
+    assert_int_equal(ks_circuit_block_course(&sy, &d, 1.0, 1, 0, 0, t, c, 2, b, tr, &err),
+                     KS_EINVAL);
+    assert_non_null(strstr(err.msg, "syn.cdur_ms"));
+    cfg.cell.c_m = 0.0;
+    ks_circuit_course co;
+    double sh[1] = {0.5};
+    memset(&err, 0, sizeof err);
+    assert_int_equal(ks_circuit_course_run(&cfg, t, c, 2, sh, 1, NULL, NULL, &co, &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "cell.c_m"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_population_findings),
         cmocka_unit_test(test_table_step),
         cmocka_unit_test(test_course),
+        cmocka_unit_test(test_config_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
