@@ -1,0 +1,35 @@
+/* Shared pieces of the response commands (calibrate, forecast, response-validate). */
+#ifndef KS_CLI_RESP_H
+#define KS_CLI_RESP_H
+
+#include "cli.h"
+#include "ketsim/response.h"
+
+#define KS_RESP_NOTE "A model, not a prognosis: a clinician decides."
+
+typedef struct resp_env {
+    ks_model *iv, *nasal;
+    ks_pd *pd;
+    char pd_path[4096];
+    const char *iv_name, *nasal_name;
+} resp_env;
+
+/* Load the PD file (NULL: data/pd-acute.json) and the two PK models; prints errors
+ * for command `cmd` and returns 2 on bad input. */
+int resp_env_load(resp_env *e, const char *cmd, const char *pd_path, const char *iv_name,
+                  const char *nasal_name);
+void resp_env_free(resp_env *e);
+
+/* Default response parameter file (data/response-params.json). */
+void resp_default_params_path(char *buf, size_t n);
+
+/* Per-figure fit errors: RMSE and largest absolute error in the figure's unit, and
+ * the sum of squared standardised residuals. */
+typedef struct resp_fig_err {
+    double rmse, max_abs, ssz;
+    double obs[16], pred[16];
+} resp_fig_err;
+int resp_figure_errors(const ks_response_designs *d, const ks_response_params *p, size_t fi,
+                       resp_fig_err *out, ks_error *err);
+
+#endif
