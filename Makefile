@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 OUT        ?= out
 KETSIM      = $(BUILD)/ketsim
 
-.PHONY: all deps build demo test test-fast test-sanitize fuzz validate validate-acute install bench format lint valgrind clean
+.PHONY: all deps build demo test test-fast test-sanitize fuzz validate validate-acute validate-response calibrate install bench format lint valgrind clean
 
 all: build
 
@@ -47,6 +47,14 @@ validate: build
 # The acute-effect (PD) report: docs/validation-acute.md (make test checks it is current).
 validate-acute: build
 	$(KETSIM) pd-validate --out docs/validation-acute.md
+
+# The antidepressant response model: refit (data/response-params.json) and its
+# cross-validation report (docs/validation-response.md; make test checks it is current).
+calibrate: build
+	$(KETSIM) calibrate --write data/response-params.json
+
+validate-response: build
+	$(KETSIM) response-validate --out docs/validation-response.md --plot-dir docs/validation-response
 
 # Random search beyond the reproducible runs of `make test`: FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 300

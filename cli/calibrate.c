@@ -30,6 +30,9 @@ static const char HELP[] =
     "  --errors FILE    no fit: recompute the fit error per figure with FILE's parameters;\n"
     "                   exit 1 when an error exceeds the one FILE records (tolerance 1e-6)\n"
     "  --max-eval N     evaluations per optimiser pass (default 1500)\n"
+    "  --start LIST     start only from these values over the defaults, e.g.\n"
+    "                   \"w_fast=0.05,theta=8\"; without it the fit starts from the defaults\n"
+    "                   and from \"" RESP_ALT_START "\" and keeps the better\n"
     "  --pd FILE        NMDA occupancy parameters (default data/pd-acute.json)\n"
     "  --iv-model NAME  racemic IV model (default domino-1982)\n"
     "  --nasal-model NAME  esketamine nasal model (default perez-ruixo-2021)\n"
@@ -41,7 +44,7 @@ static const char HELP[] =
     "Exit status: 0 done; 1 numerical failure or a fit error above the recorded one; 2 bad\n"
     "input.\n";
 
-enum { O_WRITE, O_ERRORS, O_MAXEVAL, O_PD, O_IV, O_NASAL, O_COUNT };
+enum { O_WRITE, O_ERRORS, O_MAXEVAL, O_START, O_PD, O_IV, O_NASAL, O_COUNT };
 
 static double round6(double x)
 {
@@ -52,7 +55,7 @@ static double round6(double x)
 
 static int write_file(const char *path, const ks_response_designs *d,
                       const ks_response_params *fitted, double objective, int n_eval,
-                      const resp_env *e, int max_eval)
+                      const resp_env *e, int max_eval, const char *start)
 {
     ks_error err = {0};
     /* The file holds 6 significant digits: its errors are those of the rounded values. */
@@ -63,8 +66,9 @@ static int write_file(const char *path, const ks_response_designs *d,
     objective = ks_response_objective(d, p, NULL);
     char command[512];
     snprintf(command, sizeof command,
-             "ketsim calibrate --iv-model %s --nasal-model %s --max-eval %d --write FILE",
-             e->iv_name, e->nasal_name, max_eval);
+             "ketsim calibrate --iv-model %s --nasal-model %s --max-eval %d%s%s%s --write FILE",
+             e->iv_name, e->nasal_name, max_eval, start ? " --start \"" : "", start ? start : "",
+             start ? "\"" : "");
     json_t *root = json_object();
     json_object_set_new(root, "format", json_string("ketsim-response/1"));
     json_object_set_new(root, "version", json_string(PARAM_VERSION));
@@ -216,7 +220,8 @@ int cmd_calibrate(int argc, char **argv)
 {
     cli_opt o[O_COUNT] = {
         {"write", 1, NULL, 0, NULL, 0, 0},    {"errors", 1, NULL, 0, NULL, 0, 0},
-        {"max-eval", 1, NULL, 0, NULL, 0, 0}, {"pd", 1, NULL, 0, NULL, 0, 0},
+        {"max-eval", 1, NULL, 0, NULL, 0, 0}, {"start", 1, NULL, 0, NULL, 0, 0},
+        {"pd", 1, NULL, 0, NULL, 0, 0},
         {"iv-model", 1, NULL, 0, NULL, 0, 0}, {"nasal-model", 1, NULL, 0, NULL, 0, 0}};
     int help = 0;
     if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
@@ -252,16 +257,15 @@ int cmd_calibrate(int argc, char **argv)
     if (!rc && o[O_ERRORS].value) {
         rc = check_errors(o[O_ERRORS].value, d);
     } else if (!rc) {
-        ks_response_params start, fit;
-        ks_response_params_start(&start);
+        ks_response_params fit;
+        const char *used = NULL;
         double obj = 0;
         int n_eval = 0;
+        if (!rc)
         fprintf(stderr, "calibrate: fitting %d parameters to %zu figures (NLopt BOBYQA)...\n",
                 KS_RP_N, ks_response_n_figures());
-        if (ks_response_calibrate(d, &start, NULL, max_eval, &fit, &obj, &n_eval, &err)) {
-            cli_error(CMD, "%s", err.msg);
-            rc = 1;
-        }
+        if (!rc) rc = resp_fit(CMD, d, NULL, max_eval, o[O_START].value, &fit, &obj, &n_eval, &used);
+        if (!rc) printf("calibrate: best start: %s\n", used);
         if (!rc) {
             printf("calibrate: objective (sum of squared standardised residuals) %.4g after %d "
                    "evaluations\n\n",
@@ -288,7 +292,7 @@ int cmd_calibrate(int argc, char **argv)
             printf("\n" KS_RESP_NOTE "\n");
         }
         if (!rc && o[O_WRITE].value)
-            rc = write_file(o[O_WRITE].value, d, &fit, obj, n_eval, &e, max_eval);
+            rc = write_file(o[O_WRITE].value, d, &fit, obj, n_eval, &e, max_eval, o[O_START].value);
     }
     ks_response_designs_free(d);
     resp_env_free(&e);

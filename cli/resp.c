@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int load_model(const char *cmd, const char *name, ks_model **m)
@@ -74,4 +75,61 @@ int resp_figure_errors(const ks_response_designs *d, const ks_response_params *p
     }
     out->rmse = sqrt(s2 / (double)f->n_points);
     return KS_OK;
+}
+
+int resp_parse_start(const char *cmd, const char *text, ks_response_params *p)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", text);
+    int item = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        item++;
+        char *eq = strchr(tok, '=');
+        int found = -1;
+        if (eq) {
+            *eq = '\0';
+            for (int i = 0; i < KS_RP_N; i++)
+                if (strcmp(tok, ks_response_param_name(i)) == 0) found = i;
+        }
+        char *end = NULL;
+        double v = eq ? strtod(eq + 1, &end) : NAN;
+        if (found < 0 || !end || *end || !(v > 0)) {
+            cli_error(cmd, "--start item %d (\"%s\"): expected NAME=VALUE with a parameter name "
+                           "and a positive value",
+                      item, tok);
+            return 2;
+        }
+        p->v[found] = v;
+    }
+    return 0;
+}
+
+int resp_fit(const char *cmd, const ks_response_designs *d, const int *use, int max_eval,
+             const char *start, ks_response_params *out, double *objective, int *n_eval,
+             const char **start_used)
+{
+    const char *starts[2] = {start, start ? NULL : RESP_ALT_START};
+    int n = start ? 1 : 2, total = 0;
+    double best = INFINITY;
+    for (int i = 0; i < n; i++) {
+        ks_response_params s, fit;
+        ks_response_params_start(&s);
+        if (starts[i] && resp_parse_start(cmd, starts[i], &s)) return 2;
+        double obj;
+        int nev;
+        ks_error err = {0};
+        if (ks_response_calibrate(d, &s, use, max_eval, &fit, &obj, &nev, &err)) {
+            cli_error(cmd, "%s", err.msg);
+            return 1;
+        }
+        total += nev;
+        if (obj < best) {
+            best = obj;
+            *out = fit;
+            if (start_used) *start_used = starts[i] ? starts[i] : "defaults";
+        }
+    }
+    *objective = best;
+    *n_eval = total;
+    return 0;
 }

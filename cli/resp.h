@@ -32,4 +32,14 @@ typedef struct resp_fig_err {
 int resp_figure_errors(const ks_response_designs *d, const ks_response_params *p, size_t fi,
                        resp_fig_err *out, ks_error *err);
 
+/* The calibration as `ketsim calibrate` runs it: from the starting values of `start`
+ * ("name=value,..." over the defaults), or, when start is NULL, from the defaults and
+ * from RESP_ALT_START, keeping the lower objective (the data allow a fast-dominant and
+ * a slow-dominant drug effect: docs/response-model.md). Prints errors for `cmd`. */
+#define RESP_ALT_START "w_fast=0.05,theta=8"
+int resp_fit(const char *cmd, const ks_response_designs *d, const int *use, int max_eval,
+             const char *start, ks_response_params *out, double *objective, int *n_eval,
+             const char **start_used);
+int resp_parse_start(const char *cmd, const char *text, ks_response_params *p);
+
 #endif

@@ -36,5 +36,10 @@ run "$KETSIM" session --drug esketamine --dose 50mg --age 45 --sbp 128 --dbp 82
 run "$KETSIM" simulate --model perez-ruixo-2021 --dose 84mg --route nasal --until 4h --effects --out "$TMP/e.csv" --plot "$TMP/e.png"
 run "$KETSIM" pd-fit --check "$(dirname "$0")/../data/pd-acute.json"
 run "$KETSIM" pd-validate --out "$TMP/pdv.md"
+run "$KETSIM" forecast --madrs 32 --until 3 --days 1,2 --patients 200 --regimen "one=0.5mg/kg iv over 40min" --out "$TMP/fc.csv" --plot "$TMP/fc.png"
+run "$KETSIM" forecast --madrs 30 --madrs-sd 5 --until 2 --days 1 --patients 100 --regimen "56mg nasal" --out "$TMP/fc.json"
+run "$KETSIM" forecast --madrs 30 --until 3 --regimen "0.5mg/kg im"
+run "$KETSIM" calibrate --max-eval abc
+[ -s "$TMP/fc.csv" ] && [ -s "$TMP/fc.json" ] || { echo "valgrind: forecast wrote nothing" >&2; exit 1; }
 [ -s "$TMP/pred.csv" ] || { echo "valgrind: dataset predict wrote nothing" >&2; exit 1; }
 echo "valgrind: $(grep -c '^run ' "$0") CLI runs, no leaks or memory errors"

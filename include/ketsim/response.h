@@ -135,12 +135,18 @@ double ks_response_mean_ratio(const ks_response_params *p, int ctx, double t_h, 
 /* Mean of exp(-L_placebo) - exp(-L_drug): the mean drug-placebo difference per unit
  * baseline when both arms share context ctx. */
 double ks_response_mean_diff_ratio(const ks_response_params *p, int ctx, double t_h, double d);
-/* Among responders at grid index k0, the share still responding at every grid point
- * k0..k1 (relapse = loss of the >= 50 % reduction). D has the grid of
- * ks_response_drive. The non-drug component must not increase from k0 on (true for
+/* Among responders at grid index k0, the share still responding at every hour from k0
+ * to k1 (every round(1 h/dt_h) grid points, the last one at or before k1; relapse =
+ * loss of the >= 50 % reduction). D has the grid of ks_response_drive. The non-drug component must not increase from k0 on (true for
  * every context after the last visit; the oral-ad context is rejected: returns NaN). */
 double ks_response_p_sustained(const ks_response_params *p, int ctx, const double *D, size_t k0,
                                size_t k1, double dt_h);
+/* The whole curve at once: surv[j] = share of the responders at k0 still responding at
+ * every grid point checked up to k0 + j step (the points k0, k0 + step, ...),
+ * j = 0..(k1-k0)/step. KS_EINVAL for the oral-ad context, a k0 before the last visit,
+ * step 0. */
+int ks_response_survival(const ks_response_params *p, int ctx, const double *D, size_t k0,
+                         size_t k1, double dt_h, size_t step, double *surv);
 
 /* ---------------------------------------------------------------- virtual patients */
 

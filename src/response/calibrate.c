@@ -91,6 +91,7 @@ enum {
     F_PHILLIPS,
     F_TRANSFORM,
     F_CANUSO,
+    F_KISHIMOTO,
     F_N
 };
 
@@ -129,11 +130,12 @@ static const ks_response_figure FIG[F_N] = {
      "Su TP et al. 2017, Neuropsychopharmacology, doi:10.1038/npp.2017.94 (efficacy.md 6, level B)",
      "% of patients", 3},
     {"ibrahim2012-durability", "Ibrahim 2012",
-     "share of day-1 responders to one 0.5 mg/kg infusion not relapsed by 4 weeks (relapse read "
-     "as loss of the >= 50 % reduction)",
+     "day-1 responders to one 0.5 mg/kg infusion: share not relapsed by 4 weeks (27 %) and mean "
+     "time to relapse (13.2 d, SE 2.2, read as the mean restricted to the 4-week study from the "
+     "infusion); relapse read as loss of the >= 50 % reduction",
      "Ibrahim L et al. 2012, Neuropsychopharmacology 37:1526, doi:10.1038/npp.2011.338 "
      "(efficacy.md 9, level B)",
-     "% of responders", 1},
+     "% of responders / days", 2},
     {"murrough2013bp-series", "Murrough 2013 BP",
      "six 0.5 mg/kg infusions 3x/week over 12 days: response 24 h after the sixth (70.8 %), and "
      "the share of responders not relapsed 18 days after the last infusion (the median: 50 %)",
@@ -160,6 +162,14 @@ static const ks_response_figure FIG[F_N] = {
      "Canuso CM et al. 2018, Am J Psychiatry, doi:10.1176/appi.ajp.2018.17060720 (efficacy.md 22, "
      "level B)",
      "MADRS points", 3},
+    {"kishimoto2016-shape", "Kishimoto 2016",
+     "shape of the single-infusion effect over control (0.5 mg/kg, awake): peak at day 1, read "
+     "as the day-1 effect over the largest at the usual rating times (40, 80, 110, 230 min, "
+     "days 1, 2, 3, 7) = 1 (SE 0.1); superiority lost by days 10-12, read as the day-11 effect "
+     "over the peak = 0 (SE 0.15, so that 30 % of the peak is 2 SE)",
+     "Kishimoto T et al. 2016, Psychol Med 46:1459, doi:10.1017/S0033291716000064 (efficacy.md "
+     "25d, level B)",
+     "ratio / fraction of peak", 2},
 };
 
 size_t ks_response_n_figures(void)
@@ -335,10 +345,23 @@ static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D
         se[2] = se_p(45.8, 24);
         break;
     case F_IBRAHIM: {
-        size_t k0 = (size_t)llround(24 / DT_H), k1 = (size_t)llround(28 * 24 / DT_H);
+        size_t k0 = (size_t)llround(24 / DT_H), k1 = (size_t)llround(28 * 24 / DT_H), step = 12;
+        size_t m = (k1 - k0) / step + 1;
+        double sv[700];
         obs[0] = 27.0;
-        pred[0] = PCT(ks_response_p_sustained(p, KS_CTX_ACTIVE, D[DS_IV05], k0, k1, DT_H));
+        obs[1] = 13.2;
         se[0] = se_p(27.0, 20);
+        se[1] = 2.2;
+        if (m > 700 || ks_response_survival(p, KS_CTX_ACTIVE, D[DS_IV05], k0, k1, DT_H, step, sv)) {
+            pred[0] = pred[1] = NAN;
+            break;
+        }
+        pred[0] = PCT(sv[m - 1]);
+        /* restricted mean from the infusion: 1 day + the area under the curve to day 28 */
+        double area = 0;
+        for (size_t j = 0; j + 1 < m; j++)
+            area += 0.5 * (sv[j] + sv[j + 1]) * (double)step * DT_H / 24;
+        pred[1] = 1 + area;
         break;
     }
     case F_MURROUGH_BP: {
@@ -388,6 +411,29 @@ static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D
             pred[i] = 38.65 * ks_response_mean_diff_ratio(p, KS_CTX_SOC, t[i], AT(DS_ESK84, t[i]));
             se[i] = s[i];
         }
+        break;
+    }
+    case F_KISHIMOTO: {
+        /* drug effect over a same-context control */
+        const double th[8] = {40.0 / 60, 80.0 / 60, 110.0 / 60, 230.0 / 60, 24, 48, 72, 168};
+        double best = 0, peak = 0;
+        for (int i = 0; i < 8; i++) {
+            double e = ks_response_mean_diff_ratio(p, KS_CTX_ACTIVE, th[i], AT(DS_IV05, th[i]));
+            if (e > best) best = e;
+        }
+        for (int h = 1; h <= 24 * 14; h++) {
+            double e = ks_response_mean_diff_ratio(p, KS_CTX_ACTIVE, h, AT(DS_IV05, h));
+            if (e > peak) peak = e;
+        }
+        double e24 = ks_response_mean_diff_ratio(p, KS_CTX_ACTIVE, 24, AT(DS_IV05, 24));
+        obs[0] = 1;
+        pred[0] = best > 0 ? e24 / best : 0;
+        se[0] = 0.1;
+        obs[1] = 0;
+        pred[1] = peak > 0 ? ks_response_mean_diff_ratio(p, KS_CTX_ACTIVE, 24 * 11,
+                                                         AT(DS_IV05, 24 * 11)) / peak
+                           : 1;
+        se[1] = 0.15;
         break;
     }
     }

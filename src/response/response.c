@@ -400,44 +400,57 @@ double ks_response_mean_diff_ratio(const ks_response_params *p, int ctx, double 
            (1.0 - mean_exp(p->v[KS_RP_THETA], p->v[KS_RP_OMEGA_THETA], d > 0 ? d : 0.0));
 }
 
+int ks_response_survival(const ks_response_params *p, int ctx, const double *D, size_t k0,
+                         size_t k1, double dt_h, size_t step, double *surv)
+{
+    if (ctx == KS_CTX_ORAL_AD || step == 0 || k1 < k0) return KS_EINVAL;
+    double t0 = (double)k0 * dt_h;
+    if (t0 < p->last_visit_h) return KS_EINVAL;
+    size_t m = (k1 - k0) / step + 1;
+    for (size_t j = 0; j < m; j++)
+        surv[j] = 0;
+    double p0 = ks_response_p_response(p, ctx, t0, D[k0]);
+    if (p0 <= 1e-12) return KS_OK;
+    /* Responding at every point up to t <=> theta_i >= the largest (ln2 - phi_i g(s))/D(s)
+     * over s <= t (g falls after the last visit, so this is not a running minimum of D
+     * alone): for each phi_i (Simpson over z2) walk the grid once. */
+    double om = p->v[KS_RP_OMEGA_PHI], hz = 2.0 * Z_MAX / N_SIMPSON;
+    for (int i = 0; i <= N_SIMPSON; i++) {
+        double z = -Z_MAX + hz * i, mult = exp(om * z);
+        double w = ((i == 0 || i == N_SIMPSON) ? 1 : (i % 2 ? 4 : 2)) * exp(-0.5 * z * z);
+        double need = 0;
+        int never = 0;
+        for (size_t j = 0; j < m; j++) {
+            size_t k = k0 + j * step;
+            if (!never) {
+                double c = log(2.0) - mult * ks_response_nondrug(p, ctx, (double)k * dt_h);
+                if (c > 0) {
+                    if (D[k] <= 0)
+                        never = 1;
+                    else if (c / D[k] > need)
+                        need = c / D[k];
+                }
+            }
+            surv[j] += never ? 0.0 : w * p_theta_above(p, 1.0, need);
+        }
+    }
+    for (size_t j = 0; j < m; j++)
+        surv[j] *= hz / 3.0 * 0.3989422804014327 / p0;
+    return KS_OK;
+}
+
 double ks_response_p_sustained(const ks_response_params *p, int ctx, const double *D, size_t k0,
                                size_t k1, double dt_h)
 {
-    if (ctx == KS_CTX_ORAL_AD) return NAN;
-    double t0 = (double)k0 * dt_h;
-    if (t0 < p->last_visit_h) return NAN;
-    double p0 = ks_response_p_response(p, ctx, t0, D[k0]);
-    if (p0 <= 1e-12) return 0.0;
-    /* Responding at every point k0..k1 <=> phi_i g(t) + theta_i D(t) >= ln2 at each. With
-     * g falling after the last visit the condition is not one of a running minimum in
-     * general; it is checked on an hourly sub-grid by integrating over phi_i the share
-     * of theta_i above the largest threshold. */
+    if (k1 < k0) return NAN;
     size_t step = (size_t)llround(1.0 / dt_h);
     if (step < 1) step = 1;
-    double om = p->v[KS_RP_OMEGA_PHI];
-    double s = 0, hz = 2.0 * Z_MAX / N_SIMPSON;
-    for (int i = 0; i <= N_SIMPSON; i++) {
-        double z = -Z_MAX + hz * i, mult = exp(om * z);
-        /* theta_i must satisfy theta_i >= (ln2 - mult phi(t)) / D(t) at every t */
-        double need = 0; /* the largest required theta_i (0: always) */
-        int never = 0;
-        for (size_t k = k0; !never; k = k + step < k1 ? k + step : k1) {
-            double t = (double)k * dt_h;
-            double c = log(2.0) - mult * ks_response_nondrug(p, ctx, t);
-            if (c > 0) {
-                if (D[k] <= 0)
-                    never = 1;
-                else if (c / D[k] > need)
-                    need = c / D[k];
-            }
-            if (k == k1) break;
-        }
-        double pr = never ? 0.0 : p_theta_above(p, 1.0, need);
-        double w = (i == 0 || i == N_SIMPSON) ? 1 : (i % 2 ? 4 : 2);
-        s += w * pr * exp(-0.5 * z * z);
-    }
-    s *= hz / 3.0 * 0.3989422804014327;
-    return s / p0;
+    size_t m = (k1 - k0) / step + 1;
+    double *sv = malloc(m * sizeof *sv);
+    double r = NAN;
+    if (sv && ks_response_survival(p, ctx, D, k0, k1, dt_h, step, sv) == KS_OK) r = sv[m - 1];
+    free(sv);
+    return r;
 }
 
 /* ---------------------------------------------------------------- patients */
