@@ -28,7 +28,8 @@ static const char HELP[] =
     "                   error per figure to FILE (whole or not at all); the shipped file\n"
     "                   is data/response-params.json\n"
     "  --errors FILE    no fit: recompute the fit error per figure with FILE's parameters;\n"
-    "                   exit 1 when an error exceeds the one FILE records (tolerance 1e-6)\n"
+    "                   exit 1 when an error exceeds the one FILE records (relative 1e-5:\n"
+    "                   the file keeps 6 significant digits)\n"
     "  --max-eval N     evaluations per optimiser pass (default 1500)\n"
     "  --start LIST     start only from these values over the defaults, e.g.\n"
     "                   \"w_fast=0.05,theta=8\"; without it the fit starts from the defaults\n"
@@ -55,7 +56,7 @@ static double round6(double x)
 
 static int write_file(const char *path, const ks_response_designs *d,
                       const ks_response_params *fitted, double objective, int n_eval,
-                      const resp_env *e, int max_eval, const char *start)
+                      const resp_env *e, int max_eval, const char *start, const char *used)
 {
     ks_error err = {0};
     /* The file holds 6 significant digits: its errors are those of the rounded values. */
@@ -91,6 +92,7 @@ static int write_file(const char *path, const ks_response_designs *d,
     json_object_set_new(drive, "pd_file", json_string("data/pd-acute.json"));
     json_object_set_new(drive, "patient", json_string("70 kg, 45 y (typical PK)"));
     json_object_set_new(root, "drive", drive);
+    json_object_set_new(root, "start_used", json_string(used));
     json_object_set_new(root, "objective_sum_sq_z", json_real(round6(objective)));
     json_object_set_new(root, "evaluations", json_integer(n_eval));
     json_t *figs = json_array();
@@ -206,7 +208,7 @@ static int check_errors(const char *path, const ks_response_designs *d)
         }
         double r = json_number_value(json_object_get(rec, "rmse"));
         double m = json_number_value(json_object_get(rec, "max_abs_error"));
-        int over = fe.rmse > r * (1 + 1e-6) + 1e-9 || fe.max_abs > m * (1 + 1e-6) + 1e-9;
+        int over = fe.rmse > r * (1 + 1e-5) + 1e-9 || fe.max_abs > m * (1 + 1e-5) + 1e-9;
         printf("%-24s %10.4g %10.4g %10.4g  %s%s\n", f->id, fe.rmse, r, fe.max_abs, f->unit,
                over ? "  ABOVE THE RECORDED ERROR" : "");
         if (over && !bad) bad = 1;
@@ -219,10 +221,10 @@ static int check_errors(const char *path, const ks_response_designs *d)
 int cmd_calibrate(int argc, char **argv)
 {
     cli_opt o[O_COUNT] = {
-        {"write", 1, NULL, 0, NULL, 0, 0},    {"errors", 1, NULL, 0, NULL, 0, 0},
-        {"max-eval", 1, NULL, 0, NULL, 0, 0}, {"start", 1, NULL, 0, NULL, 0, 0},
-        {"pd", 1, NULL, 0, NULL, 0, 0},
-        {"iv-model", 1, NULL, 0, NULL, 0, 0}, {"nasal-model", 1, NULL, 0, NULL, 0, 0}};
+        {"write", 1, NULL, 0, NULL, 0, 0},      {"errors", 1, NULL, 0, NULL, 0, 0},
+        {"max-eval", 1, NULL, 0, NULL, 0, 0},   {"start", 1, NULL, 0, NULL, 0, 0},
+        {"pd", 1, NULL, 0, NULL, 0, 0},         {"iv-model", 1, NULL, 0, NULL, 0, 0},
+        {"nasal-model", 1, NULL, 0, NULL, 0, 0}};
     int help = 0;
     if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
     if (help) {
@@ -262,9 +264,10 @@ int cmd_calibrate(int argc, char **argv)
         double obj = 0;
         int n_eval = 0;
         if (!rc)
-        fprintf(stderr, "calibrate: fitting %d parameters to %zu figures (NLopt BOBYQA)...\n",
-                KS_RP_N, ks_response_n_figures());
-        if (!rc) rc = resp_fit(CMD, d, NULL, max_eval, o[O_START].value, &fit, &obj, &n_eval, &used);
+            fprintf(stderr, "calibrate: fitting %d parameters to %zu figures (NLopt BOBYQA)...\n",
+                    KS_RP_N, ks_response_n_figures());
+        if (!rc)
+            rc = resp_fit(CMD, d, NULL, max_eval, o[O_START].value, &fit, &obj, &n_eval, &used);
         if (!rc) printf("calibrate: best start: %s\n", used);
         if (!rc) {
             printf("calibrate: objective (sum of squared standardised residuals) %.4g after %d "
@@ -292,7 +295,8 @@ int cmd_calibrate(int argc, char **argv)
             printf("\n" KS_RESP_NOTE "\n");
         }
         if (!rc && o[O_WRITE].value)
-            rc = write_file(o[O_WRITE].value, d, &fit, obj, n_eval, &e, max_eval, o[O_START].value);
+            rc = write_file(o[O_WRITE].value, d, &fit, obj, n_eval, &e, max_eval, o[O_START].value,
+                            used);
     }
     ks_response_designs_free(d);
     resp_env_free(&e);

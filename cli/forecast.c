@@ -177,7 +177,7 @@ static int arm_drive(arm *a, const resp_env *e, const ks_response_params *p, dou
         } else if (!(a->D = malloc(no * sizeof *a->D))) {
             rc = 1;
         } else {
-            ks_response_states st = {NULL, NULL, NULL, NULL, a->D};
+            ks_response_states st = {NULL, NULL, NULL, NULL, a->D, NULL};
             if (ks_response_drive(p, occ, no, DT_H, &st, &err)) {
                 cli_error(CMD, "%s", err.msg);
                 rc = 1;

@@ -40,6 +40,10 @@ int resp_figure_errors(const ks_response_designs *d, const ks_response_params *p
 int resp_fit(const char *cmd, const ks_response_designs *d, const int *use, int max_eval,
              const char *start, ks_response_params *out, double *objective, int *n_eval,
              const char **start_used);
+/* The shape checks the issue asks for, on the calibrated model (racemic IV, 70 kg,
+ * ctx active): onset, peak, decay after one infusion; six against one; dose-response.
+ * Writes a Markdown table with PASS/FAIL to `out` (malloc'ed). */
+int resp_shape_checks(const resp_env *e, const ks_response_params *p, char **out);
 int resp_parse_start(const char *cmd, const char *text, ks_response_params *p);
 
 #endif

@@ -12,7 +12,8 @@
 
 #define CMD "response-validate"
 #define MAX_STUDIES 16
-#define BEGIN_FIT "<!-- begin calibration fit (ketsim response-validate --check compares this part) -->"
+#define BEGIN_FIT                                                                                  \
+    "<!-- begin calibration fit (ketsim response-validate --check compares this part) -->"
 #define END_FIT "<!-- end calibration fit -->"
 
 static const char HELP[] =
@@ -90,10 +91,13 @@ static void file_start(const char *path, ks_response_params *start, char *start_
     start_text[0] = '\0';
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
-    const char *cmd = root ? json_string_value(json_object_get(root, "command")) : NULL;
-    const char *s = cmd ? strstr(cmd, "--start \"") : NULL;
+    /* the start that gave the shipped fit: each refit starts there only */
+    const char *used = root ? json_string_value(json_object_get(root, "start_used")) : NULL;
+    char quoted[1100];
+    snprintf(quoted, sizeof quoted, "\"%s\"", used && strcmp(used, "defaults") ? used : "");
+    const char *s = used && strcmp(used, "defaults") ? quoted : NULL;
     if (s) {
-        s += 9;
+        s += 1;
         const char *e = strchr(s, '"');
         if (e && (size_t)(e - s) < n) {
             memcpy(start_text, s, (size_t)(e - s));
@@ -126,7 +130,7 @@ static unsigned long long file_hash(const char *path)
 }
 
 static int fit_section(sbuf *b, const ks_response_designs *d, const ks_response_params *p,
-                       const char *ppath, const char *shown_path)
+                       const char *ppath, const char *shown_path, const resp_env *env)
 {
     ks_error err = {0};
     sb_printf(b, "%s\n\n## Calibration fit (in sample)\n\n", BEGIN_FIT);
@@ -159,7 +163,13 @@ static int fit_section(sbuf *b, const ks_response_designs *d, const ks_response_
         const ks_response_figure *f = ks_response_figure_at(i);
         sb_printf(b, "- `%s`: %s. %s.\n", f->id, f->what, f->source);
     }
-    sb_printf(b, "\n%s\n", END_FIT);
+    char *checks = NULL;
+    if (resp_shape_checks(env, p, &checks)) {
+        cli_error(CMD, "the shape checks failed to run");
+        return 1;
+    }
+    sb_printf(b, "\n%s\n%s\n", checks, END_FIT);
+    free(checks);
     return 0;
 }
 
@@ -197,9 +207,9 @@ static char *section_of(const char *text)
 
 int cmd_response_validate(int argc, char **argv)
 {
-    cli_opt o[O_COUNT] = {{"out", 1, NULL, 0, NULL, 0, 0},      {"plot-dir", 1, NULL, 0, NULL, 0, 0},
-                          {"params", 1, NULL, 0, NULL, 0, 0},   {"max-eval", 1, NULL, 0, NULL, 0, 0},
-                          {"check", 1, NULL, 0, NULL, 0, 0},    {"pd", 1, NULL, 0, NULL, 0, 0}};
+    cli_opt o[O_COUNT] = {{"out", 1, NULL, 0, NULL, 0, 0},    {"plot-dir", 1, NULL, 0, NULL, 0, 0},
+                          {"params", 1, NULL, 0, NULL, 0, 0}, {"max-eval", 1, NULL, 0, NULL, 0, 0},
+                          {"check", 1, NULL, 0, NULL, 0, 0},  {"pd", 1, NULL, 0, NULL, 0, 0}};
     int help = 0;
     if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
     if (help) {
@@ -244,7 +254,7 @@ int cmd_response_validate(int argc, char **argv)
     }
     sbuf b = {0};
     if (!rc && o[O_CHECK].value) {
-        rc = fit_section(&b, d, &p, ppath, shown);
+        rc = fit_section(&b, d, &p, ppath, shown, &e);
         char *old = rc ? NULL : read_all(o[O_CHECK].value);
         if (!rc && !old) {
             cli_error(CMD, "--check: %s: cannot read", o[O_CHECK].value);
@@ -283,15 +293,18 @@ int cmd_response_validate(int argc, char **argv)
         double ox[2][256], oy[2][256];
         size_t no[2] = {0, 0};
         sbuf loso = {0};
-        sb_printf(&loso, "## Leave one study out\n\n"
-                         "Each study's figures are left out, the model is refitted to the rest "
-                         "from the same starting values as the shipped fit (%s), and the left-out "
-                         "figures are predicted. `z2` is the sum of squared standardised residuals "
-                         "of the study's points (in sample: with the full fit).\n\n"
-                         "| left out | figure | z2 predicted | z2 in sample | RMSE predicted | "
-                         "RMSE in sample | unit | observed -> predicted (left out) | verdict |\n"
-                         "|---|---|---|---|---|---|---|---|---|\n",
-                  start_text[0] ? start_text : "the defaults and " RESP_ALT_START ", the better kept");
+        sb_printf(
+            &loso,
+            "## Leave one study out\n\n"
+            "Each study's figures are left out, the model is refitted to the rest "
+            "from the starting values that gave the shipped fit (%s; one start, not "
+            "the two of `ketsim calibrate`, to keep the run to minutes), and the "
+            "left-out figures are predicted. `z2` is the sum of squared standardised residuals "
+            "of the study's points (in sample: with the full fit).\n\n"
+            "| left out | figure | z2 predicted | z2 in sample | RMSE predicted | "
+            "RMSE in sample | unit | observed -> predicted (left out) | verdict |\n"
+            "|---|---|---|---|---|---|---|---|---|\n",
+            start_text[0] ? start_text : "the defaults");
         for (size_t s_i = 0; s_i < ns && !rc; s_i++) {
             int use[64];
             for (size_t i = 0; i < nf; i++)
@@ -300,7 +313,7 @@ int cmd_response_validate(int argc, char **argv)
             int nev;
             fprintf(stderr, "response-validate: refit without %s (%zu/%zu)...\n", studies[s_i],
                     s_i + 1, ns);
-            if ((rc = resp_fit(CMD, d, use, max_eval, start_text[0] ? start_text : NULL, &fits[s_i],
+            if ((rc = resp_fit(CMD, d, use, max_eval, start_text[0] ? start_text : "", &fits[s_i],
                                &obj, &nev, NULL)) != 0)
                 break;
             for (size_t i = 0; i < nf; i++) {
@@ -370,17 +383,18 @@ int cmd_response_validate(int argc, char **argv)
             ks_plot_points g[2] = {{"in sample (full fit)", ox[0], oy[0], no[0]},
                                    {"left out (refit without the study)", ox[1], oy[1], no[1]}};
             const double folds[2] = {1.5, 1.25};
-            ks_plot_scatter_spec sp = {"Response model: observed against predicted",
-                                       "every calibration point; shares in %, MADRS in points, one ratio",
-                                       "observed (figure's unit)",
-                                       "predicted (same unit)",
-                                       g,
-                                       2,
-                                       folds,
-                                       2,
-                                       KS_RESP_NOTE,
-                                       0,
-                                       0};
+            ks_plot_scatter_spec sp = {
+                "Response model: observed against predicted",
+                "every calibration point; shares in %, MADRS in points, one ratio",
+                "observed (figure's unit)",
+                "predicted (same unit)",
+                g,
+                2,
+                folds,
+                2,
+                KS_RESP_NOTE,
+                0,
+                0};
             if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
                 cli_error(CMD, "--plot-dir %s: cannot create", dir);
                 rc = 2;
@@ -388,17 +402,18 @@ int cmd_response_validate(int argc, char **argv)
                 cli_error(CMD, "--plot-dir: %s", err.msg);
                 rc = 2;
             }
-            sb_printf(&b,
-                      "# Validation of the antidepressant response model\n\n"
-                      "Generated by `ketsim response-validate --out %s` from `%s` (the fit of "
-                      "`ketsim calibrate`) and the figures of `../shared/data/efficacy.md`; do not "
-                      "edit. Model: [response-model.md](response-model.md). `make test` checks that "
-                      "the calibration section is current (`--check`); the cross-validation part "
-                      "takes minutes and is re-run by this command only.\n\n"
-                      "**%s** The bands of a forecast are between-patient variability; these "
-                      "tables are how far the model is from the trials.\n\n",
-                      o[O_OUT].value, shown, KS_RESP_NOTE);
-            if (!rc) rc = fit_section(&b, d, &p, ppath, shown);
+            sb_printf(
+                &b,
+                "# Validation of the antidepressant response model\n\n"
+                "Generated by `ketsim response-validate --out %s` from `%s` (the fit of "
+                "`ketsim calibrate`) and the figures of `../shared/data/efficacy.md`; do not "
+                "edit. Model: [response-model.md](response-model.md). `make test` checks that "
+                "the calibration section is current (`--check`); the cross-validation part "
+                "takes minutes and is re-run by this command only.\n\n"
+                "**%s** The bands of a forecast are between-patient variability; these "
+                "tables are how far the model is from the trials.\n\n",
+                o[O_OUT].value, shown, KS_RESP_NOTE);
+            if (!rc) rc = fit_section(&b, d, &p, ppath, shown, &e);
             sb_printf(&b, "\n%s\n![observed against predicted](%s)\n", loso.s ? loso.s : "",
                       strncmp(plot, "docs/", 5) == 0 ? plot + 5 : plot);
             sb_printf(&b, "\nVerdicts: z2 per point <= 1 \"within 1 SE\", <= 4 \"within 2 SE\", "

@@ -7,7 +7,9 @@
  *   - a plasticity signal through two transit stages of mean delay tau_d in total:
  *     dM1/dt = (T - M1) 2/tau_d,  dM2/dt = (M1 - M2) 2/tau_d;
  *   - a synapse (spine) state with a lifetime: dS/dt = k_s (M2 - S),  k_s = ln2/t_spine;
- * and the drug state D = w_fast T + S. A patient's score is
+ *   - a consolidated share of the new synapses that persists ("a fraction of the new
+ *     spines was persistent"): dC/dt = k_c (S - C),  k_c = ln2/t_cons;
+ * and the drug state D = w_fast T + S + w_cons C. A patient's score is
  *   score(t) = B0 exp(-(phi_i g_ctx(t) + theta_i D(t)))
  * with B0 the baseline, theta_i = theta exp(omega_theta z1) the individual drug
  * sensitivity, phi_i = phi_ctx exp(omega_phi z2) the individual non-drug component
@@ -53,6 +55,8 @@ enum ks_response_param {
     KS_RP_PHI_SOC,        /* inpatient standard of care at imminent suicide risk, log-score */
     KS_RP_OMEGA_PHI,      /* SD of log non-drug component between patients */
     KS_RP_T_NONDRUG_D,    /* half-life of the waning of the visit-bound non-drug component, d */
+    KS_RP_T_CONS_D,       /* half-life of the consolidated (persistent) synapse state, d */
+    KS_RP_W_CONS,         /* weight of the consolidated state in the drug state */
     KS_RP_N
 };
 
@@ -106,9 +110,9 @@ int ks_response_occupancy(const ks_model *model, const ks_pd *pd, const ks_covar
 /* The drug states on the same grid, from the occupancy (linear between grid points),
  * integrated with CVODE (relative tolerance 1e-8, absolute 1e-10, steps of at most
  * dt_h so that no infusion is stepped over). Each output array has n entries and may
- * be NULL when not wanted; D = w_fast T + S. */
+ * be NULL when not wanted; D = w_fast T + S + w_cons C. */
 typedef struct ks_response_states {
-    double *T, *M1, *M2, *S, *D;
+    double *T, *M1, *M2, *S, *D, *C;
 } ks_response_states;
 int ks_response_drive(const ks_response_params *p, const double *occ, size_t n, double dt_h,
                       ks_response_states *out, ks_error *err);
@@ -137,8 +141,9 @@ double ks_response_mean_ratio(const ks_response_params *p, int ctx, double t_h, 
 double ks_response_mean_diff_ratio(const ks_response_params *p, int ctx, double t_h, double d);
 /* Among responders at grid index k0, the share still responding at every hour from k0
  * to k1 (every round(1 h/dt_h) grid points, the last one at or before k1; relapse =
- * loss of the >= 50 % reduction). D has the grid of ks_response_drive. The non-drug component must not increase from k0 on (true for
- * every context after the last visit; the oral-ad context is rejected: returns NaN). */
+ * loss of the >= 50 % reduction). D has the grid of ks_response_drive. The non-drug component must
+ * not increase from k0 on (true for every context after the last visit; the oral-ad context is
+ * rejected: returns NaN). */
 double ks_response_p_sustained(const ks_response_params *p, int ctx, const double *D, size_t k0,
                                size_t k1, double dt_h);
 /* The whole curve at once: surv[j] = share of the responders at k0 still responding at

@@ -228,7 +228,7 @@ static int drives(const ks_response_designs *d, const ks_response_params *p, con
             rc = ks_error_set(err, KS_ENOMEM, "out of memory");
             break;
         }
-        ks_response_states st = {NULL, NULL, NULL, NULL, D[ds]};
+        ks_response_states st = {NULL, NULL, NULL, NULL, D[ds], NULL};
         rc = ks_response_drive(p, d->occ[ds], d->n[ds], DT_H, &st, err);
     }
     return rc;
@@ -431,7 +431,8 @@ static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D
         se[0] = 0.1;
         obs[1] = 0;
         pred[1] = peak > 0 ? ks_response_mean_diff_ratio(p, KS_CTX_ACTIVE, 24 * 11,
-                                                         AT(DS_IV05, 24 * 11)) / peak
+                                                         AT(DS_IV05, 24 * 11)) /
+                                 peak
                            : 1;
         se[1] = 0.15;
         break;
@@ -445,7 +446,8 @@ static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D
 
 void ks_response_params_start(ks_response_params *p)
 {
-    const double s[KS_RP_N] = {6, 0.2, 1, 18, 7, 1, 0.8, 0.1, 0.3, 0.5, 0.6, 14, 0.4, 0.8, 30};
+    const double s[KS_RP_N] = {6,   0.2, 1,  18,  7,   1,  0.8, 0.1, 0.3,
+                               0.5, 0.6, 14, 0.4, 0.8, 30, 14,  1};
     memcpy(p->v, s, sizeof s);
     p->last_visit_h = 0;
 }
@@ -454,7 +456,7 @@ void ks_response_params_bounds(ks_response_params *lo, ks_response_params *hi)
 {
     const double l[KS_RP_N] = {0.5,  0.01, 0.001, 2, 0.5,  0.05, 0.05, 0.005,
                                0.01, 0.01, 0.01,  1, 0.01, 0.05, 1};
-    const double h[KS_RP_N] = {48, 1, 10, 96, 60, 20, 3, 2, 2, 3, 3, 60, 3, 3, 2000};
+    const double h[KS_RP_N] = {48, 1, 10, 96, 60, 20, 3, 2, 2, 3, 3, 60, 3, 3, 2000, 200, 20};
     memcpy(lo->v, l, sizeof l);
     memcpy(hi->v, h, sizeof h);
 }

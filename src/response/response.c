@@ -12,11 +12,11 @@
 #include <sunmatrix/sunmatrix_dense.h>
 
 static const char *const NAMES[KS_RP_N] = {
-    "t_untrap_h",  "k_trap",      "w_fast",     "t_delay_h",  "t_spine_d",
-    "theta",       "omega_theta", "phi_saline", "phi_active", "phi_anaesthesia",
-    "phi_oral_ad", "t_oral_ad_d", "phi_soc",    "omega_phi",  "t_nondrug_d"};
-static const char *const UNITS[KS_RP_N] = {"h", "1", "1", "h", "d", "1", "1", "1",
-                                           "1", "1", "1", "d", "1", "1", "d"};
+    "t_untrap_h",  "k_trap",     "w_fast",      "t_delay_h",       "t_spine_d",   "theta",
+    "omega_theta", "phi_saline", "phi_active",  "phi_anaesthesia", "phi_oral_ad", "t_oral_ad_d",
+    "phi_soc",     "omega_phi",  "t_nondrug_d", "t_cons_d",        "w_cons"};
+static const char *const UNITS[KS_RP_N] = {"h", "1", "1", "h", "d", "1", "1", "1", "1",
+                                           "1", "1", "d", "1", "1", "d", "d", "1"};
 static const char *const MEANINGS[KS_RP_N] = {
     "half-life of untrapping of ketamine from closed NMDA channels",
     "NMDA occupancy at which the trapped block reaches half its maximum",
@@ -32,7 +32,10 @@ static const char *const MEANINGS[KS_RP_N] = {
     "half-time of the oral-antidepressant component",
     "non-drug log-score reduction, inpatient standard of care at suicide risk",
     "between-patient SD of log non-drug component",
-    "half-life of the waning of the visit-bound non-drug component after the last visit"};
+    "half-life of the waning of the visit-bound non-drug component after the last visit",
+    "half-life of the consolidated (persistent) share of the new synapses",
+    "weight of the consolidated synapse state relative to the synapse state"};
+_Static_assert(sizeof NAMES / sizeof *NAMES == KS_RP_N, "names");
 static const char *const CTX[KS_CTX_N] = {"saline", "active", "anaesthesia", "oral-ad", "soc"};
 
 const char *ks_response_param_name(int i)
@@ -133,7 +136,7 @@ int ks_response_occupancy(const ks_model *model, const ks_pd *pd, const ks_covar
 typedef struct drive_ctx {
     const double *occ;
     size_t n;
-    double dt, ku, kt, kd, ks;
+    double dt, ku, kt, kd, ks, kc;
 } drive_ctx;
 
 static double occ_at(const drive_ctx *c, double t)
@@ -156,6 +159,7 @@ static int rhs(sunrealtype t, N_Vector y, N_Vector yd, void *ud)
     d[1] = c->kd * (x[0] - x[1]);
     d[2] = c->kd * (x[1] - x[2]);
     d[3] = c->ks * (x[2] - x[3]);
+    d[4] = c->kc * (x[3] - x[4]);
     return 0;
 }
 
@@ -176,7 +180,8 @@ int ks_response_drive(const ks_response_params *p, const double *occ, size_t n, 
                    log(2.0) / p->v[KS_RP_T_UNTRAP_H],
                    p->v[KS_RP_K_TRAP],
                    2.0 / p->v[KS_RP_T_DELAY_H],
-                   log(2.0) / (24.0 * p->v[KS_RP_T_SPINE_D])};
+                   log(2.0) / (24.0 * p->v[KS_RP_T_SPINE_D]),
+                   log(2.0) / (24.0 * p->v[KS_RP_T_CONS_D])};
     /* next[k]: the first interval j >= k over which the occupancy rises (a dose), or n.
      * Over rising intervals the steps are at most one grid interval; a falling stretch
      * is integrated with free steps up to the next rise, never across it. */
@@ -195,31 +200,32 @@ int ks_response_drive(const ks_response_params *p, const double *occ, size_t n, 
         free(next);
         return ks_error_set(err, KS_ENOMEM, "response drive: SUNDIALS context");
     }
-    y = N_VNew_Serial(4, sctx);
+    y = N_VNew_Serial(5, sctx);
     mem = CVodeCreate(CV_BDF, sctx);
-    if (y) J = SUNDenseMatrix(4, 4, sctx);
+    if (y) J = SUNDenseMatrix(5, 5, sctx);
     if (J) LS = SUNLinSol_Dense(y, J, sctx);
     if (!y || !mem || !J || !LS) {
         rc = ks_error_set(err, KS_ENOMEM, "response drive: CVODE allocation");
         goto done;
     }
     double *x = N_VGetArrayPointer(y);
-    memset(x, 0, 4 * sizeof *x);
+    memset(x, 0, 5 * sizeof *x);
     if (CVodeInit(mem, rhs, 0.0, y) || CVodeSStolerances(mem, 1e-8, 1e-10) ||
         CVodeSetLinearSolver(mem, LS, J) || CVodeSetUserData(mem, &c) ||
         CVodeSetMaxNumSteps(mem, 100000)) {
         rc = ks_error_set(err, KS_ENUMERIC, "response drive: CVODE set-up failed");
         goto done;
     }
-    double *T = out->T, *M1 = out->M1, *M2 = out->M2, *S = out->S, *D = out->D;
-    double wf = p->v[KS_RP_W_FAST];
+    double *T = out->T, *M1 = out->M1, *M2 = out->M2, *S = out->S, *D = out->D, *C = out->C;
+    double wf = p->v[KS_RP_W_FAST], wc = p->v[KS_RP_W_CONS];
 #define STORE(k)                                                                                   \
     do {                                                                                           \
         if (T) T[k] = x[0];                                                                        \
         if (M1) M1[k] = x[1];                                                                      \
         if (M2) M2[k] = x[2];                                                                      \
         if (S) S[k] = x[3];                                                                        \
-        if (D) D[k] = wf * x[0] + x[3];                                                            \
+        if (D) D[k] = wf * x[0] + x[3] + wc * x[4];                                                \
+        if (C) C[k] = x[4];                                                                        \
     } while (0)
     STORE(0);
     for (size_t k = 1; k < n; k++) {

@@ -27,18 +27,23 @@ static ks_response_params params(void)
     p.v[KS_RP_T_DELAY_H] = 20;
     p.v[KS_RP_T_SPINE_D] = 4;
     p.v[KS_RP_W_FAST] = 0.7;
+    p.v[KS_RP_T_CONS_D] = 12;
+    p.v[KS_RP_W_CONS] = 1.5;
     return p;
 }
 
 /* Exact states at time t for a constant occupancy o from zero: expm of the augmented
- * 5x5 system [T M1 M2 S 1]. */
-static void exact(const ks_response_params *p, double o, double t, double x[4])
+ * 6x6 system [T M1 M2 S C 1]. */
+static void exact(const ks_response_params *p, double o, double t, double x[5])
 {
+    double kc = log(2) / (24 * p->v[KS_RP_T_CONS_D]);
     double ku = log(2) / p->v[KS_RP_T_UNTRAP_H], kt = p->v[KS_RP_K_TRAP];
     double kd = 2 / p->v[KS_RP_T_DELAY_H], ks = log(2) / (24 * p->v[KS_RP_T_SPINE_D]);
-    gsl_matrix *A = gsl_matrix_calloc(5, 5), *E = gsl_matrix_alloc(5, 5);
+    gsl_matrix *A = gsl_matrix_calloc(6, 6), *E = gsl_matrix_alloc(6, 6);
     gsl_matrix_set(A, 0, 0, -ku * (o / kt + 1));
-    gsl_matrix_set(A, 0, 4, ku * o / kt);
+    gsl_matrix_set(A, 0, 5, ku * o / kt);
+    gsl_matrix_set(A, 4, 3, kc);
+    gsl_matrix_set(A, 4, 4, -kc);
     gsl_matrix_set(A, 1, 0, kd);
     gsl_matrix_set(A, 1, 1, -kd);
     gsl_matrix_set(A, 2, 1, kd);
@@ -47,8 +52,8 @@ static void exact(const ks_response_params *p, double o, double t, double x[4])
     gsl_matrix_set(A, 3, 3, -ks);
     gsl_matrix_scale(A, t);
     assert_int_equal(gsl_linalg_exponential_ss(A, E, GSL_PREC_DOUBLE), 0);
-    for (int i = 0; i < 4; i++)
-        x[i] = gsl_matrix_get(E, (size_t)i, 4);
+    for (int i = 0; i < 5; i++)
+        x[i] = gsl_matrix_get(E, (size_t)i, 5);
     gsl_matrix_free(A);
     gsl_matrix_free(E);
 }
@@ -60,26 +65,28 @@ static void test_constant_occupancy_exact(void **state)
     const double dt = 1.0 / 12;
     size_t n = (size_t)(24 * 20 / dt) + 1;
     double *occ = malloc(n * sizeof *occ), *T = malloc(n * sizeof *T), *M1 = malloc(n * sizeof *M1),
-           *M2 = malloc(n * sizeof *M2), *S = malloc(n * sizeof *S), *D = malloc(n * sizeof *D);
+           *M2 = malloc(n * sizeof *M2), *S = malloc(n * sizeof *S), *D = malloc(n * sizeof *D),
+           *C = malloc(n * sizeof *C);
     for (size_t k = 0; k < n; k++)
         occ[k] = 0.3;
-    ks_response_states st = {T, M1, M2, S, D};
+    ks_response_states st = {T, M1, M2, S, D, C};
     ks_error err = {0};
     assert_int_equal(ks_response_drive(&p, occ, n, dt, &st, &err), KS_OK);
     const double hours[] = {0.5, 2, 6, 24, 72, 240, 480};
     for (size_t i = 0; i < sizeof hours / sizeof *hours; i++) {
         size_t k = (size_t)llround(hours[i] / dt);
-        double x[4];
+        double x[5];
         exact(&p, 0.3, hours[i], x);
+        KS_ASSERT_CLOSE(C[k], x[4], 1e-5, 1e-9);
         KS_ASSERT_CLOSE(T[k], x[0], 1e-5, 1e-9);
         KS_ASSERT_CLOSE(M1[k], x[1], 1e-5, 1e-9);
         KS_ASSERT_CLOSE(M2[k], x[2], 1e-5, 1e-9);
         KS_ASSERT_CLOSE(S[k], x[3], 1e-5, 1e-9);
-        KS_ASSERT_CLOSE(D[k], 0.7 * x[0] + x[3], 1e-5, 1e-9);
+        KS_ASSERT_CLOSE(D[k], 0.7 * x[0] + x[3] + 1.5 * x[4], 1e-5, 1e-9);
     }
     /* steady state of T: (o/K)/(1 + o/K) */
     KS_ASSERT_CLOSE(T[n - 1], (0.3 / 0.25) / (1 + 0.3 / 0.25), 1e-6, 0);
-    free(occ), free(T), free(M1), free(M2), free(S), free(D);
+    free(occ), free(T), free(M1), free(M2), free(S), free(D), free(C);
 }
 
 /* RK4 reference with a much finer step for a dose-shaped occupancy. */
@@ -95,6 +102,8 @@ static void deriv(const ks_response_params *p, double o, const double *x, double
 {
     double ku = log(2) / p->v[KS_RP_T_UNTRAP_H], kt = p->v[KS_RP_K_TRAP];
     double kd = 2 / p->v[KS_RP_T_DELAY_H], ks = log(2) / (24 * p->v[KS_RP_T_SPINE_D]);
+    double kc = log(2) / (24 * p->v[KS_RP_T_CONS_D]);
+    d[4] = kc * (x[3] - x[4]);
     d[0] = ku * (o / kt * (1 - x[0]) - x[0]);
     d[1] = kd * (x[0] - x[1]);
     d[2] = kd * (x[1] - x[2]);
@@ -117,27 +126,27 @@ static void test_dose_shaped_against_rk4(void **state)
             occ[k] += s < 2.0 / 3 ? 0.5 * s / (2.0 / 3) : 0.5 * exp2(-(s - 2.0 / 3) / 3);
         }
     }
-    ks_response_states st = {NULL, NULL, NULL, NULL, D};
+    ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
     assert_int_equal(ks_response_drive(&p, occ, n, dt, &st, NULL), KS_OK);
-    double x[4] = {0}, h = dt / 40;
+    double x[5] = {0}, h = dt / 40;
     size_t steps = (size_t)llround((double)(n - 1) * dt / h);
     for (size_t i = 0; i < steps; i++) {
-        double t = (double)i * h, k1[4], k2[4], k3[4], k4[4], y[4];
+        double t = (double)i * h, k1[5], k2[5], k3[5], k4[5], y[5];
         deriv(&p, occ_lin(occ, n, dt, t), x, k1);
-        for (int j = 0; j < 4; j++)
+        for (int j = 0; j < 5; j++)
             y[j] = x[j] + 0.5 * h * k1[j];
         deriv(&p, occ_lin(occ, n, dt, t + 0.5 * h), y, k2);
-        for (int j = 0; j < 4; j++)
+        for (int j = 0; j < 5; j++)
             y[j] = x[j] + 0.5 * h * k2[j];
         deriv(&p, occ_lin(occ, n, dt, t + 0.5 * h), y, k3);
-        for (int j = 0; j < 4; j++)
+        for (int j = 0; j < 5; j++)
             y[j] = x[j] + h * k3[j];
         deriv(&p, occ_lin(occ, n, dt, t + h), y, k4);
-        for (int j = 0; j < 4; j++)
+        for (int j = 0; j < 5; j++)
             x[j] += h / 6 * (k1[j] + 2 * k2[j] + 2 * k3[j] + k4[j]);
         size_t k = (size_t)llround((double)(i + 1) * h / dt);
         if ((i + 1) % 40 == 0 && (k % 12 == 0))
-            KS_ASSERT_CLOSE(D[k], 0.7 * x[0] + x[3], 1e-4, 1e-8);
+            KS_ASSERT_CLOSE(D[k], 0.7 * x[0] + x[3] + 1.5 * x[4], 1e-4, 1e-8);
     }
     free(occ), free(D);
 }
@@ -226,7 +235,7 @@ static void test_errors(void **state)
     ks_error err = {0};
     double occ[3] = {0, 0.2, 1.2};
     double D[3];
-    ks_response_states st = {NULL, NULL, NULL, NULL, D};
+    ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
     assert_int_equal(ks_response_drive(&p, occ, 3, 1, &st, &err), KS_EINVAL);
     assert_non_null(strstr(err.msg, "occupancy[2]"));
     p.v[KS_RP_K_TRAP] = 1.5;
