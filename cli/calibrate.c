@@ -247,6 +247,11 @@ int cmd_calibrate(int argc, char **argv)
         } else
             max_eval = (int)v;
     }
+    if (!rc && o[O_START].value) { /* check it before the minutes of work */
+        ks_response_params tmp;
+        ks_response_params_start(&tmp);
+        rc = resp_parse_start(CMD, o[O_START].value, &tmp);
+    }
     resp_env e;
     memset(&e, 0, sizeof e);
     if (!rc) rc = resp_env_load(&e, CMD, o[O_PD].value, o[O_IV].value, o[O_NASAL].value);

@@ -585,14 +585,26 @@ int cmd_forecast(int argc, char **argv)
         if (!x) rc = 1;
         for (size_t i = 0; !rc && i < nt; i++)
             x[i] = (double)i * 24;
+        /* With many arms the bands would cover each other: then only the first regimen
+         * and the placebo arm carry one. */
+        int all_bands = narm <= 3;
         for (int ai = 0; !rc && ai < narm; ai++) {
             double *tr = traj + ((size_t)ai * 4) * nt;
-            sr[ai] =
-                (ks_plot_series){arms[ai].label, x, tr + nt, nt, arms[ai].placebo, tr, tr + 2 * nt};
+            int band = all_bands || ai == 0 || arms[ai].placebo;
+            sr[ai] = (ks_plot_series){
+                arms[ai].label,           x, tr + nt, nt, arms[ai].placebo, band ? tr : NULL,
+                band ? tr + 2 * nt : NULL};
         }
         char sub[256];
-        snprintf(sub, sizeof sub,
-                 "median and 10-90 %% band over %zu virtual patients, baseline MADRS %.4g", N, b0);
+        if (all_bands)
+            snprintf(sub, sizeof sub,
+                     "median and 10-90 %% band over %zu virtual patients, baseline MADRS %.4g", N,
+                     b0);
+        else
+            snprintf(sub, sizeof sub,
+                     "median over %zu virtual patients, baseline MADRS %.4g; 10-90 %% band for "
+                     "\"%s\" and placebo",
+                     N, b0, arms[0].label);
         ks_plot_spec sp = {0};
         sp.title = "Forecast MADRS by regimen (response model, calibrated)";
         sp.subtitle = sub;

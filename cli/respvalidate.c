@@ -419,8 +419,9 @@ int cmd_response_validate(int argc, char **argv)
             sb_printf(&b, "\nVerdicts: z2 per point <= 1 \"within 1 SE\", <= 4 \"within 2 SE\", "
                           "else FAILED. A study that alone informs a parameter (Lii 2023: "
                           "phi_anaesthesia; TRANSFORM: phi_oral_ad, t_oral_ad_d; Canuso 2018: "
-                          "phi_soc) cannot be predicted without it: its refit keeps that "
-                          "parameter at the starting value, and the failure says so.\n");
+                          "phi_soc) cannot be predicted from the others: its refit keeps that "
+                          "parameter at its starting value, so a good prediction there (Lii "
+                          "2023) reflects the starting value, not the data.\n");
         }
         free(loso.s);
         if (!rc && b.oom) rc = 1;

@@ -24,10 +24,12 @@ for s in '"format": "ketsim-response/1"' '"version"' '"fitted_to"' '"rmse"' \
     '"verification": "estimated"' 'ketsim calibrate' 'lii2023-means' 'transform-esketamine'; do
     grep -qF "$s" "$SRC/data/response-params.json" || fail "response-params.json lacks $s"
 done
-# A tampered file (a different value) fails the check.
-sed 's/"value": \([0-9.]*\),/"value": 1.5,/' "$SRC/data/response-params.json" >"$T/bad.json"
-"$KETSIM" calibrate --errors "$T/bad.json" >/dev/null 2>&1
-[ $? -eq 1 ] || fail "calibrate --errors accepted parameters whose errors exceed the recorded ones"
+# A tampered file (theta doubled) fails the check.
+awk '/"theta": \{/ {t = 1} t && /"value":/ {sub(/"value": [0-9.e+-]+/, "\"value\": " 2 * $2); t = 0} {print}' \
+    "$SRC/data/response-params.json" >"$T/bad.json"
+cmp -s "$T/bad.json" "$SRC/data/response-params.json" && fail "the tampering changed nothing"
+"$KETSIM" calibrate --errors "$T/bad.json" >"$T/bad.txt" 2>&1
+[ $? -eq 1 ] || fail "calibrate --errors accepted parameters whose errors exceed the recorded ones: $(tail -3 "$T/bad.txt")"
 
 # The checked-in report is current.
 "$KETSIM" response-validate --check "$SRC/docs/validation-response.md" >"$T/chk" 2>&1 ||
@@ -39,7 +41,7 @@ done
 # Forecast: two IV regimens and the placebo arm, short horizon.
 R1="one=0.5mg/kg iv over 40min"
 R6="six=0.5mg/kg iv over 40min; 3/week x 2w"
-"$KETSIM" forecast --madrs 32 --until 30 --days 1,14,28 --patients 4000 --regimen "$R1" \
+"$KETSIM" forecast --madrs 32 --until 30 --days 1,14,28 --patients 1500 --regimen "$R1" \
     --regimen "$R6" --out "$T/f.csv" --plot "$T/f.png" >"$T/f.txt" 2>"$T/f.err" ||
     fail "forecast: exit $? ($(cat "$T/f.err"))"
 [ -s "$T/f.png" ] || fail "forecast wrote no plot"
@@ -55,10 +57,10 @@ rp=$(awk -F, '$1=="\"placebo (no drug)\"" && $3==14 {print $10}' "$T/f.csv")
 awk -v a="$r6" -v b="$r1" -v c="$rp" 'BEGIN{exit !(a > b && b > c)}' ||
     fail "day-14 response: six $r6, one $r1, placebo $rp (expected six > one > placebo)"
 # Same seed: the same numbers whatever the thread count.
-OMP_NUM_THREADS=1 "$KETSIM" forecast --madrs 32 --until 30 --days 1,14,28 --patients 4000 \
+OMP_NUM_THREADS=1 "$KETSIM" forecast --madrs 32 --until 30 --days 1,14,28 --patients 1500 \
     --regimen "$R1" --regimen "$R6" --out "$T/f1.csv" >/dev/null 2>&1
 cmp -s "$T/f.csv" "$T/f1.csv" || fail "forecast differs between thread counts"
-"$KETSIM" forecast --madrs 32 --until 30 --days 1,14 --patients 4000 --regimen "$R1" --seed 2 \
+"$KETSIM" forecast --madrs 32 --until 30 --days 1,14 --patients 1500 --regimen "$R1" --seed 2 \
     --out "$T/f2.csv" >/dev/null 2>&1
 cmp -s "$T/f.csv" "$T/f2.csv" && fail "a different seed gave identical output"
 # JSON output.
