@@ -268,11 +268,9 @@ int cmd_calibrate(int argc, char **argv)
         const char *used = NULL;
         double obj = 0;
         int n_eval = 0;
-        if (!rc)
-            fprintf(stderr, "calibrate: fitting %d parameters to %zu figures (NLopt BOBYQA)...\n",
-                    KS_RP_N, ks_response_n_figures());
-        if (!rc)
-            rc = resp_fit(CMD, d, NULL, max_eval, o[O_START].value, &fit, &obj, &n_eval, &used);
+        fprintf(stderr, "calibrate: fitting %d parameters to %zu figures (NLopt BOBYQA)...\n",
+                KS_RP_N, ks_response_n_figures());
+        rc = resp_fit(CMD, d, NULL, max_eval, o[O_START].value, &fit, &obj, &n_eval, &used);
         if (!rc) printf("calibrate: best start: %s\n", used);
         if (!rc) {
             printf("calibrate: objective (sum of squared standardised residuals) %.4g after %d "

@@ -280,7 +280,7 @@ int cmd_forecast(int argc, char **argv)
         cli_error(CMD, "--placebo-context: %s", err.msg);
         rc = 2;
     }
-    double days[MAX_DAYS];
+    double days[MAX_DAYS] = {0};
     int ndays = 0;
     if (!rc) {
         if (o[O_DAYS].value) {

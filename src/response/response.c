@@ -329,7 +329,12 @@ typedef struct above_ud {
 static double above_f(double z, const void *ud)
 {
     const above_ud *u = ud;
-    return p_theta_above(u->p, u->d, u->c - u->f * exp(u->om * z));
+    double c = u->c - u->f * exp(u->om * z);
+    /* At the upper end (z -> z*) the threshold left for the drug tends to 0 from above:
+     * use the limit (1 with a drug state, 0 without), not the rounding of c to either
+     * side (which would make the integral jump). */
+    if (c <= 1e-12 * u->c) return u->d > 0 ? 1.0 : 0.0;
+    return p_theta_above(u->p, u->d, c);
 }
 
 /* P(phi_i g + theta_i d >= c): for z2 above z* = ln(c/f)/omega the non-drug part alone

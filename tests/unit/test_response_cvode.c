@@ -213,6 +213,16 @@ static void test_quadrature_against_patients(void **state)
         KS_ASSERT_CLOSE(ks_response_p_remission(&p, ctx, tt, d, 10, 30, 6), nm / N, 0, 4 * se);
         KS_ASSERT_CLOSE(ks_response_mean_ratio(&p, ctx, tt, d), sm / N, 0, 0.004);
     }
+    /* Placebo arm (d = 0): the share is the lognormal tail in closed form, smoothly in
+     * every parameter (an earlier version jumped by 0.1 percentage point with the
+     * rounding of the Simpson end point). */
+    for (int i = -3; i <= 3; i++) {
+        ks_response_params q = p;
+        q.v[KS_RP_OMEGA_PHI] *= 1 + i * 1e-6;
+        double f = ks_response_nondrug(&q, KS_CTX_SALINE, 24);
+        double exact = 0.5 * erfc(log(log(2) / f) / q.v[KS_RP_OMEGA_PHI] / sqrt(2));
+        KS_ASSERT_CLOSE(ks_response_p_response(&q, KS_CTX_SALINE, 24, 0), exact, 1e-9, 1e-12);
+    }
     /* placebo (d = 0) and no variability: exact step */
     p.v[KS_RP_OMEGA_THETA] = 0;
     p.v[KS_RP_OMEGA_PHI] = 0;
