@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 OUT        ?= out
 KETSIM      = $(BUILD)/ketsim
 
-.PHONY: all deps build demo test test-fast test-sanitize fuzz validate validate-acute validate-circuit install bench bench-trial bench-circuit format lint valgrind clean
+.PHONY: all deps build demo test test-fast test-sanitize fuzz validate validate-acute validate-circuit validate-response calibrate install bench bench-trial bench-circuit format lint valgrind clean
 
 all: build
 
@@ -52,6 +52,14 @@ validate-acute: build
 # The LHb circuit's validation report (the published findings checked on the model).
 validate-circuit: build
 	$(KETSIM) circuit validate --out docs/circuit-validation.md
+
+# The antidepressant response model: refit (data/response-params.json) and its
+# cross-validation report (docs/validation-response.md; make test checks it is current).
+calibrate: build
+	$(KETSIM) calibrate --write data/response-params.json
+
+validate-response: build
+	$(KETSIM) response-validate --out docs/validation-response.md --plot-dir docs/validation-response --max-eval 600
 
 # Random search beyond the reproducible runs of `make test`: FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 300

@@ -59,5 +59,8 @@ int cmd_pd_fit(int argc, char **argv);
 int cmd_session(int argc, char **argv);
 int cmd_pd_validate(int argc, char **argv);
 int cmd_circuit(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
+int cmd_forecast(int argc, char **argv);
+int cmd_response_validate(int argc, char **argv);
 
 #endif

@@ -22,6 +22,9 @@ static const char USAGE[] =
     "  pd-validate  the acute-effect models against published figures (report)\n"
     "  pd-fit       estimate the acute-effect parameters from published summary figures\n"
     "  circuit      the lateral habenula circuit: bursting, NMDA block and trapping\n"
+    "  calibrate    fit the antidepressant response model to published trial figures\n"
+    "  forecast     MADRS trajectory, response, remission, relapse: regimens compared\n"
+    "  response-validate  leave-one-study-out cross-validation of the response model\n"
     "\n"
     "Every command has --help with examples. Values carry their units: 40min, 2h, 3d,\n"
     "0.5mg/kg, 56mg, 100ng/mL. Times are in hours, concentrations in ng/mL.\n"
@@ -61,6 +64,13 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "fit-route") == 0) return cmd_fit_route(argc - 2, argv + 2);
     if (strcmp(argv[1], "pd-fit") == 0) return cmd_pd_fit(argc - 2, argv + 2);
     if (strcmp(argv[1], "pd-validate") == 0) return cmd_pd_validate(argc - 2, argv + 2);
+    if (strcmp(argv[1], "calibrate") == 0) return cmd_calibrate(argc - 2, argv + 2);
+    if (strcmp(argv[1], "forecast") == 0 || strcmp(argv[1], "response-validate") == 0) {
+        int rc = argv[1][0] == 'f' ? cmd_forecast(argc - 2, argv + 2)
+                                   : cmd_response_validate(argc - 2, argv + 2);
+        ks_plot_release_fonts();
+        return rc;
+    }
     if (strcmp(argv[1], "trial") == 0) {
         int rc = cmd_trial(argc - 2, argv + 2);
         ks_plot_release_fonts();

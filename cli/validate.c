@@ -208,7 +208,10 @@ static void header(FILE *f, const run *r, const char *data_path)
                "figures in [validation-acute.md](validation-acute.md) (`ketsim pd-validate`), and "
                "the lateral habenula circuit against the published findings in "
                "[circuit-validation.md](circuit-validation.md) (`ketsim circuit validate`); "
-               "`make validate` writes all three.\n\n");
+               "`make validate` writes these three. The antidepressant response model's "
+               "calibration and leave-one-study-out cross-validation are in "
+               "[validation-response.md](validation-response.md) (`make validate-response`, "
+               "about 10 minutes).\n\n");
     fprintf(f, "Each row simulates the design of one published figure (dose, route, infusion "
                "time, mean weight; 70 kg where the study gives none) with one model and "
                "compares it. **Metric**: fold error = predicted / observed. **Criterion**: "

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
-      libgsl-dev libjansson-dev libcairo2-dev libsundials-dev libcmocka-dev
+      libgsl-dev libjansson-dev libcairo2-dev libsundials-dev libnlopt-dev libcmocka-dev
       librandom123-dev libopenmpi-dev openmpi-bin
       hyperfine valgrind
       clang libclang-rt-14-dev)  # clang + libFuzzer runtime: the regimen fuzz test

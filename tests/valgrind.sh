@@ -41,5 +41,10 @@ run "$KETSIM" circuit estimate-block
 run "$KETSIM" circuit run --species rat
 run "$KETSIM" circuit run --cells 4 --window 0.3s --until 1h --dt 1e-20ms --quiet
 [ -s "$TMP/cr.png" ] || { echo "valgrind: circuit run wrote no raster" >&2; exit 1; }
+run "$KETSIM" forecast --madrs 32 --until 3 --days 1,2 --patients 200 --regimen "one=0.5mg/kg iv over 40min" --out "$TMP/fc.csv" --plot "$TMP/fc.png"
+run "$KETSIM" forecast --madrs 30 --madrs-sd 5 --until 2 --days 1 --patients 100 --regimen "56mg nasal" --out "$TMP/fc.json"
+run "$KETSIM" forecast --madrs 30 --until 3 --regimen "0.5mg/kg im"
+run "$KETSIM" calibrate --max-eval abc
+[ -s "$TMP/fc.csv" ] && [ -s "$TMP/fc.json" ] || { echo "valgrind: forecast wrote nothing" >&2; exit 1; }
 [ -s "$TMP/pred.csv" ] || { echo "valgrind: dataset predict wrote nothing" >&2; exit 1; }
 echo "valgrind: $(grep -c '^run ' "$0") CLI runs, no leaks or memory errors"

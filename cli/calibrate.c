@@ -1,0 +1,308 @@
+/* ketsim calibrate: fit the response model to the published figures of
+ * ../shared/data/efficacy.md, write the versioned parameter file. */
+#include "resp.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CMD "calibrate"
+#define PARAM_VERSION "1"
+
+static const char HELP[] =
+    "usage: ketsim calibrate [--write FILE | --errors FILE] [--max-eval N]\n"
+    "                        [--pd FILE] [--iv-model NAME] [--nasal-model NAME]\n"
+    "\n"
+    "Fits the antidepressant response model (docs/response-model.md) to the published\n"
+    "figures listed in ../shared/data/efficacy.md, and only those: pooled response and\n"
+    "remission by time (Han 2016), control-arm response (Cochrane 2021), mean changes\n"
+    "(Murrough 2013, Lii 2023), dose-response (Su 2017), durability after one infusion\n"
+    "(Ibrahim 2012), six-infusion response and relapse (Murrough 2013, Phillips 2019),\n"
+    "esketamine induction (TRANSFORM) and at suicide risk (Canuso 2018). The objective is\n"
+    "the sum of squared standardised residuals; NLopt's BOBYQA on the log parameters,\n"
+    "from fixed starting values, twice. Deterministic. Prints the fit per figure.\n"
+    "\n"
+    "  --write FILE     write the fitted parameters, what they were fitted to and the fit\n"
+    "                   error per figure to FILE (whole or not at all); the shipped file\n"
+    "                   is data/response-params.json\n"
+    "  --errors FILE    no fit: recompute the fit error per figure with FILE's parameters;\n"
+    "                   exit 1 when an error exceeds the one FILE records (relative 1e-5:\n"
+    "                   the file keeps 6 significant digits)\n"
+    "  --max-eval N     evaluations per optimiser pass (default 1500)\n"
+    "  --start LIST     start only from these values over the defaults, e.g.\n"
+    "                   \"w_fast=0.05,theta=8\"; without it the fit starts from the defaults\n"
+    "                   and from \"" RESP_ALT_START "\" and keeps the better\n"
+    "  --pd FILE        NMDA occupancy parameters (default data/pd-acute.json)\n"
+    "  --iv-model NAME  racemic IV model (default domino-1982)\n"
+    "  --nasal-model NAME  esketamine nasal model (default perez-ruixo-2021)\n"
+    "\n"
+    "examples:\n"
+    "  ketsim calibrate --write data/response-params.json\n"
+    "  ketsim calibrate --errors data/response-params.json\n"
+    "\n"
+    "Exit status: 0 done; 1 numerical failure or a fit error above the recorded one; 2 bad\n"
+    "input.\n";
+
+enum { O_WRITE, O_ERRORS, O_MAXEVAL, O_START, O_PD, O_IV, O_NASAL, O_COUNT };
+
+static double round6(double x)
+{
+    char b[64];
+    snprintf(b, sizeof b, "%.6g", x);
+    return strtod(b, NULL);
+}
+
+static int write_file(const char *path, const ks_response_designs *d,
+                      const ks_response_params *fitted, double objective, int n_eval,
+                      const resp_env *e, int max_eval, const char *start, const char *used)
+{
+    ks_error err = {0};
+    /* The file holds 6 significant digits: its errors are those of the rounded values. */
+    ks_response_params rounded;
+    for (int i = 0; i < KS_RP_N; i++)
+        rounded.v[i] = round6(fitted->v[i]);
+    const ks_response_params *p = &rounded;
+    objective = ks_response_objective(d, p, NULL);
+    char command[512];
+    snprintf(command, sizeof command,
+             "ketsim calibrate --iv-model %s --nasal-model %s --max-eval %d%s%s%s --write FILE",
+             e->iv_name, e->nasal_name, max_eval, start ? " --start \"" : "", start ? start : "",
+             start ? "\"" : "");
+    json_t *root = json_object();
+    json_object_set_new(root, "format", json_string("ketsim-response/1"));
+    json_object_set_new(root, "version", json_string(PARAM_VERSION));
+    json_object_set_new(root, "title",
+                        json_string("Antidepressant response model: fitted parameters"));
+    json_object_set_new(
+        root, "description",
+        json_string("Every parameter is estimated (no source gives it): fitted by the command "
+                    "below to the figures in fitted_to, all from ../shared/data/efficacy.md. "
+                    "Equations and assumptions: docs/response-model.md. Cross-validation: "
+                    "docs/validation-response.md. " KS_RESP_NOTE));
+    json_object_set_new(root, "command", json_string(command));
+    json_object_set_new(root, "optimiser",
+                        json_string("NLopt LN_BOBYQA on log parameters within the bounds of "
+                                    "ks_response_params_bounds, from ks_response_params_start, "
+                                    "two passes (initial steps 0.5 then 0.1 in log units)"));
+    json_t *drive = json_object();
+    json_object_set_new(drive, "iv_model", json_string(e->iv_name));
+    json_object_set_new(drive, "nasal_model", json_string(e->nasal_name));
+    json_object_set_new(drive, "pd_file", json_string("data/pd-acute.json"));
+    json_object_set_new(drive, "patient", json_string("70 kg, 45 y (typical PK)"));
+    json_object_set_new(root, "drive", drive);
+    json_object_set_new(root, "start_used", json_string(used));
+    json_object_set_new(root, "objective_sum_sq_z", json_real(round6(objective)));
+    json_object_set_new(root, "evaluations", json_integer(n_eval));
+    json_t *figs = json_array();
+    size_t npts = 0;
+    for (size_t i = 0; i < ks_response_n_figures(); i++) {
+        const ks_response_figure *f = ks_response_figure_at(i);
+        resp_fig_err fe;
+        if (resp_figure_errors(d, p, i, &fe, &err)) {
+            cli_error(CMD, "%s", err.msg);
+            json_decref(root);
+            return 1;
+        }
+        npts += f->n_points;
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_string(f->id));
+        json_object_set_new(o, "study", json_string(f->study));
+        json_object_set_new(o, "what", json_string(f->what));
+        json_object_set_new(o, "source", json_string(f->source));
+        json_object_set_new(o, "unit", json_string(f->unit));
+        json_object_set_new(o, "n_points", json_integer((json_int_t)f->n_points));
+        json_object_set_new(o, "rmse", json_real(round6(fe.rmse)));
+        json_object_set_new(o, "max_abs_error", json_real(round6(fe.max_abs)));
+        json_object_set_new(o, "sum_sq_z", json_real(round6(fe.ssz)));
+        json_t *ob = json_array(), *pr = json_array();
+        for (size_t k = 0; k < f->n_points; k++) {
+            json_array_append_new(ob, json_real(round6(fe.obs[k])));
+            json_array_append_new(pr, json_real(round6(fe.pred[k])));
+        }
+        json_object_set_new(o, "observed", ob);
+        json_object_set_new(o, "predicted", pr);
+        json_array_append_new(figs, o);
+    }
+    json_object_set_new(root, "fitted_to", figs);
+    json_t *par = json_object();
+    char fit[256];
+    snprintf(fit, sizeof fit,
+             "sum of squared standardised residuals %.4g over %zu points of %zu figures "
+             "(per-figure errors in fitted_to)",
+             objective, npts, ks_response_n_figures());
+    for (int i = 0; i < KS_RP_N; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "value", json_real(round6(p->v[i])));
+        json_object_set_new(o, "unit", json_string(ks_response_param_unit(i)));
+        json_object_set_new(o, "meaning", json_string(ks_response_param_meaning(i)));
+        json_object_set_new(o, "verification", json_string("estimated"));
+        json_t *est = json_object();
+        json_object_set_new(est, "from", json_string("the figures in fitted_to"));
+        json_object_set_new(est, "command", json_string(command));
+        json_object_set_new(est, "fit", json_string(fit));
+        json_object_set_new(o, "estimated", est);
+        json_object_set_new(par, ks_response_param_name(i), o);
+    }
+    json_object_set_new(root, "parameters", par);
+    FILE *f = NULL;
+    char tmp[4096];
+    int rc = 0;
+    if (ks_atomic_open(path, &f, tmp, sizeof tmp, &err)) {
+        cli_error(CMD, "--write: %s", err.msg);
+        rc = 2;
+    } else if (json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) ||
+               fputc('\n', f) == EOF) {
+        ks_atomic_abort(f, tmp);
+        cli_error(CMD, "--write: %s: cannot write", path);
+        rc = 2;
+    } else if (ks_atomic_commit(f, tmp, path, &err)) {
+        cli_error(CMD, "--write: %s", err.msg);
+        rc = 2;
+    } else
+        printf("calibrate: wrote %s (version %s)\n", path, PARAM_VERSION);
+    json_decref(root);
+    return rc;
+}
+
+/* Compare the fit errors of FILE's parameters with those FILE records. */
+static int check_errors(const char *path, const ks_response_designs *d)
+{
+    ks_response_params p;
+    ks_error err = {0};
+    if (ks_response_params_load(path, &p, &err)) {
+        cli_error(CMD, "--errors: %s", err.msg);
+        return 2;
+    }
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    json_t *figs = root ? json_object_get(root, "fitted_to") : NULL;
+    if (!json_is_array(figs)) {
+        cli_error(CMD, "--errors: %s: $.fitted_to: missing", path);
+        json_decref(root);
+        return 2;
+    }
+    int bad = 0;
+    printf("%-24s %10s %10s %10s  %s\n", "figure", "rmse", "recorded", "max_abs", "unit");
+    for (size_t i = 0; i < ks_response_n_figures(); i++) {
+        const ks_response_figure *f = ks_response_figure_at(i);
+        json_t *rec = NULL;
+        size_t k;
+        json_t *v;
+        json_array_foreach(figs, k, v)
+        {
+            const char *id = json_string_value(json_object_get(v, "id"));
+            if (id && strcmp(id, f->id) == 0) rec = v;
+        }
+        if (!rec) {
+            cli_error(CMD, "--errors: %s: no record of figure %s", path, f->id);
+            bad = 2;
+            continue;
+        }
+        resp_fig_err fe;
+        if (resp_figure_errors(d, &p, i, &fe, &err)) {
+            cli_error(CMD, "%s", err.msg);
+            json_decref(root);
+            return 1;
+        }
+        double r = json_number_value(json_object_get(rec, "rmse"));
+        double m = json_number_value(json_object_get(rec, "max_abs_error"));
+        int over = fe.rmse > r * (1 + 1e-5) + 1e-9 || fe.max_abs > m * (1 + 1e-5) + 1e-9;
+        printf("%-24s %10.4g %10.4g %10.4g  %s%s\n", f->id, fe.rmse, r, fe.max_abs, f->unit,
+               over ? "  ABOVE THE RECORDED ERROR" : "");
+        if (over && !bad) bad = 1;
+    }
+    json_decref(root);
+    if (!bad) printf("calibrate: every fit error is within what %s records\n", path);
+    return bad;
+}
+
+int cmd_calibrate(int argc, char **argv)
+{
+    cli_opt o[O_COUNT] = {
+        {"write", 1, NULL, 0, NULL, 0, 0},      {"errors", 1, NULL, 0, NULL, 0, 0},
+        {"max-eval", 1, NULL, 0, NULL, 0, 0},   {"start", 1, NULL, 0, NULL, 0, 0},
+        {"pd", 1, NULL, 0, NULL, 0, 0},         {"iv-model", 1, NULL, 0, NULL, 0, 0},
+        {"nasal-model", 1, NULL, 0, NULL, 0, 0}};
+    int help = 0;
+    if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
+    if (help) {
+        fputs(HELP, stdout);
+        cli_free_opts(o, O_COUNT);
+        return 0;
+    }
+    int rc = 0, max_eval = 1500;
+    if (o[O_WRITE].value && o[O_ERRORS].value) {
+        cli_error(CMD, "--write and --errors: give one of them");
+        rc = 2;
+    }
+    if (!rc && o[O_MAXEVAL].value) {
+        char *end;
+        long v = strtol(o[O_MAXEVAL].value, &end, 10);
+        if (*end || v < 10 || v > 1000000) {
+            cli_error(CMD, "--max-eval \"%s\": expected a whole number from 10 to 1000000",
+                      o[O_MAXEVAL].value);
+            rc = 2;
+        } else
+            max_eval = (int)v;
+    }
+    if (!rc && o[O_START].value) { /* check it before the minutes of work */
+        ks_response_params tmp;
+        ks_response_params_start(&tmp);
+        rc = resp_parse_start(CMD, o[O_START].value, &tmp);
+    }
+    resp_env e;
+    memset(&e, 0, sizeof e);
+    if (!rc) rc = resp_env_load(&e, CMD, o[O_PD].value, o[O_IV].value, o[O_NASAL].value);
+    ks_response_designs *d = NULL;
+    ks_error err = {0};
+    if (!rc && ks_response_designs_create(e.iv, e.nasal, e.pd, &d, &err)) {
+        cli_error(CMD, "%s", err.msg);
+        rc = 1;
+    }
+    if (!rc && o[O_ERRORS].value) {
+        rc = check_errors(o[O_ERRORS].value, d);
+    } else if (!rc) {
+        ks_response_params fit;
+        const char *used = NULL;
+        double obj = 0;
+        int n_eval = 0;
+        fprintf(stderr, "calibrate: fitting %d parameters to %zu figures (NLopt BOBYQA)...\n",
+                KS_RP_N, ks_response_n_figures());
+        rc = resp_fit(CMD, d, NULL, max_eval, o[O_START].value, &fit, &obj, &n_eval, &used);
+        if (!rc) printf("calibrate: best start: %s\n", used);
+        if (!rc) {
+            printf("calibrate: objective (sum of squared standardised residuals) %.4g after %d "
+                   "evaluations\n\n",
+                   obj, n_eval);
+            printf("%-18s %12s  %s\n", "parameter", "value", "unit");
+            for (int i = 0; i < KS_RP_N; i++)
+                printf("%-18s %12.5g  %s\n", ks_response_param_name(i), fit.v[i],
+                       ks_response_param_unit(i));
+            printf("\n%-24s %4s %10s %10s %8s  %s\n", "figure", "n", "rmse", "max_abs", "sum_z2",
+                   "unit");
+            for (size_t i = 0; i < ks_response_n_figures() && !rc; i++) {
+                resp_fig_err fe;
+                const ks_response_figure *f = ks_response_figure_at(i);
+                if (resp_figure_errors(d, &fit, i, &fe, &err)) {
+                    cli_error(CMD, "%s", err.msg);
+                    rc = 1;
+                    break;
+                }
+                printf("%-24s %4zu %10.4g %10.4g %8.3g  %s\n", f->id, f->n_points, fe.rmse,
+                       fe.max_abs, fe.ssz, f->unit);
+                for (size_t k = 0; k < f->n_points; k++)
+                    printf("    observed %8.3f  predicted %8.3f\n", fe.obs[k], fe.pred[k]);
+            }
+            printf("\n" KS_RESP_NOTE "\n");
+        }
+        if (!rc && o[O_WRITE].value)
+            rc = write_file(o[O_WRITE].value, d, &fit, obj, n_eval, &e, max_eval, o[O_START].value,
+                            used);
+    }
+    ks_response_designs_free(d);
+    resp_env_free(&e);
+    cli_free_opts(o, O_COUNT);
+    return rc;
+}

@@ -1,0 +1,635 @@
+/* ketsim forecast: MADRS trajectory, response, remission and relapse for regimens,
+ * compared in one table and one plot, with a placebo arm. */
+#include "resp.h"
+#include "ketsim/regimen.h"
+#include "ketsim/trial.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CMD "forecast"
+#define DT_H (1.0 / 12.0)
+#define MAX_ARMS 16
+#define MAX_DAYS 32
+
+static const char HELP[] =
+    "usage: ketsim forecast --madrs SCORE [--regimen TEXT]... [options]\n"
+    "\n"
+    "Forecasts the MADRS score over a course for a patient with baseline SCORE, from the\n"
+    "calibrated response model (docs/response-model.md, parameters in\n"
+    "data/response-params.json): the median trajectory with its 10-90 %% band over virtual\n"
+    "patients who share the baseline, the probability of response (>= 50 %% reduction) and\n"
+    "remission (MADRS <= 10, or --remission-cutoff) on chosen days, and the time to relapse\n"
+    "(loss of response) after the last dose among those responding 24 h after it. A placebo\n"
+    "arm (same visits, no drug) is always added. Without --regimen it compares:\n"
+    "  single infusion; six over two weeks; six then weekly x4; twice weekly x4 weeks;\n"
+    "  three times weekly x4 weeks (0.5 mg/kg IV over 40 min, racemic); esketamine 84 mg\n"
+    "  nasal twice weekly x4 weeks; esketamine as labelled (2/week x4w, 1/week x4w,\n"
+    "  every 2 weeks). IV regimens run through the racemic model (domino-1982), nasal ones\n"
+    "  through the esketamine model (perez-ruixo-2021).\n"
+    "\n"
+    "  --madrs SCORE        baseline MADRS (0-60), required\n"
+    "  --madrs-sd SD        baseline spread for a virtual trial (default 0: one patient)\n"
+    "  --regimen TEXT       a regimen (docs/regimen.md), repeatable; \"label=TEXT\" names it\n"
+    "  --weight KG          body weight for mg/kg doses and the PK (default 70)\n"
+    "  --age Y              age for the esketamine PK (default 45)\n"
+    "  --days LIST          days for the probabilities (default 1,7,14,28,56,90 up to --until)\n"
+    "  --until D            forecast horizon in days (default 90)\n"
+    "  --patients N         virtual patients per arm (default 10000)\n"
+    "  --seed S             random seed (default 1): results are reproducible and the same\n"
+    "                       for any thread count\n"
+    "  --context CTX        non-drug context of the drug arms: active (default for IV),\n"
+    "                       oral-ad (default for esketamine: with a new oral antidepressant),\n"
+    "                       saline, anaesthesia, soc\n"
+    "  --placebo-context CTX  context of the placebo arm (default saline)\n"
+    "  --remission-cutoff S MADRS at or below which a patient is remitted (default 10)\n"
+    "  --params FILE        response parameters (default data/response-params.json)\n"
+    "  --out FILE           per arm and day: mean, percentiles, change, response, remission\n"
+    "                       (.csv or .json)\n"
+    "  --plot FILE          median trajectories with 10-90 %% bands (.png or .svg)\n"
+    "\n"
+    "examples:\n"
+    "  ketsim forecast --madrs 32 --plot regimens.png\n"
+    "  ketsim forecast --madrs 34 --weight 82 --regimen \"six=0.5mg/kg iv over 40min; 3/week x "
+    "2w\"\n"
+    "  ketsim forecast --madrs 30 --madrs-sd 6 --patients 100000 --out trial.csv\n"
+    "\n" KS_RESP_NOTE "\n";
+
+enum {
+    O_MADRS,
+    O_MADRS_SD,
+    O_REGIMEN,
+    O_WEIGHT,
+    O_AGE,
+    O_DAYS,
+    O_UNTIL,
+    O_PATIENTS,
+    O_SEED,
+    O_CONTEXT,
+    O_PCONTEXT,
+    O_CUTOFF,
+    O_PARAMS,
+    O_OUT,
+    O_PLOT,
+    O_PD,
+    O_COUNT
+};
+
+static const struct {
+    const char *label, *text;
+} DEFAULTS[] = {
+    {"single infusion", "0.5mg/kg iv over 40min"},
+    {"six over 2 weeks", "0.5mg/kg iv over 40min; 3/week x 2w"},
+    {"six + weekly x4", "0.5mg/kg iv over 40min; 3/week x 2w; then every 1w x 4"},
+    {"2/week x 4w", "0.5mg/kg iv over 40min; 2/week x 4w"},
+    {"3/week x 4w", "0.5mg/kg iv over 40min; 3/week x 4w"},
+    {"esketamine 2/week x 4w", "84mg nasal; 2/week x 4w"},
+    {"esketamine label, 12 wk", "84mg nasal; 2/week x 4w; 1/week x 4w; every 2w x 4w"},
+};
+
+typedef struct arm {
+    char label[128];
+    char text[512];
+    int ctx, n_doses, placebo;
+    double last_dose_h;
+    double *D;            /* drug state on the 5-min grid */
+    ks_response_params p; /* with this arm's last visit */
+} arm;
+
+typedef struct day_stats {
+    double mean, p10, p50, p90, mean_change, sd_change, p_resp, p_remit;
+} day_stats;
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double quant_sorted(const double *v, size_t n, double q)
+{
+    double pos = q * (double)(n - 1);
+    size_t i = (size_t)pos;
+    if (i + 1 >= n || v[i + 1] == v[i]) return v[i < n ? i : n - 1];
+    if (isinf(v[i + 1])) return pos == (double)i ? v[i] : v[i + 1];
+    return v[i] + (pos - (double)i) * (v[i + 1] - v[i]);
+}
+
+/* Build one arm's drug state from a regimen text. */
+static int arm_drive(arm *a, const resp_env *e, const ks_response_params *p, double weight,
+                     double age, double until_h, const char *optname)
+{
+    ks_error err = {0};
+    size_t n = (size_t)floor(until_h / DT_H + 1e-9) + 1;
+    if (a->placebo) {
+        a->D = calloc(n, sizeof *a->D);
+        return a->D ? 0 : 1;
+    }
+    ks_regimen *r = NULL;
+    if (ks_regimen_parse(a->text, &r, &err)) {
+        cli_error(CMD, "%s \"%s\": %s", optname, a->text, err.msg);
+        return 2;
+    }
+    size_t nd = ks_regimen_n_doses(r);
+    ks_dose *doses = calloc(nd, sizeof *doses);
+    int rc = 0;
+    if (!doses) rc = 1;
+    if (!rc && ks_regimen_to_doses(r, weight, doses, nd, &err)) {
+        cli_error(CMD, "%s \"%s\": %s", optname, a->text, err.msg);
+        rc = 2;
+    }
+    const ks_model *m = NULL;
+    for (size_t i = 0; !rc && i < nd; i++) {
+        const ks_model *mi = strcmp(doses[i].route, "iv") == 0      ? e->iv
+                             : strcmp(doses[i].route, "nasal") == 0 ? e->nasal
+                                                                    : NULL;
+        if (!mi || (m && mi != m)) {
+            cli_error(CMD,
+                      "%s \"%s\": route \"%s\": the response model is calibrated for iv "
+                      "(racemic ketamine) or nasal (esketamine) courses, one route per regimen",
+                      optname, a->text, doses[i].route);
+            rc = 2;
+        }
+        m = mi;
+        if (doses[i].time_h > until_h) {
+            cli_error(CMD, "%s \"%s\": a dose at day %.4g lies beyond --until", optname, a->text,
+                      doses[i].time_h / 24);
+            rc = 2;
+        }
+    }
+    if (!rc) {
+        a->n_doses = (int)nd;
+        a->last_dose_h = doses[nd - 1].time_h;
+        a->p.last_visit_h = a->last_dose_h;
+        if (a->ctx < 0) a->ctx = m == e->nasal ? KS_CTX_ORAL_AD : KS_CTX_ACTIVE;
+        ks_covariates cov = {0};
+        ks_covariates_set(&cov, "weight", weight, NULL);
+        ks_covariates_set(&cov, "age", age, NULL);
+        double *occ = NULL;
+        size_t no = 0;
+        if (ks_response_occupancy(m, e->pd, &cov, doses, nd, until_h, DT_H, &occ, &no, &err)) {
+            cli_error(CMD, "%s \"%s\": %s", optname, a->text, err.msg);
+            rc = 1;
+        } else if (!(a->D = malloc(no * sizeof *a->D))) {
+            rc = 1;
+        } else {
+            ks_response_states st = {NULL, NULL, NULL, NULL, a->D, NULL};
+            if (ks_response_drive(p, occ, no, DT_H, &st, &err)) {
+                cli_error(CMD, "%s", err.msg);
+                rc = 1;
+            }
+        }
+        free(occ);
+    }
+    free(doses);
+    ks_regimen_free(r);
+    return rc;
+}
+
+static int parse_num(const char *opt, const char *text, double lo, double hi, double *v)
+{
+    char *end;
+    double x = strtod(text, &end);
+    if (end == text || *end || !(x >= lo && x <= hi)) {
+        cli_error(CMD, "--%s \"%s\": expected a number from %g to %g", opt, text, lo, hi);
+        return 2;
+    }
+    *v = x;
+    return 0;
+}
+
+int cmd_forecast(int argc, char **argv)
+{
+    cli_opt o[O_COUNT] = {{"madrs", 1, NULL, 0, NULL, 0, 0},
+                          {"madrs-sd", 1, NULL, 0, NULL, 0, 0},
+                          {"regimen", 1, NULL, 0, NULL, 0, 1},
+                          {"weight", 1, NULL, 0, NULL, 0, 0},
+                          {"age", 1, NULL, 0, NULL, 0, 0},
+                          {"days", 1, NULL, 0, NULL, 0, 0},
+                          {"until", 1, NULL, 0, NULL, 0, 0},
+                          {"patients", 1, NULL, 0, NULL, 0, 0},
+                          {"seed", 1, NULL, 0, NULL, 0, 0},
+                          {"context", 1, NULL, 0, NULL, 0, 0},
+                          {"placebo-context", 1, NULL, 0, NULL, 0, 0},
+                          {"remission-cutoff", 1, NULL, 0, NULL, 0, 0},
+                          {"params", 1, NULL, 0, NULL, 0, 0},
+                          {"out", 1, NULL, 0, NULL, 0, 0},
+                          {"plot", 1, NULL, 0, NULL, 0, 0},
+                          {"pd", 1, NULL, 0, NULL, 0, 0}};
+    int help = 0;
+    if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
+    if (help) {
+        fputs(HELP, stdout);
+        cli_free_opts(o, O_COUNT);
+        return 0;
+    }
+    int rc = 0;
+    double b0 = NAN, b0_sd = 0, weight = 70, age = 45, until_d = 90, npat = 10000, seed = 1,
+           cutoff = 10;
+    int ctx = -1, pctx = KS_CTX_SALINE;
+    ks_error err = {0};
+    if (!o[O_MADRS].value) {
+        cli_error(CMD, "--madrs: the patient's baseline MADRS is required (0-60)");
+        rc = 2;
+    }
+    if (!rc && o[O_MADRS].value) rc = parse_num("madrs", o[O_MADRS].value, 1, 60, &b0);
+    if (!rc && o[O_MADRS_SD].value) rc = parse_num("madrs-sd", o[O_MADRS_SD].value, 0, 30, &b0_sd);
+    if (!rc && o[O_WEIGHT].value)
+        rc = cli_parse_plain(CMD, "--weight", o[O_WEIGHT].value, KS_DIM_WEIGHT, &weight);
+    if (!rc && !(weight >= 20 && weight <= 300)) {
+        cli_error(CMD, "--weight %s: expected 20 to 300 kg", o[O_WEIGHT].value);
+        rc = 2;
+    }
+    if (!rc && o[O_AGE].value) rc = cli_parse_plain(CMD, "--age", o[O_AGE].value, KS_DIM_AGE, &age);
+    if (!rc && !(age >= 18 && age <= 100)) {
+        cli_error(CMD, "--age %s: the response model is calibrated on adults (18 to 100 y)",
+                  o[O_AGE].value);
+        rc = 2;
+    }
+    if (!rc && o[O_UNTIL].value) {
+        double h;
+        ks_dim dim = KS_DIM_TIME;
+        char *end;
+        double x = strtod(o[O_UNTIL].value, &end);
+        if (end != o[O_UNTIL].value && !*end)
+            until_d = x;
+        else if (ks_quantity_parse(o[O_UNTIL].value, &dim, 1, "--until", &h, NULL, &err)) {
+            cli_error(CMD, "%s", err.msg);
+            rc = 2;
+        } else
+            until_d = h / 24;
+        if (!rc && !(until_d >= 1 && until_d <= 730)) {
+            cli_error(CMD, "--until %s: expected 1 to 730 days", o[O_UNTIL].value);
+            rc = 2;
+        }
+    }
+    if (!rc && o[O_PATIENTS].value) rc = parse_num("patients", o[O_PATIENTS].value, 10, 1e7, &npat);
+    if (!rc && o[O_SEED].value)
+        rc = parse_num("seed", o[O_SEED].value, 0, 9007199254740992.0, &seed);
+    if (!rc && o[O_CUTOFF].value)
+        rc = parse_num("remission-cutoff", o[O_CUTOFF].value, 0, 59, &cutoff);
+    if (!rc && o[O_CONTEXT].value && ks_response_context_parse(o[O_CONTEXT].value, &ctx, &err)) {
+        cli_error(CMD, "--context: %s", err.msg);
+        rc = 2;
+    }
+    if (!rc && o[O_PCONTEXT].value && ks_response_context_parse(o[O_PCONTEXT].value, &pctx, &err)) {
+        cli_error(CMD, "--placebo-context: %s", err.msg);
+        rc = 2;
+    }
+    double days[MAX_DAYS] = {0};
+    int ndays = 0;
+    if (!rc) {
+        if (o[O_DAYS].value) {
+            const char *s = o[O_DAYS].value;
+            while (*s && !rc) {
+                char *end;
+                double x = strtod(s, &end);
+                if (end == s || !(x > 0 && x <= until_d) || ndays >= MAX_DAYS ||
+                    (*end && *end != ',')) {
+                    cli_error(CMD,
+                              "--days \"%s\": item %d: expected days > 0 up to --until (%g), "
+                              "comma-separated, at most %d",
+                              o[O_DAYS].value, ndays + 1, until_d, MAX_DAYS);
+                    rc = 2;
+                    break;
+                }
+                days[ndays++] = x;
+                s = *end ? end + 1 : end;
+            }
+        } else {
+            const double dflt[6] = {1, 7, 14, 28, 56, 90};
+            for (int i = 0; i < 6; i++)
+                if (dflt[i] <= until_d) days[ndays++] = dflt[i];
+        }
+    }
+    char ppath[4096];
+    if (o[O_PARAMS].value)
+        snprintf(ppath, sizeof ppath, "%s", o[O_PARAMS].value);
+    else
+        resp_default_params_path(ppath, sizeof ppath);
+    ks_response_params p;
+    if (!rc && ks_response_params_load(ppath, &p, &err)) {
+        cli_error(CMD, "--params: %s", err.msg);
+        rc = 2;
+    }
+    resp_env e;
+    memset(&e, 0, sizeof e);
+    if (!rc) rc = resp_env_load(&e, CMD, o[O_PD].value, NULL, NULL);
+
+    arm arms[MAX_ARMS];
+    int narm = 0;
+    memset(arms, 0, sizeof arms);
+    if (!rc) {
+        int nreg = o[O_REGIMEN].n_all;
+        if (nreg + 1 > MAX_ARMS) {
+            cli_error(CMD, "--regimen: at most %d regimens", MAX_ARMS - 1);
+            rc = 2;
+        }
+        for (int i = 0; !rc && i < (nreg ? nreg : (int)(sizeof DEFAULTS / sizeof *DEFAULTS)); i++) {
+            arm *a = &arms[narm++];
+            a->ctx = ctx;
+            a->p = p;
+            if (nreg) {
+                const char *t = o[O_REGIMEN].all[i], *eq = strchr(t, '=');
+                const char *semi = strchr(t, ';');
+                if (eq && (!semi || eq < semi) && eq > t) {
+                    snprintf(a->label, sizeof a->label, "%.*s", (int)(eq - t), t);
+                    snprintf(a->text, sizeof a->text, "%s", eq + 1);
+                } else {
+                    snprintf(a->label, sizeof a->label, "regimen %d", i + 1);
+                    snprintf(a->text, sizeof a->text, "%s", t);
+                }
+            } else {
+                snprintf(a->label, sizeof a->label, "%s", DEFAULTS[i].label);
+                snprintf(a->text, sizeof a->text, "%s", DEFAULTS[i].text);
+            }
+            rc = arm_drive(a, &e, &p, weight, age, until_d * 24, "--regimen");
+        }
+        if (!rc) {
+            arm *a = &arms[narm++];
+            a->placebo = 1;
+            a->ctx = pctx;
+            a->p = p;
+            a->p.last_visit_h = arms[0].last_dose_h;
+            a->last_dose_h = arms[0].last_dose_h;
+            snprintf(a->label, sizeof a->label, "placebo (no drug)");
+            char first[128];
+            memcpy(first, arms[0].label, sizeof first);
+            snprintf(a->text, sizeof a->text, "the visits of \"%s\", no drug", first);
+            rc = arm_drive(a, &e, &p, weight, age, until_d * 24, "placebo");
+        }
+    }
+
+    /* Virtual patients: each arm uses the same patients (same seed and index). */
+    size_t N = (size_t)npat;
+    size_t ngrid = (size_t)floor(until_d * 24 / DT_H + 1e-9) + 1;
+    size_t nt = (size_t)floor(until_d) + 1; /* daily visits for the table and plot */
+    day_stats *stats = NULL;                /* [arm][day index in days[]] */
+    double *traj = NULL;                    /* [arm][3][nt]: p10, p50, p90 per day */
+    double *relapse_med = NULL, *relapse_share = NULL, *resp_last = NULL;
+    double *buf = NULL, *score = NULL;
+    if (!rc) {
+        stats = calloc((size_t)narm * (size_t)ndays, sizeof *stats);
+        traj = calloc((size_t)narm * 4 * nt, sizeof *traj);
+        relapse_med = calloc((size_t)narm, sizeof(double));
+        relapse_share = calloc((size_t)narm, sizeof(double));
+        resp_last = calloc((size_t)narm, sizeof(double));
+        buf = malloc(N * sizeof *buf);
+        score = malloc(N * sizeof *score);
+        if (!stats || !traj || !relapse_med || !relapse_share || !resp_last || !buf || !score)
+            rc = 1;
+    }
+    if (!rc) fprintf(stderr, "forecast: %d arms x %zu virtual patients...\n", narm, N);
+    for (int ai = 0; !rc && ai < narm; ai++) {
+        arm *a = &arms[ai];
+        /* daily visits (t = 0 is baseline), plus the requested days */
+        for (size_t di = 0; di < nt + (size_t)ndays; di++) {
+            double td = di < nt ? (double)di : days[di - nt];
+            double th = td * 24;
+            size_t k = (size_t)llround(th / DT_H);
+            if (k >= ngrid) k = ngrid - 1;
+            double d = a->D[k];
+            double sum = 0, sumc = 0, sumc2 = 0, nresp = 0, nrem = 0;
+#pragma omp parallel for reduction(+ : sum, sumc, sumc2, nresp, nrem) schedule(static)
+            for (size_t i = 0; i < N; i++) {
+                double th_i, ph_i, z[2];
+                ks_response_patient(&a->p, a->ctx, (uint64_t)seed, i, &th_i, &ph_i);
+                double bi = b0;
+                if (b0_sd > 0) {
+                    ks_rng_normal2((uint64_t)seed, 0, i, KS_RNG_RESPONSE, 1, z);
+                    bi = fmin(60, fmax(1, b0 + b0_sd * z[0]));
+                }
+                double s = ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, th, d);
+                score[i] = s;
+                sum += s;
+                sumc += s - bi;
+                sumc2 += (s - bi) * (s - bi);
+                nresp += s <= 0.5 * bi;
+                nrem += s <= cutoff;
+            }
+            double mean = sum / (double)N, mc = sumc / (double)N;
+            double var = sumc2 / (double)N - mc * mc;
+            memcpy(buf, score, N * sizeof *buf);
+            qsort(buf, N, sizeof *buf, cmp_d);
+            day_stats st = {mean,
+                            quant_sorted(buf, N, 0.1),
+                            quant_sorted(buf, N, 0.5),
+                            quant_sorted(buf, N, 0.9),
+                            mc,
+                            sqrt(var > 0 ? var * (double)N / (double)(N - 1) : 0),
+                            nresp / (double)N,
+                            nrem / (double)N};
+            if (di < nt) {
+                double *tr = traj + ((size_t)ai * 4) * nt;
+                tr[di] = st.p10;
+                tr[nt + di] = st.p50;
+                tr[2 * nt + di] = st.p90;
+                tr[3 * nt + di] = st.mean;
+            } else
+                stats[(size_t)ai * (size_t)ndays + (di - nt)] = st;
+        }
+        /* Relapse: among responders 24 h after the last dose, hours from the last dose to
+         * the first hour without response (censored at the horizon). */
+        if (!a->placebo) {
+            double t0 = a->last_dose_h + 24;
+            size_t k0 = (size_t)llround(t0 / DT_H), step = 12; /* hourly */
+            if (k0 >= ngrid) {
+                relapse_med[ai] = NAN;
+                continue;
+            }
+            size_t nr = 0, nrel = 0;
+#pragma omp parallel for reduction(+ : nr, nrel) schedule(static)
+            for (size_t i = 0; i < N; i++) {
+                double th_i, ph_i, z[2];
+                ks_response_patient(&a->p, a->ctx, (uint64_t)seed, i, &th_i, &ph_i);
+                double bi = b0;
+                if (b0_sd > 0) {
+                    ks_rng_normal2((uint64_t)seed, 0, i, KS_RNG_RESPONSE, 1, z);
+                    bi = fmin(60, fmax(1, b0 + b0_sd * z[0]));
+                }
+                buf[i] = NAN;
+                if (ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, t0, a->D[k0]) > 0.5 * bi)
+                    continue;
+                nr++;
+                buf[i] = INFINITY;
+                for (size_t k = k0; k < ngrid; k += step)
+                    if (ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, (double)k * DT_H,
+                                          a->D[k]) > 0.5 * bi) {
+                        buf[i] = ((double)k * DT_H - a->last_dose_h) / 24.0;
+                        nrel++;
+                        break;
+                    }
+            }
+            resp_last[ai] = (double)nr / (double)N;
+            relapse_share[ai] = nr ? (double)nrel / (double)nr : NAN;
+            size_t m = 0;
+            for (size_t i = 0; i < N; i++)
+                if (!isnan(buf[i])) buf[m++] = buf[i];
+            qsort(buf, m, sizeof *buf, cmp_d);
+            relapse_med[ai] = m ? quant_sorted(buf, m, 0.5) : NAN;
+        } else
+            relapse_med[ai] = NAN;
+    }
+
+    /* Table. */
+    if (!rc) {
+        printf("forecast: baseline MADRS %.4g%s, %zu virtual patients per arm, seed %.0f, "
+               "weight %.4g kg, age %.4g y\n"
+               "response = MADRS reduced by >= 50 %%; remission = MADRS <= %.4g; relapse = loss of "
+               "response after the last dose (responders 24 h after it)\n\n",
+               b0, b0_sd > 0 ? " (trial: spread given)" : "", N, seed, weight, age, cutoff);
+        printf("%-24s %-11s %5s", "regimen", "context", "doses");
+        for (int j = 0; j < ndays; j++)
+            printf("  resp_d%-4g", days[j]);
+        for (int j = 0; j < ndays; j++)
+            printf("  remit_d%-3g", days[j]);
+        printf("  %-22s\n", "median_relapse_d (share)");
+        for (int ai = 0; ai < narm; ai++) {
+            printf("%-24.24s %-11s %5d", arms[ai].label, ks_response_context_name(arms[ai].ctx),
+                   arms[ai].n_doses);
+            for (int j = 0; j < ndays; j++)
+                printf("  %8.1f%%", 100 * stats[(size_t)ai * (size_t)ndays + (size_t)j].p_resp);
+            for (int j = 0; j < ndays; j++)
+                printf("  %8.1f%%", 100 * stats[(size_t)ai * (size_t)ndays + (size_t)j].p_remit);
+            if (arms[ai].placebo)
+                printf("  -\n");
+            else if (isinf(relapse_med[ai]))
+                printf("  > %.0f d (%.0f%% relapse)\n", until_d - arms[ai].last_dose_h / 24,
+                       100 * relapse_share[ai]);
+            else if (isnan(relapse_med[ai]))
+                printf("  n/a (no responders)\n");
+            else
+                printf("  %.1f d (%.0f%% relapse)\n", relapse_med[ai], 100 * relapse_share[ai]);
+        }
+        printf("\nContexts: active = awake treatment whose effects are felt (as with ketamine or "
+               "midazolam); oral-ad = with a newly started oral antidepressant; saline = inert "
+               "placebo. The non-drug part is large and differs between contexts "
+               "(docs/response-model.md). The placebo arm has the visits of the first regimen "
+               "(\"%s\").\nPK is the typical patient's; the band is between-patient "
+               "variability in response, not parameter uncertainty.\n" KS_RESP_NOTE "\n",
+               arms[0].label);
+    }
+    /* CSV/JSON */
+    if (!rc && o[O_OUT].value) {
+        const char *path = o[O_OUT].value;
+        size_t l = strlen(path);
+        int json = l > 5 && strcmp(path + l - 5, ".json") == 0;
+        FILE *f = NULL;
+        char tmp[4096];
+        if (ks_atomic_open(path, &f, tmp, sizeof tmp, &err)) {
+            cli_error(CMD, "--out: %s", err.msg);
+            rc = 2;
+        } else {
+            json_t *root = json ? json_object() : NULL, *rows = json ? json_array() : NULL;
+            if (!json)
+                fprintf(f, "arm,context,time_d,mean_madrs,p10_madrs,p50_madrs,p90_madrs,"
+                           "mean_change_madrs,sd_change_madrs,response_frac,remission_frac\n");
+            for (int ai = 0; ai < narm; ai++)
+                for (int j = 0; j < ndays; j++) {
+                    day_stats *s = &stats[(size_t)ai * (size_t)ndays + (size_t)j];
+                    if (!json)
+                        fprintf(f, "\"%s\",%s,%.10g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n",
+                                arms[ai].label, ks_response_context_name(arms[ai].ctx), days[j],
+                                s->mean, s->p10, s->p50, s->p90, s->mean_change, s->sd_change,
+                                s->p_resp, s->p_remit);
+                    else {
+                        json_t *r = json_pack(
+                            "{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "arm",
+                            arms[ai].label, "regimen", arms[ai].text, "context",
+                            ks_response_context_name(arms[ai].ctx), "time_d", days[j], "mean_madrs",
+                            s->mean, "p10_madrs", s->p10, "p50_madrs", s->p50, "p90_madrs", s->p90,
+                            "mean_change_madrs", s->mean_change, "sd_change_madrs", s->sd_change,
+                            "response_frac", s->p_resp, "remission_frac", s->p_remit);
+                        json_array_append_new(rows, r);
+                    }
+                }
+            if (json) {
+                json_object_set_new(root, "note", json_string(KS_RESP_NOTE));
+                json_object_set_new(root, "baseline_madrs", json_real(b0));
+                json_object_set_new(root, "baseline_sd_madrs", json_real(b0_sd));
+                json_object_set_new(root, "patients_per_arm", json_integer((json_int_t)N));
+                json_object_set_new(root, "seed", json_real(seed));
+                json_object_set_new(root, "remission_cutoff_madrs", json_real(cutoff));
+                json_t *rel = json_array();
+                for (int ai = 0; ai < narm; ai++)
+                    json_array_append_new(
+                        rel, json_pack("{s:s,s:o,s:o}", "arm", arms[ai].label, "median_relapse_d",
+                                       isfinite(relapse_med[ai]) ? json_real(relapse_med[ai])
+                                                                 : json_null(),
+                                       "relapse_share",
+                                       isfinite(relapse_share[ai]) ? json_real(relapse_share[ai])
+                                                                   : json_null()));
+                json_object_set_new(root, "relapse", rel);
+                json_object_set_new(root, "rows", rows);
+                if (json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(6))) rc = 2;
+                json_decref(root);
+            } else
+                fprintf(f, "# %s\n", KS_RESP_NOTE);
+            if (rc || ferror(f)) {
+                ks_atomic_abort(f, tmp);
+                cli_error(CMD, "--out: %s: cannot write", path);
+                rc = 2;
+            } else if (ks_atomic_commit(f, tmp, path, &err)) {
+                cli_error(CMD, "--out: %s", err.msg);
+                rc = 2;
+            }
+        }
+    }
+    if (!rc && o[O_PLOT].value) {
+        ks_plot_series sr[MAX_ARMS];
+        double *x = malloc(nt * sizeof *x);
+        if (!x) rc = 1;
+        for (size_t i = 0; !rc && i < nt; i++)
+            x[i] = (double)i * 24;
+        /* With many arms the bands would cover each other: then only the first regimen
+         * and the placebo arm carry one. */
+        int all_bands = narm <= 3;
+        for (int ai = 0; !rc && ai < narm; ai++) {
+            double *tr = traj + ((size_t)ai * 4) * nt;
+            int band = all_bands || ai == 0 || arms[ai].placebo;
+            sr[ai] = (ks_plot_series){
+                arms[ai].label,           x, tr + nt, nt, arms[ai].placebo, band ? tr : NULL,
+                band ? tr + 2 * nt : NULL};
+        }
+        char sub[256];
+        if (all_bands)
+            snprintf(sub, sizeof sub,
+                     "median and 10-90 %% band over %zu virtual patients, baseline MADRS %.4g", N,
+                     b0);
+        else
+            snprintf(sub, sizeof sub,
+                     "median over %zu virtual patients, baseline MADRS %.4g; 10-90 %% band for "
+                     "\"%s\" and placebo",
+                     N, b0, arms[0].label);
+        ks_plot_spec sp = {0};
+        sp.title = "Forecast MADRS by regimen (response model, calibrated)";
+        sp.subtitle = sub;
+        sp.y_label = "MADRS (points)";
+        sp.series = sr;
+        sp.n_series = (size_t)narm;
+        sp.threshold = cutoff;
+        sp.threshold_label = "remission cutoff";
+        sp.footer = KS_RESP_NOTE;
+        if (!rc && ks_plot_write(&sp, o[O_PLOT].value, &err)) {
+            cli_error(CMD, "--plot: %s", err.msg);
+            rc = 2;
+        }
+        free(x);
+    }
+    for (int ai = 0; ai < narm; ai++)
+        free(arms[ai].D);
+    free(stats);
+    free(traj);
+    free(relapse_med);
+    free(relapse_share);
+    free(resp_last);
+    free(buf);
+    free(score);
+    resp_env_free(&e);
+    cli_free_opts(o, O_COUNT);
+    return rc;
+}

@@ -1,0 +1,249 @@
+/* Shared pieces of the response commands. */
+#include "resp.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int load_model(const char *cmd, const char *name, ks_model **m)
+{
+    char path[4096];
+    ks_error err = {0};
+    if (ks_model_find(name, cli_models_dir(), path, sizeof path, &err) ||
+        ks_model_load(path, m, &err)) {
+        cli_error(cmd, "%s", err.msg);
+        return 2;
+    }
+    return 0;
+}
+
+int resp_env_load(resp_env *e, const char *cmd, const char *pd_path, const char *iv_name,
+                  const char *nasal_name)
+{
+    memset(e, 0, sizeof *e);
+    e->iv_name = iv_name ? iv_name : "domino-1982";
+    e->nasal_name = nasal_name ? nasal_name : "perez-ruixo-2021";
+    if (pd_path)
+        snprintf(e->pd_path, sizeof e->pd_path, "%s", pd_path);
+    else
+        snprintf(e->pd_path, sizeof e->pd_path, "%s/pd-acute.json", cli_data_dir());
+    ks_error err = {0};
+    if (ks_pd_load(e->pd_path, &e->pd, &err)) {
+        cli_error(cmd, "--pd: %s", err.msg);
+        return 2;
+    }
+    if (load_model(cmd, e->iv_name, &e->iv) || load_model(cmd, e->nasal_name, &e->nasal)) return 2;
+    if (!ks_model_has_route(e->iv, "iv")) {
+        cli_error(cmd, "--iv-model: %s has no iv route", e->iv_name);
+        return 2;
+    }
+    if (!ks_model_has_route(e->nasal, "nasal")) {
+        cli_error(cmd, "--nasal-model: %s has no nasal route", e->nasal_name);
+        return 2;
+    }
+    return 0;
+}
+
+void resp_env_free(resp_env *e)
+{
+    ks_model_free(e->iv);
+    ks_model_free(e->nasal);
+    ks_pd_free(e->pd);
+    memset(e, 0, sizeof *e);
+}
+
+void resp_default_params_path(char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/response-params.json", cli_data_dir());
+}
+
+int resp_figure_errors(const ks_response_designs *d, const ks_response_params *p, size_t fi,
+                       resp_fig_err *out, ks_error *err)
+{
+    double se[16];
+    const ks_response_figure *f = ks_response_figure_at(fi);
+    memset(out, 0, sizeof *out);
+    int rc = ks_response_figure_eval(d, p, fi, out->obs, out->pred, se, err);
+    if (rc) return rc;
+    double s2 = 0;
+    for (size_t i = 0; i < f->n_points; i++) {
+        double e = out->pred[i] - out->obs[i];
+        s2 += e * e;
+        if (fabs(e) > out->max_abs) out->max_abs = fabs(e);
+        out->ssz += (e / se[i]) * (e / se[i]);
+    }
+    out->rmse = sqrt(s2 / (double)f->n_points);
+    return KS_OK;
+}
+
+int resp_parse_start(const char *cmd, const char *text, ks_response_params *p)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", text);
+    int item = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        item++;
+        char *eq = strchr(tok, '=');
+        int found = -1;
+        if (eq) {
+            *eq = '\0';
+            for (int i = 0; i < KS_RP_N; i++)
+                if (strcmp(tok, ks_response_param_name(i)) == 0) found = i;
+        }
+        char *end = NULL;
+        double v = eq ? strtod(eq + 1, &end) : NAN;
+        if (found < 0 || !end || *end || !(v > 0)) {
+            cli_error(cmd,
+                      "--start item %d (\"%s\"): expected NAME=VALUE with a parameter name "
+                      "and a positive value",
+                      item, tok);
+            return 2;
+        }
+        p->v[found] = v;
+    }
+    return 0;
+}
+
+int resp_fit(const char *cmd, const ks_response_designs *d, const int *use, int max_eval,
+             const char *start, ks_response_params *out, double *objective, int *n_eval,
+             const char **start_used)
+{
+    const char *starts[2] = {start, start ? NULL : RESP_ALT_START};
+    int n = start ? 1 : 2, total = 0;
+    double best = INFINITY;
+    for (int i = 0; i < n; i++) {
+        ks_response_params s, fit;
+        ks_response_params_start(&s);
+        if (starts[i] && resp_parse_start(cmd, starts[i], &s)) return 2;
+        double obj;
+        int nev;
+        ks_error err = {0};
+        if (ks_response_calibrate(d, &s, use, max_eval, &fit, &obj, &nev, &err)) {
+            cli_error(cmd, "%s", err.msg);
+            return 1;
+        }
+        total += nev;
+        if (obj < best) {
+            best = obj;
+            *out = fit;
+            if (start_used) *start_used = starts[i] ? starts[i] : "defaults";
+        }
+    }
+    *objective = best;
+    *n_eval = total;
+    return 0;
+}
+
+static double *iv_drive(const resp_env *e, const ks_response_params *p, double mgkg,
+                        const double *days, size_t nd, double until_d, size_t *n)
+{
+    ks_dose d[16];
+    for (size_t i = 0; i < nd; i++)
+        d[i] = (ks_dose){24 * days[i], mgkg * 70, 40.0 / 60, "iv"};
+    ks_covariates c = {0};
+    ks_covariates_set(&c, "weight", 70, NULL);
+    double *occ = NULL, *D = NULL;
+    ks_error err = {0};
+    if (ks_response_occupancy(e->iv, e->pd, &c, d, nd, 24 * until_d, 1.0 / 12, &occ, n, &err))
+        return NULL;
+    D = malloc(*n * sizeof *D);
+    ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
+    if (D && ks_response_drive(p, occ, *n, 1.0 / 12, &st, &err)) {
+        free(D);
+        D = NULL;
+    }
+    free(occ);
+    return D;
+}
+
+static double eff(const ks_response_params *p, const double *D, double t_h)
+{
+    return ks_response_mean_diff_ratio(p, KS_CTX_ACTIVE, t_h, D[(size_t)llround(t_h * 12)]);
+}
+
+static double median_relapse(const ks_response_params *p0, const double *D, size_t n, double last_h)
+{
+    ks_response_params q = *p0;
+    q.last_visit_h = last_h;
+    size_t k0 = (size_t)llround((last_h + 24) * 12);
+    if (k0 >= n) return NAN;
+    size_t m = (n - 1 - k0) / 12 + 1;
+    double *sv = malloc(m * sizeof *sv);
+    double r = INFINITY;
+    if (sv && ks_response_survival(&q, KS_CTX_ACTIVE, D, k0, n - 1, 1.0 / 12, 12, sv) == KS_OK)
+        for (size_t j = 0; j < m; j++)
+            if (sv[j] < 0.5) {
+                r = ((double)(k0 + 12 * j) / 12 - last_h) / 24;
+                break;
+            }
+    free(sv);
+    return r;
+}
+
+int resp_shape_checks(const resp_env *e, const ks_response_params *p, char **out)
+{
+    size_t n1, n6;
+    const double day0 = 0, six[6] = {0, 2, 4, 7, 9, 11};
+    double *D1 = iv_drive(e, p, 0.5, &day0, 1, 60, &n1);
+    double *D6 = iv_drive(e, p, 0.5, six, 6, 71, &n6);
+    char *s = malloc(8192);
+    if (!D1 || !D6 || !s) {
+        free(D1), free(D6), free(s);
+        return 1;
+    }
+    double peak = 0, t_peak = 0;
+    for (size_t k = 0; k < 24 * 14 * 12; k++) {
+        double v = eff(p, D1, (double)k / 12);
+        if (v > peak) peak = v, t_peak = (double)k / 12;
+    }
+    double e4 = eff(p, D1, 230.0 / 60), e24 = eff(p, D1, 24), e7 = eff(p, D1, 168),
+           e11 = eff(p, D1, 24 * 11);
+    ks_response_params q = *p;
+    double r1 = ks_response_p_response(&q, KS_CTX_ACTIVE, 24, D1[24 * 12]);
+    q.last_visit_h = 24 * 11;
+    double r6 = ks_response_p_response(&q, KS_CTX_ACTIVE, 24 * 12, D6[24 * 12 * 12]);
+    double m1 = median_relapse(p, D1, n1, 0), m6 = median_relapse(p, D6, n6, 24 * 11);
+    const double doses[6] = {0.1, 0.2, 0.3, 0.5, 0.75, 1.0};
+    int mono = 1;
+    double prev = -1;
+    char dr[256] = "";
+    for (int i = 0; i < 6; i++) {
+        size_t nd;
+        double *Dd = iv_drive(e, p, doses[i], &day0, 1, 2, &nd);
+        double r = Dd ? ks_response_p_response(p, KS_CTX_ACTIVE, 24, Dd[24 * 12]) : NAN;
+        free(Dd);
+        if (!(r > prev)) mono = 0;
+        prev = r;
+        size_t l = strlen(dr);
+        snprintf(dr + l, sizeof dr - l, "%s%.2f: %.1f %%", i ? ", " : "", doses[i], 100 * r);
+    }
+#define V(c) ((c) ? "PASS" : "**FAILED**")
+    snprintf(
+        s, 8192,
+        "## Checks the issue asks for\n\n"
+        "On the calibrated model: one 0.5 mg/kg infusion (70 kg, awake, drug effect = "
+        "mean share of the baseline removed beyond a same-context placebo), six "
+        "infusions 3/week over 12 days, single doses 0.1-1.0 mg/kg. Criteria set before "
+        "the fit; a failure is the model's, stated here, not hidden by a looser bound.\n\n"
+        "| check | criterion | model | verdict |\n|---|---|---|---|\n"
+        "| onset within 4 h | effect at 230 min >= half the peak | %.3f vs peak %.3f | %s |\n"
+        "| peak near 24 h | continuous peak between 12 and 48 h | peak at %.1f h (day 1: "
+        "%.3f) | %s |\n"
+        "| decay over days | day 7 below day 1; day 11 below 30 %% of the peak | day 7 %.3f, "
+        "day 11 %.3f | %s |\n"
+        "| six beat one: response | response 24 h after the last dose, six > one + 5 points "
+        "| six %.1f %%, one %.1f %% | %s |\n"
+        "| six beat one: relapse | median relapse after the last dose, six > one | six %.1f d, "
+        "one %.1f d | %s |\n"
+        "| dose-response monotone | response at 24 h rises with dose over 0.1-1.0 mg/kg | %s "
+        "| %s |\n",
+        e4, peak, V(e4 >= 0.5 * peak), t_peak, e24, V(t_peak >= 12 && t_peak <= 48), e7, e11,
+        V(e7 < e24 && e11 < 0.3 * peak), 100 * r6, 100 * r1, V(r6 > r1 + 0.05), m6, m1, V(m6 > m1),
+        dr, V(mono));
+#undef V
+    free(D1);
+    free(D6);
+    *out = s;
+    return 0;
+}

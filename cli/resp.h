@@ -1,0 +1,49 @@
+/* Shared pieces of the response commands (calibrate, forecast, response-validate). */
+#ifndef KS_CLI_RESP_H
+#define KS_CLI_RESP_H
+
+#include "cli.h"
+#include "ketsim/response.h"
+
+#define KS_RESP_NOTE "A model, not a prognosis: a clinician decides."
+
+typedef struct resp_env {
+    ks_model *iv, *nasal;
+    ks_pd *pd;
+    char pd_path[4096];
+    const char *iv_name, *nasal_name;
+} resp_env;
+
+/* Load the PD file (NULL: data/pd-acute.json) and the two PK models; prints errors
+ * for command `cmd` and returns 2 on bad input. */
+int resp_env_load(resp_env *e, const char *cmd, const char *pd_path, const char *iv_name,
+                  const char *nasal_name);
+void resp_env_free(resp_env *e);
+
+/* Default response parameter file (data/response-params.json). */
+void resp_default_params_path(char *buf, size_t n);
+
+/* Per-figure fit errors: RMSE and largest absolute error in the figure's unit, and
+ * the sum of squared standardised residuals. */
+typedef struct resp_fig_err {
+    double rmse, max_abs, ssz;
+    double obs[16], pred[16];
+} resp_fig_err;
+int resp_figure_errors(const ks_response_designs *d, const ks_response_params *p, size_t fi,
+                       resp_fig_err *out, ks_error *err);
+
+/* The calibration as `ketsim calibrate` runs it: from the starting values of `start`
+ * ("name=value,..." over the defaults), or, when start is NULL, from the defaults and
+ * from RESP_ALT_START, keeping the lower objective (the data allow a fast-dominant and
+ * a slow-dominant drug effect: docs/response-model.md). Prints errors for `cmd`. */
+#define RESP_ALT_START "w_fast=0.05,theta=8"
+int resp_fit(const char *cmd, const ks_response_designs *d, const int *use, int max_eval,
+             const char *start, ks_response_params *out, double *objective, int *n_eval,
+             const char **start_used);
+/* The shape checks the issue asks for, on the calibrated model (racemic IV, 70 kg,
+ * ctx active): onset, peak, decay after one infusion; six against one; dose-response.
+ * Writes a Markdown table with PASS/FAIL to `out` (malloc'ed). */
+int resp_shape_checks(const resp_env *e, const ks_response_params *p, char **out);
+int resp_parse_start(const char *cmd, const char *text, ks_response_params *p);
+
+#endif

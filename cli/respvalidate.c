@@ -1,0 +1,451 @@
+/* ketsim response-validate: the response model's calibration fit and its
+ * leave-one-study-out cross-validation, written to docs/validation-response.md. */
+#include "resp.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
+
+#define CMD "response-validate"
+#define MAX_STUDIES 16
+#define BEGIN_FIT                                                                                  \
+    "<!-- begin calibration fit (ketsim response-validate --check compares this part) -->"
+#define END_FIT "<!-- end calibration fit -->"
+
+static const char HELP[] =
+    "usage: ketsim response-validate --out FILE [--plot-dir DIR] [--params FILE]\n"
+    "                                [--max-eval N] | --check FILE\n"
+    "\n"
+    "Writes the response model's validation report: the calibration fit per figure\n"
+    "(observed and predicted, with the parameter file's values), then leave-one-study-out\n"
+    "cross-validation: for each study of the calibration, refit without it from the same\n"
+    "starting values and predict its figures; the error of each prediction against the\n"
+    "in-sample error, every point listed, failures included; and which parameters the data\n"
+    "do not identify (at a bound, spread over the refits, flat objective). Takes minutes\n"
+    "(one refit per study).\n"
+    "\n"
+    "  --out FILE       the report (Markdown), written whole or not at all\n"
+    "  --plot-dir DIR   observed-against-predicted plot (default: docs/validation-response)\n"
+    "  --params FILE    fitted parameters (default data/response-params.json)\n"
+    "  --max-eval N     evaluations per optimiser pass in each refit (default 1500)\n"
+    "  --check FILE     exit 1 when FILE's calibration section differs from the one the\n"
+    "                   parameter file gives now (the cross-validation is not re-run)\n"
+    "\n"
+    "examples:\n"
+    "  ketsim response-validate --out docs/validation-response.md\n"
+    "  ketsim response-validate --check docs/validation-response.md\n"
+    "\n" KS_RESP_NOTE "\n";
+
+enum { O_OUT, O_PLOTDIR, O_PARAMS, O_MAXEVAL, O_CHECK, O_PD, O_COUNT };
+
+/* A growing string. */
+typedef struct sbuf {
+    char *s;
+    size_t n, cap;
+    int oom;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+#include <stdarg.h>
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    if (b->oom) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
+        va_end(ap);
+        if (k < 0) {
+            b->oom = 1;
+            return;
+        }
+        if (b->s && b->n + (size_t)k < b->cap) {
+            b->n += (size_t)k;
+            return;
+        }
+        size_t nc = (b->cap ? b->cap * 2 : 4096) + (size_t)k;
+        char *ns = realloc(b->s, nc);
+        if (!ns) {
+            b->oom = 1;
+            return;
+        }
+        b->s = ns;
+        b->cap = nc;
+        if (b->n == 0) b->s[0] = '\0';
+    }
+}
+
+/* The start the shipped file was fitted from: its command's --start, applied to the
+ * defaults. */
+static void file_start(const char *path, ks_response_params *start, char *start_text, size_t n)
+{
+    ks_response_params_start(start);
+    start_text[0] = '\0';
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    /* the start that gave the shipped fit: each refit starts there only */
+    const char *used = root ? json_string_value(json_object_get(root, "start_used")) : NULL;
+    char quoted[1100];
+    snprintf(quoted, sizeof quoted, "\"%s\"", used && strcmp(used, "defaults") ? used : "");
+    const char *s = used && strcmp(used, "defaults") ? quoted : NULL;
+    if (s) {
+        s += 1;
+        const char *e = strchr(s, '"');
+        if (e && (size_t)(e - s) < n) {
+            memcpy(start_text, s, (size_t)(e - s));
+            start_text[e - s] = '\0';
+            char buf[1024];
+            snprintf(buf, sizeof buf, "%s", start_text);
+            for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+                char *eq = strchr(tok, '=');
+                if (!eq) continue;
+                *eq = '\0';
+                for (int i = 0; i < KS_RP_N; i++)
+                    if (strcmp(tok, ks_response_param_name(i)) == 0) start->v[i] = atof(eq + 1);
+            }
+        }
+    }
+    json_decref(root);
+}
+
+/* FNV-1a of a file's bytes. */
+static unsigned long long file_hash(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned long long h = 1469598103934665603ULL;
+    if (!f) return 0;
+    int c;
+    while ((c = fgetc(f)) != EOF)
+        h = (h ^ (unsigned char)c) * 1099511628211ULL;
+    fclose(f);
+    return h;
+}
+
+static int fit_section(sbuf *b, const ks_response_designs *d, const ks_response_params *p,
+                       const char *ppath, const char *shown_path, const resp_env *env)
+{
+    ks_error err = {0};
+    sb_printf(b, "%s\n\n## Calibration fit (in sample)\n\n", BEGIN_FIT);
+    sb_printf(b,
+              "Parameter file `%s` (FNV-1a %016llx). Objective (sum of squared standardised "
+              "residuals) %.4g over %zu figures.\n\n",
+              shown_path, file_hash(ppath), ks_response_objective(d, p, NULL),
+              ks_response_n_figures());
+    sb_printf(b, "| parameter | value | unit | meaning |\n|---|---|---|---|\n");
+    for (int i = 0; i < KS_RP_N; i++)
+        sb_printf(b, "| %s | %.4g | %s | %s |\n", ks_response_param_name(i), p->v[i],
+                  ks_response_param_unit(i), ks_response_param_meaning(i));
+    sb_printf(b, "\n| figure | study | n | RMSE | largest error | unit | observed -> predicted |\n"
+                 "|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < ks_response_n_figures(); i++) {
+        const ks_response_figure *f = ks_response_figure_at(i);
+        resp_fig_err fe;
+        if (resp_figure_errors(d, p, i, &fe, &err)) {
+            cli_error(CMD, "%s", err.msg);
+            return 1;
+        }
+        sb_printf(b, "| %s | %s | %zu | %.3g | %.3g | %s | ", f->id, f->study, f->n_points, fe.rmse,
+                  fe.max_abs, f->unit);
+        for (size_t k = 0; k < f->n_points; k++)
+            sb_printf(b, "%s%.3g->%.3g", k ? ", " : "", fe.obs[k], fe.pred[k]);
+        sb_printf(b, " |\n");
+    }
+    sb_printf(b, "\nWhat each figure is and where it was read:\n\n");
+    for (size_t i = 0; i < ks_response_n_figures(); i++) {
+        const ks_response_figure *f = ks_response_figure_at(i);
+        sb_printf(b, "- `%s`: %s. %s.\n", f->id, f->what, f->source);
+    }
+    char *checks = NULL;
+    if (resp_shape_checks(env, p, &checks)) {
+        cli_error(CMD, "the shape checks failed to run");
+        return 1;
+    }
+    sb_printf(b, "\n%s\n%s\n", checks, END_FIT);
+    free(checks);
+    return 0;
+}
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    sbuf b = {0};
+    char chunk[4096];
+    size_t k;
+    sb_printf(&b, "%s", "");
+    while ((k = fread(chunk, 1, sizeof chunk - 1, f)) > 0) {
+        chunk[k] = '\0';
+        sb_printf(&b, "%s", chunk);
+    }
+    fclose(f);
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+static char *section_of(const char *text)
+{
+    const char *a = strstr(text, BEGIN_FIT), *e = a ? strstr(a, END_FIT) : NULL;
+    if (!a || !e) return NULL;
+    size_t n = (size_t)(e - a);
+    char *s = malloc(n + 1);
+    if (!s) return NULL;
+    memcpy(s, a, n);
+    s[n] = '\0';
+    return s;
+}
+
+int cmd_response_validate(int argc, char **argv)
+{
+    cli_opt o[O_COUNT] = {{"out", 1, NULL, 0, NULL, 0, 0},    {"plot-dir", 1, NULL, 0, NULL, 0, 0},
+                          {"params", 1, NULL, 0, NULL, 0, 0}, {"max-eval", 1, NULL, 0, NULL, 0, 0},
+                          {"check", 1, NULL, 0, NULL, 0, 0},  {"pd", 1, NULL, 0, NULL, 0, 0}};
+    int help = 0;
+    if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
+    if (help) {
+        fputs(HELP, stdout);
+        cli_free_opts(o, O_COUNT);
+        return 0;
+    }
+    int rc = 0, max_eval = 1500;
+    if (!!o[O_OUT].value == !!o[O_CHECK].value) {
+        cli_error(CMD, "give one of --out FILE or --check FILE");
+        rc = 2;
+    }
+    if (!rc && o[O_MAXEVAL].value) {
+        char *end;
+        long v = strtol(o[O_MAXEVAL].value, &end, 10);
+        if (*end || v < 10 || v > 1000000) {
+            cli_error(CMD, "--max-eval \"%s\": expected a whole number from 10 to 1000000",
+                      o[O_MAXEVAL].value);
+            rc = 2;
+        } else
+            max_eval = (int)v;
+    }
+    char ppath[4096];
+    if (o[O_PARAMS].value)
+        snprintf(ppath, sizeof ppath, "%s", o[O_PARAMS].value);
+    else
+        resp_default_params_path(ppath, sizeof ppath);
+    const char *shown = o[O_PARAMS].value ? o[O_PARAMS].value : "data/response-params.json";
+    ks_response_params p;
+    ks_error err = {0};
+    if (!rc && ks_response_params_load(ppath, &p, &err)) {
+        cli_error(CMD, "--params: %s", err.msg);
+        rc = 2;
+    }
+    resp_env e;
+    memset(&e, 0, sizeof e);
+    if (!rc) rc = resp_env_load(&e, CMD, o[O_PD].value, NULL, NULL);
+    ks_response_designs *d = NULL;
+    if (!rc && ks_response_designs_create(e.iv, e.nasal, e.pd, &d, &err)) {
+        cli_error(CMD, "%s", err.msg);
+        rc = 1;
+    }
+    sbuf b = {0};
+    if (!rc && o[O_CHECK].value) {
+        rc = fit_section(&b, d, &p, ppath, shown, &e);
+        char *old = rc ? NULL : read_all(o[O_CHECK].value);
+        if (!rc && !old) {
+            cli_error(CMD, "--check: %s: cannot read", o[O_CHECK].value);
+            rc = 2;
+        }
+        char *sec_old = old ? section_of(old) : NULL, *sec_new = b.s ? section_of(b.s) : NULL;
+        if (!rc && (!sec_old || !sec_new || strcmp(sec_old, sec_new) != 0)) {
+            fprintf(stderr,
+                    "ketsim %s: %s is stale (its calibration section differs from what %s gives "
+                    "now): run ketsim response-validate --out %s\n",
+                    CMD, o[O_CHECK].value, shown, o[O_CHECK].value);
+            rc = 1;
+        } else if (!rc)
+            printf("response-validate: %s is current\n", o[O_CHECK].value);
+        free(old);
+        free(sec_old);
+        free(sec_new);
+    } else if (!rc) {
+        ks_response_params start;
+        char start_text[1024];
+        file_start(ppath, &start, start_text, sizeof start_text);
+        /* studies */
+        const char *studies[MAX_STUDIES];
+        size_t ns = 0, nf = ks_response_n_figures();
+        for (size_t i = 0; i < nf; i++) {
+            const char *st = ks_response_figure_at(i)->study;
+            size_t j = 0;
+            while (j < ns && strcmp(studies[j], st) != 0)
+                j++;
+            if (j == ns && ns < MAX_STUDIES) studies[ns++] = st;
+        }
+        ks_response_params fits[MAX_STUDIES];
+        double pred_err[MAX_STUDIES][2]; /* sum of z^2 out of sample, in sample */
+        memset(pred_err, 0, sizeof pred_err);
+        /* observed/predicted pairs for the plot: in sample and left out */
+        double ox[2][256], oy[2][256];
+        size_t no[2] = {0, 0};
+        sbuf loso = {0};
+        sb_printf(
+            &loso,
+            "## Leave one study out\n\n"
+            "Each study's figures are left out, the model is refitted to the rest "
+            "from the starting values that gave the shipped fit (%s; one start, not "
+            "the two of `ketsim calibrate`, to keep the run to minutes), and the "
+            "left-out figures are predicted. `z2` is the sum of squared standardised residuals "
+            "of the study's points (in sample: with the full fit).\n\n"
+            "| left out | figure | z2 predicted | z2 in sample | RMSE predicted | "
+            "RMSE in sample | unit | observed -> predicted (left out) | verdict |\n"
+            "|---|---|---|---|---|---|---|---|---|\n",
+            start_text[0] ? start_text : "the defaults");
+        for (size_t s_i = 0; s_i < ns && !rc; s_i++) {
+            int use[64];
+            for (size_t i = 0; i < nf; i++)
+                use[i] = strcmp(ks_response_figure_at(i)->study, studies[s_i]) != 0;
+            double obj;
+            int nev;
+            fprintf(stderr, "response-validate: refit without %s (%zu/%zu)...\n", studies[s_i],
+                    s_i + 1, ns);
+            if ((rc = resp_fit(CMD, d, use, max_eval, start_text[0] ? start_text : "", &fits[s_i],
+                               &obj, &nev, NULL)) != 0)
+                break;
+            for (size_t i = 0; i < nf; i++) {
+                if (use[i]) continue;
+                const ks_response_figure *f = ks_response_figure_at(i);
+                resp_fig_err out, in;
+                if (resp_figure_errors(d, &fits[s_i], i, &out, &err) ||
+                    resp_figure_errors(d, &p, i, &in, &err)) {
+                    cli_error(CMD, "%s", err.msg);
+                    rc = 1;
+                    break;
+                }
+                pred_err[s_i][0] += out.ssz;
+                pred_err[s_i][1] += in.ssz;
+                double zpp = out.ssz / (double)f->n_points;
+                const char *verdict = zpp <= 1   ? "predicted within 1 SE per point"
+                                      : zpp <= 4 ? "predicted within 2 SE per point"
+                                                 : "FAILED: off by more than 2 SE per point";
+                sb_printf(&loso, "| %s | %s | %.3g | %.3g | %.3g | %.3g | %s | ", studies[s_i],
+                          f->id, out.ssz, in.ssz, out.rmse, in.rmse, f->unit);
+                for (size_t k = 0; k < f->n_points; k++) {
+                    sb_printf(&loso, "%s%.3g->%.3g", k ? ", " : "", out.obs[k], out.pred[k]);
+                    if (no[1] < 256 && out.obs[k] > 0 && out.pred[k] > 0)
+                        ox[1][no[1]] = out.obs[k], oy[1][no[1]++] = out.pred[k];
+                    if (no[0] < 256 && in.obs[k] > 0 && in.pred[k] > 0)
+                        ox[0][no[0]] = in.obs[k], oy[0][no[0]++] = in.pred[k];
+                }
+                sb_printf(&loso, " | %s |\n", verdict);
+            }
+        }
+        if (!rc) {
+            /* identifiability */
+            ks_response_params lo, hi;
+            ks_response_params_bounds(&lo, &hi);
+            double f0 = ks_response_objective(d, &p, NULL);
+            sb_printf(&loso,
+                      "\n## Which parameters the data identify\n\n"
+                      "For each parameter: the full fit; the range over the %zu refits; the "
+                      "increase of the objective when the parameter alone is doubled or halved "
+                      "(others fixed: a lower bound on the profile); whether it sits at a bound. "
+                      "A parameter whose doubling or halving costs less than 1 (one chi-square "
+                      "unit) or whose refits spread more than 2-fold, or that sits at a bound, "
+                      "is **not identified** by these figures.\n\n"
+                      "| parameter | full fit | refits min-max | objective +, x2 | objective +, "
+                      "/2 | at bound | identified |\n|---|---|---|---|---|---|---|\n",
+                      ns);
+            for (int i = 0; i < KS_RP_N; i++) {
+                double mn = INFINITY, mx = -INFINITY;
+                for (size_t s_i = 0; s_i < ns; s_i++) {
+                    if (fits[s_i].v[i] < mn) mn = fits[s_i].v[i];
+                    if (fits[s_i].v[i] > mx) mx = fits[s_i].v[i];
+                }
+                ks_response_params q = p;
+                q.v[i] = fmin(p.v[i] * 2, hi.v[i]);
+                double up = ks_response_objective(d, &q, NULL) - f0;
+                q.v[i] = fmax(p.v[i] / 2, lo.v[i]);
+                double dn = ks_response_objective(d, &q, NULL) - f0;
+                int at = p.v[i] <= lo.v[i] * 1.001 || p.v[i] >= hi.v[i] * 0.999;
+                int ident = !at && up >= 1 && dn >= 1 && mx <= 2 * mn;
+                sb_printf(&loso, "| %s | %.4g | %.4g-%.4g | %.3g | %.3g | %s | %s |\n",
+                          ks_response_param_name(i), p.v[i], mn, mx, up, dn, at ? "yes" : "no",
+                          ident ? "yes" : "**no**");
+            }
+            char plot[4096];
+            const char *dir = o[O_PLOTDIR].value ? o[O_PLOTDIR].value : "docs/validation-response";
+            snprintf(plot, sizeof plot, "%s/observed-predicted.png", dir);
+            ks_plot_points g[2] = {{"in sample (full fit)", ox[0], oy[0], no[0]},
+                                   {"left out (refit without the study)", ox[1], oy[1], no[1]}};
+            const double folds[2] = {1.5, 1.25};
+            ks_plot_scatter_spec sp = {
+                "Response model: observed against predicted",
+                "every calibration point; shares in %, MADRS in points, one ratio",
+                "observed (figure's unit)",
+                "predicted (same unit)",
+                g,
+                2,
+                folds,
+                2,
+                KS_RESP_NOTE,
+                0,
+                0};
+            if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+                cli_error(CMD, "--plot-dir %s: cannot create", dir);
+                rc = 2;
+            } else if (ks_plot_scatter_write(&sp, plot, &err)) {
+                cli_error(CMD, "--plot-dir: %s", err.msg);
+                rc = 2;
+            }
+            sb_printf(
+                &b,
+                "# Validation of the antidepressant response model\n\n"
+                "Generated by `ketsim response-validate --out %s --max-eval %d` from `%s` (the "
+                "fit of "
+                "`ketsim calibrate`) and the figures of `../shared/data/efficacy.md`; do not "
+                "edit. Model: [response-model.md](response-model.md). `make test` checks that "
+                "the calibration section is current (`--check`); the cross-validation part "
+                "takes minutes and is re-run by this command only.\n\n"
+                "**%s** The bands of a forecast are between-patient variability; these "
+                "tables are how far the model is from the trials.\n\n",
+                o[O_OUT].value, max_eval, shown, KS_RESP_NOTE);
+            if (!rc) rc = fit_section(&b, d, &p, ppath, shown, &e);
+            sb_printf(&b, "\n%s\n![observed against predicted](%s)\n", loso.s ? loso.s : "",
+                      strncmp(plot, "docs/", 5) == 0 ? plot + 5 : plot);
+            sb_printf(&b, "\nVerdicts: z2 per point <= 1 \"within 1 SE\", <= 4 \"within 2 SE\", "
+                          "else FAILED. A study that alone informs a parameter (Lii 2023: "
+                          "phi_anaesthesia; TRANSFORM: phi_oral_ad, t_oral_ad_d; Canuso 2018: "
+                          "phi_soc) cannot be predicted from the others: its refit keeps that "
+                          "parameter at its starting value, so a good prediction there (Lii "
+                          "2023) reflects the starting value, not the data.\n");
+        }
+        free(loso.s);
+        if (!rc && b.oom) rc = 1;
+        if (!rc) {
+            FILE *f = NULL;
+            char tmp[4096];
+            if (ks_atomic_open(o[O_OUT].value, &f, tmp, sizeof tmp, &err)) {
+                cli_error(CMD, "--out: %s", err.msg);
+                rc = 2;
+            } else if (fputs(b.s, f) == EOF) {
+                ks_atomic_abort(f, tmp);
+                cli_error(CMD, "--out: cannot write");
+                rc = 2;
+            } else if (ks_atomic_commit(f, tmp, o[O_OUT].value, &err)) {
+                cli_error(CMD, "--out: %s", err.msg);
+                rc = 2;
+            } else
+                printf("response-validate: wrote %s\n", o[O_OUT].value);
+        }
+    }
+    free(b.s);
+    ks_response_designs_free(d);
+    resp_env_free(&e);
+    cli_free_opts(o, O_COUNT);
+    return rc;
+}

@@ -1,0 +1,211 @@
+/* ketsim: the antidepressant response, from NMDA block to the MADRS score.
+ *
+ * The model (docs/response-model.md has the equations, every assumption and the
+ * sources): the NMDA occupancy of src/pd (ks_pd_run) drives
+ *   - a trapped block T (ketamine trapped in closed NMDA channels, so that block
+ *     outlasts plasma ketamine):   dT/dt = k_u (occ/K_T (1 - T) - T),  k_u = ln2/t_untrap;
+ *   - a plasticity signal through two transit stages of mean delay tau_d in total:
+ *     dM1/dt = (T - M1) 2/tau_d,  dM2/dt = (M1 - M2) 2/tau_d;
+ *   - a synapse (spine) state with a lifetime: dS/dt = k_s (M2 - S),  k_s = ln2/t_spine;
+ *   - a consolidated share of the new synapses that persists ("a fraction of the new
+ *     spines was persistent"): dC/dt = k_c (S - C),  k_c = ln2/t_cons;
+ * and the drug state D = w_fast T + S + w_cons C. A patient's score is
+ *   score(t) = B0 exp(-(phi_i g_ctx(t) + theta_i D(t)))
+ * with B0 the baseline, theta_i = theta exp(omega_theta z1) the individual drug
+ * sensitivity, phi_i = phi_ctx exp(omega_phi z2) the individual non-drug component
+ * (expectancy, placebo, natural course) of the treatment context, and g_ctx its time
+ * course (1 from the first rating to the last treatment visit, then waning with
+ * half-life t_nondrug; 1 - 2^(-t/t_ad) for a newly started oral antidepressant). The ODEs are
+ * integrated with SUNDIALS CVODE (BDF, dense).
+ *
+ * Parameters are data: data/response-params.json ("ketsim-response/1"), written by
+ * `ketsim calibrate` (ks_response_calibrate), which records what they were fitted to
+ * and the fit error per figure.
+ *
+ * Units: time in hours unless a name says _d; scores in MADRS points.
+ * Every function returns KS_OK or a status with a message in `err` (error.h).
+ */
+#ifndef KETSIM_RESPONSE_H
+#define KETSIM_RESPONSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ketsim/error.h"
+#include "ketsim/pd.h"
+#include "ketsim/sim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The parameters, in the order of ks_response_param_name. */
+enum ks_response_param {
+    KS_RP_T_UNTRAP_H = 0, /* half-life of untrapping of the NMDA block, h */
+    KS_RP_K_TRAP,         /* occupancy at which trapping reaches half its maximum, fraction */
+    KS_RP_W_FAST,         /* weight of the trapped block in the drug state, dimensionless */
+    KS_RP_T_DELAY_H,      /* mean delay from block to synapse formation, h */
+    KS_RP_T_SPINE_D,      /* half-life of the drug-induced synapse state, d */
+    KS_RP_THETA,          /* median drug sensitivity, log-score units per unit D */
+    KS_RP_OMEGA_THETA,    /* SD of log sensitivity between patients */
+    KS_RP_PHI_SALINE,     /* non-drug component, awake inert placebo (saline), log-score */
+    KS_RP_PHI_ACTIVE,     /* awake active placebo / open label / ketamine arm, log-score */
+    KS_RP_PHI_ANAES,      /* treatment during general anaesthesia (masked), log-score */
+    KS_RP_PHI_AD,         /* newly started oral antidepressant (asymptote), log-score */
+    KS_RP_T_AD_D,         /* half-time of the oral antidepressant component, d */
+    KS_RP_PHI_SOC,        /* inpatient standard of care at imminent suicide risk, log-score */
+    KS_RP_OMEGA_PHI,      /* SD of log non-drug component between patients */
+    KS_RP_T_NONDRUG_D,    /* half-life of the waning of the visit-bound non-drug component, d */
+    KS_RP_T_CONS_D,       /* half-life of the consolidated (persistent) synapse state, d */
+    KS_RP_W_CONS,         /* weight of the consolidated state in the drug state */
+    KS_RP_N
+};
+
+/* Treatment contexts: the non-drug component that applies. */
+enum ks_response_context {
+    KS_CTX_NONE = -1,   /* no non-drug component (for checks) */
+    KS_CTX_SALINE = 0,  /* awake, inert placebo (saline), blinded */
+    KS_CTX_ACTIVE = 1,  /* awake, active placebo (midazolam), open label, or the drug arm */
+    KS_CTX_ANAES = 2,   /* given during general anaesthesia (masked) */
+    KS_CTX_ORAL_AD = 3, /* with a newly started oral antidepressant */
+    KS_CTX_SOC = 4,     /* inpatient standard of care, imminent suicide risk */
+    KS_CTX_N = 5
+};
+/* "saline", "active", "anaesthesia", "oral-ad", "soc"; and the parse (KS_EINVAL). */
+const char *ks_response_context_name(int ctx);
+int ks_response_context_parse(const char *name, int *ctx, ks_error *err);
+
+typedef struct ks_response_params {
+    double v[KS_RP_N];
+    /* Not a model parameter but the design's: time of the last treatment visit (h from
+     * the first). The visit-bound non-drug components (every context but oral-ad) are
+     * constant until then and wane with half-life t_nondrug_d after it. 0 for one
+     * visit. */
+    double last_visit_h;
+} ks_response_params;
+
+/* Name ("t_untrap_h", ...), unit and meaning of parameter i; NULL out of range. */
+const char *ks_response_param_name(int i);
+const char *ks_response_param_unit(int i);
+const char *ks_response_param_meaning(int i);
+/* Check that every value is finite and in its domain (positive; K_T in (0,1];
+ * omegas >= 0). KS_EINVAL names the parameter. */
+int ks_response_params_check(const ks_response_params *p, ks_error *err);
+
+/* The parameter file: load its values (strict: format "ketsim-response/1", every
+ * parameter with value and unit as above). Errors: KS_EIO, KS_EPARSE, KS_EMODEL with
+ * the file and JSON path. */
+int ks_response_params_load(const char *path, ks_response_params *p, ks_error *err);
+
+/* ---------------------------------------------------------------- the drive */
+
+/* NMDA occupancy of a dosing course on a uniform grid t_k = k dt_h, k = 0..n-1 (n =
+ * floor(until_h/dt_h)+1), through `model` for a patient `cov` and the PD file `pd`.
+ * Simulated up to KS_RESPONSE_OCC_TAIL_H after the end of the last dose, 0 after
+ * that. *occ is allocated (free()). */
+#define KS_RESPONSE_OCC_TAIL_H 192.0
+int ks_response_occupancy(const ks_model *model, const ks_pd *pd, const ks_covariates *cov,
+                          const ks_dose *doses, size_t n_doses, double until_h, double dt_h,
+                          double **occ, size_t *n, ks_error *err);
+
+/* The drug states on the same grid, from the occupancy (linear between grid points),
+ * integrated with CVODE (relative tolerance 1e-8, absolute 1e-10, steps of at most
+ * dt_h so that no infusion is stepped over). Each output array has n entries and may
+ * be NULL when not wanted; D = w_fast T + S + w_cons C. */
+typedef struct ks_response_states {
+    double *T, *M1, *M2, *S, *D, *C;
+} ks_response_states;
+int ks_response_drive(const ks_response_params *p, const double *occ, size_t n, double dt_h,
+                      ks_response_states *out, ks_error *err);
+
+/* Non-drug time course g_ctx(t) (dimensionless, 0 at t <= 0) times phi_ctx: the
+ * typical patient's non-drug log-score reduction at time t (h), with p->last_visit_h. */
+double ks_response_nondrug(const ks_response_params *p, int ctx, double t_h);
+
+/* ---------------------------------------------------------------- population */
+
+/* Population quantities for a drug state D(t) (typical, from ks_response_drive),
+ * integrated over the between-patient distributions: the sensitivity integral in
+ * closed form (lognormal tail), the others by composite Simpson over the normal
+ * deviate with the kinks split off. `ctx` sets the
+ * non-drug component; D = 0 gives a placebo arm. */
+/* Share of patients with a >= 50 % reduction from baseline at a time with drug state
+ * d and non-drug component of context ctx at t_h. */
+double ks_response_p_response(const ks_response_params *p, int ctx, double t_h, double d);
+/* Share with score <= cutoff, baseline ~ normal(b0_mean, b0_sd) (sd 0: fixed). */
+double ks_response_p_remission(const ks_response_params *p, int ctx, double t_h, double d,
+                               double cutoff, double b0_mean, double b0_sd);
+/* Mean of exp(-L) (score / baseline) over patients. */
+double ks_response_mean_ratio(const ks_response_params *p, int ctx, double t_h, double d);
+/* Mean of exp(-L_placebo) - exp(-L_drug): the mean drug-placebo difference per unit
+ * baseline when both arms share context ctx. */
+double ks_response_mean_diff_ratio(const ks_response_params *p, int ctx, double t_h, double d);
+/* Among responders at grid index k0, the share still responding at every hour from k0
+ * to k1 (every round(1 h/dt_h) grid points, the last one at or before k1; relapse =
+ * loss of the >= 50 % reduction). D has the grid of ks_response_drive. The non-drug component must
+ * not increase from k0 on (true for every context after the last visit; the oral-ad context is
+ * rejected: returns NaN). */
+double ks_response_p_sustained(const ks_response_params *p, int ctx, const double *D, size_t k0,
+                               size_t k1, double dt_h);
+/* The whole curve at once: surv[j] = share of the responders at k0 still responding at
+ * every grid point checked up to k0 + j step (the points k0, k0 + step, ...),
+ * j = 0..(k1-k0)/step. KS_EINVAL for the oral-ad context, a k0 before the last visit,
+ * step 0. */
+int ks_response_survival(const ks_response_params *p, int ctx, const double *D, size_t k0,
+                         size_t k1, double dt_h, size_t step, double *surv);
+
+/* ---------------------------------------------------------------- virtual patients */
+
+/* Individual values of patient `patient` (replicate 0) under `seed`: the two standard
+ * normal draws of KS_RNG_RESPONSE, index 0 (trial.h): *theta_i the sensitivity and
+ * *phi_i the patient's multiplier of the context's non-drug component. */
+void ks_response_patient(const ks_response_params *p, int ctx, uint64_t seed, uint64_t patient,
+                         double *theta_i, double *phi_i);
+/* A patient's score at time t_h: b0 exp(-(phi_i g(t) + theta_i d)). */
+double ks_response_score(const ks_response_params *p, int ctx, double b0, double theta_i,
+                         double phi_i, double t_h, double d);
+
+/* ---------------------------------------------------------------- calibration */
+
+/* One published figure the calibration fits (ks_response_figure_at). */
+typedef struct ks_response_figure {
+    const char *id;     /* short id, e.g. "lii2023-means" */
+    const char *study;  /* the study it belongs to (leave-one-study-out group) */
+    const char *what;   /* what it is, with the scale and the design */
+    const char *source; /* citation, DOI, section of ../shared/data/efficacy.md, level */
+    const char *unit;   /* unit of its values ("% responders", "MADRS points", ...) */
+    size_t n_points;
+} ks_response_figure;
+size_t ks_response_n_figures(void);
+const ks_response_figure *ks_response_figure_at(size_t i);
+
+/* Precomputed occupancy of every calibration design (done once: the fit does not
+ * change it). Needs a racemic model with an "iv" route and an esketamine model with a
+ * "nasal" route (70 kg, 45 y). */
+typedef struct ks_response_designs ks_response_designs;
+int ks_response_designs_create(const ks_model *rac_iv, const ks_model *esk_nasal, const ks_pd *pd,
+                               ks_response_designs **out, ks_error *err);
+void ks_response_designs_free(ks_response_designs *d);
+
+/* Observed and predicted values of figure i (n_points each; se: the standard error
+ * used as the weight). */
+int ks_response_figure_eval(const ks_response_designs *d, const ks_response_params *p, size_t i,
+                            double *obs, double *pred, double *se, ks_error *err);
+
+/* Fit: minimise the sum of squared standardised residuals over the figures whose
+ * `use[i]` is non-zero (all when use is NULL), from `start`, with NLopt's BOBYQA on
+ * the log parameters within fixed bounds, then a second BOBYQA from the result.
+ * Deterministic. *objective gets the final sum of squares, *n_eval the evaluations. */
+int ks_response_calibrate(const ks_response_designs *d, const ks_response_params *start,
+                          const int *use, int max_eval, ks_response_params *out, double *objective,
+                          int *n_eval, ks_error *err);
+/* The objective at p over the figures in use (NULL: all). */
+double ks_response_objective(const ks_response_designs *d, const ks_response_params *p,
+                             const int *use);
+/* Default starting values and bounds of the fit (docs/response-model.md). */
+void ks_response_params_start(ks_response_params *p);
+void ks_response_params_bounds(ks_response_params *lo, ks_response_params *hi);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

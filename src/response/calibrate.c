@@ -1,0 +1,607 @@
+/* Calibration of the response model to the published figures of
+ * ../shared/data/efficacy.md (and nothing else), and the parameter file. */
+#include "ketsim/response.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <nlopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- designs */
+
+#define DT_H (1.0 / 12.0) /* 5-min grid */
+enum { DS_IV02, DS_IV05, DS_IV10, DS_IV6, DS_ESK_T2, DS_ESK84, DS_N };
+
+struct ks_response_designs {
+    double *occ[DS_N];
+    size_t n[DS_N];
+};
+
+static const double ESK_DAYS[8] = {0, 3, 7, 10, 14, 17, 21, 24};
+static const double IV6_DAYS[6] = {0, 2, 4, 7, 9, 11};
+
+void ks_response_designs_free(ks_response_designs *d)
+{
+    if (!d) return;
+    for (int i = 0; i < DS_N; i++)
+        free(d->occ[i]);
+    free(d);
+}
+
+int ks_response_designs_create(const ks_model *rac_iv, const ks_model *esk_nasal, const ks_pd *pd,
+                               ks_response_designs **out, ks_error *err)
+{
+    *out = NULL;
+    ks_response_designs *d = calloc(1, sizeof *d);
+    if (!d) return ks_error_set(err, KS_ENOMEM, "out of memory");
+    ks_covariates cov = {0};
+    ks_covariates_set(&cov, "weight", 70.0, NULL);
+    ks_covariates_set(&cov, "age", 45.0, NULL);
+    int rc = KS_OK;
+    for (int ds = 0; ds < DS_N && !rc; ds++) {
+        ks_dose doses[8];
+        size_t nd = 0;
+        double until_d = 30;
+        const ks_model *m = rac_iv;
+        switch (ds) {
+        case DS_IV02:
+        case DS_IV05:
+        case DS_IV10: {
+            double mgkg = ds == DS_IV02 ? 0.2 : ds == DS_IV05 ? 0.5 : 1.0;
+            doses[nd++] = (ks_dose){0.0, mgkg * 70.0, 40.0 / 60.0, "iv"};
+            break;
+        }
+        case DS_IV6:
+            for (int i = 0; i < 6; i++)
+                doses[nd++] = (ks_dose){24.0 * IV6_DAYS[i], 35.0, 40.0 / 60.0, "iv"};
+            until_d = 60;
+            break;
+        default:
+            m = esk_nasal;
+            for (int i = 0; i < 8; i++)
+                doses[nd++] = (ks_dose){24.0 * ESK_DAYS[i], ds == DS_ESK_T2 && i == 0 ? 56.0 : 84.0,
+                                        0.0, "nasal"};
+        }
+        /* Models that do not use age ignore it; a model that needs another covariate
+         * fails here with its name. */
+        rc = ks_response_occupancy(m, pd, &cov, doses, nd, 24.0 * until_d, DT_H, &d->occ[ds],
+                                   &d->n[ds], err);
+        if (rc) ks_error_prefix(err, "calibration design %d", ds);
+    }
+    if (rc) {
+        ks_response_designs_free(d);
+        return rc;
+    }
+    *out = d;
+    return KS_OK;
+}
+
+/* ---------------------------------------------------------------- figures */
+
+enum {
+    F_HAN,
+    F_COCHRANE,
+    F_MURROUGH_AJP,
+    F_LII_MEANS,
+    F_LII_RESP,
+    F_SU,
+    F_IBRAHIM,
+    F_MURROUGH_BP,
+    F_PHILLIPS,
+    F_TRANSFORM,
+    F_CANUSO,
+    F_KISHIMOTO,
+    F_N
+};
+
+static const ks_response_figure FIG[F_N] = {
+    {"han2016-pooled", "Han 2016",
+     "pooled ketamine-arm response (>=50 %) and remission at 24 h, 72 h, day 7 after 0.5 mg/kg IV "
+     "(awake RCTs, drug arm: active context); remission as HRSD <= 7 at the Zarate 2006 baseline "
+     "24.89",
+     "Han Y et al. 2016, Neuropsychiatr Dis Treat 12:2859, doi:10.2147/NDT.S117146 "
+     "(efficacy.md 25f, level B)",
+     "% of patients", 6},
+    {"cochrane2021-controls", "Cochrane 2021",
+     "control-arm response and remission at 24 h: saline (placebo) and midazolam",
+     "Cochrane 2021 CD011612.pub3 Summary of findings 1 and 2, doi:10.1002/14651858.CD011612.pub3 "
+     "(efficacy.md 25a, level A)",
+     "% of patients", 4},
+    {"murrough2013ajp", "Murrough 2013 AJP",
+     "ratio of the 24-h MADRS change, ketamine 0.5 mg/kg (-16.5) to midazolam (-8.8)",
+     "Murrough JW et al. 2013, Am J Psychiatry 170:1134 (APA 2013 meeting abstract; "
+     "efficacy.md 3, level C)",
+     "ratio", 1},
+    {"lii2023-means", "Lii 2023",
+     "mean MADRS on days 1, 2, 3, 5, 7, 14 after 0.5 mg/kg IV or saline during general "
+     "anaesthesia (ketamine arm first, then saline)",
+     "Lii TR et al. 2023, Nat Ment Health 1:876, doi:10.1038/s44220-023-00140-x, Extended Data "
+     "Table 1 (efficacy.md 4, level A)",
+     "MADRS points", 12},
+    {"lii2023-response", "Lii 2023",
+     "MADRS response (>=50 %) on days 1, 2, 3, 5, 7, 14, ketamine arm then saline arm",
+     "Lii TR et al. 2023, doi:10.1038/s44220-023-00140-x, Extended Data Table 1 (efficacy.md 4, "
+     "level A)",
+     "% of patients", 12},
+    {"su2017-dose", "Su 2017",
+     "responders (>50 % HAMD reduction on >= 2 days of days 2-5, read as response on day 3): "
+     "saline, 0.2 and 0.5 mg/kg IV",
+     "Su TP et al. 2017, Neuropsychopharmacology, doi:10.1038/npp.2017.94 (efficacy.md 6, level B)",
+     "% of patients", 3},
+    {"ibrahim2012-durability", "Ibrahim 2012",
+     "day-1 responders to one 0.5 mg/kg infusion: share not relapsed by 4 weeks (27 %) and mean "
+     "time to relapse (13.2 d, SE 2.2, read as the mean restricted to the 4-week study from the "
+     "infusion); relapse read as loss of the >= 50 % reduction",
+     "Ibrahim L et al. 2012, Neuropsychopharmacology 37:1526, doi:10.1038/npp.2011.338 "
+     "(efficacy.md 9, level B)",
+     "% of responders / days", 2},
+    {"murrough2013bp-series", "Murrough 2013 BP",
+     "six 0.5 mg/kg infusions 3x/week over 12 days: response 24 h after the sixth (70.8 %), and "
+     "the share of responders not relapsed 18 days after the last infusion (the median: 50 %)",
+     "Murrough JW et al. 2013, Biol Psychiatry 74:250, doi:10.1016/j.biopsych.2012.06.022 "
+     "(efficacy.md 11, level B)",
+     "% of patients / % of responders", 2},
+    {"phillips2019-series", "Phillips 2019",
+     "response after six open 0.5 mg/kg infusions thrice weekly over 2 weeks (59 %), read 24 h "
+     "after the sixth",
+     "Phillips JL et al. 2019, Am J Psychiatry 176:401, doi:10.1176/appi.ajp.2018.18070834 "
+     "(efficacy.md 15, level B)",
+     "% of patients", 1},
+    {"transform-esketamine", "TRANSFORM",
+     "esketamine nasal 2x/week (56 mg then 84 mg) + new oral AD vs AD + placebo: TRANSFORM-2 "
+     "day-28 "
+     "response and remission (MADRS <= 12); pooled TRANSFORM-1/2 day-2 and day-28 response "
+     "(esketamine arm then control); TRANSFORM-2 day-28 difference of means",
+     "TRANSFORM-2 (Popova 2019) via PMC7894501 Table 1 (level A), PMC8921149 Table 4 baseline "
+     "(level A), Turkoz 2021 J Clin Psychiatry (level B); efficacy.md 20",
+     "% of patients / MADRS points", 9},
+    {"canuso2018-difference", "Canuso 2018",
+     "esketamine 84 mg 2x/week + standard of care vs placebo: MADRS difference of means at 4 h, "
+     "24 h and day 25 (read before that day's dose)",
+     "Canuso CM et al. 2018, Am J Psychiatry, doi:10.1176/appi.ajp.2018.17060720 (efficacy.md 22, "
+     "level B)",
+     "MADRS points", 3},
+    {"kishimoto2016-shape", "Kishimoto 2016",
+     "shape of the single-infusion effect over control (0.5 mg/kg, awake): peak at day 1, read "
+     "as the day-1 effect over the largest at the usual rating times (40, 80, 110, 230 min, "
+     "days 1, 2, 3, 7) = 1 (SE 0.1); superiority lost by days 10-12, read as the day-11 effect "
+     "over the peak = 0 (SE 0.15, so that 30 % of the peak is 2 SE)",
+     "Kishimoto T et al. 2016, Psychol Med 46:1459, doi:10.1017/S0033291716000064 (efficacy.md "
+     "25d, level B)",
+     "ratio / fraction of peak", 2},
+};
+
+size_t ks_response_n_figures(void)
+{
+    return F_N;
+}
+const ks_response_figure *ks_response_figure_at(size_t i)
+{
+    return i < F_N ? &FIG[i] : NULL;
+}
+
+static double se_p(double pct, double n)
+{
+    double p = pct / 100.0;
+    if (p < 0.05) p = 0.05;
+    if (p > 0.95) p = 0.95;
+    return 100.0 * sqrt(p * (1 - p) / n);
+}
+
+static const double LII_DAYS[6] = {1, 2, 3, 5, 7, 14};
+
+static void figure_needs(size_t fi, int *need)
+{
+    switch (fi) {
+    case F_SU:
+        need[DS_IV02] = need[DS_IV05] = 1;
+        break;
+    case F_MURROUGH_BP:
+    case F_PHILLIPS:
+        need[DS_IV6] = 1;
+        break;
+    case F_TRANSFORM:
+        need[DS_ESK_T2] = 1;
+        break;
+    case F_CANUSO:
+        need[DS_ESK84] = 1;
+        break;
+    case F_COCHRANE:
+        break;
+    default:
+        need[DS_IV05] = 1;
+    }
+}
+
+/* Drug states D of the designs in need[] (others NULL). */
+static int drives(const ks_response_designs *d, const ks_response_params *p, const int *need,
+                  double **D, ks_error *err)
+{
+    int rc = KS_OK;
+    for (int ds = 0; ds < DS_N; ds++)
+        D[ds] = NULL;
+    for (int ds = 0; ds < DS_N && !rc; ds++) {
+        if (!need[ds]) continue;
+        D[ds] = malloc(d->n[ds] * sizeof(double));
+        if (!D[ds]) {
+            rc = ks_error_set(err, KS_ENOMEM, "out of memory");
+            break;
+        }
+        ks_response_states st = {NULL, NULL, NULL, NULL, D[ds], NULL};
+        rc = ks_response_drive(p, d->occ[ds], d->n[ds], DT_H, &st, err);
+    }
+    return rc;
+}
+
+static void eval_fig(const ks_response_params *p, size_t fi, double *const *D, double *obs,
+                     double *pred, double *se);
+
+int ks_response_figure_eval(const ks_response_designs *d, const ks_response_params *p, size_t fi,
+                            double *obs, double *pred, double *se, ks_error *err)
+{
+    if (fi >= F_N) return ks_error_set(err, KS_EINVAL, "no figure %zu", fi);
+    int need[DS_N] = {0};
+    figure_needs(fi, need);
+    double *D[DS_N];
+    int rc = drives(d, p, need, D, err);
+    if (!rc) eval_fig(p, fi, D, obs, pred, se);
+    for (int ds = 0; ds < DS_N; ds++)
+        free(D[ds]);
+    return rc;
+}
+
+static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D, double *obs,
+                     double *pred, double *se)
+{
+    /* The design's last treatment visit (both arms share the visits). */
+    ks_response_params q = *p_in;
+    const ks_response_params *p = &q;
+    switch (fi) {
+    case F_MURROUGH_BP:
+    case F_PHILLIPS:
+        q.last_visit_h = 24 * IV6_DAYS[5];
+        break;
+    case F_TRANSFORM:
+    case F_CANUSO:
+        q.last_visit_h = 24 * ESK_DAYS[7];
+        break;
+    default:
+        q.last_visit_h = 0;
+    }
+#define AT(ds, t_h) (D[ds][(size_t)llround((t_h) / DT_H)])
+#define PCT(x) (100.0 * (x))
+    switch (fi) {
+    case F_HAN: {
+        const double t[3] = {24, 72, 168}, r[3] = {52.2, 47.9, 39.8}, q[3] = {20.6, 23.8, 26.2};
+        for (int i = 0; i < 3; i++) {
+            double dd = AT(DS_IV05, t[i]);
+            obs[i] = r[i];
+            pred[i] = PCT(ks_response_p_response(p, KS_CTX_ACTIVE, t[i], dd));
+            se[i] = se_p(r[i], 184);
+            obs[3 + i] = q[i];
+            pred[3 + i] = PCT(ks_response_p_remission(p, KS_CTX_ACTIVE, t[i], dd, 7.0, 24.89, 0.0));
+            se[3 + i] = se_p(q[i], 184);
+        }
+        break;
+    }
+    case F_COCHRANE:
+        obs[0] = 8.8, pred[0] = PCT(ks_response_p_response(p, KS_CTX_SALINE, 24, 0)),
+        se[0] = se_p(8.8, 92);
+        obs[1] = 25.9, pred[1] = PCT(ks_response_p_response(p, KS_CTX_ACTIVE, 24, 0)),
+        se[1] = se_p(25.9, 148);
+        obs[2] = 2.4,
+        pred[2] = PCT(ks_response_p_remission(p, KS_CTX_SALINE, 24, 0, 7.0, 24.89, 0.0)),
+        se[2] = se_p(2.4, 37);
+        obs[3] = 18.0,
+        pred[3] = PCT(ks_response_p_remission(p, KS_CTX_ACTIVE, 24, 0, 7.0, 24.89, 0.0)),
+        se[3] = se_p(18.0, 61);
+        break;
+    case F_MURROUGH_AJP: {
+        double k = 1.0 - ks_response_mean_ratio(p, KS_CTX_ACTIVE, 24, AT(DS_IV05, 24));
+        double m = 1.0 - ks_response_mean_ratio(p, KS_CTX_ACTIVE, 24, 0);
+        obs[0] = 16.5 / 8.8;
+        pred[0] = m > 0 ? k / m : 1e3;
+        /* delta method from the t statistics: SE 16.5/10.31 and 8.8/4.63 points */
+        se[0] = obs[0] * sqrt(pow(1.0 / 10.31, 2) + pow(1.0 / 4.63, 2));
+        break;
+    }
+    case F_LII_MEANS: {
+        const double mk[6] = {12.7, 15.1, 17.0, 16.9, 15.9, 16.9},
+                     sk[6] = {7.6, 11.1, 10.5, 8.0, 9.2, 10.0}, nk[6] = {20, 19, 19, 19, 18, 19};
+        const double ms[6] = {16.4, 17.5, 17.2, 16.9, 18.5, 16.2},
+                     ss[6] = {10.0, 11.5, 12.0, 10.1, 10.8, 12.5}, ns[6] = {19, 20, 20, 18, 19, 19};
+        for (int i = 0; i < 6; i++) {
+            double t = 24 * LII_DAYS[i];
+            obs[i] = mk[i];
+            pred[i] = 25.1 * ks_response_mean_ratio(p, KS_CTX_ANAES, t, AT(DS_IV05, t));
+            se[i] = sk[i] / sqrt(nk[i]);
+            obs[6 + i] = ms[i];
+            pred[6 + i] = 29.9 * ks_response_mean_ratio(p, KS_CTX_ANAES, t, 0);
+            se[6 + i] = ss[i] / sqrt(ns[i]);
+        }
+        break;
+    }
+    case F_LII_RESP: {
+        const double rk[6] = {60.0, 50.0, 45.0, 36.8, 31.6, 42.1},
+                     rs[6] = {50.0, 60.0, 50.0, 42.1, 36.8, 57.9};
+        for (int i = 0; i < 6; i++) {
+            double t = 24 * LII_DAYS[i];
+            obs[i] = rk[i];
+            pred[i] = PCT(ks_response_p_response(p, KS_CTX_ANAES, t, AT(DS_IV05, t)));
+            se[i] = se_p(rk[i], i < 4 ? 20 : 19);
+            obs[6 + i] = rs[i];
+            pred[6 + i] = PCT(ks_response_p_response(p, KS_CTX_ANAES, t, 0));
+            se[6 + i] = se_p(rs[i], i < 4 ? 20 : 19);
+        }
+        break;
+    }
+    case F_SU:
+        obs[0] = 12.5, pred[0] = PCT(ks_response_p_response(p, KS_CTX_SALINE, 72, 0)),
+        se[0] = se_p(12.5, 24);
+        obs[1] = 39.1, pred[1] = PCT(ks_response_p_response(p, KS_CTX_ACTIVE, 72, AT(DS_IV02, 72))),
+        se[1] = se_p(39.1, 23);
+        obs[2] = 45.8, pred[2] = PCT(ks_response_p_response(p, KS_CTX_ACTIVE, 72, AT(DS_IV05, 72))),
+        se[2] = se_p(45.8, 24);
+        break;
+    case F_IBRAHIM: {
+        size_t k0 = (size_t)llround(24 / DT_H), k1 = (size_t)llround(28 * 24 / DT_H), step = 12;
+        size_t m = (k1 - k0) / step + 1;
+        double sv[700];
+        obs[0] = 27.0;
+        obs[1] = 13.2;
+        se[0] = se_p(27.0, 20);
+        se[1] = 2.2;
+        if (m > 700 || ks_response_survival(p, KS_CTX_ACTIVE, D[DS_IV05], k0, k1, DT_H, step, sv)) {
+            pred[0] = pred[1] = NAN;
+            break;
+        }
+        pred[0] = PCT(sv[m - 1]);
+        /* restricted mean from the infusion: 1 day + the area under the curve to day 28 */
+        double area = 0;
+        for (size_t j = 0; j + 1 < m; j++)
+            area += 0.5 * (sv[j] + sv[j + 1]) * (double)step * DT_H / 24;
+        pred[1] = 1 + area;
+        break;
+    }
+    case F_MURROUGH_BP: {
+        double tl = 24 * IV6_DAYS[5];
+        obs[0] = 70.8;
+        pred[0] = PCT(ks_response_p_response(p, KS_CTX_ACTIVE, tl + 24, AT(DS_IV6, tl + 24)));
+        se[0] = se_p(70.8, 24);
+        size_t k0 = (size_t)llround((tl + 24) / DT_H), k1 = (size_t)llround((tl + 18 * 24) / DT_H);
+        obs[1] = 50.0;
+        pred[1] = PCT(ks_response_p_sustained(p, KS_CTX_ACTIVE, D[DS_IV6], k0, k1, DT_H));
+        se[1] = se_p(50.0, 17);
+        break;
+    }
+    case F_PHILLIPS: {
+        double t = 24 * IV6_DAYS[5] + 24;
+        obs[0] = 59.0;
+        pred[0] = PCT(ks_response_p_response(p, KS_CTX_ACTIVE, t, AT(DS_IV6, t)));
+        se[0] = se_p(59.0, 41);
+        break;
+    }
+    case F_TRANSFORM: {
+        double t28 = 27 * 24, t2 = 24, dd28 = AT(DS_ESK_T2, t28), dd2 = AT(DS_ESK_T2, t2);
+        const double o[8] = {69.3, 52.0, 52.5, 31.0, 17.3, 9.4, 58.7, 45.2};
+        const double nn[8] = {114, 109, 114, 109, 318, 203, 310, 208};
+        pred[0] = ks_response_p_response(p, KS_CTX_ORAL_AD, t28, dd28);
+        pred[1] = ks_response_p_response(p, KS_CTX_ORAL_AD, t28, 0);
+        pred[2] = ks_response_p_remission(p, KS_CTX_ORAL_AD, t28, dd28, 12, 37.7, 5.49);
+        pred[3] = ks_response_p_remission(p, KS_CTX_ORAL_AD, t28, 0, 12, 37.7, 5.49);
+        pred[4] = ks_response_p_response(p, KS_CTX_ORAL_AD, t2, dd2);
+        pred[5] = ks_response_p_response(p, KS_CTX_ORAL_AD, t2, 0);
+        pred[6] = pred[0];
+        pred[7] = pred[1];
+        for (int i = 0; i < 8; i++) {
+            obs[i] = o[i];
+            pred[i] = PCT(pred[i]);
+            se[i] = se_p(o[i], nn[i]);
+        }
+        obs[8] = 4.0;
+        pred[8] = 37.7 * ks_response_mean_diff_ratio(p, KS_CTX_ORAL_AD, t28, dd28);
+        se[8] = 1.69;
+        break;
+    }
+    case F_CANUSO: {
+        const double t[3] = {4, 24, 24 * 24}, o[3] = {5.3, 7.2, 4.5}, s[3] = {2.10, 2.85, 3.14};
+        for (int i = 0; i < 3; i++) {
+            obs[i] = o[i];
+            pred[i] = 38.65 * ks_response_mean_diff_ratio(p, KS_CTX_SOC, t[i], AT(DS_ESK84, t[i]));
+            se[i] = s[i];
+        }
+        break;
+    }
+    case F_KISHIMOTO: {
+        /* drug effect over a same-context control */
+        const double th[8] = {40.0 / 60, 80.0 / 60, 110.0 / 60, 230.0 / 60, 24, 48, 72, 168};
+        double best = 0, peak = 0;
+        for (int i = 0; i < 8; i++) {
+            double e = ks_response_mean_diff_ratio(p, KS_CTX_ACTIVE, th[i], AT(DS_IV05, th[i]));
+            if (e > best) best = e;
+        }
+        for (int h = 1; h <= 24 * 14; h++) {
+            double e = ks_response_mean_diff_ratio(p, KS_CTX_ACTIVE, h, AT(DS_IV05, h));
+            if (e > peak) peak = e;
+        }
+        double e24 = ks_response_mean_diff_ratio(p, KS_CTX_ACTIVE, 24, AT(DS_IV05, 24));
+        obs[0] = 1;
+        pred[0] = best > 0 ? e24 / best : 0;
+        se[0] = 0.1;
+        obs[1] = 0;
+        pred[1] = peak > 0 ? ks_response_mean_diff_ratio(p, KS_CTX_ACTIVE, 24 * 11,
+                                                         AT(DS_IV05, 24 * 11)) /
+                                 peak
+                           : 1;
+        se[1] = 0.15;
+        break;
+    }
+    }
+#undef AT
+#undef PCT
+}
+
+/* ---------------------------------------------------------------- fit */
+
+void ks_response_params_start(ks_response_params *p)
+{
+    const double s[KS_RP_N] = {6,   0.2, 1,  18,  7,   1,  0.8, 0.1, 0.3,
+                               0.5, 0.6, 14, 0.4, 0.8, 30, 14,  1};
+    memcpy(p->v, s, sizeof s);
+    p->last_visit_h = 0;
+}
+
+void ks_response_params_bounds(ks_response_params *lo, ks_response_params *hi)
+{
+    const double l[KS_RP_N] = {0.5,  0.01, 0.001, 2, 0.5,  0.05, 0.05, 0.005,
+                               0.01, 0.01, 0.01,  1, 0.01, 0.05, 1};
+    const double h[KS_RP_N] = {48, 1, 10, 96, 60, 20, 3, 2, 2, 3, 3, 60, 3, 3, 2000, 200, 20};
+    memcpy(lo->v, l, sizeof l);
+    memcpy(hi->v, h, sizeof h);
+}
+
+double ks_response_objective(const ks_response_designs *d, const ks_response_params *p,
+                             const int *use)
+{
+    if (ks_response_params_check(p, NULL)) return HUGE_VAL;
+    int need[DS_N] = {0};
+    for (size_t f = 0; f < F_N; f++)
+        if (!use || use[f]) figure_needs(f, need);
+    double *D[DS_N];
+    double sum = 0;
+    if (drives(d, p, need, D, NULL))
+        sum = HUGE_VAL;
+    else
+        for (size_t f = 0; f < F_N; f++) {
+            if (use && !use[f]) continue;
+            double obs[16], pred[16], se[16];
+            eval_fig(p, f, D, obs, pred, se);
+            for (size_t i = 0; i < FIG[f].n_points; i++) {
+                double z = (pred[i] - obs[i]) / se[i];
+                sum += isfinite(z) ? z * z : 1e12;
+            }
+        }
+    for (int ds = 0; ds < DS_N; ds++)
+        free(D[ds]);
+    return sum;
+}
+
+typedef struct fit_ctx {
+    const ks_response_designs *d;
+    const int *use;
+    int n_eval;
+} fit_ctx;
+
+static double nl_obj(unsigned n, const double *x, double *grad, void *ud)
+{
+    (void)grad;
+    fit_ctx *c = ud;
+    ks_response_params p;
+    p.last_visit_h = 0;
+    for (unsigned i = 0; i < n; i++)
+        p.v[i] = exp(x[i]);
+    c->n_eval++;
+    return ks_response_objective(c->d, &p, c->use);
+}
+
+int ks_response_calibrate(const ks_response_designs *d, const ks_response_params *start,
+                          const int *use, int max_eval, ks_response_params *out, double *objective,
+                          int *n_eval, ks_error *err)
+{
+    int rc = ks_response_params_check(start, err);
+    if (rc) return rc;
+    ks_response_params lo, hi;
+    ks_response_params_bounds(&lo, &hi);
+    double x[KS_RP_N], xl[KS_RP_N], xh[KS_RP_N];
+    for (int i = 0; i < KS_RP_N; i++) {
+        xl[i] = log(lo.v[i]);
+        xh[i] = log(hi.v[i]);
+        x[i] = fmin(fmax(log(start->v[i]), xl[i]), xh[i]);
+    }
+    fit_ctx c = {d, use, 0};
+    double f = HUGE_VAL;
+    for (int pass = 0; pass < 2; pass++) {
+        nlopt_opt o = nlopt_create(NLOPT_LN_BOBYQA, KS_RP_N);
+        if (!o) return ks_error_set(err, KS_ENOMEM, "NLopt: cannot create the optimiser");
+        nlopt_set_lower_bounds(o, xl);
+        nlopt_set_upper_bounds(o, xh);
+        nlopt_set_min_objective(o, nl_obj, &c);
+        nlopt_set_xtol_rel(o, 1e-7);
+        nlopt_set_ftol_rel(o, 1e-10);
+        nlopt_set_maxeval(o, max_eval > 0 ? max_eval : 1500);
+        double step[KS_RP_N];
+        for (int i = 0; i < KS_RP_N; i++)
+            step[i] = pass == 0 ? 0.5 : 0.1;
+        nlopt_set_initial_step(o, step);
+        nlopt_result r = nlopt_optimize(o, x, &f);
+        nlopt_destroy(o);
+        if (r < 0 && r != NLOPT_ROUNDOFF_LIMITED)
+            return ks_error_set(err, KS_ENUMERIC, "NLopt BOBYQA failed (code %d) in pass %d",
+                                (int)r, pass + 1);
+    }
+    out->last_visit_h = 0;
+    for (int i = 0; i < KS_RP_N; i++)
+        out->v[i] = exp(x[i]);
+    if (objective) *objective = f;
+    if (n_eval) *n_eval = c.n_eval;
+    return KS_OK;
+}
+
+/* ---------------------------------------------------------------- file */
+
+int ks_response_params_load(const char *path, ks_response_params *p, ks_error *err)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) {
+        if (strstr(je.text, "unable to open"))
+            return ks_error_set(err, KS_EIO, "%s: cannot read (%s)", path, je.text);
+        return ks_error_set(err, KS_EPARSE, "%s:%d: %s", path, je.line, je.text);
+    }
+    int rc = KS_OK;
+    p->last_visit_h = 0;
+    const char *fmt = json_string_value(json_object_get(root, "format"));
+    json_t *params = json_object_get(root, "parameters");
+    if (!fmt || strcmp(fmt, "ketsim-response/1") != 0)
+        rc = ks_error_set(err, KS_EMODEL, "%s: $.format: expected \"ketsim-response/1\"", path);
+    else if (!json_is_object(params))
+        rc = ks_error_set(err, KS_EMODEL, "%s: $.parameters: missing or not an object", path);
+    for (int i = 0; !rc && i < KS_RP_N; i++) {
+        json_t *e = json_object_get(params, ks_response_param_name(i));
+        json_t *v = json_object_get(e, "value");
+        const char *u = json_string_value(json_object_get(e, "unit"));
+        if (!e)
+            rc = ks_error_set(err, KS_EMODEL, "%s: $.parameters.%s: missing", path,
+                              ks_response_param_name(i));
+        else if (!json_is_number(v))
+            rc = ks_error_set(err, KS_EMODEL, "%s: $.parameters.%s.value: missing or not a number",
+                              path, ks_response_param_name(i));
+        else if (!u || strcmp(u, ks_response_param_unit(i)) != 0)
+            rc = ks_error_set(err, KS_EMODEL, "%s: $.parameters.%s.unit: expected \"%s\"", path,
+                              ks_response_param_name(i), ks_response_param_unit(i));
+        else
+            p->v[i] = json_number_value(v);
+    }
+    if (!rc && json_object_size(params) != KS_RP_N) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(params, k, v)
+        {
+            int known = 0;
+            for (int i = 0; i < KS_RP_N; i++)
+                known |= strcmp(k, ks_response_param_name(i)) == 0;
+            if (!known) {
+                rc =
+                    ks_error_set(err, KS_EMODEL, "%s: $.parameters.%s: unknown parameter", path, k);
+                break;
+            }
+        }
+    }
+    if (!rc) {
+        rc = ks_response_params_check(p, err);
+        if (rc) ks_error_prefix(err, "%s", path);
+    }
+    json_decref(root);
+    return rc;
+}

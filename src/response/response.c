@@ -1,0 +1,483 @@
+/* The antidepressant response model: drive (CVODE), population quadrature, virtual
+ * patients. Equations in include/ketsim/response.h and docs/response-model.md. */
+#include "ketsim/response.h"
+#include "ketsim/trial.h"
+
+#include <cvode/cvode.h>
+#include <math.h>
+#include <nvector/nvector_serial.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sunlinsol/sunlinsol_dense.h>
+#include <sunmatrix/sunmatrix_dense.h>
+
+static const char *const NAMES[KS_RP_N] = {
+    "t_untrap_h",  "k_trap",     "w_fast",      "t_delay_h",       "t_spine_d",   "theta",
+    "omega_theta", "phi_saline", "phi_active",  "phi_anaesthesia", "phi_oral_ad", "t_oral_ad_d",
+    "phi_soc",     "omega_phi",  "t_nondrug_d", "t_cons_d",        "w_cons"};
+static const char *const UNITS[KS_RP_N] = {"h", "1", "1", "h", "d", "1", "1", "1", "1",
+                                           "1", "1", "d", "1", "1", "d", "d", "1"};
+static const char *const MEANINGS[KS_RP_N] = {
+    "half-life of untrapping of ketamine from closed NMDA channels",
+    "NMDA occupancy at which the trapped block reaches half its maximum",
+    "weight of the trapped block (fast component) relative to the synapse state",
+    "mean delay from block to synapse formation (two transit stages)",
+    "half-life of the drug-induced synapse state (its decay is relapse)",
+    "median drug sensitivity (log-score reduction per unit drug state)",
+    "between-patient SD of log drug sensitivity",
+    "non-drug log-score reduction, awake inert placebo (saline)",
+    "non-drug log-score reduction, awake active placebo / open label / drug arm",
+    "non-drug log-score reduction, treatment during general anaesthesia",
+    "non-drug log-score reduction at plateau, newly started oral antidepressant",
+    "half-time of the oral-antidepressant component",
+    "non-drug log-score reduction, inpatient standard of care at suicide risk",
+    "between-patient SD of log non-drug component",
+    "half-life of the waning of the visit-bound non-drug component after the last visit",
+    "half-life of the consolidated (persistent) share of the new synapses",
+    "weight of the consolidated synapse state relative to the synapse state"};
+_Static_assert(sizeof NAMES / sizeof *NAMES == KS_RP_N, "names");
+static const char *const CTX[KS_CTX_N] = {"saline", "active", "anaesthesia", "oral-ad", "soc"};
+
+const char *ks_response_param_name(int i)
+{
+    return i >= 0 && i < KS_RP_N ? NAMES[i] : NULL;
+}
+const char *ks_response_param_unit(int i)
+{
+    return i >= 0 && i < KS_RP_N ? UNITS[i] : NULL;
+}
+const char *ks_response_param_meaning(int i)
+{
+    return i >= 0 && i < KS_RP_N ? MEANINGS[i] : NULL;
+}
+const char *ks_response_context_name(int ctx)
+{
+    return ctx >= 0 && ctx < KS_CTX_N ? CTX[ctx] : (ctx == KS_CTX_NONE ? "none" : "?");
+}
+
+int ks_response_context_parse(const char *name, int *ctx, ks_error *err)
+{
+    for (int i = 0; i < KS_CTX_N; i++)
+        if (name && strcmp(name, CTX[i]) == 0) {
+            *ctx = i;
+            return KS_OK;
+        }
+    return ks_error_set(err, KS_EINVAL,
+                        "unknown context \"%s\" (saline, active, anaesthesia, oral-ad, soc)",
+                        name ? name : "");
+}
+
+int ks_response_params_check(const ks_response_params *p, ks_error *err)
+{
+    for (int i = 0; i < KS_RP_N; i++) {
+        double v = p->v[i];
+        int omega = i == KS_RP_OMEGA_THETA || i == KS_RP_OMEGA_PHI;
+        if (!isfinite(v) || (omega ? v < 0 : v <= 0) || (i == KS_RP_K_TRAP && v > 1))
+            return ks_error_set(err, KS_EINVAL, "response parameter %s = %g is out of its domain",
+                                NAMES[i], v);
+    }
+    return KS_OK;
+}
+
+/* ---------------------------------------------------------------- occupancy */
+
+int ks_response_occupancy(const ks_model *model, const ks_pd *pd, const ks_covariates *cov,
+                          const ks_dose *doses, size_t n_doses, double until_h, double dt_h,
+                          double **occ, size_t *n, ks_error *err)
+{
+    *occ = NULL;
+    *n = 0;
+    if (!(dt_h > 0) || !(until_h > 0) || !isfinite(until_h) || until_h / dt_h > 1e7)
+        return ks_error_set(err, KS_EINVAL, "response grid: until %g h, step %g h", until_h, dt_h);
+    size_t m_all = (size_t)floor(until_h / dt_h + 1e-9) + 1;
+    /* The PK and effect site are simulated up to KS_RESPONSE_OCC_TAIL_H after the end of
+     * the last dose; later occupancy is set to 0 (below 1e-5 there for the shipped
+     * models, esketamine's noresketamine tail being the longest:
+     * tests/unit/test_response_cvode.c checks it). */
+    double last = 0;
+    for (size_t i = 0; i < n_doses; i++)
+        if (doses[i].time_h + doses[i].duration_h > last)
+            last = doses[i].time_h + doses[i].duration_h;
+    double sim_until =
+        last + KS_RESPONSE_OCC_TAIL_H < until_h ? last + KS_RESPONSE_OCC_TAIL_H : until_h;
+    size_t m = (size_t)floor(sim_until / dt_h + 1e-9) + 1;
+    if (m > m_all) m = m_all;
+    double *t = malloc(m * sizeof *t);
+    if (!t) return ks_error_set(err, KS_ENOMEM, "out of memory");
+    for (size_t k = 0; k < m; k++)
+        t[k] = (double)k * dt_h;
+    ks_sim *sim = NULL;
+    ks_pd_course *c = NULL;
+    int rc = ks_sim_create(model, &sim, err);
+    if (!rc) rc = ks_sim_set_covariates(sim, cov, err);
+    for (size_t i = 0; !rc && i < n_doses; i++)
+        rc = ks_sim_add_dose(sim, &doses[i], err);
+    if (!rc) rc = ks_sim_set_times(sim, t, m, err);
+    if (!rc) rc = ks_sim_run(sim, err);
+    if (!rc) rc = ks_pd_run(pd, sim, &c, err);
+    if (!rc) {
+        double *o = calloc(m_all, sizeof *o);
+        if (!o)
+            rc = ks_error_set(err, KS_ENOMEM, "out of memory");
+        else {
+            memcpy(o, c->occ, m * sizeof *o);
+            *occ = o;
+            *n = m_all;
+        }
+    }
+    ks_pd_course_free(c);
+    ks_sim_free(sim);
+    free(t);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- drive (CVODE) */
+
+typedef struct drive_ctx {
+    const double *occ;
+    size_t n;
+    double dt, ku, kt, kd, ks, kc;
+} drive_ctx;
+
+static double occ_at(const drive_ctx *c, double t)
+{
+    double x = t / c->dt;
+    if (x <= 0) return c->occ[0];
+    size_t k = (size_t)x;
+    if (k + 1 >= c->n) return c->occ[c->n - 1];
+    double f = x - (double)k;
+    return c->occ[k] + f * (c->occ[k + 1] - c->occ[k]);
+}
+
+static int rhs(sunrealtype t, N_Vector y, N_Vector yd, void *ud)
+{
+    const drive_ctx *c = ud;
+    const double *x = N_VGetArrayPointer(y);
+    double *d = N_VGetArrayPointer(yd);
+    double o = occ_at(c, t);
+    d[0] = c->ku * (o / c->kt * (1.0 - x[0]) - x[0]);
+    d[1] = c->kd * (x[0] - x[1]);
+    d[2] = c->kd * (x[1] - x[2]);
+    d[3] = c->ks * (x[2] - x[3]);
+    d[4] = c->kc * (x[3] - x[4]);
+    return 0;
+}
+
+int ks_response_drive(const ks_response_params *p, const double *occ, size_t n, double dt_h,
+                      ks_response_states *out, ks_error *err)
+{
+    int rc = ks_response_params_check(p, err);
+    if (rc) return rc;
+    if (!occ || n < 2 || !(dt_h > 0))
+        return ks_error_set(err, KS_EINVAL, "response drive: need >= 2 occupancy values");
+    for (size_t k = 0; k < n; k++)
+        if (!(occ[k] >= 0 && occ[k] < 1))
+            return ks_error_set(err, KS_EINVAL, "response drive: occupancy[%zu] = %g not in [0,1)",
+                                k, occ[k]);
+    drive_ctx c = {occ,
+                   n,
+                   dt_h,
+                   log(2.0) / p->v[KS_RP_T_UNTRAP_H],
+                   p->v[KS_RP_K_TRAP],
+                   2.0 / p->v[KS_RP_T_DELAY_H],
+                   log(2.0) / (24.0 * p->v[KS_RP_T_SPINE_D]),
+                   log(2.0) / (24.0 * p->v[KS_RP_T_CONS_D])};
+    /* next[k]: the first interval j >= k over which the occupancy rises (a dose), or n.
+     * Over rising intervals the steps are at most one grid interval; a falling stretch
+     * is integrated with free steps up to the next rise, never across it. */
+    size_t *next = malloc(n * sizeof *next);
+    if (!next) return ks_error_set(err, KS_ENOMEM, "out of memory");
+    next[n - 1] = n;
+    for (size_t k = n - 1; k-- > 0;)
+        next[k] = occ[k + 1] > occ[k] ? k : next[k + 1];
+
+    SUNContext sctx = NULL;
+    N_Vector y = NULL;
+    SUNMatrix J = NULL;
+    SUNLinearSolver LS = NULL;
+    void *mem = NULL;
+    if (SUNContext_Create(NULL, &sctx)) {
+        free(next);
+        return ks_error_set(err, KS_ENOMEM, "response drive: SUNDIALS context");
+    }
+    y = N_VNew_Serial(5, sctx);
+    mem = CVodeCreate(CV_BDF, sctx);
+    if (y) J = SUNDenseMatrix(5, 5, sctx);
+    if (J) LS = SUNLinSol_Dense(y, J, sctx);
+    if (!y || !mem || !J || !LS) {
+        rc = ks_error_set(err, KS_ENOMEM, "response drive: CVODE allocation");
+        goto done;
+    }
+    double *x = N_VGetArrayPointer(y);
+    memset(x, 0, 5 * sizeof *x);
+    if (CVodeInit(mem, rhs, 0.0, y) || CVodeSStolerances(mem, 1e-8, 1e-10) ||
+        CVodeSetLinearSolver(mem, LS, J) || CVodeSetUserData(mem, &c) ||
+        CVodeSetMaxNumSteps(mem, 100000)) {
+        rc = ks_error_set(err, KS_ENUMERIC, "response drive: CVODE set-up failed");
+        goto done;
+    }
+    double *T = out->T, *M1 = out->M1, *M2 = out->M2, *S = out->S, *D = out->D, *C = out->C;
+    double wf = p->v[KS_RP_W_FAST], wc = p->v[KS_RP_W_CONS];
+#define STORE(k)                                                                                   \
+    do {                                                                                           \
+        if (T) T[k] = x[0];                                                                        \
+        if (M1) M1[k] = x[1];                                                                      \
+        if (M2) M2[k] = x[2];                                                                      \
+        if (S) S[k] = x[3];                                                                        \
+        if (D) D[k] = wf * x[0] + x[3] + wc * x[4];                                                \
+        if (C) C[k] = x[4];                                                                        \
+    } while (0)
+    STORE(0);
+    for (size_t k = 1; k < n; k++) {
+        size_t r = next[k - 1]; /* interval k-1 rises when r == k-1 */
+        double tn = 0;
+        CVodeGetCurrentTime(mem, &tn);
+        double stop = r >= n ? (double)(n - 1) * dt_h : (double)r * dt_h;
+        if (r != k - 1 && stop >= (double)k * dt_h && stop >= tn) {
+            CVodeSetMaxStep(mem, 0.0);
+            CVodeSetStopTime(mem, stop);
+        } else {
+            CVodeSetMaxStep(mem, dt_h);
+            CVodeSetStopTime(mem, (double)(n - 1) * dt_h);
+        }
+        double tret;
+        int f = CVode(mem, (double)k * dt_h, y, &tret, CV_NORMAL);
+        if (f < 0) {
+            rc =
+                ks_error_set(err, KS_ENUMERIC, "response drive: CVODE failed at t = %g h (flag %d)",
+                             (double)k * dt_h, f);
+            goto done;
+        }
+        STORE(k);
+    }
+#undef STORE
+done:
+    if (LS) SUNLinSolFree(LS);
+    if (J) SUNMatDestroy(J);
+    if (mem) CVodeFree(&mem);
+    if (y) N_VDestroy(y);
+    SUNContext_Free(&sctx);
+    free(next);
+    return rc;
+}
+
+double ks_response_nondrug(const ks_response_params *p, int ctx, double t_h)
+{
+    if (t_h <= 0 || ctx < 0 || ctx >= KS_CTX_N) return 0.0;
+    double phi;
+    switch (ctx) {
+    case KS_CTX_SALINE:
+        phi = p->v[KS_RP_PHI_SALINE];
+        break;
+    case KS_CTX_ACTIVE:
+        phi = p->v[KS_RP_PHI_ACTIVE];
+        break;
+    case KS_CTX_ANAES:
+        phi = p->v[KS_RP_PHI_ANAES];
+        break;
+    case KS_CTX_SOC:
+        phi = p->v[KS_RP_PHI_SOC];
+        break;
+    default:
+        return p->v[KS_RP_PHI_AD] * (1.0 - exp2(-t_h / (24.0 * p->v[KS_RP_T_AD_D])));
+    }
+    double after = t_h - (p->last_visit_h > 0 ? p->last_visit_h : 0.0);
+    return after > 0 ? phi * exp2(-after / (24.0 * p->v[KS_RP_T_NONDRUG_D])) : phi;
+}
+
+/* ---------------------------------------------------------------- quadrature */
+
+/* E over Z ~ N(0,1) restricted to [lo, hi] of f(Z), i.e. the integral of f(z) phi(z)
+ * dz over [lo, hi], by composite Simpson with n (even) intervals. The integrands are
+ * smooth on the intervals used (kinks are split off by the callers). */
+typedef double (*zfun)(double z, const void *ud);
+static double simpson_normal(zfun f, const void *ud, double lo, double hi, int n)
+{
+    if (!(hi > lo)) return 0.0;
+    double h = (hi - lo) / n, s = 0;
+    for (int i = 0; i <= n; i++) {
+        double z = lo + h * i;
+        double w = (i == 0 || i == n) ? 1 : (i % 2 ? 4 : 2);
+        s += w * f(z, ud) * exp(-0.5 * z * z);
+    }
+    return s * h / 3.0 * 0.3989422804014327; /* 1/sqrt(2 pi) */
+}
+#define Z_MAX 8.5
+#define N_SIMPSON 400
+
+static double phi_of(const ks_response_params *p, int ctx, double t_h)
+{
+    return ks_response_nondrug(p, ctx, t_h);
+}
+
+/* P(theta_i d >= c) over theta_i lognormal. */
+static double p_theta_above(const ks_response_params *p, double d, double c)
+{
+    if (c <= 0) return 1.0;
+    if (d <= 0) return 0.0;
+    double th = p->v[KS_RP_THETA], om = p->v[KS_RP_OMEGA_THETA];
+    double lz = log(c / (d * th));
+    if (om <= 0) return lz <= 0 ? 1.0 : 0.0;
+    return 0.5 * erfc(lz / om / sqrt(2.0));
+}
+
+typedef struct above_ud {
+    const ks_response_params *p;
+    double f, om, d, c;
+} above_ud;
+
+static double above_f(double z, const void *ud)
+{
+    const above_ud *u = ud;
+    double c = u->c - u->f * exp(u->om * z);
+    /* At the upper end (z -> z*) the threshold left for the drug tends to 0 from above:
+     * use the limit (1 with a drug state, 0 without), not the rounding of c to either
+     * side (which would make the integral jump). */
+    if (c <= 1e-12 * u->c) return u->d > 0 ? 1.0 : 0.0;
+    return p_theta_above(u->p, u->d, c);
+}
+
+/* P(phi_i g + theta_i d >= c): for z2 above z* = ln(c/f)/omega the non-drug part alone
+ * reaches c (probability 1); below it, Simpson over z2 of the closed form in z1. */
+static double p_above(const ks_response_params *p, int ctx, double t_h, double d, double c)
+{
+    double f = phi_of(p, ctx, t_h), om = p->v[KS_RP_OMEGA_PHI];
+    if (f <= 0 || om <= 0) return p_theta_above(p, d, c - f);
+    if (c <= 0) return 1.0;
+    double zs = log(c / f) / om;
+    double hi = zs < Z_MAX ? zs : Z_MAX;
+    double tail = zs < Z_MAX ? 0.5 * erfc(zs / sqrt(2.0)) : 0.0;
+    above_ud u = {p, f, om, d, c};
+    return tail + simpson_normal(above_f, &u, -Z_MAX, hi, N_SIMPSON);
+}
+
+double ks_response_p_response(const ks_response_params *p, int ctx, double t_h, double d)
+{
+    return p_above(p, ctx, t_h, d, log(2.0));
+}
+
+typedef struct remit_ud {
+    const ks_response_params *p;
+    int ctx;
+    double t, d, cutoff, m, sd;
+} remit_ud;
+
+static double remit_f(double z, const void *ud)
+{
+    const remit_ud *u = ud;
+    double b0 = u->m + u->sd * z;
+    return p_above(u->p, u->ctx, u->t, u->d, log(b0 / u->cutoff));
+}
+
+double ks_response_p_remission(const ks_response_params *p, int ctx, double t_h, double d,
+                               double cutoff, double b0_mean, double b0_sd)
+{
+    if (b0_sd <= 0) return b0_mean <= cutoff ? 1.0 : p_above(p, ctx, t_h, d, log(b0_mean / cutoff));
+    /* baselines at or below the cutoff are remitted: split there */
+    double zc = (cutoff - b0_mean) / b0_sd;
+    double lo = zc > -Z_MAX ? zc : -Z_MAX;
+    double below = zc > -Z_MAX ? 0.5 * erfc(-zc / sqrt(2.0)) : 0.0;
+    remit_ud u = {p, ctx, t_h, d, cutoff, b0_mean, b0_sd};
+    return below + simpson_normal(remit_f, &u, lo, Z_MAX, 100);
+}
+
+typedef struct mexp_ud {
+    double a, om;
+} mexp_ud;
+
+static double mexp_f(double z, const void *ud)
+{
+    const mexp_ud *u = ud;
+    return exp(-u->a * exp(u->om * z));
+}
+
+static double mean_exp(double typ, double om, double scale)
+{
+    if (typ * scale == 0) return 1.0;
+    if (om <= 0) return exp(-typ * scale);
+    mexp_ud u = {typ * scale, om};
+    return simpson_normal(mexp_f, &u, -Z_MAX, Z_MAX, N_SIMPSON);
+}
+
+double ks_response_mean_ratio(const ks_response_params *p, int ctx, double t_h, double d)
+{
+    return mean_exp(phi_of(p, ctx, t_h), p->v[KS_RP_OMEGA_PHI], 1.0) *
+           mean_exp(p->v[KS_RP_THETA], p->v[KS_RP_OMEGA_THETA], d > 0 ? d : 0.0);
+}
+
+double ks_response_mean_diff_ratio(const ks_response_params *p, int ctx, double t_h, double d)
+{
+    return mean_exp(phi_of(p, ctx, t_h), p->v[KS_RP_OMEGA_PHI], 1.0) *
+           (1.0 - mean_exp(p->v[KS_RP_THETA], p->v[KS_RP_OMEGA_THETA], d > 0 ? d : 0.0));
+}
+
+int ks_response_survival(const ks_response_params *p, int ctx, const double *D, size_t k0,
+                         size_t k1, double dt_h, size_t step, double *surv)
+{
+    if (ctx == KS_CTX_ORAL_AD || step == 0 || k1 < k0) return KS_EINVAL;
+    double t0 = (double)k0 * dt_h;
+    if (t0 < p->last_visit_h) return KS_EINVAL;
+    size_t m = (k1 - k0) / step + 1;
+    for (size_t j = 0; j < m; j++)
+        surv[j] = 0;
+    double p0 = ks_response_p_response(p, ctx, t0, D[k0]);
+    if (p0 <= 1e-12) return KS_OK;
+    /* Responding at every point up to t <=> theta_i >= the largest (ln2 - phi_i g(s))/D(s)
+     * over s <= t (g falls after the last visit, so this is not a running minimum of D
+     * alone): for each phi_i (Simpson over z2) walk the grid once. */
+    double om = p->v[KS_RP_OMEGA_PHI], hz = 2.0 * Z_MAX / N_SIMPSON;
+    for (int i = 0; i <= N_SIMPSON; i++) {
+        double z = -Z_MAX + hz * i, mult = exp(om * z);
+        double w = ((i == 0 || i == N_SIMPSON) ? 1 : (i % 2 ? 4 : 2)) * exp(-0.5 * z * z);
+        double need = 0;
+        int never = 0;
+        for (size_t j = 0; j < m; j++) {
+            size_t k = k0 + j * step;
+            if (!never) {
+                double c = log(2.0) - mult * ks_response_nondrug(p, ctx, (double)k * dt_h);
+                if (c > 0) {
+                    if (D[k] <= 0)
+                        never = 1;
+                    else if (c / D[k] > need)
+                        need = c / D[k];
+                }
+            }
+            surv[j] += never ? 0.0 : w * p_theta_above(p, 1.0, need);
+        }
+    }
+    for (size_t j = 0; j < m; j++)
+        surv[j] *= hz / 3.0 * 0.3989422804014327 / p0;
+    return KS_OK;
+}
+
+double ks_response_p_sustained(const ks_response_params *p, int ctx, const double *D, size_t k0,
+                               size_t k1, double dt_h)
+{
+    if (k1 < k0) return NAN;
+    size_t step = (size_t)llround(1.0 / dt_h);
+    if (step < 1) step = 1;
+    size_t m = (k1 - k0) / step + 1;
+    double *sv = malloc(m * sizeof *sv);
+    double r = NAN;
+    if (sv && ks_response_survival(p, ctx, D, k0, k1, dt_h, step, sv) == KS_OK) r = sv[m - 1];
+    free(sv);
+    return r;
+}
+
+/* ---------------------------------------------------------------- patients */
+
+void ks_response_patient(const ks_response_params *p, int ctx, uint64_t seed, uint64_t patient,
+                         double *theta_i, double *phi_i)
+{
+    (void)ctx;
+    double z[2];
+    ks_rng_normal2(seed, 0, patient, KS_RNG_RESPONSE, 0, z);
+    *theta_i = p->v[KS_RP_THETA] * exp(p->v[KS_RP_OMEGA_THETA] * z[0]);
+    *phi_i = exp(p->v[KS_RP_OMEGA_PHI] * z[1]); /* multiplies the context's phi */
+}
+
+double ks_response_score(const ks_response_params *p, int ctx, double b0, double theta_i,
+                         double phi_i, double t_h, double d)
+{
+    return b0 * exp(-(phi_i * ks_response_nondrug(p, ctx, t_h) + theta_i * (d > 0 ? d : 0.0)));
+}

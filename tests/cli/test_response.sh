@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The response commands: calibrate (the shipped fit's errors are what it records),
+# response-validate (the checked-in report is current), forecast (table, CSV/JSON,
+# plot, reproducibility across thread counts, six infusions beat one, bad input).
+# usage: bash test_response.sh <path-to-ketsim> <source-dir>
+set -u
+KETSIM=${1:?usage: test_response.sh KETSIM SOURCE_DIR}
+SRC=${2:?usage: test_response.sh KETSIM SOURCE_DIR}
+export KETSIM_MODELS="$SRC/models" KETSIM_DATA="$SRC/data"
+T=$(mktemp -d "${TMPDIR:-/tmp}/ks_resp.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+failures=0
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+# The fit error per figure of the shipped parameters is within what the file records.
+"$KETSIM" calibrate --errors "$SRC/data/response-params.json" >"$T/err.txt" 2>&1 ||
+    fail "calibrate --errors: $(cat "$T/err.txt")"
+grep -q "every fit error is within" "$T/err.txt" || fail "calibrate --errors did not confirm"
+# The file says what it was fitted to and how.
+for s in '"format": "ketsim-response/1"' '"version"' '"fitted_to"' '"rmse"' \
+    '"verification": "estimated"' 'ketsim calibrate' 'lii2023-means' 'transform-esketamine'; do
+    grep -qF "$s" "$SRC/data/response-params.json" || fail "response-params.json lacks $s"
+done
+# A tampered file (theta doubled) fails the check.
+awk '/"theta": \{/ {t = 1} t && /"value":/ {sub(/"value": [0-9.e+-]+/, "\"value\": " 2 * $2); t = 0} {print}' \
+    "$SRC/data/response-params.json" >"$T/bad.json"
+cmp -s "$T/bad.json" "$SRC/data/response-params.json" && fail "the tampering changed nothing"
+"$KETSIM" calibrate --errors "$T/bad.json" >"$T/bad.txt" 2>&1
+[ $? -eq 1 ] || fail "calibrate --errors accepted parameters whose errors exceed the recorded ones: $(tail -3 "$T/bad.txt")"
+
+# The checked-in report is current.
+"$KETSIM" response-validate --check "$SRC/docs/validation-response.md" >"$T/chk" 2>&1 ||
+    fail "docs/validation-response.md is stale: run \`make validate-response\` ($(cat "$T/chk"))"
+for s in "Leave one study out" "Which parameters the data identify" "a clinician decides"; do
+    grep -qF "$s" "$SRC/docs/validation-response.md" || fail "validation-response.md lacks \"$s\""
+done
+
+# Forecast: two IV regimens and the placebo arm, short horizon.
+R1="one=0.5mg/kg iv over 40min"
+R6="six=0.5mg/kg iv over 40min; 3/week x 2w"
+"$KETSIM" forecast --madrs 32 --until 30 --days 1,14,28 --patients 1500 --regimen "$R1" \
+    --regimen "$R6" --out "$T/f.csv" --plot "$T/f.png" >"$T/f.txt" 2>"$T/f.err" ||
+    fail "forecast: exit $? ($(cat "$T/f.err"))"
+[ -s "$T/f.png" ] || fail "forecast wrote no plot"
+grep -q "a clinician decides" "$T/f.txt" || fail "forecast table lacks the statement"
+grep -q "a clinician decides" "$T/f.csv" || fail "forecast CSV lacks the statement"
+head -1 "$T/f.csv" | grep -q "time_d,mean_madrs,p10_madrs,p50_madrs,p90_madrs,mean_change_madrs,sd_change_madrs,response_frac,remission_frac" ||
+    fail "forecast CSV header: $(head -1 "$T/f.csv")"
+[ "$(grep -c '^"' "$T/f.csv")" -eq 9 ] || fail "forecast CSV: expected 3 arms x 3 days"
+# Six infusions: more responders at day 14 than one infusion, and more than placebo.
+r1=$(awk -F, '$1=="\"one\"" && $3==14 {print $10}' "$T/f.csv")
+r6=$(awk -F, '$1=="\"six\"" && $3==14 {print $10}' "$T/f.csv")
+rp=$(awk -F, '$1=="\"placebo (no drug)\"" && $3==14 {print $10}' "$T/f.csv")
+awk -v a="$r6" -v b="$r1" -v c="$rp" 'BEGIN{exit !(a > b && b > c)}' ||
+    fail "day-14 response: six $r6, one $r1, placebo $rp (expected six > one > placebo)"
+# Same seed: the same numbers whatever the thread count.
+OMP_NUM_THREADS=1 "$KETSIM" forecast --madrs 32 --until 30 --days 1,14,28 --patients 1500 \
+    --regimen "$R1" --regimen "$R6" --out "$T/f1.csv" >/dev/null 2>&1
+cmp -s "$T/f.csv" "$T/f1.csv" || fail "forecast differs between thread counts"
+"$KETSIM" forecast --madrs 32 --until 30 --days 1,14 --patients 1500 --regimen "$R1" --seed 2 \
+    --out "$T/f2.csv" >/dev/null 2>&1
+cmp -s "$T/f.csv" "$T/f2.csv" && fail "a different seed gave identical output"
+# JSON output.
+"$KETSIM" forecast --madrs 30 --madrs-sd 6 --until 14 --days 1,7 --patients 500 \
+    --regimen "84mg nasal; 2/week x 1w" --out "$T/f.json" >/dev/null 2>&1 || fail "forecast json"
+grep -q '"remission_frac"' "$T/f.json" && grep -q '"median_relapse_d"' "$T/f.json" &&
+    grep -q 'a clinician decides' "$T/f.json" || fail "forecast JSON content"
+
+# Bad input: one line naming the argument, non-zero exit, no file left.
+bad() { # expected-text args...
+    local want=$1
+    shift
+    "$KETSIM" "$@" >/dev/null 2>"$T/e"
+    local rc=$?
+    [ $rc -ne 0 ] || fail "$* should fail"
+    grep -qF -- "$want" "$T/e" || fail "$*: message lacks \"$want\": $(cat "$T/e")"
+}
+bad "--madrs" forecast --until 3
+bad "--madrs" forecast --madrs 80 --until 3
+bad "route \"im\"" forecast --madrs 30 --until 3 --regimen "0.5mg/kg im"
+bad "--context" forecast --madrs 30 --until 3 --context placebo
+bad "--days" forecast --madrs 30 --until 3 --days 0,2
+bad "beyond --until" forecast --madrs 30 --until 3 --regimen "0.5mg/kg iv over 40min; every 1w x 2"
+bad "--params" forecast --madrs 30 --until 3 --params "$T/none.json"
+bad "--out" forecast --madrs 30 --until 3 --regimen "$R1" --out "$T/no/dir/x.csv"
+[ -e "$T/no/dir/x.csv" ] && fail "a failed forecast left a file"
+bad "--max-eval" calibrate --max-eval abc
+bad "--start item 1" calibrate --start "nonsense=3"
+bad "--check" response-validate
+
+[ $failures -eq 0 ] && echo "test_response: all passed"
+exit $((failures > 0))
