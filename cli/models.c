@@ -1,7 +1,9 @@
 /* ketsim models: list the shipped models, or show one in full. */
 #include "cli.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char HELP[] =
@@ -61,6 +63,39 @@ static int list_models(const char *dir)
     return bad;
 }
 
+/* The between-patient variability ketsim trial draws, as variances and as CVs. */
+static void show_variability(const ks_model *m)
+{
+    size_t n = ks_model_n_iiv(m);
+    if (n == 0) {
+        printf("\nvariability: none published (ketsim trial --iiv can assume some)\n");
+        return;
+    }
+    double *om = malloc(n * n * sizeof *om);
+    if (!om) return;
+    ks_model_iiv_matrix(m, om);
+    printf("\nvariability between patients (used by ketsim trial):\n");
+    for (size_t k = 0; k < n; k++) {
+        ks_iiv_info it;
+        ks_model_iiv(m, k, &it);
+        if (it.type == KS_IIV_LOGIT)
+            printf("  %-12s logit, SD %.4g\n", it.name, sqrt(it.variance));
+        else
+            printf("  %-12s lognormal, omega^2 %.4g (CV %.1f %%)\n", it.name, it.variance,
+                   100.0 * sqrt(expm1(it.variance)));
+    }
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = a + 1; b < n; b++)
+            if (om[a * n + b] != 0.0) {
+                ks_iiv_info ia, ib;
+                ks_model_iiv(m, a, &ia);
+                ks_model_iiv(m, b, &ib);
+                printf("  covariance %s-%s %.4g (correlation %.2f)\n", ia.name, ib.name,
+                       om[a * n + b], om[a * n + b] / sqrt(om[a * n + a] * om[b * n + b]));
+            }
+    free(om);
+}
+
 static void show_params(const ks_model *m)
 {
     printf("\nparameters (as published; ketsim converts units):\n");
@@ -72,7 +107,11 @@ static void show_params(const ks_model *m)
         printf("  %-12s %12.6g  %-10s %-20s %-20s %s\n", p.name, p.value, p.unit, p.source,
                p.verification, p.covariates);
         if (p.note) printf("  %-12s   note: %s\n", "", p.note);
+        if (!isnan(p.rse_percent))
+            printf("  %-12s   standard error of the estimate: %g %% (ketsim trial --uncertainty)\n",
+                   "", p.rse_percent);
     }
+    show_variability(m);
 }
 
 static void show_citations(const ks_model *m)

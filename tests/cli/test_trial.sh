@@ -24,6 +24,12 @@ COMMON=(--model perez-ruixo-2021 --weight 70 --regimen "$R" --until 7d --every 3
 grep -q '^usage: ketsim trial' "$T/help" || fail "--help: no usage line"
 grep -q 'clinician decides' "$T/help" || fail "--help: no decision-support statement"
 
+# --- models show lists the variability a trial draws, with the published covariances
+"$KETSIM" models show otto-2021 >"$T/show" || fail "models show otto-2021"
+grep -q 'covariance V1-CL 0.023 (correlation 0.49)' "$T/show" || fail "models show: no V1-CL covariance"
+grep -q 'CL           lognormal, omega^2 0.026 (CV 16.2 %)' "$T/show" || fail "models show: CL variability"
+"$KETSIM" models show flint-2017 | grep -q 'standard error of the estimate: 9 %' || fail "models show: no RSE"
+
 # --- threads and runs: byte-identical (histogram and exact)
 for mode in --histogram --exact; do
     "$KETSIM" trial "${COMMON[@]}" --n 700 $mode --threads 1 --out "$T/a.csv" --quiet || fail "$mode threads 1"
