@@ -83,8 +83,8 @@ static const char HELP[] =
     "  ketsim trial --model perez-ruixo-2021 --weight 70 --n 100000 --every 15min \\\n"
     "      --regimen \"0.5mg/kg iv over 40min; start 2026-11-30 09:00; mon,wed,fri x 2w\" \\\n"
     "      --until 28d --iiv-only Vc,kel --out w1.csv --plot w1.png\n"
-    "  ketsim trial --model domino-1982 --regimen \"0.5mg/kg iv over 40min\" --n 2000 \\\n"
-    "      --population \"weight ~ normal(80kg, 15kg) in 45..150\" --iiv CL=30%,V1=25%\n"
+    "  ketsim trial --model kamp-2020 --regimen \"0.5mg/kg iv over 40min\" --n 2000 \\\n"
+    "      --population \"weight ~ normal(80kg, 15kg) in 45..150\" --iiv CL=30%,V=25%\n"
     "  mpirun -n 2 ketsim trial ... (same options: the ranks split the patients)\n"
     "\n" KS_DISCLAIMER "\n";
 
@@ -313,6 +313,17 @@ static int parse_grid(const cli_opt *o, trial_args *a)
     if (extra) a->times[k + 1] = until;
     a->spec.times = a->times;
     a->spec.n_times = nt;
+    for (size_t i = 0; i < n; i++) {
+        const ks_regimen_dose *d = ks_regimen_dose_get(a->regimen, i);
+        if (d->time_h > until) {
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "--until: a dose at %g h is after --until %g h (simulate "
+                     "longer or shorten the regimen)",
+                     d->time_h, until);
+            return fail(a, "%s", msg);
+        }
+    }
     return 0;
 }
 
@@ -726,7 +737,13 @@ static void print_summary(const trial_args *a, const ks_trial *t, double secs)
                 "warning: %llu percentile values fell below %.3g ng/mL (the histogram's "
                 "floor) and are reported as 0\n",
                 (unsigned long long)ks_trial_n_clipped(t), ldexp(1.0, KS_QUANT_MIN_EXP));
-    if (a->spec.residual) fprintf(stderr, "residual error: added to plasma outputs\n");
+    if (a->spec.residual) {
+        fprintf(stderr, "residual error: added to");
+        for (size_t j = 0; j < ks_trial_n_outputs(t); j++)
+            if (ks_trial_output_has_residual(t, j))
+                fprintf(stderr, " %s", ks_trial_output_name(t, j));
+        fprintf(stderr, " (the others have none published)\n");
+    }
     if (a->spec.replicates > 1) {
         char list[1024] = "";
         size_t used = 0;
@@ -754,6 +771,42 @@ static void print_summary(const trial_args *a, const ks_trial *t, double secs)
                     ks_model_name(a->model));
     }
     fprintf(stderr, "%s\n", KS_DISCLAIMER);
+}
+
+/* Rank 0: the ranks' parts in the order one process writes them: replicate by
+ * replicate, and within one the ranks' contiguous patient ranges in rank order. Each
+ * part is already in replicate order, so one pending line per part suffices. */
+static int join_parts(const trial_args *a, FILE *o)
+{
+    int n = a->n_ranks, rc = 0;
+    FILE **p = calloc((size_t)n, sizeof *p);
+    char **line = calloc((size_t)n, sizeof *line);
+    size_t *cap = calloc((size_t)n, sizeof *cap);
+    ssize_t *len = calloc((size_t)n, sizeof *len);
+    if (!p || !line || !cap || !len) rc = 1;
+    for (int k = 0; k < n && !rc; k++) {
+        char part[4200];
+        snprintf(part, sizeof part, "%s.rank%d", a->patients, k);
+        if (!(p[k] = fopen(part, "r"))) rc = 1;
+        if (!rc) len[k] = getline(&line[k], &cap[k], p[k]);
+    }
+    for (uint32_t r = 1; r <= a->spec.replicates && !rc; r++)
+        for (int k = 0; k < n && !rc; k++)
+            while (len[k] > 0 && strtoul(line[k], NULL, 10) == r) {
+                if (fwrite(line[k], 1, (size_t)len[k], o) != (size_t)len[k]) rc = 1;
+                len[k] = getline(&line[k], &cap[k], p[k]);
+            }
+    for (int k = 0; k < n && !rc; k++)
+        if (len[k] > 0) rc = 1; /* a line out of replicate order: not ours */
+    for (int k = 0; p && k < n; k++) {
+        if (p[k]) fclose(p[k]);
+        if (line) free(line[k]);
+    }
+    free(p);
+    free(line);
+    free(cap);
+    free(len);
+    return rc;
 }
 
 /* Per-patient rows: each rank writes its part; rank 0 joins the parts in rank order
@@ -808,20 +861,7 @@ static int finish_patients(trial_args *a, FILE *f, const char *tmp, int ok)
             char header[8192];
             if (ks_trial_patients_header(&a->spec, header, sizeof header, &err) == 0)
                 fprintf(o, "%s\n", header);
-            for (int r = 0; r < a->n_ranks && !rc; r++) {
-                char part[4200];
-                snprintf(part, sizeof part, "%s.rank%d", a->patients, r);
-                FILE *p = fopen(part, "r");
-                char buf[65536];
-                size_t got;
-                if (!p) {
-                    rc = 1;
-                    break;
-                }
-                while ((got = fread(buf, 1, sizeof buf, p)) > 0)
-                    if (fwrite(buf, 1, got, o) != got) rc = 1;
-                fclose(p);
-            }
+            rc = join_parts(a, o);
             if (rc) {
                 ks_atomic_abort(o, out_tmp);
                 cli_error("trial", "--patients: cannot join the ranks' parts");

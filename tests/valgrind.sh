@@ -26,7 +26,7 @@ run "$KETSIM" dataset predict --model perez-ruixo-2021 --data "$TMP/ds.csv" --ou
 run "$KETSIM" compare --model domino-1982,kamp-2020 --weight 70 --dose 0.5mg/kg --over 40min --out "$TMP/cmp.csv" --plot "$TMP/cmp.png"
 run "$KETSIM" validate --model simons-2022 --model hijazi-2003 --out "$TMP/v.md" --plot-dir "$TMP/v"
 run "$KETSIM" fit-route --model racemic-routes-domino-1982 --route sublingual --param ka_sl --tmax 0.75h --dose 25mg --weight 70
-run "$KETSIM" trial --model perez-ruixo-2021 --weight 70 --n 200 --threads 2 --regimen "0.5mg/kg iv over 40min; start 2026-11-30 09:00; mon,wed,fri x 1w" --until 3d --every 1h --patients "$TMP/p.csv" --threshold 50ng/mL --plot "$TMP/t.png" --replicates 2 --replicates-out "$TMP/r.csv" --out "$TMP/t.csv"
+run "$KETSIM" trial --model perez-ruixo-2021 --weight 70 --n 200 --threads 2 --regimen "0.5mg/kg iv over 40min; start 2026-11-30 09:00; mon,wed,fri x 1w" --until 5d --every 1h --patients "$TMP/p.csv" --threshold 50ng/mL --plot "$TMP/t.png" --replicates 2 --replicates-out "$TMP/r.csv" --out "$TMP/t.csv"
 [ -s "$TMP/r.csv" ] && [ -s "$TMP/p.csv" ] || { echo "valgrind: trial wrote nothing" >&2; exit 1; }
 run "$KETSIM" trial --model perez-ruixo-2021 --weight 70 --n 300 --threads 2 --histogram --regimen "56mg nasal; 2/week x 1w" --population "weight ~ normal(75kg, 15kg) in 40..150" --until 2d --out "$TMP/t2.csv"
 run "$KETSIM" trial --model perez-ruixo-2021 --n 5 --regimen "56mg nasal" --population "weight ~ gauss(1)"

@@ -43,7 +43,7 @@ int ks_sim_set_covariates(ks_sim *s, const ks_covariates *c, ks_error *err);
  * parameter i (ks_model_n_params entries; 0 = typical), of type eta_type[i]
  * (ks_iiv_type; NULL: each parameter's published type, see ks_model_iiv). A
  * lognormal eta multiplies the covariate-adjusted value by exp(eta); a logit eta is
- * added on the logit scale of the published value before covariate effects.
+ * added on the logit scale of the covariate-adjusted value (which must lie in (0, 1)).
  * eta = NULL is ks_sim_set_covariates. Errors as ks_sim_set_covariates, and
  * KS_EINVAL when the individual values are not valid (a fraction above 1...). */
 int ks_sim_set_individual(ks_sim *s, const ks_covariates *c, const double *eta,

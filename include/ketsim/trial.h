@@ -269,6 +269,10 @@ size_t ks_trial_n_outputs(const ks_trial *t);
 const char *ks_trial_output_name(const ks_trial *t, size_t j);
 /* Quantile probs[k] of output j at time i in replicate r. */
 double ks_trial_quantile(const ks_trial *t, uint32_t r, size_t i, size_t j, size_t k);
+/* 1 when output j carries the model's residual error (spec->residual and a published
+ * residual error for its analyte; effect sites never do). With spec->residual and no
+ * output that can carry it, ks_trial_run fails with KS_EINVAL. */
+int ks_trial_output_has_residual(const ks_trial *t, size_t j);
 /* 1 when the quantiles are exact (sorted values), 0 for the histogram. */
 int ks_trial_is_exact(const ks_trial *t);
 /* Quantiles reported as 0 because they fell below the histogram floor (all

@@ -287,14 +287,19 @@ int ks_model_resolve_eta(const ks_model *m, const ks_covariates *cov, const doub
         double v = p->value;
         int type = eta ? (eta_type ? eta_type[i] : p->iiv_type) : KS_IIV_NONE;
         double e = eta ? eta[i] : 0.0;
-        if (type == KS_IIV_LOGIT && e != 0.0) {
-            double l = log(v / (1.0 - v)) + e;
-            v = 1.0 / (1.0 + exp(-l));
-        }
         if (p->per_weight) v *= covv[wi];
         for (int k = 0; k < p->n_effects; k++)
             v = apply_effect(&p->effects[k], v, covv[p->effects[k].covariate]);
         if (type == KS_IIV_LOGNORMAL && e != 0.0) v *= exp(e);
+        if (type == KS_IIV_LOGIT && e != 0.0) {
+            if (!(v > 0.0 && v < 1.0))
+                return ks_error_set(err, KS_EINVAL,
+                                    "model %s: parameter %s is %g for these covariates: logit "
+                                    "variability needs a fraction strictly between 0 and 1",
+                                    m->name, p->name, v);
+            double l = log(v / (1.0 - v)) + e;
+            v = 1.0 / (1.0 + exp(-l));
+        }
         if (!isfinite(v) || (p->dim != KS_DIM_NONE && v < 0))
             return ks_error_set(err, KS_EINVAL,
                                 "model %s: parameter %s is %g for these "

@@ -147,10 +147,11 @@ struct ks_model {
 int ks_model_resolve(const ks_model *m, const ks_covariates *cov, double *values, ks_error *err);
 
 /* Same, with individual deviations: eta[i] (NULL: all 0) of type eta_type[i]
- * (ks_iiv_type; NULL: each parameter's own) for parameter i. A lognormal eta
- * multiplies the value after the covariate effects by exp(eta); a logit eta is added
- * on the logit scale of the published value before the covariate effects (the order
- * of the Perez-Ruixo 2021 code, the one published logit model). */
+ * (ks_iiv_type; NULL: each parameter's own) for parameter i, applied to the value after
+ * the covariate effects: a lognormal eta multiplies it by exp(eta); a logit eta is added
+ * on its logit scale, so that a fraction stays a fraction (the Perez-Ruixo 2021 code adds
+ * FRn's deviation before the x 1.34 Japanese factor, which takes about 1 in 10 Japanese
+ * patients above 1; docs/trial.md). */
 int ks_model_resolve_eta(const ks_model *m, const ks_covariates *cov, const double *eta,
                          const int *eta_type, double *values, ks_error *err);
 

@@ -874,8 +874,16 @@ static int setup(ks_trial *t, ks_error *err)
     if (!rc) rc = ks_sim_set_times(s, sp->times, sp->n_times, err);
     if (!rc) rc = ks_sim_prepare_events(s, err);
     if (!rc) rc = output_columns(t, s, err);
-    for (size_t j = 0; !rc && j < t->n_out; j++)
+    int any_res = 0;
+    for (size_t j = 0; !rc && j < t->n_out; j++) {
         rc = residual_of(t, s, j, err);
+        any_res |= t->res[j].type != RES_NONE;
+    }
+    if (!rc && sp->residual && !any_res)
+        rc = ks_error_set(err, KS_EINVAL,
+                          "model %s publishes no residual error for these outputs' analytes: "
+                          "--residual would change nothing (ketsim models show %s)",
+                          t->m->name, t->m->name);
     if (!rc) rc = reduce(t, s, sp->patients_out != NULL, err);
     ks_sim_free(s);
     return rc;
@@ -1108,6 +1116,11 @@ double ks_trial_quantile(const ks_trial *t, uint32_t r, size_t i, size_t j, size
 {
     if (r >= t->n_rep || i >= t->n_times || j >= t->n_out || k >= t->n_probs) return NAN;
     return t->table[((size_t)r * t->n_cells + i * t->n_out + j) * t->n_probs + k];
+}
+
+int ks_trial_output_has_residual(const ks_trial *t, size_t j)
+{
+    return j < t->n_out && t->res[j].type != RES_NONE;
 }
 
 int ks_trial_is_exact(const ks_trial *t)

@@ -324,7 +324,7 @@ static int path_fractions(const ks_sim *s, const ks_mroute *r, double amount, do
             return ks_error_set(err, KS_EINVAL,
                                 "route %s pathway %d: fraction %g outside [0, 1] "
                                 "for these covariates",
-                                r->name, i, frac[i]);
+                                r->name, i + 1, frac[i]);
         sum += frac[i];
     }
     if (sum > 1.0 + 1e-12)

@@ -16,7 +16,7 @@ fail() {
     echo "FAIL: $*" >&2
     failures=$((failures + 1))
 }
-R='0.5mg/kg iv over 40min; start 2026-11-30 09:00; mon,wed,fri x 2w'
+R='0.5mg/kg iv over 40min; start 2026-11-30 09:00; mon,wed,fri x 1w'
 COMMON=(--model perez-ruixo-2021 --weight 70 --regimen "$R" --until 7d --every 30min --iiv-only Vc,kel)
 
 # --- help
@@ -94,6 +94,12 @@ if command -v mpirun >/dev/null 2>&1 && ldd "$KETSIM" | grep -q libmpi; then
         cmp -s "$T/one_p.csv" "$T/two_p.csv" || fail "$mode: per-patient files differ under MPI"
         ls "$T"/two_p.csv.rank* >/dev/null 2>&1 && fail "$mode: rank parts left behind"
     done
+    # replicates: the per-patient rows in the one-process order (replicate, then patient)
+    "$KETSIM" trial "${COMMON[@]}" --n 7 --replicates 2 --patients "$T/one_r.csv" --out "$T/o.csv" --quiet ||
+        fail "one process, replicates"
+    mpirun -n 2 "$KETSIM" trial "${COMMON[@]}" --n 7 --replicates 2 --patients "$T/two_r.csv" \
+        --out "$T/t.csv" --quiet >"$T/mpi.log" 2>&1 || fail "mpirun replicates: $(tail -3 "$T/mpi.log")"
+    cmp -s "$T/one_r.csv" "$T/two_r.csv" || fail "replicates: per-patient rows differ under MPI"
 else
     echo "note: mpirun not found; MPI check skipped" >&2
 fi
@@ -127,9 +133,23 @@ bad '--percentiles: "120"' "${COMMON[@]}" --percentiles 5,120
 bad 'per kg' --model perez-ruixo-2021 --regimen "$R" --n 5
 bad '--threshold is reported per patient' "${COMMON[@]}" --threshold 50ng/mL
 bad '--uncertainty needs --replicates 2' "${COMMON[@]}" --uncertainty
+bad 'model domino-1982 publishes no residual error' --model domino-1982 --weight 70 --regimen "0.5mg/kg iv over 40min" --iiv V1=25% --residual
+bad '--until: a dose at 35 h is after --until 30 h' --model perez-ruixo-2021 --weight 70 --regimen "28mg nasal; every 7h x 2d" --until 30h
+
+# --- logit variability stays a fraction with the Japanese factor (FRn 0.54 x 1.34, SD 0.708)
+"$KETSIM" trial --model perez-ruixo-2021 --weight 70 --covariate japanese=1 --regimen "28mg nasal" \
+    --n 300 --until 6h --patients "$T/jp.csv" --out "$T/jpq.csv" --quiet || fail "japanese=1 trial"
+col=$(head -1 "$T/jp.csv" | tr ',' '\n' | grep -n '^FRn_1$' | cut -d: -f1)
+tail -n +2 "$T/jp.csv" | cut -d, -f"$col" | awk '$1 <= 0 || $1 >= 1 { bad = 1 } END { exit bad }' ||
+    fail "japanese=1: an individual FRn outside (0, 1)"
+
+# --- the examples of --help run
+"$KETSIM" trial --model kamp-2020 --regimen "0.5mg/kg iv over 40min" --n 2000 \
+    --population "weight ~ normal(80kg, 15kg) in 45..150" --iiv CL=30%,V=25% --out "$T/ex.csv" --quiet ||
+    fail "the --help example with kamp-2020"
 
 # --- the covariate CSV, one patient per row by default
-"$KETSIM" trial --model perez-ruixo-2021 --regimen "$R" --covariates-csv "$T/cov.csv" --until 1d \
+"$KETSIM" trial --model perez-ruixo-2021 --regimen "$R" --covariates-csv "$T/cov.csv" --until 5d \
     --out "$T/csv.csv" --patients "$T/csv_p.csv" --quiet || fail "--covariates-csv"
 [ "$(wc -l <"$T/csv_p.csv")" -eq 3 ] || fail "--covariates-csv: one row per CSV row expected"
 
