@@ -78,7 +78,7 @@ static const char HELP[] =
     "  --quiet               no summary or progress on standard error\n"
     "response (docs/response-model.md):\n"
     "  --response FILE       per time: mean MADRS, mean change from baseline and its SD,\n"
-    "                        response (>= 50 %% reduction) and remission shares, for the\n"
+    "                        response (>= 50 % reduction) and remission shares, for the\n"
     "                        regimen and a placebo arm (same visits, no drug); .json or CSV\n"
     "  --madrs SCORE         with --response: baseline MADRS (1-60), required\n"
     "  --madrs-sd SD         baseline spread between patients (default 0)\n"
