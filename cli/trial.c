@@ -912,8 +912,7 @@ static int parse_response(const cli_opt *o, trial_args *a)
     if (!o[O_RESPONSE].value) {
         const int deps[] = {O_MADRS, O_MADRS_SD, O_REM_CUTOFF, O_RESP_CTX, O_RESP_PARAMS};
         for (size_t k = 0; k < sizeof deps / sizeof *deps; k++)
-            if (o[deps[k]].value)
-                return fail(a, "--%s goes with --response FILE", o[deps[k]].name);
+            if (o[deps[k]].value) return fail(a, "--%s goes with --response FILE", o[deps[k]].name);
         return 0;
     }
     a->has_resp = 1;

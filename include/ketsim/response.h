@@ -183,7 +183,7 @@ typedef struct ks_response_trial_spec {
     const double *times_h; /* output times (h), each in [0, (n_grid - 1) dt_h]; D is
                             * linear between grid points */
     size_t n_times;
-    uint64_t n, seed;     /* patients (>= 1) and the trial's seed */
+    uint64_t n, seed;      /* patients (>= 1) and the trial's seed */
     double b0_mean, b0_sd; /* baseline MADRS (1..60) and its spread (0..30; 0: fixed) */
     double cutoff;         /* remission: MADRS <= cutoff (0..59) */
     int threads;           /* OpenMP threads; 0: the OpenMP default */
