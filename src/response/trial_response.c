@@ -70,12 +70,15 @@ int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *ou
                 d = s->D[k] + f * (s->D[k + 1] - s->D[k]);
             }
         }
+        /* ks_response_score with the non-drug time course, the same for every patient,
+         * computed once: b0 exp(-(phi_i g + theta_i d)), the same arithmetic. */
+        double g = ks_response_nondrug(s->params, s->ctx, t), dd = d > 0 ? d : 0.0;
 #pragma omp parallel for schedule(static) num_threads(nthr)
         for (uint64_t b = 0; b < nb; b++) {
             double sum = 0, sc = 0, sc2 = 0;
             uint64_t nr = 0, nm = 0, hi = (b + 1) * BLOCK < n ? (b + 1) * BLOCK : n;
             for (uint64_t i = b * BLOCK; i < hi; i++) {
-                double sc_i = ks_response_score(s->params, s->ctx, b0[i], th[i], ph[i], t, d);
+                double sc_i = b0[i] * exp(-(ph[i] * g + th[i] * dd));
                 double c = sc_i - b0[i];
                 sum += sc_i;
                 sc += c;
