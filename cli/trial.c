@@ -915,6 +915,10 @@ static int parse_response(const cli_opt *o, trial_args *a)
             if (o[deps[k]].value) return fail(a, "--%s goes with --response FILE", o[deps[k]].name);
         return 0;
     }
+    const char *rf = o[O_RESPONSE].value;
+    if ((a->out && strcmp(a->out, rf) == 0) || (a->patients && strcmp(a->patients, rf) == 0) ||
+        (a->plot && strcmp(a->plot, rf) == 0))
+        return fail(a, "--response %s: the same file as another output", rf);
     a->has_resp = 1;
     return trial_resp_setup(&a->resp, a->rank == 0, o[O_RESPONSE].value, o[O_MADRS].value,
                             o[O_MADRS_SD].value, o[O_REM_CUTOFF].value, o[O_RESP_CTX].value,

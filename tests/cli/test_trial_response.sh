@@ -86,6 +86,7 @@ bad '--madrs-sd "x"' --response "$T/bad.csv" --madrs 30 --madrs-sd x
 bad '--remission-cutoff "70"' --response "$T/bad.csv" --madrs 30 --remission-cutoff 70
 bad "--response-context" --response "$T/bad.csv" --madrs 30 --response-context nowhere
 bad "--response-params" --response "$T/bad.csv" --madrs 30 --response-params "$T/none.json"
+bad "the same file as another output" --response "$T/pk.csv" --madrs 30
 MODEL=perez-ruixo-2021 REG="56mg oral" bad 'route "oral"' --response "$T/bad.csv" --madrs 30
 "$KETSIM" trial --model domino-1982 --weight 70 --n 10 --regimen "$R" --until 3d --every 1d --quiet \
     --out "$T/pk.csv" --madrs 30 --response "$T/nodir/r.csv" >/dev/null 2>"$T/err"
