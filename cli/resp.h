@@ -3,6 +3,7 @@
 #define KS_CLI_RESP_H
 
 #include "cli.h"
+#include "ketsim/regimen.h"
 #include "ketsim/response.h"
 
 #define KS_RESP_NOTE "A model, not a prognosis: a clinician decides."
@@ -45,5 +46,27 @@ int resp_fit(const char *cmd, const ks_response_designs *d, const int *use, int 
  * Writes a Markdown table with PASS/FAIL to `out` (malloc'ed). */
 int resp_shape_checks(const resp_env *e, const ks_response_params *p, char **out);
 int resp_parse_start(const char *cmd, const char *text, ks_response_params *p);
+
+/* `ketsim trial --response FILE`: the response of the trial's patients to its regimen
+ * (cli/trial_response.c). Two arms, the regimen and a placebo arm with its visits. */
+typedef struct trial_resp {
+    const char *out;
+    double b0, b0_sd, cutoff, weight, age, last_dose_h;
+    int ctx, n_doses;
+    ks_response_params p;
+    resp_env e;
+    double *D;
+    size_t n_grid;
+    const char *pk_model;
+} trial_resp;
+/* Parse the options (each may be NULL: default) and build the regimen's typical drug
+ * state up to until_h. Prints errors (when `print`) and returns 2 on bad input. */
+int trial_resp_setup(trial_resp *r, int print, const char *out, const char *madrs,
+                     const char *madrs_sd, const char *cutoff, const char *ctx, const char *params,
+                     const ks_regimen *reg, const ks_covariates *base, double until_h);
+/* Compute both arms at `times` for patients 0..n-1 of `seed` and write r->out. */
+int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, uint64_t seed,
+                     int threads, int quiet);
+void trial_resp_free(trial_resp *r);
 
 #endif

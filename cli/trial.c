@@ -1,6 +1,7 @@
 /* ketsim trial: virtual patients through a model and a regimen, summarised as
  * percentiles per output time; under mpirun the patients are split across ranks. */
 #include "cli.h"
+#include "resp.h"
 
 #include <errno.h>
 #include <math.h>
@@ -75,6 +76,16 @@ static const char HELP[] =
     "  --threshold C         for --patients: time above this concentration (\"100ng/mL\")\n"
     "  --replicates-out FILE percentiles of each percentile across replicates\n"
     "  --quiet               no summary or progress on standard error\n"
+    "response (docs/response-model.md):\n"
+    "  --response FILE       per time: mean MADRS, mean change from baseline and its SD,\n"
+    "                        response (>= 50 % reduction) and remission shares, for the\n"
+    "                        regimen and a placebo arm (same visits, no drug); .json or CSV\n"
+    "  --madrs SCORE         with --response: baseline MADRS (1-60), required\n"
+    "  --madrs-sd SD         baseline spread between patients (default 0)\n"
+    "  --remission-cutoff S  remission = MADRS <= S (default 10)\n"
+    "  --response-context C  non-drug context of the regimen arm: active (IV default),\n"
+    "                        oral-ad (nasal default), saline, anaesthesia, soc\n"
+    "  --response-params F   response parameters (default data/response-params.json)\n"
     "\n"
     "Columns: time_h, then <output>_p<percentile> for each output and percentile, e.g.\n"
     "cp_esketamine_ng_ml_p5, cp_esketamine_ng_ml_p50, cp_esketamine_ng_ml_p95.\n"
@@ -121,6 +132,12 @@ enum {
     O_REPLICATES_OUT,
     O_UNCERTAINTY,
     O_QUIET,
+    O_RESPONSE,
+    O_MADRS,
+    O_MADRS_SD,
+    O_REM_CUTOFF,
+    O_RESP_CTX,
+    O_RESP_PARAMS,
     O_COUNT
 };
 
@@ -139,6 +156,8 @@ typedef struct trial_args {
     int quiet, rank, n_ranks;
     double t0; /* wall clock at the start */
     double last_progress;
+    trial_resp resp; /* --response */
+    int has_resp;
 } trial_args;
 
 static double now_s(void)
@@ -886,6 +905,7 @@ static void free_args(trial_args *a)
     ks_population_free(a->pop);
     ks_regimen_free(a->regimen);
     ks_model_free(a->model);
+    if (a->has_resp) trial_resp_free(&a->resp);
     free(a->doses);
     free(a->times);
     free(a->probs);
@@ -925,6 +945,27 @@ static int parse_threshold(const cli_opt *o, trial_args *a, const ks_trial *prob
     return 0;
 }
 
+/* --response: the patients' MADRS response (cli/trial_response.c), prepared before the
+ * trial so that bad input stops it early. */
+static int parse_response(const cli_opt *o, trial_args *a)
+{
+    if (!o[O_RESPONSE].value) {
+        const int deps[] = {O_MADRS, O_MADRS_SD, O_REM_CUTOFF, O_RESP_CTX, O_RESP_PARAMS};
+        for (size_t k = 0; k < sizeof deps / sizeof *deps; k++)
+            if (o[deps[k]].value) return fail(a, "--%s goes with --response FILE", o[deps[k]].name);
+        return 0;
+    }
+    const char *rf = o[O_RESPONSE].value;
+    if ((a->out && strcmp(a->out, rf) == 0) || (a->patients && strcmp(a->patients, rf) == 0) ||
+        (a->plot && strcmp(a->plot, rf) == 0))
+        return fail(a, "--response %s: the same file as another output", rf);
+    a->has_resp = 1;
+    return trial_resp_setup(&a->resp, a->rank == 0, o[O_RESPONSE].value, o[O_MADRS].value,
+                            o[O_MADRS_SD].value, o[O_REM_CUTOFF].value, o[O_RESP_CTX].value,
+                            o[O_RESP_PARAMS].value, a->regimen, &a->spec.base,
+                            a->times[a->spec.n_times - 1]);
+}
+
 static int run(const cli_opt *o, trial_args *a)
 {
     int rc = load_model(o, a);
@@ -935,6 +976,7 @@ static int run(const cli_opt *o, trial_args *a)
     if (!rc) rc = parse_run(o, a);
     if (!rc) rc = parse_variability(o, a);
     if (!rc) rc = parse_threshold(o, a, NULL);
+    if (!rc) rc = parse_response(o, a);
     if (rc) return rc;
     a->spec.rank = a->rank;
     a->spec.n_ranks = a->n_ranks;
@@ -974,6 +1016,9 @@ static int run(const cli_opt *o, trial_args *a)
         if (!rc) rc = write_percentiles(a, t);
         if (!rc && a->rep_out) rc = write_replicates(a, t);
         if (!rc && a->plot) rc = write_plot(a, t);
+        if (!rc && a->has_resp)
+            rc = trial_resp_write(&a->resp, a->times, a->spec.n_times, a->spec.n, a->spec.seed,
+                                  a->spec.threads, a->quiet);
         if (!a->quiet) print_summary(a, t, secs);
     }
     ks_trial_free(t);
@@ -1015,6 +1060,12 @@ int cmd_trial(int argc, char **argv)
         [O_REPLICATES_OUT] = {"replicates-out", 1},
         [O_UNCERTAINTY] = {"uncertainty", 0},
         [O_QUIET] = {"quiet", 0},
+        [O_RESPONSE] = {"response", 1},
+        [O_MADRS] = {"madrs", 1},
+        [O_MADRS_SD] = {"madrs-sd", 1},
+        [O_REM_CUTOFF] = {"remission-cutoff", 1},
+        [O_RESP_CTX] = {"response-context", 1},
+        [O_RESP_PARAMS] = {"response-params", 1},
     };
     trial_args a = {0};
     a.n_ranks = 1;

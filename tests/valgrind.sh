@@ -45,6 +45,9 @@ run "$KETSIM" forecast --madrs 32 --until 3 --days 1,2 --patients 200 --regimen 
 run "$KETSIM" forecast --madrs 30 --madrs-sd 5 --until 2 --days 1 --patients 100 --regimen "56mg nasal" --out "$TMP/fc.json"
 run "$KETSIM" forecast --madrs 30 --until 3 --regimen "0.5mg/kg im"
 run "$KETSIM" calibrate --max-eval abc
+run "$KETSIM" trial --model domino-1982 --weight 70 --n 300 --threads 2 --regimen "0.5mg/kg iv over 40min; 3/week x 1w" --until 5d --every 12h --out "$TMP/tr.csv" --response "$TMP/tr.json" --madrs 30 --madrs-sd 5
+run "$KETSIM" trial --model perez-ruixo-2021 --n 10 --regimen "56mg oral" --out "$TMP/tr2.csv" --response "$TMP/tr2.csv" --madrs 30
+[ -s "$TMP/tr.json" ] || { echo "valgrind: trial --response wrote nothing" >&2; exit 1; }
 [ -s "$TMP/fc.csv" ] && [ -s "$TMP/fc.json" ] || { echo "valgrind: forecast wrote nothing" >&2; exit 1; }
 [ -s "$TMP/pred.csv" ] || { echo "valgrind: dataset predict wrote nothing" >&2; exit 1; }
 echo "valgrind: $(grep -c '^run ' "$0") CLI runs, no leaks or memory errors"

@@ -164,6 +164,38 @@ void ks_response_patient(const ks_response_params *p, int ctx, uint64_t seed, ui
 double ks_response_score(const ks_response_params *p, int ctx, double b0, double theta_i,
                          double phi_i, double t_h, double d);
 
+/* ---------------------------------------------------------------- trial summaries */
+
+/* The response of a virtual trial's patients (patients 0..n-1 of `seed`, replicate 0,
+ * the draws of ks_response_patient; a drawn baseline is the normal draw of
+ * KS_RNG_RESPONSE index 1: b0_mean + b0_sd z, clipped to 1..60) on one arm whose
+ * typical drug state D is given on the grid of ks_response_drive. Per output time:
+ * the mean MADRS, the mean change from baseline and its SD (n - 1 denominator), and
+ * the shares with a >= 50 % reduction (response) and with MADRS <= cutoff
+ * (remission). Patients are summed in blocks of 256 in patient order, so the result
+ * is bit-identical for any thread count. */
+typedef struct ks_response_trial_spec {
+    const ks_response_params *params; /* with the arm's last_visit_h */
+    int ctx;                          /* non-drug context of the arm */
+    const double *D;                  /* drug state on t_k = k dt_h (NULL: no drug, D = 0) */
+    size_t n_grid;                    /* grid points (also when D is NULL) */
+    double dt_h;
+    const double *times_h; /* output times (h), each in [0, (n_grid - 1) dt_h]; D is
+                            * linear between grid points */
+    size_t n_times;
+    uint64_t n, seed;      /* patients (>= 1) and the trial's seed */
+    double b0_mean, b0_sd; /* baseline MADRS (1..60) and its spread (0..30; 0: fixed) */
+    double cutoff;         /* remission: MADRS <= cutoff (0..59) */
+    int threads;           /* OpenMP threads; 0: the OpenMP default */
+} ks_response_trial_spec;
+typedef struct ks_response_trial_row {
+    double mean_madrs, mean_change_madrs, sd_change_madrs, response_frac, remission_frac;
+} ks_response_trial_row;
+/* out[i] for times_h[i]. Errors: KS_EINVAL naming the field (no patients, a
+ * baseline, spread or cutoff out of range, a time off the grid, bad parameters),
+ * KS_ENOMEM. */
+int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *out, ks_error *err);
+
 /* ---------------------------------------------------------------- calibration */
 
 /* One published figure the calibration fits (ks_response_figure_at). */

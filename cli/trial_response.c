@@ -1,0 +1,222 @@
+/* ketsim trial --response FILE: the MADRS response of the trial's patients to its
+ * regimen (docs/trial.md, docs/response-model.md). The typical drug state of the
+ * regimen comes once from the calibrated PK models (racemic IV: domino-1982, nasal
+ * esketamine: perez-ruixo-2021, as in the calibration), then each patient's draws
+ * (ks_response_patient) give the score at every output time (ks_response_trial). */
+#include "resp.h"
+#include "ketsim/io.h"
+#include "ketsim/trial.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DT_H (1.0 / 12.0) /* the 5-minute grid of the drug state */
+
+static int bad(int print, const char *fmt, ...)
+{
+    if (print) {
+        char msg[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        cli_error("trial", "%s", msg);
+    }
+    return 2;
+}
+
+static int num(int print, const char *opt, const char *text, double lo, double hi, double *v)
+{
+    char *end;
+    double x = strtod(text, &end);
+    if (end == text || *end || !(x >= lo && x <= hi))
+        return bad(print, "%s \"%s\": expected a number from %g to %g", opt, text, lo, hi);
+    *v = x;
+    return 0;
+}
+
+int trial_resp_setup(trial_resp *r, int print, const char *out, const char *madrs,
+                     const char *madrs_sd, const char *cutoff, const char *ctx, const char *params,
+                     const ks_regimen *reg, const ks_covariates *base, double until_h)
+{
+    memset(r, 0, sizeof *r);
+    r->out = out;
+    r->b0_sd = 0;
+    r->cutoff = 10;
+    r->ctx = -1;
+    if (!madrs) return bad(print, "--response: give the patients' baseline with --madrs SCORE");
+    if (num(print, "--madrs", madrs, 1, 60, &r->b0)) return 2;
+    if (madrs_sd && num(print, "--madrs-sd", madrs_sd, 0, 30, &r->b0_sd)) return 2;
+    if (cutoff && num(print, "--remission-cutoff", cutoff, 0, 59, &r->cutoff)) return 2;
+    ks_error err = {0};
+    if (ctx && ks_response_context_parse(ctx, &r->ctx, &err))
+        return bad(print, "--response-context: %s", err.msg);
+    char ppath[4096];
+    if (params)
+        snprintf(ppath, sizeof ppath, "%s", params);
+    else
+        resp_default_params_path(ppath, sizeof ppath);
+    if (ks_response_params_load(ppath, &r->p, &err))
+        return bad(print, "--response-params: %s", err.msg);
+    r->weight = 70;
+    r->age = 45;
+    ks_covariates_get(base, "weight", &r->weight);
+    ks_covariates_get(base, "age", &r->age);
+    if (!(r->age >= 18))
+        return bad(print, "--response: the response model is calibrated on adults (--age %g y)",
+                   r->age);
+    if (resp_env_load(&r->e, "trial", NULL, NULL, NULL)) return 2;
+    size_t nd = ks_regimen_n_doses(reg);
+    ks_dose *doses = calloc(nd, sizeof *doses);
+    if (!doses) return bad(print, "out of memory");
+    int rc = 0;
+    if (ks_regimen_to_doses(reg, r->weight, doses, nd, &err))
+        rc = bad(print, "--response: %s", err.msg);
+    const ks_model *m = NULL;
+    for (size_t i = 0; !rc && i < nd; i++) {
+        const ks_model *mi = strcmp(doses[i].route, "iv") == 0      ? r->e.iv
+                             : strcmp(doses[i].route, "nasal") == 0 ? r->e.nasal
+                                                                    : NULL;
+        if (!mi || (m && mi != m))
+            rc = bad(print,
+                     "--response: route \"%s\" (dose %zu): the response model is calibrated for "
+                     "iv (racemic ketamine) or nasal (esketamine) courses, one route per regimen",
+                     doses[i].route, i + 1);
+        m = mi;
+    }
+    if (!rc) {
+        r->n_doses = (int)nd;
+        r->last_dose_h = doses[nd - 1].time_h;
+        r->p.last_visit_h = r->last_dose_h;
+        r->pk_model = m == r->e.nasal ? r->e.nasal_name : r->e.iv_name;
+        if (r->ctx < 0) r->ctx = m == r->e.nasal ? KS_CTX_ORAL_AD : KS_CTX_ACTIVE;
+        ks_covariates cov = {0};
+        ks_covariates_set(&cov, "weight", r->weight, NULL);
+        ks_covariates_set(&cov, "age", r->age, NULL);
+        double grid_end = ceil(until_h / DT_H - 1e-9) * DT_H;
+        double *occ = NULL;
+        if (ks_response_occupancy(m, r->e.pd, &cov, doses, nd, grid_end, DT_H, &occ, &r->n_grid,
+                                  &err))
+            rc = bad(print, "--response: %s", err.msg);
+        else if (!(r->D = malloc(r->n_grid * sizeof *r->D)))
+            rc = bad(print, "out of memory");
+        else {
+            ks_response_states st = {NULL, NULL, NULL, NULL, r->D, NULL};
+            if (ks_response_drive(&r->p, occ, r->n_grid, DT_H, &st, &err))
+                rc = bad(print, "--response: %s", err.msg);
+        }
+        free(occ);
+    }
+    free(doses);
+    return rc;
+}
+
+int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, uint64_t seed,
+                     int threads, int quiet)
+{
+    ks_response_trial_row *rows = calloc(2 * nt, sizeof *rows);
+    if (!rows) {
+        cli_error("trial", "--response: out of memory");
+        return 1;
+    }
+    ks_error err = {0};
+    /* arm 0: the regimen; arm 1: placebo, the same visits without drug (inert saline). */
+    ks_response_params pp = r->p;
+    ks_response_trial_spec s = {&r->p, r->ctx, r->D,  r->n_grid, DT_H,      times,  nt,
+                                n,     seed,   r->b0, r->b0_sd,  r->cutoff, threads};
+    int rc = ks_response_trial(&s, rows, &err);
+    if (!rc) {
+        s.params = &pp;
+        s.ctx = KS_CTX_SALINE;
+        s.D = NULL;
+        rc = ks_response_trial(&s, rows + nt, &err);
+    }
+    if (rc) {
+        cli_error("trial", "--response: %s", err.msg);
+        free(rows);
+        return rc == KS_EINVAL ? 2 : 1;
+    }
+    const char *arm[2] = {"regimen", "placebo (no drug)"};
+    int ctx[2] = {r->ctx, KS_CTX_SALINE};
+    size_t l = strlen(r->out);
+    int json = l > 5 && strcmp(r->out + l - 5, ".json") == 0;
+    FILE *f = NULL;
+    char tmp[4200];
+    if (ks_atomic_open(r->out, &f, tmp, sizeof tmp, &err)) {
+        cli_error("trial", "--response: %s", err.msg);
+        free(rows);
+        return 2;
+    }
+    char desc[512];
+    snprintf(desc, sizeof desc,
+             "typical drug state of the regimen through %s (%.4g kg, %.4g y), %llu patients, seed "
+             "%llu, baseline MADRS %.4g (SD %.4g, clipped to 1..60)",
+             r->pk_model, r->weight, r->age, (unsigned long long)n, (unsigned long long)seed, r->b0,
+             r->b0_sd);
+    int werr = 0;
+    if (!json) {
+        fprintf(f, "# %s\n# %s; response = MADRS reduced by >= 50 %%, remission = MADRS <= %g\n",
+                KS_RESP_NOTE, desc, r->cutoff);
+        fprintf(f, "arm,context,time_h,mean_madrs,mean_change_madrs,sd_change_madrs,response_frac,"
+                   "remission_frac\n");
+        for (int a = 0; a < 2; a++)
+            for (size_t i = 0; i < nt; i++) {
+                const ks_response_trial_row *w = &rows[(size_t)a * nt + i];
+                fprintf(f, "\"%s\",%s,%.10g,%.6g,%.6g,%.6g,%.6g,%.6g\n", arm[a],
+                        ks_response_context_name(ctx[a]), times[i], w->mean_madrs,
+                        w->mean_change_madrs, w->sd_change_madrs, w->response_frac,
+                        w->remission_frac);
+            }
+    } else {
+        json_t *root = json_object(), *ja = json_array();
+        json_object_set_new(root, "note", json_string(KS_RESP_NOTE));
+        json_object_set_new(root, "description", json_string(desc));
+        json_object_set_new(root, "patients", json_integer((json_int_t)n));
+        json_object_set_new(root, "seed", json_integer((json_int_t)seed));
+        json_object_set_new(root, "baseline_madrs", json_real(r->b0));
+        json_object_set_new(root, "baseline_sd_madrs", json_real(r->b0_sd));
+        json_object_set_new(root, "remission_cutoff_madrs", json_real(r->cutoff));
+        json_object_set_new(root, "pk_model", json_string(r->pk_model));
+        for (int a = 0; a < 2; a++) {
+            json_t *ro = json_array();
+            for (size_t i = 0; i < nt; i++) {
+                const ks_response_trial_row *w = &rows[(size_t)a * nt + i];
+                json_array_append_new(
+                    ro, json_pack("{s:f,s:f,s:f,s:f,s:f,s:f}", "time_h", times[i], "mean_madrs",
+                                  w->mean_madrs, "mean_change_madrs", w->mean_change_madrs,
+                                  "sd_change_madrs", w->sd_change_madrs, "response_frac",
+                                  w->response_frac, "remission_frac", w->remission_frac));
+            }
+            json_array_append_new(ja, json_pack("{s:s,s:s,s:o}", "arm", arm[a], "context",
+                                                ks_response_context_name(ctx[a]), "rows", ro));
+        }
+        json_object_set_new(root, "arms", ja);
+        werr = json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) != 0;
+        json_decref(root);
+    }
+    free(rows);
+    if (werr || ferror(f)) {
+        ks_atomic_abort(f, tmp);
+        cli_error("trial", "--response: %s: cannot write", r->out);
+        return 1;
+    }
+    if (ks_atomic_commit(f, tmp, r->out, &err)) {
+        cli_error("trial", "--response: %s", err.msg);
+        return 1;
+    }
+    if (!quiet)
+        fprintf(stderr, "response: %s -> %s (%s arm and placebo). %s\n", desc, r->out,
+                ks_response_context_name(r->ctx), KS_RESP_NOTE);
+    return 0;
+}
+
+void trial_resp_free(trial_resp *r)
+{
+    free(r->D);
+    resp_env_free(&r->e);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,116 @@
+/* ketsim: response summaries of a virtual trial's patients (ks_response_trial). The
+ * patients' draws are those of ks_response_patient; the sums run in fixed blocks of
+ * patients in patient order, so any thread count gives the same bits. */
+#include "ketsim/response.h"
+#include "ketsim/trial.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+
+#define BLOCK 256
+
+int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *out, ks_error *err)
+{
+    if (!s || !out || !s->params || !s->times_h)
+        return ks_error_set(err, KS_EINVAL, "response trial: missing spec, output or times");
+    int rc = ks_response_params_check(s->params, err);
+    if (rc) return rc;
+    if (s->n < 1) return ks_error_set(err, KS_EINVAL, "response trial: n: no patients");
+    if (!(s->b0_mean >= 1 && s->b0_mean <= 60))
+        return ks_error_set(err, KS_EINVAL, "response trial: baseline MADRS %g is not in 1..60",
+                            s->b0_mean);
+    if (!(s->b0_sd >= 0 && s->b0_sd <= 30))
+        return ks_error_set(err, KS_EINVAL, "response trial: baseline SD %g is not in 0..30",
+                            s->b0_sd);
+    if (!(s->cutoff >= 0 && s->cutoff <= 59))
+        return ks_error_set(err, KS_EINVAL, "response trial: remission cutoff %g is not in 0..59",
+                            s->cutoff);
+    if (s->ctx < 0 || s->ctx >= KS_CTX_N)
+        return ks_error_set(err, KS_EINVAL, "response trial: context %d is not a context", s->ctx);
+    if (s->n_grid < 1 || !(s->dt_h > 0))
+        return ks_error_set(err, KS_EINVAL, "response trial: empty drug-state grid");
+    double t_end = (double)(s->n_grid - 1) * s->dt_h;
+    for (size_t i = 0; i < s->n_times; i++)
+        if (!(s->times_h[i] >= 0 && s->times_h[i] <= t_end * (1 + 1e-12)))
+            return ks_error_set(err, KS_EINVAL,
+                                "response trial: time %zu (%g h) is outside the drug state's grid "
+                                "(0 to %g h)",
+                                i + 1, s->times_h[i], t_end);
+    uint64_t n = s->n, nb = (n + BLOCK - 1) / BLOCK;
+    double *th = malloc(n * sizeof *th), *ph = malloc(n * sizeof *ph), *b0 = malloc(n * sizeof *b0);
+    double *bs = malloc(nb * 3 * sizeof *bs);
+    uint64_t *bc = malloc(nb * 2 * sizeof *bc);
+    rc = KS_OK;
+    if (!th || !ph || !b0 || !bs || !bc) {
+        rc = ks_error_set(err, KS_ENOMEM, "response trial: out of memory for %llu patients",
+                          (unsigned long long)n);
+        goto done;
+    }
+    int nthr = s->threads > 0 ? s->threads : omp_get_max_threads();
+#pragma omp parallel for schedule(static) num_threads(nthr)
+    for (uint64_t i = 0; i < n; i++) {
+        ks_response_patient(s->params, s->ctx, s->seed, i, &th[i], &ph[i]);
+        b0[i] = s->b0_mean;
+        if (s->b0_sd > 0) {
+            double z[2];
+            ks_rng_normal2(s->seed, 0, i, KS_RNG_RESPONSE, 1, z);
+            b0[i] = fmin(60, fmax(1, s->b0_mean + s->b0_sd * z[0]));
+        }
+    }
+    for (size_t ti = 0; ti < s->n_times; ti++) {
+        double t = s->times_h[ti], d = 0;
+        if (s->D) {
+            double x = t / s->dt_h;
+            size_t k = (size_t)floor(x);
+            if (k >= s->n_grid - 1)
+                d = s->D[s->n_grid - 1];
+            else {
+                double f = x - (double)k;
+                d = s->D[k] + f * (s->D[k + 1] - s->D[k]);
+            }
+        }
+        /* ks_response_score with the non-drug time course, the same for every patient,
+         * computed once: b0 exp(-(phi_i g + theta_i d)), the same arithmetic. */
+        double g = ks_response_nondrug(s->params, s->ctx, t), dd = d > 0 ? d : 0.0;
+#pragma omp parallel for schedule(static) num_threads(nthr)
+        for (uint64_t b = 0; b < nb; b++) {
+            double sum = 0, sc = 0, sc2 = 0;
+            uint64_t nr = 0, nm = 0, hi = (b + 1) * BLOCK < n ? (b + 1) * BLOCK : n;
+            for (uint64_t i = b * BLOCK; i < hi; i++) {
+                double sc_i = b0[i] * exp(-(ph[i] * g + th[i] * dd));
+                double c = sc_i - b0[i];
+                sum += sc_i;
+                sc += c;
+                sc2 += c * c;
+                nr += sc_i <= 0.5 * b0[i];
+                nm += sc_i <= s->cutoff;
+            }
+            bs[3 * b] = sum;
+            bs[3 * b + 1] = sc;
+            bs[3 * b + 2] = sc2;
+            bc[2 * b] = nr;
+            bc[2 * b + 1] = nm;
+        }
+        double sum = 0, sc = 0, sc2 = 0;
+        uint64_t nr = 0, nm = 0;
+        for (uint64_t b = 0; b < nb; b++) {
+            sum += bs[3 * b];
+            sc += bs[3 * b + 1];
+            sc2 += bs[3 * b + 2];
+            nr += bc[2 * b];
+            nm += bc[2 * b + 1];
+        }
+        double N = (double)n, mc = sc / N;
+        double var = n > 1 ? (sc2 - N * mc * mc) / (N - 1) : 0;
+        out[ti] = (ks_response_trial_row){sum / N, mc, sqrt(var > 0 ? var : 0), (double)nr / N,
+                                          (double)nm / N};
+    }
+done:
+    free(th);
+    free(ph);
+    free(b0);
+    free(bs);
+    free(bc);
+    return rc;
+}

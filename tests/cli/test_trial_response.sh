@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# ketsim trial --response: the response CSV/JSON (header, statement, two arms), byte-
+# identical for 1 and 2 threads and across runs, the same numbers as `ketsim forecast`
+# for the same patients (an independent code path), the drug arm ahead of placebo, and
+# bad input: one line "ketsim trial: ...", exit 2, no file.
+# usage: bash test_trial_response.sh <path-to-ketsim> <source-dir>
+set -u
+KETSIM=${1:?usage: test_trial_response.sh KETSIM SOURCE_DIR}
+SRC=${2:?usage: test_trial_response.sh KETSIM SOURCE_DIR}
+export KETSIM_MODELS="$SRC/models" KETSIM_DATA="$SRC/data"
+T=$(mktemp -d "${TMPDIR:-/tmp}/ks_trialresp.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+failures=0
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+R='0.5mg/kg iv over 40min; 3/week x 2w'
+COMMON=(--model domino-1982 --weight 70 --n 1500 --regimen "$R" --until 30d --every 1d --seed 3
+    --madrs 32 --madrs-sd 6 --quiet)
+
+"$KETSIM" trial --help | grep -q -- '--response FILE' || fail "--help lacks --response"
+
+# --- threads and runs: byte-identical
+"$KETSIM" trial "${COMMON[@]}" --threads 1 --out "$T/pk1.csv" --response "$T/r1.csv" || fail "threads 1: exit $?"
+"$KETSIM" trial "${COMMON[@]}" --threads 2 --out "$T/pk2.csv" --response "$T/r2.csv" || fail "threads 2: exit $?"
+"$KETSIM" trial "${COMMON[@]}" --threads 2 --out "$T/pk3.csv" --response "$T/r3.csv" || fail "run 2: exit $?"
+cmp -s "$T/r1.csv" "$T/r2.csv" || fail "--response differs between 1 and 2 threads"
+cmp -s "$T/r2.csv" "$T/r3.csv" || fail "--response differs between two runs"
+grep -q '^# A model, not a prognosis: a clinician decides.' "$T/r1.csv" || fail "CSV lacks the statement"
+grep -q '^arm,context,time_h,mean_madrs,mean_change_madrs,sd_change_madrs,response_frac,remission_frac$' "$T/r1.csv" ||
+    fail "CSV header: $(sed -n 3p "$T/r1.csv")"
+[ "$(grep -c '^"regimen",active,' "$T/r1.csv")" -eq 31 ] || fail "expected 31 regimen rows (days 0-30)"
+[ "$(grep -c '^"placebo (no drug)",saline,' "$T/r1.csv")" -eq 31 ] || fail "expected 31 placebo rows"
+
+# --- the same patients through `ketsim forecast` (same seed, baseline and spread)
+"$KETSIM" forecast --madrs 32 --madrs-sd 6 --patients 1500 --seed 3 --until 30 --days 1,14,20 \
+    --regimen "six=$R" --out "$T/f.csv" >/dev/null 2>&1 || fail "forecast: exit $?"
+for d in 1 14 20; do
+    h=$((d * 24))
+    t=$(awk -F, -v h="$h" '$1=="\"regimen\"" && $3==h {print $4, $5, $6, $7, $8}' "$T/r1.csv")
+    f=$(awk -F, -v d="$d" '$1=="\"six\"" && $3==d {print $4, $8, $9, $10, $11}' "$T/f.csv")
+    [ -n "$t" ] && [ "$t" = "$f" ] || fail "day $d: trial --response \"$t\" vs forecast \"$f\""
+    t=$(awk -F, -v h="$h" '$1=="\"placebo (no drug)\"" && $3==h {print $4, $5, $6, $7, $8}' "$T/r1.csv")
+    f=$(awk -F, -v d="$d" '$1=="\"placebo (no drug)\"" && $3==d {print $4, $8, $9, $10, $11}' "$T/f.csv")
+    [ -n "$t" ] && [ "$t" = "$f" ] || fail "day $d placebo: trial --response \"$t\" vs forecast \"$f\""
+done
+# the regimen arm improves more than placebo at day 1, and day 0 is the baseline
+awk -F, '$3==24 {m[$1]=$4} END {exit !(m["\"regimen\""] < m["\"placebo (no drug)\""] - 5)}' "$T/r1.csv" ||
+    fail "day 1: regimen not ahead of placebo"
+awk -F, '$1=="\"regimen\"" && $3==0 {exit !($5==0 && $7==0 && $4>30 && $4<34)}' "$T/r1.csv" ||
+    fail "day 0 is not the baseline: $(grep '^"regimen",active,0,' "$T/r1.csv")"
+
+# --- JSON, nasal esketamine (oral-ad context by default)
+"$KETSIM" trial --model perez-ruixo-2021 --weight 70 --age 45 --n 300 --regimen "56mg nasal; 2/week x 1w" \
+    --until 10d --every 1d --madrs 30 --response "$T/r.json" --out "$T/pk.csv" --quiet || fail "json: exit $?"
+python3 - "$T/r.json" <<'PY' || fail "JSON content"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["note"] == "A model, not a prognosis: a clinician decides.", j["note"]
+assert j["pk_model"] == "perez-ruixo-2021" and j["patients"] == 300
+assert [a["context"] for a in j["arms"]] == ["oral-ad", "saline"]
+assert all(len(a["rows"]) == 11 for a in j["arms"])
+r = j["arms"][0]["rows"][3]
+assert set(r) == {"time_h", "mean_madrs", "mean_change_madrs", "sd_change_madrs", "response_frac", "remission_frac"}
+assert 0 <= r["response_frac"] <= 1 and r["mean_change_madrs"] < 0
+PY
+
+# --- bad input: one line, exit 2, no file
+bad() {
+    local want=$1
+    shift
+    rm -f "$T/bad.csv"
+    "$KETSIM" trial --model "${MODEL:-domino-1982}" --weight 70 --n 10 --regimen "${REG:-$R}" --until 3d --every 1d \
+        --out "$T/pk.csv" --quiet "$@" >"$T/out" 2>"$T/err"
+    local rc=$?
+    [ $rc -eq 2 ] || fail "$*: exit $rc, expected 2"
+    [ "$(wc -l <"$T/err")" -eq 1 ] || fail "$*: expected one line, got: $(cat "$T/err")"
+    grep -q "^ketsim trial: .*$want" "$T/err" || fail "$*: message \"$(cat "$T/err")\" lacks \"$want\""
+    [ ! -e "$T/bad.csv" ] || fail "$*: wrote the response file"
+}
+bad "give the patients' baseline with --madrs" --response "$T/bad.csv"
+bad "--madrs goes with --response" --madrs 30
+bad '--madrs "0"' --response "$T/bad.csv" --madrs 0
+bad '--madrs-sd "x"' --response "$T/bad.csv" --madrs 30 --madrs-sd x
+bad '--remission-cutoff "70"' --response "$T/bad.csv" --madrs 30 --remission-cutoff 70
+bad "--response-context" --response "$T/bad.csv" --madrs 30 --response-context nowhere
+bad "--response-params" --response "$T/bad.csv" --madrs 30 --response-params "$T/none.json"
+bad "the same file as another output" --response "$T/pk.csv" --madrs 30
+MODEL=perez-ruixo-2021 REG="56mg oral" bad 'route "oral"' --response "$T/bad.csv" --madrs 30
+"$KETSIM" trial --model domino-1982 --weight 70 --n 10 --regimen "$R" --until 3d --every 1d --quiet \
+    --out "$T/pk.csv" --madrs 30 --response "$T/nodir/r.csv" >/dev/null 2>"$T/err"
+[ $? -ne 0 ] && grep -q "^ketsim trial: --response" "$T/err" || fail "unwritable --response: $(cat "$T/err")"
+
+if [ $failures -ne 0 ]; then
+    echo "test_trial_response: $failures failure(s)" >&2
+    exit 1
+fi
+echo "test_trial_response: all checks passed"

@@ -1,0 +1,144 @@
+/* ks_response_trial, the response summaries of `ketsim trial --response`:
+ * - every value against the same patients computed one by one with ks_response_patient,
+ *   the baseline draw and ks_response_score (linear D between grid points);
+ * - the result is bit-identical for 1 and 2 threads (fixed blocks of patients);
+ * - the drug arm improves more than the drug-free arm;
+ * - argument errors. */
+#include "ks_test.h"
+#include "ketsim/response.h"
+#include "ketsim/trial.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DT (1.0 / 12.0)
+#define NG 1153 /* 96 h */
+
+static ks_response_params params(void)
+{
+    ks_response_params p;
+    ks_response_params_start(&p);
+    p.v[KS_RP_T_DELAY_H] = 20;
+    p.v[KS_RP_T_SPINE_D] = 4;
+    p.v[KS_RP_W_FAST] = 0.7;
+    p.last_visit_h = 0;
+    return p;
+}
+
+/* A 40-minute infusion-like occupancy pulse, then the drug state. */
+static double *drive(const ks_response_params *p)
+{
+    double *occ = calloc(NG, sizeof *occ), *D = calloc(NG, sizeof *D);
+    assert_non_null(occ);
+    assert_non_null(D);
+    for (size_t k = 0; k < NG; k++) {
+        double t = (double)k * DT;
+        occ[k] = t <= 0.67 ? 0.5 * t / 0.67 : 0.5 * exp(-(t - 0.67) / 2.5);
+    }
+    ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
+    ks_error err = {0};
+    assert_int_equal(ks_response_drive(p, occ, NG, DT, &st, &err), KS_OK);
+    free(occ);
+    return D;
+}
+
+static void test_against_patients(void **state)
+{
+    (void)state;
+    ks_response_params p = params();
+    double *D = drive(&p);
+    const double times[] = {0, 4, 24.04, 72, 95.5}; /* 24.04: between grid points */
+    enum { NT = 5, N = 600 };                       /* 600: two full blocks and a part */
+    ks_response_trial_spec s = {&p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 6, 10, 1};
+    ks_response_trial_row r1[NT], r2[NT], r0[NT];
+    ks_error err = {0};
+    assert_int_equal(ks_response_trial(&s, r1, &err), KS_OK);
+    s.threads = 2;
+    assert_int_equal(ks_response_trial(&s, r2, &err), KS_OK);
+    assert_memory_equal(r1, r2, sizeof r1);
+    for (int ti = 0; ti < NT; ti++) {
+        double x = times[ti] / DT, f = x - floor(x);
+        size_t k = (size_t)floor(x);
+        double d = D[k] + f * (D[k + 1] - D[k]);
+        double sum = 0, sc = 0, sc2 = 0, nr = 0, nm = 0;
+        for (uint64_t i = 0; i < N; i++) {
+            double th, ph, z[2];
+            ks_response_patient(&p, KS_CTX_ACTIVE, 7, i, &th, &ph);
+            ks_rng_normal2(7, 0, i, KS_RNG_RESPONSE, 1, z);
+            double b = fmin(60, fmax(1, 30 + 6 * z[0]));
+            double v = ks_response_score(&p, KS_CTX_ACTIVE, b, th, ph, times[ti], d);
+            sum += v;
+            sc += v - b;
+            sc2 += (v - b) * (v - b);
+            nr += v <= 0.5 * b;
+            nm += v <= 10;
+        }
+        double mc = sc / N, sd = sqrt((sc2 - N * mc * mc) / (N - 1));
+        assert_true(fabs(r1[ti].mean_madrs - sum / N) < 1e-10);
+        assert_true(fabs(r1[ti].mean_change_madrs - mc) < 1e-10);
+        assert_true(fabs(r1[ti].sd_change_madrs - sd) < 1e-8);
+        assert_true(r1[ti].response_frac == nr / N);
+        assert_true(r1[ti].remission_frac == nm / N);
+    }
+    /* baseline: no change, nobody responds; a real spread of baselines (SD near 6) */
+    assert_true(r1[0].mean_change_madrs == 0 && r1[0].response_frac == 0);
+    assert_true(fabs(r1[0].mean_madrs - 30) < 1.0);
+    /* the drug arm improves more than the same patients without drug */
+    s.D = NULL;
+    assert_int_equal(ks_response_trial(&s, r0, &err), KS_OK);
+    assert_true(r1[2].mean_change_madrs < r0[2].mean_change_madrs - 1);
+    assert_true(r1[2].response_frac > r0[2].response_frac);
+    free(D);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    ks_response_params p = params();
+    double D[NG] = {0}, t = 1, big = NG * DT + 1;
+    ks_response_trial_row r;
+    ks_error err = {0};
+    ks_response_trial_spec ok = {&p, KS_CTX_SALINE, D, NG, DT, &t, 1, 10, 1, 30, 0, 10, 1};
+    assert_int_equal(ks_response_trial(&ok, &r, &err), KS_OK);
+    ks_response_trial_spec s = ok;
+    s.n = 0;
+    assert_int_equal(ks_response_trial(&s, &r, &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "no patients"));
+    s = ok;
+    s.b0_mean = 0;
+    assert_int_equal(ks_response_trial(&s, &r, &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "baseline MADRS"));
+    s = ok;
+    s.b0_sd = 31;
+    assert_int_equal(ks_response_trial(&s, &r, &err), KS_EINVAL);
+    s = ok;
+    s.cutoff = -1;
+    assert_int_equal(ks_response_trial(&s, &r, &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "cutoff"));
+    s = ok;
+    s.times_h = &big;
+    assert_int_equal(ks_response_trial(&s, &r, &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "outside the drug state's grid"));
+    s = ok;
+    s.ctx = KS_CTX_N;
+    assert_int_equal(ks_response_trial(&s, &r, &err), KS_EINVAL);
+    s = ok;
+    s.params = NULL;
+    assert_int_equal(ks_response_trial(&s, &r, &err), KS_EINVAL);
+    s = ok;
+    ks_response_params q = p;
+    q.v[KS_RP_THETA] = -1;
+    s.params = &q;
+    assert_int_equal(ks_response_trial(&s, &r, &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "theta"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_against_patients),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
