@@ -71,7 +71,7 @@ bad() {
     local want=$1
     shift
     rm -f "$T/bad.csv"
-    "$KETSIM" trial --model "${MODEL:-domino-1982}" --weight 70 --n 10 --regimen "${REG:-$R}" --until 3d --every 1d \
+    "$KETSIM" trial --model "${MODEL:-domino-1982}" --weight 70 --n 10 --regimen "${REG:-$R}" --until 14d --every 1d \
         --out "$T/pk.csv" --quiet "$@" >"$T/out" 2>"$T/err"
     local rc=$?
     [ $rc -eq 2 ] || fail "$*: exit $rc, expected 2"
@@ -88,7 +88,7 @@ bad "--response-context" --response "$T/bad.csv" --madrs 30 --response-context n
 bad "--response-params" --response "$T/bad.csv" --madrs 30 --response-params "$T/none.json"
 bad "the same file as another output" --response "$T/pk.csv" --madrs 30
 MODEL=perez-ruixo-2021 REG="56mg oral" bad 'route "oral"' --response "$T/bad.csv" --madrs 30
-"$KETSIM" trial --model domino-1982 --weight 70 --n 10 --regimen "$R" --until 3d --every 1d --quiet \
+"$KETSIM" trial --model domino-1982 --weight 70 --n 10 --regimen "$R" --until 14d --every 1d --quiet \
     --out "$T/pk.csv" --madrs 30 --response "$T/nodir/r.csv" >/dev/null 2>"$T/err"
 [ $? -ne 0 ] && grep -q "^ketsim trial: --response" "$T/err" || fail "unwritable --response: $(cat "$T/err")"
 
