@@ -1,5 +1,6 @@
 /* NONMEM-style event records through the exact engine (see nmrun.h). */
 #include "sim/nmrun.h"
+#include "core/linalg.h"
 #include "sim/sim_internal.h"
 
 #include <float.h>
@@ -190,41 +191,13 @@ static int is_body(const ks_sim *s, size_t i)
     return s->state_kind[i] == KS_ST_AMOUNT || s->state_kind[i] == KS_ST_EFFECT;
 }
 
-/* Solve M z = y (dense, n x n, row-major) by Gaussian elimination with partial
- * pivoting, in place; KS_ENUMERIC when M is singular. */
+/* Solve M z = y in place (core/linalg.c); KS_ENUMERIC when M is singular. */
 static int solve(double *M, double *y, size_t n, ks_error *err)
 {
-    for (size_t k = 0; k < n; k++) {
-        size_t p = k;
-        for (size_t i = k + 1; i < n; i++)
-            if (fabs(M[i * n + k]) > fabs(M[p * n + k])) p = i;
-        if (!(fabs(M[p * n + k]) > 1e-300))
-            return ks_error_set(err, KS_ENUMERIC,
-                                "steady state does not exist: a compartment "
-                                "never empties");
-        if (p != k) {
-            for (size_t j = 0; j < n; j++) {
-                double t = M[k * n + j];
-                M[k * n + j] = M[p * n + j];
-                M[p * n + j] = t;
-            }
-            double t = y[k];
-            y[k] = y[p];
-            y[p] = t;
-        }
-        for (size_t i = k + 1; i < n; i++) {
-            double f = M[i * n + k] / M[k * n + k];
-            for (size_t j = k; j < n; j++)
-                M[i * n + j] -= f * M[k * n + j];
-            y[i] -= f * y[k];
-        }
-    }
-    for (size_t k = n; k-- > 0;) {
-        double acc = y[k];
-        for (size_t j = k + 1; j < n; j++)
-            acc -= M[k * n + j] * y[j];
-        y[k] = acc / M[k * n + k];
-    }
+    if (ks_solve(M, y, n))
+        return ks_error_set(err, KS_ENUMERIC,
+                            "steady state does not exist: a compartment "
+                            "never empties");
     return KS_OK;
 }
 

@@ -82,6 +82,20 @@ w1=$(awk -F, 'NR == 6 { print $7 - $5 }' "$T/rep1.csv")
 awk -v a="$w0" -v b="$w1" 'BEGIN { exit !(b > 1.5 * a) }' ||
     fail "--uncertainty: spread of the replicates' medians $w1 vs $w0 without"
 
+# --- per-patient columns of one typical patient against simulate's summary: Cmax and the
+# exact AUC to the end agree to print precision; hours above 100 ng/mL are linear between
+# 5-min grid points in the trial, exact in simulate: within 5 %
+"$KETSIM" trial --model domino-1982 --weight 70 --regimen "0.5mg/kg iv over 40min" --n 1 --no-iiv \
+    --until 6h --every 5min --patients "$T/one.csv" --threshold 100ng/mL --out "$T/oneq.csv" --quiet ||
+    fail "one typical patient"
+"$KETSIM" simulate --model domino-1982 --weight 70 --dose 0.5mg/kg --over 40min --until 6h \
+    --every 5min --threshold 100ng/mL --out "$T/sim.csv" 2>"$T/sim.txt" || fail "simulate"
+read -r s_cmax s_auc s_above < <(awk '$1 == "cp_ketamine_ng_ml" { print $2, $4, $7 }' "$T/sim.txt")
+awk -F, -v c="$s_cmax" -v a="$s_auc" -v h="$s_above" 'NR == 2 {
+        ok = ($4 - c) ^ 2 < (0.001 * c) ^ 2 && ($6 - a) ^ 2 < (0.001 * a) ^ 2 && ($7 - h) ^ 2 < (0.05 * h) ^ 2
+        exit !ok }' "$T/one.csv" ||
+    fail "per-patient Cmax/AUC/hours above vs simulate ($s_cmax $s_auc $s_above): $(sed -n 2p "$T/one.csv")"
+
 # --- MPI: two ranks give the same files as one process
 if command -v mpirun >/dev/null 2>&1 && ldd "$KETSIM" | grep -q libmpi; then
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
