@@ -40,6 +40,7 @@ typedef struct cmp {
     const char *route;
     ks_prediction p;
     double fold; /* predicted / observed; NaN when not scored */
+    int na;      /* 1: the model does not apply to this multi-dose design (shown, not scored) */
 } cmp;
 
 typedef struct run {
@@ -106,6 +107,15 @@ static int add(run *r, const cmp *c)
     return 0;
 }
 
+/* Comparisons shown only to say that the model does not apply to a design. */
+static size_t n_shown_na(const run *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n; i++)
+        n += (size_t)r->c[i].na;
+    return n;
+}
+
 /* Every observation against every model and matching route. */
 static int compare_all(run *r)
 {
@@ -117,7 +127,7 @@ static int compare_all(run *r)
             const char *routes[MAX_ROUTES];
             size_t nr = ks_validate_routes(r->models[m], o, routes, MAX_ROUTES);
             for (size_t k = 0; k < nr; k++) {
-                cmp c = {i, m, routes[k], {0}, NAN};
+                cmp c = {i, m, routes[k], {0}, NAN, 0};
                 if (ks_validate_predict(r->models[m], o, routes[k], &c.p, &err)) {
                     cli_error("validate", "%s line %d with %s (%s): %s", o->study_id, o->line,
                               ks_model_name(r->models[m]), routes[k], err.msg);
@@ -127,6 +137,12 @@ static int compare_all(run *r)
                     r->n_na++;
                     snprintf(r->why_not[i], sizeof r->why_not[i], "%.40s: %.110s",
                              ks_model_name(r->models[m]), c.p.reason);
+                    /* A design the model cannot simulate whole is shown with the reason. */
+                    c.na = o->n_design > 0;
+                    if (c.na && add(r, &c)) {
+                        cli_error("validate", "out of memory");
+                        return 1;
+                    }
                     continue;
                 }
                 if (!ks_obs_is_misprint(o)) c.fold = c.p.value / o->value;
@@ -139,7 +155,7 @@ static int compare_all(run *r)
         if (isatty(fileno(stderr))) fprintf(stderr, "\rvalidate: %zu of %zu figures", i + 1, n_obs);
     }
     fprintf(stderr, "%svalidate: %zu figures x %zu models: %zu comparisons\n",
-            isatty(fileno(stderr)) ? "\n" : "", n_obs, r->n_models, r->n);
+            isatty(fileno(stderr)) ? "\n" : "", n_obs, r->n_models, r->n - n_shown_na(r));
     return 0;
 }
 
@@ -182,6 +198,10 @@ static void cell(FILE *f, const char *s)
 
 static void dose_text(const ks_obs *o, char *buf, size_t size)
 {
+    if (o->n_design) {
+        snprintf(buf, size, "%s; figure from %g h", o->design, o->measured_from_h);
+        return;
+    }
     char inf[48] = "";
     if (isnan(o->infusion_min) && strcmp(o->route, "iv") == 0)
         snprintf(inf, sizeof inf, ", infusion time not stated");
@@ -223,7 +243,13 @@ static void header(FILE *f, const run *r, const char *data_path)
     fprintf(f, "Caveats that explain most misses: arterial samples peak higher than venous "
                "ones during and just after an infusion; paediatric models scaled to adults "
                "are extrapolations (marked *extrapolated*); a study's AUC interval is not "
-               "always stated (then AUC 0-inf is compared); single-dose designs only.\n\n");
+               "always stated (then AUC 0-inf is compared).\n\n");
+    fprintf(f, "A figure measured in a multi-dose design (the data's `design` column: an oral "
+               "thin film, then an infusion 6 h later, say) is simulated with every dose of the "
+               "design and measured from the dose it follows (`measured_from_h`): Cmax and Tmax "
+               "up to the next dose, AUC from that dose on. A model that lacks a route of the "
+               "design does not apply to that figure: the design is never simulated with a "
+               "dose left out.\n\n");
 }
 
 static void model_summary(FILE *f, const run *r)
@@ -279,7 +305,7 @@ static void study_rows(FILE *f, const run *r, const char *study)
     for (size_t i = 0; i < ks_obs_count(r->obs); i++) {
         const ks_obs *o = ks_obs_get(r->obs, i);
         if (strcmp(o->study_id, study) != 0) continue;
-        char q[48], d[96];
+        char q[48], d[300];
         quantity_text(o, q, sizeof q);
         dose_text(o, d, sizeof d);
         int any = 0;
@@ -287,8 +313,17 @@ static void study_rows(FILE *f, const run *r, const char *study)
             const cmp *c = &r->c[k];
             if (c->obs != i) continue;
             any = 1;
-            fprintf(f, "| %s | %s | %s | %s | %.3g %s | `%s` (%s) | %.3g | ", o->arm, d, o->analyte,
-                    q, o->value, o->unit, ks_model_name(r->models[c->model]), c->route, c->p.value);
+            fprintf(f, "| %s | ", o->arm);
+            cell(f, d);
+            fprintf(f, " | %s | %s | %.3g %s | `%s` (%s) | ", o->analyte, q, o->value, o->unit,
+                    ks_model_name(r->models[c->model]), c->route);
+            if (c->na) {
+                fprintf(f, "- | - | not applicable | ");
+                cell(f, c->p.reason);
+                fprintf(f, " |\n");
+                continue;
+            }
+            fprintf(f, "%.3g | ", c->p.value);
             if (isfinite(c->fold))
                 fprintf(f, "%.2f | %s | ", c->fold, verdict(c->fold));
             else
@@ -299,13 +334,16 @@ static void study_rows(FILE *f, const run *r, const char *study)
             if (*c->p.reason) fprintf(f, "%s", sep), cell(f, c->p.reason);
             fprintf(f, " |\n");
         }
-        if (!any)
-            fprintf(f, "| %s | %s | %s | %s | %.3g %s | no model applies | - | - | - | %s |\n",
-                    o->arm, d, o->analyte, q, o->value, o->unit,
+        if (!any) {
+            fprintf(f, "| %s | ", o->arm);
+            cell(f, d);
+            fprintf(f, " | %s | %s | %.3g %s | no model applies | - | - | - | %s |\n", o->analyte,
+                    q, o->value, o->unit,
                     ks_obs_is_misprint(o) ? "misprint, not scored"
                     : r->why_not[i][0]    ? r->why_not[i]
                                           : "no shipped model has this analyte of this drug by "
                                             "this route");
+        }
     }
 }
 
@@ -355,7 +393,7 @@ static void disagreement(FILE *f, const run *r)
     for (size_t i = 0; i < n; i++) {
         size_t cnt = 0;
         for (size_t k = 0; k < r->n; k++) {
-            if (r->c[k].obs != i) continue;
+            if (r->c[k].obs != i || r->c[k].na) continue;
             if (!cnt || r->c[k].p.value < r->c[lo[i]].p.value) lo[i] = k;
             if (!cnt || r->c[k].p.value > r->c[hi[i]].p.value) hi[i] = k;
             cnt++;
@@ -488,7 +526,7 @@ static int write_report(const run *r, const char *out, const char *data_path, co
     fprintf(f,
             "%zu comparisons scored or shown; %zu model-figure pairs did not apply (another "
             "design than the model can simulate, e.g. no IV route for F).\n",
-            r->n, r->n_na);
+            r->n - n_shown_na(r), r->n_na);
     if (out && ks_atomic_commit(f, tmp, out, &err)) {
         cli_error("validate", "%s", err.msg);
         return 1;

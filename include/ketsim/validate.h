@@ -6,6 +6,18 @@
  * bioavailability, clearance, terminal half-life, Vss) with its unit and source.
  * ks_validate_predict simulates the arm's design with a model and returns the same
  * quantity in the observation's unit, or says why the model does not apply.
+ *
+ * A row may state a multi-dose design in two optional trailing columns (a file
+ * without them is read as single-dose rows):
+ *   design           doses as "TIME: REGIMEN | TIME: REGIMEN ...", each REGIMEN in the
+ *                    grammar of ketsim/regimen.h (ks_regimen_parse) and shifted by its
+ *                    TIME ("0h: 50mg sublingual | 6h: 20mg iv over 20min"); routes are
+ *                    the file's route names (iv, sublingual, ...)
+ *   measured_from_h  hours from the design's time 0 at which the figure's interval
+ *                    starts: Cmax and Tmax are taken from there to the next design dose
+ *                    (or the end), Tmax and AUC 0-t count from there. A design dose
+ *                    must start then with the row's route, dose and infusion time.
+ * Design rows may not give F, CL or Vss (single-dose quantities).
  */
 #ifndef KETSIM_VALIDATE_H
 #define KETSIM_VALIDATE_H
@@ -13,6 +25,7 @@
 #include <stddef.h>
 #include "ketsim/error.h"
 #include "ketsim/model.h"
+#include "ketsim/regimen.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,12 +51,20 @@ typedef struct ks_obs {
      * the arm reports none. A compartment model peaks at time 0 after a bolus, so the
      * validator compares the concentration at that time instead. */
     double bolus_sample_h;
+    /* The design columns: "" and NaN for a single-dose row. The expanded doses (times
+     * from the design's start, routes as written; owned by the set) are in time order;
+     * n_design is 0 for a single-dose row. */
+    const char *design;
+    double measured_from_h;
+    const ks_regimen_dose *design_doses;
+    size_t n_design;
 } ks_obs;
 
 typedef struct ks_obs_set ks_obs_set;
 
 /* Read an observation file. Every malformed row is an error naming the file, line and
- * column (KS_EPARSE); an unknown quantity, route, unit or a negative dose likewise. */
+ * column (KS_EPARSE); an unknown quantity, route, unit or a negative dose likewise, and
+ * a design that does not parse or has no dose matching the row at measured_from_h. */
 int ks_obs_read(const char *path, ks_obs_set **out, ks_error *err);
 void ks_obs_free(ks_obs_set *set);
 size_t ks_obs_count(const ks_obs_set *set);
@@ -72,7 +93,10 @@ typedef struct ks_prediction {
 } ks_prediction;
 
 /* Simulate the observation's design with `m` through `route` (one of the names from
- * ks_validate_routes) and predict its quantity. A model that does not apply (another
+ * ks_validate_routes) and predict its quantity. For a multi-dose design, `route` is
+ * used for the design's doses by the row's route; each dose by another route needs
+ * exactly one route of the model that gives it, else the model does not apply (the
+ * design is never simulated with a dose left out). A model that does not apply (another
  * drug or analyte, no IV route for a bioavailability, a quantity the validator cannot
  * compute) gives KS_OK with applies = 0; an engine failure is an error. */
 int ks_validate_predict(const ks_model *m, const ks_obs *o, const char *route, ks_prediction *p,

@@ -4,6 +4,7 @@
 #include "sim/sim_internal.h"
 #include "ketsim/sim.h"
 #include "ketsim/summary.h"
+#include "ketsim/units.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -14,21 +15,44 @@
 
 /* ------------------------------------------------------------- the file */
 
-static const char *const COLUMNS[] = {"study_id",     "arm",           "citation",
-                                      "doi",          "drug",          "analyte",
-                                      "route",        "dose_mg",       "dose_mg_per_kg",
-                                      "infusion_min", "population",    "age_y",
-                                      "weight_kg",    "sampling_site", "quantity",
-                                      "value",        "unit",          "auc_end_h",
-                                      "spread",       "spread_type",   "n",
-                                      "where_read",   "verification",  "note"};
+static const char *const COLUMNS[] = {"study_id",
+                                      "arm",
+                                      "citation",
+                                      "doi",
+                                      "drug",
+                                      "analyte",
+                                      "route",
+                                      "dose_mg",
+                                      "dose_mg_per_kg",
+                                      "infusion_min",
+                                      "population",
+                                      "age_y",
+                                      "weight_kg",
+                                      "sampling_site",
+                                      "quantity",
+                                      "value",
+                                      "unit",
+                                      "auc_end_h",
+                                      "spread",
+                                      "spread_type",
+                                      "n",
+                                      "where_read",
+                                      "verification",
+                                      "note",
+                                      "design",
+                                      "measured_from_h"};
 #define N_COLUMNS (sizeof COLUMNS / sizeof COLUMNS[0])
+/* The design columns are optional: a file may end at "note". */
+#define N_REQUIRED 24
+/* At most this many doses in one row's design. */
+#define MAX_DESIGN_DOSES 1000
 
 struct ks_obs_set {
     ks_obs *rows;
     size_t n, cap;
-    char **strings; /* every text field, owned */
+    char **strings; /* every text field and design dose list, owned */
     size_t ns, caps;
+    int n_columns; /* N_REQUIRED or N_COLUMNS, from the header */
 };
 
 void ks_obs_free(ks_obs_set *set)
@@ -56,7 +80,8 @@ int ks_obs_is_misprint(const ks_obs *o)
     return strncmp(o->note, "MISPRINT", 8) == 0;
 }
 
-static const char *keep(ks_obs_set *set, const char *s, size_t len)
+/* A new block of `size` bytes owned by the set (freed with it), or NULL. */
+static void *own(ks_obs_set *set, size_t size)
 {
     if (set->ns == set->caps) {
         size_t nc = set->caps ? 2 * set->caps : 256;
@@ -65,11 +90,17 @@ static const char *keep(ks_obs_set *set, const char *s, size_t len)
         set->strings = ns;
         set->caps = nc;
     }
-    char *c = malloc(len + 1);
+    char *c = malloc(size ? size : 1);
+    if (c) set->strings[set->ns++] = c;
+    return c;
+}
+
+static const char *keep(ks_obs_set *set, const char *s, size_t len)
+{
+    char *c = own(set, len + 1);
     if (!c) return NULL;
     memcpy(c, s, len);
     c[len] = '\0';
-    set->strings[set->ns++] = c;
     return c;
 }
 
@@ -234,6 +265,115 @@ static int check_row(const ks_obs *o, const char *path, ks_error *err)
 #undef BAD
 }
 
+static int same_time(double a, double b)
+{
+    return fabs(a - b) <= 1e-9 * fmax(1.0, fabs(b));
+}
+
+/* Does design dose d match the row's own dose (route, amount, infusion time)? */
+static int is_row_dose(const ks_obs *o, const ks_regimen_dose *d)
+{
+    if (strcmp(d->route, o->route) != 0) return 0;
+    double want = d->per_kg ? o->dose_mg_per_kg : o->dose_mg;
+    if (!(isfinite(want) && same_time(d->amount, want))) return 0;
+    return isnan(o->infusion_min) || same_time(d->duration_h, o->infusion_min / 60.0);
+}
+
+/* The design column: "TIME: REGIMEN | TIME: REGIMEN ...", each REGIMEN expanded by
+ * ks_regimen_parse and shifted by its TIME, into o->design_doses in time order. */
+static int parse_design(ks_obs_set *set, ks_obs *o, const char *path, ks_error *err)
+{
+#define BAD(col, ...)                                                                              \
+    do {                                                                                           \
+        char m_[400];                                                                              \
+        snprintf(m_, sizeof m_, __VA_ARGS__);                                                      \
+        rc = ks_error_set(err, KS_EPARSE, "%s:%d: %s: %s", path, o->line, col, m_);                \
+        goto done;                                                                                 \
+    } while (0)
+    int rc = KS_OK;
+    char *text = NULL;
+    ks_regimen *r = NULL;
+    ks_regimen_dose *doses = NULL;
+    size_t n = 0;
+    o->design_doses = NULL;
+    o->n_design = 0;
+    if (is_blank(o->design)) {
+        if (!isnan(o->measured_from_h))
+            BAD("measured_from_h", "given without a design (leave both empty for one dose)");
+        return KS_OK;
+    }
+    if (isnan(o->measured_from_h))
+        BAD("measured_from_h", "a design needs the time its figure is measured from (h)");
+    if (o->measured_from_h < 0) BAD("measured_from_h", "%g h is negative", o->measured_from_h);
+    static const char *const single[] = {"f", "cl", "vss", NULL};
+    if (one_of(o->quantity, single))
+        BAD("design", "%s is a single-dose quantity: give it on a row without a design",
+            o->quantity);
+    if (!(text = malloc(strlen(o->design) + 1)) ||
+        !(doses = own(set, MAX_DESIGN_DOSES * sizeof *doses))) {
+        rc = ks_error_set(err, KS_ENOMEM, "out of memory");
+        goto done;
+    }
+    strcpy(text, o->design);
+    int part = 0;
+    for (char *p = text, *next; p; p = next) {
+        part++;
+        next = strchr(p, '|');
+        if (next) *next++ = '\0';
+        char *colon = strchr(p, ':');
+        if (!colon)
+            BAD("design", "part %d (\"%s\"): start it with its time, as in \"6h: 20mg iv\"", part,
+                p);
+        *colon = '\0';
+        while (isspace((unsigned char)*p))
+            p++;
+        double t0 = NAN;
+        ks_dim dim = KS_DIM_TIME;
+        ks_error e = {0};
+        if (ks_quantity_parse(p, &dim, 1, "time", &t0, NULL, &e))
+            BAD("design", "part %d: %.300s", part, e.msg);
+        if (!(t0 >= 0 && isfinite(t0))) BAD("design", "part %d: time \"%s\" is negative", part, p);
+        if (ks_regimen_parse(colon + 1, &r, &e)) BAD("design", "part %d: %.300s", part, e.msg);
+        for (size_t i = 0; i < ks_regimen_n_doses(r); i++) {
+            const ks_regimen_dose *d = ks_regimen_dose_get(r, i);
+            if (!one_of(d->route, ROUTES))
+                BAD("design",
+                    "part %d: route \"%s\" is not a route of this file (iv, "
+                    "intranasal, im, oral, sublingual, buccal, inhaled, rectal)",
+                    part, d->route);
+            if (n == MAX_DESIGN_DOSES) BAD("design", "more than %d doses", MAX_DESIGN_DOSES);
+            doses[n] = *d;
+            doses[n].time_h += t0;
+            if (!(doses[n].route = keep(set, d->route, strlen(d->route)))) {
+                rc = ks_error_set(err, KS_ENOMEM, "out of memory");
+                goto done;
+            }
+            for (size_t j = n++; j > 0 && doses[j - 1].time_h > doses[j].time_h; j--) {
+                ks_regimen_dose t = doses[j];
+                doses[j] = doses[j - 1];
+                doses[j - 1] = t;
+            }
+        }
+        ks_regimen_free(r);
+        r = NULL;
+    }
+    int found = 0;
+    for (size_t i = 0; i < n && !found; i++)
+        found = same_time(doses[i].time_h, o->measured_from_h) && is_row_dose(o, &doses[i]);
+    if (!found)
+        BAD("measured_from_h",
+            "no dose of the design starts at %g h with the row's route (%s), dose and "
+            "infusion time",
+            o->measured_from_h, o->route);
+    o->design_doses = doses;
+    o->n_design = n;
+done:
+    ks_regimen_free(r);
+    free(text);
+    return rc;
+#undef BAD
+}
+
 /* Fill row o from the record's fields. */
 static int fill(ks_obs_set *set, ks_obs *o, const char **f, const char *path, ks_error *err)
 {
@@ -260,7 +400,9 @@ static int fill(ks_obs_set *set, ks_obs *o, const char **f, const char *path, ks
                            NULL,
                            &o->where_read,
                            &o->verification,
-                           &o->note};
+                           &o->note,
+                           &o->design,
+                           NULL};
     double *num[N_COLUMNS] = {0};
     num[7] = &o->dose_mg;
     num[8] = &o->dose_mg_per_kg;
@@ -270,7 +412,10 @@ static int fill(ks_obs_set *set, ks_obs *o, const char **f, const char *path, ks
     num[15] = &o->value;
     num[17] = &o->auc_end_h;
     num[20] = &o->n;
-    for (size_t c = 0; c < N_COLUMNS; c++) {
+    num[25] = &o->measured_from_h;
+    o->design = "";
+    o->measured_from_h = NAN;
+    for (size_t c = 0; c < (size_t)set->n_columns; c++) {
         if (num[c]) {
             if (number(f[c], num[c]))
                 return ks_error_set(err, KS_EPARSE, "%s:%d: %s: \"%s\" is not a number", path,
@@ -281,18 +426,21 @@ static int fill(ks_obs_set *set, ks_obs *o, const char **f, const char *path, ks
             *text[c] = k;
         }
     }
-    return check_row(o, path, err);
+    int rc = check_row(o, path, err);
+    return rc ? rc : parse_design(set, o, path, err);
 }
 
-static int header(const char **f, int nf, const char *path, int line, ks_error *err)
+static int header(const char **f, int nf, const char *path, int line, int *ncols, ks_error *err)
 {
-    for (size_t c = 0; c < N_COLUMNS; c++)
+    size_t want = nf > N_REQUIRED ? N_COLUMNS : N_REQUIRED;
+    for (size_t c = 0; c < want; c++)
         if ((int)c >= nf || strcmp(f[c], COLUMNS[c]) != 0)
             return ks_error_set(err, KS_EPARSE, "%s:%d: column %zu is \"%s\", expected \"%s\"",
                                 path, line, c + 1, (int)c < nf ? f[c] : "", COLUMNS[c]);
-    if (nf != (int)N_COLUMNS)
+    if (nf != (int)want)
         return ks_error_set(err, KS_EPARSE, "%s:%d: %d columns, expected %zu", path, line, nf,
-                            N_COLUMNS);
+                            want);
+    *ncols = (int)want;
     return KS_OK;
 }
 
@@ -318,11 +466,11 @@ static int parse(const char *text, const char *path, ks_obs_set *set, ks_error *
         } else if (nf == 1 && is_blank(f[0])) {
             continue;
         } else if (!seen_header) {
-            rc = header(f, nf, path, start, err);
+            rc = header(f, nf, path, start, &set->n_columns, err);
             seen_header = 1;
-        } else if (nf != (int)N_COLUMNS) {
-            rc = ks_error_set(err, KS_EPARSE, "%s:%d: %d fields, expected %zu", path, start, nf,
-                              N_COLUMNS);
+        } else if (nf != set->n_columns) {
+            rc = ks_error_set(err, KS_EPARSE, "%s:%d: %d fields, expected %d", path, start, nf,
+                              set->n_columns);
         } else {
             if (set->n == set->cap) {
                 size_t nc = set->cap ? 2 * set->cap : 64;
@@ -514,52 +662,64 @@ static void caveat(ks_prediction *p, int when, const char *text)
     if (when) snprintf(p->reason + n, sizeof p->reason - n, "%s%s", n ? "; " : "", text);
 }
 
-/* Output times: every minute for 12 h, then every 10 min to the horizon, plus t_end. */
-static double *grid(double horizon, double t_end, size_t *n)
+static int by_value(const void *a, const void *b)
 {
-    size_t cap = 12 * 60 + (size_t)(horizon * 6) + 8, k = 0;
-    double *t = malloc(cap * sizeof *t);
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Output times: every minute for 12 h after each dose start, then every 10 min, to
+ * `horizon`, plus `extra` (when finite). With one dose at time 0 this is the grid of a
+ * single-dose figure. */
+static double *grid(const ks_dose *d, size_t nd, double horizon, double extra, size_t *n)
+{
+    size_t per = 12 * 60 + (size_t)(horizon * 6) + 8, k = 0;
+    double *t = malloc((per * nd + 1) * sizeof *t);
     if (!t) return NULL;
-    for (int i = 0; i <= 12 * 60; i++)
-        t[k++] = i / 60.0;
-    for (double x = 12 + 1.0 / 6; x <= horizon + 1e-9 && k < cap - 2; x += 1.0 / 6)
-        t[k++] = x;
-    if (isfinite(t_end) && t_end > 0) { /* insert in order, unless present */
-        size_t i = 0;
-        while (i < k && t[i] < t_end - 1e-9)
-            i++;
-        if (i == k || fabs(t[i] - t_end) > 1e-9) {
-            memmove(t + i + 1, t + i, (k - i) * sizeof *t);
-            t[i] = t_end;
-            k++;
-        } else {
-            t[i] = t_end;
-        }
+    for (size_t i = 0; i < nd; i++) {
+        if (i && d[i].time_h == d[i - 1].time_h) continue;
+        for (int j = 0; j <= 12 * 60 && d[i].time_h + j / 60.0 <= horizon + 1e-9; j++)
+            t[k++] = d[i].time_h + j / 60.0;
+        for (double x = 12 + 1.0 / 6; d[i].time_h + x <= horizon + 1e-9; x += 1.0 / 6)
+            t[k++] = d[i].time_h + x;
     }
-    *n = k;
+    if (isfinite(extra) && extra > 0) t[k++] = extra;
+    qsort(t, k, sizeof *t, by_value);
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++)
+        if (!m || t[i] - t[m - 1] > 1e-9) t[m++] = t[i];
+    for (size_t i = 0; i < m && isfinite(extra); i++)
+        if (fabs(t[i] - extra) <= 1e-9) t[i] = extra; /* exactly, for AUC 0-t */
+    *n = m;
     return t;
 }
 
-/* Simulate one dose and summarise `analyte`. *skip gets a reason when the dose itself
- * is refused by the model (a nasal dose that is not whole devices, say). */
-static int expose(const ks_model *m, const ks_covariates *c, const char *route, double amount,
-                  double dur, const char *analyte, double t_end, double t_at, exposure *e,
-                  char *skip, size_t skip_size, ks_error *err)
+/* Simulate the doses and summarise `analyte` from `from` (h; a dose start) on: Cmax and
+ * Tmax up to the next later dose start (the end without one), Tmax and AUC 0-t_end
+ * counted from `from`, AUC 0-inf from `from` when no dose follows (NaN otherwise),
+ * the concentration at from + t_at. `design` 0 keeps the summary of the whole run (one
+ * dose at time 0). *skip gets a reason when a dose is refused by the model (a nasal
+ * dose that is not whole devices, say). */
+static int expose(const ks_model *m, const ks_covariates *c, const ks_dose *d, size_t nd,
+                  int design, double from, const char *analyte, double t_end, double t_at,
+                  exposure *e, char *skip, size_t skip_size, ks_error *err)
 {
-    double horizon = fmax(96.0, isfinite(t_end) ? t_end : 0);
+    double last = d[nd - 1].time_h;
+    double horizon = fmax(last + 96.0, isfinite(t_end) ? from + t_end : 0);
     size_t n = 0;
-    double *t = grid(horizon, t_end, &n);
+    double *t = grid(d, nd, horizon, from + t_end, &n);
     if (!t) return ks_error_set(err, KS_ENOMEM, "out of memory");
     ks_sim *s = NULL;
-    ks_dose d = {0, amount, dur, route};
     ks_error local = {0};
     int rc = ks_sim_create(m, &s, err);
     if (!rc) rc = ks_sim_set_covariates(s, c, err);
-    if (!rc && ks_sim_add_dose(s, &d, &local)) {
-        snprintf(skip, skip_size, "%s", local.msg);
-        ks_sim_free(s);
-        free(t);
-        return KS_OK;
+    for (size_t i = 0; i < nd && !rc; i++) {
+        if (ks_sim_add_dose(s, &d[i], &local)) {
+            snprintf(skip, skip_size, "%s", local.msg);
+            ks_sim_free(s);
+            free(t);
+            return KS_OK;
+        }
     }
     if (!rc) rc = ks_sim_set_times(s, t, n, err);
     if (!rc) rc = ks_sim_run(s, err);
@@ -569,6 +729,10 @@ static int expose(const ks_model *m, const ks_covariates *c, const char *route, 
     if (!rc && j < 0) rc = ks_error_set(err, KS_EINVAL, "model has no output %s", col);
     ks_summary sm = {0};
     if (!rc) rc = ks_summary_compute(s, (size_t)j, NAN, &sm, err);
+    const double *auc = rc ? NULL : ks_sim_output_auc(s, (size_t)j);
+    double auc_from = 0.0;
+    for (size_t i = 0; !rc && i < n; i++)
+        if (same_time(t[i], from)) auc_from = auc[i];
     if (!rc) {
         e->cmax = sm.cmax;
         e->tmax = sm.tmax;
@@ -576,12 +740,28 @@ static int expose(const ks_model *m, const ks_covariates *c, const char *route, 
         e->t_half = sm.t_half;
         e->auc_t = NAN;
         for (size_t i = 0; i < n && isfinite(t_end); i++)
-            if (fabs(t[i] - t_end) < 1e-9) e->auc_t = ks_sim_output_auc(s, (size_t)j)[i];
+            if (fabs(t[i] - (from + t_end)) < 1e-9) e->auc_t = auc[i] - auc_from;
+    }
+    if (!rc && design) {
+        /* The session that starts at `from`, on the exact solution. */
+        double starts[2] = {from, NAN};
+        size_t ns = 1;
+        for (size_t i = 0; i < nd && ns == 1; i++)
+            if (d[i].time_h > from && !same_time(d[i].time_h, from)) starts[ns++] = d[i].time_h;
+        ks_session_summary ses[2];
+        rc = ks_summary_sessions(s, (size_t)j, starts, ns, NAN, ses, err);
+        if (!rc) {
+            e->cmax = ses[0].cmax;
+            e->tmax = ses[0].tmax - from;
+            e->auc_inf = ns == 1 ? sm.auc_inf - auc_from : NAN;
+        }
+    }
+    if (!rc) {
         e->c_at = NAN;
         if (isfinite(t_at)) {
             double *v = malloc(ks_sim_n_outputs(s) * sizeof *v);
             if (!v) rc = ks_error_set(err, KS_ENOMEM, "out of memory");
-            if (!rc) rc = ks_sim_eval(s, t_at, v, err);
+            if (!rc) rc = ks_sim_eval(s, from + t_at, v, err);
             if (!rc) e->c_at = v[j];
             free(v);
         }
@@ -676,6 +856,67 @@ static int predict_vss(const ks_model *m, const ks_obs *o, const char *analyte, 
     return KS_OK;
 }
 
+/* A route of `m` for a design dose by observation route `want`: `row_route` for the
+ * row's own route, else the model's only route that gives it. NULL with the reason in
+ * p when there is none or more than one. */
+static const char *design_route(const ks_model *m, const ks_obs *o, const char *want,
+                                const char *row_route, ks_prediction *p)
+{
+    if (strcmp(want, o->route) == 0) return row_route;
+    const char *found = NULL;
+    char names[256] = "";
+    size_t k = 0, used = 0;
+    for (size_t i = 0; i < ks_model_n_routes(m); i++) {
+        const char *r = ks_model_route_name(m, i);
+        if (strcmp(want, "iv") == 0 ? strcmp(r, "iv") != 0 : !route_matches(r, want)) continue;
+        found = r;
+        k++;
+        used += (size_t)snprintf(names + used, used < sizeof names ? sizeof names - used : 0,
+                                 "%s%s", k > 1 ? ", " : "", r);
+    }
+    if (k == 1) return found;
+    char why[400];
+    if (k == 0)
+        snprintf(why, sizeof why,
+                 "model has no %s route for a dose of the design: the design is not simulated "
+                 "without it",
+                 want);
+    else
+        snprintf(why, sizeof why,
+                 "several routes of the model give %s (%.200s): the design does "
+                 "not say which",
+                 want, names);
+    not_applicable(p, "%s", why);
+    return NULL;
+}
+
+/* The design's doses for this model and patient, and a caveat naming them. */
+static int design_doses(const ks_model *m, const ks_obs *o, const char *route, ks_dose *d,
+                        ks_prediction *p)
+{
+    char text[300] = "design:";
+    size_t used = strlen(text);
+    for (size_t i = 0; i < o->n_design; i++) {
+        const ks_regimen_dose *x = &o->design_doses[i];
+        const char *r = design_route(m, o, x->route, route, p);
+        if (!r) return 0;
+        if (x->duration_h > 0 && !ks_model_route_takes_duration(m, r))
+            return not_applicable(p, "route %s takes no infusion time", r), 0;
+        d[i] = (ks_dose){x->time_h, x->per_kg ? x->amount * p->weight_kg : x->amount, x->duration_h,
+                         r};
+        char over[32] = "";
+        if (x->duration_h > 0) snprintf(over, sizeof over, " over %.4g min", x->duration_h * 60);
+        if (used < sizeof text)
+            used += (size_t)snprintf(text + used, sizeof text - used, "%s %.4g mg %s%s at %g h",
+                                     i ? "," : "", d[i].amount_mg, r, over, x->time_h);
+    }
+    caveat(p, 1, text);
+    char from[80];
+    snprintf(from, sizeof from, "measured from %g h", o->measured_from_h);
+    caveat(p, 1, from);
+    return 1;
+}
+
 int ks_validate_predict(const ks_model *m, const ks_obs *o, const char *route, ks_prediction *p,
                         ks_error *err)
 {
@@ -706,7 +947,22 @@ int ks_validate_predict(const ks_model *m, const ks_obs *o, const char *route, k
                               "Cmax of an IV bolus without the study's Tmax: it depends on the "
                               "first sample time");
     double at = bolus && strcmp(o->quantity, "cmax") == 0 ? o->bolus_sample_h : NAN;
-    rc = expose(m, &c, route, amount, dur, analyte, o->auc_end_h, at, &e, skip, sizeof skip, err);
+    ks_dose one = {0, amount, dur, route}, *doses = &one;
+    size_t nd = 1;
+    double from = 0.0;
+    if (o->n_design) {
+        if (!(doses = malloc(o->n_design * sizeof *doses)))
+            return ks_error_set(err, KS_ENOMEM, "out of memory");
+        nd = o->n_design;
+        from = o->measured_from_h;
+        if (!design_doses(m, o, route, doses, p)) {
+            free(doses);
+            return KS_OK;
+        }
+    }
+    rc = expose(m, &c, doses, nd, o->n_design > 0, from, analyte, o->auc_end_h, at, &e, skip,
+                sizeof skip, err);
+    if (doses != &one) free(doses);
     if (rc) return rc;
     if (*skip) return not_applicable(p, "%s", skip);
     double v = NAN;
@@ -728,11 +984,15 @@ int ks_validate_predict(const ks_model *m, const ks_obs *o, const char *route, k
             return not_applicable(p, "%s", "model has no IV route to compare with");
         exposure iv;
         char skip_iv[512] = "";
-        rc = expose(m, &c, "iv", amount, 0, analyte, NAN, NAN, &iv, skip_iv, sizeof skip_iv, err);
+        ks_dose ivd = {0, amount, 0, "iv"};
+        rc = expose(m, &c, &ivd, 1, 0, 0.0, analyte, NAN, NAN, &iv, skip_iv, sizeof skip_iv, err);
         if (rc) return rc;
         if (*skip_iv) return not_applicable(p, "%s", skip_iv);
         v = e.auc_inf / iv.auc_inf;
     }
+    if (!isfinite(v) && o->n_design && strncmp(q, "auc", 3) == 0 && strcmp(q, "auc_0_t") != 0)
+        return not_applicable(p, "%s",
+                              "AUC 0-inf after a dose that another dose of the design follows");
     if (!isfinite(v)) return not_applicable(p, "%s", "the terminal phase is not resolved in 96 h");
     p->value = in_obs_unit(o, v, p->weight_kg);
     char dose_note[64];

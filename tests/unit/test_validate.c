@@ -22,6 +22,15 @@
     ",adults,," weight ",venous," q "," v "," unit "," end ",,,5,here,abstract,\n"
 
 /* MODEL_1CMT as racemic ketamine: drug and analyte renamed. */
+/* With the design columns: the same row, then the design and measured_from_h. */
+#define HEAD_D                                                                                     \
+    "study_id,arm,citation,doi,drug,analyte,route,dose_mg,dose_mg_per_kg,infusion_min,"            \
+    "population,age_y,weight_kg,sampling_site,quantity,value,unit,auc_end_h,spread,spread_type,"   \
+    "n,where_read,verification,note,design,measured_from_h\n"
+#define ROW_D(arm, route, dose, inf, q, v, unit, end, design, from)                                \
+    "s," arm ",\"Test, 2026\",,racemic ketamine,ketamine," route "," dose ",," inf ",adults,,,"    \
+    "venous," q "," v "," unit "," end ",,,5,here,abstract,," design "," from "\n"
+
 static ks_model *model(void)
 {
     const char *src = MODEL_1CMT;
@@ -84,8 +93,8 @@ static void test_closed_forms(void **state)
                         ROW("o", "ketamine", "oral", "100", "0", "", "auc_inf", "1", "ug*h/L", "")
                             ROW("o", "ketamine", "oral", "", "0", "", "tmax", "1", "h", "")
                                 ROW("e", "esketamine", "iv", "100", "0", "", "cl", "1", "L/h", "")
-                                    ROW("b", "ketamine", "iv", "100", "0", "70", "vss", "1",
-                                        "L/kg", "");
+                                    ROW("b", "ketamine", "iv", "100", "0", "70", "vss", "1", "L/kg",
+                                        "");
     ks_obs_set *set = NULL;
     ks_error err = {0};
     if (read_text(text, &set, &err)) fail_msg("%s", err.msg);
@@ -119,6 +128,45 @@ static void test_closed_forms(void **state)
     ks_obs_free(set);
 }
 
+/* A multi-dose design: 100 mg oral at 0 h, then 100 mg IV over 1 h at 10 h; the figures
+ * are measured from 10 h. By superposition C(t) = C_oral(t) + C_iv(t - 10): the oral
+ * part (Bateman, lag 0.25 h) declines slowly while the infusion rises, so the peak is at
+ * the end of the infusion, 11 h. A validator that simulated the IV dose alone misses the
+ * oral residual (about 2.7 mg/L at 11 h against an IV peak of 4.76). */
+static void test_design(void **state)
+{
+    (void)state;
+    const char *design = "\"0h: 100mg oral | 10h: 100mg iv over 1h\"";
+    char text[2048];
+    snprintf(text, sizeof text, "%s%s%s%s%s", HEAD_D,
+             ROW_D("d", "iv", "100", "60", "cmax", "1", "ng/mL", "", "%s", "10"),
+             ROW_D("d", "iv", "100", "60", "tmax", "1", "h", "", "%s", "10"),
+             ROW_D("d", "iv", "100", "60", "auc_inf", "1", "ng*h/mL", "", "%s", "10"),
+             ROW_D("b", "iv", "100", "60", "cmax", "1", "ng/mL", "", "", ""));
+    char full[4096];
+    snprintf(full, sizeof full, text, design, design, design);
+    ks_obs_set *set = NULL;
+    ks_error err = {0};
+    if (read_text(full, &set, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(ks_obs_count(set), 4);
+    const ks_obs *o = ks_obs_get(set, 0);
+    assert_int_equal(o->n_design, 2);
+    KS_ASSERT_CLOSE(o->design_doses[1].time_h, 10, 1e-12, 0);
+    assert_string_equal(o->design_doses[0].route, "oral");
+    assert_int_equal(ks_obs_get(set, 3)->n_design, 0); /* a row without a design */
+    ks_model *m = model();
+    const double k = 0.1, ka = 1.5, A = 0.7 * 100 * ka / (20 * (ka - k)); /* mg/L */
+    double tau = 11 - 0.25, oral11 = A * (exp(-k * tau) - exp(-ka * tau));
+    double iv11 = 100.0 / 2 * (1 - exp(-k)); /* R / CL (1 - e^-k) */
+    KS_ASSERT_CLOSE(predict(m, o, "iv"), 1000 * (oral11 + iv11), 1e-7, 0);
+    KS_ASSERT_CLOSE(predict(m, ks_obs_get(set, 1), "iv"), 1.0, 1e-6, 0); /* from 10 h */
+    /* AUC 0-inf from 10 h: the oral residual's remaining area plus the IV dose's 50. */
+    double t0 = 10 - 0.25, oral_rest = A * (exp(-k * t0) / k - exp(-ka * t0) / ka);
+    KS_ASSERT_CLOSE(predict(m, ks_obs_get(set, 2), "iv"), 1000 * (oral_rest + 50), 1e-4, 0);
+    ks_model_free(m);
+    ks_obs_free(set);
+}
+
 /* Each malformed file gives KS_EPARSE and names the line and the column. */
 static void test_bad_files(void **state)
 {
@@ -144,6 +192,26 @@ static void test_bad_files(void **state)
         {HEAD "s,b,\"open,\n", ":2: a quoted field is not closed"},
         {HEAD "s,b,c\n", ":2: 3 fields, expected 24"},
         {"", "no header row"},
+        {HEAD_D ROW_D("d", "iv", "1", "0", "cmax", "1", "ng/mL", "", "0h: 1mg iv", ""),
+         ":2: measured_from_h: a design needs the time"},
+        {HEAD_D ROW_D("d", "iv", "1", "0", "cmax", "1", "ng/mL", "", "", "2"),
+         ":2: measured_from_h: given without a design"},
+        {HEAD_D ROW_D("d", "iv", "1", "0", "cmax", "1", "ng/mL", "", "0h: 1mg oral | 2h: 1mg iv",
+                      "1"),
+         ":2: measured_from_h: no dose of the design starts at 1 h"},
+        {HEAD_D ROW_D("d", "iv", "1", "0", "cmax", "1", "ng/mL", "", "0h: 2mg oral | 2h: 1mg oral",
+                      "2"),
+         ":2: measured_from_h: no dose of the design starts at 2 h with the row's route (iv)"},
+        {HEAD_D ROW_D("d", "iv", "1", "0", "cmax", "1", "ng/mL", "", "0h: 1mg nose", "0"),
+         ":2: design: part 1: route \"nose\""},
+        {HEAD_D ROW_D("d", "iv", "1", "0", "cmax", "1", "ng/mL", "", "0h: 1mg oral | 1mg iv", "0"),
+         ":2: design: part 2 (\" 1mg iv\"): start it with its time"},
+        {HEAD_D ROW_D("d", "iv", "1", "0", "cmax", "1", "ng/mL", "", "0h: 1mg iv; every 0h x 2",
+                      "0"),
+         ":2: design: part 1: character"},
+        {HEAD_D ROW_D("d", "iv", "1", "0", "f", "1", "%", "", "0h: 1mg iv", "0"),
+         ":2: design: f is a single-dose quantity"},
+        {HEAD_D "s,b,c\n", ":2: 3 fields, expected 26"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ks_obs_set *set = NULL;
@@ -159,6 +227,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closed_forms),
+        cmocka_unit_test(test_design),
         cmocka_unit_test(test_bad_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
