@@ -24,7 +24,7 @@ run "$KETSIM" simulate --model perez-ruixo-2021 --every 1h --regimen "84mg nasal
 run "$KETSIM" simulate --model perez-ruixo-2021 --dose 84mg --route nasal --until 6h --quiet --dataset-out "$TMP/ds.csv"
 run "$KETSIM" dataset predict --model perez-ruixo-2021 --data "$TMP/ds.csv" --out "$TMP/pred.csv"
 run "$KETSIM" compare --model domino-1982,kamp-2020 --weight 70 --dose 0.5mg/kg --over 40min --out "$TMP/cmp.csv" --plot "$TMP/cmp.png"
-run "$KETSIM" validate --model simons-2022 --model hijazi-2003 --out "$TMP/v.md" --plot-dir "$TMP/v"
+run "$KETSIM" validate --model simons-2022 --model hijazi-2003 --model perez-ruixo-2021 --out "$TMP/v.md" --plot-dir "$TMP/v"
 run "$KETSIM" fit-route --model racemic-routes-domino-1982 --route sublingual --param ka_sl --tmax 0.75h --dose 25mg --weight 70
 run "$KETSIM" trial --model perez-ruixo-2021 --weight 70 --n 200 --threads 2 --regimen "0.5mg/kg iv over 40min; start 2026-11-30 09:00; mon,wed,fri x 1w" --until 5d --every 1h --patients "$TMP/p.csv" --threshold 50ng/mL --plot "$TMP/t.png" --replicates 2 --replicates-out "$TMP/r.csv" --out "$TMP/t.csv"
 [ -s "$TMP/r.csv" ] && [ -s "$TMP/p.csv" ] || { echo "valgrind: trial wrote nothing" >&2; exit 1; }

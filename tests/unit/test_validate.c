@@ -31,6 +31,10 @@
     "s," arm ",\"Test, 2026\",,racemic ketamine,ketamine," route "," dose ",," inf ",adults,,,"    \
     "venous," q "," v "," unit "," end ",,,5,here,abstract,," design "," from "\n"
 
+/* A design file with one Cmax row after 1 mg IV (bolus). */
+#define CMAX_D(design, from)                                                                       \
+    HEAD_D ROW_D("d", "iv", "1", "0", "cmax", "1", "ng/mL", "", design, from)
+
 static ks_model *model(void)
 {
     const char *src = MODEL_1CMT;
@@ -192,23 +196,16 @@ static void test_bad_files(void **state)
         {HEAD "s,b,\"open,\n", ":2: a quoted field is not closed"},
         {HEAD "s,b,c\n", ":2: 3 fields, expected 24"},
         {"", "no header row"},
-        {HEAD_D ROW_D("d", "iv", "1", "0", "cmax", "1", "ng/mL", "", "0h: 1mg iv", ""),
-         ":2: measured_from_h: a design needs the time"},
-        {HEAD_D ROW_D("d", "iv", "1", "0", "cmax", "1", "ng/mL", "", "", "2"),
-         ":2: measured_from_h: given without a design"},
-        {HEAD_D ROW_D("d", "iv", "1", "0", "cmax", "1", "ng/mL", "", "0h: 1mg oral | 2h: 1mg iv",
-                      "1"),
+        {CMAX_D("0h: 1mg iv", ""), ":2: measured_from_h: a design needs the time"},
+        {CMAX_D("", "2"), ":2: measured_from_h: given without a design"},
+        {CMAX_D("0h: 1mg oral | 2h: 1mg iv", "1"),
          ":2: measured_from_h: no dose of the design starts at 1 h"},
-        {HEAD_D ROW_D("d", "iv", "1", "0", "cmax", "1", "ng/mL", "", "0h: 2mg oral | 2h: 1mg oral",
-                      "2"),
+        {CMAX_D("0h: 2mg oral | 2h: 1mg oral", "2"),
          ":2: measured_from_h: no dose of the design starts at 2 h with the row's route (iv)"},
-        {HEAD_D ROW_D("d", "iv", "1", "0", "cmax", "1", "ng/mL", "", "0h: 1mg nose", "0"),
-         ":2: design: part 1: route \"nose\""},
-        {HEAD_D ROW_D("d", "iv", "1", "0", "cmax", "1", "ng/mL", "", "0h: 1mg oral | 1mg iv", "0"),
+        {CMAX_D("0h: 1mg nose", "0"), ":2: design: part 1: route \"nose\""},
+        {CMAX_D("0h: 1mg oral | 1mg iv", "0"),
          ":2: design: part 2 (\" 1mg iv\"): start it with its time"},
-        {HEAD_D ROW_D("d", "iv", "1", "0", "cmax", "1", "ng/mL", "", "0h: 1mg iv; every 0h x 2",
-                      "0"),
-         ":2: design: part 1: character"},
+        {CMAX_D("0h: 1mg iv; every 0h x 2", "0"), ":2: design: part 1: character"},
         {HEAD_D ROW_D("d", "iv", "1", "0", "f", "1", "%", "", "0h: 1mg iv", "0"),
          ":2: design: f is a single-dose quantity"},
         {HEAD_D "s,b,c\n", ":2: 3 fields, expected 26"},
