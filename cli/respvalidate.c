@@ -228,7 +228,6 @@ int cmd_response_validate(int argc, char **argv)
             rc = 2;
         }
         char *sec_old = old ? section_of(old) : NULL, *sec_new = b.s ? section_of(b.s) : NULL;
-        if (getenv("KS_PRINT_SECTION") && sec_new) fputs(sec_new, stdout); /* EXPERIMENT */
         if (!rc && (!sec_old || !sec_new || strcmp(sec_old, sec_new) != 0)) {
             fprintf(stderr,
                     "ketsim %s: %s is stale (its calibration section differs from what %s gives "
