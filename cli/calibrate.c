@@ -30,7 +30,8 @@ static const char HELP[] =
     "  --errors FILE    no fit: recompute the fit error per figure with FILE's parameters;\n"
     "                   exit 1 when an error exceeds the one FILE records (relative 1e-5:\n"
     "                   the file keeps 6 significant digits)\n"
-    "  --max-eval N     evaluations per optimiser pass (default 1500)\n"
+    "  --max-eval N     evaluations per optimiser pass (default 3000); a fit cut off by\n"
+    "                   it is reported as not converged\n"
     "  --start LIST     start only from these values over the defaults, e.g.\n"
     "                   \"w_fast=0.05,theta=8\"; without it the fit starts from the defaults\n"
     "                   and from \"" RESP_ALT_START "\" and keeps the better\n"
@@ -56,7 +57,8 @@ static double round6(double x)
 
 static int write_file(const char *path, const ks_response_designs *d,
                       const ks_response_params *fitted, double objective, int n_eval,
-                      const resp_env *e, int max_eval, const char *start, const char *used)
+                      int converged, const resp_env *e, int max_eval, const char *start,
+                      const char *used)
 {
     ks_error err = {0};
     /* The file holds 6 significant digits: its errors are those of the rounded values. */
@@ -95,6 +97,7 @@ static int write_file(const char *path, const ks_response_designs *d,
     json_object_set_new(root, "start_used", json_string(used));
     json_object_set_new(root, "objective_sum_sq_z", json_real(round6(objective)));
     json_object_set_new(root, "evaluations", json_integer(n_eval));
+    json_object_set_new(root, "converged", json_boolean(converged));
     json_t *figs = json_array();
     size_t npts = 0;
     for (size_t i = 0; i < ks_response_n_figures(); i++) {
@@ -232,7 +235,7 @@ int cmd_calibrate(int argc, char **argv)
         cli_free_opts(o, O_COUNT);
         return 0;
     }
-    int rc = 0, max_eval = 1500;
+    int rc = 0, max_eval = 3000;
     if (o[O_WRITE].value && o[O_ERRORS].value) {
         cli_error(CMD, "--write and --errors: give one of them");
         rc = 2;
@@ -267,11 +270,17 @@ int cmd_calibrate(int argc, char **argv)
         ks_response_params fit;
         const char *used = NULL;
         double obj = 0;
-        int n_eval = 0;
+        int n_eval = 0, converged = 0;
         fprintf(stderr, "calibrate: fitting %d parameters to %zu figures (NLopt BOBYQA)...\n",
                 KS_RP_N, ks_response_n_figures());
-        rc = resp_fit(CMD, d, NULL, max_eval, o[O_START].value, &fit, &obj, &n_eval, &used);
+        rc = resp_fit(CMD, d, NULL, max_eval, o[O_START].value, &fit, &obj, &n_eval, &used,
+                      &converged);
         if (!rc) printf("calibrate: best start: %s\n", used);
+        if (!rc && !converged)
+            fprintf(stderr,
+                    "ketsim %s: warning: the fit stopped at --max-eval %d before converging: "
+                    "it is not at a minimum; raise --max-eval\n",
+                    CMD, max_eval);
         if (!rc) {
             printf("calibrate: objective (sum of squared standardised residuals) %.4g after %d "
                    "evaluations\n\n",
@@ -298,8 +307,8 @@ int cmd_calibrate(int argc, char **argv)
             printf("\n" KS_RESP_NOTE "\n");
         }
         if (!rc && o[O_WRITE].value)
-            rc = write_file(o[O_WRITE].value, d, &fit, obj, n_eval, &e, max_eval, o[O_START].value,
-                            used);
+            rc = write_file(o[O_WRITE].value, d, &fit, obj, n_eval, converged, &e, max_eval,
+                            o[O_START].value, used);
     }
     ks_response_designs_free(d);
     resp_env_free(&e);

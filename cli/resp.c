@@ -107,7 +107,7 @@ int resp_parse_start(const char *cmd, const char *text, ks_response_params *p)
 
 int resp_fit(const char *cmd, const ks_response_designs *d, const int *use, int max_eval,
              const char *start, ks_response_params *out, double *objective, int *n_eval,
-             const char **start_used)
+             const char **start_used, int *converged)
 {
     const char *starts[2] = {start, start ? NULL : RESP_ALT_START};
     int n = start ? 1 : 2, total = 0;
@@ -117,9 +117,9 @@ int resp_fit(const char *cmd, const ks_response_designs *d, const int *use, int 
         ks_response_params_start(&s);
         if (starts[i] && resp_parse_start(cmd, starts[i], &s)) return 2;
         double obj;
-        int nev;
+        int nev, conv = 0;
         ks_error err = {0};
-        if (ks_response_calibrate(d, &s, use, max_eval, &fit, &obj, &nev, &err)) {
+        if (ks_response_calibrate(d, &s, use, max_eval, &fit, &obj, &nev, &conv, &err)) {
             cli_error(cmd, "%s", err.msg);
             return 1;
         }
@@ -128,6 +128,7 @@ int resp_fit(const char *cmd, const ks_response_designs *d, const int *use, int 
             best = obj;
             *out = fit;
             if (start_used) *start_used = starts[i] ? starts[i] : "defaults";
+            if (converged) *converged = conv;
         }
     }
     *objective = best;

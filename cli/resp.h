@@ -36,11 +36,13 @@ int resp_figure_errors(const ks_response_designs *d, const ks_response_params *p
 /* The calibration as `ketsim calibrate` runs it: from the starting values of `start`
  * ("name=value,..." over the defaults), or, when start is NULL, from the defaults and
  * from RESP_ALT_START, keeping the lower objective (the data allow a fast-dominant and
- * a slow-dominant drug effect: docs/response-model.md). Prints errors for `cmd`. */
+ * a slow-dominant drug effect: docs/response-model.md). Prints errors for `cmd`.
+ * *converged (may be NULL): whether the kept fit stopped on its tolerances rather than
+ * at max_eval. */
 #define RESP_ALT_START "w_fast=0.05,theta=8"
 int resp_fit(const char *cmd, const ks_response_designs *d, const int *use, int max_eval,
              const char *start, ks_response_params *out, double *objective, int *n_eval,
-             const char **start_used);
+             const char **start_used, int *converged);
 /* The shape checks the issue asks for, on the calibrated model (racemic IV, 70 kg,
  * ctx active): onset, peak, decay after one infusion; six against one; dose-response.
  * Writes a Markdown table with PASS/FAIL to `out` (malloc'ed). */

@@ -83,39 +83,6 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
     }
 }
 
-/* The start the shipped file was fitted from: its command's --start, applied to the
- * defaults. */
-static void file_start(const char *path, ks_response_params *start, char *start_text, size_t n)
-{
-    ks_response_params_start(start);
-    start_text[0] = '\0';
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    /* the start that gave the shipped fit: each refit starts there only */
-    const char *used = root ? json_string_value(json_object_get(root, "start_used")) : NULL;
-    char quoted[1100];
-    snprintf(quoted, sizeof quoted, "\"%s\"", used && strcmp(used, "defaults") ? used : "");
-    const char *s = used && strcmp(used, "defaults") ? quoted : NULL;
-    if (s) {
-        s += 1;
-        const char *e = strchr(s, '"');
-        if (e && (size_t)(e - s) < n) {
-            memcpy(start_text, s, (size_t)(e - s));
-            start_text[e - s] = '\0';
-            char buf[1024];
-            snprintf(buf, sizeof buf, "%s", start_text);
-            for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-                char *eq = strchr(tok, '=');
-                if (!eq) continue;
-                *eq = '\0';
-                for (int i = 0; i < KS_RP_N; i++)
-                    if (strcmp(tok, ks_response_param_name(i)) == 0) start->v[i] = atof(eq + 1);
-            }
-        }
-    }
-    json_decref(root);
-}
-
 /* FNV-1a of a file's bytes. */
 static unsigned long long file_hash(const char *path)
 {
@@ -273,9 +240,6 @@ int cmd_response_validate(int argc, char **argv)
         free(sec_old);
         free(sec_new);
     } else if (!rc) {
-        ks_response_params start;
-        char start_text[1024];
-        file_start(ppath, &start, start_text, sizeof start_text);
         /* studies */
         const char *studies[MAX_STUDIES];
         size_t ns = 0, nf = ks_response_n_figures();
@@ -297,24 +261,44 @@ int cmd_response_validate(int argc, char **argv)
             &loso,
             "## Leave one study out\n\n"
             "Each study's figures are left out, the model is refitted to the rest "
-            "from the starting values that gave the shipped fit (%s; one start, not "
-            "the two of `ketsim calibrate`, to keep the run to minutes), and the "
+            "from the full fit's values (a warm start; parameters that no other study informs "
+            "start from the defaults), one start, at most %d evaluations per "
+            "optimiser pass (a refit cut off by that cap is marked *not converged*), and the "
             "left-out figures are predicted. `z2` is the sum of squared standardised residuals "
             "of the study's points (in sample: with the full fit).\n\n"
             "| left out | figure | z2 predicted | z2 in sample | RMSE predicted | "
             "RMSE in sample | unit | observed -> predicted (left out) | verdict |\n"
             "|---|---|---|---|---|---|---|---|---|\n",
-            start_text[0] ? start_text : "the defaults");
+            max_eval);
         for (size_t s_i = 0; s_i < ns && !rc; s_i++) {
             int use[64];
             for (size_t i = 0; i < nf; i++)
                 use[i] = strcmp(ks_response_figure_at(i)->study, studies[s_i]) != 0;
+            /* Each refit starts from the full fit (a warm start: the refit moves only as far as
+             * leaving the study out asks, and converges within the evaluation cap), except
+             * the parameters the other studies do not inform at all (the objective without
+             * the study does not change when they are doubled): those start from the
+             * defaults, as nothing else would tell the refit their value. */
+            ks_response_params warm = p, defaults;
+            ks_response_params_start(&defaults);
+            double base = ks_response_objective(d, &p, use);
+            for (int i = 0; i < KS_RP_N; i++) {
+                ks_response_params q = p;
+                q.v[i] *= 2;
+                if (fabs(ks_response_objective(d, &q, use) - base) <= 1e-12 * (1 + base))
+                    warm.v[i] = defaults.v[i];
+            }
+            char start_text[2048];
+            size_t len = 0;
+            for (int i = 0; i < KS_RP_N && len < sizeof start_text; i++)
+                len += (size_t)snprintf(start_text + len, sizeof start_text - len, "%s%s=%.17g",
+                                        i ? "," : "", ks_response_param_name(i), warm.v[i]);
             double obj;
-            int nev;
+            int nev, conv = 0;
             fprintf(stderr, "response-validate: refit without %s (%zu/%zu)...\n", studies[s_i],
                     s_i + 1, ns);
-            if ((rc = resp_fit(CMD, d, use, max_eval, start_text[0] ? start_text : "", &fits[s_i],
-                               &obj, &nev, NULL)) != 0)
+            if ((rc = resp_fit(CMD, d, use, max_eval, start_text, &fits[s_i], &obj, &nev, NULL,
+                               &conv)) != 0)
                 break;
             for (size_t i = 0; i < nf; i++) {
                 if (use[i]) continue;
@@ -341,7 +325,7 @@ int cmd_response_validate(int argc, char **argv)
                     if (no[0] < 256 && in.obs[k] > 0 && in.pred[k] > 0)
                         ox[0][no[0]] = in.obs[k], oy[0][no[0]++] = in.pred[k];
                 }
-                sb_printf(&loso, " | %s |\n", verdict);
+                sb_printf(&loso, " | %s%s |\n", verdict, conv ? "" : " (refit not converged)");
             }
         }
         if (!rc) {

@@ -226,10 +226,13 @@ int ks_response_figure_eval(const ks_response_designs *d, const ks_response_para
 /* Fit: minimise the sum of squared standardised residuals over the figures whose
  * `use[i]` is non-zero (all when use is NULL), from `start`, with NLopt's BOBYQA on
  * the log parameters within fixed bounds, then a second BOBYQA from the result.
- * Deterministic. *objective gets the final sum of squares, *n_eval the evaluations. */
+ * Deterministic. *objective gets the final sum of squares, *n_eval the evaluations,
+ * *converged (may be NULL) 1 when the second pass stopped on its tolerances (relative
+ * step 1e-7 or objective change 1e-10) and 0 when it was cut off by max_eval: a fit that
+ * did not converge is not at a minimum. */
 int ks_response_calibrate(const ks_response_designs *d, const ks_response_params *start,
                           const int *use, int max_eval, ks_response_params *out, double *objective,
-                          int *n_eval, ks_error *err);
+                          int *n_eval, int *converged, ks_error *err);
 /* The objective at p over the figures in use (NULL: all). */
 double ks_response_objective(const ks_response_designs *d, const ks_response_params *p,
                              const int *use);

@@ -454,9 +454,12 @@ void ks_response_params_start(ks_response_params *p)
 
 void ks_response_params_bounds(ks_response_params *lo, ks_response_params *hi)
 {
-    const double l[KS_RP_N] = {0.5,  0.01, 0.001, 2, 0.5,  0.05, 0.05, 0.005,
-                               0.01, 0.01, 0.01,  1, 0.01, 0.05, 1};
-    const double h[KS_RP_N] = {48, 1, 10, 96, 60, 20, 3, 2, 2, 3, 3, 60, 3, 3, 2000, 200, 20};
+    /* t_untrap_h .. w_cons, in the order of ks_response_param */
+    static const double l[] = {0.5,  0.01, 0.001, 2,    0.5,  0.05, 0.05, 0.005, 0.01,
+                               0.01, 0.01, 1,     0.01, 0.05, 1,    1,    0.001};
+    static const double h[] = {48, 1, 10, 96, 60, 20, 3, 2, 2, 3, 3, 60, 3, 3, 2000, 200, 20};
+    _Static_assert(sizeof l / sizeof *l == KS_RP_N, "one lower bound per parameter");
+    _Static_assert(sizeof h / sizeof *h == KS_RP_N, "one upper bound per parameter");
     memcpy(lo->v, l, sizeof l);
     memcpy(hi->v, h, sizeof h);
 }
@@ -507,7 +510,7 @@ static double nl_obj(unsigned n, const double *x, double *grad, void *ud)
 
 int ks_response_calibrate(const ks_response_designs *d, const ks_response_params *start,
                           const int *use, int max_eval, ks_response_params *out, double *objective,
-                          int *n_eval, ks_error *err)
+                          int *n_eval, int *converged, ks_error *err)
 {
     int rc = ks_response_params_check(start, err);
     if (rc) return rc;
@@ -539,6 +542,8 @@ int ks_response_calibrate(const ks_response_designs *d, const ks_response_params
         if (r < 0 && r != NLOPT_ROUNDOFF_LIMITED)
             return ks_error_set(err, KS_ENUMERIC, "NLopt BOBYQA failed (code %d) in pass %d",
                                 (int)r, pass + 1);
+        /* the final pass decides: stopped by its tolerances, or cut off by the cap */
+        if (converged) *converged = r != NLOPT_MAXEVAL_REACHED;
     }
     out->last_visit_h = 0;
     for (int i = 0; i < KS_RP_N; i++)

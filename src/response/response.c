@@ -411,6 +411,37 @@ double ks_response_mean_diff_ratio(const ks_response_params *p, int ctx, double 
            (1.0 - mean_exp(p->v[KS_RP_THETA], p->v[KS_RP_OMEGA_THETA], d > 0 ? d : 0.0));
 }
 
+/* Nodes of the survival quadrature over z2 (the patient's non-drug deviate). */
+#define N_SURV 1000
+
+/* Integral over z2 in [-Z_MAX, zs] of f(z2) phi(z2), f given at the uniform nodes
+ * z_i = -Z_MAX + i h, i = 0..N_SURV, with f(zs) = 1: composite Simpson up to the last even
+ * node at or below zs, then the piecewise-linear rule through the remaining nodes and
+ * (zs, 1). The kink at zs (where the non-drug part alone keeps the patient responding)
+ * is thereby never straddled by a Simpson panel. */
+static double integrate_below(const double *f, double h, double zs)
+{
+    double s = 0, w0 = 0.3989422804014327;
+    int top = zs >= Z_MAX ? N_SURV : (int)floor((zs + Z_MAX) / h);
+    if (top < 0) return 0.0;
+    if (top > N_SURV) top = N_SURV;
+    int even = top - top % 2;
+    for (int i = 0; i <= even; i++) {
+        double z = -Z_MAX + h * i;
+        double w = (i == 0 || i == even) ? 1 : (i % 2 ? 4 : 2);
+        s += w * f[i] * exp(-0.5 * z * z);
+    }
+    s *= h / 3.0;
+    double za = -Z_MAX + h * even, fa = f[even] * exp(-0.5 * za * za);
+    for (int i = even + 1; i <= top + 1; i++) {
+        double zb = i <= top ? -Z_MAX + h * i : (zs < Z_MAX ? zs : Z_MAX);
+        double fb = (i <= top ? f[i] : 1.0) * exp(-0.5 * zb * zb);
+        if (zb > za) s += 0.5 * (zb - za) * (fa + fb);
+        za = zb, fa = fb;
+    }
+    return s * w0;
+}
+
 int ks_response_survival(const ks_response_params *p, int ctx, const double *D, size_t k0,
                          size_t k1, double dt_h, size_t step, double *surv)
 {
@@ -418,35 +449,43 @@ int ks_response_survival(const ks_response_params *p, int ctx, const double *D, 
     double t0 = (double)k0 * dt_h;
     if (t0 < p->last_visit_h) return KS_EINVAL;
     size_t m = (k1 - k0) / step + 1;
-    for (size_t j = 0; j < m; j++)
-        surv[j] = 0;
-    double p0 = ks_response_p_response(p, ctx, t0, D[k0]);
-    if (p0 <= 1e-12) return KS_OK;
-    /* Responding at every point up to t <=> theta_i >= the largest (ln2 - phi_i g(s))/D(s)
-     * over s <= t (g falls after the last visit, so this is not a running minimum of D
-     * alone): for each phi_i (Simpson over z2) walk the grid once. */
-    double om = p->v[KS_RP_OMEGA_PHI], hz = 2.0 * Z_MAX / N_SIMPSON;
-    for (int i = 0; i <= N_SIMPSON; i++) {
-        double z = -Z_MAX + hz * i, mult = exp(om * z);
-        double w = ((i == 0 || i == N_SIMPSON) ? 1 : (i % 2 ? 4 : 2)) * exp(-0.5 * z * z);
-        double need = 0;
-        int never = 0;
-        for (size_t j = 0; j < m; j++) {
-            size_t k = k0 + j * step;
-            if (!never) {
-                double c = log(2.0) - mult * ks_response_nondrug(p, ctx, (double)k * dt_h);
-                if (c > 0) {
-                    if (D[k] <= 0)
-                        never = 1;
-                    else if (c / D[k] > need)
-                        need = c / D[k];
-                }
-            }
-            surv[j] += never ? 0.0 : w * p_theta_above(p, 1.0, need);
-        }
+    double om = p->v[KS_RP_OMEGA_PHI], ln2 = log(2.0), h = 2.0 * Z_MAX / N_SURV;
+    /* Responding at every point up to t <=> theta_i >= need_i(t), the largest
+     * (ln2 - phi_i g(s)) / D(s) over s <= t. g does not increase after the last visit, so
+     * the patients with phi_i g(t) >= ln 2 (z2 >= zs(t)) need nothing: they respond on the
+     * non-drug part alone, a closed-form normal tail. Below zs the need is carried per
+     * node as the grid is walked once. */
+    double *need = malloc((N_SURV + 1) * sizeof *need), *f = malloc((N_SURV + 1) * sizeof *f);
+    unsigned char *never = calloc(N_SURV + 1, 1);
+    if (!need || !f || !never) {
+        free(need), free(f), free(never);
+        return KS_ENOMEM;
     }
-    for (size_t j = 0; j < m; j++)
-        surv[j] *= hz / 3.0 * 0.3989422804014327 / p0;
+    for (int i = 0; i <= N_SURV; i++)
+        need[i] = 0;
+    double first = 0;
+    for (size_t j = 0; j < m; j++) {
+        size_t k = k0 + j * step;
+        double g = ks_response_nondrug(p, ctx, (double)k * dt_h);
+        for (int i = 0; i <= N_SURV; i++) {
+            if (never[i]) continue;
+            double c = ln2 - exp(om * (-Z_MAX + h * i)) * g;
+            if (c > 0) {
+                if (D[k] <= 0)
+                    never[i] = 1;
+                else if (c / D[k] > need[i])
+                    need[i] = c / D[k];
+            }
+        }
+        for (int i = 0; i <= N_SURV; i++)
+            f[i] = never[i] ? 0.0 : p_theta_above(p, 1.0, need[i]);
+        double zs = g > 0 && om > 0 ? log(ln2 / g) / om : (g >= ln2 ? -HUGE_VAL : HUGE_VAL);
+        double tail = zs < Z_MAX ? 0.5 * erfc(zs / sqrt(2.0)) : 0.0;
+        double v = tail + (zs > -Z_MAX ? integrate_below(f, h, zs) : 0.0);
+        if (j == 0) first = v;
+        surv[j] = first > 1e-12 ? v / first : 0.0;
+    }
+    free(need), free(f), free(never);
     return KS_OK;
 }
 

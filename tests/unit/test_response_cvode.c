@@ -3,8 +3,8 @@
  *   occupancy, and against a fine fixed-step RK4 for a dose-shaped occupancy;
  * - the occupancy tail beyond KS_RESPONSE_OCC_TAIL_H is negligible for the shipped
  *   models;
- * - the quadrature (response, remission, mean) against 100,000 virtual patients drawn
- *   with the project's Philox generator;
+ * - the quadrature (response, remission, mean, and the relapse curve) against virtual
+ *   patients drawn with the project's Philox generator;
  * - parameter file and argument errors. */
 #include "ks_test.h"
 #include "ketsim/ketsim.h"
@@ -238,6 +238,65 @@ static void test_quadrature_against_patients(void **state)
                     1e-12, 0);
 }
 
+/* The relapse curve (ks_response_survival, which feeds the Ibrahim 2012 and Murrough 2013
+ * figures of the calibration and every relapse time reported) against 200,000 virtual
+ * patients who are checked at the same hourly points. An earlier version integrated
+ * across the kink where the non-drug part alone keeps a patient responding and was off
+ * by about 10 SE at day 30. */
+static void test_survival_against_patients(void **state)
+{
+    (void)state;
+    ks_response_params p = params();
+    p.v[KS_RP_OMEGA_PHI] = 1.25;
+    p.v[KS_RP_PHI_ACTIVE] = 0.5;
+    p.v[KS_RP_T_NONDRUG_D] = 20;
+    p.v[KS_RP_T_SPINE_D] = 2;
+    p.v[KS_RP_THETA] = 2.1;
+    p.v[KS_RP_OMEGA_THETA] = 1.27;
+    const double dt = 1.0 / 12;
+    size_t n = (size_t)(24 * 40 / dt) + 1;
+    double *occ = calloc(n, sizeof *occ), *D = malloc(n * sizeof *D);
+    for (size_t k = 0; k < n; k++) { /* one dose, as in Ibrahim 2012 */
+        double t = (double)k * dt;
+        occ[k] = t < 2.0 / 3 ? 0.5 * t / (2.0 / 3) : 0.5 * exp2(-(t - 2.0 / 3) / 3);
+    }
+    ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
+    assert_int_equal(ks_response_drive(&p, occ, n, dt, &st, NULL), KS_OK);
+    p.last_visit_h = 0;
+    size_t k0 = (size_t)llround(24 / dt), step = 12, m = (n - 1 - k0) / step + 1;
+    double *sv = malloc(m * sizeof *sv);
+    assert_int_equal(ks_response_survival(&p, KS_CTX_ACTIVE, D, k0, n - 1, dt, step, sv), KS_OK);
+    assert_true(sv[0] == 1.0);
+    enum { N = 200000 };
+    size_t *lost = calloc(m + 1, sizeof *lost), nresp = 0;
+    double ln2 = log(2);
+    for (uint64_t i = 0; i < N; i++) {
+        double th, ph;
+        ks_response_patient(&p, KS_CTX_ACTIVE, 3, i, &th, &ph);
+        if (ph * ks_response_nondrug(&p, KS_CTX_ACTIVE, (double)k0 * dt) + th * D[k0] < ln2)
+            continue;
+        nresp++;
+        size_t j = 0;
+        while (j < m && ph * ks_response_nondrug(&p, KS_CTX_ACTIVE, (double)(k0 + j * step) * dt) +
+                                th * D[k0 + j * step] >=
+                            ln2)
+            j++;
+        lost[j]++; /* first point not responding (m: never within the window) */
+    }
+    KS_ASSERT_CLOSE(ks_response_p_response(&p, KS_CTX_ACTIVE, (double)k0 * dt, D[k0]),
+                    (double)nresp / N, 0, 4 * sqrt(0.25 / N));
+    size_t gone = 0;
+    for (size_t j = 0; j < m; j++) {
+        gone += lost[j];
+        double mc = 1.0 - (double)gone / (double)nresp;
+        double se = sqrt(mc * (1 - mc) / (double)nresp) + 1e-9;
+        if (j % 120 == 0)
+            printf("day %5.1f after k0: survival %.4f, patients %.4f\n", j / 24.0, sv[j], mc);
+        KS_ASSERT_CLOSE(sv[j], mc, 0, 4 * se + 1e-4);
+    }
+    free(lost), free(sv), free(occ), free(D);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -281,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_dose_shaped_against_rk4),
         cmocka_unit_test(test_occupancy_tail),
         cmocka_unit_test(test_quadrature_against_patients),
+        cmocka_unit_test(test_survival_against_patients),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
