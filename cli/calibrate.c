@@ -60,7 +60,7 @@ static int write_file(const char *path, const ks_response_designs *d,
 {
     ks_error err = {0};
     /* The file holds 6 significant digits: its errors are those of the rounded values. */
-    ks_response_params rounded;
+    ks_response_params rounded = *fitted;
     for (int i = 0; i < KS_RP_N; i++)
         rounded.v[i] = round6(fitted->v[i]);
     const ks_response_params *p = &rounded;

@@ -37,8 +37,11 @@ static const char HELP[] =
     "  --regimen TEXT       a regimen (docs/regimen.md), repeatable; \"label=TEXT\" names it\n"
     "  --weight KG          body weight for mg/kg doses and the PK (default 70)\n"
     "  --age Y              age for the esketamine PK (default 45)\n"
-    "  --days LIST          days for the probabilities (default 1,7,14,28,56,90 up to --until)\n"
-    "  --until D            forecast horizon in days (default 90)\n"
+    "  --days LIST          days for the probabilities (default 1,7,14,28,56,90 up to --until),\n"
+    "                       counted from time 0 of the regimens: their start date and time\n"
+    "                       when they give one (\"start 2026-11-30 09:00\"), else the first\n"
+    "                       dose; nothing (drug or placebo) acts before the first dose\n"
+    "  --until D            forecast horizon in days from the same time 0 (default 90)\n"
     "  --patients N         virtual patients per arm (default 10000)\n"
     "  --seed S             random seed (default 1): results are reproducible and the same\n"
     "                       for any thread count\n"
@@ -95,7 +98,7 @@ typedef struct arm {
     char label[128];
     char text[512];
     int ctx, n_doses, placebo;
-    double last_dose_h;
+    double first_dose_h, last_dose_h;
     double *D;            /* drug state on the 5-min grid */
     ks_response_params p; /* with this arm's last visit */
 } arm;
@@ -163,7 +166,8 @@ static int arm_drive(arm *a, const resp_env *e, const ks_response_params *p, dou
     }
     if (!rc) {
         a->n_doses = (int)nd;
-        a->last_dose_h = doses[nd - 1].time_h;
+        resp_dose_span(doses, nd, &a->first_dose_h, &a->last_dose_h);
+        a->p.first_visit_h = a->first_dose_h;
         a->p.last_visit_h = a->last_dose_h;
         if (a->ctx < 0) a->ctx = m == e->nasal ? KS_CTX_ORAL_AD : KS_CTX_ACTIVE;
         ks_covariates cov = {0};
@@ -354,7 +358,9 @@ int cmd_forecast(int argc, char **argv)
             a->placebo = 1;
             a->ctx = pctx;
             a->p = p;
+            a->p.first_visit_h = arms[0].first_dose_h;
             a->p.last_visit_h = arms[0].last_dose_h;
+            a->first_dose_h = arms[0].first_dose_h;
             a->last_dose_h = arms[0].last_dose_h;
             snprintf(a->label, sizeof a->label, "placebo (no drug)");
             char first[128];

@@ -53,6 +53,15 @@ void resp_env_free(resp_env *e)
     memset(e, 0, sizeof *e);
 }
 
+void resp_dose_span(const ks_dose *d, size_t n, double *first_h, double *last_h)
+{
+    *first_h = *last_h = n ? d[0].time_h : 0.0;
+    for (size_t i = 1; i < n; i++) {
+        if (d[i].time_h < *first_h) *first_h = d[i].time_h;
+        if (d[i].time_h > *last_h) *last_h = d[i].time_h;
+    }
+}
+
 void resp_default_params_path(char *buf, size_t n)
 {
     snprintf(buf, n, "%s/response-params.json", cli_data_dir());

@@ -21,6 +21,10 @@ int resp_env_load(resp_env *e, const char *cmd, const char *pd_path, const char 
                   const char *nasal_name);
 void resp_env_free(resp_env *e);
 
+/* The first and the last dose time of a course (h): the first and the last treatment
+ * visit of the response model (ks_response_params.first_visit_h, .last_visit_h). */
+void resp_dose_span(const ks_dose *d, size_t n, double *first_h, double *last_h);
+
 /* Default response parameter file (data/response-params.json). */
 void resp_default_params_path(char *buf, size_t n);
 
@@ -51,7 +55,7 @@ int resp_parse_start(const char *cmd, const char *text, ks_response_params *p);
  * (cli/trial_response.c). Two arms, the regimen and a placebo arm with its visits. */
 typedef struct trial_resp {
     const char *out;
-    double b0, b0_sd, cutoff, weight, age, last_dose_h;
+    double b0, b0_sd, cutoff, weight, age, first_dose_h, last_dose_h;
     int ctx, n_doses;
     ks_response_params p;
     resp_env e;

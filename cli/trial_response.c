@@ -90,7 +90,8 @@ int trial_resp_setup(trial_resp *r, int print, const char *out, const char *madr
     }
     if (!rc) {
         r->n_doses = (int)nd;
-        r->last_dose_h = doses[nd - 1].time_h;
+        resp_dose_span(doses, nd, &r->first_dose_h, &r->last_dose_h);
+        r->p.first_visit_h = r->first_dose_h;
         r->p.last_visit_h = r->last_dose_h;
         r->pk_model = m == r->e.nasal ? r->e.nasal_name : r->e.iv_name;
         if (r->ctx < 0) r->ctx = m == r->e.nasal ? KS_CTX_ORAL_AD : KS_CTX_ACTIVE;

@@ -63,6 +63,14 @@ cmp -s "$T/f.csv" "$T/f1.csv" || fail "forecast differs between thread counts"
 "$KETSIM" forecast --madrs 32 --until 30 --days 1,14 --patients 1500 --regimen "$R1" --seed 2 \
     --out "$T/f2.csv" >/dev/null 2>&1
 cmp -s "$T/f.csv" "$T/f2.csv" && fail "a different seed gave identical output"
+# Nothing acts before the first dose: this course starts on a Sunday, its first infusion is
+# on Monday (day 1); at day 0.9 both arms are at the baseline, at day 2 they are not.
+"$KETSIM" forecast --madrs 30 --until 6 --days 0.9,2 --patients 500 \
+    --regimen "mwf=0.5mg/kg iv over 40min; start 2026-11-29 09:00; mon,wed,fri x 1w" \
+    --out "$T/fv.csv" >/dev/null 2>&1 || fail "forecast first visit: exit $?"
+awk -F, '$3==0.9 {n++; if ($4 != 30 || $10 != 0) bad = 1} $3==2 && $10 > 0 {m++}
+    END {exit !(n == 2 && !bad && m == 2)}' "$T/fv.csv" ||
+    fail "forecast before the first dose: $(grep -v '^#' "$T/fv.csv")"
 # JSON output.
 "$KETSIM" forecast --madrs 30 --madrs-sd 6 --until 14 --days 1,7 --patients 500 \
     --regimen "84mg nasal; 2/week x 1w" --out "$T/f.json" >/dev/null 2>&1 || fail "forecast json"

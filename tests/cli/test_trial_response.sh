@@ -51,6 +51,16 @@ awk -F, '$3==24 {m[$1]=$4} END {exit !(m["\"regimen\""] < m["\"placebo (no drug)
 awk -F, '$1=="\"regimen\"" && $3==0 {exit !($5==0 && $7==0 && $4>30 && $4<34)}' "$T/r1.csv" ||
     fail "day 0 is not the baseline: $(grep '^"regimen",active,0,' "$T/r1.csv")"
 
+# --- the non-drug part starts at the first dose, not at time 0 of the course's clock: the
+# first infusion of this course is on Monday, 24 h after the start (Sunday 09:00); at 12 h
+# and 24 h both arms are still at the baseline (before the fix: MADRS 16.5, 39 % response)
+"$KETSIM" trial --model domino-1982 --weight 70 --n 2000 --quiet --out "$T/pk_fv.csv" \
+    --regimen "0.5mg/kg iv over 40min; start 2026-11-29 09:00; mon,wed,fri x 1w" --until 6d \
+    --every 12h --madrs 30 --response "$T/fv.csv" || fail "first visit: exit $?"
+awk -F, '$3==12 || $3==24 {n++; if ($4 != 30 || $7 != 0) bad = bad " " $0} $3==36 && $1=="\"regimen\"" {late = $7}
+    END {exit !(n == 4 && bad == "" && late > 0.2)}' "$T/fv.csv" ||
+    fail "response before the first dose: $(grep -E ',(12|24|36),' "$T/fv.csv")"
+
 # --- JSON, nasal esketamine (oral-ad context by default)
 "$KETSIM" trial --model perez-ruixo-2021 --weight 70 --age 45 --n 300 --regimen "56mg nasal; 2/week x 1w" \
     --until 10d --every 1d --madrs 30 --response "$T/r.json" --out "$T/pk.csv" --quiet || fail "json: exit $?"
