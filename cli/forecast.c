@@ -48,7 +48,9 @@ static const char HELP[] =
     "  --context CTX        non-drug context of the drug arms: active (default for IV),\n"
     "                       oral-ad (default for esketamine: with a new oral antidepressant),\n"
     "                       saline, anaesthesia, soc\n"
-    "  --placebo-context CTX  context of the placebo arm (default saline)\n"
+    "  --placebo-context CTX  context of the placebo arm (default: that of the first\n"
+    "                       regimen, whose visits it has; as in the trials, e.g. TRANSFORM's\n"
+    "                       control arm also started the oral antidepressant)\n"
     "  --remission-cutoff S MADRS at or below which a patient is remitted (default 10)\n"
     "  --params FILE        response parameters (default data/response-params.json)\n"
     "  --out FILE           per arm and day: mean, percentiles, change, response, remission\n"
@@ -234,7 +236,7 @@ int cmd_forecast(int argc, char **argv)
     int rc = 0;
     double b0 = NAN, b0_sd = 0, weight = 70, age = 45, until_d = 90, npat = 10000, seed = 1,
            cutoff = 10;
-    int ctx = -1, pctx = KS_CTX_SALINE;
+    int ctx = -1, pctx = -1;
     ks_error err = {0};
     if (!o[O_MADRS].value) {
         cli_error(CMD, "--madrs: the patient's baseline MADRS is required (0-60)");
@@ -356,7 +358,7 @@ int cmd_forecast(int argc, char **argv)
         if (!rc) {
             arm *a = &arms[narm++];
             a->placebo = 1;
-            a->ctx = pctx;
+            a->ctx = pctx >= 0 ? pctx : arms[0].ctx; /* the visits and context of the first */
             a->p = p;
             a->p.first_visit_h = arms[0].first_dose_h;
             a->p.last_visit_h = arms[0].last_dose_h;
@@ -514,10 +516,19 @@ int cmd_forecast(int argc, char **argv)
         printf("\nContexts: active = awake treatment whose effects are felt (as with ketamine or "
                "midazolam); oral-ad = with a newly started oral antidepressant; saline = inert "
                "placebo. The non-drug part is large and differs between contexts "
-               "(docs/response-model.md). The placebo arm has the visits of the first regimen "
-               "(\"%s\").\nPK is the typical patient's; the band is between-patient "
-               "variability in response, not parameter uncertainty.\n" KS_RESP_NOTE "\n",
-               arms[0].label);
+               "(docs/response-model.md). The placebo arm has the visits and the context of the "
+               "first regimen (\"%s\", %s) unless --placebo-context is given.\n",
+               arms[0].label, ks_response_context_name(arms[0].ctx));
+        for (int ai = 0; ai < narm; ai++)
+            if (arms[ai].ctx == KS_CTX_ORAL_AD) {
+                printf("Arms in the oral-ad context (esketamine by default) include the effect of "
+                       "a newly started oral antidepressant: compare them with each other or "
+                       "with an oral-ad placebo, not with the IV arms as if the drug alone "
+                       "made the difference.\n");
+                break;
+            }
+        printf("PK is the typical patient's; the band is between-patient variability in "
+               "response, not parameter uncertainty.\n" KS_RESP_NOTE "\n");
     }
     /* CSV/JSON */
     if (!rc && o[O_OUT].value) {

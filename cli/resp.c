@@ -62,6 +62,13 @@ void resp_dose_span(const ks_dose *d, size_t n, double *first_h, double *last_h)
     }
 }
 
+const char *resp_route_drug(const char *route)
+{
+    return strcmp(route, "iv") == 0      ? "racemic ketamine"
+           : strcmp(route, "nasal") == 0 ? "esketamine"
+                                         : NULL;
+}
+
 void resp_default_params_path(char *buf, size_t n)
 {
     snprintf(buf, n, "%s/response-params.json", cli_data_dir());
