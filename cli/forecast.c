@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define CMD "forecast"
 #define DT_H (1.0 / 12.0)
@@ -312,6 +313,14 @@ int cmd_forecast(int argc, char **argv)
                 if (dflt[i] <= until_d) days[ndays++] = dflt[i];
         }
     }
+    /* the outputs: their types and distinct files, before any work */
+    if (!rc && o[O_OUT].value) rc = cli_check_ext(CMD, "--out", o[O_OUT].value, "csv", "json");
+    if (!rc && o[O_PLOT].value) rc = cli_check_ext(CMD, "--plot", o[O_PLOT].value, "png", "svg");
+    if (!rc) {
+        const char *const names[] = {"--out", "--plot"};
+        const char *const paths[] = {o[O_OUT].value, o[O_PLOT].value};
+        rc = cli_check_outputs(CMD, names, paths, 2);
+    }
     char ppath[4096];
     if (o[O_PARAMS].value)
         snprintf(ppath, sizeof ppath, "%s", o[O_PARAMS].value);
@@ -534,7 +543,7 @@ int cmd_forecast(int argc, char **argv)
     if (!rc && o[O_OUT].value) {
         const char *path = o[O_OUT].value;
         size_t l = strlen(path);
-        int json = l > 5 && strcmp(path + l - 5, ".json") == 0;
+        int json = l > 5 && strcasecmp(path + l - 5, ".json") == 0;
         FILE *f = NULL;
         char tmp[4096];
         if (ks_atomic_open(path, &f, tmp, sizeof tmp, &err)) {

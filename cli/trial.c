@@ -420,6 +420,12 @@ static int parse_output_opts(const cli_opt *o, trial_args *a)
     a->plot = o[O_PLOT].value;
     a->patients = o[O_PATIENTS].value;
     a->rep_out = o[O_REPLICATES_OUT].value;
+    /* every output its own file, the plot a .png or .svg: checked before any work */
+    const char *const names[] = {"--out", "--plot", "--patients", "--replicates-out", "--response"};
+    const char *const paths[] = {a->out, a->plot, a->patients, a->rep_out, o[O_RESPONSE].value};
+    const char *cmd = a->rank == 0 ? "trial" : NULL; /* rank 0 prints */
+    if (cli_check_outputs(cmd, names, paths, 5)) return 2;
+    if (a->plot && cli_check_ext(cmd, "--plot", a->plot, "png", "svg")) return 2;
     if (o[O_THRESHOLD].value && !a->patients)
         return fail(a, "%s", "--threshold is reported per patient: add --patients FILE");
     return 0;
@@ -965,10 +971,6 @@ static int parse_response(const cli_opt *o, trial_args *a)
             if (o[deps[k]].value) return fail(a, "--%s goes with --response FILE", o[deps[k]].name);
         return 0;
     }
-    const char *rf = o[O_RESPONSE].value;
-    if ((a->out && strcmp(a->out, rf) == 0) || (a->patients && strcmp(a->patients, rf) == 0) ||
-        (a->plot && strcmp(a->plot, rf) == 0))
-        return fail(a, "--response %s: the same file as another output", rf);
     a->has_resp = 1;
     trial_resp_opts ro = {o[O_RESPONSE].value,
                           o[O_MADRS].value,

@@ -106,6 +106,11 @@ bad "beyond --until" forecast --madrs 30 --until 3 --regimen "0.5mg/kg iv over 4
 bad "--params" forecast --madrs 30 --until 3 --params "$T/none.json"
 bad "--out" forecast --madrs 30 --until 3 --regimen "$R1" --out "$T/no/dir/x.csv"
 [ -e "$T/no/dir/x.csv" ] && fail "a failed forecast left a file"
+# Outputs are checked before any work: types, and one file per output.
+bad '--out "'"$T"'/x.png": expected a .csv or .json' forecast --madrs 30 --until 3 --out "$T/x.png" --plot "$T/x.png"
+grep -q "virtual patients" "$T/e" && fail "forecast computed before refusing --out x.png --plot x.png"
+bad '--plot "'"$T"'/r.txt": expected a .png or .svg' forecast --madrs 30 --until 3 --out "$T/r.csv" --plot "$T/r.txt"
+[ -e "$T/r.csv" ] && fail "forecast wrote --out before refusing --plot r.txt"
 bad "--max-eval" calibrate --max-eval abc
 bad "--start item 1" calibrate --start "nonsense=3"
 bad "--check" response-validate

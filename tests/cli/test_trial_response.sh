@@ -125,7 +125,12 @@ bad '--madrs-sd "x"' --response "$T/bad.csv" --madrs 30 --madrs-sd x
 bad '--remission-cutoff "70"' --response "$T/bad.csv" --madrs 30 --remission-cutoff 70
 bad "--response-context" --response "$T/bad.csv" --madrs 30 --response-context nowhere
 bad "--response-params" --response "$T/bad.csv" --madrs 30 --response-params "$T/none.json"
-bad "the same file as another output" --response "$T/pk.csv" --madrs 30
+bad "name the same file" --response "$T/pk.csv" --madrs 30
+# every output pair, by the file it names (./ and // do not hide it), before any work
+bad '--replicates-out "'"$T"'/bad.csv" and --response' --replicates 2 --replicates-out "$T/bad.csv" \
+    --response "$T//./bad.csv" --madrs 30
+bad '--plot "'"$T"'/x.txt": expected a .png or .svg' --plot "$T/x.txt"
+bad "--out \"$T/pk.csv\" and --patients" --patients "$T/./pk.csv"
 bad "--placebo-context" --response "$T/bad.csv" --madrs 30 --placebo-context nowhere
 bad "--placebo-context goes with --response" --placebo-context saline
 # the drug of --model must be the one the response model was calibrated for on the route
