@@ -197,6 +197,13 @@ static int arm_drive(arm *a, const resp_env *e, const ks_response_params *p, dou
     return rc;
 }
 
+/* Days observed after the arm's last dose up to the horizon, rounded down (a median
+ * beyond them is "> that many days"; rounding up would claim a day not observed). */
+static double observed_d(const arm *a, double until_d)
+{
+    return floor(until_d - a->last_dose_h / 24 + 1e-9);
+}
+
 static int parse_num(const char *opt, const char *text, double lo, double hi, double *v)
 {
     char *end;
@@ -388,6 +395,7 @@ int cmd_forecast(int argc, char **argv)
     day_stats *stats = NULL;                /* [arm][day index in days[]] */
     double *traj = NULL;                    /* [arm][3][nt]: p10, p50, p90 per day */
     double *relapse_med = NULL, *relapse_share = NULL, *resp_last = NULL;
+    const char *relapse_why[MAX_ARMS] = {0}; /* why an arm has no median, or NULL */
     double *buf = NULL, *score = NULL;
     if (!rc) {
         stats = calloc((size_t)narm * (size_t)ndays, sizeof *stats);
@@ -455,7 +463,8 @@ int cmd_forecast(int argc, char **argv)
             double t0 = a->last_dose_h + 24;
             size_t k0 = (size_t)llround(t0 / DT_H), step = 12; /* hourly */
             if (k0 >= ngrid) {
-                relapse_med[ai] = NAN;
+                relapse_med[ai] = relapse_share[ai] = NAN;
+                relapse_why[ai] = "last dose + 24 h is beyond --until";
                 continue;
             }
             size_t nr = 0, nrel = 0;
@@ -488,8 +497,11 @@ int cmd_forecast(int argc, char **argv)
                 if (!isnan(buf[i])) buf[m++] = buf[i];
             qsort(buf, m, sizeof *buf, cmp_d);
             relapse_med[ai] = m ? quant_sorted(buf, m, 0.5) : NAN;
-        } else
-            relapse_med[ai] = NAN;
+            if (!m) relapse_why[ai] = "no responders 24 h after the last dose";
+        } else {
+            relapse_med[ai] = relapse_share[ai] = NAN;
+            relapse_why[ai] = "placebo arm (no dose)";
+        }
     }
 
     /* Table. */
@@ -515,10 +527,10 @@ int cmd_forecast(int argc, char **argv)
             if (arms[ai].placebo)
                 printf("  -\n");
             else if (isinf(relapse_med[ai]))
-                printf("  > %.0f d (%.0f%% relapse)\n", until_d - arms[ai].last_dose_h / 24,
+                printf("  > %.0f d (%.0f%% relapse)\n", observed_d(&arms[ai], until_d),
                        100 * relapse_share[ai]);
             else if (isnan(relapse_med[ai]))
-                printf("  n/a (no responders)\n");
+                printf("  n/a (%s)\n", relapse_why[ai]);
             else
                 printf("  %.1f d (%.0f%% relapse)\n", relapse_med[ai], 100 * relapse_share[ai]);
         }
@@ -581,14 +593,27 @@ int cmd_forecast(int argc, char **argv)
                 json_object_set_new(root, "seed", json_real(seed));
                 json_object_set_new(root, "remission_cutoff_madrs", json_real(cutoff));
                 json_t *rel = json_array();
-                for (int ai = 0; ai < narm; ai++)
+                for (int ai = 0; ai < narm; ai++) {
+                    /* null with the reason when there is no number; a median beyond the
+                     * observed window is null with that window (days after the last dose) */
+                    char why[160];
+                    if (isinf(relapse_med[ai]))
+                        snprintf(why, sizeof why,
+                                 "median beyond the %.4g d observed after the "
+                                 "last dose",
+                                 until_d - arms[ai].last_dose_h / 24);
+                    else
+                        snprintf(why, sizeof why, "%s", relapse_why[ai] ? relapse_why[ai] : "");
                     json_array_append_new(
-                        rel, json_pack("{s:s,s:o,s:o}", "arm", arms[ai].label, "median_relapse_d",
-                                       isfinite(relapse_med[ai]) ? json_real(relapse_med[ai])
-                                                                 : json_null(),
-                                       "relapse_share",
-                                       isfinite(relapse_share[ai]) ? json_real(relapse_share[ai])
-                                                                   : json_null()));
+                        rel,
+                        json_pack("{s:s,s:o,s:o,s:o}", "arm", arms[ai].label, "median_relapse_d",
+                                  isfinite(relapse_med[ai]) ? json_real(relapse_med[ai])
+                                                            : json_null(),
+                                  "relapse_share",
+                                  isfinite(relapse_share[ai]) ? json_real(relapse_share[ai])
+                                                              : json_null(),
+                                  "relapse_note", *why ? json_string(why) : json_null()));
+                }
                 json_object_set_new(root, "relapse", rel);
                 json_object_set_new(root, "rows", rows);
                 if (json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(6))) rc = 2;

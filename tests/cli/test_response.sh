@@ -88,6 +88,24 @@ awk -F, '$3==0.9 {n++; if ($4 != 30 || $10 != 0) bad = 1} $3==2 && $10 > 0 {m++}
 grep -q '"remission_frac"' "$T/f.json" && grep -q '"median_relapse_d"' "$T/f.json" &&
     grep -q 'a clinician decides' "$T/f.json" || fail "forecast JSON content"
 
+# Relapse without a number says why: the last dose + 24 h beyond --until is not "no
+# responders", and JSON has null (not 0) for that arm and for placebo.
+"$KETSIM" forecast --madrs 30 --until 1.5 --days 1 --patients 200 \
+    --regimen "a=0.5mg/kg iv over 40min; every 1d x 2" --out "$T/rl.json" >"$T/rl.txt" 2>&1 ||
+    fail "relapse beyond --until: exit $?"
+grep -q "^a .*n/a (last dose + 24 h is beyond --until)" "$T/rl.txt" || fail "relapse beyond --until: $(cat "$T/rl.txt")"
+python3 - "$T/rl.json" <<'PY' || fail "relapse JSON: $(cat "$T/rl.json")"
+import json, sys
+r = {x["arm"]: x for x in json.load(open(sys.argv[1]))["relapse"]}
+assert r["a"]["relapse_share"] is None and r["a"]["median_relapse_d"] is None
+assert r["a"]["relapse_note"] == "last dose + 24 h is beyond --until"
+assert r["placebo (no drug)"]["relapse_share"] is None
+PY
+# A median beyond the window is "> the whole days observed": 89.5 - 24 = 65.5 d is "> 65 d".
+"$KETSIM" forecast --madrs 30 --until 89.5 --days 1 --patients 200 --regimen "e=84mg nasal; 2/week x 4w" \
+    >"$T/w.txt" 2>&1 || fail "window: exit $?"
+grep -q "^e .* > 65 d (" "$T/w.txt" || fail "window of 65.5 d: $(grep '^e ' "$T/w.txt")"
+
 # Bad input: one line naming the argument, non-zero exit, no file left.
 bad() { # expected-text args...
     local want=$1
