@@ -4,6 +4,7 @@
 #endif
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
@@ -222,4 +223,21 @@ int cli_check_ext(const char *cmd, const char *opt, const char *path, const char
         return 0;
     if (cmd) cli_error(cmd, "%s \"%s\": expected a .%s or .%s file name", opt, path, ext1, ext2);
     return 2;
+}
+
+int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t lo, uint64_t hi,
+                  uint64_t *v)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(text, &end, 10);
+    /* digits only: strtoull alone would take "-1" (as 2^64 - 1) and stop at "1.5" */
+    if (end == text || *end || errno || text[0] == '-' || text[0] == '+' || x < lo || x > hi) {
+        if (cmd)
+            cli_error(cmd, "%s: \"%s\" is not a whole number from %llu to %llu", opt, text,
+                      (unsigned long long)lo, (unsigned long long)hi);
+        return 2;
+    }
+    *v = x;
+    return 0;
 }

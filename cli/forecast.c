@@ -43,9 +43,9 @@ static const char HELP[] =
     "                       when they give one (\"start 2026-11-30 09:00\"), else the first\n"
     "                       dose; nothing (drug or placebo) acts before the first dose\n"
     "  --until D            forecast horizon in days from the same time 0 (default 90)\n"
-    "  --patients N         virtual patients per arm (default 10000)\n"
-    "  --seed S             random seed (default 1): results are reproducible and the same\n"
-    "                       for any thread count\n"
+    "  --patients N         virtual patients per arm, 10 to 10000000 (default 10000)\n"
+    "  --seed S             random seed, 0 to 2^64-1 (default 1): results are reproducible\n"
+    "                       and the same for any thread count\n"
     "  --context CTX        non-drug context of the drug arms: active (default for IV),\n"
     "                       oral-ad (default for esketamine: with a new oral antidepressant),\n"
     "                       saline, anaesthesia, soc\n"
@@ -242,8 +242,8 @@ int cmd_forecast(int argc, char **argv)
         return 0;
     }
     int rc = 0;
-    double b0 = NAN, b0_sd = 0, weight = 70, age = 45, until_d = 90, npat = 10000, seed = 1,
-           cutoff = 10;
+    double b0 = NAN, b0_sd = 0, weight = 70, age = 45, until_d = 90, cutoff = 10;
+    uint64_t npat = 10000, seed = 1;
     int ctx = -1, pctx = -1;
     ks_error err = {0};
     if (!o[O_MADRS].value) {
@@ -281,9 +281,10 @@ int cmd_forecast(int argc, char **argv)
             rc = 2;
         }
     }
-    if (!rc && o[O_PATIENTS].value) rc = parse_num("patients", o[O_PATIENTS].value, 10, 1e7, &npat);
+    if (!rc && o[O_PATIENTS].value)
+        rc = cli_parse_u64(CMD, "--patients", o[O_PATIENTS].value, 10, 10000000, &npat);
     if (!rc && o[O_SEED].value)
-        rc = parse_num("seed", o[O_SEED].value, 0, 9007199254740992.0, &seed);
+        rc = cli_parse_u64(CMD, "--seed", o[O_SEED].value, 0, UINT64_MAX, &seed);
     if (!rc && o[O_CUTOFF].value)
         rc = parse_num("remission-cutoff", o[O_CUTOFF].value, 0, 59, &cutoff);
     if (!rc && o[O_CONTEXT].value && ks_response_context_parse(o[O_CONTEXT].value, &ctx, &err)) {
@@ -422,10 +423,10 @@ int cmd_forecast(int argc, char **argv)
 #pragma omp parallel for reduction(+ : sum, sumc, sumc2, nresp, nrem) schedule(static)
             for (size_t i = 0; i < N; i++) {
                 double th_i, ph_i, z[2];
-                ks_response_patient(&a->p, a->ctx, (uint64_t)seed, i, &th_i, &ph_i);
+                ks_response_patient(&a->p, a->ctx, seed, i, &th_i, &ph_i);
                 double bi = b0;
                 if (b0_sd > 0) {
-                    ks_rng_normal2((uint64_t)seed, 0, i, KS_RNG_RESPONSE, 1, z);
+                    ks_rng_normal2(seed, 0, i, KS_RNG_RESPONSE, 1, z);
                     bi = fmin(60, fmax(1, b0 + b0_sd * z[0]));
                 }
                 double s = ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, th, d);
@@ -471,10 +472,10 @@ int cmd_forecast(int argc, char **argv)
 #pragma omp parallel for reduction(+ : nr, nrel) schedule(static)
             for (size_t i = 0; i < N; i++) {
                 double th_i, ph_i, z[2];
-                ks_response_patient(&a->p, a->ctx, (uint64_t)seed, i, &th_i, &ph_i);
+                ks_response_patient(&a->p, a->ctx, seed, i, &th_i, &ph_i);
                 double bi = b0;
                 if (b0_sd > 0) {
-                    ks_rng_normal2((uint64_t)seed, 0, i, KS_RNG_RESPONSE, 1, z);
+                    ks_rng_normal2(seed, 0, i, KS_RNG_RESPONSE, 1, z);
                     bi = fmin(60, fmax(1, b0 + b0_sd * z[0]));
                 }
                 buf[i] = NAN;
@@ -506,11 +507,12 @@ int cmd_forecast(int argc, char **argv)
 
     /* Table. */
     if (!rc) {
-        printf("forecast: baseline MADRS %.4g%s, %zu virtual patients per arm, seed %.0f, "
+        printf("forecast: baseline MADRS %.4g%s, %zu virtual patients per arm, seed %llu, "
                "weight %.4g kg, age %.4g y\n"
                "response = MADRS reduced by >= 50 %%; remission = MADRS <= %.4g; relapse = loss of "
                "response after the last dose (responders 24 h after it)\n\n",
-               b0, b0_sd > 0 ? " (trial: spread given)" : "", N, seed, weight, age, cutoff);
+               b0, b0_sd > 0 ? " (trial: spread given)" : "", N, (unsigned long long)seed, weight,
+               age, cutoff);
         printf("%-24s %-11s %5s", "regimen", "context", "doses");
         for (int j = 0; j < ndays; j++)
             printf("  resp_d%-4g", days[j]);
@@ -590,7 +592,7 @@ int cmd_forecast(int argc, char **argv)
                 json_object_set_new(root, "baseline_madrs", json_real(b0));
                 json_object_set_new(root, "baseline_sd_madrs", json_real(b0_sd));
                 json_object_set_new(root, "patients_per_arm", json_integer((json_int_t)N));
-                json_object_set_new(root, "seed", json_real(seed));
+                json_object_set_new(root, "seed", resp_json_seed(seed));
                 json_object_set_new(root, "remission_cutoff_madrs", json_real(cutoff));
                 json_t *rel = json_array();
                 for (int ai = 0; ai < narm; ai++) {

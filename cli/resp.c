@@ -1,6 +1,7 @@
 /* Shared pieces of the response commands. */
 #include "resp.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,13 @@ void resp_dose_span(const ks_dose *d, size_t n, double *first_h, double *last_h)
         if (d[i].time_h < *first_h) *first_h = d[i].time_h;
         if (d[i].time_h > *last_h) *last_h = d[i].time_h;
     }
+}
+
+json_t *resp_json_seed(uint64_t seed)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%llu", (unsigned long long)seed);
+    return seed <= INT64_MAX ? json_integer((json_int_t)seed) : json_string(b);
 }
 
 const char *resp_route_drug(const char *route)

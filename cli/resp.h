@@ -25,6 +25,10 @@ void resp_env_free(resp_env *e);
  * visit of the response model (ks_response_params.first_visit_h, .last_visit_h). */
 void resp_dose_span(const ks_dose *d, size_t n, double *first_h, double *last_h);
 
+/* A seed in JSON: an integer, or a string of its digits above 2^63 - 1 (JSON integers
+ * of jansson are signed 64-bit). */
+struct json_t *resp_json_seed(uint64_t seed);
+
 /* The drug the response model was calibrated for on `route` (ks_model_drug's
  * spelling): "racemic ketamine" for iv, "esketamine" for nasal; NULL for other routes. */
 const char *resp_route_drug(const char *route);

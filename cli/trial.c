@@ -435,14 +435,9 @@ static int parse_run(const cli_opt *o, trial_args *a)
 {
     uint64_t v;
     a->spec.seed = 1;
-    if (o[O_SEED].value) {
-        char *end;
-        errno = 0;
-        unsigned long long s = strtoull(o[O_SEED].value, &end, 10);
-        if (end == o[O_SEED].value || *end || errno || o[O_SEED].value[0] == '-')
-            return fail(a, "--seed: \"%s\" is not a whole number >= 0", o[O_SEED].value);
-        a->spec.seed = s;
-    }
+    if (o[O_SEED].value && cli_parse_u64(a->rank == 0 ? "trial" : NULL, "--seed", o[O_SEED].value,
+                                         0, UINT64_MAX, &a->spec.seed))
+        return 2;
     a->spec.threads = 0;
     if (o[O_THREADS].value) {
         if (parse_count(a, "--threads", o[O_THREADS].value, 256, &v)) return 2;

@@ -201,7 +201,7 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
         json_object_set_new(root, "note", json_string(KS_RESP_NOTE));
         json_object_set_new(root, "description", json_string(desc));
         json_object_set_new(root, "patients", json_integer((json_int_t)n));
-        json_object_set_new(root, "seed", json_integer((json_int_t)seed));
+        json_object_set_new(root, "seed", resp_json_seed(seed));
         json_object_set_new(root, "baseline_madrs", json_real(r->b0));
         json_object_set_new(root, "baseline_sd_madrs", json_real(r->b0_sd));
         json_object_set_new(root, "remission_cutoff_madrs", json_real(r->cutoff));

@@ -129,6 +129,15 @@ bad '--out "'"$T"'/x.png": expected a .csv or .json' forecast --madrs 30 --until
 grep -q "virtual patients" "$T/e" && fail "forecast computed before refusing --out x.png --plot x.png"
 bad '--plot "'"$T"'/r.txt": expected a .png or .svg' forecast --madrs 30 --until 3 --out "$T/r.csv" --plot "$T/r.txt"
 [ -e "$T/r.csv" ] && fail "forecast wrote --out before refusing --plot r.txt"
+# Whole numbers are whole: no silent rounding of --seed or --patients, and every 64-bit seed
+# (as in ketsim trial) runs and is printed as given.
+bad '--seed: "1.5" is not a whole number' forecast --madrs 30 --until 3 --seed 1.5
+bad '--seed: "-1" is not a whole number' forecast --madrs 30 --until 3 --seed -1
+bad '--patients: "100.9" is not a whole number' forecast --madrs 30 --until 3 --patients 100.9
+"$KETSIM" forecast --madrs 30 --until 2 --days 1 --patients 100 --regimen "0.5mg/kg iv over 40min" \
+    --seed 18446744073709551615 --out "$T/s.json" >"$T/s.txt" 2>&1 || fail "seed 2^64-1: exit $?"
+grep -q "seed 18446744073709551615," "$T/s.txt" || fail "seed 2^64-1 printed as: $(head -1 "$T/s.txt")"
+grep -q '"seed": "18446744073709551615"' "$T/s.json" || fail "seed 2^64-1 in JSON: $(grep seed "$T/s.json")"
 bad "--max-eval" calibrate --max-eval abc
 bad "--start item 1" calibrate --start "nonsense=3"
 bad "--check" response-validate
