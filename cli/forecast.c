@@ -31,7 +31,10 @@ static const char HELP[] =
     "  three times weekly x4 weeks (0.5 mg/kg IV over 40 min, racemic); esketamine 84 mg\n"
     "  nasal twice weekly x4 weeks; esketamine as labelled (2/week x4w, 1/week x4w,\n"
     "  every 2 weeks). IV regimens run through the racemic model (domino-1982), nasal ones\n"
-    "  through the esketamine model (perez-ruixo-2021).\n"
+    "  through the esketamine model (perez-ruixo-2021). The model was calibrated on racemic\n"
+    "ketamine IV 0.1-1.0 mg/kg over 40 min and esketamine nasal 56-84 mg: other doses or\n"
+    "infusion times get a stated warning (stderr, table, --out), and a dose above 10 times\n"
+    "the largest calibrated one is refused.\n"
     "\n"
     "  --madrs SCORE        baseline MADRS (0-60), required\n"
     "  --madrs-sd SD        baseline spread for a virtual trial (default 0: one patient)\n"
@@ -102,6 +105,7 @@ typedef struct arm {
     char text[512];
     int ctx, n_doses, placebo;
     double first_dose_h, last_dose_h;
+    char warn[512];       /* doses outside the calibrated range, or "" */
     double *D;            /* drug state on the 5-min grid */
     ks_response_params p; /* with this arm's last visit */
 } arm;
@@ -167,6 +171,12 @@ static int arm_drive(arm *a, const resp_env *e, const ks_response_params *p, dou
             rc = 2;
         }
     }
+    char why[512];
+    if (!rc && resp_dose_check(doses, nd, weight, a->warn, sizeof a->warn, why, sizeof why)) {
+        cli_error(CMD, "%s \"%s\": %s", optname, a->text, why);
+        rc = 2;
+    }
+    if (!rc && *a->warn) fprintf(stderr, "warning: %s \"%s\": %s\n", optname, a->text, a->warn);
     if (!rc) {
         a->n_doses = (int)nd;
         resp_dose_span(doses, nd, &a->first_dose_h, &a->last_dose_h);
@@ -550,6 +560,8 @@ int cmd_forecast(int argc, char **argv)
                        "made the difference.\n");
                 break;
             }
+        for (int ai = 0; ai < narm; ai++)
+            if (*arms[ai].warn) printf("Warning: \"%s\": %s.\n", arms[ai].label, arms[ai].warn);
         printf("PK is the typical patient's; the band is between-patient variability in "
                "response, not parameter uncertainty.\n" KS_RESP_NOTE "\n");
     }
@@ -617,11 +629,21 @@ int cmd_forecast(int argc, char **argv)
                                   "relapse_note", *why ? json_string(why) : json_null()));
                 }
                 json_object_set_new(root, "relapse", rel);
+                json_t *warns = json_array();
+                for (int ai = 0; ai < narm; ai++)
+                    if (*arms[ai].warn)
+                        json_array_append_new(warns, json_pack("{s:s,s:s}", "arm", arms[ai].label,
+                                                               "warning", arms[ai].warn));
+                json_object_set_new(root, "warnings", warns);
                 json_object_set_new(root, "rows", rows);
                 if (json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(6))) rc = 2;
                 json_decref(root);
-            } else
+            } else {
+                for (int ai = 0; ai < narm; ai++)
+                    if (*arms[ai].warn)
+                        fprintf(f, "# warning: \"%s\": %s\n", arms[ai].label, arms[ai].warn);
                 fprintf(f, "# %s\n", KS_RESP_NOTE);
+            }
             if (rc || ferror(f)) {
                 ks_atomic_abort(f, tmp);
                 cli_error(CMD, "--out: %s: cannot write", path);

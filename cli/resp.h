@@ -29,6 +29,16 @@ void resp_dose_span(const ks_dose *d, size_t n, double *first_h, double *last_h)
  * of jansson are signed 64-bit). */
 struct json_t *resp_json_seed(uint64_t seed);
 
+/* What the response model was calibrated on (docs/response-model.md, the figures of
+ * ../shared/data/efficacy.md): racemic ketamine IV 0.1-1.0 mg/kg infused over 40 min,
+ * esketamine nasal 56-84 mg. A dose outside is an extrapolation: *warn gets one
+ * sentence saying which and how (empty when every dose is inside). A dose more than
+ * RESP_DOSE_REFUSE times the largest calibrated one says nothing the model can answer:
+ * returns 2 with the reason in *why. */
+#define RESP_DOSE_REFUSE 10.0
+int resp_dose_check(const ks_dose *d, size_t n, double weight_kg, char *warn, size_t warn_size,
+                    char *why, size_t why_size);
+
 /* The drug the response model was calibrated for on `route` (ks_model_drug's
  * spelling): "racemic ketamine" for iv, "esketamine" for nasal; NULL for other routes. */
 const char *resp_route_drug(const char *route);
@@ -70,7 +80,7 @@ typedef struct trial_resp {
     double *D;
     size_t n_grid;
     const char *pk_model;
-    char warning[512]; /* a stated limitation for the file and stderr, or "" */
+    char warning[1024]; /* stated limitations for the file and stderr, or "" */
 } trial_resp;
 /* The trial's options for --response (each text may be NULL: default). */
 typedef struct trial_resp_opts {

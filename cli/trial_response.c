@@ -97,6 +97,9 @@ int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
                     want, want, strcmp(doses[i].route, "iv") == 0 ? r->e.iv_name : r->e.nasal_name);
         route = doses[i].route;
     }
+    char why[512], dwarn[512] = "";
+    if (!rc && resp_dose_check(doses, nd, r->weight, dwarn, sizeof dwarn, why, sizeof why))
+        rc = bad(print, "--response: %s", why);
     if (!rc) {
         r->n_doses = (int)nd;
         resp_dose_span(doses, nd, &r->first_dose_h, &r->last_dose_h);
@@ -108,8 +111,10 @@ int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
         if (o->population_option)
             snprintf(r->warning, sizeof r->warning,
                      "the response drive is one typical patient (%.4g kg, %.4g y): the covariates "
-                     "drawn by %s do not reach it",
-                     r->weight, r->age, o->population_option);
+                     "drawn by %s do not reach it%s",
+                     r->weight, r->age, o->population_option, *dwarn ? "; " : "");
+        size_t wl = strlen(r->warning);
+        snprintf(r->warning + wl, sizeof r->warning - wl, "%s", dwarn);
         ks_covariates cov = *o->base;
         ks_covariates_set(&cov, "weight", r->weight, NULL);
         ks_covariates_set(&cov, "age", r->age, NULL);

@@ -129,6 +129,20 @@ bad '--out "'"$T"'/x.png": expected a .csv or .json' forecast --madrs 30 --until
 grep -q "virtual patients" "$T/e" && fail "forecast computed before refusing --out x.png --plot x.png"
 bad '--plot "'"$T"'/r.txt": expected a .png or .svg' forecast --madrs 30 --until 3 --out "$T/r.csv" --plot "$T/r.txt"
 [ -e "$T/r.csv" ] && fail "forecast wrote --out before refusing --plot r.txt"
+# Doses outside what the model was calibrated on (IV 0.1-1.0 mg/kg over 40 min, nasal
+# 56-84 mg) carry a stated warning (stderr, table, file); 10x the largest is refused.
+bad "more than 10 times the largest dose" forecast --madrs 30 --until 3 --regimen "100000mg iv over 1min"
+"$KETSIM" forecast --madrs 30 --until 3 --days 1 --patients 100 --regimen "hi=10mg/kg iv over 40min" \
+    --regimen "ok=0.5mg/kg iv over 40min" --out "$T/x.json" >"$T/x.txt" 2>"$T/x.err" || fail "10 mg/kg: exit $?"
+grep -q '^warning: --regimen "10mg/kg iv over 40min": 10 mg/kg iv is outside the calibrated 0.1-1 mg/kg' "$T/x.err" ||
+    fail "no stderr warning for 10 mg/kg: $(cat "$T/x.err")"
+grep -q '^Warning: "hi": 10 mg/kg iv is outside' "$T/x.txt" || fail "no table warning for 10 mg/kg"
+python3 - "$T/x.json" "$T/f.json" <<'PY' || fail "JSON warnings"
+import json, sys
+w = json.load(open(sys.argv[1]))["warnings"]
+assert [x["arm"] for x in w] == ["hi"] and "extrapolation" in w[0]["warning"], w
+assert json.load(open(sys.argv[2]))["warnings"] == []  # 84 mg nasal: inside
+PY
 # Whole numbers are whole: no silent rounding of --seed or --patients, and every 64-bit seed
 # (as in ketsim trial) runs and is printed as given.
 bad '--seed: "1.5" is not a whole number' forecast --madrs 30 --until 3 --seed 1.5

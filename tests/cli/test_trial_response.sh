@@ -105,6 +105,12 @@ assert abs(mk - md) > 0.05, (mk, md)
 PY
 grep -q "^warning: --response: .*--population" "$T/k.err" || fail "no --population warning: $(cat "$T/k.err")"
 
+# --- a dose outside the calibrated range is stated in the file and on stderr
+"$KETSIM" trial --model domino-1982 --weight 70 --n 100 --regimen "2mg/kg iv over 40min" --until 2d \
+    --every 1d --madrs 30 --response "$T/hi.csv" --out "$T/pk.csv" --quiet 2>"$T/hi.err" || fail "2 mg/kg: exit $?"
+grep -q "^# warning: 2 mg/kg iv is outside the calibrated 0.1-1 mg/kg" "$T/hi.csv" || fail "no warning in the file: $(head -3 "$T/hi.csv")"
+grep -q "^warning: --response: 2 mg/kg iv is outside" "$T/hi.err" || fail "no warning on stderr: $(cat "$T/hi.err")"
+
 # --- bad input: one line, exit 2, no file
 bad() {
     local want=$1
@@ -133,6 +139,7 @@ bad '--plot "'"$T"'/x.txt": expected a .png or .svg' --plot "$T/x.txt"
 bad "--out \"$T/pk.csv\" and --patients" --patients "$T/./pk.csv"
 bad "--placebo-context" --response "$T/bad.csv" --madrs 30 --placebo-context nowhere
 bad "--placebo-context goes with --response" --placebo-context saline
+REG="20mg/kg iv over 40min" bad "more than 10 times the largest dose" --response "$T/bad.csv" --madrs 30
 # the drug of --model must be the one the response model was calibrated for on the route
 MODEL=flint-2017 REG="0.25mg/kg iv over 40min" bad "--model flint-2017 is esketamine, but the response model is calibrated for iv racemic ketamine" \
     --response "$T/bad.csv" --madrs 30
