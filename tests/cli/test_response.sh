@@ -31,6 +31,14 @@ cmp -s "$T/bad.json" "$SRC/data/response-params.json" && fail "the tampering cha
 "$KETSIM" calibrate --errors "$T/bad.json" >"$T/bad.txt" 2>&1
 [ $? -eq 1 ] || fail "calibrate --errors accepted parameters whose errors exceed the recorded ones: $(tail -3 "$T/bad.txt")"
 
+# --write records the PD file it was given, in "drive" and in the command (a short fit).
+cp "$SRC/data/pd-acute.json" "$T/pd.json"
+"$KETSIM" calibrate --max-eval 10 --pd "$T/pd.json" --write "$T/p.json" >"$T/pw.txt" 2>&1 ||
+    fail "calibrate --pd --write: exit $? ($(tail -2 "$T/pw.txt"))"
+grep -qF "\"pd_file\": \"$T/pd.json\"" "$T/p.json" || fail "pd_file: $(grep pd_file "$T/p.json")"
+grep -qF -- "--pd $T/pd.json --max-eval 10 --write FILE\"" "$T/p.json" ||
+    fail "command: $(grep -m1 '"command"' "$T/p.json")"
+
 # The checked-in report is current.
 "$KETSIM" response-validate --check "$SRC/docs/validation-response.md" >"$T/chk" 2>&1 ||
     fail "docs/validation-response.md is stale: run \`make validate-response\` ($(cat "$T/chk"))"
