@@ -36,7 +36,8 @@ static const char HELP[] =
     "infusion times get a stated warning (stderr, table, --out), and a dose above 10 times\n"
     "the largest calibrated one is refused.\n"
     "\n"
-    "  --madrs SCORE        baseline MADRS (0-60), required\n"
+    "  --madrs SCORE        baseline MADRS (1-60), required; at or below the remission\n"
+    "                       cutoff it is already a remission (a warning says so)\n"
     "  --madrs-sd SD        baseline spread for a virtual trial (default 0: one patient)\n"
     "  --regimen TEXT       a regimen (docs/regimen.md), repeatable; \"label=TEXT\" names it\n"
     "  --weight KG          body weight for mg/kg doses and the PK (default 70)\n"
@@ -57,6 +58,8 @@ static const char HELP[] =
     "                       control arm also started the oral antidepressant)\n"
     "  --remission-cutoff S MADRS at or below which a patient is remitted (default 10)\n"
     "  --params FILE        response parameters (default data/response-params.json)\n"
+    "  --pd FILE            NMDA occupancy (PD) parameters (default data/pd-acute.json, the\n"
+    "                       file of the calibration)\n"
     "  --out FILE           per arm and day: mean, percentiles, change, response, remission\n"
     "                       (.csv or .json)\n"
     "  --plot FILE          median trajectories with 10-90 % bands (.png or .svg)\n"
@@ -257,7 +260,7 @@ int cmd_forecast(int argc, char **argv)
     int ctx = -1, pctx = -1;
     ks_error err = {0};
     if (!o[O_MADRS].value) {
-        cli_error(CMD, "--madrs: the patient's baseline MADRS is required (0-60)");
+        cli_error(CMD, "--madrs: the patient's baseline MADRS is required (1-60)");
         rc = 2;
     }
     if (!rc && o[O_MADRS].value) rc = parse_num("madrs", o[O_MADRS].value, 1, 60, &b0);
@@ -339,6 +342,11 @@ int cmd_forecast(int argc, char **argv)
         const char *const paths[] = {o[O_OUT].value, o[O_PLOT].value};
         rc = cli_check_outputs(CMD, names, paths, 2);
     }
+    if (!rc && b0 <= cutoff)
+        fprintf(stderr,
+                "warning: --madrs %.4g: the baseline is already at or below the remission cutoff "
+                "(%.4g): every patient whose score does not rise counts as remitted\n",
+                b0, cutoff);
     char ppath[4096];
     if (o[O_PARAMS].value)
         snprintf(ppath, sizeof ppath, "%s", o[O_PARAMS].value);
@@ -560,6 +568,10 @@ int cmd_forecast(int argc, char **argv)
                        "made the difference.\n");
                 break;
             }
+        if (b0 <= cutoff)
+            printf("Warning: the baseline MADRS %.4g is already at or below the remission cutoff "
+                   "(%.4g): remission here means nothing.\n",
+                   b0, cutoff);
         for (int ai = 0; ai < narm; ai++)
             if (*arms[ai].warn) printf("Warning: \"%s\": %s.\n", arms[ai].label, arms[ai].warn);
         printf("PK is the typical patient's; the band is between-patient variability in "

@@ -115,6 +115,12 @@ int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
                      r->weight, r->age, o->population_option, *dwarn ? "; " : "");
         size_t wl = strlen(r->warning);
         snprintf(r->warning + wl, sizeof r->warning - wl, "%s", dwarn);
+        if (r->b0 <= r->cutoff) {
+            wl = strlen(r->warning);
+            snprintf(r->warning + wl, sizeof r->warning - wl,
+                     "%sthe baseline MADRS %.4g is already at or below the remission cutoff (%.4g)",
+                     wl ? "; " : "", r->b0, r->cutoff);
+        }
         ks_covariates cov = *o->base;
         ks_covariates_set(&cov, "weight", r->weight, NULL);
         ks_covariates_set(&cov, "age", r->age, NULL);

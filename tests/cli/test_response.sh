@@ -151,6 +151,17 @@ w = json.load(open(sys.argv[1]))["warnings"]
 assert [x["arm"] for x in w] == ["hi"] and "extrapolation" in w[0]["warning"], w
 assert json.load(open(sys.argv[2]))["warnings"] == []  # 84 mg nasal: inside
 PY
+# The help says what the code enforces; a baseline at or below the remission cutoff is
+# stated (stderr and table) rather than reported as 100 % remission in silence.
+"$KETSIM" forecast --help >"$T/h.txt"
+grep -q -- "--madrs SCORE .*(1-60)" "$T/h.txt" && grep -q -- "--pd FILE" "$T/h.txt" || fail "forecast --help: --madrs range or --pd"
+"$KETSIM" response-validate --help | grep -q -- "--pd FILE" || fail "response-validate --help lacks --pd"
+bad "(1-60)" forecast --until 3
+"$KETSIM" forecast --madrs 8 --until 2 --days 1 --patients 100 --regimen "0.5mg/kg iv over 40min" \
+    >"$T/b.txt" 2>"$T/b.err" || fail "--madrs 8: exit $?"
+grep -q "^warning: --madrs 8: the baseline is already at or below the remission cutoff (10)" "$T/b.err" &&
+    grep -q "^Warning: the baseline MADRS 8 is already at or below the remission cutoff" "$T/b.txt" ||
+    fail "--madrs 8 without a warning: $(cat "$T/b.err")"
 # Whole numbers are whole: no silent rounding of --seed or --patients, and every 64-bit seed
 # (as in ketsim trial) runs and is printed as given.
 bad '--seed: "1.5" is not a whole number' forecast --madrs 30 --until 3 --seed 1.5

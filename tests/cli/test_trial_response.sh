@@ -111,6 +111,12 @@ grep -q "^warning: --response: .*--population" "$T/k.err" || fail "no --populati
 grep -q "^# warning: 2 mg/kg iv is outside the calibrated 0.1-1 mg/kg" "$T/hi.csv" || fail "no warning in the file: $(head -3 "$T/hi.csv")"
 grep -q "^warning: --response: 2 mg/kg iv is outside" "$T/hi.err" || fail "no warning on stderr: $(cat "$T/hi.err")"
 
+# --- a baseline at or below the remission cutoff is stated
+"$KETSIM" trial --model domino-1982 --weight 70 --n 100 --regimen "0.5mg/kg iv over 40min" --until 2d \
+    --every 1d --madrs 8 --response "$T/b8.csv" --out "$T/pk.csv" --quiet 2>"$T/b8.err" || fail "--madrs 8: exit $?"
+grep -q "^# warning: the baseline MADRS 8 is already at or below the remission cutoff (10)" "$T/b8.csv" &&
+    grep -q "^warning: --response: the baseline MADRS 8" "$T/b8.err" || fail "--madrs 8: no warning"
+
 # --- bad input: one line, exit 2, no file
 bad() {
     local want=$1
