@@ -61,7 +61,7 @@ static const char HELP[] =
     "  --pd FILE            NMDA occupancy (PD) parameters (default data/pd-acute.json, the\n"
     "                       file of the calibration)\n"
     "  --out FILE           per arm and day: mean, percentiles, change, response, remission\n"
-    "                       (.csv or .json)\n"
+    "                       (.csv: 6 significant digits; .json: 17, every bit)\n"
     "  --plot FILE          median trajectories with 10-90 % bands (.png or .svg)\n"
     "\n"
     "examples:\n"
@@ -415,7 +415,7 @@ int cmd_forecast(int argc, char **argv)
     double *traj = NULL;                    /* [arm][3][nt]: p10, p50, p90 per day */
     double *relapse_med = NULL, *relapse_share = NULL, *resp_last = NULL;
     const char *relapse_why[MAX_ARMS] = {0}; /* why an arm has no median, or NULL */
-    double *buf = NULL, *score = NULL;
+    double *buf = NULL, *score = NULL, *base = NULL;
     if (!rc) {
         stats = calloc((size_t)narm * (size_t)ndays, sizeof *stats);
         traj = calloc((size_t)narm * 4 * nt, sizeof *traj);
@@ -424,7 +424,9 @@ int cmd_forecast(int argc, char **argv)
         resp_last = calloc((size_t)narm, sizeof(double));
         buf = malloc(N * sizeof *buf);
         score = malloc(N * sizeof *score);
-        if (!stats || !traj || !relapse_med || !relapse_share || !resp_last || !buf || !score)
+        base = malloc(N * sizeof *base);
+        if (!stats || !traj || !relapse_med || !relapse_share || !resp_last || !buf || !score ||
+            !base)
             rc = 1;
     }
     if (!rc) fprintf(stderr, "forecast: %d arms x %zu virtual patients...\n", narm, N);
@@ -437,8 +439,10 @@ int cmd_forecast(int argc, char **argv)
             size_t k = (size_t)llround(th / DT_H);
             if (k >= ngrid) k = ngrid - 1;
             double d = a->D[k];
-            double sum = 0, sumc = 0, sumc2 = 0, nresp = 0, nrem = 0;
-#pragma omp parallel for reduction(+ : sum, sumc, sumc2, nresp, nrem) schedule(static)
+            /* The patients' scores in parallel (each its own slot), then the sums in
+             * patient order: the same bits for any thread count (a floating-point
+             * reduction would add in an order that depends on it). */
+#pragma omp parallel for schedule(static)
             for (size_t i = 0; i < N; i++) {
                 double th_i, ph_i, z[2];
                 ks_response_patient(&a->p, a->ctx, seed, i, &th_i, &ph_i);
@@ -447,12 +451,17 @@ int cmd_forecast(int argc, char **argv)
                     ks_rng_normal2(seed, 0, i, KS_RNG_RESPONSE, 1, z);
                     bi = fmin(60, fmax(1, b0 + b0_sd * z[0]));
                 }
-                double s = ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, th, d);
-                score[i] = s;
+                base[i] = bi;
+                score[i] = ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, th, d);
+            }
+            double sum = 0, sumc = 0, sumc2 = 0;
+            size_t nresp = 0, nrem = 0;
+            for (size_t i = 0; i < N; i++) {
+                double s = score[i], c = s - base[i];
                 sum += s;
-                sumc += s - bi;
-                sumc2 += (s - bi) * (s - bi);
-                nresp += s <= 0.5 * bi;
+                sumc += c;
+                sumc2 += c * c;
+                nresp += s <= 0.5 * base[i];
                 nrem += s <= cutoff;
             }
             double mean = sum / (double)N, mc = sumc / (double)N;
@@ -465,8 +474,8 @@ int cmd_forecast(int argc, char **argv)
                             quant_sorted(buf, N, 0.9),
                             mc,
                             sqrt(var > 0 ? var * (double)N / (double)(N - 1) : 0),
-                            nresp / (double)N,
-                            nrem / (double)N};
+                            (double)nresp / (double)N,
+                            (double)nrem / (double)N};
             if (di < nt) {
                 double *tr = traj + ((size_t)ai * 4) * nt;
                 tr[di] = st.p10;
@@ -648,7 +657,7 @@ int cmd_forecast(int argc, char **argv)
                                                                "warning", arms[ai].warn));
                 json_object_set_new(root, "warnings", warns);
                 json_object_set_new(root, "rows", rows);
-                if (json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(6))) rc = 2;
+                if (json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(17))) rc = 2;
                 json_decref(root);
             } else {
                 for (int ai = 0; ai < narm; ai++)
@@ -716,6 +725,7 @@ int cmd_forecast(int argc, char **argv)
     free(resp_last);
     free(buf);
     free(score);
+    free(base);
     resp_env_free(&e);
     cli_free_opts(o, O_COUNT);
     return rc;
