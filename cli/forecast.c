@@ -651,6 +651,10 @@ int cmd_forecast(int argc, char **argv)
                 }
                 json_object_set_new(root, "relapse", rel);
                 json_t *warns = json_array();
+                if (b0 <= cutoff)
+                    json_array_append_new(warns, json_pack("{s:n,s:s}", "arm", "warning",
+                                                           "the baseline is already at or below "
+                                                           "the remission cutoff"));
                 for (int ai = 0; ai < narm; ai++)
                     if (*arms[ai].warn)
                         json_array_append_new(warns, json_pack("{s:s,s:s}", "arm", arms[ai].label,
@@ -660,6 +664,9 @@ int cmd_forecast(int argc, char **argv)
                 if (json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(17))) rc = 2;
                 json_decref(root);
             } else {
+                if (b0 <= cutoff)
+                    fprintf(f, "# warning: the baseline is already at or below the remission "
+                               "cutoff\n");
                 for (int ai = 0; ai < narm; ai++)
                     if (*arms[ai].warn)
                         fprintf(f, "# warning: \"%s\": %s\n", arms[ai].label, arms[ai].warn);

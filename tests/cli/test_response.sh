@@ -168,7 +168,9 @@ grep -q -- "--madrs SCORE .*(1-60)" "$T/h.txt" && grep -q -- "--pd FILE" "$T/h.t
 "$KETSIM" response-validate --help | grep -q -- "--pd FILE" || fail "response-validate --help lacks --pd"
 bad "(1-60)" forecast --until 3
 "$KETSIM" forecast --madrs 8 --until 2 --days 1 --patients 100 --regimen "0.5mg/kg iv over 40min" \
-    >"$T/b.txt" 2>"$T/b.err" || fail "--madrs 8: exit $?"
+    --out "$T/b.csv" >"$T/b.txt" 2>"$T/b.err" || fail "--madrs 8: exit $?"
+grep -q "^# warning: the baseline is already at or below the remission cutoff" "$T/b.csv" ||
+    fail "--madrs 8: no warning in the CSV"
 grep -q "^warning: --madrs 8: the baseline is already at or below the remission cutoff (10)" "$T/b.err" &&
     grep -q "^Warning: the baseline MADRS 8 is already at or below the remission cutoff" "$T/b.txt" ||
     fail "--madrs 8 without a warning: $(cat "$T/b.err")"
