@@ -56,22 +56,24 @@ static double round6(double x)
 }
 
 static int write_file(const char *path, const ks_response_designs *d,
-                      const ks_response_params *fitted, double objective, int n_eval,
-                      int converged, const resp_env *e, int max_eval, const char *start,
-                      const char *used)
+                      const ks_response_params *fitted, double objective, int n_eval, int converged,
+                      const resp_env *e, int max_eval, const char *start, const char *used,
+                      const char *pd_opt)
 {
     ks_error err = {0};
     /* The file holds 6 significant digits: its errors are those of the rounded values. */
-    ks_response_params rounded;
+    ks_response_params rounded = *fitted;
     for (int i = 0; i < KS_RP_N; i++)
         rounded.v[i] = round6(fitted->v[i]);
     const ks_response_params *p = &rounded;
     objective = ks_response_objective(d, p, NULL);
-    char command[512];
+    /* the PD file as given (--pd), or the shipped one */
+    const char *pd_file = pd_opt ? pd_opt : "data/pd-acute.json";
+    char command[8800];
     snprintf(command, sizeof command,
-             "ketsim calibrate --iv-model %s --nasal-model %s --max-eval %d%s%s%s --write FILE",
-             e->iv_name, e->nasal_name, max_eval, start ? " --start \"" : "", start ? start : "",
-             start ? "\"" : "");
+             "ketsim calibrate --iv-model %s --nasal-model %s%s%s --max-eval %d%s%s%s --write FILE",
+             e->iv_name, e->nasal_name, pd_opt ? " --pd " : "", pd_opt ? pd_opt : "", max_eval,
+             start ? " --start \"" : "", start ? start : "", start ? "\"" : "");
     json_t *root = json_object();
     json_object_set_new(root, "format", json_string("ketsim-response/1"));
     json_object_set_new(root, "version", json_string(PARAM_VERSION));
@@ -91,7 +93,7 @@ static int write_file(const char *path, const ks_response_designs *d,
     json_t *drive = json_object();
     json_object_set_new(drive, "iv_model", json_string(e->iv_name));
     json_object_set_new(drive, "nasal_model", json_string(e->nasal_name));
-    json_object_set_new(drive, "pd_file", json_string("data/pd-acute.json"));
+    json_object_set_new(drive, "pd_file", json_string(pd_file));
     json_object_set_new(drive, "patient", json_string("70 kg, 45 y (typical PK)"));
     json_object_set_new(root, "drive", drive);
     json_object_set_new(root, "start_used", json_string(used));
@@ -308,7 +310,7 @@ int cmd_calibrate(int argc, char **argv)
         }
         if (!rc && o[O_WRITE].value)
             rc = write_file(o[O_WRITE].value, d, &fit, obj, n_eval, converged, &e, max_eval,
-                            o[O_START].value, used);
+                            o[O_START].value, used, o[O_PD].value);
     }
     ks_response_designs_free(d);
     resp_env_free(&e);

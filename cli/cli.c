@@ -1,11 +1,16 @@
 /* Option parsing and shared helpers for the ketsim command. */
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700 /* realpath */
+#endif
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 void cli_error(const char *cmd, const char *fmt, ...)
@@ -150,4 +155,89 @@ void cli_primary_citation(const ks_model *m, ks_citation_info *ci)
         ks_model_citation(m, i, &c);
         if (strcmp(c.key, ks_model_source(m)) == 0) *ci = c;
     }
+}
+
+/* The file a path names, for comparing outputs: the real path when the file or its
+ * folder exists (so "x.csv", "./x.csv" and a symbolic link to it agree), else the path
+ * with "." components and repeated slashes removed. */
+static void canonical_output(const char *path, char *buf, size_t n)
+{
+    char *r = realpath(path, NULL);
+    if (!r) {
+        const char *slash = strrchr(path, '/');
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
+                 slash ? path : ".");
+        char *rd = realpath(dir, NULL);
+        if (rd) {
+            snprintf(buf, n, "%s/%s", rd, slash ? slash + 1 : path);
+            free(rd);
+            return;
+        }
+    }
+    if (r) {
+        snprintf(buf, n, "%s", r);
+        free(r);
+        return;
+    }
+    size_t j = 0;
+    for (const char *p = path; *p && j + 1 < n;) {
+        if (p[0] == '/' && p[1] == '/') {
+            p++;
+        } else if ((p == path || p[-1] == '/') && p[0] == '.' && (p[1] == '/' || !p[1])) {
+            p += p[1] ? 2 : 1;
+        } else
+            buf[j++] = *p++;
+    }
+    buf[j] = '\0';
+}
+
+int cli_check_outputs(const char *cmd, const char *const *opts, const char *const *paths, size_t n)
+{
+    char a[4200], b[4200];
+    for (size_t i = 0; i < n; i++) {
+        if (!paths[i]) continue;
+        canonical_output(paths[i], a, sizeof a);
+        for (size_t j = i + 1; j < n; j++) {
+            if (!paths[j]) continue;
+            canonical_output(paths[j], b, sizeof b);
+            if (strcmp(a, b) == 0) {
+                if (cmd)
+                    cli_error(cmd,
+                              "%s \"%s\" and %s \"%s\" name the same file: give each output its "
+                              "own",
+                              opts[i], paths[i], opts[j], paths[j]);
+                return 2;
+            }
+        }
+    }
+    return 0;
+}
+
+int cli_check_ext(const char *cmd, const char *opt, const char *path, const char *ext1,
+                  const char *ext2)
+{
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    const char *dot = strrchr(base, '.');
+    if (dot && dot != base && (strcasecmp(dot + 1, ext1) == 0 || strcasecmp(dot + 1, ext2) == 0))
+        return 0;
+    if (cmd) cli_error(cmd, "%s \"%s\": expected a .%s or .%s file name", opt, path, ext1, ext2);
+    return 2;
+}
+
+int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t lo, uint64_t hi,
+                  uint64_t *v)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(text, &end, 10);
+    /* digits only: strtoull alone would take "-1" (as 2^64 - 1) and stop at "1.5" */
+    if (end == text || *end || errno || text[0] == '-' || text[0] == '+' || x < lo || x > hi) {
+        if (cmd)
+            cli_error(cmd, "%s: \"%s\" is not a whole number from %llu to %llu", opt, text,
+                      (unsigned long long)lo, (unsigned long long)hi);
+        return 2;
+    }
+    *v = x;
+    return 0;
 }

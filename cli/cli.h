@@ -3,6 +3,7 @@
 #define KS_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "ketsim/ketsim.h"
 
 #define KS_DISCLAIMER "Decision support only: a clinician decides."
@@ -39,6 +40,23 @@ const char *cli_data_dir(void);
 
 /* The citation a model names as its primary source. */
 void cli_primary_citation(const ks_model *m, ks_citation_info *ci);
+
+/* Outputs: refuse two options naming the same file (opts[i] names the option of
+ * paths[i], e.g. "--out"; NULL paths are skipped). Paths are compared by their real
+ * path where the file or its folder exists, else after removing "." components and
+ * repeated slashes. Prints one line (unless cmd is NULL) and returns 2, else 0. Call
+ * before computing. */
+int cli_check_outputs(const char *cmd, const char *const *opts, const char *const *paths, size_t n);
+/* Refuse an output file name that does not end in .ext1 or .ext2 (any case): prints one
+ * line naming `opt` (unless cmd is NULL) and returns 2, else 0. */
+int cli_check_ext(const char *cmd, const char *opt, const char *path, const char *ext1,
+                  const char *ext2);
+
+/* A whole number from lo to hi in decimal digits, parsed with strtoull (so every value up
+ * to 2^64 - 1 is exact; "1.5", "1e3", "-1", "+1" are refused). Prints one line naming
+ * `opt` (unless cmd is NULL) and returns 2, else 0. */
+int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t lo, uint64_t hi,
+                  uint64_t *v);
 
 /* Print "ketsim CMD: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define CMD "forecast"
 #define DT_H (1.0 / 12.0)
@@ -30,26 +31,37 @@ static const char HELP[] =
     "  three times weekly x4 weeks (0.5 mg/kg IV over 40 min, racemic); esketamine 84 mg\n"
     "  nasal twice weekly x4 weeks; esketamine as labelled (2/week x4w, 1/week x4w,\n"
     "  every 2 weeks). IV regimens run through the racemic model (domino-1982), nasal ones\n"
-    "  through the esketamine model (perez-ruixo-2021).\n"
+    "  through the esketamine model (perez-ruixo-2021). The model was calibrated on racemic\n"
+    "ketamine IV 0.1-1.0 mg/kg over 40 min and esketamine nasal 56-84 mg: other doses or\n"
+    "infusion times get a stated warning (stderr, table, --out), and a dose above 10 times\n"
+    "the largest calibrated one is refused.\n"
     "\n"
-    "  --madrs SCORE        baseline MADRS (0-60), required\n"
+    "  --madrs SCORE        baseline MADRS (1-60), required; at or below the remission\n"
+    "                       cutoff it is already a remission (a warning says so)\n"
     "  --madrs-sd SD        baseline spread for a virtual trial (default 0: one patient)\n"
     "  --regimen TEXT       a regimen (docs/regimen.md), repeatable; \"label=TEXT\" names it\n"
     "  --weight KG          body weight for mg/kg doses and the PK (default 70)\n"
     "  --age Y              age for the esketamine PK (default 45)\n"
-    "  --days LIST          days for the probabilities (default 1,7,14,28,56,90 up to --until)\n"
-    "  --until D            forecast horizon in days (default 90)\n"
-    "  --patients N         virtual patients per arm (default 10000)\n"
-    "  --seed S             random seed (default 1): results are reproducible and the same\n"
-    "                       for any thread count\n"
+    "  --days LIST          days for the probabilities (default 1,7,14,28,56,90 up to --until),\n"
+    "                       counted from time 0 of the regimens: their start date and time\n"
+    "                       when they give one (\"start 2026-11-30 09:00\"), else the first\n"
+    "                       dose; nothing (drug or placebo) acts before the first dose\n"
+    "  --until D            forecast horizon in days from the same time 0 (default 90)\n"
+    "  --patients N         virtual patients per arm, 10 to 10000000 (default 10000)\n"
+    "  --seed S             random seed, 0 to 2^64-1 (default 1): results are reproducible\n"
+    "                       and the same for any thread count\n"
     "  --context CTX        non-drug context of the drug arms: active (default for IV),\n"
     "                       oral-ad (default for esketamine: with a new oral antidepressant),\n"
     "                       saline, anaesthesia, soc\n"
-    "  --placebo-context CTX  context of the placebo arm (default saline)\n"
+    "  --placebo-context CTX  context of the placebo arm (default: that of the first\n"
+    "                       regimen, whose visits it has; as in the trials, e.g. TRANSFORM's\n"
+    "                       control arm also started the oral antidepressant)\n"
     "  --remission-cutoff S MADRS at or below which a patient is remitted (default 10)\n"
     "  --params FILE        response parameters (default data/response-params.json)\n"
+    "  --pd FILE            NMDA occupancy (PD) parameters (default data/pd-acute.json, the\n"
+    "                       file of the calibration)\n"
     "  --out FILE           per arm and day: mean, percentiles, change, response, remission\n"
-    "                       (.csv or .json)\n"
+    "                       (.csv: 6 significant digits; .json: 17, every bit)\n"
     "  --plot FILE          median trajectories with 10-90 % bands (.png or .svg)\n"
     "\n"
     "examples:\n"
@@ -95,7 +107,8 @@ typedef struct arm {
     char label[128];
     char text[512];
     int ctx, n_doses, placebo;
-    double last_dose_h;
+    double first_dose_h, last_dose_h;
+    char warn[512];       /* doses outside the calibrated range, or "" */
     double *D;            /* drug state on the 5-min grid */
     ks_response_params p; /* with this arm's last visit */
 } arm;
@@ -161,9 +174,16 @@ static int arm_drive(arm *a, const resp_env *e, const ks_response_params *p, dou
             rc = 2;
         }
     }
+    char why[512];
+    if (!rc && resp_dose_check(doses, nd, weight, a->warn, sizeof a->warn, why, sizeof why)) {
+        cli_error(CMD, "%s \"%s\": %s", optname, a->text, why);
+        rc = 2;
+    }
+    if (!rc && *a->warn) fprintf(stderr, "warning: %s \"%s\": %s\n", optname, a->text, a->warn);
     if (!rc) {
         a->n_doses = (int)nd;
-        a->last_dose_h = doses[nd - 1].time_h;
+        resp_dose_span(doses, nd, &a->first_dose_h, &a->last_dose_h);
+        a->p.first_visit_h = a->first_dose_h;
         a->p.last_visit_h = a->last_dose_h;
         if (a->ctx < 0) a->ctx = m == e->nasal ? KS_CTX_ORAL_AD : KS_CTX_ACTIVE;
         ks_covariates cov = {0};
@@ -188,6 +208,13 @@ static int arm_drive(arm *a, const resp_env *e, const ks_response_params *p, dou
     free(doses);
     ks_regimen_free(r);
     return rc;
+}
+
+/* Days observed after the arm's last dose up to the horizon, rounded down (a median
+ * beyond them is "> that many days"; rounding up would claim a day not observed). */
+static double observed_d(const arm *a, double until_d)
+{
+    return floor(until_d - a->last_dose_h / 24 + 1e-9);
 }
 
 static int parse_num(const char *opt, const char *text, double lo, double hi, double *v)
@@ -228,12 +255,12 @@ int cmd_forecast(int argc, char **argv)
         return 0;
     }
     int rc = 0;
-    double b0 = NAN, b0_sd = 0, weight = 70, age = 45, until_d = 90, npat = 10000, seed = 1,
-           cutoff = 10;
-    int ctx = -1, pctx = KS_CTX_SALINE;
+    double b0 = NAN, b0_sd = 0, weight = 70, age = 45, until_d = 90, cutoff = 10;
+    uint64_t npat = 10000, seed = 1;
+    int ctx = -1, pctx = -1;
     ks_error err = {0};
     if (!o[O_MADRS].value) {
-        cli_error(CMD, "--madrs: the patient's baseline MADRS is required (0-60)");
+        cli_error(CMD, "--madrs: the patient's baseline MADRS is required (1-60)");
         rc = 2;
     }
     if (!rc && o[O_MADRS].value) rc = parse_num("madrs", o[O_MADRS].value, 1, 60, &b0);
@@ -267,9 +294,10 @@ int cmd_forecast(int argc, char **argv)
             rc = 2;
         }
     }
-    if (!rc && o[O_PATIENTS].value) rc = parse_num("patients", o[O_PATIENTS].value, 10, 1e7, &npat);
+    if (!rc && o[O_PATIENTS].value)
+        rc = cli_parse_u64(CMD, "--patients", o[O_PATIENTS].value, 10, 10000000, &npat);
     if (!rc && o[O_SEED].value)
-        rc = parse_num("seed", o[O_SEED].value, 0, 9007199254740992.0, &seed);
+        rc = cli_parse_u64(CMD, "--seed", o[O_SEED].value, 0, UINT64_MAX, &seed);
     if (!rc && o[O_CUTOFF].value)
         rc = parse_num("remission-cutoff", o[O_CUTOFF].value, 0, 59, &cutoff);
     if (!rc && o[O_CONTEXT].value && ks_response_context_parse(o[O_CONTEXT].value, &ctx, &err)) {
@@ -306,6 +334,19 @@ int cmd_forecast(int argc, char **argv)
                 if (dflt[i] <= until_d) days[ndays++] = dflt[i];
         }
     }
+    /* the outputs: their types and distinct files, before any work */
+    if (!rc && o[O_OUT].value) rc = cli_check_ext(CMD, "--out", o[O_OUT].value, "csv", "json");
+    if (!rc && o[O_PLOT].value) rc = cli_check_ext(CMD, "--plot", o[O_PLOT].value, "png", "svg");
+    if (!rc) {
+        const char *const names[] = {"--out", "--plot"};
+        const char *const paths[] = {o[O_OUT].value, o[O_PLOT].value};
+        rc = cli_check_outputs(CMD, names, paths, 2);
+    }
+    if (!rc && b0 <= cutoff)
+        fprintf(stderr,
+                "warning: --madrs %.4g: the baseline is already at or below the remission cutoff "
+                "(%.4g): every patient whose score does not rise counts as remitted\n",
+                b0, cutoff);
     char ppath[4096];
     if (o[O_PARAMS].value)
         snprintf(ppath, sizeof ppath, "%s", o[O_PARAMS].value);
@@ -352,9 +393,11 @@ int cmd_forecast(int argc, char **argv)
         if (!rc) {
             arm *a = &arms[narm++];
             a->placebo = 1;
-            a->ctx = pctx;
+            a->ctx = pctx >= 0 ? pctx : arms[0].ctx; /* the visits and context of the first */
             a->p = p;
+            a->p.first_visit_h = arms[0].first_dose_h;
             a->p.last_visit_h = arms[0].last_dose_h;
+            a->first_dose_h = arms[0].first_dose_h;
             a->last_dose_h = arms[0].last_dose_h;
             snprintf(a->label, sizeof a->label, "placebo (no drug)");
             char first[128];
@@ -371,7 +414,8 @@ int cmd_forecast(int argc, char **argv)
     day_stats *stats = NULL;                /* [arm][day index in days[]] */
     double *traj = NULL;                    /* [arm][3][nt]: p10, p50, p90 per day */
     double *relapse_med = NULL, *relapse_share = NULL, *resp_last = NULL;
-    double *buf = NULL, *score = NULL;
+    const char *relapse_why[MAX_ARMS] = {0}; /* why an arm has no median, or NULL */
+    double *buf = NULL, *score = NULL, *base = NULL;
     if (!rc) {
         stats = calloc((size_t)narm * (size_t)ndays, sizeof *stats);
         traj = calloc((size_t)narm * 4 * nt, sizeof *traj);
@@ -380,7 +424,9 @@ int cmd_forecast(int argc, char **argv)
         resp_last = calloc((size_t)narm, sizeof(double));
         buf = malloc(N * sizeof *buf);
         score = malloc(N * sizeof *score);
-        if (!stats || !traj || !relapse_med || !relapse_share || !resp_last || !buf || !score)
+        base = malloc(N * sizeof *base);
+        if (!stats || !traj || !relapse_med || !relapse_share || !resp_last || !buf || !score ||
+            !base)
             rc = 1;
     }
     if (!rc) fprintf(stderr, "forecast: %d arms x %zu virtual patients...\n", narm, N);
@@ -393,22 +439,29 @@ int cmd_forecast(int argc, char **argv)
             size_t k = (size_t)llround(th / DT_H);
             if (k >= ngrid) k = ngrid - 1;
             double d = a->D[k];
-            double sum = 0, sumc = 0, sumc2 = 0, nresp = 0, nrem = 0;
-#pragma omp parallel for reduction(+ : sum, sumc, sumc2, nresp, nrem) schedule(static)
+            /* The patients' scores in parallel (each its own slot), then the sums in
+             * patient order: the same bits for any thread count (a floating-point
+             * reduction would add in an order that depends on it). */
+#pragma omp parallel for schedule(static)
             for (size_t i = 0; i < N; i++) {
                 double th_i, ph_i, z[2];
-                ks_response_patient(&a->p, a->ctx, (uint64_t)seed, i, &th_i, &ph_i);
+                ks_response_patient(&a->p, a->ctx, seed, i, &th_i, &ph_i);
                 double bi = b0;
                 if (b0_sd > 0) {
-                    ks_rng_normal2((uint64_t)seed, 0, i, KS_RNG_RESPONSE, 1, z);
+                    ks_rng_normal2(seed, 0, i, KS_RNG_RESPONSE, 1, z);
                     bi = fmin(60, fmax(1, b0 + b0_sd * z[0]));
                 }
-                double s = ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, th, d);
-                score[i] = s;
+                base[i] = bi;
+                score[i] = ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, th, d);
+            }
+            double sum = 0, sumc = 0, sumc2 = 0;
+            size_t nresp = 0, nrem = 0;
+            for (size_t i = 0; i < N; i++) {
+                double s = score[i], c = s - base[i];
                 sum += s;
-                sumc += s - bi;
-                sumc2 += (s - bi) * (s - bi);
-                nresp += s <= 0.5 * bi;
+                sumc += c;
+                sumc2 += c * c;
+                nresp += s <= 0.5 * base[i];
                 nrem += s <= cutoff;
             }
             double mean = sum / (double)N, mc = sumc / (double)N;
@@ -421,8 +474,8 @@ int cmd_forecast(int argc, char **argv)
                             quant_sorted(buf, N, 0.9),
                             mc,
                             sqrt(var > 0 ? var * (double)N / (double)(N - 1) : 0),
-                            nresp / (double)N,
-                            nrem / (double)N};
+                            (double)nresp / (double)N,
+                            (double)nrem / (double)N};
             if (di < nt) {
                 double *tr = traj + ((size_t)ai * 4) * nt;
                 tr[di] = st.p10;
@@ -438,17 +491,18 @@ int cmd_forecast(int argc, char **argv)
             double t0 = a->last_dose_h + 24;
             size_t k0 = (size_t)llround(t0 / DT_H), step = 12; /* hourly */
             if (k0 >= ngrid) {
-                relapse_med[ai] = NAN;
+                relapse_med[ai] = relapse_share[ai] = NAN;
+                relapse_why[ai] = "last dose + 24 h is beyond --until";
                 continue;
             }
             size_t nr = 0, nrel = 0;
 #pragma omp parallel for reduction(+ : nr, nrel) schedule(static)
             for (size_t i = 0; i < N; i++) {
                 double th_i, ph_i, z[2];
-                ks_response_patient(&a->p, a->ctx, (uint64_t)seed, i, &th_i, &ph_i);
+                ks_response_patient(&a->p, a->ctx, seed, i, &th_i, &ph_i);
                 double bi = b0;
                 if (b0_sd > 0) {
-                    ks_rng_normal2((uint64_t)seed, 0, i, KS_RNG_RESPONSE, 1, z);
+                    ks_rng_normal2(seed, 0, i, KS_RNG_RESPONSE, 1, z);
                     bi = fmin(60, fmax(1, b0 + b0_sd * z[0]));
                 }
                 buf[i] = NAN;
@@ -471,17 +525,21 @@ int cmd_forecast(int argc, char **argv)
                 if (!isnan(buf[i])) buf[m++] = buf[i];
             qsort(buf, m, sizeof *buf, cmp_d);
             relapse_med[ai] = m ? quant_sorted(buf, m, 0.5) : NAN;
-        } else
-            relapse_med[ai] = NAN;
+            if (!m) relapse_why[ai] = "no responders 24 h after the last dose";
+        } else {
+            relapse_med[ai] = relapse_share[ai] = NAN;
+            relapse_why[ai] = "placebo arm (no dose)";
+        }
     }
 
     /* Table. */
     if (!rc) {
-        printf("forecast: baseline MADRS %.4g%s, %zu virtual patients per arm, seed %.0f, "
+        printf("forecast: baseline MADRS %.4g%s, %zu virtual patients per arm, seed %llu, "
                "weight %.4g kg, age %.4g y\n"
                "response = MADRS reduced by >= 50 %%; remission = MADRS <= %.4g; relapse = loss of "
                "response after the last dose (responders 24 h after it)\n\n",
-               b0, b0_sd > 0 ? " (trial: spread given)" : "", N, seed, weight, age, cutoff);
+               b0, b0_sd > 0 ? " (trial: spread given)" : "", N, (unsigned long long)seed, weight,
+               age, cutoff);
         printf("%-24s %-11s %5s", "regimen", "context", "doses");
         for (int j = 0; j < ndays; j++)
             printf("  resp_d%-4g", days[j]);
@@ -498,26 +556,41 @@ int cmd_forecast(int argc, char **argv)
             if (arms[ai].placebo)
                 printf("  -\n");
             else if (isinf(relapse_med[ai]))
-                printf("  > %.0f d (%.0f%% relapse)\n", until_d - arms[ai].last_dose_h / 24,
+                printf("  > %.0f d (%.0f%% relapse)\n", observed_d(&arms[ai], until_d),
                        100 * relapse_share[ai]);
             else if (isnan(relapse_med[ai]))
-                printf("  n/a (no responders)\n");
+                printf("  n/a (%s)\n", relapse_why[ai]);
             else
                 printf("  %.1f d (%.0f%% relapse)\n", relapse_med[ai], 100 * relapse_share[ai]);
         }
         printf("\nContexts: active = awake treatment whose effects are felt (as with ketamine or "
                "midazolam); oral-ad = with a newly started oral antidepressant; saline = inert "
                "placebo. The non-drug part is large and differs between contexts "
-               "(docs/response-model.md). The placebo arm has the visits of the first regimen "
-               "(\"%s\").\nPK is the typical patient's; the band is between-patient "
-               "variability in response, not parameter uncertainty.\n" KS_RESP_NOTE "\n",
-               arms[0].label);
+               "(docs/response-model.md). The placebo arm has the visits and the context of the "
+               "first regimen (\"%s\", %s) unless --placebo-context is given.\n",
+               arms[0].label, ks_response_context_name(arms[0].ctx));
+        for (int ai = 0; ai < narm; ai++)
+            if (arms[ai].ctx == KS_CTX_ORAL_AD) {
+                printf("Arms in the oral-ad context (esketamine by default) include the effect of "
+                       "a newly started oral antidepressant: compare them with each other or "
+                       "with an oral-ad placebo, not with the IV arms as if the drug alone "
+                       "made the difference.\n");
+                break;
+            }
+        if (b0 <= cutoff)
+            printf("Warning: the baseline MADRS %.4g is already at or below the remission cutoff "
+                   "(%.4g): remission here means nothing.\n",
+                   b0, cutoff);
+        for (int ai = 0; ai < narm; ai++)
+            if (*arms[ai].warn) printf("Warning: \"%s\": %s.\n", arms[ai].label, arms[ai].warn);
+        printf("PK is the typical patient's; the band is between-patient variability in "
+               "response, not parameter uncertainty.\n" KS_RESP_NOTE "\n");
     }
     /* CSV/JSON */
     if (!rc && o[O_OUT].value) {
         const char *path = o[O_OUT].value;
         size_t l = strlen(path);
-        int json = l > 5 && strcmp(path + l - 5, ".json") == 0;
+        int json = l > 5 && strcasecmp(path + l - 5, ".json") == 0;
         FILE *f = NULL;
         char tmp[4096];
         if (ks_atomic_open(path, &f, tmp, sizeof tmp, &err)) {
@@ -552,23 +625,53 @@ int cmd_forecast(int argc, char **argv)
                 json_object_set_new(root, "baseline_madrs", json_real(b0));
                 json_object_set_new(root, "baseline_sd_madrs", json_real(b0_sd));
                 json_object_set_new(root, "patients_per_arm", json_integer((json_int_t)N));
-                json_object_set_new(root, "seed", json_real(seed));
+                json_object_set_new(root, "seed", resp_json_seed(seed));
                 json_object_set_new(root, "remission_cutoff_madrs", json_real(cutoff));
                 json_t *rel = json_array();
-                for (int ai = 0; ai < narm; ai++)
+                for (int ai = 0; ai < narm; ai++) {
+                    /* null with the reason when there is no number; a median beyond the
+                     * observed window is null with that window (days after the last dose) */
+                    char why[160];
+                    if (isinf(relapse_med[ai]))
+                        snprintf(why, sizeof why,
+                                 "median beyond the %.4g d observed after the "
+                                 "last dose",
+                                 until_d - arms[ai].last_dose_h / 24);
+                    else
+                        snprintf(why, sizeof why, "%s", relapse_why[ai] ? relapse_why[ai] : "");
                     json_array_append_new(
-                        rel, json_pack("{s:s,s:o,s:o}", "arm", arms[ai].label, "median_relapse_d",
-                                       isfinite(relapse_med[ai]) ? json_real(relapse_med[ai])
-                                                                 : json_null(),
-                                       "relapse_share",
-                                       isfinite(relapse_share[ai]) ? json_real(relapse_share[ai])
-                                                                   : json_null()));
+                        rel,
+                        json_pack("{s:s,s:o,s:o,s:o}", "arm", arms[ai].label, "median_relapse_d",
+                                  isfinite(relapse_med[ai]) ? json_real(relapse_med[ai])
+                                                            : json_null(),
+                                  "relapse_share",
+                                  isfinite(relapse_share[ai]) ? json_real(relapse_share[ai])
+                                                              : json_null(),
+                                  "relapse_note", *why ? json_string(why) : json_null()));
+                }
                 json_object_set_new(root, "relapse", rel);
+                json_t *warns = json_array();
+                if (b0 <= cutoff)
+                    json_array_append_new(warns, json_pack("{s:n,s:s}", "arm", "warning",
+                                                           "the baseline is already at or below "
+                                                           "the remission cutoff"));
+                for (int ai = 0; ai < narm; ai++)
+                    if (*arms[ai].warn)
+                        json_array_append_new(warns, json_pack("{s:s,s:s}", "arm", arms[ai].label,
+                                                               "warning", arms[ai].warn));
+                json_object_set_new(root, "warnings", warns);
                 json_object_set_new(root, "rows", rows);
-                if (json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(6))) rc = 2;
+                if (json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(17))) rc = 2;
                 json_decref(root);
-            } else
+            } else {
+                if (b0 <= cutoff)
+                    fprintf(f, "# warning: the baseline is already at or below the remission "
+                               "cutoff\n");
+                for (int ai = 0; ai < narm; ai++)
+                    if (*arms[ai].warn)
+                        fprintf(f, "# warning: \"%s\": %s\n", arms[ai].label, arms[ai].warn);
                 fprintf(f, "# %s\n", KS_RESP_NOTE);
+            }
             if (rc || ferror(f)) {
                 ks_atomic_abort(f, tmp);
                 cli_error(CMD, "--out: %s: cannot write", path);
@@ -629,6 +732,7 @@ int cmd_forecast(int argc, char **argv)
     free(resp_last);
     free(buf);
     free(score);
+    free(base);
     resp_env_free(&e);
     cli_free_opts(o, O_COUNT);
     return rc;

@@ -1,6 +1,7 @@
 /* Shared pieces of the response commands. */
 #include "resp.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,62 @@ void resp_env_free(resp_env *e)
     ks_model_free(e->nasal);
     ks_pd_free(e->pd);
     memset(e, 0, sizeof *e);
+}
+
+void resp_dose_span(const ks_dose *d, size_t n, double *first_h, double *last_h)
+{
+    *first_h = *last_h = n ? d[0].time_h : 0.0;
+    for (size_t i = 1; i < n; i++) {
+        if (d[i].time_h < *first_h) *first_h = d[i].time_h;
+        if (d[i].time_h > *last_h) *last_h = d[i].time_h;
+    }
+}
+
+json_t *resp_json_seed(uint64_t seed)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%llu", (unsigned long long)seed);
+    return seed <= INT64_MAX ? json_integer((json_int_t)seed) : json_string(b);
+}
+
+int resp_dose_check(const ks_dose *d, size_t n, double weight_kg, char *warn, size_t warn_size,
+                    char *why, size_t why_size)
+{
+    *warn = '\0';
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        int iv = strcmp(d[i].route, "iv") == 0;
+        double v = iv ? d[i].amount_mg / weight_kg : d[i].amount_mg;
+        double lo = iv ? 0.1 : 56, hi = iv ? 1.0 : 84;
+        const char *unit = iv ? "mg/kg" : "mg";
+        if (v > RESP_DOSE_REFUSE * hi) {
+            snprintf(why, why_size,
+                     "dose %zu: %.4g %s %s is more than %g times the largest dose the response "
+                     "model was calibrated on (%g-%g %s): it has nothing to say there",
+                     i + 1, v, unit, d[i].route, RESP_DOSE_REFUSE, lo, hi, unit);
+            return 2;
+        }
+        char one[256] = "";
+        if (v < lo - 1e-9 || v > hi + 1e-9)
+            snprintf(one, sizeof one, "%.4g %s %s is outside the calibrated %g-%g %s", v, unit,
+                     d[i].route, lo, hi, unit);
+        else if (iv && fabs(d[i].duration_h * 60 - 40) > 0.5)
+            snprintf(one, sizeof one, "an infusion over %.4g min is not the calibrated 40 min",
+                     d[i].duration_h * 60);
+        if (*one && !strstr(warn, one) && used < warn_size)
+            used += (size_t)snprintf(warn + used, warn_size - used, "%s%s", used ? "; " : "", one);
+    }
+    if (*warn && used < warn_size)
+        snprintf(warn + used, warn_size - used,
+                 ": the response there is an extrapolation of the model, not calibrated");
+    return 0;
+}
+
+const char *resp_route_drug(const char *route)
+{
+    return strcmp(route, "iv") == 0      ? "racemic ketamine"
+           : strcmp(route, "nasal") == 0 ? "esketamine"
+                                         : NULL;
 }
 
 void resp_default_params_path(char *buf, size_t n)

@@ -21,6 +21,28 @@ int resp_env_load(resp_env *e, const char *cmd, const char *pd_path, const char 
                   const char *nasal_name);
 void resp_env_free(resp_env *e);
 
+/* The first and the last dose time of a course (h): the first and the last treatment
+ * visit of the response model (ks_response_params.first_visit_h, .last_visit_h). */
+void resp_dose_span(const ks_dose *d, size_t n, double *first_h, double *last_h);
+
+/* A seed in JSON: an integer, or a string of its digits above 2^63 - 1 (JSON integers
+ * of jansson are signed 64-bit). */
+struct json_t *resp_json_seed(uint64_t seed);
+
+/* What the response model was calibrated on (docs/response-model.md, the figures of
+ * ../shared/data/efficacy.md): racemic ketamine IV 0.1-1.0 mg/kg infused over 40 min,
+ * esketamine nasal 56-84 mg. A dose outside is an extrapolation: *warn gets one
+ * sentence saying which and how (empty when every dose is inside). A dose more than
+ * RESP_DOSE_REFUSE times the largest calibrated one says nothing the model can answer:
+ * returns 2 with the reason in *why. */
+#define RESP_DOSE_REFUSE 10.0
+int resp_dose_check(const ks_dose *d, size_t n, double weight_kg, char *warn, size_t warn_size,
+                    char *why, size_t why_size);
+
+/* The drug the response model was calibrated for on `route` (ks_model_drug's
+ * spelling): "racemic ketamine" for iv, "esketamine" for nasal; NULL for other routes. */
+const char *resp_route_drug(const char *route);
+
 /* Default response parameter file (data/response-params.json). */
 void resp_default_params_path(char *buf, size_t n);
 
@@ -53,19 +75,29 @@ int resp_parse_start(const char *cmd, const char *text, ks_response_params *p);
  * (cli/trial_response.c). Two arms, the regimen and a placebo arm with its visits. */
 typedef struct trial_resp {
     const char *out;
-    double b0, b0_sd, cutoff, weight, age, last_dose_h;
-    int ctx, n_doses;
+    double b0, b0_sd, cutoff, weight, age, first_dose_h, last_dose_h;
+    int ctx, pctx, n_doses;
     ks_response_params p;
     resp_env e;
     double *D;
     size_t n_grid;
     const char *pk_model;
+    char warning[1024]; /* stated limitations for the file and stderr, or "" */
 } trial_resp;
-/* Parse the options (each may be NULL: default) and build the regimen's typical drug
- * state up to until_h. Prints errors (when `print`) and returns 2 on bad input. */
-int trial_resp_setup(trial_resp *r, int print, const char *out, const char *madrs,
-                     const char *madrs_sd, const char *cutoff, const char *ctx, const char *params,
-                     const ks_regimen *reg, const ks_covariates *base, double until_h);
+/* The trial's options for --response (each text may be NULL: default). */
+typedef struct trial_resp_opts {
+    const char *out, *madrs, *madrs_sd, *cutoff, *ctx, *pctx, *params;
+    const ks_model *model;         /* the trial's --model: drives the response */
+    const ks_regimen *reg;         /* the trial's regimen */
+    const ks_covariates *base;     /* the covariates every patient has */
+    const char *population_option; /* "--population" etc. when covariates are drawn, or NULL */
+    double until_h;
+} trial_resp_opts;
+/* Parse the options and build the regimen's typical drug state up to until_h through
+ * the trial's model, which must be of the drug the response model was calibrated for
+ * on the regimen's route (racemic ketamine IV, esketamine nasal). Prints errors (when
+ * `print`) and returns 2 on bad input. */
+int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o);
 /* Compute both arms at `times` for patients 0..n-1 of `seed` and write r->out. */
 int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, uint64_t seed,
                      int threads, int quiet);

@@ -31,6 +31,7 @@ static const char HELP[] =
     "  --out FILE       the report (Markdown), written whole or not at all\n"
     "  --plot-dir DIR   observed-against-predicted plot (default: docs/validation-response)\n"
     "  --params FILE    fitted parameters (default data/response-params.json)\n"
+    "  --pd FILE        NMDA occupancy (PD) parameters (default data/pd-acute.json)\n"
     "  --max-eval N     evaluations per optimiser pass in each refit (default 1500)\n"
     "  --check FILE     exit 1 when FILE's calibration section differs from the one the\n"
     "                   parameter file gives now (the cross-validation is not re-run)\n"

@@ -84,7 +84,15 @@ static const char HELP[] =
     "  --madrs-sd SD         baseline spread between patients (default 0)\n"
     "  --remission-cutoff S  remission = MADRS <= S (default 10)\n"
     "  --response-context C  non-drug context of the regimen arm: active (IV default),\n"
-    "                        oral-ad (nasal default), saline, anaesthesia, soc\n"
+    "                        oral-ad (nasal default: with a newly started oral\n"
+    "                        antidepressant), saline, anaesthesia, soc\n"
+    "  --placebo-context C   context of the placebo arm (default: the regimen arm's, as\n"
+    "                        in the trials: TRANSFORM's control arm had the new oral\n"
+    "                        antidepressant too)\n"
+    "                        The drug state is the typical --weight/--age patient's\n"
+    "                        through --model, which must be racemic ketamine for iv and\n"
+    "                        esketamine for nasal (the drugs the response model was\n"
+    "                        calibrated on)\n"
     "  --response-params F   response parameters (default data/response-params.json)\n"
     "\n"
     "Columns: time_h, then <output>_p<percentile> for each output and percentile, e.g.\n"
@@ -138,6 +146,7 @@ enum {
     O_REM_CUTOFF,
     O_RESP_CTX,
     O_RESP_PARAMS,
+    O_PLACEBO_CTX,
     O_COUNT
 };
 
@@ -411,6 +420,12 @@ static int parse_output_opts(const cli_opt *o, trial_args *a)
     a->plot = o[O_PLOT].value;
     a->patients = o[O_PATIENTS].value;
     a->rep_out = o[O_REPLICATES_OUT].value;
+    /* every output its own file, the plot a .png or .svg: checked before any work */
+    const char *const names[] = {"--out", "--plot", "--patients", "--replicates-out", "--response"};
+    const char *const paths[] = {a->out, a->plot, a->patients, a->rep_out, o[O_RESPONSE].value};
+    const char *cmd = a->rank == 0 ? "trial" : NULL; /* rank 0 prints */
+    if (cli_check_outputs(cmd, names, paths, 5)) return 2;
+    if (a->plot && cli_check_ext(cmd, "--plot", a->plot, "png", "svg")) return 2;
     if (o[O_THRESHOLD].value && !a->patients)
         return fail(a, "%s", "--threshold is reported per patient: add --patients FILE");
     return 0;
@@ -420,14 +435,9 @@ static int parse_run(const cli_opt *o, trial_args *a)
 {
     uint64_t v;
     a->spec.seed = 1;
-    if (o[O_SEED].value) {
-        char *end;
-        errno = 0;
-        unsigned long long s = strtoull(o[O_SEED].value, &end, 10);
-        if (end == o[O_SEED].value || *end || errno || o[O_SEED].value[0] == '-')
-            return fail(a, "--seed: \"%s\" is not a whole number >= 0", o[O_SEED].value);
-        a->spec.seed = s;
-    }
+    if (o[O_SEED].value && cli_parse_u64(a->rank == 0 ? "trial" : NULL, "--seed", o[O_SEED].value,
+                                         0, UINT64_MAX, &a->spec.seed))
+        return 2;
     a->spec.threads = 0;
     if (o[O_THREADS].value) {
         if (parse_count(a, "--threads", o[O_THREADS].value, 256, &v)) return 2;
@@ -950,20 +960,29 @@ static int parse_threshold(const cli_opt *o, trial_args *a, const ks_trial *prob
 static int parse_response(const cli_opt *o, trial_args *a)
 {
     if (!o[O_RESPONSE].value) {
-        const int deps[] = {O_MADRS, O_MADRS_SD, O_REM_CUTOFF, O_RESP_CTX, O_RESP_PARAMS};
+        const int deps[] = {O_MADRS,    O_MADRS_SD,    O_REM_CUTOFF,
+                            O_RESP_CTX, O_RESP_PARAMS, O_PLACEBO_CTX};
         for (size_t k = 0; k < sizeof deps / sizeof *deps; k++)
             if (o[deps[k]].value) return fail(a, "--%s goes with --response FILE", o[deps[k]].name);
         return 0;
     }
-    const char *rf = o[O_RESPONSE].value;
-    if ((a->out && strcmp(a->out, rf) == 0) || (a->patients && strcmp(a->patients, rf) == 0) ||
-        (a->plot && strcmp(a->plot, rf) == 0))
-        return fail(a, "--response %s: the same file as another output", rf);
     a->has_resp = 1;
-    return trial_resp_setup(&a->resp, a->rank == 0, o[O_RESPONSE].value, o[O_MADRS].value,
-                            o[O_MADRS_SD].value, o[O_REM_CUTOFF].value, o[O_RESP_CTX].value,
-                            o[O_RESP_PARAMS].value, a->regimen, &a->spec.base,
-                            a->times[a->spec.n_times - 1]);
+    trial_resp_opts ro = {o[O_RESPONSE].value,
+                          o[O_MADRS].value,
+                          o[O_MADRS_SD].value,
+                          o[O_REM_CUTOFF].value,
+                          o[O_RESP_CTX].value,
+                          o[O_PLACEBO_CTX].value,
+                          o[O_RESP_PARAMS].value,
+                          a->model,
+                          a->regimen,
+                          &a->spec.base,
+                          o[O_POP].value        ? "--population"
+                          : o[O_POP_FILE].value ? "--population-file"
+                          : o[O_COV_CSV].value  ? "--covariates-csv"
+                                                : NULL,
+                          a->times[a->spec.n_times - 1]};
+    return trial_resp_setup(&a->resp, a->rank == 0, &ro);
 }
 
 static int run(const cli_opt *o, trial_args *a)
@@ -1066,6 +1085,7 @@ int cmd_trial(int argc, char **argv)
         [O_REM_CUTOFF] = {"remission-cutoff", 1},
         [O_RESP_CTX] = {"response-context", 1},
         [O_RESP_PARAMS] = {"response-params", 1},
+        [O_PLACEBO_CTX] = {"placebo-context", 1},
     };
     trial_args a = {0};
     a.n_ranks = 1;

@@ -39,68 +39,95 @@ static int num(int print, const char *opt, const char *text, double lo, double h
     return 0;
 }
 
-int trial_resp_setup(trial_resp *r, int print, const char *out, const char *madrs,
-                     const char *madrs_sd, const char *cutoff, const char *ctx, const char *params,
-                     const ks_regimen *reg, const ks_covariates *base, double until_h)
+int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
 {
     memset(r, 0, sizeof *r);
-    r->out = out;
+    r->out = o->out;
     r->b0_sd = 0;
     r->cutoff = 10;
     r->ctx = -1;
-    if (!madrs) return bad(print, "--response: give the patients' baseline with --madrs SCORE");
-    if (num(print, "--madrs", madrs, 1, 60, &r->b0)) return 2;
-    if (madrs_sd && num(print, "--madrs-sd", madrs_sd, 0, 30, &r->b0_sd)) return 2;
-    if (cutoff && num(print, "--remission-cutoff", cutoff, 0, 59, &r->cutoff)) return 2;
+    r->pctx = -1;
+    if (!o->madrs) return bad(print, "--response: give the patients' baseline with --madrs SCORE");
+    if (num(print, "--madrs", o->madrs, 1, 60, &r->b0)) return 2;
+    if (o->madrs_sd && num(print, "--madrs-sd", o->madrs_sd, 0, 30, &r->b0_sd)) return 2;
+    if (o->cutoff && num(print, "--remission-cutoff", o->cutoff, 0, 59, &r->cutoff)) return 2;
     ks_error err = {0};
-    if (ctx && ks_response_context_parse(ctx, &r->ctx, &err))
+    if (o->ctx && ks_response_context_parse(o->ctx, &r->ctx, &err))
         return bad(print, "--response-context: %s", err.msg);
+    if (o->pctx && ks_response_context_parse(o->pctx, &r->pctx, &err))
+        return bad(print, "--placebo-context: %s", err.msg);
     char ppath[4096];
-    if (params)
-        snprintf(ppath, sizeof ppath, "%s", params);
+    if (o->params)
+        snprintf(ppath, sizeof ppath, "%s", o->params);
     else
         resp_default_params_path(ppath, sizeof ppath);
     if (ks_response_params_load(ppath, &r->p, &err))
         return bad(print, "--response-params: %s", err.msg);
     r->weight = 70;
     r->age = 45;
-    ks_covariates_get(base, "weight", &r->weight);
-    ks_covariates_get(base, "age", &r->age);
+    ks_covariates_get(o->base, "weight", &r->weight);
+    ks_covariates_get(o->base, "age", &r->age);
     if (!(r->age >= 18))
         return bad(print, "--response: the response model is calibrated on adults (--age %g y)",
                    r->age);
     if (resp_env_load(&r->e, "trial", NULL, NULL, NULL)) return 2;
-    size_t nd = ks_regimen_n_doses(reg);
+    size_t nd = ks_regimen_n_doses(o->reg);
     ks_dose *doses = calloc(nd, sizeof *doses);
     if (!doses) return bad(print, "out of memory");
     int rc = 0;
-    if (ks_regimen_to_doses(reg, r->weight, doses, nd, &err))
+    if (ks_regimen_to_doses(o->reg, r->weight, doses, nd, &err))
         rc = bad(print, "--response: %s", err.msg);
-    const ks_model *m = NULL;
+    /* The response model was calibrated on racemic ketamine IV and esketamine nasal: the
+     * trial's model drives it when it is that drug (so the PK is the trial's), and any
+     * other drug or route is refused rather than silently replaced. */
+    const char *drug = ks_model_drug(o->model), *route = NULL;
     for (size_t i = 0; !rc && i < nd; i++) {
-        const ks_model *mi = strcmp(doses[i].route, "iv") == 0      ? r->e.iv
-                             : strcmp(doses[i].route, "nasal") == 0 ? r->e.nasal
-                                                                    : NULL;
-        if (!mi || (m && mi != m))
+        const char *want = resp_route_drug(doses[i].route);
+        if (!want || (route && strcmp(route, doses[i].route) != 0))
             rc = bad(print,
                      "--response: route \"%s\" (dose %zu): the response model is calibrated for "
                      "iv (racemic ketamine) or nasal (esketamine) courses, one route per regimen",
                      doses[i].route, i + 1);
-        m = mi;
+        else if (!drug || strcmp(drug, want) != 0)
+            rc =
+                bad(print,
+                    "--response: --model %s is %s, but the response model is calibrated for %s "
+                    "%s (use a %s model, e.g. %s)",
+                    ks_model_name(o->model), drug ? drug : "of no stated drug", doses[i].route,
+                    want, want, strcmp(doses[i].route, "iv") == 0 ? r->e.iv_name : r->e.nasal_name);
+        route = doses[i].route;
     }
+    char why[512], dwarn[512] = "";
+    if (!rc && resp_dose_check(doses, nd, r->weight, dwarn, sizeof dwarn, why, sizeof why))
+        rc = bad(print, "--response: %s", why);
     if (!rc) {
         r->n_doses = (int)nd;
-        r->last_dose_h = doses[nd - 1].time_h;
+        resp_dose_span(doses, nd, &r->first_dose_h, &r->last_dose_h);
+        r->p.first_visit_h = r->first_dose_h;
         r->p.last_visit_h = r->last_dose_h;
-        r->pk_model = m == r->e.nasal ? r->e.nasal_name : r->e.iv_name;
-        if (r->ctx < 0) r->ctx = m == r->e.nasal ? KS_CTX_ORAL_AD : KS_CTX_ACTIVE;
-        ks_covariates cov = {0};
+        r->pk_model = ks_model_name(o->model);
+        int nasal = strcmp(route, "nasal") == 0;
+        if (r->ctx < 0) r->ctx = nasal ? KS_CTX_ORAL_AD : KS_CTX_ACTIVE;
+        if (o->population_option)
+            snprintf(r->warning, sizeof r->warning,
+                     "the response drive is one typical patient (%.4g kg, %.4g y): the covariates "
+                     "drawn by %s do not reach it%s",
+                     r->weight, r->age, o->population_option, *dwarn ? "; " : "");
+        size_t wl = strlen(r->warning);
+        snprintf(r->warning + wl, sizeof r->warning - wl, "%s", dwarn);
+        if (r->b0 <= r->cutoff) {
+            wl = strlen(r->warning);
+            snprintf(r->warning + wl, sizeof r->warning - wl,
+                     "%sthe baseline MADRS %.4g is already at or below the remission cutoff (%.4g)",
+                     wl ? "; " : "", r->b0, r->cutoff);
+        }
+        ks_covariates cov = *o->base;
         ks_covariates_set(&cov, "weight", r->weight, NULL);
         ks_covariates_set(&cov, "age", r->age, NULL);
-        double grid_end = ceil(until_h / DT_H - 1e-9) * DT_H;
+        double grid_end = ceil(o->until_h / DT_H - 1e-9) * DT_H;
         double *occ = NULL;
-        if (ks_response_occupancy(m, r->e.pd, &cov, doses, nd, grid_end, DT_H, &occ, &r->n_grid,
-                                  &err))
+        if (ks_response_occupancy(o->model, r->e.pd, &cov, doses, nd, grid_end, DT_H, &occ,
+                                  &r->n_grid, &err))
             rc = bad(print, "--response: %s", err.msg);
         else if (!(r->D = malloc(r->n_grid * sizeof *r->D)))
             rc = bad(print, "out of memory");
@@ -124,14 +151,17 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
         return 1;
     }
     ks_error err = {0};
-    /* arm 0: the regimen; arm 1: placebo, the same visits without drug (inert saline). */
+    /* arm 0: the regimen; arm 1: placebo, the same visits without drug, in the regimen
+     * arm's context unless --placebo-context says otherwise (as the trials compared them:
+     * TRANSFORM's control arm had the new oral antidepressant too). */
+    int pctx = r->pctx >= 0 ? r->pctx : r->ctx;
     ks_response_params pp = r->p;
     ks_response_trial_spec s = {&r->p, r->ctx, r->D,  r->n_grid, DT_H,      times,  nt,
                                 n,     seed,   r->b0, r->b0_sd,  r->cutoff, threads};
     int rc = ks_response_trial(&s, rows, &err);
     if (!rc) {
         s.params = &pp;
-        s.ctx = KS_CTX_SALINE;
+        s.ctx = pctx;
         s.D = NULL;
         rc = ks_response_trial(&s, rows + nt, &err);
     }
@@ -141,7 +171,7 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
         return rc == KS_EINVAL ? 2 : 1;
     }
     const char *arm[2] = {"regimen", "placebo (no drug)"};
-    int ctx[2] = {r->ctx, KS_CTX_SALINE};
+    int ctx[2] = {r->ctx, pctx};
     size_t l = strlen(r->out);
     int json = l > 5 && strcmp(r->out + l - 5, ".json") == 0;
     FILE *f = NULL;
@@ -151,16 +181,22 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
         free(rows);
         return 2;
     }
-    char desc[512];
+    char desc[1024];
     snprintf(desc, sizeof desc,
              "typical drug state of the regimen through %s (%.4g kg, %.4g y), %llu patients, seed "
-             "%llu, baseline MADRS %.4g (SD %.4g, clipped to 1..60)",
+             "%llu, baseline MADRS %.4g (SD %.4g, clipped to 1..60); placebo arm: the same "
+             "visits, no drug, context %s%s",
              r->pk_model, r->weight, r->age, (unsigned long long)n, (unsigned long long)seed, r->b0,
-             r->b0_sd);
+             r->b0_sd, ks_response_context_name(pctx),
+             r->ctx == KS_CTX_ORAL_AD || pctx == KS_CTX_ORAL_AD
+                 ? " (oral-ad: with a newly started oral antidepressant, whose effect is part of "
+                   "the arm's response)"
+                 : "");
     int werr = 0;
     if (!json) {
         fprintf(f, "# %s\n# %s; response = MADRS reduced by >= 50 %%, remission = MADRS <= %g\n",
                 KS_RESP_NOTE, desc, r->cutoff);
+        if (*r->warning) fprintf(f, "# warning: %s\n", r->warning);
         fprintf(f, "arm,context,time_h,mean_madrs,mean_change_madrs,sd_change_madrs,response_frac,"
                    "remission_frac\n");
         for (int a = 0; a < 2; a++)
@@ -176,11 +212,12 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
         json_object_set_new(root, "note", json_string(KS_RESP_NOTE));
         json_object_set_new(root, "description", json_string(desc));
         json_object_set_new(root, "patients", json_integer((json_int_t)n));
-        json_object_set_new(root, "seed", json_integer((json_int_t)seed));
+        json_object_set_new(root, "seed", resp_json_seed(seed));
         json_object_set_new(root, "baseline_madrs", json_real(r->b0));
         json_object_set_new(root, "baseline_sd_madrs", json_real(r->b0_sd));
         json_object_set_new(root, "remission_cutoff_madrs", json_real(r->cutoff));
         json_object_set_new(root, "pk_model", json_string(r->pk_model));
+        json_object_set_new(root, "warning", *r->warning ? json_string(r->warning) : json_null());
         for (int a = 0; a < 2; a++) {
             json_t *ro = json_array();
             for (size_t i = 0; i < nt; i++) {
@@ -208,6 +245,7 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
         cli_error("trial", "--response: %s", err.msg);
         return 1;
     }
+    if (*r->warning) fprintf(stderr, "warning: --response: %s\n", r->warning);
     if (!quiet)
         fprintf(stderr, "response: %s -> %s (%s arm and placebo). %s\n", desc, r->out,
                 ks_response_context_name(r->ctx), KS_RESP_NOTE);

@@ -47,7 +47,14 @@ run "$KETSIM" forecast --madrs 30 --until 3 --regimen "0.5mg/kg im"
 run "$KETSIM" calibrate --max-eval abc
 run "$KETSIM" trial --model domino-1982 --weight 70 --n 300 --threads 2 --regimen "0.5mg/kg iv over 40min; 3/week x 1w" --until 5d --every 12h --out "$TMP/tr.csv" --response "$TMP/tr.json" --madrs 30 --madrs-sd 5
 run "$KETSIM" trial --model perez-ruixo-2021 --n 10 --regimen "56mg oral" --out "$TMP/tr2.csv" --response "$TMP/tr2.csv" --madrs 30
-[ -s "$TMP/tr.json" ] || { echo "valgrind: trial --response wrote nothing" >&2; exit 1; }
+run "$KETSIM" forecast --madrs 8 --until 1.5 --days 1 --patients 100 --regimen "hi=10mg/kg iv over 40min; start 2026-11-29 09:00; every 18h x 2" --out "$TMP/fw.json"
+run "$KETSIM" forecast --madrs 30 --until 3 --out "$TMP/x.png" --plot "$TMP/x.png"
+run "$KETSIM" forecast --madrs 30 --until 3 --seed 1.5
+run "$KETSIM" forecast --madrs 30 --until 3 --regimen "100000mg iv over 1min"
+run "$KETSIM" trial --model kamp-2020 --weight 70 --n 100 --regimen "0.5mg/kg iv over 40min" --until 2d --every 12h --out "$TMP/tk.csv" --response "$TMP/tk.json" --madrs 30 --placebo-context saline --population "weight ~ normal(80kg, 15kg) in 45..150"
+run "$KETSIM" trial --model flint-2017 --weight 70 --n 10 --regimen "0.25mg/kg iv over 40min" --out "$TMP/tf.csv" --response "$TMP/tf.json" --madrs 30
+run "$KETSIM" trial --model domino-1982 --weight 70 --n 10 --regimen "0.5mg/kg iv over 40min" --replicates 2 --replicates-out "$TMP/rr.csv" --response "$TMP/./rr.csv" --madrs 30
+[ -s "$TMP/tr.json" ] && [ -s "$TMP/tk.json" ] && [ -s "$TMP/fw.json" ] || { echo "valgrind: trial --response wrote nothing" >&2; exit 1; }
 [ -s "$TMP/fc.csv" ] && [ -s "$TMP/fc.json" ] || { echo "valgrind: forecast wrote nothing" >&2; exit 1; }
 [ -s "$TMP/pred.csv" ] || { echo "valgrind: dataset predict wrote nothing" >&2; exit 1; }
 echo "valgrind: $(grep -c '^run ' "$0") CLI runs, no leaks or memory errors"

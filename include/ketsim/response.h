@@ -14,8 +14,9 @@
  * with B0 the baseline, theta_i = theta exp(omega_theta z1) the individual drug
  * sensitivity, phi_i = phi_ctx exp(omega_phi z2) the individual non-drug component
  * (expectancy, placebo, natural course) of the treatment context, and g_ctx its time
- * course (1 from the first rating to the last treatment visit, then waning with
- * half-life t_nondrug; 1 - 2^(-t/t_ad) for a newly started oral antidepressant). The ODEs are
+ * course (0 before the first treatment visit t_1, 1 from it to the last visit, then waning
+ * with half-life t_nondrug; 1 - 2^(-(t - t_1)/t_ad) for a newly started oral
+ * antidepressant). The ODEs are
  * integrated with SUNDIALS CVODE (BDF, dense).
  *
  * Parameters are data: data/response-params.json ("ketsim-response/1"), written by
@@ -76,10 +77,15 @@ int ks_response_context_parse(const char *name, int *ctx, ks_error *err);
 
 typedef struct ks_response_params {
     double v[KS_RP_N];
-    /* Not a model parameter but the design's: time of the last treatment visit (h from
-     * the first). The visit-bound non-drug components (every context but oral-ad) are
-     * constant until then and wane with half-life t_nondrug_d after it. 0 for one
-     * visit. */
+    /* Not model parameters but the design's, on the time axis of the drug state (h
+     * from the start of the course's clock, 0 when the first dose is at 0): the first
+     * and the last treatment visit (the first and the last dose). The non-drug
+     * component is 0 up to first_visit_h (nothing has happened yet); the visit-bound
+     * ones (every context but oral-ad) are constant from then to last_visit_h and wane
+     * with half-life t_nondrug_d after it; the oral-antidepressant ramp starts at
+     * first_visit_h. Both 0 for one dose at time 0 (the calibration's designs). The
+     * loaders and ks_response_params_start set them to 0. */
+    double first_visit_h;
     double last_visit_h;
 } ks_response_params;
 
@@ -117,8 +123,9 @@ typedef struct ks_response_states {
 int ks_response_drive(const ks_response_params *p, const double *occ, size_t n, double dt_h,
                       ks_response_states *out, ks_error *err);
 
-/* Non-drug time course g_ctx(t) (dimensionless, 0 at t <= 0) times phi_ctx: the
- * typical patient's non-drug log-score reduction at time t (h), with p->last_visit_h. */
+/* Non-drug time course g_ctx(t) (dimensionless, 0 at t <= p->first_visit_h) times
+ * phi_ctx: the typical patient's non-drug log-score reduction at time t (h), with
+ * p->first_visit_h and p->last_visit_h. */
 double ks_response_nondrug(const ks_response_params *p, int ctx, double t_h);
 
 /* ---------------------------------------------------------------- population */

@@ -450,6 +450,7 @@ void ks_response_params_start(ks_response_params *p)
                                0.5, 0.6, 14, 0.4, 0.8, 30, 14,  1};
     memcpy(p->v, s, sizeof s);
     p->last_visit_h = 0;
+    p->first_visit_h = 0;
 }
 
 void ks_response_params_bounds(ks_response_params *lo, ks_response_params *hi)
@@ -502,6 +503,7 @@ static double nl_obj(unsigned n, const double *x, double *grad, void *ud)
     fit_ctx *c = ud;
     ks_response_params p;
     p.last_visit_h = 0;
+    p.first_visit_h = 0;
     for (unsigned i = 0; i < n; i++)
         p.v[i] = exp(x[i]);
     c->n_eval++;
@@ -546,6 +548,7 @@ int ks_response_calibrate(const ks_response_designs *d, const ks_response_params
         if (converged) *converged = r != NLOPT_MAXEVAL_REACHED;
     }
     out->last_visit_h = 0;
+    out->first_visit_h = 0;
     for (int i = 0; i < KS_RP_N; i++)
         out->v[i] = exp(x[i]);
     if (objective) *objective = f;
@@ -566,6 +569,7 @@ int ks_response_params_load(const char *path, ks_response_params *p, ks_error *e
     }
     int rc = KS_OK;
     p->last_visit_h = 0;
+    p->first_visit_h = 0;
     const char *fmt = json_string_value(json_object_get(root, "format"));
     json_t *params = json_object_get(root, "parameters");
     if (!fmt || strcmp(fmt, "ketsim-response/1") != 0)

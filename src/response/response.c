@@ -76,6 +76,12 @@ int ks_response_params_check(const ks_response_params *p, ks_error *err)
             return ks_error_set(err, KS_EINVAL, "response parameter %s = %g is out of its domain",
                                 NAMES[i], v);
     }
+    if (!(isfinite(p->first_visit_h) && p->first_visit_h >= 0 && isfinite(p->last_visit_h) &&
+          p->last_visit_h >= p->first_visit_h))
+        return ks_error_set(err, KS_EINVAL,
+                            "response design: first visit %g h, last visit %g h (need 0 <= first "
+                            "<= last)",
+                            p->first_visit_h, p->last_visit_h);
     return KS_OK;
 }
 
@@ -228,12 +234,25 @@ int ks_response_drive(const ks_response_params *p, const double *occ, size_t n, 
         if (C) C[k] = x[4];                                                                        \
     } while (0)
     STORE(0);
+    int was_free = 0;
     for (size_t k = 1; k < n; k++) {
         size_t r = next[k - 1]; /* interval k-1 rises when r == k-1 */
         double tn = 0;
         CVodeGetCurrentTime(mem, &tn);
         double stop = r >= n ? (double)(n - 1) * dt_h : (double)r * dt_h;
+        if (r == k - 1 && was_free) {
+            /* A dose starts where the free stretch stopped (its stop time): restart the
+             * method there. The step-size and order history of a long flat stretch fails
+             * the error test at the kink of the rising occupancy (CVODE flag -3 for a
+             * first dose after time 0). y holds the solution at (k-1) dt = tn. */
+            if (CVodeReInit(mem, (double)(k - 1) * dt_h, y)) {
+                rc = ks_error_set(err, KS_ENUMERIC, "response drive: CVODE restart failed");
+                goto done;
+            }
+        }
+        was_free = 0;
         if (r != k - 1 && stop >= (double)k * dt_h && stop >= tn) {
+            was_free = 1;
             CVodeSetMaxStep(mem, 0.0);
             CVodeSetStopTime(mem, stop);
         } else {
@@ -263,7 +282,10 @@ done:
 
 double ks_response_nondrug(const ks_response_params *p, int ctx, double t_h)
 {
-    if (t_h <= 0 || ctx < 0 || ctx >= KS_CTX_N) return 0.0;
+    /* Time from the first visit (the first dose): nothing before it. With the first
+     * visit at 0 (the calibration) this is t_h itself, bit for bit. */
+    double t1 = p->first_visit_h > 0 ? p->first_visit_h : 0.0;
+    if (t_h <= t1 || ctx < 0 || ctx >= KS_CTX_N) return 0.0;
     double phi;
     switch (ctx) {
     case KS_CTX_SALINE:
@@ -279,7 +301,7 @@ double ks_response_nondrug(const ks_response_params *p, int ctx, double t_h)
         phi = p->v[KS_RP_PHI_SOC];
         break;
     default:
-        return p->v[KS_RP_PHI_AD] * (1.0 - exp2(-t_h / (24.0 * p->v[KS_RP_T_AD_D])));
+        return p->v[KS_RP_PHI_AD] * (1.0 - exp2(-(t_h - t1) / (24.0 * p->v[KS_RP_T_AD_D])));
     }
     double after = t_h - (p->last_visit_h > 0 ? p->last_visit_h : 0.0);
     return after > 0 ? phi * exp2(-after / (24.0 * p->v[KS_RP_T_NONDRUG_D])) : phi;

@@ -31,7 +31,8 @@ grep -q '^# A model, not a prognosis: a clinician decides.' "$T/r1.csv" || fail 
 grep -q '^arm,context,time_h,mean_madrs,mean_change_madrs,sd_change_madrs,response_frac,remission_frac$' "$T/r1.csv" ||
     fail "CSV header: $(sed -n 3p "$T/r1.csv")"
 [ "$(grep -c '^"regimen",active,' "$T/r1.csv")" -eq 31 ] || fail "expected 31 regimen rows (days 0-30)"
-[ "$(grep -c '^"placebo (no drug)",saline,' "$T/r1.csv")" -eq 31 ] || fail "expected 31 placebo rows"
+[ "$(grep -c '^"placebo (no drug)",active,' "$T/r1.csv")" -eq 31 ] ||
+    fail "expected 31 placebo rows in the regimen arm's context (active)"
 
 # --- the same patients through `ketsim forecast` (same seed, baseline and spread)
 "$KETSIM" forecast --madrs 32 --madrs-sd 6 --patients 1500 --seed 3 --until 30 --days 1,14,20 \
@@ -46,10 +47,23 @@ for d in 1 14 20; do
     [ -n "$t" ] && [ "$t" = "$f" ] || fail "day $d placebo: trial --response \"$t\" vs forecast \"$f\""
 done
 # the regimen arm improves more than placebo at day 1, and day 0 is the baseline
-awk -F, '$3==24 {m[$1]=$4} END {exit !(m["\"regimen\""] < m["\"placebo (no drug)\""] - 5)}' "$T/r1.csv" ||
-    fail "day 1: regimen not ahead of placebo"
+# (placebo in the same active context: the difference is the drug's, 2.1 points and 8.4
+# response points with the shipped fit; against saline it was 8 points)
+awk -F, '$3==24 {m[$1]=$4; r[$1]=$7} END {exit !(m["\"regimen\""] < m["\"placebo (no drug)\""] - 1 &&
+    r["\"regimen\""] > r["\"placebo (no drug)\""] + 0.05)}' "$T/r1.csv" ||
+    fail "day 1: regimen not ahead of placebo: $(grep ',24,' "$T/r1.csv")"
 awk -F, '$1=="\"regimen\"" && $3==0 {exit !($5==0 && $7==0 && $4>30 && $4<34)}' "$T/r1.csv" ||
     fail "day 0 is not the baseline: $(grep '^"regimen",active,0,' "$T/r1.csv")"
+
+# --- the non-drug part starts at the first dose, not at time 0 of the course's clock: the
+# first infusion of this course is on Monday, 24 h after the start (Sunday 09:00); at 12 h
+# and 24 h both arms are still at the baseline (before the fix: MADRS 16.5, 39 % response)
+"$KETSIM" trial --model domino-1982 --weight 70 --n 2000 --quiet --out "$T/pk_fv.csv" \
+    --regimen "0.5mg/kg iv over 40min; start 2026-11-29 09:00; mon,wed,fri x 1w" --until 6d \
+    --every 12h --madrs 30 --response "$T/fv.csv" || fail "first visit: exit $?"
+awk -F, '$3==12 || $3==24 {n++; if ($4 != 30 || $7 != 0) bad = bad " " $0} $3==36 && $1=="\"regimen\"" {late = $7}
+    END {exit !(n == 4 && bad == "" && late > 0.2)}' "$T/fv.csv" ||
+    fail "response before the first dose: $(grep -E ',(12|24|36),' "$T/fv.csv")"
 
 # --- JSON, nasal esketamine (oral-ad context by default)
 "$KETSIM" trial --model perez-ruixo-2021 --weight 70 --age 45 --n 300 --regimen "56mg nasal; 2/week x 1w" \
@@ -59,12 +73,49 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 assert j["note"] == "A model, not a prognosis: a clinician decides.", j["note"]
 assert j["pk_model"] == "perez-ruixo-2021" and j["patients"] == 300
-assert [a["context"] for a in j["arms"]] == ["oral-ad", "saline"]
+assert [a["context"] for a in j["arms"]] == ["oral-ad", "oral-ad"]
+assert j["warning"] is None
 assert all(len(a["rows"]) == 11 for a in j["arms"])
 r = j["arms"][0]["rows"][3]
 assert set(r) == {"time_h", "mean_madrs", "mean_change_madrs", "sd_change_madrs", "response_frac", "remission_frac"}
 assert 0 <= r["response_frac"] <= 1 and r["mean_change_madrs"] < 0
 PY
+
+# --- the placebo arm's context: --placebo-context overrides the regimen arm's
+"$KETSIM" trial --model perez-ruixo-2021 --weight 70 --n 300 --regimen "56mg nasal" --until 2d \
+    --every 1d --madrs 30 --response "$T/pc.csv" --placebo-context saline --out "$T/pk.csv" --quiet ||
+    fail "--placebo-context: exit $?"
+grep -q '^"placebo (no drug)",saline,24,' "$T/pc.csv" && grep -q '^"regimen",oral-ad,24,' "$T/pc.csv" ||
+    fail "--placebo-context saline: $(grep -v '^#' "$T/pc.csv")"
+
+# --- the response follows the trial's --model (same drug): kamp-2020's racemic PK gives
+# another drug state than domino-1982's; covariates drawn by --population are stated unused
+"$KETSIM" trial --model kamp-2020 --weight 70 --n 300 --regimen "0.5mg/kg iv over 40min" --until 2d \
+    --every 1d --madrs 30 --response "$T/k.json" --out "$T/pk.csv" --quiet \
+    --population "weight ~ normal(80kg, 15kg) in 45..150" 2>"$T/k.err" || fail "kamp-2020: exit $?"
+"$KETSIM" trial --model domino-1982 --weight 70 --n 300 --regimen "0.5mg/kg iv over 40min" --until 2d \
+    --every 1d --madrs 30 --response "$T/d.json" --out "$T/pk.csv" --quiet || fail "domino: exit $?"
+python3 - "$T/k.json" "$T/d.json" <<'PY' || fail "--model drives the response"
+import json, sys
+k, d = (json.load(open(f)) for f in sys.argv[1:])
+assert k["pk_model"] == "kamp-2020" and d["pk_model"] == "domino-1982"
+assert "--population" in k["warning"] and d["warning"] is None, (k["warning"], d["warning"])
+mk, md = k["arms"][0]["rows"][1]["mean_madrs"], d["arms"][0]["rows"][1]["mean_madrs"]
+assert abs(mk - md) > 0.05, (mk, md)
+PY
+grep -q "^warning: --response: .*--population" "$T/k.err" || fail "no --population warning: $(cat "$T/k.err")"
+
+# --- a dose outside the calibrated range is stated in the file and on stderr
+"$KETSIM" trial --model domino-1982 --weight 70 --n 100 --regimen "2mg/kg iv over 40min" --until 2d \
+    --every 1d --madrs 30 --response "$T/hi.csv" --out "$T/pk.csv" --quiet 2>"$T/hi.err" || fail "2 mg/kg: exit $?"
+grep -q "^# warning: 2 mg/kg iv is outside the calibrated 0.1-1 mg/kg" "$T/hi.csv" || fail "no warning in the file: $(head -3 "$T/hi.csv")"
+grep -q "^warning: --response: 2 mg/kg iv is outside" "$T/hi.err" || fail "no warning on stderr: $(cat "$T/hi.err")"
+
+# --- a baseline at or below the remission cutoff is stated
+"$KETSIM" trial --model domino-1982 --weight 70 --n 100 --regimen "0.5mg/kg iv over 40min" --until 2d \
+    --every 1d --madrs 8 --response "$T/b8.csv" --out "$T/pk.csv" --quiet 2>"$T/b8.err" || fail "--madrs 8: exit $?"
+grep -q "^# warning: the baseline MADRS 8 is already at or below the remission cutoff (10)" "$T/b8.csv" &&
+    grep -q "^warning: --response: the baseline MADRS 8" "$T/b8.err" || fail "--madrs 8: no warning"
 
 # --- bad input: one line, exit 2, no file
 bad() {
@@ -86,7 +137,18 @@ bad '--madrs-sd "x"' --response "$T/bad.csv" --madrs 30 --madrs-sd x
 bad '--remission-cutoff "70"' --response "$T/bad.csv" --madrs 30 --remission-cutoff 70
 bad "--response-context" --response "$T/bad.csv" --madrs 30 --response-context nowhere
 bad "--response-params" --response "$T/bad.csv" --madrs 30 --response-params "$T/none.json"
-bad "the same file as another output" --response "$T/pk.csv" --madrs 30
+bad "name the same file" --response "$T/pk.csv" --madrs 30
+# every output pair, by the file it names (./ and // do not hide it), before any work
+bad '--replicates-out "'"$T"'/bad.csv" and --response' --replicates 2 --replicates-out "$T/bad.csv" \
+    --response "$T//./bad.csv" --madrs 30
+bad '--plot "'"$T"'/x.txt": expected a .png or .svg' --plot "$T/x.txt"
+bad "--out \"$T/pk.csv\" and --patients" --patients "$T/./pk.csv"
+bad "--placebo-context" --response "$T/bad.csv" --madrs 30 --placebo-context nowhere
+bad "--placebo-context goes with --response" --placebo-context saline
+REG="20mg/kg iv over 40min" bad "more than 10 times the largest dose" --response "$T/bad.csv" --madrs 30
+# the drug of --model must be the one the response model was calibrated for on the route
+MODEL=flint-2017 REG="0.25mg/kg iv over 40min" bad "--model flint-2017 is esketamine, but the response model is calibrated for iv racemic ketamine" \
+    --response "$T/bad.csv" --madrs 30
 MODEL=perez-ruixo-2021 REG="56mg oral" bad 'route "oral"' --response "$T/bad.csv" --madrs 30
 "$KETSIM" trial --model domino-1982 --weight 70 --n 10 --regimen "$R" --until 14d --every 1d --quiet \
     --out "$T/pk.csv" --madrs 30 --response "$T/nodir/r.csv" >/dev/null 2>"$T/err"

@@ -297,6 +297,79 @@ static void test_survival_against_patients(void **state)
     free(lost), free(sv), free(occ), free(D);
 }
 
+/* The non-drug part starts at the first visit (the first dose), not at time 0 of the
+ * course's clock: a course whose first dose is at 24 h has none at 12 h or at 24 h. The
+ * visit-bound contexts are then at their level until the last visit; the oral-antidepressant
+ * ramp starts at the first visit (half its plateau t_oral_ad_d after it). With the first
+ * visit at 0 the values are those of the calibration, bit for bit. */
+static void test_nondrug_first_visit(void **state)
+{
+    (void)state;
+    ks_response_params p = params(), p0 = params();
+    p.first_visit_h = 24;
+    p.last_visit_h = 24 + 96;
+    const int ctxs[] = {KS_CTX_SALINE, KS_CTX_ACTIVE, KS_CTX_ANAES, KS_CTX_ORAL_AD, KS_CTX_SOC};
+    for (size_t c = 0; c < sizeof ctxs / sizeof *ctxs; c++) {
+        assert_true(ks_response_nondrug(&p, ctxs[c], 12) == 0.0);
+        assert_true(ks_response_nondrug(&p, ctxs[c], 24) == 0.0);
+        assert_true(ks_response_nondrug(&p, ctxs[c], 30) > 0.0);
+        /* the same patients, no response before the first dose */
+        assert_true(ks_response_p_response(&p, ctxs[c], 12, 0) == 0.0);
+        /* shifted by the first visit: the course at 0 and at 24 h agree */
+        if (ctxs[c] == KS_CTX_ORAL_AD) {
+            KS_ASSERT_CLOSE(ks_response_nondrug(&p, ctxs[c], 24 + 24 * p.v[KS_RP_T_AD_D]),
+                            0.5 * p.v[KS_RP_PHI_AD], 1e-12, 0);
+            KS_ASSERT_CLOSE(ks_response_nondrug(&p, ctxs[c], 24 + 50),
+                            ks_response_nondrug(&p0, ctxs[c], 50), 1e-12, 0);
+        }
+    }
+    KS_ASSERT_CLOSE(ks_response_nondrug(&p, KS_CTX_ACTIVE, 100), p.v[KS_RP_PHI_ACTIVE], 1e-15, 0);
+    KS_ASSERT_CLOSE(ks_response_nondrug(&p, KS_CTX_ACTIVE, 120 + 24 * p.v[KS_RP_T_NONDRUG_D]),
+                    0.5 * p.v[KS_RP_PHI_ACTIVE], 1e-12, 0);
+    /* first visit 0: exactly the old time course (t itself) */
+    assert_true(ks_response_nondrug(&p0, KS_CTX_ORAL_AD, 37.5) ==
+                p0.v[KS_RP_PHI_AD] * (1.0 - exp2(-37.5 / (24.0 * p0.v[KS_RP_T_AD_D]))));
+    /* a first visit after the last, or negative, is refused */
+    ks_error err = {0};
+    p.last_visit_h = 12;
+    assert_int_equal(ks_response_params_check(&p, &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "first visit"));
+    p.first_visit_h = -1;
+    p.last_visit_h = 0;
+    assert_int_equal(ks_response_params_check(&p, &err), KS_EINVAL);
+}
+
+/* A course that starts after time 0 gives the drug state of the same course started at 0,
+ * shifted, for any horizon. (The integration once failed with CVODE flag -3 at the first
+ * dose after a long flat stretch, for some horizons only.) */
+static void test_late_first_dose(void **state)
+{
+    (void)state;
+    ks_response_params p = params();
+    const double dt = 1.0 / 12, lag = 24;
+    size_t shift = (size_t)llround(lag / dt);
+    for (int until_d = 5; until_d <= 10; until_d++) {
+        size_t n = (size_t)(24 * until_d / dt) + 1;
+        double *o0 = calloc(n, sizeof *o0), *o1 = calloc(n, sizeof *o1);
+        double *D0 = malloc(n * sizeof *D0), *D1 = malloc(n * sizeof *D1);
+        for (size_t k = 0; k < n; k++) {
+            double t = (double)k * dt;
+            o0[k] = t < 2.0 / 3 ? 0.5 * t / (2.0 / 3) : 0.5 * exp2(-(t - 2.0 / 3) / 3);
+            if (k >= shift) o1[k] = o0[k - shift];
+        }
+        ks_response_states s0 = {NULL, NULL, NULL, NULL, D0, NULL},
+                           s1 = {NULL, NULL, NULL, NULL, D1, NULL};
+        ks_error err = {0};
+        assert_int_equal(ks_response_drive(&p, o0, n, dt, &s0, &err), KS_OK);
+        assert_int_equal(ks_response_drive(&p, o1, n, dt, &s1, &err), KS_OK);
+        for (size_t k = 0; k < shift; k++)
+            assert_true(D1[k] == 0);
+        for (size_t k = shift; k < n; k += 6)
+            KS_ASSERT_CLOSE(D1[k], D0[k - shift], 1e-5, 1e-10);
+        free(o0), free(o1), free(D0), free(D1);
+    }
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -341,6 +414,8 @@ int main(void)
         cmocka_unit_test(test_occupancy_tail),
         cmocka_unit_test(test_quadrature_against_patients),
         cmocka_unit_test(test_survival_against_patients),
+        cmocka_unit_test(test_nondrug_first_visit),
+        cmocka_unit_test(test_late_first_dose),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
