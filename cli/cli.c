@@ -4,6 +4,7 @@
 #endif
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <math.h>
@@ -231,8 +232,9 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t l
     char *end;
     errno = 0;
     unsigned long long x = strtoull(text, &end, 10);
-    /* digits only: strtoull alone would take "-1" (as 2^64 - 1) and stop at "1.5" */
-    if (end == text || *end || errno || text[0] == '-' || text[0] == '+' || x < lo || x > hi) {
+    /* digits only: strtoull alone would skip leading space, take "-1" and " -1" (as
+     * 2^64 - 1) and stop at "1.5" */
+    if (!isdigit((unsigned char)text[0]) || end == text || *end || errno || x < lo || x > hi) {
         if (cmd)
             cli_error(cmd, "%s: \"%s\" is not a whole number from %llu to %llu", opt, text,
                       (unsigned long long)lo, (unsigned long long)hi);

@@ -53,7 +53,8 @@ int cli_check_ext(const char *cmd, const char *opt, const char *path, const char
                   const char *ext2);
 
 /* A whole number from lo to hi in decimal digits, parsed with strtoull (so every value up
- * to 2^64 - 1 is exact; "1.5", "1e3", "-1", "+1" are refused). Prints one line naming
+ * to 2^64 - 1 is exact; "1.5", "1e3", "-1", "+1", " 1", " -1" are refused: the first
+ * character must be a digit). Prints one line naming
  * `opt` (unless cmd is NULL) and returns 2, else 0. */
 int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t lo, uint64_t hi,
                   uint64_t *v);

@@ -178,6 +178,11 @@ grep -q "^warning: --madrs 8: the baseline is already at or below the remission 
 # (as in ketsim trial) runs and is printed as given.
 bad '--seed: "1.5" is not a whole number' forecast --madrs 30 --until 3 --seed 1.5
 bad '--seed: "-1" is not a whole number' forecast --madrs 30 --until 3 --seed -1
+# the first character is a digit: strtoull alone skips a leading space and takes a sign
+bad '--seed: " -1" is not a whole number' forecast --madrs 30 --until 3 --seed " -1"
+bad '--seed: "+1" is not a whole number' forecast --madrs 30 --until 3 --seed "+1"
+bad '--seed: " 1" is not a whole number' forecast --madrs 30 --until 3 --seed " 1"
+bad '--patients: " 100" is not a whole number' forecast --madrs 30 --until 3 --patients " 100"
 bad '--patients: "100.9" is not a whole number' forecast --madrs 30 --until 3 --patients 100.9
 "$KETSIM" forecast --madrs 30 --until 2 --days 1 --patients 100 --regimen "0.5mg/kg iv over 40min" \
     --seed 18446744073709551615 --out "$T/s.json" >"$T/s.txt" 2>&1 || fail "seed 2^64-1: exit $?"
