@@ -79,7 +79,8 @@ static const char HELP[] =
     "response (docs/response-model.md):\n"
     "  --response FILE       per time: mean MADRS, mean change from baseline and its SD,\n"
     "                        response (>= 50 % reduction) and remission shares, for the\n"
-    "                        regimen and a placebo arm (same visits, no drug); .json or CSV\n"
+    "                        regimen and a placebo arm (same visits, no drug); .csv or\n"
+    "                        .json (any case)\n"
     "  --madrs SCORE         with --response: baseline MADRS (1-60), required\n"
     "  --madrs-sd SD         baseline spread between patients (default 0)\n"
     "  --remission-cutoff S  remission = MADRS <= S (default 10)\n"
@@ -420,12 +421,15 @@ static int parse_output_opts(const cli_opt *o, trial_args *a)
     a->plot = o[O_PLOT].value;
     a->patients = o[O_PATIENTS].value;
     a->rep_out = o[O_REPLICATES_OUT].value;
-    /* every output its own file, the plot a .png or .svg: checked before any work */
+    /* every output its own file, the plot a .png or .svg, the response a .csv or .json:
+     * checked before any work */
     const char *const names[] = {"--out", "--plot", "--patients", "--replicates-out", "--response"};
     const char *const paths[] = {a->out, a->plot, a->patients, a->rep_out, o[O_RESPONSE].value};
     const char *cmd = a->rank == 0 ? "trial" : NULL; /* rank 0 prints */
     if (cli_check_outputs(cmd, names, paths, 5)) return 2;
     if (a->plot && cli_check_ext(cmd, "--plot", a->plot, "png", "svg")) return 2;
+    if (o[O_RESPONSE].value && cli_check_ext(cmd, "--response", o[O_RESPONSE].value, "csv", "json"))
+        return 2;
     if (o[O_THRESHOLD].value && !a->patients)
         return fail(a, "%s", "--threshold is reported per patient: add --patients FILE");
     return 0;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DT_H (1.0 / 12.0) /* the 5-minute grid of the drug state */
 
@@ -173,7 +174,7 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
     const char *arm[2] = {"regimen", "placebo (no drug)"};
     int ctx[2] = {r->ctx, pctx};
     size_t l = strlen(r->out);
-    int json = l > 5 && strcmp(r->out + l - 5, ".json") == 0;
+    int json = l > 5 && strcasecmp(r->out + l - 5, ".json") == 0; /* as cli_check_ext */
     FILE *f = NULL;
     char tmp[4200];
     if (ks_atomic_open(r->out, &f, tmp, sizeof tmp, &err)) {

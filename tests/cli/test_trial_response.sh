@@ -117,6 +117,15 @@ grep -q "^warning: --response: 2 mg/kg iv is outside" "$T/hi.err" || fail "no wa
 grep -q "^# warning: the baseline MADRS 8 is already at or below the remission cutoff (10)" "$T/b8.csv" &&
     grep -q "^warning: --response: the baseline MADRS 8" "$T/b8.err" || fail "--madrs 8: no warning"
 
+# --- the file type by its extension in any case: r.JSON is JSON, r.Csv is CSV
+"$KETSIM" trial --model domino-1982 --weight 70 --n 10 --regimen "0.5mg/kg iv over 40min" --until 1d \
+    --every 1d --madrs 30 --response "$T/r.JSON" --out "$T/pk.csv" --quiet 2>"$T/uc.err" || fail "r.JSON: exit $?"
+python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["arms"][0]["arm"] == "regimen"' "$T/r.JSON" ||
+    fail "--response r.JSON is not JSON: $(head -2 "$T/r.JSON")"
+"$KETSIM" trial --model domino-1982 --weight 70 --n 10 --regimen "0.5mg/kg iv over 40min" --until 1d \
+    --every 1d --madrs 30 --response "$T/r.Csv" --out "$T/pk.csv" --quiet 2>"$T/uc.err" || fail "r.Csv: exit $?"
+grep -q '^arm,context,time_h,' "$T/r.Csv" || fail "--response r.Csv is not CSV"
+
 # --- bad input: one line, exit 2, no file
 bad() {
     local want=$1
@@ -143,6 +152,9 @@ bad '--replicates-out "'"$T"'/bad.csv" and --response' --replicates 2 --replicat
     --response "$T//./bad.csv" --madrs 30
 bad '--plot "'"$T"'/x.txt": expected a .png or .svg' --plot "$T/x.txt"
 bad "--out \"$T/pk.csv\" and --patients" --patients "$T/./pk.csv"
+# --response is a .csv or .json file (any case, as --plot's check), refused before any work
+bad '--response "'"$T"'/r2.png": expected a .csv or .json' --response "$T/r2.png" --madrs 30
+[ -e "$T/r2.png" ] && fail "--response r2.png wrote a file"
 bad "--placebo-context" --response "$T/bad.csv" --madrs 30 --placebo-context nowhere
 bad "--placebo-context goes with --response" --placebo-context saline
 REG="20mg/kg iv over 40min" bad "more than 10 times the largest dose" --response "$T/bad.csv" --madrs 30
