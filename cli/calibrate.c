@@ -35,7 +35,8 @@ static const char HELP[] =
     "  --start LIST     start only from these values over the defaults, e.g.\n"
     "                   \"w_fast=0.05,theta=8\"; without it the fit starts from the defaults\n"
     "                   and from \"" RESP_ALT_START "\" and keeps the better\n"
-    "  --pd FILE        NMDA occupancy parameters (default data/pd-acute.json)\n"
+    "  --pd FILE        NMDA occupancy parameters (default data/pd-acute.json; with\n"
+    "                   --errors, the one FILE records, as are the two models)\n"
     "  --iv-model NAME  racemic IV model (default domino-1982)\n"
     "  --nasal-model NAME  esketamine nasal model (default perez-ruixo-2021)\n"
     "\n"
@@ -259,7 +260,18 @@ int cmd_calibrate(int argc, char **argv)
     }
     resp_env e;
     memset(&e, 0, sizeof e);
-    if (!rc) rc = resp_env_load(&e, CMD, o[O_PD].value, o[O_IV].value, o[O_NASAL].value);
+    /* --errors: the drive FILE records, unless given (then a difference is stated) */
+    if (!rc && o[O_ERRORS].value)
+        rc = resp_env_load_fitted(&e, CMD, "--errors", o[O_ERRORS].value, o[O_PD].value,
+                                  o[O_IV].value, o[O_NASAL].value);
+    else if (!rc)
+        rc = resp_env_load(&e, CMD, o[O_PD].value, o[O_IV].value, o[O_NASAL].value);
+    if (!rc && o[O_WRITE].value) { /* the fit may not overwrite its PD file */
+        const char *const names[] = {"--write"}, *const paths[] = {o[O_WRITE].value};
+        const char *const in_names[] = {o[O_PD].value ? "--pd" : "the PD file"};
+        const char *const in_paths[] = {e.pd_path};
+        rc = cli_check_inputs(CMD, names, paths, 1, in_names, in_paths, 1);
+    }
     ks_response_designs *d = NULL;
     ks_error err = {0};
     if (!rc && ks_response_designs_create(e.iv, e.nasal, e.pd, &d, &err)) {

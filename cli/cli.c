@@ -215,6 +215,34 @@ int cli_check_outputs(const char *cmd, const char *const *opts, const char *cons
     return 0;
 }
 
+int cli_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino; /* hard links too */
+    char ca[4200], cb[4200];
+    canonical_output(a, ca, sizeof ca);
+    canonical_output(b, cb, sizeof cb);
+    return strcmp(ca, cb) == 0;
+}
+
+int cli_check_inputs(const char *cmd, const char *const *out_opts, const char *const *out_paths,
+                     size_t n_out, const char *const *in_opts, const char *const *in_paths,
+                     size_t n_in)
+{
+    for (size_t i = 0; i < n_out; i++)
+        for (size_t j = 0; out_paths[i] && j < n_in; j++)
+            if (in_paths[j] && cli_same_file(out_paths[i], in_paths[j])) {
+                if (cmd)
+                    cli_error(cmd,
+                              "%s \"%s\" would overwrite %s \"%s\", an input: give the output "
+                              "another name",
+                              out_opts[i], out_paths[i], in_opts[j], in_paths[j]);
+                return 2;
+            }
+    return 0;
+}
+
 int cli_check_ext(const char *cmd, const char *opt, const char *path, const char *ext1,
                   const char *ext2)
 {

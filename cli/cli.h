@@ -47,6 +47,16 @@ void cli_primary_citation(const ks_model *m, ks_citation_info *ci);
  * repeated slashes. Prints one line (unless cmd is NULL) and returns 2, else 0. Call
  * before computing. */
 int cli_check_outputs(const char *cmd, const char *const *opts, const char *const *paths, size_t n);
+/* Whether two paths name the same file: the same device and inode when both exist (so
+ * hard and symbolic links agree), else as cli_check_outputs compares them. */
+int cli_same_file(const char *a, const char *b);
+/* Inputs: refuse an output (out_opts[i] names the option of out_paths[i]) that names the
+ * same file as an input (in_opts[j], in_paths[j]); NULL paths are skipped. Prints one
+ * line naming both options (unless cmd is NULL) and returns 2, else 0. Call before
+ * computing, so that an input is never destroyed. */
+int cli_check_inputs(const char *cmd, const char *const *out_opts, const char *const *out_paths,
+                     size_t n_out, const char *const *in_opts, const char *const *in_paths,
+                     size_t n_in);
 /* Refuse an output file name that does not end in .ext1 or .ext2 (any case): prints one
  * line naming `opt` (unless cmd is NULL) and returns 2, else 0. */
 int cli_check_ext(const char *cmd, const char *opt, const char *path, const char *ext1,

@@ -31,7 +31,8 @@ static const char HELP[] =
     "  three times weekly x4 weeks (0.5 mg/kg IV over 40 min, racemic); esketamine 84 mg\n"
     "  nasal twice weekly x4 weeks; esketamine as labelled (2/week x4w, 1/week x4w,\n"
     "  every 2 weeks). IV regimens run through the racemic model (domino-1982), nasal ones\n"
-    "  through the esketamine model (perez-ruixo-2021). The model was calibrated on racemic\n"
+    "  through the esketamine model (perez-ruixo-2021), or those the --params file records\n"
+    "  (its \"drive\", written by ketsim calibrate). The model was calibrated on racemic\n"
     "ketamine IV 0.1-1.0 mg/kg over 40 min and esketamine nasal 56-84 mg: other doses or\n"
     "infusion times get a stated warning (stderr, table, --out), and a dose above 10 times\n"
     "the largest calibrated one is refused.\n"
@@ -58,10 +59,12 @@ static const char HELP[] =
     "                       control arm also started the oral antidepressant)\n"
     "  --remission-cutoff S MADRS at or below which a patient is remitted (default 10)\n"
     "  --params FILE        response parameters (default data/response-params.json)\n"
-    "  --pd FILE            NMDA occupancy (PD) parameters (default data/pd-acute.json, the\n"
-    "                       file of the calibration)\n"
+    "  --pd FILE            NMDA occupancy (PD) parameters (default: the file the --params\n"
+    "                       file was fitted with, its drive.pd_file: data/pd-acute.json\n"
+    "                       for the shipped one); another is used with a warning\n"
     "  --out FILE           per arm and day: mean, percentiles, change, response, remission\n"
-    "                       (.csv: 6 significant digits; .json: 17, every bit)\n"
+    "                       (.csv: 6 significant digits; .json: 17, every bit); no output\n"
+    "                       may be an input (--params, --pd)\n"
     "  --plot FILE          median trajectories with 10-90 % bands (.png or .svg)\n"
     "\n"
     "examples:\n"
@@ -359,7 +362,14 @@ int cmd_forecast(int argc, char **argv)
     }
     resp_env e;
     memset(&e, 0, sizeof e);
-    if (!rc) rc = resp_env_load(&e, CMD, o[O_PD].value, NULL, NULL);
+    if (!rc) rc = resp_env_load_fitted(&e, CMD, "--params", ppath, o[O_PD].value, NULL, NULL);
+    if (!rc) { /* no output may be an input, before any work */
+        const char *const names[] = {"--out", "--plot"}, *const paths[] = {o[O_OUT].value,
+                                                                           o[O_PLOT].value};
+        const char *const in_names[] = {"--params", o[O_PD].value ? "--pd" : "the PD file"};
+        const char *const in_paths[] = {ppath, e.pd_path};
+        rc = cli_check_inputs(CMD, names, paths, 2, in_names, in_paths, 2);
+    }
 
     arm arms[MAX_ARMS];
     int narm = 0;

@@ -23,8 +23,10 @@ int resp_env_load(resp_env *e, const char *cmd, const char *pd_path, const char 
                   const char *nasal_name)
 {
     memset(e, 0, sizeof *e);
-    e->iv_name = iv_name ? iv_name : "domino-1982";
-    e->nasal_name = nasal_name ? nasal_name : "perez-ruixo-2021";
+    snprintf(e->iv_buf, sizeof e->iv_buf, "%s", iv_name ? iv_name : "domino-1982");
+    snprintf(e->nasal_buf, sizeof e->nasal_buf, "%s", nasal_name ? nasal_name : "perez-ruixo-2021");
+    e->iv_name = e->iv_buf;
+    e->nasal_name = e->nasal_buf;
     if (pd_path)
         snprintf(e->pd_path, sizeof e->pd_path, "%s", pd_path);
     else
@@ -42,6 +44,113 @@ int resp_env_load(resp_env *e, const char *cmd, const char *pd_path, const char 
     if (!ks_model_has_route(e->nasal, "nasal")) {
         cli_error(cmd, "--nasal-model: %s has no nasal route", e->nasal_name);
         return 2;
+    }
+    return 0;
+}
+
+void resp_drive_read(const char *params_path, resp_drive *d)
+{
+    memset(d, 0, sizeof *d);
+    json_t *root = json_load_file(params_path, 0, NULL);
+    json_t *dr = root ? json_object_get(root, "drive") : NULL;
+    const char *pd = json_string_value(json_object_get(dr, "pd_file"));
+    const char *iv = json_string_value(json_object_get(dr, "iv_model"));
+    const char *na = json_string_value(json_object_get(dr, "nasal_model"));
+    if (pd) snprintf(d->pd_file, sizeof d->pd_file, "%s", pd);
+    if (iv) snprintf(d->iv_model, sizeof d->iv_model, "%s", iv);
+    if (na) snprintf(d->nasal_model, sizeof d->nasal_model, "%s", na);
+    json_decref(root);
+    if (!*d->pd_file) return;
+    /* calibrate records the shipped file as "data/pd-acute.json" */
+    if (strncmp(d->pd_file, "data/", 5) == 0) {
+        snprintf(d->pd_found, sizeof d->pd_found, "%s/%s", cli_data_dir(), d->pd_file + 5);
+        FILE *f = fopen(d->pd_found, "rb");
+        if (f) {
+            fclose(f);
+            return;
+        }
+    }
+    FILE *f = fopen(d->pd_file, "rb");
+    if (f) fclose(f);
+    snprintf(d->pd_found, sizeof d->pd_found, "%s", f ? d->pd_file : "");
+}
+
+/* The file a model name or path resolves to, or "" when none. */
+static void model_file(const char *name, char *buf, size_t n)
+{
+    ks_error err = {0};
+    if (ks_model_find(name, cli_models_dir(), buf, n, &err)) *buf = '\0';
+}
+
+/* A recorded model to use when none was given: the recorded one when it can be found,
+ * else NULL (the default) with a warning. */
+static const char *recorded_model(const char *given, const char *rec, const char *field,
+                                  const char *params_opt, const char *params_path)
+{
+    char f[4096];
+    if (given || !*rec) return given;
+    model_file(rec, f, sizeof f);
+    if (*f) return rec;
+    fprintf(stderr,
+            "warning: %s %s: drive.%s \"%s\" (the model of the fit) is not found: using the "
+            "default\n",
+            params_opt, params_path, field, rec);
+    return NULL;
+}
+
+void resp_drive_check_model(const resp_drive *d, const char *params_opt, const char *params_path,
+                            const char *route, const char *model_opt, const char *model_name,
+                            const char *model_path)
+{
+    int iv = strcmp(route, "iv") == 0;
+    const char *rec = iv ? d->iv_model : d->nasal_model;
+    char f[4096];
+    if (!*rec || strcmp(rec, model_name) == 0) return;
+    model_file(rec, f, sizeof f);
+    if (*f && model_path && cli_same_file(f, model_path)) return;
+    fprintf(stderr,
+            "warning: %s %s: drive.%s is \"%s\" but the %s drive here is %s %s: the response "
+            "parameters were fitted with the former\n",
+            params_opt, params_path, iv ? "iv_model" : "nasal_model", rec, route, model_opt,
+            model_name);
+}
+
+int resp_env_load_fitted(resp_env *e, const char *cmd, const char *params_opt,
+                         const char *params_path, const char *pd_path, const char *iv_name,
+                         const char *nasal_name)
+{
+    resp_drive d;
+    resp_drive_read(params_path, &d);
+    const char *pd = pd_path;
+    if (!pd && *d.pd_file) {
+        if (*d.pd_found)
+            pd = d.pd_found;
+        else
+            fprintf(stderr,
+                    "warning: %s %s: drive.pd_file \"%s\" (the PD file of the fit) is not found: "
+                    "using the default\n",
+                    params_opt, params_path, d.pd_file);
+    }
+    const char *iv = recorded_model(iv_name, d.iv_model, "iv_model", params_opt, params_path);
+    const char *na =
+        recorded_model(nasal_name, d.nasal_model, "nasal_model", params_opt, params_path);
+    int rc = resp_env_load(e, cmd, pd, iv, na);
+    if (rc) return rc;
+    if (*d.pd_file && (!*d.pd_found || !cli_same_file(d.pd_found, e->pd_path)))
+        fprintf(stderr,
+                "warning: %s %s: drive.pd_file is \"%s\" but the PD file here is %s: the "
+                "response parameters were fitted with the former\n",
+                params_opt, params_path, d.pd_file, e->pd_path);
+    /* models given explicitly (those not given are the recorded ones) */
+    char f[4096];
+    if (iv_name) {
+        model_file(e->iv_name, f, sizeof f);
+        resp_drive_check_model(&d, params_opt, params_path, "iv", "--iv-model", e->iv_name, f);
+    }
+    if (nasal_name) {
+        model_file(e->nasal_name, f, sizeof f);
+        resp_drive_check_model(&d, params_opt, params_path, "nasal", "--nasal-model", e->nasal_name,
+                               f);
     }
     return 0;
 }

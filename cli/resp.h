@@ -12,7 +12,8 @@ typedef struct resp_env {
     ks_model *iv, *nasal;
     ks_pd *pd;
     char pd_path[4096];
-    const char *iv_name, *nasal_name;
+    const char *iv_name, *nasal_name; /* point to iv_buf, nasal_buf */
+    char iv_buf[4096], nasal_buf[4096];
 } resp_env;
 
 /* Load the PD file (NULL: data/pd-acute.json) and the two PK models; prints errors
@@ -20,6 +21,30 @@ typedef struct resp_env {
 int resp_env_load(resp_env *e, const char *cmd, const char *pd_path, const char *iv_name,
                   const char *nasal_name);
 void resp_env_free(resp_env *e);
+
+/* The drive a parameter file was fitted with (its "drive" record, written by ketsim
+ * calibrate): the PD file as recorded and the file it names here (a recorded
+ * "data/..." is looked up in the data folder first, then from the working folder), the
+ * IV and nasal PK models. Empty strings where the file has no such field (older
+ * files): that is not an error. */
+typedef struct resp_drive {
+    char pd_file[4096], pd_found[4096], iv_model[4096], nasal_model[4096];
+} resp_drive;
+void resp_drive_read(const char *params_path, resp_drive *d);
+
+/* resp_env_load for a parameter file: a PD file or model not given (NULL) is the one the
+ * file records (the default when it records none, or with a warning when the recorded
+ * one cannot be found); one given that differs from the recorded one gets a one-line
+ * warning on stderr naming the file (params_opt, e.g. "--params", and params_path) and
+ * the field. */
+int resp_env_load_fitted(resp_env *e, const char *cmd, const char *params_opt,
+                         const char *params_path, const char *pd_path, const char *iv_name,
+                         const char *nasal_name);
+/* Warn (stderr, one line) when the PK model at model_path (the one in use on `route`)
+ * is not the one drive d records for that route. */
+void resp_drive_check_model(const resp_drive *d, const char *params_opt, const char *params_path,
+                            const char *route, const char *model_opt, const char *model_name,
+                            const char *model_path);
 
 /* The first and the last dose time of a course (h): the first and the last treatment
  * visit of the response model (ks_response_params.first_visit_h, .last_visit_h). */
@@ -82,7 +107,8 @@ typedef struct trial_resp {
     double *D;
     size_t n_grid;
     const char *pk_model;
-    char warning[1024]; /* stated limitations for the file and stderr, or "" */
+    char warning[1024];     /* stated limitations for the file and stderr, or "" */
+    char params_path[4096]; /* the parameter file read (an input) */
 } trial_resp;
 /* The trial's options for --response (each text may be NULL: default). */
 typedef struct trial_resp_opts {
@@ -92,6 +118,7 @@ typedef struct trial_resp_opts {
     const ks_covariates *base;     /* the covariates every patient has */
     const char *population_option; /* "--population" etc. when covariates are drawn, or NULL */
     double until_h;
+    const char *model_path; /* the file the trial's --model names, or NULL */
 } trial_resp_opts;
 /* Parse the options and build the regimen's typical drug state up to until_h through
  * the trial's model, which must be of the drug the response model was calibrated for

@@ -31,7 +31,9 @@ static const char HELP[] =
     "  --out FILE       the report (Markdown), written whole or not at all\n"
     "  --plot-dir DIR   observed-against-predicted plot (default: docs/validation-response)\n"
     "  --params FILE    fitted parameters (default data/response-params.json)\n"
-    "  --pd FILE        NMDA occupancy (PD) parameters (default data/pd-acute.json)\n"
+    "  --pd FILE        NMDA occupancy (PD) parameters (default: the one the --params\n"
+    "                   file records, drive.pd_file; another is used with a warning;\n"
+    "                   the PK models are the recorded drive.iv_model and nasal_model)\n"
     "  --max-eval N     evaluations per optimiser pass in each refit (default 1500)\n"
     "  --check FILE     exit 1 when FILE's calibration section differs from the one the\n"
     "                   parameter file gives now (the cross-validation is not re-run)\n"
@@ -214,7 +216,13 @@ int cmd_response_validate(int argc, char **argv)
     }
     resp_env e;
     memset(&e, 0, sizeof e);
-    if (!rc) rc = resp_env_load(&e, CMD, o[O_PD].value, NULL, NULL);
+    if (!rc) rc = resp_env_load_fitted(&e, CMD, "--params", ppath, o[O_PD].value, NULL, NULL);
+    if (!rc && o[O_OUT].value) { /* the report may not overwrite an input */
+        const char *const names[] = {"--out"}, *const paths[] = {o[O_OUT].value};
+        const char *const in_names[] = {"--params", o[O_PD].value ? "--pd" : "the PD file"};
+        const char *const in_paths[] = {ppath, e.pd_path};
+        rc = cli_check_inputs(CMD, names, paths, 1, in_names, in_paths, 2);
+    }
     ks_response_designs *d = NULL;
     if (!rc && ks_response_designs_create(e.iv, e.nasal, e.pd, &d, &err)) {
         cli_error(CMD, "%s", err.msg);

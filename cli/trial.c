@@ -76,6 +76,8 @@ static const char HELP[] =
     "  --threshold C         for --patients: time above this concentration (\"100ng/mL\")\n"
     "  --replicates-out FILE percentiles of each percentile across replicates\n"
     "  --quiet               no summary or progress on standard error\n"
+    "                        No output may be an input (the model, regimen, population,\n"
+    "                        covariate, response parameter or PD file): refused first\n"
     "response (docs/response-model.md):\n"
     "  --response FILE       per time: mean MADRS, mean change from baseline and its SD,\n"
     "                        response (>= 50 % reduction) and remission shares, for the\n"
@@ -94,7 +96,10 @@ static const char HELP[] =
     "                        through --model, which must be racemic ketamine for iv and\n"
     "                        esketamine for nasal (the drugs the response model was\n"
     "                        calibrated on)\n"
-    "  --response-params F   response parameters (default data/response-params.json)\n"
+    "  --response-params F   response parameters (default data/response-params.json), with\n"
+    "                        the PD file they were fitted with (their drive.pd_file); a\n"
+    "                        --model other than their drive.iv_model or nasal_model gets a\n"
+    "                        warning\n"
     "\n"
     "Columns: time_h, then <output>_p<percentile> for each output and percentile, e.g.\n"
     "cp_esketamine_ng_ml_p5, cp_esketamine_ng_ml_p50, cp_esketamine_ng_ml_p95.\n"
@@ -168,6 +173,7 @@ typedef struct trial_args {
     double last_progress;
     trial_resp resp; /* --response */
     int has_resp;
+    char model_path[4096]; /* the file --model names */
 } trial_args;
 
 static double now_s(void)
@@ -931,10 +937,10 @@ static void free_args(trial_args *a)
 
 static int load_model(const cli_opt *o, trial_args *a)
 {
-    char path[4096];
+    char *path = a->model_path;
     ks_error err = {0};
     if (!o[O_MODEL].value) return fail(a, "%s", "--model is required (see ketsim models)");
-    if (ks_model_find(o[O_MODEL].value, cli_models_dir(), path, sizeof path, &err) ||
+    if (ks_model_find(o[O_MODEL].value, cli_models_dir(), path, sizeof a->model_path, &err) ||
         ks_model_load(path, &a->model, &err))
         return fail(a, "--model: %s", err.msg);
     a->spec.model = a->model;
@@ -985,8 +991,26 @@ static int parse_response(const cli_opt *o, trial_args *a)
                           : o[O_POP_FILE].value ? "--population-file"
                           : o[O_COV_CSV].value  ? "--covariates-csv"
                                                 : NULL,
-                          a->times[a->spec.n_times - 1]};
+                          a->times[a->spec.n_times - 1],
+                          a->model_path};
     return trial_resp_setup(&a->resp, a->rank == 0, &ro);
+}
+
+/* No output may be an input (the model file, the regimen, population and covariate
+ * files, the response parameters and the PD file they use): checked before the trial. */
+static int check_inputs(const cli_opt *o, const trial_args *a)
+{
+    const char *const names[] = {"--out", "--plot", "--patients", "--replicates-out", "--response"};
+    const char *const paths[] = {a->out, a->plot, a->patients, a->rep_out, o[O_RESPONSE].value};
+    const char *const in_names[] = {"--model",          "--regimen-file",    "--population-file",
+                                    "--covariates-csv", "--response-params", "the PD file"};
+    const char *const in_paths[] = {a->model_path,
+                                    o[O_REGIMEN_FILE].value,
+                                    o[O_POP_FILE].value,
+                                    o[O_COV_CSV].value,
+                                    a->has_resp ? a->resp.params_path : NULL,
+                                    a->has_resp ? a->resp.e.pd_path : NULL};
+    return cli_check_inputs(a->rank == 0 ? "trial" : NULL, names, paths, 5, in_names, in_paths, 6);
 }
 
 static int run(const cli_opt *o, trial_args *a)
@@ -1000,6 +1024,7 @@ static int run(const cli_opt *o, trial_args *a)
     if (!rc) rc = parse_variability(o, a);
     if (!rc) rc = parse_threshold(o, a, NULL);
     if (!rc) rc = parse_response(o, a);
+    if (!rc) rc = check_inputs(o, a);
     if (rc) return rc;
     a->spec.rank = a->rank;
     a->spec.n_ranks = a->n_ranks;

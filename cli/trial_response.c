@@ -57,11 +57,11 @@ int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
         return bad(print, "--response-context: %s", err.msg);
     if (o->pctx && ks_response_context_parse(o->pctx, &r->pctx, &err))
         return bad(print, "--placebo-context: %s", err.msg);
-    char ppath[4096];
+    char *ppath = r->params_path;
     if (o->params)
-        snprintf(ppath, sizeof ppath, "%s", o->params);
+        snprintf(ppath, sizeof r->params_path, "%s", o->params);
     else
-        resp_default_params_path(ppath, sizeof ppath);
+        resp_default_params_path(ppath, sizeof r->params_path);
     if (ks_response_params_load(ppath, &r->p, &err))
         return bad(print, "--response-params: %s", err.msg);
     r->weight = 70;
@@ -71,7 +71,9 @@ int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
     if (!(r->age >= 18))
         return bad(print, "--response: the response model is calibrated on adults (--age %g y)",
                    r->age);
-    if (resp_env_load(&r->e, "trial", NULL, NULL, NULL)) return 2;
+    /* the PD file the parameters were fitted with (the models are the trial's) */
+    if (resp_env_load_fitted(&r->e, "trial", "--response-params", ppath, NULL, NULL, NULL))
+        return 2;
     size_t nd = ks_regimen_n_doses(o->reg);
     ks_dose *doses = calloc(nd, sizeof *doses);
     if (!doses) return bad(print, "out of memory");
@@ -101,6 +103,12 @@ int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
     char why[512], dwarn[512] = "";
     if (!rc && resp_dose_check(doses, nd, r->weight, dwarn, sizeof dwarn, why, sizeof why))
         rc = bad(print, "--response: %s", why);
+    if (!rc && print) {
+        resp_drive d;
+        resp_drive_read(ppath, &d);
+        resp_drive_check_model(&d, "--response-params", ppath, route, "--model",
+                               ks_model_name(o->model), o->model_path);
+    }
     if (!rc) {
         r->n_doses = (int)nd;
         resp_dose_span(doses, nd, &r->first_dose_h, &r->last_dose_h);

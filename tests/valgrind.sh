@@ -54,6 +54,15 @@ run "$KETSIM" forecast --madrs 30 --until 3 --regimen "100000mg iv over 1min"
 run "$KETSIM" trial --model kamp-2020 --weight 70 --n 100 --regimen "0.5mg/kg iv over 40min" --until 2d --every 12h --out "$TMP/tk.csv" --response "$TMP/tk.json" --madrs 30 --placebo-context saline --population "weight ~ normal(80kg, 15kg) in 45..150"
 run "$KETSIM" trial --model flint-2017 --weight 70 --n 10 --regimen "0.25mg/kg iv over 40min" --out "$TMP/tf.csv" --response "$TMP/tf.json" --madrs 30
 run "$KETSIM" trial --model domino-1982 --weight 70 --n 10 --regimen "0.5mg/kg iv over 40min" --replicates 2 --replicates-out "$TMP/rr.csv" --response "$TMP/./rr.csv" --madrs 30
+# a parameter file whose drive names another PD file (read, warned about with --pd), and
+# an output that would overwrite an input (refused)
+cp "$(dirname "$0")/../data/pd-acute.json" "$TMP/pd.json"
+sed "s|\"pd_file\": \"[^\"]*\"|\"pd_file\": \"$TMP/pd.json\"|" "$(dirname "$0")/../data/response-params.json" >"$TMP/dp.json"
+run "$KETSIM" trial --model kamp-2020 --weight 70 --n 20 --regimen "0.5mg/kg iv over 40min" --until 1d --every 12h --out "$TMP/td.csv" --response "$TMP/td.JSON" --madrs 30 --response-params "$TMP/dp.json"
+run "$KETSIM" forecast --madrs 30 --until 2 --days 1 --patients 20 --regimen "0.5mg/kg iv over 40min" --params "$TMP/dp.json" --pd "$(dirname "$0")/../data/pd-acute.json" --out "$TMP/fd.csv"
+run "$KETSIM" forecast --madrs 30 --until 2 --params "$TMP/dp.json" --out "$TMP/pd.json"
+run "$KETSIM" trial --model domino-1982 --weight 70 --n 10 --regimen "0.5mg/kg iv over 40min" --out "$TMP/td.csv" --response "$TMP/dp.json" --madrs 30 --response-params "$TMP/dp.json"
+[ -s "$TMP/td.JSON" ] && [ -s "$TMP/fd.csv" ] && cmp -s "$TMP/pd.json" "$(dirname "$0")/../data/pd-acute.json" || { echo "valgrind: drive runs" >&2; exit 1; }
 [ -s "$TMP/tr.json" ] && [ -s "$TMP/tk.json" ] && [ -s "$TMP/fw.json" ] || { echo "valgrind: trial --response wrote nothing" >&2; exit 1; }
 [ -s "$TMP/fc.csv" ] && [ -s "$TMP/fc.json" ] || { echo "valgrind: forecast wrote nothing" >&2; exit 1; }
 [ -s "$TMP/pred.csv" ] || { echo "valgrind: dataset predict wrote nothing" >&2; exit 1; }

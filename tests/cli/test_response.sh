@@ -133,6 +133,66 @@ bad() { # expected-text args...
     [ $rc -ne 0 ] || fail "$* should fail"
     grep -qF -- "$want" "$T/e" || fail "$*: message lacks \"$want\": $(cat "$T/e")"
 }
+# The parameter file's drive record is read: without --pd the PD file it records is used
+# (a PD file with ki_s_ketamine x 4 changes the forecast), a --pd that differs from it is
+# stated on stderr (one line naming the file and the field), the IV model it records
+# drives the IV arms, and a file without the record (older files) runs silently as before.
+python3 - "$SRC/data/response-params.json" "$SRC/data/pd-acute.json" "$T" <<'PY' || fail "drive files"
+import json, sys
+p, pd, t = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+pd["parameters"]["ki_s_ketamine"]["value"] *= 4
+json.dump(pd, open(t + "/pd4.json", "w"))
+p["drive"]["pd_file"] = t + "/pd4.json"
+json.dump(p, open(t + "/dpd.json", "w"))
+p["drive"]["pd_file"] = "data/pd-acute.json"
+p["drive"]["iv_model"] = "kamp-2020"
+json.dump(p, open(t + "/div.json", "w"))
+del p["drive"]
+json.dump(p, open(t + "/dnone.json", "w"))
+PY
+FD=(forecast --madrs 30 --until 2 --days 1 --patients 500 --regimen "0.5mg/kg iv over 40min")
+"$KETSIM" "${FD[@]}" --out "$T/d0.csv" >/dev/null 2>"$T/d0.err" || fail "drive default: exit $?"
+grep -q "drive\." "$T/d0.err" && fail "the shipped file warns about its own drive: $(cat "$T/d0.err")"
+"$KETSIM" "${FD[@]}" --params "$T/dpd.json" --out "$T/dpd.csv" >/dev/null 2>"$T/dpd.err" || fail "drive pd: exit $?"
+grep -q "drive\." "$T/dpd.err" && fail "recorded PD file used, yet a warning: $(cat "$T/dpd.err")"
+cmp -s "$T/d0.csv" "$T/dpd.csv" && fail "forecast --params ignores the PD file the file records (drive.pd_file)"
+"$KETSIM" "${FD[@]}" --params "$T/dpd.json" --pd "$SRC/data/pd-acute.json" --out "$T/dpd2.csv" >/dev/null 2>"$T/dpd2.err" ||
+    fail "drive pd with --pd: exit $?"
+cmp -s "$T/d0.csv" "$T/dpd2.csv" || fail "--pd does not override the recorded PD file"
+grep -q "^warning: --params $T/dpd.json: drive.pd_file is \"$T/pd4.json\" but the PD file here is $SRC/data/pd-acute.json" "$T/dpd2.err" ||
+    fail "no warning for a --pd other than drive.pd_file: $(cat "$T/dpd2.err")"
+"$KETSIM" "${FD[@]}" --params "$T/div.json" --out "$T/div.csv" >/dev/null 2>"$T/div.err" || fail "drive iv: exit $?"
+cmp -s "$T/d0.csv" "$T/div.csv" && fail "forecast --params ignores the IV model the file records (drive.iv_model)"
+"$KETSIM" "${FD[@]}" --params "$T/dnone.json" --out "$T/dn.csv" >/dev/null 2>"$T/dn.err" || fail "no drive record: exit $?"
+cmp -s "$T/d0.csv" "$T/dn.csv" && ! grep -q "drive" "$T/dn.err" || fail "a file without drive: $(cat "$T/dn.err")"
+sed 's|"pd_file": "[^"]*"|"pd_file": "nowhere/pd.json"|' "$T/dpd.json" >"$T/dlost.json"
+"$KETSIM" "${FD[@]}" --params "$T/dlost.json" --out "$T/dl.csv" >/dev/null 2>"$T/dl.err" || fail "lost pd: exit $?"
+grep -q '^warning: --params .*/dlost.json: drive.pd_file "nowhere/pd.json" (the PD file of the fit) is not found' "$T/dl.err" ||
+    fail "a recorded PD file not found is not stated: $(cat "$T/dl.err")"
+# response-validate reads the record too (the --check path, quick: no refit)
+"$KETSIM" response-validate --params "$T/dpd.json" --pd "$SRC/data/pd-acute.json" \
+    --check "$SRC/docs/validation-response.md" >/dev/null 2>"$T/rv.err"
+grep -q "^warning: --params $T/dpd.json: drive.pd_file is" "$T/rv.err" ||
+    fail "response-validate: no drive.pd_file warning: $(cat "$T/rv.err")"
+
+# No output may overwrite an input: refused before any work, naming both options.
+cp "$SRC/data/response-params.json" "$T/pin.json"
+bad '--out "'"$T"'/pin.json" would overwrite --params "'"$T"'/pin.json", an input' \
+    "${FD[@]}" --params "$T/pin.json" --out "$T/pin.json"
+cmp -s "$T/pin.json" "$SRC/data/response-params.json" || fail "forecast --out destroyed its --params file"
+grep -q "virtual patients" "$T/e" && fail "forecast computed before refusing --out = --params"
+cp "$SRC/data/pd-acute.json" "$T/pdin.json"
+bad '--out "'"$T"'/./pdin.json" would overwrite --pd "'"$T"'/pdin.json"' "${FD[@]}" --pd "$T/pdin.json" --out "$T/./pdin.json"
+cmp -s "$T/pdin.json" "$SRC/data/pd-acute.json" || fail "forecast destroyed its --pd file"
+bad 'would overwrite the PD file' "${FD[@]}" --params "$T/dpd.json" --out "$T/pd4.json"
+bad '--write "'"$T"'/pdin.json" would overwrite --pd' calibrate --pd "$T/pdin.json" --write "$T/pdin.json"
+cmp -s "$T/pdin.json" "$SRC/data/pd-acute.json" || fail "calibrate --write destroyed its --pd file"
+"$KETSIM" calibrate --errors "$T/dpd.json" --pd "$SRC/data/pd-acute.json" >/dev/null 2>"$T/ce.err"
+grep -q "^warning: --errors $T/dpd.json: drive.pd_file is" "$T/ce.err" ||
+    fail "calibrate --errors: no drive.pd_file warning: $(cat "$T/ce.err")"
+bad '--out "'"$T"'/pin.json" would overwrite --params' response-validate --params "$T/pin.json" --out "$T/pin.json"
+cmp -s "$T/pin.json" "$SRC/data/response-params.json" || fail "response-validate --out destroyed its --params file"
+
 bad "--madrs" forecast --until 3
 bad "--madrs" forecast --madrs 80 --until 3
 bad "route \"im\"" forecast --madrs 30 --until 3 --regimen "0.5mg/kg im"

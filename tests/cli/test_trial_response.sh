@@ -94,7 +94,7 @@ grep -q '^"placebo (no drug)",saline,24,' "$T/pc.csv" && grep -q '^"regimen",ora
     --every 1d --madrs 30 --response "$T/k.json" --out "$T/pk.csv" --quiet \
     --population "weight ~ normal(80kg, 15kg) in 45..150" 2>"$T/k.err" || fail "kamp-2020: exit $?"
 "$KETSIM" trial --model domino-1982 --weight 70 --n 300 --regimen "0.5mg/kg iv over 40min" --until 2d \
-    --every 1d --madrs 30 --response "$T/d.json" --out "$T/pk.csv" --quiet || fail "domino: exit $?"
+    --every 1d --madrs 30 --response "$T/d.json" --out "$T/pk.csv" --quiet 2>"$T/d.err" || fail "domino: exit $?"
 python3 - "$T/k.json" "$T/d.json" <<'PY' || fail "--model drives the response"
 import json, sys
 k, d = (json.load(open(f)) for f in sys.argv[1:])
@@ -104,6 +104,28 @@ mk, md = k["arms"][0]["rows"][1]["mean_madrs"], d["arms"][0]["rows"][1]["mean_ma
 assert abs(mk - md) > 0.05, (mk, md)
 PY
 grep -q "^warning: --response: .*--population" "$T/k.err" || fail "no --population warning: $(cat "$T/k.err")"
+# the parameters were fitted with domino-1982 (their drive record): another model is stated
+grep -q '^warning: --response-params .*/response-params.json: drive.iv_model is "domino-1982" but the iv drive here is --model kamp-2020' "$T/k.err" ||
+    fail "no drive.iv_model warning for --model kamp-2020: $(cat "$T/k.err")"
+grep -q "drive\." "$T/d.err" && fail "domino-1982 warned about the drive: $(cat "$T/d.err")"
+
+# --- the PD file recorded in --response-params (drive.pd_file) is the one used
+python3 - "$SRC/data/response-params.json" "$SRC/data/pd-acute.json" "$T" <<'PY' || fail "drive files"
+import json, sys
+p, pd, t = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+pd["parameters"]["ki_s_ketamine"]["value"] *= 4
+json.dump(pd, open(t + "/pd4.json", "w"))
+p["drive"]["pd_file"] = t + "/pd4.json"
+json.dump(p, open(t + "/dpd.json", "w"))
+PY
+"$KETSIM" trial --model domino-1982 --weight 70 --n 300 --regimen "0.5mg/kg iv over 40min" --until 2d \
+    --every 1d --madrs 30 --response "$T/dp.json" --response-params "$T/dpd.json" --out "$T/pk.csv" --quiet 2>"$T/dp.err" ||
+    fail "drive.pd_file: exit $?"
+python3 - "$T/dp.json" "$T/d.json" <<'PY' || fail "trial --response-params ignores drive.pd_file"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+assert abs(a["arms"][0]["rows"][1]["mean_madrs"] - b["arms"][0]["rows"][1]["mean_madrs"]) > 0.01
+PY
 
 # --- a dose outside the calibrated range is stated in the file and on stderr
 "$KETSIM" trial --model domino-1982 --weight 70 --n 100 --regimen "2mg/kg iv over 40min" --until 2d \
@@ -152,6 +174,28 @@ bad '--replicates-out "'"$T"'/bad.csv" and --response' --replicates 2 --replicat
     --response "$T//./bad.csv" --madrs 30
 bad '--plot "'"$T"'/x.txt": expected a .png or .svg' --plot "$T/x.txt"
 bad "--out \"$T/pk.csv\" and --patients" --patients "$T/./pk.csv"
+# no output may overwrite an input: the response parameters, the PD file they use, the
+# model file, the regimen, population and covariate files
+cp "$SRC/data/response-params.json" "$T/pin.json"
+bad '--response "'"$T"'/pin.json" would overwrite --response-params "'"$T"'/pin.json", an input' \
+    --madrs 30 --response-params "$T/pin.json" --response "$T/pin.json"
+bad '--patients "'"$T"'/./pin.json" would overwrite --response-params' \
+    --madrs 30 --response-params "$T/pin.json" --response "$T/bad.csv" --patients "$T/./pin.json"
+cmp -s "$T/pin.json" "$SRC/data/response-params.json" || fail "trial destroyed its --response-params file"
+bad '--response "'"$T"'/pd4.json" would overwrite the PD file' --madrs 30 --response-params "$T/dpd.json" --response "$T/pd4.json"
+mkdir -p "$T/m" && cp "$SRC/models/ketamine/domino-1982.json" "$T/m/"
+MODEL="$T/m/domino-1982.json" bad 'would overwrite --model' --patients "$T/m/domino-1982.json"
+cmp -s "$T/m/domino-1982.json" "$SRC/models/ketamine/domino-1982.json" || fail "trial destroyed its --model file"
+{ echo age; seq 30 39; } >"$T/cov.csv"
+bad '--patients "'"$T"'/cov.csv" would overwrite --covariates-csv' --covariates-csv "$T/cov.csv" --patients "$T/cov.csv"
+[ "$(head -2 "$T/cov.csv" | tr '\n' ,)" = "age,30," ] || fail "trial destroyed its --covariates-csv file"
+printf 'weight ~ normal(70kg, 10kg) in 40..150\n' >"$T/pop.txt"
+bad 'would overwrite --population-file' --population-file "$T/pop.txt" --patients "$T/pop.txt"
+printf '{"dose": {"amount": "0.5mg/kg", "route": "iv", "over": "40min"}}' >"$T/reg.json"
+"$KETSIM" trial --model domino-1982 --weight 70 --n 10 --regimen-file "$T/reg.json" --until 1d --quiet \
+    --out "$T/reg.json" >/dev/null 2>"$T/err"
+[ $? -eq 2 ] && grep -q '^ketsim trial: --out ".*/reg.json" would overwrite --regimen-file' "$T/err" &&
+    grep -q '"route": "iv"' "$T/reg.json" || fail "--out over --regimen-file: $(cat "$T/err")"
 # --response is a .csv or .json file (any case, as --plot's check), refused before any work
 bad '--response "'"$T"'/r2.png": expected a .csv or .json' --response "$T/r2.png" --madrs 30
 [ -e "$T/r2.png" ] && fail "--response r2.png wrote a file"
