@@ -193,28 +193,6 @@ static void canonical_output(const char *path, char *buf, size_t n)
     buf[j] = '\0';
 }
 
-int cli_check_outputs(const char *cmd, const char *const *opts, const char *const *paths, size_t n)
-{
-    char a[4200], b[4200];
-    for (size_t i = 0; i < n; i++) {
-        if (!paths[i]) continue;
-        canonical_output(paths[i], a, sizeof a);
-        for (size_t j = i + 1; j < n; j++) {
-            if (!paths[j]) continue;
-            canonical_output(paths[j], b, sizeof b);
-            if (strcmp(a, b) == 0) {
-                if (cmd)
-                    cli_error(cmd,
-                              "%s \"%s\" and %s \"%s\" name the same file: give each output its "
-                              "own",
-                              opts[i], paths[i], opts[j], paths[j]);
-                return 2;
-            }
-        }
-    }
-    return 0;
-}
-
 int cli_same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
@@ -226,21 +204,38 @@ int cli_same_file(const char *a, const char *b)
     return strcmp(ca, cb) == 0;
 }
 
+/* The first path of list a that names the same file as one of list b (within: a and b
+ * are one list, each pair once): prints it for `cmd` and returns 2, else 0. */
+static int clash(const char *cmd, const char *const *ao, const char *const *ap, size_t na,
+                 const char *const *bo, const char *const *bp, size_t nb, int within)
+{
+    for (size_t i = 0; i < na; i++)
+        for (size_t j = within ? i + 1 : 0; ap[i] && j < nb; j++) {
+            if (!bp[j] || !cli_same_file(ap[i], bp[j])) continue;
+            if (cmd && within)
+                cli_error(cmd,
+                          "%s \"%s\" and %s \"%s\" name the same file: give each output its own",
+                          ao[i], ap[i], bo[j], bp[j]);
+            else if (cmd)
+                cli_error(cmd,
+                          "%s \"%s\" would overwrite %s \"%s\", an input: give the output another "
+                          "name",
+                          ao[i], ap[i], bo[j], bp[j]);
+            return 2;
+        }
+    return 0;
+}
+
+int cli_check_outputs(const char *cmd, const char *const *opts, const char *const *paths, size_t n)
+{
+    return clash(cmd, opts, paths, n, opts, paths, n, 1);
+}
+
 int cli_check_inputs(const char *cmd, const char *const *out_opts, const char *const *out_paths,
                      size_t n_out, const char *const *in_opts, const char *const *in_paths,
                      size_t n_in)
 {
-    for (size_t i = 0; i < n_out; i++)
-        for (size_t j = 0; out_paths[i] && j < n_in; j++)
-            if (in_paths[j] && cli_same_file(out_paths[i], in_paths[j])) {
-                if (cmd)
-                    cli_error(cmd,
-                              "%s \"%s\" would overwrite %s \"%s\", an input: give the output "
-                              "another name",
-                              out_opts[i], out_paths[i], in_opts[j], in_paths[j]);
-                return 2;
-            }
-    return 0;
+    return clash(cmd, out_opts, out_paths, n_out, in_opts, in_paths, n_in, 0);
 }
 
 int cli_check_ext(const char *cmd, const char *opt, const char *path, const char *ext1,

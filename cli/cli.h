@@ -42,13 +42,13 @@ const char *cli_data_dir(void);
 void cli_primary_citation(const ks_model *m, ks_citation_info *ci);
 
 /* Outputs: refuse two options naming the same file (opts[i] names the option of
- * paths[i], e.g. "--out"; NULL paths are skipped). Paths are compared by their real
- * path where the file or its folder exists, else after removing "." components and
- * repeated slashes. Prints one line (unless cmd is NULL) and returns 2, else 0. Call
- * before computing. */
+ * paths[i], e.g. "--out"; NULL paths are skipped). Paths are compared as cli_same_file
+ * does. Prints one line (unless cmd is NULL) and returns 2, else 0. Call before
+ * computing. */
 int cli_check_outputs(const char *cmd, const char *const *opts, const char *const *paths, size_t n);
 /* Whether two paths name the same file: the same device and inode when both exist (so
- * hard and symbolic links agree), else as cli_check_outputs compares them. */
+ * hard and symbolic links agree), else by their real path where the file or its folder
+ * exists, else after removing "." components and repeated slashes. */
 int cli_same_file(const char *a, const char *b);
 /* Inputs: refuse an output (out_opts[i] names the option of out_paths[i]) that names the
  * same file as an input (in_opts[j], in_paths[j]); NULL paths are skipped. Prints one

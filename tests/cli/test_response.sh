@@ -137,19 +137,8 @@ bad() { # expected-text args...
 # (a PD file with ki_s_ketamine x 4 changes the forecast), a --pd that differs from it is
 # stated on stderr (one line naming the file and the field), the IV model it records
 # drives the IV arms, and a file without the record (older files) runs silently as before.
-python3 - "$SRC/data/response-params.json" "$SRC/data/pd-acute.json" "$T" <<'PY' || fail "drive files"
-import json, sys
-p, pd, t = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
-pd["parameters"]["ki_s_ketamine"]["value"] *= 4
-json.dump(pd, open(t + "/pd4.json", "w"))
-p["drive"]["pd_file"] = t + "/pd4.json"
-json.dump(p, open(t + "/dpd.json", "w"))
-p["drive"]["pd_file"] = "data/pd-acute.json"
-p["drive"]["iv_model"] = "kamp-2020"
-json.dump(p, open(t + "/div.json", "w"))
-del p["drive"]
-json.dump(p, open(t + "/dnone.json", "w"))
-PY
+python3 "$SRC/tests/cli/response_drive_files.py" "$SRC/data/response-params.json" \
+    "$SRC/data/pd-acute.json" "$T" || fail "drive files"
 FD=(forecast --madrs 30 --until 2 --days 1 --patients 500 --regimen "0.5mg/kg iv over 40min")
 "$KETSIM" "${FD[@]}" --out "$T/d0.csv" >/dev/null 2>"$T/d0.err" || fail "drive default: exit $?"
 grep -q "drive\." "$T/d0.err" && fail "the shipped file warns about its own drive: $(cat "$T/d0.err")"

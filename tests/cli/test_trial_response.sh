@@ -110,14 +110,8 @@ grep -q '^warning: --response-params .*/response-params.json: drive.iv_model is 
 grep -q "drive\." "$T/d.err" && fail "domino-1982 warned about the drive: $(cat "$T/d.err")"
 
 # --- the PD file recorded in --response-params (drive.pd_file) is the one used
-python3 - "$SRC/data/response-params.json" "$SRC/data/pd-acute.json" "$T" <<'PY' || fail "drive files"
-import json, sys
-p, pd, t = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
-pd["parameters"]["ki_s_ketamine"]["value"] *= 4
-json.dump(pd, open(t + "/pd4.json", "w"))
-p["drive"]["pd_file"] = t + "/pd4.json"
-json.dump(p, open(t + "/dpd.json", "w"))
-PY
+python3 "$SRC/tests/cli/response_drive_files.py" "$SRC/data/response-params.json" \
+    "$SRC/data/pd-acute.json" "$T" || fail "drive files"
 "$KETSIM" trial --model domino-1982 --weight 70 --n 300 --regimen "0.5mg/kg iv over 40min" --until 2d \
     --every 1d --madrs 30 --response "$T/dp.json" --response-params "$T/dpd.json" --out "$T/pk.csv" --quiet 2>"$T/dp.err" ||
     fail "drive.pd_file: exit $?"
