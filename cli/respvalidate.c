@@ -279,15 +279,20 @@ int cmd_response_validate(int argc, char **argv)
             "RMSE in sample | unit | observed -> predicted (left out) | verdict |\n"
             "|---|---|---|---|---|---|---|---|---|\n",
             cold_start[0] ? cold_start : "the defaults", max_eval);
-        for (size_t s_i = 0; s_i < ns && !rc; s_i++) {
+        /* The refits (the long part) run in parallel over the studies, one thread each;
+         * each is deterministic, so the report does not depend on the thread count. */
+        const char *won[MAX_STUDIES];
+        int conv[MAX_STUDIES], frc[MAX_STUDIES];
+#pragma omp parallel for schedule(dynamic)
+        for (size_t s_i = 0; s_i < ns; s_i++) {
             int use[64];
             for (size_t i = 0; i < nf; i++)
                 use[i] = strcmp(ks_response_figure_at(i)->study, studies[s_i]) != 0;
             /* Each refit starts from the full fit (a warm start: the refit moves only as far as
-             * leaving the study out asks, and converges within the evaluation cap), except
-             * the parameters the other studies do not inform at all (the objective without
-             * the study does not change when they are doubled): those start from the
-             * defaults, as nothing else would tell the refit their value. */
+             * leaving the study out asks), except the parameters the other studies do not
+             * inform at all (the objective without the study does not change when they are
+             * doubled): those start from the defaults, as nothing else would tell the refit
+             * their value. */
             ks_response_params warm = p, defaults;
             ks_response_params_start(&defaults);
             double base = ks_response_objective(d, &p, use);
@@ -306,17 +311,24 @@ int cmd_response_validate(int argc, char **argv)
              * a fast- and a slow-dominant basin, and a warm start alone would stay in the one
              * the left-out study helped choose. The lower training objective is kept. */
             double obj, obj_cold;
-            int nev, conv = 0, conv_cold = 0;
+            int nev, conv_cold = 0;
             ks_response_params cold;
-            fprintf(stderr, "response-validate: refit without %s (%zu/%zu)...\n", studies[s_i],
-                    s_i + 1, ns);
-            if ((rc = resp_fit(CMD, d, use, max_eval, start_text, &fits[s_i], &obj, &nev, NULL,
-                               &conv)) != 0 ||
-                (rc = resp_fit(CMD, d, use, max_eval, cold_start, &cold, &obj_cold, &nev, NULL,
-                               &conv_cold)) != 0)
-                break;
-            const char *won = "warm";
-            if (obj_cold < obj) fits[s_i] = cold, conv = conv_cold, won = "cold";
+            fprintf(stderr, "response-validate: refit without %s...\n", studies[s_i]);
+            frc[s_i] = resp_fit(CMD, d, use, max_eval, start_text, &fits[s_i], &obj, &nev, NULL,
+                                &conv[s_i]);
+            if (!frc[s_i])
+                frc[s_i] = resp_fit(CMD, d, use, max_eval, cold_start, &cold, &obj_cold, &nev, NULL,
+                                    &conv_cold);
+            won[s_i] = "warm";
+            if (!frc[s_i] && obj_cold < obj)
+                fits[s_i] = cold, conv[s_i] = conv_cold, won[s_i] = "cold";
+            fprintf(stderr, "response-validate: refit without %s done\n", studies[s_i]);
+        }
+        for (size_t s_i = 0; s_i < ns && !rc; s_i++) {
+            int use[64];
+            for (size_t i = 0; i < nf; i++)
+                use[i] = strcmp(ks_response_figure_at(i)->study, studies[s_i]) != 0;
+            if ((rc = frc[s_i]) != 0) break;
             for (size_t i = 0; i < nf; i++) {
                 if (use[i]) continue;
                 const ks_response_figure *f = ks_response_figure_at(i);
@@ -342,8 +354,8 @@ int cmd_response_validate(int argc, char **argv)
                     if (no[0] < 256 && in.obs[k] > 0 && in.pred[k] > 0)
                         ox[0][no[0]] = in.obs[k], oy[0][no[0]++] = in.pred[k];
                 }
-                sb_printf(&loso, " | %s (%s start%s) |\n", verdict, won,
-                          conv ? "" : ", refit not converged");
+                sb_printf(&loso, " | %s (%s start%s) |\n", verdict, won[s_i],
+                          conv[s_i] ? "" : ", refit not converged");
             }
         }
         if (!rc) {
