@@ -233,10 +233,13 @@ int ks_response_figure_eval(const ks_response_designs *d, const ks_response_para
 /* Fit: minimise the sum of squared standardised residuals over the figures whose
  * `use[i]` is non-zero (all when use is NULL), from `start`, with NLopt's BOBYQA on
  * the log parameters within fixed bounds, then a second BOBYQA from the result.
+ * While a probe of 1 % up or down in one parameter still lowers the objective, further
+ * passes from the best probe (at most KS_RESPONSE_MAX_EXTRA_PASSES).
  * Deterministic. *objective gets the final sum of squares, *n_eval the evaluations,
- * *converged (may be NULL) 1 when the second pass stopped on its tolerances (relative
- * step 1e-7 or objective change 1e-10) and 0 when it was cut off by max_eval: a fit that
- * did not converge is not at a minimum. */
+ * *converged (may be NULL) 1 when the last pass stopped on its tolerances (relative
+ * step 1e-7 or objective change 1e-10) and no 1 % probe improves, 0 otherwise (cut off by
+ * max_eval, or still improving): a fit that did not converge is not at a minimum. */
+#define KS_RESPONSE_MAX_EXTRA_PASSES 4
 int ks_response_calibrate(const ks_response_designs *d, const ks_response_params *start,
                           const int *use, int max_eval, ks_response_params *out, double *objective,
                           int *n_eval, int *converged, ks_error *err);

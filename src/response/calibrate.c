@@ -526,7 +526,13 @@ int ks_response_calibrate(const ks_response_designs *d, const ks_response_params
     }
     fit_ctx c = {d, use, 0};
     double f = HUGE_VAL;
-    for (int pass = 0; pass < 2; pass++) {
+    int ok = 0;
+    /* Two passes (initial steps 0.5, then 0.1 log units); then, while a probe of 1 % up or
+     * down in one parameter lowers the objective (BOBYQA can stop on its tolerances short
+     * of a minimum in a flat direction), another pass from the best probe, at most
+     * KS_RESPONSE_MAX_EXTRA_PASSES more. Converged: the last pass stopped on its
+     * tolerances and no probe improves. */
+    for (int pass = 0; pass < 2 + KS_RESPONSE_MAX_EXTRA_PASSES; pass++) {
         nlopt_opt o = nlopt_create(NLOPT_LN_BOBYQA, KS_RP_N);
         if (!o) return ks_error_set(err, KS_ENOMEM, "NLopt: cannot create the optimiser");
         nlopt_set_lower_bounds(o, xl);
@@ -544,9 +550,26 @@ int ks_response_calibrate(const ks_response_designs *d, const ks_response_params
         if (r < 0 && r != NLOPT_ROUNDOFF_LIMITED)
             return ks_error_set(err, KS_ENUMERIC, "NLopt BOBYQA failed (code %d) in pass %d",
                                 (int)r, pass + 1);
-        /* the final pass decides: stopped by its tolerances, or cut off by the cap */
-        if (converged) *converged = r != NLOPT_MAXEVAL_REACHED;
+        ok = r == NLOPT_SUCCESS || r == NLOPT_XTOL_REACHED || r == NLOPT_FTOL_REACHED;
+        if (pass == 0) continue;
+        if (r == NLOPT_MAXEVAL_REACHED) break; /* more passes would hide the cap */
+        double best = f, xb[KS_RP_N];
+        memcpy(xb, x, sizeof xb);
+        for (int i = 0; i < KS_RP_N; i++)
+            for (int sgn = -1; sgn <= 1; sgn += 2) {
+                double xp[KS_RP_N];
+                memcpy(xp, x, sizeof xp);
+                xp[i] = fmin(fmax(x[i] + sgn * log(1.01), xl[i]), xh[i]);
+                if (xp[i] == x[i]) continue;
+                double fp = nl_obj(KS_RP_N, xp, NULL, &c);
+                if (fp < best - 1e-9 * fmax(1.0, fabs(f))) best = fp, memcpy(xb, xp, sizeof xb);
+            }
+        if (best >= f) break; /* no probe improves: a minimum to 1 % in each direction */
+        memcpy(x, xb, sizeof xb);
+        f = best;
+        ok = 0; /* not converged unless a further pass ends cleanly */
     }
+    if (converged) *converged = ok;
     out->last_visit_h = 0;
     out->first_visit_h = 0;
     for (int i = 0; i < KS_RP_N; i++)

@@ -433,36 +433,8 @@ double ks_response_mean_diff_ratio(const ks_response_params *p, int ctx, double 
            (1.0 - mean_exp(p->v[KS_RP_THETA], p->v[KS_RP_OMEGA_THETA], d > 0 ? d : 0.0));
 }
 
-/* Nodes of the survival quadrature over z2 (the patient's non-drug deviate). */
+/* Nodes of the survival quadrature over z1 (the patient's drug-sensitivity deviate). */
 #define N_SURV 1000
-
-/* Integral over z2 in [-Z_MAX, zs] of f(z2) phi(z2), f given at the uniform nodes
- * z_i = -Z_MAX + i h, i = 0..N_SURV, with f(zs) = 1: composite Simpson up to the last even
- * node at or below zs, then the piecewise-linear rule through the remaining nodes and
- * (zs, 1). The kink at zs (where the non-drug part alone keeps the patient responding)
- * is thereby never straddled by a Simpson panel. */
-static double integrate_below(const double *f, double h, double zs)
-{
-    double s = 0, w0 = 0.3989422804014327;
-    int top = zs >= Z_MAX ? N_SURV : (int)floor((zs + Z_MAX) / h);
-    if (top < 0) return 0.0;
-    if (top > N_SURV) top = N_SURV;
-    int even = top - top % 2;
-    for (int i = 0; i <= even; i++) {
-        double z = -Z_MAX + h * i;
-        double w = (i == 0 || i == even) ? 1 : (i % 2 ? 4 : 2);
-        s += w * f[i] * exp(-0.5 * z * z);
-    }
-    s *= h / 3.0;
-    double za = -Z_MAX + h * even, fa = f[even] * exp(-0.5 * za * za);
-    for (int i = even + 1; i <= top + 1; i++) {
-        double zb = i <= top ? -Z_MAX + h * i : (zs < Z_MAX ? zs : Z_MAX);
-        double fb = (i <= top ? f[i] : 1.0) * exp(-0.5 * zb * zb);
-        if (zb > za) s += 0.5 * (zb - za) * (fa + fb);
-        za = zb, fa = fb;
-    }
-    return s * w0;
-}
 
 int ks_response_survival(const ks_response_params *p, int ctx, const double *D, size_t k0,
                          size_t k1, double dt_h, size_t step, double *surv)
@@ -471,43 +443,57 @@ int ks_response_survival(const ks_response_params *p, int ctx, const double *D, 
     double t0 = (double)k0 * dt_h;
     if (t0 < p->last_visit_h) return KS_EINVAL;
     size_t m = (k1 - k0) / step + 1;
-    double om = p->v[KS_RP_OMEGA_PHI], ln2 = log(2.0), h = 2.0 * Z_MAX / N_SURV;
-    /* Responding at every point up to t <=> theta_i >= need_i(t), the largest
-     * (ln2 - phi_i g(s)) / D(s) over s <= t. g does not increase after the last visit, so
-     * the patients with phi_i g(t) >= ln 2 (z2 >= zs(t)) need nothing: they respond on the
-     * non-drug part alone, a closed-form normal tail. Below zs the need is carried per
-     * node as the grid is walked once. */
-    double *need = malloc((N_SURV + 1) * sizeof *need), *f = malloc((N_SURV + 1) * sizeof *f);
-    unsigned char *never = calloc(N_SURV + 1, 1);
-    if (!need || !f || !never) {
-        free(need), free(f), free(never);
-        return KS_ENOMEM;
-    }
-    for (int i = 0; i <= N_SURV; i++)
-        need[i] = 0;
-    double first = 0;
+    double ln2 = log(2.0), om = p->v[KS_RP_OMEGA_PHI], omt = p->v[KS_RP_OMEGA_THETA];
+    /* A patient (theta_i, z2) responds at s <=> phi_ctx exp(om z2) g(s) >= ln2 - theta_i D(s).
+     * Responding at every point up to t <=> z2 >= zreq(theta_i, t), the largest over s <= t
+     * of ln((ln2 - theta_i D(s)) / (phi_ctx g(s))) / om (no constraint where
+     * theta_i D(s) >= ln2). So for each theta_i the share is a normal tail of a running
+     * maximum, continuous in theta_i: Simpson over z1 has no step to straddle, also where
+     * the drug state is gone (D = 0) and the non-drug part alone decides. With om = 0 the
+     * roles swap: theta_i >= the running maximum of (ln2 - g(s)) / D(s), a closed form. */
+    int nz = omt > 0 ? N_SURV : 0;
+    double h = nz ? 2.0 * Z_MAX / nz : 0.0;
+    double *zreq = malloc((size_t)(nz + 1) * sizeof *zreq);
+    if (!zreq) return KS_ENOMEM;
+    for (int i = 0; i <= nz; i++)
+        zreq[i] = -HUGE_VAL;
+    double need = 0, first = 0;
+    int never = 0;
     for (size_t j = 0; j < m; j++) {
         size_t k = k0 + j * step;
-        double g = ks_response_nondrug(p, ctx, (double)k * dt_h);
-        for (int i = 0; i <= N_SURV; i++) {
-            if (never[i]) continue;
-            double c = ln2 - exp(om * (-Z_MAX + h * i)) * g;
+        double g = ks_response_nondrug(p, ctx, (double)k * dt_h), v = 0;
+        if (om <= 0) {
+            double c = ln2 - g;
             if (c > 0) {
                 if (D[k] <= 0)
-                    never[i] = 1;
-                else if (c / D[k] > need[i])
-                    need[i] = c / D[k];
+                    never = 1;
+                else if (c / D[k] > need)
+                    need = c / D[k];
+            }
+            v = never ? 0.0 : p_theta_above(p, 1.0, need);
+        } else {
+            for (int i = 0; i <= nz; i++) {
+                double th = p->v[KS_RP_THETA] * (nz ? exp(omt * (-Z_MAX + h * i)) : 1.0);
+                double a = ln2 - th * (D[k] > 0 ? D[k] : 0.0);
+                if (a <= 0) continue;
+                double z = g > 0 ? log(a / g) / om : HUGE_VAL;
+                if (z > zreq[i]) zreq[i] = z;
+            }
+            if (!nz)
+                v = 0.5 * erfc(zreq[0] / sqrt(2.0));
+            else {
+                for (int i = 0; i <= nz; i++) {
+                    double z = -Z_MAX + h * i;
+                    double w = (i == 0 || i == nz) ? 1 : (i % 2 ? 4 : 2);
+                    v += w * 0.5 * erfc(zreq[i] / sqrt(2.0)) * exp(-0.5 * z * z);
+                }
+                v *= h / 3.0 * 0.3989422804014327;
             }
         }
-        for (int i = 0; i <= N_SURV; i++)
-            f[i] = never[i] ? 0.0 : p_theta_above(p, 1.0, need[i]);
-        double zs = g > 0 && om > 0 ? log(ln2 / g) / om : (g >= ln2 ? -HUGE_VAL : HUGE_VAL);
-        double tail = zs < Z_MAX ? 0.5 * erfc(zs / sqrt(2.0)) : 0.0;
-        double v = tail + (zs > -Z_MAX ? integrate_below(f, h, zs) : 0.0);
         if (j == 0) first = v;
         surv[j] = first > 1e-12 ? v / first : 0.0;
     }
-    free(need), free(f), free(never);
+    free(zreq);
     return KS_OK;
 }
 
