@@ -243,16 +243,7 @@ int cmd_calibrate(int argc, char **argv)
         cli_error(CMD, "--write and --errors: give one of them");
         rc = 2;
     }
-    if (!rc && o[O_MAXEVAL].value) {
-        char *end;
-        long v = strtol(o[O_MAXEVAL].value, &end, 10);
-        if (*end || v < 10 || v > 1000000) {
-            cli_error(CMD, "--max-eval \"%s\": expected a whole number from 10 to 1000000",
-                      o[O_MAXEVAL].value);
-            rc = 2;
-        } else
-            max_eval = (int)v;
-    }
+    if (!rc && o[O_MAXEVAL].value) rc = resp_parse_max_eval(CMD, o[O_MAXEVAL].value, &max_eval);
     if (!rc && o[O_START].value) { /* check it before the minutes of work */
         ks_response_params tmp;
         ks_response_params_start(&tmp);

@@ -1,6 +1,7 @@
 /* Shared pieces of the response commands. */
 #include "resp.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -268,6 +269,18 @@ int resp_parse_start(const char *cmd, const char *text, ks_response_params *p)
         }
         p->v[found] = v;
     }
+    return 0;
+}
+
+int resp_parse_max_eval(const char *cmd, const char *text, int *out)
+{
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (!isdigit((unsigned char)text[0]) || *end || v < 10 || v > 1000000) {
+        cli_error(cmd, "--max-eval \"%s\": expected a whole number from 10 to 1000000", text);
+        return 2;
+    }
+    *out = (int)v;
     return 0;
 }
 

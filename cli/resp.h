@@ -86,6 +86,10 @@ int resp_figure_errors(const ks_response_designs *d, const ks_response_params *p
  * a slow-dominant drug effect: docs/response-model.md). Prints errors for `cmd`.
  * *converged (may be NULL): whether the kept fit stopped on its tolerances rather than
  * at max_eval. */
+/* --max-eval TEXT: a whole number from 10 to 1000000 into *out; 2 with a message for
+ * `cmd` otherwise. */
+int resp_parse_max_eval(const char *cmd, const char *text, int *out);
+
 #define RESP_ALT_START "w_fast=0.05,theta=8"
 int resp_fit(const char *cmd, const ks_response_designs *d, const int *use, int max_eval,
              const char *start, ks_response_params *out, double *objective, int *n_eval,

@@ -192,16 +192,7 @@ int cmd_response_validate(int argc, char **argv)
         cli_error(CMD, "give one of --out FILE or --check FILE");
         rc = 2;
     }
-    if (!rc && o[O_MAXEVAL].value) {
-        char *end;
-        long v = strtol(o[O_MAXEVAL].value, &end, 10);
-        if (*end || v < 10 || v > 1000000) {
-            cli_error(CMD, "--max-eval \"%s\": expected a whole number from 10 to 1000000",
-                      o[O_MAXEVAL].value);
-            rc = 2;
-        } else
-            max_eval = (int)v;
-    }
+    if (!rc && o[O_MAXEVAL].value) rc = resp_parse_max_eval(CMD, o[O_MAXEVAL].value, &max_eval);
     char ppath[4096];
     if (o[O_PARAMS].value)
         snprintf(ppath, sizeof ppath, "%s", o[O_PARAMS].value);

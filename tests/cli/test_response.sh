@@ -238,6 +238,8 @@ bad '--patients: "100.9" is not a whole number' forecast --madrs 30 --until 3 --
 grep -q "seed 18446744073709551615," "$T/s.txt" || fail "seed 2^64-1 printed as: $(head -1 "$T/s.txt")"
 grep -q '"seed": "18446744073709551615"' "$T/s.json" || fail "seed 2^64-1 in JSON: $(grep seed "$T/s.json")"
 bad "--max-eval" calibrate --max-eval abc
+bad "--max-eval \" 20\"" calibrate --max-eval " 20"
+bad "--max-eval \"5\"" response-validate --check docs/validation-response.md --max-eval 5
 bad "--start item 1" calibrate --start "nonsense=3"
 bad "--check" response-validate
 
