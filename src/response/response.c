@@ -453,10 +453,16 @@ int ks_response_survival(const ks_response_params *p, int ctx, const double *D, 
      * roles swap: theta_i >= the running maximum of (ln2 - g(s)) / D(s), a closed form. */
     int nz = omt > 0 ? N_SURV : 0;
     double h = nz ? 2.0 * Z_MAX / nz : 0.0;
-    double *zreq = malloc((size_t)(nz + 1) * sizeof *zreq);
-    if (!zreq) return KS_ENOMEM;
-    for (int i = 0; i <= nz; i++)
+    double *zreq = malloc((size_t)(nz + 1) * sizeof *zreq),
+           *th = malloc((size_t)(nz + 1) * sizeof *th);
+    if (!zreq || !th) {
+        free(zreq), free(th);
+        return KS_ENOMEM;
+    }
+    for (int i = 0; i <= nz; i++) {
         zreq[i] = -HUGE_VAL;
+        th[i] = p->v[KS_RP_THETA] * (nz ? exp(omt * (-Z_MAX + h * i)) : 1.0);
+    }
     double need = 0, first = 0;
     int never = 0;
     for (size_t j = 0; j < m; j++) {
@@ -473,8 +479,7 @@ int ks_response_survival(const ks_response_params *p, int ctx, const double *D, 
             v = never ? 0.0 : p_theta_above(p, 1.0, need);
         } else {
             for (int i = 0; i <= nz; i++) {
-                double th = p->v[KS_RP_THETA] * (nz ? exp(omt * (-Z_MAX + h * i)) : 1.0);
-                double a = ln2 - th * (D[k] > 0 ? D[k] : 0.0);
+                double a = ln2 - th[i] * (D[k] > 0 ? D[k] : 0.0);
                 if (a <= 0) continue;
                 double z = g > 0 ? log(a / g) / om : HUGE_VAL;
                 if (z > zreq[i]) zreq[i] = z;
@@ -493,7 +498,7 @@ int ks_response_survival(const ks_response_params *p, int ctx, const double *D, 
         if (j == 0) first = v;
         surv[j] = first > 1e-12 ? v / first : 0.0;
     }
-    free(zreq);
+    free(zreq), free(th);
     return KS_OK;
 }
 
