@@ -237,9 +237,16 @@ int ks_response_figure_eval(const ks_response_designs *d, const ks_response_para
  * passes from the best probe (at most KS_RESPONSE_MAX_EXTRA_PASSES).
  * Deterministic. *objective gets the final sum of squares, *n_eval the evaluations,
  * *converged (may be NULL) 1 when the last pass stopped on its tolerances (relative
- * step 1e-7 or objective change 1e-10) and no 1 % probe improves, 0 otherwise (cut off by
- * max_eval, or still improving): a fit that did not converge is not at a minimum. */
+ * step 1e-7 or objective change 1e-10) and no 1 % probe improves the objective by more
+ * than KS_RESPONSE_CONVERGED_GAIN, 0 otherwise (cut off by max_eval, or still improving):
+ * a fit that did not converge is not at a minimum. */
 #define KS_RESPONSE_MAX_EXTRA_PASSES 4
+/* A probe gain below which a fit counts as at its minimum, in units of the objective (a
+ * sum of squared standardised residuals, a chi-square): 0.01 is a hundredth of the change
+ * of 1 that bounds a one-parameter 68 % confidence interval, so a fit that could only
+ * gain less than that is at its minimum for every purpose the report serves. Smaller
+ * gains still move the fit (another pass), but do not make it "not converged". */
+#define KS_RESPONSE_CONVERGED_GAIN 0.01
 int ks_response_calibrate(const ks_response_designs *d, const ks_response_params *start,
                           const int *use, int max_eval, ks_response_params *out, double *objective,
                           int *n_eval, int *converged, ks_error *err);
