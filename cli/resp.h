@@ -105,6 +105,8 @@ int resp_parse_start(const char *cmd, const char *text, ks_response_params *p);
 typedef struct trial_resp {
     const char *out;
     double b0, b0_sd, cutoff, weight, age, first_dose_h, last_dose_h;
+    int hamd; /* --hamd: output on HAM-D; b0_h, cutoff_h as given */
+    double b0_h, cutoff_h;
     int ctx, pctx, n_doses;
     ks_response_params p;
     resp_env e;
@@ -123,6 +125,7 @@ typedef struct trial_resp_opts {
     const char *population_option; /* "--population" etc. when covariates are drawn, or NULL */
     double until_h;
     const char *model_path; /* the file the trial's --model names, or NULL */
+    const char *hamd;       /* --hamd: baseline on HAM-D, output on HAM-D (or NULL) */
 } trial_resp_opts;
 /* Parse the options and build the regimen's typical drug state up to until_h through
  * the trial's model, which must be of the drug the response model was calibrated for

@@ -192,11 +192,15 @@ typedef struct ks_response_trial_spec {
     size_t n_times;
     uint64_t n, seed;      /* patients (>= 1) and the trial's seed */
     double b0_mean, b0_sd; /* baseline MADRS (1..60) and its spread (0..30; 0: fixed) */
-    double cutoff;         /* remission: MADRS <= cutoff (0..59) */
+    double cutoff;         /* remission: MADRS <= cutoff (0..60) */
     int threads;           /* OpenMP threads; 0: the OpenMP default */
+    int hamd;              /* non-zero: also the HAM-D mean, mean change and its SD, each patient's
+                            * scores converted by ks_response_madrs_to_hamd (Leucht 2018 linking);
+                            * response and remission stay computed in MADRS */
 } ks_response_trial_spec;
 typedef struct ks_response_trial_row {
     double mean_madrs, mean_change_madrs, sd_change_madrs, response_frac, remission_frac;
+    double mean_hamd, mean_change_hamd, sd_change_hamd; /* with spec.hamd, else NaN */
 } ks_response_trial_row;
 /* out[i] for times_h[i]. Errors: KS_EINVAL naming the field (no patients, a
  * baseline, spread or cutoff out of range, a time off the grid, bad parameters),
@@ -218,8 +222,8 @@ int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *ou
  * lie above MADRS 60. hamd_to_madrs(madrs_to_hamd(x)) == x to rounding. */
 #define KS_MADRS_MAX 60.0
 #define KS_HAMD_MAX 52.0 /* 17-item HAM-D: assumed, the source's version was not found */
-#define KS_HAMD_SOURCE                                                                     \
-    "HAM-D from the model's MADRS by equipercentile linking (Leucht S et al. 2018, J Affect " \
+#define KS_HAMD_SOURCE                                                                             \
+    "HAM-D from the model's MADRS by equipercentile linking (Leucht S et al. 2018, J Affect "      \
     "Disord, PMID 29031182; abstract anchors, level B)"
 int ks_response_madrs_to_hamd(double madrs, double *hamd, int *extrapolated, ks_error *err);
 int ks_response_hamd_to_madrs(double hamd, double *madrs, int *extrapolated, ks_error *err);

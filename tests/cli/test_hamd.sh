@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# forecast --hamd: HAM-D output through the Leucht 2018 equipercentile linking
-# (src/response/scale.c). The HAM-D percentiles must be the MADRS run's percentiles
+# forecast --hamd and trial --response --hamd: HAM-D output through the Leucht 2018
+# equipercentile linking (src/response/scale.c). The HAM-D percentiles must be the MADRS run's percentiles
 # converted through the published anchors (written out here, independently of the
 # library); the scale and its source named in every output; bad input refused.
-# usage: bash test_forecast_hamd.sh <path-to-ketsim> <source-dir>
+# usage: bash test_hamd.sh <path-to-ketsim> <source-dir>
 set -u
-KETSIM=${1:?usage: test_forecast_hamd.sh KETSIM SOURCE_DIR}
-SRC=${2:?usage: test_forecast_hamd.sh KETSIM SOURCE_DIR}
+KETSIM=${1:?usage: test_hamd.sh KETSIM SOURCE_DIR}
+SRC=${2:?usage: test_hamd.sh KETSIM SOURCE_DIR}
 export KETSIM_MODELS="$SRC/models" KETSIM_DATA="$SRC/data"
 T=$(mktemp -d "${TMPDIR:-/tmp}/ks_hamd.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
@@ -60,8 +60,11 @@ for rm, rh in zip(m["rows"], h["rows"]):
     check("remission", rh["remission_frac"], rm["remission_frac"], 0)
     # one baseline (HAM-D 20): the mean change is the mean minus 20
     check("mean change", rh["mean_change_hamd"], rh["mean_hamd"] - 20, 1e-9)
-    # the mean of converted scores is not the converted mean, but lies in the band
-    assert rh["p10_hamd"] <= rh["mean_hamd"] <= rh["p90_hamd"], rh
+    # below the baseline MADRS 26 the two anchor segments have one slope (10/13): there
+    # the linking is linear, so the mean, change and SD scale by 10/13 exactly
+    check("mean", rh["mean_hamd"], rm["mean_madrs"] * 10 / 13, 1e-9)
+    check("mean change", rh["mean_change_hamd"], rm["mean_change_madrs"] * 10 / 13, 1e-9)
+    check("sd change", rh["sd_change_hamd"], rm["sd_change_madrs"] * 10 / 13, 1e-9)
     # the scores moved (a test on flat trajectories would prove nothing)
     assert rm["p50_madrs"] < 25, rm
 sys.exit(0 if ok else 1)
@@ -85,6 +88,48 @@ for f in x.txt x.err x.csv; do
 done
 grep -q "MADRS 55.2" "$T/x.txt" || fail "--hamd 42: MADRS equivalent: $(head -1 "$T/x.txt")"
 
+# trial --response --hamd: the same linking; HAM-D 20 = MADRS 26, scores below 26 scale by
+# 10/13 (see above); response and remission (at HAM-D 7 = MADRS 9.1) as in MADRS.
+TR=(trial --model domino-1982 --weight 70 --n 300 --regimen "0.5mg/kg iv over 40min; 3/week x 1w"
+    --until 4d --every 12h --out "$T/tp.csv")
+"$KETSIM" "${TR[@]}" --response "$T/tm.json" --madrs 26 --remission-cutoff 9.1 >/dev/null 2>"$T/tm.err" ||
+    fail "trial --madrs 26: exit $? ($(cat "$T/tm.err"))"
+"$KETSIM" "${TR[@]}" --response "$T/th.json" --hamd 20 >/dev/null 2>"$T/th.err" ||
+    fail "trial --hamd 20: exit $? ($(cat "$T/th.err"))"
+"$KETSIM" "${TR[@]}" --response "$T/th.csv" --hamd 20 >/dev/null 2>&1 || fail "trial --hamd 20 csv: exit $?"
+python3 - "$T/tm.json" "$T/th.json" <<'PY' || fail "trial --response --hamd is not the converted MADRS"
+import json, sys
+m = json.load(open(sys.argv[1]))
+h = json.load(open(sys.argv[2]))
+assert h["scale"] == "HAM-D" and "PMID 29031182" in h["scale_conversion"]
+assert h["baseline_hamd"] == 20 and h["baseline_madrs"] == 26 and h["remission_cutoff_hamd"] == 7
+assert "clinician decides" in h["note"] and "baseline HAM-D 20 (MADRS 26)" in h["description"]
+n = 0
+for am, ah in zip(m["arms"], h["arms"]):
+    for rm, rh in zip(am["rows"], ah["rows"]):
+        assert "mean_madrs" not in rh, rh
+        # JSON here has 6 significant digits
+        for k in ("mean", "mean_change", "sd_change"):
+            a, b = rh[k + "_hamd"], rm[k + "_madrs"] * 10 / 13
+            assert abs(a - b) <= 1e-5 * max(1, abs(b)), (k, a, b)
+        assert rh["response_frac"] == rm["response_frac"]
+        assert rh["remission_frac"] == rm["remission_frac"]
+        n += 1
+assert n == 18 and m["arms"][0]["rows"][-1]["mean_change_madrs"] < -3, n
+PY
+grep -q '^arm,context,time_h,mean_hamd,mean_change_hamd,sd_change_hamd,response_frac,remission_frac$' \
+    "$T/th.csv" || fail "trial --hamd CSV header"
+grep -q '^# scale: HAM-D; .*PMID 29031182' "$T/th.csv" || fail "trial --hamd CSV does not name the scale"
+grep -q 'remission = HAM-D <= 7 (MADRS <= 9.1)' "$T/th.csv" || fail "trial --hamd CSV: remission"
+"$KETSIM" "${TR[@]}" --response "$T/tb.csv" --hamd 20 --madrs 26 >/dev/null 2>"$T/e"
+[ $? -eq 2 ] && [ "$(wc -l <"$T/e")" -eq 1 ] && grep -q -- "--madrs and --hamd" "$T/e" ||
+    fail "trial --madrs --hamd: $(cat "$T/e")"
+"$KETSIM" "${TR[@]}" --hamd 20 >/dev/null 2>"$T/e"
+[ $? -eq 2 ] && grep -q -- "--hamd goes with --response" "$T/e" || fail "trial --hamd without --response: $(cat "$T/e")"
+"$KETSIM" "${TR[@]}" --response "$T/tb.csv" --hamd 42 >/dev/null 2>"$T/e" || fail "trial --hamd 42: exit $?"
+grep -q "above the last published anchor" "$T/e" && grep -q "above the last published anchor" "$T/tb.csv" ||
+    fail "trial --hamd 42: no extrapolation warning"
+
 # Bad input: exit 2, one line naming the option.
 bad() {
     local want=$1
@@ -105,4 +150,4 @@ bad "--madrs-sd goes with --madrs" --hamd 20 --madrs-sd 3
 bad "--remission-cutoff: HAM-D 50" --hamd 20 --remission-cutoff 50
 
 [ "$failures" -eq 0 ] || exit 1
-echo "forecast --hamd: all checks passed"
+echo "HAM-D output (forecast, trial --response): all checks passed"
