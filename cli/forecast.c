@@ -250,7 +250,7 @@ static int parse_num(const char *opt, const char *text, double lo, double hi, do
 
 /* A HAM-D score given on the command line (option opt, at least lo) into *h and its MADRS
  * equivalent *m (Leucht 2018 linking, ks_response_hamd_to_madrs); *extrap: beyond the
- * last published anchor. */
+ * last published anchor (may be NULL). */
 static int hamd_to_madrs(const char *opt, const char *text, double lo, double *h, double *m,
                          int *extrap)
 {
@@ -355,11 +355,10 @@ int cmd_forecast(int argc, char **argv)
     if (!rc && o[O_SEED].value)
         rc = cli_parse_u64(CMD, "--seed", o[O_SEED].value, 0, UINT64_MAX, &seed);
     if (!rc && hamd) {
-        int ex = 0; /* the cutoff's extrapolation shows in the stated MADRS value */
         char dflt[8];
         snprintf(dflt, sizeof dflt, "%g", cutoff_h);
         rc = hamd_to_madrs("--remission-cutoff", o[O_CUTOFF].value ? o[O_CUTOFF].value : dflt, 0,
-                           &cutoff_h, &cutoff, &ex);
+                           &cutoff_h, &cutoff, NULL);
     } else if (!rc && o[O_CUTOFF].value)
         rc = parse_num("remission-cutoff", o[O_CUTOFF].value, 0, 59, &cutoff);
     if (!rc && o[O_CONTEXT].value && ks_response_context_parse(o[O_CONTEXT].value, &ctx, &err)) {
@@ -411,11 +410,7 @@ int cmd_forecast(int argc, char **argv)
                 hamd ? "hamd" : "madrs", hamd ? b0_h : b0, hamd ? cutoff_h : cutoff);
     /* the baseline beyond the last published anchor of the linking */
     char extrap_warn[200] = "";
-    if (b0_extrap)
-        snprintf(extrap_warn, sizeof extrap_warn,
-                 "the baseline HAM-D %.4g lies above the last published anchor of the linking "
-                 "(HAM-D 40 = MADRS 52.5): its MADRS %.4g is an extrapolation",
-                 b0_h, b0);
+    if (b0_extrap) resp_hamd_extrap_warning(extrap_warn, sizeof extrap_warn, b0_h, b0);
     if (!rc && *extrap_warn) fprintf(stderr, "warning: --hamd: %s\n", extrap_warn);
     char ppath[4096];
     if (o[O_PARAMS].value)

@@ -68,6 +68,10 @@ int resp_dose_check(const ks_dose *d, size_t n, double weight_kg, char *warn, si
  * spelling): "racemic ketamine" for iv, "esketamine" for nasal; NULL for other routes. */
 const char *resp_route_drug(const char *route);
 
+/* The warning for a baseline HAM-D above the last published anchor of the Leucht 2018
+ * linking (HAM-D 40 = MADRS 52.5), whose MADRS equivalent is an extrapolation. */
+void resp_hamd_extrap_warning(char *buf, size_t n, double hamd, double madrs);
+
 /* Default response parameter file (data/response-params.json). */
 void resp_default_params_path(char *buf, size_t n);
 

@@ -57,7 +57,7 @@ int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
     if (o->hamd) { /* HAM-D in and out, MADRS inside (ks_response_hamd_to_madrs) */
         r->hamd = 1;
         r->cutoff_h = 7; /* the HRSD remission of Zarate 2006 (efficacy.md 2) */
-        int ex = 0, cex = 0;
+        int ex = 0;
         if (num(print, "--hamd", o->hamd, 1, KS_HAMD_MAX, &r->b0_h)) return 2;
         if (ks_response_hamd_to_madrs(r->b0_h, &r->b0, &ex, &err))
             return bad(print, "--hamd: %s", err.msg);
@@ -66,13 +66,9 @@ int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
                               "published conversion (give --madrs and --madrs-sd)");
         if (o->cutoff && num(print, "--remission-cutoff", o->cutoff, 0, KS_HAMD_MAX, &r->cutoff_h))
             return 2;
-        if (ks_response_hamd_to_madrs(r->cutoff_h, &r->cutoff, &cex, &err))
+        if (ks_response_hamd_to_madrs(r->cutoff_h, &r->cutoff, NULL, &err))
             return bad(print, "--remission-cutoff: %s", err.msg);
-        if (ex)
-            snprintf(xwarn, sizeof xwarn,
-                     "the baseline HAM-D %.4g lies above the last published anchor of the linking "
-                     "(HAM-D 40 = MADRS 52.5): its MADRS %.4g is an extrapolation",
-                     r->b0_h, r->b0);
+        if (ex) resp_hamd_extrap_warning(xwarn, sizeof xwarn, r->b0_h, r->b0);
     } else {
         if (num(print, "--madrs", o->madrs, 1, 60, &r->b0)) return 2;
         if (o->madrs_sd && num(print, "--madrs-sd", o->madrs_sd, 0, 30, &r->b0_sd)) return 2;
