@@ -355,7 +355,7 @@ int cmd_forecast(int argc, char **argv)
     if (!rc && o[O_SEED].value)
         rc = cli_parse_u64(CMD, "--seed", o[O_SEED].value, 0, UINT64_MAX, &seed);
     if (!rc && hamd) {
-        char dflt[8];
+        char dflt[32];
         snprintf(dflt, sizeof dflt, "%g", cutoff_h);
         rc = hamd_to_madrs("--remission-cutoff", o[O_CUTOFF].value ? o[O_CUTOFF].value : dflt, 0,
                            &cutoff_h, &cutoff, NULL);
