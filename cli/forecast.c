@@ -18,9 +18,10 @@
 #define MAX_DAYS 32
 
 static const char HELP[] =
-    "usage: ketsim forecast --madrs SCORE [--regimen TEXT]... [options]\n"
+    "usage: ketsim forecast (--madrs SCORE | --hamd SCORE) [--regimen TEXT]... [options]\n"
     "\n"
-    "Forecasts the MADRS score over a course for a patient with baseline SCORE, from the\n"
+    "Forecasts the MADRS (or HAM-D: --hamd) score over a course for a patient with baseline\n"
+    "SCORE, from the\n"
     "calibrated response model (docs/response-model.md, parameters in\n"
     "data/response-params.json): the median trajectory with its 10-90 % band over virtual\n"
     "patients who share the baseline, the probability of response (>= 50 % reduction) and\n"
@@ -37,9 +38,21 @@ static const char HELP[] =
     "infusion times get a stated warning (stderr, table, --out), and a dose above 10 times\n"
     "the largest calibrated one is refused.\n"
     "\n"
-    "  --madrs SCORE        baseline MADRS (1-60), required; at or below the remission\n"
-    "                       cutoff it is already a remission (a warning says so)\n"
-    "  --madrs-sd SD        baseline spread for a virtual trial (default 0: one patient)\n"
+    "  --madrs SCORE        baseline MADRS (1-60), required unless --hamd; at or below the\n"
+    "                       remission cutoff it is already a remission (a warning says so)\n"
+    "  --hamd SCORE         baseline HAM-D instead of --madrs (1 to 45.5; the 17-item range\n"
+    "                       0-52 is assumed). The model runs in MADRS, the baseline converted;\n"
+    "                       every score output (percentiles, means, changes, plot) is HAM-D,\n"
+    "                       converted per patient from MADRS through the published\n"
+    "                       equipercentile linking of Leucht et al. 2018 (J Affect Disord,\n"
+    "                       PMID 29031182): piecewise linear through HAM-D 10, 20, 30, 40 =\n"
+    "                       MADRS 13, 26, 39, 52.5 (\"52-53\"), with 0 = 0 assumed; above\n"
+    "                       HAM-D 40 an extrapolation (a warning says so). Response (>= 50 %\n"
+    "                       reduction) stays computed in MADRS: Leucht found a percentage\n"
+    "                       improvement about the same on both scales. Remission: HAM-D <= 7\n"
+    "                       (the HRSD remission of Zarate 2006), i.e. MADRS <= 9.1\n"
+    "  --madrs-sd SD        baseline spread for a virtual trial (default 0: one patient);\n"
+    "                       MADRS only (a HAM-D spread has no published conversion)\n"
     "  --regimen TEXT       a regimen (docs/regimen.md), repeatable; \"label=TEXT\" names it\n"
     "  --weight KG          body weight for mg/kg doses and the PK (default 70)\n"
     "  --age Y              age for the esketamine PK (default 45)\n"
@@ -57,7 +70,8 @@ static const char HELP[] =
     "  --placebo-context CTX  context of the placebo arm (default: that of the first\n"
     "                       regimen, whose visits it has; as in the trials, e.g. TRANSFORM's\n"
     "                       control arm also started the oral antidepressant)\n"
-    "  --remission-cutoff S MADRS at or below which a patient is remitted (default 10)\n"
+    "  --remission-cutoff S MADRS at or below which a patient is remitted (default 10);\n"
+    "                       with --hamd a HAM-D score (default 7), converted to MADRS\n"
     "  --params FILE        response parameters (default data/response-params.json)\n"
     "  --pd FILE            NMDA occupancy (PD) parameters (default: the file the --params\n"
     "                       file was fitted with, its drive.pd_file: data/pd-acute.json\n"
@@ -72,6 +86,7 @@ static const char HELP[] =
     "  ketsim forecast --madrs 34 --weight 82 --regimen \"six=0.5mg/kg iv over 40min; 3/week x "
     "2w\"\n"
     "  ketsim forecast --madrs 30 --madrs-sd 6 --patients 100000 --out trial.csv\n"
+    "  ketsim forecast --hamd 24 --out hamd.csv\n"
     "\n" KS_RESP_NOTE "\n";
 
 enum {
@@ -91,6 +106,7 @@ enum {
     O_OUT,
     O_PLOT,
     O_PD,
+    O_HAMD,
     O_COUNT
 };
 
@@ -232,6 +248,28 @@ static int parse_num(const char *opt, const char *text, double lo, double hi, do
     return 0;
 }
 
+/* A HAM-D score given on the command line (option opt, at least lo) into *h and its MADRS
+ * equivalent *m (Leucht 2018 linking, ks_response_hamd_to_madrs); *extrap: beyond the
+ * last published anchor (may be NULL). */
+static int hamd_to_madrs(const char *opt, const char *text, double lo, double *h, double *m,
+                         int *extrap)
+{
+    char *end;
+    double x = strtod(text, &end);
+    ks_error err = {0};
+    if (end == text || *end || !(x >= lo)) {
+        cli_error(CMD, "%s \"%s\": expected a HAM-D score from %g to %g", opt, text, lo,
+                  KS_HAMD_MAX);
+        return 2;
+    }
+    if (ks_response_hamd_to_madrs(x, m, extrap, &err)) {
+        cli_error(CMD, "%s: %s", opt, err.msg);
+        return 2;
+    }
+    *h = x;
+    return 0;
+}
+
 int cmd_forecast(int argc, char **argv)
 {
     cli_opt o[O_COUNT] = {{"madrs", 1, NULL, 0, NULL, 0, 0},
@@ -249,7 +287,8 @@ int cmd_forecast(int argc, char **argv)
                           {"params", 1, NULL, 0, NULL, 0, 0},
                           {"out", 1, NULL, 0, NULL, 0, 0},
                           {"plot", 1, NULL, 0, NULL, 0, 0},
-                          {"pd", 1, NULL, 0, NULL, 0, 0}};
+                          {"pd", 1, NULL, 0, NULL, 0, 0},
+                          {"hamd", 1, NULL, 0, NULL, 0, 0}};
     int help = 0;
     if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
     if (help) {
@@ -262,11 +301,25 @@ int cmd_forecast(int argc, char **argv)
     uint64_t npat = 10000, seed = 1;
     int ctx = -1, pctx = -1;
     ks_error err = {0};
-    if (!o[O_MADRS].value) {
-        cli_error(CMD, "--madrs: the patient's baseline MADRS is required (1-60)");
+    /* --hamd: the scores shown are HAM-D (hamd = 1); b0 and cutoff stay MADRS, the model's
+     * scale, and b0_h, cutoff_h are what the user gave and sees. */
+    int hamd = o[O_HAMD].value != NULL, b0_extrap = 0;
+    double b0_h = NAN, cutoff_h = 7;
+    if (hamd && o[O_MADRS].value) {
+        cli_error(CMD, "--madrs and --hamd: give the baseline on one scale only");
+        rc = 2;
+    } else if (!hamd && !o[O_MADRS].value) {
+        cli_error(CMD, "--madrs: the patient's baseline MADRS is required (1-60), or --hamd for "
+                       "HAM-D");
         rc = 2;
     }
     if (!rc && o[O_MADRS].value) rc = parse_num("madrs", o[O_MADRS].value, 1, 60, &b0);
+    if (!rc && hamd) rc = hamd_to_madrs("--hamd", o[O_HAMD].value, 1, &b0_h, &b0, &b0_extrap);
+    if (!rc && hamd && o[O_MADRS_SD].value) {
+        cli_error(CMD, "--madrs-sd goes with --madrs: a baseline spread on HAM-D has no published "
+                       "conversion (give --madrs and --madrs-sd)");
+        rc = 2;
+    }
     if (!rc && o[O_MADRS_SD].value) rc = parse_num("madrs-sd", o[O_MADRS_SD].value, 0, 30, &b0_sd);
     if (!rc && o[O_WEIGHT].value)
         rc = cli_parse_plain(CMD, "--weight", o[O_WEIGHT].value, KS_DIM_WEIGHT, &weight);
@@ -301,7 +354,12 @@ int cmd_forecast(int argc, char **argv)
         rc = cli_parse_u64(CMD, "--patients", o[O_PATIENTS].value, 10, 10000000, &npat);
     if (!rc && o[O_SEED].value)
         rc = cli_parse_u64(CMD, "--seed", o[O_SEED].value, 0, UINT64_MAX, &seed);
-    if (!rc && o[O_CUTOFF].value)
+    if (!rc && hamd) {
+        char dflt[32];
+        snprintf(dflt, sizeof dflt, "%g", cutoff_h);
+        rc = hamd_to_madrs("--remission-cutoff", o[O_CUTOFF].value ? o[O_CUTOFF].value : dflt, 0,
+                           &cutoff_h, &cutoff, NULL);
+    } else if (!rc && o[O_CUTOFF].value)
         rc = parse_num("remission-cutoff", o[O_CUTOFF].value, 0, 59, &cutoff);
     if (!rc && o[O_CONTEXT].value && ks_response_context_parse(o[O_CONTEXT].value, &ctx, &err)) {
         cli_error(CMD, "--context: %s", err.msg);
@@ -347,9 +405,13 @@ int cmd_forecast(int argc, char **argv)
     }
     if (!rc && b0 <= cutoff)
         fprintf(stderr,
-                "warning: --madrs %.4g: the baseline is already at or below the remission cutoff "
+                "warning: --%s %.4g: the baseline is already at or below the remission cutoff "
                 "(%.4g): every patient whose score does not rise counts as remitted\n",
-                b0, cutoff);
+                hamd ? "hamd" : "madrs", hamd ? b0_h : b0, hamd ? cutoff_h : cutoff);
+    /* the baseline beyond the last published anchor of the linking */
+    char extrap_warn[200] = "";
+    if (b0_extrap) resp_hamd_extrap_warning(extrap_warn, sizeof extrap_warn, b0_h, b0);
+    if (!rc && *extrap_warn) fprintf(stderr, "warning: --hamd: %s\n", extrap_warn);
     char ppath[4096];
     if (o[O_PARAMS].value)
         snprintf(ppath, sizeof ppath, "%s", o[O_PARAMS].value);
@@ -468,12 +530,24 @@ int cmd_forecast(int argc, char **argv)
             size_t nresp = 0, nrem = 0;
             for (size_t i = 0; i < N; i++) {
                 double s = score[i], c = s - base[i];
+                nresp += s <= 0.5 * base[i]; /* response and remission in MADRS */
+                nrem += s <= cutoff;
+                if (hamd) { /* shown on HAM-D: each patient's scores converted */
+                    double sh, bh;
+                    if (ks_response_madrs_to_hamd(s, &sh, NULL, &err) ||
+                        ks_response_madrs_to_hamd(base[i], &bh, NULL, &err)) {
+                        cli_error(CMD, "%s", err.msg); /* scores lie in 0..60: not expected */
+                        rc = 1;
+                        break;
+                    }
+                    score[i] = s = sh;
+                    c = sh - bh;
+                }
                 sum += s;
                 sumc += c;
                 sumc2 += c * c;
-                nresp += s <= 0.5 * base[i];
-                nrem += s <= cutoff;
             }
+            if (rc) break;
             double mean = sum / (double)N, mc = sumc / (double)N;
             double var = sumc2 / (double)N - mc * mc;
             memcpy(buf, score, N * sizeof *buf);
@@ -542,14 +616,28 @@ int cmd_forecast(int argc, char **argv)
         }
     }
 
+    /* The scale shown: MADRS, or HAM-D converted from it (--hamd). */
+    const char *SC = hamd ? "HAM-D" : "MADRS", *sc = hamd ? "hamd" : "madrs";
+    double b0_show = hamd ? b0_h : b0, cutoff_show = hamd ? cutoff_h : cutoff;
     /* Table. */
-    if (!rc) {
+    if (!rc && !hamd)
         printf("forecast: baseline MADRS %.4g%s, %zu virtual patients per arm, seed %llu, "
                "weight %.4g kg, age %.4g y\n"
                "response = MADRS reduced by >= 50 %%; remission = MADRS <= %.4g; relapse = loss of "
                "response after the last dose (responders 24 h after it)\n\n",
                b0, b0_sd > 0 ? " (trial: spread given)" : "", N, (unsigned long long)seed, weight,
                age, cutoff);
+    else if (!rc)
+        printf("forecast: baseline HAM-D %.4g (MADRS %.4g), %zu virtual patients per arm, seed "
+               "%llu, weight %.4g kg, age %.4g y\n"
+               "scale: HAM-D; %s: the model runs in MADRS\n"
+               "response = score reduced by >= 50 %% (computed in MADRS; Leucht 2018: a "
+               "percentage improvement is about the same on both scales); remission = HAM-D <= "
+               "%.4g (MADRS <= %.4g%s); relapse = loss of response after the last dose "
+               "(responders 24 h after it)\n\n",
+               b0_h, b0, N, (unsigned long long)seed, weight, age, KS_HAMD_SOURCE, cutoff_h, cutoff,
+               o[O_CUTOFF].value ? "" : "; HAM-D <= 7 is the HRSD remission of Zarate 2006");
+    if (!rc) {
         printf("%-24s %-11s %5s", "regimen", "context", "doses");
         for (int j = 0; j < ndays; j++)
             printf("  resp_d%-4g", days[j]);
@@ -588,9 +676,10 @@ int cmd_forecast(int argc, char **argv)
                 break;
             }
         if (b0 <= cutoff)
-            printf("Warning: the baseline MADRS %.4g is already at or below the remission cutoff "
+            printf("Warning: the baseline %s %.4g is already at or below the remission cutoff "
                    "(%.4g): remission here means nothing.\n",
-                   b0, cutoff);
+                   SC, b0_show, cutoff_show);
+        if (*extrap_warn) printf("Warning: %s.\n", extrap_warn);
         for (int ai = 0; ai < narm; ai++)
             if (*arms[ai].warn) printf("Warning: \"%s\": %s.\n", arms[ai].label, arms[ai].warn);
         printf("PK is the typical patient's; the band is between-patient variability in "
@@ -608,9 +697,17 @@ int cmd_forecast(int argc, char **argv)
             rc = 2;
         } else {
             json_t *root = json ? json_object() : NULL, *rows = json ? json_array() : NULL;
+            /* column names with the scale shown */
+            char k_mean[24], k_p10[24], k_p50[24], k_p90[24], k_mc[24], k_sdc[24];
+            snprintf(k_mean, sizeof k_mean, "mean_%s", sc);
+            snprintf(k_p10, sizeof k_p10, "p10_%s", sc);
+            snprintf(k_p50, sizeof k_p50, "p50_%s", sc);
+            snprintf(k_p90, sizeof k_p90, "p90_%s", sc);
+            snprintf(k_mc, sizeof k_mc, "mean_change_%s", sc);
+            snprintf(k_sdc, sizeof k_sdc, "sd_change_%s", sc);
             if (!json)
-                fprintf(f, "arm,context,time_d,mean_madrs,p10_madrs,p50_madrs,p90_madrs,"
-                           "mean_change_madrs,sd_change_madrs,response_frac,remission_frac\n");
+                fprintf(f, "arm,context,time_d,%s,%s,%s,%s,%s,%s,response_frac,remission_frac\n",
+                        k_mean, k_p10, k_p50, k_p90, k_mc, k_sdc);
             for (int ai = 0; ai < narm; ai++)
                 for (int j = 0; j < ndays; j++) {
                     day_stats *s = &stats[(size_t)ai * (size_t)ndays + (size_t)j];
@@ -620,18 +717,24 @@ int cmd_forecast(int argc, char **argv)
                                 s->mean, s->p10, s->p50, s->p90, s->mean_change, s->sd_change,
                                 s->p_resp, s->p_remit);
                     else {
-                        json_t *r = json_pack(
-                            "{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "arm",
-                            arms[ai].label, "regimen", arms[ai].text, "context",
-                            ks_response_context_name(arms[ai].ctx), "time_d", days[j], "mean_madrs",
-                            s->mean, "p10_madrs", s->p10, "p50_madrs", s->p50, "p90_madrs", s->p90,
-                            "mean_change_madrs", s->mean_change, "sd_change_madrs", s->sd_change,
-                            "response_frac", s->p_resp, "remission_frac", s->p_remit);
+                        json_t *r =
+                            json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "arm",
+                                      arms[ai].label, "regimen", arms[ai].text, "context",
+                                      ks_response_context_name(arms[ai].ctx), "time_d", days[j],
+                                      k_mean, s->mean, k_p10, s->p10, k_p50, s->p50, k_p90, s->p90,
+                                      k_mc, s->mean_change, k_sdc, s->sd_change, "response_frac",
+                                      s->p_resp, "remission_frac", s->p_remit);
                         json_array_append_new(rows, r);
                     }
                 }
             if (json) {
                 json_object_set_new(root, "note", json_string(KS_RESP_NOTE));
+                if (hamd) {
+                    json_object_set_new(root, "scale", json_string("HAM-D"));
+                    json_object_set_new(root, "scale_conversion", json_string(KS_HAMD_SOURCE));
+                    json_object_set_new(root, "baseline_hamd", json_real(b0_h));
+                    json_object_set_new(root, "remission_cutoff_hamd", json_real(cutoff_h));
+                }
                 json_object_set_new(root, "baseline_madrs", json_real(b0));
                 json_object_set_new(root, "baseline_sd_madrs", json_real(b0_sd));
                 json_object_set_new(root, "patients_per_arm", json_integer((json_int_t)N));
@@ -665,6 +768,9 @@ int cmd_forecast(int argc, char **argv)
                     json_array_append_new(warns, json_pack("{s:n,s:s}", "arm", "warning",
                                                            "the baseline is already at or below "
                                                            "the remission cutoff"));
+                if (*extrap_warn)
+                    json_array_append_new(warns,
+                                          json_pack("{s:n,s:s}", "arm", "warning", extrap_warn));
                 for (int ai = 0; ai < narm; ai++)
                     if (*arms[ai].warn)
                         json_array_append_new(warns, json_pack("{s:s,s:s}", "arm", arms[ai].label,
@@ -677,6 +783,12 @@ int cmd_forecast(int argc, char **argv)
                 if (b0 <= cutoff)
                     fprintf(f, "# warning: the baseline is already at or below the remission "
                                "cutoff\n");
+                if (*extrap_warn) fprintf(f, "# warning: %s\n", extrap_warn);
+                if (hamd)
+                    fprintf(f,
+                            "# scale: HAM-D; %s; baseline HAM-D %.10g = MADRS %.10g; response "
+                            "computed in MADRS; remission = HAM-D <= %.10g (MADRS <= %.10g)\n",
+                            KS_HAMD_SOURCE, b0_h, b0, cutoff_h, cutoff);
                 for (int ai = 0; ai < narm; ai++)
                     if (*arms[ai].warn)
                         fprintf(f, "# warning: \"%s\": %s\n", arms[ai].label, arms[ai].warn);
@@ -711,20 +823,21 @@ int cmd_forecast(int argc, char **argv)
         char sub[256];
         if (all_bands)
             snprintf(sub, sizeof sub,
-                     "median and 10-90 %% band over %zu virtual patients, baseline MADRS %.4g", N,
-                     b0);
+                     "median and 10-90 %% band over %zu virtual patients, baseline %s %.4g", N, SC,
+                     b0_show);
         else
             snprintf(sub, sizeof sub,
-                     "median over %zu virtual patients, baseline MADRS %.4g; 10-90 %% band for "
+                     "median over %zu virtual patients, baseline %s %.4g; 10-90 %% band for "
                      "\"%s\" and placebo",
-                     N, b0, arms[0].label);
+                     N, SC, b0_show, arms[0].label);
         ks_plot_spec sp = {0};
-        sp.title = "Forecast MADRS by regimen (response model, calibrated)";
+        sp.title = hamd ? "Forecast HAM-D by regimen (linked from MADRS, Leucht 2018)"
+                        : "Forecast MADRS by regimen (response model, calibrated)";
         sp.subtitle = sub;
-        sp.y_label = "MADRS (points)";
+        sp.y_label = hamd ? "HAM-D (points, linked from MADRS)" : "MADRS (points)";
         sp.series = sr;
         sp.n_series = (size_t)narm;
-        sp.threshold = cutoff;
+        sp.threshold = cutoff_show;
         sp.threshold_label = "remission cutoff";
         sp.footer = KS_RESP_NOTE;
         if (!rc && ks_plot_write(&sp, o[O_PLOT].value, &err)) {
