@@ -45,12 +45,19 @@ size_t ks_response_hamd_n_anchors(void)
     return N_ANCHORS;
 }
 
-int ks_response_hamd_anchor(size_t i, double *madrs, double *hamd)
+int ks_response_hamd_anchor(size_t i, double *madrs, double *hamd, ks_error *err)
 {
-    if (i >= N_ANCHORS) return KS_EINVAL;
+    if (i >= N_ANCHORS)
+        return ks_error_set(err, KS_EINVAL, "HAM-D anchor %zu: there are %zu (0 to %zu)", i,
+                            (size_t)N_ANCHORS, (size_t)N_ANCHORS - 1);
     if (madrs) *madrs = ANCHOR_MADRS[i];
     if (hamd) *hamd = ANCHOR_HAMD[i];
     return KS_OK;
+}
+
+double ks_response_hamd_max_linked(void)
+{
+    return interp(ANCHOR_MADRS, ANCHOR_HAMD, KS_MADRS_MAX);
 }
 
 const char *ks_response_hamd_source(void)
@@ -75,14 +82,12 @@ int ks_response_hamd_to_madrs(double hamd, double *madrs, int *extrapolated, ks_
         return ks_error_set(err, KS_EINVAL, "HAM-D %g: outside the scale (0 to %g, 17-item)", hamd,
                             KS_HAMD_MAX);
     double m = interp(ANCHOR_HAMD, ANCHOR_MADRS, hamd);
-    if (!(m <= KS_MADRS_MAX)) {
-        double hmax = interp(ANCHOR_MADRS, ANCHOR_HAMD, KS_MADRS_MAX);
+    if (!(m <= KS_MADRS_MAX)) /* %.6g: the limit 45.5556 (rounded) shows above 45.56 */
         return ks_error_set(err, KS_EINVAL,
                             "HAM-D %g: the linking (Leucht 2018, extended beyond its last anchor "
-                            "HAM-D 40) gives MADRS %.4g, above the MADRS maximum %g: HAM-D above "
-                            "%.4g has no MADRS equivalent here",
-                            hamd, m, KS_MADRS_MAX, hmax);
-    }
+                            "HAM-D 40) gives MADRS %.6g, above the MADRS maximum %g: HAM-D above "
+                            "%.6g (= MADRS %g) has no MADRS equivalent here",
+                            hamd, m, KS_MADRS_MAX, ks_response_hamd_max_linked(), KS_MADRS_MAX);
     if (madrs) *madrs = m;
     if (extrapolated) *extrapolated = hamd > ANCHOR_HAMD[N_ANCHORS - 1];
     return KS_OK;

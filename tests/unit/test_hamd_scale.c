@@ -26,10 +26,12 @@ static void test_anchors_exact(void **state)
         assert_int_equal(ks_response_hamd_to_madrs(H[i], &m, &ex, NULL), KS_OK);
         assert_true(m == M[i]);
         assert_int_equal(ex, 0);
-        assert_int_equal(ks_response_hamd_anchor(i, &am, &ah), KS_OK);
+        assert_int_equal(ks_response_hamd_anchor(i, &am, &ah, NULL), KS_OK);
         assert_true(am == M[i] && ah == H[i]);
     }
-    assert_int_equal(ks_response_hamd_anchor(5, NULL, NULL), KS_EINVAL);
+    ks_error aerr = {0};
+    assert_int_equal(ks_response_hamd_anchor(5, NULL, NULL, &aerr), KS_EINVAL);
+    assert_non_null(strstr(aerr.msg, "HAM-D anchor 5"));
     /* between anchors: linear (MADRS 19.5 is halfway from 13 to 26: HAM-D 15) */
     double h;
     assert_int_equal(ks_response_madrs_to_hamd(19.5, &h, NULL, NULL), KS_OK);
@@ -100,6 +102,13 @@ static void test_out_of_range_refused(void **state)
     assert_non_null(strstr(err.msg, "above the MADRS maximum"));
     assert_true(v == 123); /* untouched on error */
     assert_int_equal(ks_response_hamd_to_madrs(45.5, &v, NULL, &err), KS_OK);
+    /* the limit: MADRS 60 on the extended last segment, 40 + 7.5/1.35 (written out here) */
+    double hmax = 40 + 7.5 / 1.35;
+    assert_true(fabs(ks_response_hamd_max_linked() - hmax) < 1e-12);
+    assert_int_equal(ks_response_hamd_to_madrs(hmax - 1e-9, &v, NULL, &err), KS_OK);
+    assert_int_equal(ks_response_hamd_to_madrs(45.5556, &v, NULL, &err), KS_EINVAL);
+    /* the message prints the limit with enough digits to be above it: 45.5556, not 45.56 */
+    assert_non_null(strstr(err.msg, "HAM-D above 45.5556 (= MADRS 60)"));
 }
 
 /* Independent cross-check (not a fit): Carmody TJ et al. 2006, Eur Neuropsychopharmacol
