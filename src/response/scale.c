@@ -5,7 +5,8 @@
  * HAM-D into the MADRS and vice versa with equipercentile linking. J Affect Disord 2018
  * (vol. 226, pp. 326-331 as commonly cited: volume and pages not verified here; the
  * daneshyari.com listing says 2018, 6 pages). PMID 29031182; Elsevier PII
- * S0165032717300903. DOI: not found (searched 2026-11-22). Read: the abstract, at
+ * S0165032717300903. DOI: not found (searched 2026-11-22; 10.1016/j.jad.2017.09.042,
+ * recalled in review, is on no stored page searched: not confirmed). Read: the abstract, at
  * https://proxy.weglot.com/wg_8714b7f1589aa0f6c92979708057c4a57/en/es/pubmed.ncbi.nlm.nih.gov/29031182,
  * https://daneshyari.com/en/article/5721671 and https://www.researcher-app.com/paper/101852.
  * Verification level B (abstract only; the paper's full conversion tables were not
