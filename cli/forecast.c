@@ -537,26 +537,23 @@ int cmd_forecast(int argc, char **argv)
             }
             double sum = 0, sumc = 0, sumc2 = 0;
             size_t nresp = 0, nrem = 0;
+            for (size_t i = 0; i < N; i++) { /* response and remission in MADRS */
+                nresp += score[i] <= 0.5 * base[i];
+                nrem += score[i] <= cutoff;
+            }
+            /* shown on HAM-D: each patient's score and change converted (score[] then
+             * holds HAM-D, buf[] the HAM-D changes) */
+            if (hamd && ks_response_hamd_per_patient(score, base, N, score, buf, &err)) {
+                cli_error(CMD, "%s", err.msg); /* scores lie in 0..60: not expected */
+                rc = 1;
+                break;
+            }
             for (size_t i = 0; i < N; i++) {
-                double s = score[i], c = s - base[i];
-                nresp += s <= 0.5 * base[i]; /* response and remission in MADRS */
-                nrem += s <= cutoff;
-                if (hamd) { /* shown on HAM-D: each patient's scores converted */
-                    double sh, bh;
-                    if (ks_response_madrs_to_hamd(s, &sh, NULL, &err) ||
-                        ks_response_madrs_to_hamd(base[i], &bh, NULL, &err)) {
-                        cli_error(CMD, "%s", err.msg); /* scores lie in 0..60: not expected */
-                        rc = 1;
-                        break;
-                    }
-                    score[i] = s = sh;
-                    c = sh - bh;
-                }
+                double s = score[i], c = hamd ? buf[i] : s - base[i];
                 sum += s;
                 sumc += c;
                 sumc2 += c * c;
             }
-            if (rc) break;
             double mean = sum / (double)N, mc = sumc / (double)N;
             double var = sumc2 / (double)N - mc * mc;
             memcpy(buf, score, N * sizeof *buf);

@@ -236,6 +236,13 @@ double ks_response_hamd_max_linked(void);
  * KS_EINVAL with a message in *err (may be NULL). */
 size_t ks_response_hamd_n_anchors(void);
 int ks_response_hamd_anchor(size_t i, double *madrs, double *hamd, ks_error *err);
+/* Patients' MADRS scores to HAM-D one patient at a time (the linking is not linear:
+ * statistics on HAM-D are taken over these, never by converting a MADRS mean or SD):
+ * hamd[i] = HAM-D of score[i]; change[i] = HAM-D of score[i] minus HAM-D of base[i]
+ * (either output may be NULL; base is read only for change; hamd may be score).
+ * KS_EINVAL naming the patient for a score outside MADRS 0-60 (outputs before it written). */
+int ks_response_hamd_per_patient(const double *score, const double *base, size_t n, double *hamd,
+                                 double *change, ks_error *err);
 /* KS_HAMD_SOURCE: one line naming the conversion and its source, for outputs. */
 const char *ks_response_hamd_source(void);
 

@@ -93,3 +93,18 @@ int ks_response_hamd_to_madrs(double hamd, double *madrs, int *extrapolated, ks_
     if (extrapolated) *extrapolated = hamd > ANCHOR_HAMD[N_ANCHORS - 1];
     return KS_OK;
 }
+
+int ks_response_hamd_per_patient(const double *score, const double *base, size_t n, double *hamd,
+                                 double *change, ks_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        double h, hb = 0;
+        ks_error e = {0};
+        if (ks_response_madrs_to_hamd(score[i], &h, NULL, &e) ||
+            (change && ks_response_madrs_to_hamd(base[i], &hb, NULL, &e)))
+            return ks_error_set(err, KS_EINVAL, "patient %zu: %s", i, e.msg);
+        if (change) change[i] = h - hb;
+        if (hamd) hamd[i] = h;
+    }
+    return KS_OK;
+}
