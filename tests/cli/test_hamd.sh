@@ -16,6 +16,18 @@ fail() {
     failures=$((failures + 1))
 }
 
+# The linking written out here, independently of the library (used by the checks below):
+# Leucht et al. 2018 (abstract): HAM-D 10, 20, 30, 40 ~ MADRS 13, 26, 39, 52-53 (52.5);
+# (0, 0) assumed; the last segment extended.
+cat >"$T/linking.py" <<'PY'
+A = [(0, 0), (13, 10), (26, 20), (39, 30), (52.5, 40)]
+def m2h(x):
+    for (x0, y0), (x1, y1) in zip(A, A[1:]):
+        if x <= x1:
+            break
+    return y0 + (x - x0) * (y1 - y0) / (x1 - x0)
+PY
+
 # 101 patients: the 10th, 50th and 90th percentiles fall on single patients, so that
 # converting them commutes with taking them. HAM-D 20 = MADRS 26 is a published anchor.
 # The MADRS run uses the MADRS equivalent of HAM-D 7 (9.1) as its remission cutoff.
@@ -28,17 +40,11 @@ COMMON=(--until 8 --days 1,3,7 --patients 101 --seed 7
 "$KETSIM" forecast --hamd 20 "${COMMON[@]}" --out "$T/h.csv" >/dev/null 2>&1 ||
     fail "forecast --hamd 20 --out csv: exit $?"
 python3 - "$T/m.json" "$T/h.json" <<'PY' || fail "HAM-D trajectory is not the converted MADRS one"
-import json, sys
+import json, os, sys
+sys.path.insert(0, os.path.dirname(sys.argv[1]))
+from linking import m2h
 m = json.load(open(sys.argv[1]))
 h = json.load(open(sys.argv[2]))
-# Leucht et al. 2018 (abstract): HAM-D 10, 20, 30, 40 ~ MADRS 13, 26, 39, 52-53 (52.5);
-# (0, 0) assumed; the last segment extended.
-A = [(0, 0), (13, 10), (26, 20), (39, 30), (52.5, 40)]
-def m2h(x):
-    for (x0, y0), (x1, y1) in zip(A, A[1:]):
-        if x <= x1:
-            break
-    return y0 + (x - x0) * (y1 - y0) / (x1 - x0)
 ok = True
 def check(what, a, b, tol):
     global ok
@@ -79,16 +85,11 @@ PY
 "$KETSIM" forecast --hamd 38 "${COMMON[@]}" --out "$T/h38.json" >"$T/h38.txt" 2>"$T/h38.err" ||
     fail "forecast --hamd 38: exit $? ($(cat "$T/h38.err"))"
 python3 - "$T/m38.json" "$T/h38.json" <<'PY' || fail "HAM-D 38: not converted per patient"
-import json, sys
+import json, os, sys
+sys.path.insert(0, os.path.dirname(sys.argv[1]))
+from linking import m2h
 m = json.load(open(sys.argv[1]))
 h = json.load(open(sys.argv[2]))
-# Leucht et al. 2018 (abstract) anchors, (0, 0) assumed, the last segment extended
-A = [(0, 0), (13, 10), (26, 20), (39, 30), (52.5, 40)]
-def m2h(x):
-    for (x0, y0), (x1, y1) in zip(A, A[1:]):
-        if x <= x1:
-            break
-    return y0 + (x - x0) * (y1 - y0) / (x1 - x0)
 assert h["baseline_hamd"] == 38 and abs(h["baseline_madrs"] - 49.8) < 1e-12, h["baseline_madrs"]
 assert m["baseline_madrs"] == 49.8 and len(m["rows"]) == len(h["rows"]) == 9
 ok, straddle = True, 0
