@@ -21,8 +21,7 @@ static const char HELP[] =
     "usage: ketsim forecast (--madrs SCORE | --hamd SCORE) [--regimen TEXT]... [options]\n"
     "\n"
     "Forecasts the MADRS (or HAM-D: --hamd) score over a course for a patient with baseline\n"
-    "SCORE, from the\n"
-    "calibrated response model (docs/response-model.md, parameters in\n"
+    "SCORE, from the calibrated response model (docs/response-model.md, parameters in\n"
     "data/response-params.json): the median trajectory with its 10-90 % band over virtual\n"
     "patients who share the baseline, the probability of response (>= 50 % reduction) and\n"
     "remission (MADRS <= 10, or --remission-cutoff) on chosen days, and the time to relapse\n"
@@ -40,8 +39,10 @@ static const char HELP[] =
     "\n"
     "  --madrs SCORE        baseline MADRS (1-60), required unless --hamd; at or below the\n"
     "                       remission cutoff it is already a remission (a warning says so)\n"
-    "  --hamd SCORE         baseline HAM-D instead of --madrs (1 to 45.5; the 17-item range\n"
-    "                       0-52 is assumed). The model runs in MADRS, the baseline converted;\n"
+    "  --hamd SCORE         baseline HAM-D instead of --madrs (1 to " RESP_HAMD_LIMIT_TEXT
+    ", the HAM-D of\n"
+    "                       MADRS 60 rounded down; the 17-item range 0-52 is assumed).\n"
+    "                       The model runs in MADRS, the baseline converted;\n"
     "                       every score output (percentiles, means, changes, plot) is HAM-D,\n"
     "                       converted per patient from MADRS through the published\n"
     "                       equipercentile linking of Leucht et al. 2018 (J Affect Disord,\n"
@@ -71,7 +72,9 @@ static const char HELP[] =
     "                       regimen, whose visits it has; as in the trials, e.g. TRANSFORM's\n"
     "                       control arm also started the oral antidepressant)\n"
     "  --remission-cutoff S MADRS at or below which a patient is remitted (default 10);\n"
-    "                       with --hamd a HAM-D score (default 7), converted to MADRS\n"
+    "                       with --hamd a HAM-D score (default 7, up to " RESP_HAMD_LIMIT_TEXT
+    "), converted\n"
+    "                       to MADRS; above HAM-D 40 an extrapolation (a warning says so)\n"
     "  --params FILE        response parameters (default data/response-params.json)\n"
     "  --pd FILE            NMDA occupancy (PD) parameters (default: the file the --params\n"
     "                       file was fitted with, its drive.pd_file: data/pd-acute.json\n"
@@ -238,14 +241,9 @@ static double observed_d(const arm *a, double until_d)
 
 static int parse_num(const char *opt, const char *text, double lo, double hi, double *v)
 {
-    char *end;
-    double x = strtod(text, &end);
-    if (end == text || *end || !(x >= lo && x <= hi)) {
-        cli_error(CMD, "--%s \"%s\": expected a number from %g to %g", opt, text, lo, hi);
-        return 2;
-    }
-    *v = x;
-    return 0;
+    char name[64];
+    snprintf(name, sizeof name, "--%s", opt);
+    return resp_parse_score(CMD, 1, name, text, lo, hi, v);
 }
 
 /* A HAM-D score given on the command line (option opt, at least lo) into *h and its MADRS
@@ -254,12 +252,13 @@ static int parse_num(const char *opt, const char *text, double lo, double hi, do
 static int hamd_to_madrs(const char *opt, const char *text, double lo, double *h, double *m,
                          int *extrap)
 {
-    char *end;
-    double x = strtod(text, &end);
+    double x;
     ks_error err = {0};
-    if (end == text || *end || !(x >= lo)) {
-        cli_error(CMD, "%s \"%s\": expected a HAM-D score from %g to %g", opt, text, lo,
-                  KS_HAMD_MAX);
+    if (resp_parse_score(CMD, 0, opt, text, lo, resp_hamd_limit(), &x)) {
+        cli_error(CMD,
+                  "%s \"%s\": expected a HAM-D score from %g to %g (the HAM-D of MADRS %g, "
+                  "rounded down)",
+                  opt, text, lo, resp_hamd_limit(), KS_MADRS_MAX);
         return 2;
     }
     if (ks_response_hamd_to_madrs(x, m, extrap, &err)) {
@@ -354,11 +353,12 @@ int cmd_forecast(int argc, char **argv)
         rc = cli_parse_u64(CMD, "--patients", o[O_PATIENTS].value, 10, 10000000, &npat);
     if (!rc && o[O_SEED].value)
         rc = cli_parse_u64(CMD, "--seed", o[O_SEED].value, 0, UINT64_MAX, &seed);
+    int cutoff_extrap = 0;
     if (!rc && hamd) {
         char dflt[32];
         snprintf(dflt, sizeof dflt, "%g", cutoff_h);
         rc = hamd_to_madrs("--remission-cutoff", o[O_CUTOFF].value ? o[O_CUTOFF].value : dflt, 0,
-                           &cutoff_h, &cutoff, NULL);
+                           &cutoff_h, &cutoff, &cutoff_extrap);
     } else if (!rc && o[O_CUTOFF].value)
         rc = parse_num("remission-cutoff", o[O_CUTOFF].value, 0, 59, &cutoff);
     if (!rc && o[O_CONTEXT].value && ks_response_context_parse(o[O_CONTEXT].value, &ctx, &err)) {
@@ -408,10 +408,19 @@ int cmd_forecast(int argc, char **argv)
                 "warning: --%s %.4g: the baseline is already at or below the remission cutoff "
                 "(%.4g): every patient whose score does not rise counts as remitted\n",
                 hamd ? "hamd" : "madrs", hamd ? b0_h : b0, hamd ? cutoff_h : cutoff);
-    /* the baseline beyond the last published anchor of the linking */
-    char extrap_warn[200] = "";
-    if (b0_extrap) resp_hamd_extrap_warning(extrap_warn, sizeof extrap_warn, b0_h, b0);
-    if (!rc && *extrap_warn) fprintf(stderr, "warning: --hamd: %s\n", extrap_warn);
+    /* the baseline or the remission cutoff beyond the last published anchor of the
+     * linking: each on stderr with its option, both in the table and --out */
+    char extrap_warn[512] = "";
+    if (!rc && b0_extrap) {
+        resp_hamd_extrap_warning(extrap_warn, sizeof extrap_warn, "baseline", b0_h, b0);
+        fprintf(stderr, "warning: --hamd: %s\n", extrap_warn);
+    }
+    if (!rc && cutoff_extrap) {
+        size_t l = strlen(extrap_warn);
+        resp_hamd_extrap_warning(extrap_warn, sizeof extrap_warn, "remission cutoff", cutoff_h,
+                                 cutoff);
+        fprintf(stderr, "warning: --remission-cutoff: %s\n", extrap_warn + l + (l ? 2 : 0));
+    }
     char ppath[4096];
     if (o[O_PARAMS].value)
         snprintf(ppath, sizeof ppath, "%s", o[O_PARAMS].value);
@@ -528,26 +537,23 @@ int cmd_forecast(int argc, char **argv)
             }
             double sum = 0, sumc = 0, sumc2 = 0;
             size_t nresp = 0, nrem = 0;
+            for (size_t i = 0; i < N; i++) { /* response and remission in MADRS */
+                nresp += score[i] <= 0.5 * base[i];
+                nrem += score[i] <= cutoff;
+            }
+            /* shown on HAM-D: each patient's score and change converted (score[] then
+             * holds HAM-D, buf[] the HAM-D changes) */
+            if (hamd && ks_response_hamd_per_patient(score, base, N, score, buf, &err)) {
+                cli_error(CMD, "%s", err.msg); /* scores lie in 0..60: not expected */
+                rc = 1;
+                break;
+            }
             for (size_t i = 0; i < N; i++) {
-                double s = score[i], c = s - base[i];
-                nresp += s <= 0.5 * base[i]; /* response and remission in MADRS */
-                nrem += s <= cutoff;
-                if (hamd) { /* shown on HAM-D: each patient's scores converted */
-                    double sh, bh;
-                    if (ks_response_madrs_to_hamd(s, &sh, NULL, &err) ||
-                        ks_response_madrs_to_hamd(base[i], &bh, NULL, &err)) {
-                        cli_error(CMD, "%s", err.msg); /* scores lie in 0..60: not expected */
-                        rc = 1;
-                        break;
-                    }
-                    score[i] = s = sh;
-                    c = sh - bh;
-                }
+                double s = score[i], c = hamd ? buf[i] : s - base[i];
                 sum += s;
                 sumc += c;
                 sumc2 += c * c;
             }
-            if (rc) break;
             double mean = sum / (double)N, mc = sumc / (double)N;
             double var = sumc2 / (double)N - mc * mc;
             memcpy(buf, score, N * sizeof *buf);
@@ -628,7 +634,7 @@ int cmd_forecast(int argc, char **argv)
                b0, b0_sd > 0 ? " (trial: spread given)" : "", N, (unsigned long long)seed, weight,
                age, cutoff);
     else if (!rc)
-        printf("forecast: baseline HAM-D %.4g (MADRS %.4g), %zu virtual patients per arm, seed "
+        printf("forecast: baseline HAM-D %.6g (MADRS %.6g), %zu virtual patients per arm, seed "
                "%llu, weight %.4g kg, age %.4g y\n"
                "scale: HAM-D; %s: the model runs in MADRS\n"
                "response = score reduced by >= 50 %% (computed in MADRS; Leucht 2018: a "

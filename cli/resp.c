@@ -428,10 +428,32 @@ int resp_shape_checks(const resp_env *e, const ks_response_params *p, char **out
     return 0;
 }
 
-void resp_hamd_extrap_warning(char *buf, size_t n, double hamd, double madrs)
+void resp_hamd_extrap_warning(char *buf, size_t n, const char *what, double hamd, double madrs)
 {
-    snprintf(buf, n,
-             "the baseline HAM-D %.4g lies above the last published anchor of the linking "
-             "(HAM-D 40 = MADRS 52.5): its MADRS %.4g is an extrapolation",
-             hamd, madrs);
+    size_t l = strlen(buf);
+    if (l >= n) return;
+    snprintf(buf + l, n - l,
+             "%sthe %s HAM-D %.6g lies above the last published anchor of the linking "
+             "(HAM-D 40 = MADRS 52.5): its MADRS %.6g is an extrapolation",
+             l ? "; " : "", what, hamd, madrs);
+}
+
+double resp_hamd_limit(void)
+{
+    return floor(ks_response_hamd_max_linked() * 1e4) / 1e4;
+}
+
+int resp_parse_score(const char *cmd, int print, const char *opt, const char *text, double lo,
+                     double hi, double *v)
+{
+    char *end = (char *)text;
+    const unsigned char *t = (const unsigned char *)text;
+    int plain = isdigit(t[0]) || (t[0] == '.' && isdigit(t[1]));
+    double x = plain && !strpbrk(text, "xX") ? strtod(text, &end) : NAN;
+    if (!plain || isnan(x) || *end || !(x >= lo && x <= hi)) {
+        if (print) cli_error(cmd, "%s \"%s\": expected a number from %g to %g", opt, text, lo, hi);
+        return 2;
+    }
+    *v = x;
+    return 0;
 }

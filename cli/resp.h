@@ -68,9 +68,25 @@ int resp_dose_check(const ks_dose *d, size_t n, double weight_kg, char *warn, si
  * spelling): "racemic ketamine" for iv, "esketamine" for nasal; NULL for other routes. */
 const char *resp_route_drug(const char *route);
 
-/* The warning for a baseline HAM-D above the last published anchor of the Leucht 2018
- * linking (HAM-D 40 = MADRS 52.5), whose MADRS equivalent is an extrapolation. */
-void resp_hamd_extrap_warning(char *buf, size_t n, double hamd, double madrs);
+/* The warning for a HAM-D score (`what`: "baseline", "remission cutoff") above the last
+ * published anchor of the Leucht 2018 linking (HAM-D 40 = MADRS 52.5), whose MADRS
+ * equivalent is an extrapolation. Appended to buf (n bytes), after "; " when buf is not
+ * empty. */
+void resp_hamd_extrap_warning(char *buf, size_t n, const char *what, double hamd, double madrs);
+
+/* The largest HAM-D the commands take (--hamd, --remission-cutoff with --hamd):
+ * ks_response_hamd_max_linked() (HAM-D of MADRS 60, 45.5556 rounded) rounded DOWN to 4
+ * decimals, so that the number stated (in messages, help and docs) is itself accepted
+ * and anything above it refused. */
+#define RESP_HAMD_LIMIT_TEXT "45.5555"
+double resp_hamd_limit(void);
+
+/* A score given on the command line (option opt, e.g. "--madrs"): a plain decimal number
+ * (digits first: no leading space, sign, hex, inf or nan; a decimal exponent is taken)
+ * from lo to hi into *v; else 2 with the one-line error "OPT \"TEXT\": expected a
+ * number from LO to HI" for cmd (when print). */
+int resp_parse_score(const char *cmd, int print, const char *opt, const char *text, double lo,
+                     double hi, double *v);
 
 /* Default response parameter file (data/response-params.json). */
 void resp_default_params_path(char *buf, size_t n);

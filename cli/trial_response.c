@@ -32,12 +32,7 @@ static int bad(int print, const char *fmt, ...)
 
 static int num(int print, const char *opt, const char *text, double lo, double hi, double *v)
 {
-    char *end;
-    double x = strtod(text, &end);
-    if (end == text || *end || !(x >= lo && x <= hi))
-        return bad(print, "%s \"%s\": expected a number from %g to %g", opt, text, lo, hi);
-    *v = x;
-    return 0;
+    return resp_parse_score("trial", print, opt, text, lo, hi, v);
 }
 
 int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
@@ -49,7 +44,7 @@ int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
     r->ctx = -1;
     r->pctx = -1;
     ks_error err = {0};
-    char xwarn[256] = ""; /* a HAM-D baseline beyond the linking's last anchor */
+    char xwarn[512] = ""; /* HAM-D baseline or cutoff beyond the linking's last anchor */
     if (o->hamd && o->madrs)
         return bad(print, "--madrs and --hamd: give the baseline on one scale only");
     if (!o->hamd && !o->madrs)
@@ -57,18 +52,22 @@ int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
     if (o->hamd) { /* HAM-D in and out, MADRS inside (ks_response_hamd_to_madrs) */
         r->hamd = 1;
         r->cutoff_h = 7; /* the HRSD remission of Zarate 2006 (efficacy.md 2) */
-        int ex = 0;
-        if (num(print, "--hamd", o->hamd, 1, KS_HAMD_MAX, &r->b0_h)) return 2;
+        int ex = 0, cex = 0;
+        if (num(print, "--hamd", o->hamd, 1, resp_hamd_limit(), &r->b0_h)) return 2;
         if (ks_response_hamd_to_madrs(r->b0_h, &r->b0, &ex, &err))
             return bad(print, "--hamd: %s", err.msg);
         if (o->madrs_sd)
             return bad(print, "--madrs-sd goes with --madrs: a baseline spread on HAM-D has no "
                               "published conversion (give --madrs and --madrs-sd)");
-        if (o->cutoff && num(print, "--remission-cutoff", o->cutoff, 0, KS_HAMD_MAX, &r->cutoff_h))
+        if (o->cutoff &&
+            num(print, "--remission-cutoff", o->cutoff, 0, resp_hamd_limit(), &r->cutoff_h))
             return 2;
-        if (ks_response_hamd_to_madrs(r->cutoff_h, &r->cutoff, NULL, &err))
+        if (ks_response_hamd_to_madrs(r->cutoff_h, &r->cutoff, &cex, &err))
             return bad(print, "--remission-cutoff: %s", err.msg);
-        if (ex) resp_hamd_extrap_warning(xwarn, sizeof xwarn, r->b0_h, r->b0);
+        if (ex) resp_hamd_extrap_warning(xwarn, sizeof xwarn, "baseline", r->b0_h, r->b0);
+        if (cex)
+            resp_hamd_extrap_warning(xwarn, sizeof xwarn, "remission cutoff", r->cutoff_h,
+                                     r->cutoff);
     } else {
         if (num(print, "--madrs", o->madrs, 1, 60, &r->b0)) return 2;
         if (o->madrs_sd && num(print, "--madrs-sd", o->madrs_sd, 0, 30, &r->b0_sd)) return 2;

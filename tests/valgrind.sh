@@ -47,6 +47,9 @@ run "$KETSIM" forecast --madrs 30 --until 3 --regimen "0.5mg/kg im"
 run "$KETSIM" forecast --hamd 42 --until 3 --days 1,2 --patients 100 --regimen "one=0.5mg/kg iv over 40min" --out "$TMP/fh.json" --plot "$TMP/fh.svg"
 run "$KETSIM" forecast --hamd 20 --until 2 --days 1 --patients 50 --regimen "56mg nasal" --out "$TMP/fh.csv"
 run "$KETSIM" forecast --madrs 26 --hamd 20 --until 3
+run "$KETSIM" forecast --hamd 42 --remission-cutoff 44 --until 2 --days 1 --patients 30 --regimen "0.5mg/kg iv over 40min" --out "$TMP/fhc.csv"
+run "$KETSIM" forecast --hamd " 20" --until 2
+run "$KETSIM" trial --model domino-1982 --weight 70 --n 20 --regimen "0.5mg/kg iv over 40min" --until 1d --every 12h --out "$TMP/thc.csv" --response "$TMP/thc.csv.json" --hamd 20 --remission-cutoff 44
 run "$KETSIM" trial --model domino-1982 --weight 70 --n 50 --regimen "0.5mg/kg iv over 40min" --until 2d --every 12h --out "$TMP/th.csv" --response "$TMP/th.json" --hamd 42
 run "$KETSIM" calibrate --max-eval abc
 run "$KETSIM" trial --model domino-1982 --weight 70 --n 300 --threads 2 --regimen "0.5mg/kg iv over 40min; 3/week x 1w" --until 5d --every 12h --out "$TMP/tr.csv" --response "$TMP/tr.json" --madrs 30 --madrs-sd 5

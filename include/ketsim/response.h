@@ -219,8 +219,9 @@ int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *ou
  * is extended and *extrapolated (may be NULL) is set to 1 (else 0): callers should warn.
  * The HAM-D version of the source was not found: the 17-item range 0-52 is assumed.
  * Errors: KS_EINVAL for a score outside its scale (MADRS 0-60, HAM-D 0-52, or NaN) and
- * for a HAM-D above ks_response_madrs_to_hamd(60) (about 45.56), whose extension would
- * lie above MADRS 60. hamd_to_madrs(madrs_to_hamd(x)) == x to rounding. */
+ * for a HAM-D above ks_response_hamd_max_linked() (= ks_response_madrs_to_hamd(60) =
+ * 40 + 7.5/1.35 = 45.5556, rounded), whose extension would lie above MADRS 60.
+ * hamd_to_madrs(madrs_to_hamd(x)) == x to rounding. */
 #define KS_MADRS_MAX 60.0
 #define KS_HAMD_MAX 52.0 /* 17-item HAM-D: assumed, the source's version was not found */
 #define KS_HAMD_SOURCE                                                                             \
@@ -228,10 +229,20 @@ int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *ou
     "Disord, PMID 29031182; abstract anchors, level B)"
 int ks_response_madrs_to_hamd(double madrs, double *hamd, int *extrapolated, ks_error *err);
 int ks_response_hamd_to_madrs(double hamd, double *madrs, int *extrapolated, ks_error *err);
+/* The largest HAM-D with a MADRS equivalent: that of MADRS 60 (KS_MADRS_MAX) on the
+ * extended last segment, 45.5556 (rounded). Commands take it as their limit. */
+double ks_response_hamd_max_linked(void);
 /* The anchors, the assumed (0, 0) first: i < ks_response_hamd_n_anchors(), else
- * KS_EINVAL. */
+ * KS_EINVAL with a message in *err (may be NULL). */
 size_t ks_response_hamd_n_anchors(void);
-int ks_response_hamd_anchor(size_t i, double *madrs, double *hamd);
+int ks_response_hamd_anchor(size_t i, double *madrs, double *hamd, ks_error *err);
+/* Patients' MADRS scores to HAM-D one patient at a time (the linking is not linear:
+ * statistics on HAM-D are taken over these, never by converting a MADRS mean or SD):
+ * hamd[i] = HAM-D of score[i]; change[i] = HAM-D of score[i] minus HAM-D of base[i]
+ * (either output may be NULL; base is read only for change; hamd may be score).
+ * KS_EINVAL naming the patient for a score outside MADRS 0-60 (outputs before it written). */
+int ks_response_hamd_per_patient(const double *score, const double *base, size_t n, double *hamd,
+                                 double *change, ks_error *err);
 /* KS_HAMD_SOURCE: one line naming the conversion and its source, for outputs. */
 const char *ks_response_hamd_source(void);
 

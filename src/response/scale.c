@@ -5,7 +5,8 @@
  * HAM-D into the MADRS and vice versa with equipercentile linking. J Affect Disord 2018
  * (vol. 226, pp. 326-331 as commonly cited: volume and pages not verified here; the
  * daneshyari.com listing says 2018, 6 pages). PMID 29031182; Elsevier PII
- * S0165032717300903. DOI: not found (searched 2026-11-22). Read: the abstract, at
+ * S0165032717300903. DOI: not found (searched 2026-11-22; 10.1016/j.jad.2017.09.042,
+ * recalled in review, is on no stored page searched: not confirmed). Read: the abstract, at
  * https://proxy.weglot.com/wg_8714b7f1589aa0f6c92979708057c4a57/en/es/pubmed.ncbi.nlm.nih.gov/29031182,
  * https://daneshyari.com/en/article/5721671 and https://www.researcher-app.com/paper/101852.
  * Verification level B (abstract only; the paper's full conversion tables were not
@@ -45,12 +46,19 @@ size_t ks_response_hamd_n_anchors(void)
     return N_ANCHORS;
 }
 
-int ks_response_hamd_anchor(size_t i, double *madrs, double *hamd)
+int ks_response_hamd_anchor(size_t i, double *madrs, double *hamd, ks_error *err)
 {
-    if (i >= N_ANCHORS) return KS_EINVAL;
+    if (i >= N_ANCHORS)
+        return ks_error_set(err, KS_EINVAL, "HAM-D anchor %zu: there are %zu (0 to %zu)", i,
+                            (size_t)N_ANCHORS, (size_t)N_ANCHORS - 1);
     if (madrs) *madrs = ANCHOR_MADRS[i];
     if (hamd) *hamd = ANCHOR_HAMD[i];
     return KS_OK;
+}
+
+double ks_response_hamd_max_linked(void)
+{
+    return interp(ANCHOR_MADRS, ANCHOR_HAMD, KS_MADRS_MAX);
 }
 
 const char *ks_response_hamd_source(void)
@@ -75,15 +83,28 @@ int ks_response_hamd_to_madrs(double hamd, double *madrs, int *extrapolated, ks_
         return ks_error_set(err, KS_EINVAL, "HAM-D %g: outside the scale (0 to %g, 17-item)", hamd,
                             KS_HAMD_MAX);
     double m = interp(ANCHOR_HAMD, ANCHOR_MADRS, hamd);
-    if (!(m <= KS_MADRS_MAX)) {
-        double hmax = interp(ANCHOR_MADRS, ANCHOR_HAMD, KS_MADRS_MAX);
+    if (!(m <= KS_MADRS_MAX)) /* %.6g: the limit 45.5556 (rounded) shows above 45.56 */
         return ks_error_set(err, KS_EINVAL,
                             "HAM-D %g: the linking (Leucht 2018, extended beyond its last anchor "
-                            "HAM-D 40) gives MADRS %.4g, above the MADRS maximum %g: HAM-D above "
-                            "%.4g has no MADRS equivalent here",
-                            hamd, m, KS_MADRS_MAX, hmax);
-    }
+                            "HAM-D 40) gives MADRS %.6g, above the MADRS maximum %g: HAM-D above "
+                            "%.6g (= MADRS %g) has no MADRS equivalent here",
+                            hamd, m, KS_MADRS_MAX, ks_response_hamd_max_linked(), KS_MADRS_MAX);
     if (madrs) *madrs = m;
     if (extrapolated) *extrapolated = hamd > ANCHOR_HAMD[N_ANCHORS - 1];
+    return KS_OK;
+}
+
+int ks_response_hamd_per_patient(const double *score, const double *base, size_t n, double *hamd,
+                                 double *change, ks_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        double h, hb = 0;
+        ks_error e = {0};
+        if (ks_response_madrs_to_hamd(score[i], &h, NULL, &e) ||
+            (change && ks_response_madrs_to_hamd(base[i], &hb, NULL, &e)))
+            return ks_error_set(err, KS_EINVAL, "patient %zu: %s", i, e.msg);
+        if (change) change[i] = h - hb;
+        if (hamd) hamd[i] = h;
+    }
     return KS_OK;
 }

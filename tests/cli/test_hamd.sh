@@ -16,6 +16,18 @@ fail() {
     failures=$((failures + 1))
 }
 
+# The linking written out here, independently of the library (used by the checks below):
+# Leucht et al. 2018 (abstract): HAM-D 10, 20, 30, 40 ~ MADRS 13, 26, 39, 52-53 (52.5);
+# (0, 0) assumed; the last segment extended.
+cat >"$T/linking.py" <<'PY'
+A = [(0, 0), (13, 10), (26, 20), (39, 30), (52.5, 40)]
+def m2h(x):
+    for (x0, y0), (x1, y1) in zip(A, A[1:]):
+        if x <= x1:
+            break
+    return y0 + (x - x0) * (y1 - y0) / (x1 - x0)
+PY
+
 # 101 patients: the 10th, 50th and 90th percentiles fall on single patients, so that
 # converting them commutes with taking them. HAM-D 20 = MADRS 26 is a published anchor.
 # The MADRS run uses the MADRS equivalent of HAM-D 7 (9.1) as its remission cutoff.
@@ -28,17 +40,11 @@ COMMON=(--until 8 --days 1,3,7 --patients 101 --seed 7
 "$KETSIM" forecast --hamd 20 "${COMMON[@]}" --out "$T/h.csv" >/dev/null 2>&1 ||
     fail "forecast --hamd 20 --out csv: exit $?"
 python3 - "$T/m.json" "$T/h.json" <<'PY' || fail "HAM-D trajectory is not the converted MADRS one"
-import json, sys
+import json, os, sys
+sys.path.insert(0, os.path.dirname(sys.argv[1]))
+from linking import m2h
 m = json.load(open(sys.argv[1]))
 h = json.load(open(sys.argv[2]))
-# Leucht et al. 2018 (abstract): HAM-D 10, 20, 30, 40 ~ MADRS 13, 26, 39, 52-53 (52.5);
-# (0, 0) assumed; the last segment extended.
-A = [(0, 0), (13, 10), (26, 20), (39, 30), (52.5, 40)]
-def m2h(x):
-    for (x0, y0), (x1, y1) in zip(A, A[1:]):
-        if x <= x1:
-            break
-    return y0 + (x - x0) * (y1 - y0) / (x1 - x0)
 ok = True
 def check(what, a, b, tol):
     global ok
@@ -60,8 +66,10 @@ for rm, rh in zip(m["rows"], h["rows"]):
     check("remission", rh["remission_frac"], rm["remission_frac"], 0)
     # one baseline (HAM-D 20): the mean change is the mean minus 20
     check("mean change", rh["mean_change_hamd"], rh["mean_hamd"] - 20, 1e-9)
-    # below the baseline MADRS 26 the two anchor segments have one slope (10/13): there
-    # the linking is linear, so the mean, change and SD scale by 10/13 exactly
+    # up to MADRS 39 the first three anchor segments have one slope (10/13): at and below
+    # the baseline MADRS 26 the linking is linear, so the mean, change and SD scale by
+    # 10/13 exactly (so this run alone cannot tell converting each patient from
+    # converting the aggregates: the HAM-D 38 run below can)
     check("mean", rh["mean_hamd"], rm["mean_madrs"] * 10 / 13, 1e-9)
     check("mean change", rh["mean_change_hamd"], rm["mean_change_madrs"] * 10 / 13, 1e-9)
     check("sd change", rh["sd_change_hamd"], rm["sd_change_madrs"] * 10 / 13, 1e-9)
@@ -69,6 +77,48 @@ for rm, rh in zip(m["rows"], h["rows"]):
     assert rm["p50_madrs"] < 25, rm
 sys.exit(0 if ok else 1)
 PY
+# Above MADRS 39 the slope changes (10/13 below, 10/13.5 above): the linking is concave, so
+# converting each patient and converting the aggregates differ. Baseline HAM-D 38 = MADRS
+# 39 + 8 x 1.35 = 49.8; the scores of the same patients straddle MADRS 39.
+"$KETSIM" forecast --madrs 49.8 --remission-cutoff 9.1 "${COMMON[@]}" --out "$T/m38.json" \
+    >/dev/null 2>"$T/m38.err" || fail "forecast --madrs 49.8: exit $? ($(cat "$T/m38.err"))"
+"$KETSIM" forecast --hamd 38 "${COMMON[@]}" --out "$T/h38.json" >"$T/h38.txt" 2>"$T/h38.err" ||
+    fail "forecast --hamd 38: exit $? ($(cat "$T/h38.err"))"
+python3 - "$T/m38.json" "$T/h38.json" <<'PY' || fail "HAM-D 38: not converted per patient"
+import json, os, sys
+sys.path.insert(0, os.path.dirname(sys.argv[1]))
+from linking import m2h
+m = json.load(open(sys.argv[1]))
+h = json.load(open(sys.argv[2]))
+assert h["baseline_hamd"] == 38 and abs(h["baseline_madrs"] - 49.8) < 1e-12, h["baseline_madrs"]
+assert m["baseline_madrs"] == 49.8 and len(m["rows"]) == len(h["rows"]) == 9
+ok, straddle = True, 0
+def check(what, cond):
+    global ok
+    if not cond:
+        print(what, file=sys.stderr)
+        ok = False
+for rm, rh in zip(m["rows"], h["rows"]):
+    w = f"{rh['arm']} d{rh['time_d']}"
+    assert rm["arm"] == rh["arm"] and rm["time_d"] == rh["time_d"]
+    for q in ("p10", "p50", "p90"):
+        a, b = rh[q + "_hamd"], m2h(rm[q + "_madrs"])
+        check(f"{w} {q}: {a} vs m2h {b}", abs(a - b) <= 1e-9)
+    check(f"{w} mean change {rh['mean_change_hamd']} vs mean - 38 {rh['mean_hamd'] - 38}",
+          abs(rh["mean_change_hamd"] - (rh["mean_hamd"] - 38)) <= 1e-9)
+    # Jensen: the mean of a concave map is at most the map of the mean
+    check(f"{w} mean {rh['mean_hamd']} above m2h(mean) {m2h(rm['mean_madrs'])}",
+          rh["mean_hamd"] <= m2h(rm["mean_madrs"]) + 1e-9)
+    if rm["p10_madrs"] < 39 < rm["p90_madrs"]:  # patients on both segments: strictly below
+        straddle += 1
+        check(f"{w} mean {rh['mean_hamd']} not below m2h(mean) {m2h(rm['mean_madrs'])} - 1e-3",
+              rh["mean_hamd"] < m2h(rm["mean_madrs"]) - 1e-3)
+        check(f"{w} sd change {rh['sd_change_hamd']} = MADRS sd x 10/13",
+              abs(rh["sd_change_hamd"] - rm["sd_change_madrs"] * 10 / 13) > 1e-4)
+check(f"only {straddle} rows straddle MADRS 39 (expected at least 4)", straddle >= 4)
+sys.exit(0 if ok else 1)
+PY
+
 head -1 "$T/h.csv" | grep -q '^arm,context,time_d,mean_hamd,p10_hamd,p50_hamd,p90_hamd,mean_change_hamd,sd_change_hamd,response_frac,remission_frac$' ||
     fail "CSV header: $(head -1 "$T/h.csv")"
 grep -q '^# scale: HAM-D; .*PMID 29031182' "$T/h.csv" || fail "CSV does not name the scale and source"
@@ -142,12 +192,68 @@ bad() {
 }
 bad "--madrs and --hamd" --madrs 26 --hamd 20
 bad "--madrs: the patient's baseline MADRS is required" --days 1
-bad "--hamd: HAM-D 46" --hamd 46
-bad "--hamd: HAM-D 53: outside the scale (0 to 52, 17-item)" --hamd 53
-bad "--hamd \"0.5\": expected a HAM-D score from 1" --hamd 0.5
+# The limit: the HAM-D of MADRS 60 (40 + 7.5/1.35 = 45.55556) rounded down to 45.5555, the
+# same number in the message, the help and (below) trial; just above it refused.
+LIM='expected a HAM-D score from 1 to 45.5555 (the HAM-D of MADRS 60, rounded down)'
+bad "--hamd \"45.5556\": $LIM" --hamd 45.5556
+bad "--hamd \"46\": $LIM" --hamd 46
+bad "--hamd \"53\": $LIM" --hamd 53
+bad "--hamd \"0.5\": $LIM" --hamd 0.5
 bad "--hamd \"x\"" --hamd x
+# a plain decimal only: no leading space, sign, hex (strtod would take them)
+bad "--hamd \" 20\": $LIM" --hamd " 20"
+bad "--hamd \"+20\": $LIM" --hamd +20
+bad "--hamd \"0x14\": $LIM" --hamd 0x14
+bad "--hamd \"inf\"" --hamd inf
+bad '--madrs " 26": expected a number from 1 to 60' --madrs " 26"
+bad '--madrs "0x1a": expected a number from 1 to 60' --madrs 0x1a
+bad '--madrs "+26": expected a number from 1 to 60' --madrs +26
 bad "--madrs-sd goes with --madrs" --hamd 20 --madrs-sd 3
-bad "--remission-cutoff: HAM-D 50" --hamd 20 --remission-cutoff 50
+bad "--remission-cutoff \"45.5556\": expected a HAM-D score from 0 to 45.5555" --hamd 20 --remission-cutoff 45.5556
+bad "--remission-cutoff \"50\": expected a HAM-D score from 0 to 45.5555" --hamd 20 --remission-cutoff 50
+# just below the limit, and decimals (with an exponent), are taken
+for v in 45.5555 20.5 2e1; do
+    "$KETSIM" forecast --hamd "$v" --until 2 --days 1 --patients 10 --regimen "0.5mg/kg iv over 40min" \
+        >"$T/o" 2>"$T/e" || fail "forecast --hamd $v: exit $? ($(cat "$T/e"))"
+done
+grep -q "baseline HAM-D 20 (MADRS 26)" "$T/o" || fail "--hamd 2e1: $(head -1 "$T/o")"
+"$KETSIM" forecast --madrs 26.5 --until 2 --days 1 --patients 10 --regimen "0.5mg/kg iv over 40min" \
+    >/dev/null 2>"$T/e" || fail "forecast --madrs 26.5: exit $? ($(cat "$T/e"))"
+"$KETSIM" forecast --help | tr -s ' \n' ' ' | grep -q -- "--hamd SCORE baseline HAM-D instead of --madrs (1 to 45.5555," ||
+    fail "forecast --help does not state the limit 45.5555"
+"$KETSIM" trial --help | tr -s ' \n' ' ' | grep -q -- "--hamd SCORE baseline HAM-D instead (1 to 45.5555," ||
+    fail "trial --help does not state the limit 45.5555"
+"$KETSIM" "${TR[@]}" --response "$T/tb.csv" --hamd 45.5556 >/dev/null 2>"$T/e"
+[ $? -eq 2 ] && [ "$(wc -l <"$T/e")" -eq 1 ] && grep -qF -- '--hamd "45.5556": expected a number from 1 to 45.5555' "$T/e" ||
+    fail "trial --hamd 45.5556: $(cat "$T/e")"
+"$KETSIM" "${TR[@]}" --response "$T/tb.csv" --hamd " 20" >/dev/null 2>"$T/e"
+[ $? -eq 2 ] && grep -qF -- '--hamd " 20": expected a number' "$T/e" || fail "trial --hamd \" 20\": $(cat "$T/e")"
+"$KETSIM" "${TR[@]}" --response "$T/tb.csv" --madrs 0x1a >/dev/null 2>"$T/e"
+[ $? -eq 2 ] && grep -qF -- '--madrs "0x1a": expected a number' "$T/e" || fail "trial --madrs 0x1a: $(cat "$T/e")"
+"$KETSIM" "${TR[@]}" --response "$T/tb.csv" --hamd 45.5555 >/dev/null 2>"$T/e" ||
+    fail "trial --hamd 45.5555: exit $? ($(cat "$T/e"))"
+
+# A remission cutoff above HAM-D 40 is an extrapolation too: stated everywhere.
+XC='the remission cutoff HAM-D 44 lies above the last published anchor of the linking (HAM-D 40 = MADRS 52.5): its MADRS 57.9 is an extrapolation'
+"$KETSIM" forecast --hamd 20 --remission-cutoff 44 --until 3 --days 1 --patients 20 \
+    --regimen "0.5mg/kg iv over 40min" --out "$T/rc.csv" >"$T/rc.txt" 2>"$T/rc.err" ||
+    fail "--remission-cutoff 44: exit $? ($(cat "$T/rc.err"))"
+grep -qF -- "warning: --remission-cutoff: $XC" "$T/rc.err" || fail "--remission-cutoff 44: stderr: $(cat "$T/rc.err")"
+grep -qF -- "Warning: $XC." "$T/rc.txt" || fail "--remission-cutoff 44: table lacks the warning"
+grep -qF -- "# warning: $XC" "$T/rc.csv" || fail "--remission-cutoff 44: CSV lacks the warning"
+"$KETSIM" forecast --hamd 42 --remission-cutoff 44 --until 3 --days 1 --patients 20 \
+    --regimen "0.5mg/kg iv over 40min" --out "$T/rc.json" >/dev/null 2>"$T/rc.err" ||
+    fail "--hamd 42 --remission-cutoff 44: exit $?"
+grep -qF -- "warning: --hamd: the baseline HAM-D 42 lies above" "$T/rc.err" &&
+    grep -qF -- "warning: --remission-cutoff: $XC" "$T/rc.err" || fail "--hamd 42 --remission-cutoff 44: stderr: $(cat "$T/rc.err")"
+python3 - "$T/rc.json" "$XC" <<'PY' || fail "--hamd 42 --remission-cutoff 44: JSON warnings"
+import json, sys
+w = [x["warning"] for x in json.load(open(sys.argv[1]))["warnings"]]
+assert any(sys.argv[2] in x and "the baseline HAM-D 42 lies above" in x for x in w), w
+PY
+"$KETSIM" "${TR[@]}" --response "$T/tc.csv" --hamd 20 --remission-cutoff 44 >/dev/null 2>"$T/e" ||
+    fail "trial --remission-cutoff 44: exit $?"
+grep -qF -- "$XC" "$T/e" && grep -qF -- "$XC" "$T/tc.csv" || fail "trial --remission-cutoff 44: no extrapolation warning"
 
 [ "$failures" -eq 0 ] || exit 1
 echo "HAM-D output (forecast, trial --response): all checks passed"

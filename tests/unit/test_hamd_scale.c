@@ -26,10 +26,12 @@ static void test_anchors_exact(void **state)
         assert_int_equal(ks_response_hamd_to_madrs(H[i], &m, &ex, NULL), KS_OK);
         assert_true(m == M[i]);
         assert_int_equal(ex, 0);
-        assert_int_equal(ks_response_hamd_anchor(i, &am, &ah), KS_OK);
+        assert_int_equal(ks_response_hamd_anchor(i, &am, &ah, NULL), KS_OK);
         assert_true(am == M[i] && ah == H[i]);
     }
-    assert_int_equal(ks_response_hamd_anchor(5, NULL, NULL), KS_EINVAL);
+    ks_error aerr = {0};
+    assert_int_equal(ks_response_hamd_anchor(5, NULL, NULL, &aerr), KS_EINVAL);
+    assert_non_null(strstr(aerr.msg, "HAM-D anchor 5"));
     /* between anchors: linear (MADRS 19.5 is halfway from 13 to 26: HAM-D 15) */
     double h;
     assert_int_equal(ks_response_madrs_to_hamd(19.5, &h, NULL, NULL), KS_OK);
@@ -100,6 +102,13 @@ static void test_out_of_range_refused(void **state)
     assert_non_null(strstr(err.msg, "above the MADRS maximum"));
     assert_true(v == 123); /* untouched on error */
     assert_int_equal(ks_response_hamd_to_madrs(45.5, &v, NULL, &err), KS_OK);
+    /* the limit: MADRS 60 on the extended last segment, 40 + 7.5/1.35 (written out here) */
+    double hmax = 40 + 7.5 / 1.35;
+    assert_true(fabs(ks_response_hamd_max_linked() - hmax) < 1e-12);
+    assert_int_equal(ks_response_hamd_to_madrs(hmax - 1e-9, &v, NULL, &err), KS_OK);
+    assert_int_equal(ks_response_hamd_to_madrs(45.5556, &v, NULL, &err), KS_EINVAL);
+    /* the message prints the limit with enough digits to be above it: 45.5556, not 45.56 */
+    assert_non_null(strstr(err.msg, "HAM-D above 45.5556 (= MADRS 60)"));
 }
 
 /* Independent cross-check (not a fit): Carmody TJ et al. 2006, Eur Neuropsychopharmacol
@@ -115,12 +124,57 @@ static void test_carmody_crosscheck(void **state)
     assert_true(fabs(m - 8.5) <= 1.0);
 }
 
+/* The anchors' map written out independently (not the library's interp). */
+static double m2h(double x)
+{
+    size_t i = 0;
+    while (i < 3 && x > M[i + 1])
+        i++;
+    return H[i] + (x - M[i]) * (H[i + 1] - H[i]) / (M[i + 1] - M[i]);
+}
+
+/* Per-patient conversion: each patient's score and change, patient by patient, on
+ * scores straddling MADRS 39 (where the slope changes) and beyond the last anchor; and
+ * the statistics over them differ from converting the MADRS statistics. */
+static void test_per_patient(void **state)
+{
+    (void)state;
+    double score[] = {3, 12.5, 26, 30, 38.9, 39, 41, 45.75, 49.8, 55, 60};
+    double base[] = {49.8, 49.8, 26, 49.8, 39, 52.5, 49.8, 60, 49.8, 52.5, 13};
+    enum { N = sizeof score / sizeof *score };
+    double h[N], c[N], inplace[N];
+    ks_error err = {0};
+    assert_int_equal(ks_response_hamd_per_patient(score, base, N, h, c, &err), KS_OK);
+    for (size_t i = 0; i < N; i++) {
+        assert_true(fabs(h[i] - m2h(score[i])) < 1e-12);
+        assert_true(fabs(c[i] - (m2h(score[i]) - m2h(base[i]))) < 1e-12);
+    }
+    assert_true(fabs(h[8] - 38) < 1e-12 && fabs(c[8]) < 1e-12); /* 49.8 = HAM-D 38 */
+    /* in place, and without the change (base not read) */
+    memcpy(inplace, score, sizeof score);
+    assert_int_equal(ks_response_hamd_per_patient(inplace, NULL, N, inplace, NULL, &err), KS_OK);
+    assert_memory_equal(inplace, h, sizeof h);
+    /* the mean of the converted scores is below the converted mean (concave: slope 10/13
+     * below MADRS 39, 10/13.5 above): converting the mean would overstate it */
+    double mh = 0, mm = 0;
+    for (size_t i = 0; i < N; i++) {
+        mh += h[i] / N;
+        mm += score[i] / N;
+    }
+    assert_true(mh < m2h(mm) - 1e-3);
+    /* a score outside the scale names the patient; nothing after it is written */
+    double bad[] = {10, 61, 20}, out[] = {-1, -1, -1};
+    assert_int_equal(ks_response_hamd_per_patient(bad, NULL, 3, out, NULL, &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "patient 1: MADRS 61"));
+    assert_true(out[0] == m2h(10) && out[2] == -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_anchors_exact),         cmocka_unit_test(test_monotone_and_inverse),
         cmocka_unit_test(test_extrapolation_flagged), cmocka_unit_test(test_out_of_range_refused),
-        cmocka_unit_test(test_carmody_crosscheck),
+        cmocka_unit_test(test_carmody_crosscheck),    cmocka_unit_test(test_per_patient),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
