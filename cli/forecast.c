@@ -1,5 +1,6 @@
-/* ketsim forecast: MADRS trajectory, response, remission and relapse for regimens,
- * compared in one table and one plot, with a placebo arm. */
+/* ketsim forecast: MADRS (or, for the PTSD variant, CAPS-5) trajectory, response,
+ * remission and relapse for regimens, compared in one table and one plot, with a placebo
+ * arm. */
 #include "resp.h"
 #include "ketsim/regimen.h"
 #include "ketsim/trial.h"
@@ -16,9 +17,14 @@
 #define DT_H (1.0 / 12.0)
 #define MAX_ARMS 16
 #define MAX_DAYS 32
+#define PTSD_WARN                                                                                  \
+    "the PTSD variant is fitted to one 30-patient trial (Feder 2021: two week-2 response "         \
+    "shares after six 0.5 mg/kg IV infusions; the >= 30 % definition from a press release); "     \
+    "other regimens extrapolate the depression model's drug state"
 
 static const char HELP[] =
     "usage: ketsim forecast --madrs SCORE [--regimen TEXT]... [options]\n"
+    "       ketsim forecast --indication ptsd --caps5 SCORE [--regimen TEXT]... [options]\n"
     "\n"
     "Forecasts the MADRS score over a course for a patient with baseline SCORE, from the\n"
     "calibrated response model (docs/response-model.md, parameters in\n"
@@ -37,6 +43,13 @@ static const char HELP[] =
     "infusion times get a stated warning (stderr, table, --out), and a dose above 10 times\n"
     "the largest calibrated one is refused.\n"
     "\n"
+    "  --indication I       depression (default) or ptsd: the PTSD (CAPS-5) variant, fitted\n"
+    "                       to one 30-patient trial (Feder 2021: week-2 response after six\n"
+    "                       0.5 mg/kg IV infusions); response = CAPS-5 reduced by >= 30 %%; no\n"
+    "                       remission (no published CAPS-5 definition in the notes); IV\n"
+    "                       regimens in the active context only (no esketamine PTSD data)\n"
+    "  --caps5 SCORE        baseline CAPS-5 (1-80), required with --indication ptsd\n"
+    "  --caps5-sd SD        its spread for a virtual trial (default 0)\n"
     "  --madrs SCORE        baseline MADRS (1-60), required; at or below the remission\n"
     "                       cutoff it is already a remission (a warning says so)\n"
     "  --madrs-sd SD        baseline spread for a virtual trial (default 0: one patient)\n"
@@ -72,6 +85,8 @@ static const char HELP[] =
     "  ketsim forecast --madrs 34 --weight 82 --regimen \"six=0.5mg/kg iv over 40min; 3/week x "
     "2w\"\n"
     "  ketsim forecast --madrs 30 --madrs-sd 6 --patients 100000 --out trial.csv\n"
+    "  ketsim forecast --indication ptsd --caps5 40 --regimen \"six=0.5mg/kg iv over 40min; "
+    "3/week x 2w\"\n"
     "\n" KS_RESP_NOTE "\n";
 
 enum {
@@ -91,6 +106,9 @@ enum {
     O_OUT,
     O_PLOT,
     O_PD,
+    O_INDICATION,
+    O_CAPS5,
+    O_CAPS5_SD,
     O_COUNT
 };
 
@@ -137,7 +155,7 @@ static double quant_sorted(const double *v, size_t n, double q)
 
 /* Build one arm's drug state from a regimen text. */
 static int arm_drive(arm *a, const resp_env *e, const ks_response_params *p, double weight,
-                     double age, double until_h, const char *optname)
+                     double age, double until_h, const char *optname, int ptsd)
 {
     ks_error err = {0};
     size_t n = (size_t)floor(until_h / DT_H + 1e-9) + 1;
@@ -167,6 +185,13 @@ static int arm_drive(arm *a, const resp_env *e, const ks_response_params *p, dou
             cli_error(CMD,
                       "%s \"%s\": route \"%s\": the response model is calibrated for iv "
                       "(racemic ketamine) or nasal (esketamine) courses, one route per regimen",
+                      optname, a->text, doses[i].route);
+            rc = 2;
+        }
+        if (!rc && ptsd && mi != e->iv) {
+            cli_error(CMD,
+                      "%s \"%s\": route \"%s\": the PTSD variant is calibrated for racemic "
+                      "ketamine IV only (no esketamine PTSD data in the notes)",
                       optname, a->text, doses[i].route);
             rc = 2;
         }
@@ -249,7 +274,10 @@ int cmd_forecast(int argc, char **argv)
                           {"params", 1, NULL, 0, NULL, 0, 0},
                           {"out", 1, NULL, 0, NULL, 0, 0},
                           {"plot", 1, NULL, 0, NULL, 0, 0},
-                          {"pd", 1, NULL, 0, NULL, 0, 0}};
+                          {"pd", 1, NULL, 0, NULL, 0, 0},
+                          {"indication", 1, NULL, 0, NULL, 0, 0},
+                          {"caps5", 1, NULL, 0, NULL, 0, 0},
+                          {"caps5-sd", 1, NULL, 0, NULL, 0, 0}};
     int help = 0;
     if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
     if (help) {
@@ -262,12 +290,56 @@ int cmd_forecast(int argc, char **argv)
     uint64_t npat = 10000, seed = 1;
     int ctx = -1, pctx = -1;
     ks_error err = {0};
-    if (!o[O_MADRS].value) {
-        cli_error(CMD, "--madrs: the patient's baseline MADRS is required (1-60)");
-        rc = 2;
+    /* The indication: depression (MADRS, >= 50 %, remission) or the PTSD variant (CAPS-5,
+     * >= 30 %, no remission). */
+    int ptsd = 0;
+    if (o[O_INDICATION].value) {
+        if (strcmp(o[O_INDICATION].value, "ptsd") == 0)
+            ptsd = 1;
+        else if (strcmp(o[O_INDICATION].value, "depression") != 0) {
+            cli_error(CMD, "--indication \"%s\": expected depression or ptsd",
+                      o[O_INDICATION].value);
+            rc = 2;
+        }
     }
-    if (!rc && o[O_MADRS].value) rc = parse_num("madrs", o[O_MADRS].value, 1, 60, &b0);
-    if (!rc && o[O_MADRS_SD].value) rc = parse_num("madrs-sd", o[O_MADRS_SD].value, 0, 30, &b0_sd);
+    const char *scale = ptsd ? "CAPS-5" : "MADRS", *col = ptsd ? "caps5" : "madrs";
+    const double smax = ptsd ? KS_RESPONSE_CAPS5_MAX : 60.0;
+    const double keep = ptsd ? 1.0 - KS_RESPONSE_PTSD_REDUCTION : 0.5; /* responder: score <= keep b0 */
+    if (rc) {
+    } else if (ptsd) {
+        const int bad[4] = {O_MADRS, O_MADRS_SD, O_CUTOFF, -1};
+        const char *why[3] = {"the PTSD baseline is --caps5 (CAPS-5, 0-80)",
+                              "the PTSD baseline spread is --caps5-sd",
+                              "no published CAPS-5 remission definition is in the notes, so PTSD "
+                              "forecasts have no remission"};
+        for (int i = 0; bad[i] >= 0 && !rc; i++)
+            if (o[bad[i]].value) {
+                cli_error(CMD, "--%s: not with --indication ptsd: %s", o[bad[i]].name, why[i]);
+                rc = 2;
+            }
+        if (!rc && !o[O_CAPS5].value) {
+            cli_error(CMD, "--caps5: the patient's baseline CAPS-5 is required with --indication "
+                           "ptsd (1-80)");
+            rc = 2;
+        }
+        if (!rc) rc = parse_num("caps5", o[O_CAPS5].value, 1, KS_RESPONSE_CAPS5_MAX, &b0);
+        if (!rc && o[O_CAPS5_SD].value)
+            rc = parse_num("caps5-sd", o[O_CAPS5_SD].value, 0, 40, &b0_sd);
+        cutoff = -1; /* no remission */
+    } else {
+        if (o[O_CAPS5].value || o[O_CAPS5_SD].value) {
+            cli_error(CMD, "--%s: a CAPS-5 score needs --indication ptsd",
+                      o[O_CAPS5].value ? "caps5" : "caps5-sd");
+            rc = 2;
+        }
+        if (!rc && !o[O_MADRS].value) {
+            cli_error(CMD, "--madrs: the patient's baseline MADRS is required (1-60)");
+            rc = 2;
+        }
+        if (!rc) rc = parse_num("madrs", o[O_MADRS].value, 1, 60, &b0);
+        if (!rc && o[O_MADRS_SD].value)
+            rc = parse_num("madrs-sd", o[O_MADRS_SD].value, 0, 30, &b0_sd);
+    }
     if (!rc && o[O_WEIGHT].value)
         rc = cli_parse_plain(CMD, "--weight", o[O_WEIGHT].value, KS_DIM_WEIGHT, &weight);
     if (!rc && !(weight >= 20 && weight <= 300)) {
@@ -311,6 +383,13 @@ int cmd_forecast(int argc, char **argv)
         cli_error(CMD, "--placebo-context: %s", err.msg);
         rc = 2;
     }
+    if (!rc && ptsd && ((ctx >= 0 && ctx != KS_CTX_ACTIVE) || (pctx >= 0 && pctx != KS_CTX_ACTIVE))) {
+        cli_error(CMD, "--%s: the PTSD variant is calibrated in the active context only (Feder "
+                       "2021: awake, midazolam-controlled)",
+                  ctx >= 0 && ctx != KS_CTX_ACTIVE ? "context" : "placebo-context");
+        rc = 2;
+    }
+    if (ptsd) ctx = KS_CTX_ACTIVE;
     double days[MAX_DAYS] = {0};
     int ndays = 0;
     if (!rc) {
@@ -360,6 +439,16 @@ int cmd_forecast(int argc, char **argv)
         cli_error(CMD, "--params: %s", err.msg);
         rc = 2;
     }
+    if (!rc && ptsd) {
+        ks_response_ptsd v;
+        if (ks_response_ptsd_load(ppath, &v, &err)) {
+            cli_error(CMD, "--params: %s", err.msg);
+            rc = 2;
+        } else {
+            ks_response_ptsd_params(&p, &v, &p);
+            fprintf(stderr, "warning: %s\n", PTSD_WARN);
+        }
+    }
     resp_env e;
     memset(&e, 0, sizeof e);
     if (!rc) rc = resp_env_load_fitted(&e, CMD, "--params", ppath, o[O_PD].value, NULL, NULL);
@@ -380,7 +469,9 @@ int cmd_forecast(int argc, char **argv)
             cli_error(CMD, "--regimen: at most %d regimens", MAX_ARMS - 1);
             rc = 2;
         }
-        for (int i = 0; !rc && i < (nreg ? nreg : (int)(sizeof DEFAULTS / sizeof *DEFAULTS)); i++) {
+        /* PTSD: the IV defaults only (the esketamine ones are the last two) */
+        int ndef = (int)(sizeof DEFAULTS / sizeof *DEFAULTS) - (ptsd ? 2 : 0);
+        for (int i = 0; !rc && i < (nreg ? nreg : ndef); i++) {
             arm *a = &arms[narm++];
             a->ctx = ctx;
             a->p = p;
@@ -398,7 +489,7 @@ int cmd_forecast(int argc, char **argv)
                 snprintf(a->label, sizeof a->label, "%s", DEFAULTS[i].label);
                 snprintf(a->text, sizeof a->text, "%s", DEFAULTS[i].text);
             }
-            rc = arm_drive(a, &e, &p, weight, age, until_d * 24, "--regimen");
+            rc = arm_drive(a, &e, &p, weight, age, until_d * 24, "--regimen", ptsd);
         }
         if (!rc) {
             arm *a = &arms[narm++];
@@ -413,7 +504,7 @@ int cmd_forecast(int argc, char **argv)
             char first[128];
             memcpy(first, arms[0].label, sizeof first);
             snprintf(a->text, sizeof a->text, "the visits of \"%s\", no drug", first);
-            rc = arm_drive(a, &e, &p, weight, age, until_d * 24, "placebo");
+            rc = arm_drive(a, &e, &p, weight, age, until_d * 24, "placebo", ptsd);
         }
     }
 
@@ -459,7 +550,7 @@ int cmd_forecast(int argc, char **argv)
                 double bi = b0;
                 if (b0_sd > 0) {
                     ks_rng_normal2(seed, 0, i, KS_RNG_RESPONSE, 1, z);
-                    bi = fmin(60, fmax(1, b0 + b0_sd * z[0]));
+                    bi = fmin(smax, fmax(1, b0 + b0_sd * z[0]));
                 }
                 base[i] = bi;
                 score[i] = ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, th, d);
@@ -471,7 +562,7 @@ int cmd_forecast(int argc, char **argv)
                 sum += s;
                 sumc += c;
                 sumc2 += c * c;
-                nresp += s <= 0.5 * base[i];
+                nresp += s <= keep * base[i];
                 nrem += s <= cutoff;
             }
             double mean = sum / (double)N, mc = sumc / (double)N;
@@ -513,16 +604,16 @@ int cmd_forecast(int argc, char **argv)
                 double bi = b0;
                 if (b0_sd > 0) {
                     ks_rng_normal2(seed, 0, i, KS_RNG_RESPONSE, 1, z);
-                    bi = fmin(60, fmax(1, b0 + b0_sd * z[0]));
+                    bi = fmin(smax, fmax(1, b0 + b0_sd * z[0]));
                 }
                 buf[i] = NAN;
-                if (ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, t0, a->D[k0]) > 0.5 * bi)
+                if (ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, t0, a->D[k0]) > keep * bi)
                     continue;
                 nr++;
                 buf[i] = INFINITY;
                 for (size_t k = k0; k < ngrid; k += step)
                     if (ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, (double)k * DT_H,
-                                          a->D[k]) > 0.5 * bi) {
+                                          a->D[k]) > keep * bi) {
                         buf[i] = ((double)k * DT_H - a->last_dose_h) / 24.0;
                         nrel++;
                         break;
@@ -544,16 +635,22 @@ int cmd_forecast(int argc, char **argv)
 
     /* Table. */
     if (!rc) {
-        printf("forecast: baseline MADRS %.4g%s, %zu virtual patients per arm, seed %llu, "
-               "weight %.4g kg, age %.4g y\n"
-               "response = MADRS reduced by >= 50 %%; remission = MADRS <= %.4g; relapse = loss of "
-               "response after the last dose (responders 24 h after it)\n\n",
-               b0, b0_sd > 0 ? " (trial: spread given)" : "", N, (unsigned long long)seed, weight,
-               age, cutoff);
+        printf("forecast: %sbaseline %s %.4g%s, %zu virtual patients per arm, seed %llu, "
+               "weight %.4g kg, age %.4g y\n",
+               ptsd ? "PTSD variant, " : "", scale, b0, b0_sd > 0 ? " (trial: spread given)" : "",
+               N, (unsigned long long)seed, weight, age);
+        if (ptsd)
+            printf("response = CAPS-5 reduced by >= 30 %%; no remission (no published CAPS-5 "
+                   "definition in the notes); relapse = loss of response after the last dose "
+                   "(responders 24 h after it)\n\n");
+        else
+            printf("response = MADRS reduced by >= 50 %%; remission = MADRS <= %.4g; relapse = "
+                   "loss of response after the last dose (responders 24 h after it)\n\n",
+                   cutoff);
         printf("%-24s %-11s %5s", "regimen", "context", "doses");
         for (int j = 0; j < ndays; j++)
             printf("  resp_d%-4g", days[j]);
-        for (int j = 0; j < ndays; j++)
+        for (int j = 0; !ptsd && j < ndays; j++)
             printf("  remit_d%-3g", days[j]);
         printf("  %-22s\n", "median_relapse_d (share)");
         for (int ai = 0; ai < narm; ai++) {
@@ -561,7 +658,7 @@ int cmd_forecast(int argc, char **argv)
                    arms[ai].n_doses);
             for (int j = 0; j < ndays; j++)
                 printf("  %8.1f%%", 100 * stats[(size_t)ai * (size_t)ndays + (size_t)j].p_resp);
-            for (int j = 0; j < ndays; j++)
+            for (int j = 0; !ptsd && j < ndays; j++)
                 printf("  %8.1f%%", 100 * stats[(size_t)ai * (size_t)ndays + (size_t)j].p_remit);
             if (arms[ai].placebo)
                 printf("  -\n");
@@ -593,6 +690,7 @@ int cmd_forecast(int argc, char **argv)
                    b0, cutoff);
         for (int ai = 0; ai < narm; ai++)
             if (*arms[ai].warn) printf("Warning: \"%s\": %s.\n", arms[ai].label, arms[ai].warn);
+        if (ptsd) printf("Warning: %s.\n", PTSD_WARN);
         printf("PK is the typical patient's; the band is between-patient variability in "
                "response, not parameter uncertainty.\n" KS_RESP_NOTE "\n");
     }
@@ -609,34 +707,49 @@ int cmd_forecast(int argc, char **argv)
         } else {
             json_t *root = json ? json_object() : NULL, *rows = json ? json_array() : NULL;
             if (!json)
-                fprintf(f, "arm,context,time_d,mean_madrs,p10_madrs,p50_madrs,p90_madrs,"
-                           "mean_change_madrs,sd_change_madrs,response_frac,remission_frac\n");
+                fprintf(f,
+                        "arm,context,time_d,mean_%s,p10_%s,p50_%s,p90_%s,mean_change_%s,"
+                        "sd_change_%s,response_frac%s\n",
+                        col, col, col, col, col, col, ptsd ? "" : ",remission_frac");
             for (int ai = 0; ai < narm; ai++)
                 for (int j = 0; j < ndays; j++) {
                     day_stats *s = &stats[(size_t)ai * (size_t)ndays + (size_t)j];
-                    if (!json)
-                        fprintf(f, "\"%s\",%s,%.10g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n",
+                    if (!json) {
+                        fprintf(f, "\"%s\",%s,%.10g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g",
                                 arms[ai].label, ks_response_context_name(arms[ai].ctx), days[j],
                                 s->mean, s->p10, s->p50, s->p90, s->mean_change, s->sd_change,
-                                s->p_resp, s->p_remit);
-                    else {
+                                s->p_resp);
+                        if (!ptsd) fprintf(f, ",%.6g", s->p_remit);
+                        fputc('\n', f);
+                    } else {
+                        char k[6][32];
+                        const char *const nm[6] = {"mean", "p10", "p50", "p90", "mean_change",
+                                                   "sd_change"};
+                        for (int q = 0; q < 6; q++)
+                            snprintf(k[q], sizeof k[q], "%s_%s", nm[q], col);
                         json_t *r = json_pack(
-                            "{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "arm",
-                            arms[ai].label, "regimen", arms[ai].text, "context",
-                            ks_response_context_name(arms[ai].ctx), "time_d", days[j], "mean_madrs",
-                            s->mean, "p10_madrs", s->p10, "p50_madrs", s->p50, "p90_madrs", s->p90,
-                            "mean_change_madrs", s->mean_change, "sd_change_madrs", s->sd_change,
-                            "response_frac", s->p_resp, "remission_frac", s->p_remit);
+                            "{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "arm", arms[ai].label,
+                            "regimen", arms[ai].text, "context",
+                            ks_response_context_name(arms[ai].ctx), "time_d", days[j], k[0],
+                            s->mean, k[1], s->p10, k[2], s->p50, k[3], s->p90, k[4],
+                            s->mean_change, k[5], s->sd_change, "response_frac", s->p_resp);
+                        if (!ptsd)
+                            json_object_set_new(r, "remission_frac", json_real(s->p_remit));
                         json_array_append_new(rows, r);
                     }
                 }
             if (json) {
                 json_object_set_new(root, "note", json_string(KS_RESP_NOTE));
-                json_object_set_new(root, "baseline_madrs", json_real(b0));
-                json_object_set_new(root, "baseline_sd_madrs", json_real(b0_sd));
+                char kb[32], ks[32];
+                snprintf(kb, sizeof kb, "baseline_%s", col);
+                snprintf(ks, sizeof ks, "baseline_sd_%s", col);
+                json_object_set_new(root, "indication", json_string(ptsd ? "ptsd" : "depression"));
+                json_object_set_new(root, "response_reduction", json_real(1.0 - keep));
+                json_object_set_new(root, kb, json_real(b0));
+                json_object_set_new(root, ks, json_real(b0_sd));
                 json_object_set_new(root, "patients_per_arm", json_integer((json_int_t)N));
                 json_object_set_new(root, "seed", resp_json_seed(seed));
-                json_object_set_new(root, "remission_cutoff_madrs", json_real(cutoff));
+                if (!ptsd) json_object_set_new(root, "remission_cutoff_madrs", json_real(cutoff));
                 json_t *rel = json_array();
                 for (int ai = 0; ai < narm; ai++) {
                     /* null with the reason when there is no number; a median beyond the
@@ -661,6 +774,9 @@ int cmd_forecast(int argc, char **argv)
                 }
                 json_object_set_new(root, "relapse", rel);
                 json_t *warns = json_array();
+                if (ptsd)
+                    json_array_append_new(warns,
+                                          json_pack("{s:n,s:s}", "arm", "warning", PTSD_WARN));
                 if (b0 <= cutoff)
                     json_array_append_new(warns, json_pack("{s:n,s:s}", "arm", "warning",
                                                            "the baseline is already at or below "
@@ -680,6 +796,7 @@ int cmd_forecast(int argc, char **argv)
                 for (int ai = 0; ai < narm; ai++)
                     if (*arms[ai].warn)
                         fprintf(f, "# warning: \"%s\": %s\n", arms[ai].label, arms[ai].warn);
+                if (ptsd) fprintf(f, "# warning: %s\n", PTSD_WARN);
                 fprintf(f, "# %s\n", KS_RESP_NOTE);
             }
             if (rc || ferror(f)) {
@@ -711,21 +828,22 @@ int cmd_forecast(int argc, char **argv)
         char sub[256];
         if (all_bands)
             snprintf(sub, sizeof sub,
-                     "median and 10-90 %% band over %zu virtual patients, baseline MADRS %.4g", N,
-                     b0);
+                     "median and 10-90 %% band over %zu virtual patients, baseline %s %.4g", N,
+                     scale, b0);
         else
             snprintf(sub, sizeof sub,
-                     "median over %zu virtual patients, baseline MADRS %.4g; 10-90 %% band for "
+                     "median over %zu virtual patients, baseline %s %.4g; 10-90 %% band for "
                      "\"%s\" and placebo",
-                     N, b0, arms[0].label);
+                     N, scale, b0, arms[0].label);
         ks_plot_spec sp = {0};
-        sp.title = "Forecast MADRS by regimen (response model, calibrated)";
+        sp.title = ptsd ? "Forecast CAPS-5 by regimen (PTSD variant, one 30-patient trial)"
+                        : "Forecast MADRS by regimen (response model, calibrated)";
         sp.subtitle = sub;
-        sp.y_label = "MADRS (points)";
+        sp.y_label = ptsd ? "CAPS-5 (points)" : "MADRS (points)";
         sp.series = sr;
         sp.n_series = (size_t)narm;
-        sp.threshold = cutoff;
-        sp.threshold_label = "remission cutoff";
+        sp.threshold = ptsd ? NAN : cutoff;
+        sp.threshold_label = ptsd ? NULL : "remission cutoff";
         sp.footer = KS_RESP_NOTE;
         if (!rc && ks_plot_write(&sp, o[O_PLOT].value, &err)) {
             cli_error(CMD, "--plot: %s", err.msg);
