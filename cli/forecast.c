@@ -744,7 +744,8 @@ int cmd_forecast(int argc, char **argv)
                 snprintf(kb, sizeof kb, "baseline_%s", col);
                 snprintf(ks, sizeof ks, "baseline_sd_%s", col);
                 json_object_set_new(root, "indication", json_string(ptsd ? "ptsd" : "depression"));
-                json_object_set_new(root, "response_reduction", json_real(1.0 - keep));
+                json_object_set_new(root, "response_reduction",
+                                    json_real(ptsd ? KS_RESPONSE_PTSD_REDUCTION : 0.5));
                 json_object_set_new(root, kb, json_real(b0));
                 json_object_set_new(root, ks, json_real(b0_sd));
                 json_object_set_new(root, "patients_per_arm", json_integer((json_int_t)N));
