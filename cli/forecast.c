@@ -20,7 +20,8 @@
 #define PTSD_WARN                                                                                  \
     "the PTSD variant is fitted to one 30-patient trial (Feder 2021: two week-2 response "         \
     "shares after six 0.5 mg/kg IV infusions; the >= 30 % definition from a press release); "     \
-    "other regimens extrapolate the depression model's drug state"
+    "other regimens extrapolate the depression model's drug state; its loss of response after "   \
+    "the course comes far earlier than the trial's (FAIL in docs/validation-response.md)"
 
 static const char HELP[] =
     "usage: ketsim forecast --madrs SCORE [--regimen TEXT]... [options]\n"
