@@ -198,6 +198,20 @@ static int dump_file(json_t *root, const char *path)
     return rc;
 }
 
+/* Stage 2 on p into root's "variants", then root to path; root is released. */
+static int finish_file(json_t *root, const ks_response_designs *d, const ks_response_params *p,
+                       const char *command, const char *path)
+{
+    json_t *var = ptsd_json(d, p, command);
+    int rc = 1;
+    if (var) {
+        json_object_set_new(root, "variants", var);
+        rc = dump_file(root, path);
+    }
+    json_decref(root);
+    return rc;
+}
+
 static int write_file(const char *path, const ks_response_designs *d,
                       const ks_response_params *fitted, double objective, int n_eval, int converged,
                       const resp_env *e, int max_eval, const char *start, const char *used,
@@ -294,14 +308,7 @@ static int write_file(const char *path, const ks_response_designs *d,
         json_object_set_new(par, ks_response_param_name(i), o);
     }
     json_object_set_new(root, "parameters", par);
-    json_t *var = ptsd_json(d, p, command);
-    int rc = 1;
-    if (var) {
-        json_object_set_new(root, "variants", var);
-        rc = dump_file(root, path);
-    }
-    json_decref(root);
-    return rc;
+    return finish_file(root, d, p, command, path);
 }
 
 /* --stage2: FILE's depression part as it is, the PTSD stage recomputed from it. */
@@ -321,14 +328,7 @@ static int write_stage2(const char *in, const char *out, const ks_response_desig
         json_decref(root);
         return 2;
     }
-    json_t *var = ptsd_json(d, &p, command);
-    int rc = 1;
-    if (var) {
-        json_object_set_new(root, "variants", var);
-        rc = dump_file(root, out);
-    }
-    json_decref(root);
-    return rc;
+    return finish_file(root, d, &p, command, out);
 }
 
 /* Compare the fit errors of FILE's parameters with those FILE records. */

@@ -581,15 +581,22 @@ int ks_response_calibrate(const ks_response_designs *d, const ks_response_params
 
 /* ---------------------------------------------------------------- file */
 
-int ks_response_params_load(const char *path, ks_response_params *p, ks_error *err)
+/* The JSON of a parameter file: KS_EIO when it cannot be read, KS_EPARSE with the line. */
+static int load_json(const char *path, json_t **root, ks_error *err)
 {
     json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root) {
-        if (strstr(je.text, "unable to open"))
-            return ks_error_set(err, KS_EIO, "%s: cannot read (%s)", path, je.text);
-        return ks_error_set(err, KS_EPARSE, "%s:%d: %s", path, je.line, je.text);
-    }
+    *root = json_load_file(path, 0, &je);
+    if (*root) return KS_OK;
+    if (strstr(je.text, "unable to open"))
+        return ks_error_set(err, KS_EIO, "%s: cannot read (%s)", path, je.text);
+    return ks_error_set(err, KS_EPARSE, "%s:%d: %s", path, je.line, je.text);
+}
+
+int ks_response_params_load(const char *path, ks_response_params *p, ks_error *err)
+{
+    json_t *root = NULL;
+    int lrc = load_json(path, &root, err);
+    if (lrc) return lrc;
     int rc = KS_OK;
     p->last_visit_h = 0;
     p->first_visit_h = 0;
@@ -811,13 +818,9 @@ int ks_response_ptsd_predict(const ks_response_designs *d, const ks_response_par
 
 int ks_response_ptsd_load(const char *path, ks_response_ptsd *v, ks_error *err)
 {
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root) {
-        if (strstr(je.text, "unable to open"))
-            return ks_error_set(err, KS_EIO, "%s: cannot read (%s)", path, je.text);
-        return ks_error_set(err, KS_EPARSE, "%s:%d: %s", path, je.line, je.text);
-    }
+    json_t *root = NULL;
+    int lrc = load_json(path, &root, err);
+    if (lrc) return lrc;
     static const char *const NM[2] = {"theta_ptsd", "phi_ptsd_active"};
     double val[2] = {0, 0};
     int rc = KS_OK;
