@@ -121,8 +121,7 @@ static json_t *ptsd_json(const ks_response_designs *d, const ks_response_params 
     json_object_set_new(fig, "rmse", json_real(round6(fe.rmse)));
     json_object_set_new(fig, "max_abs_error", json_real(round6(fe.max_abs)));
     json_object_set_new(fig, "sum_sq_z", json_real(round6(fe.ssz)));
-    json_object_set_new(fig, "observed",
-                        json_pack("[f,f]", round6(fe.obs[0]), round6(fe.obs[1])));
+    json_object_set_new(fig, "observed", json_pack("[f,f]", round6(fe.obs[0]), round6(fe.obs[1])));
     json_object_set_new(fig, "predicted",
                         json_pack("[f,f]", round6(fe.pred[0]), round6(fe.pred[1])));
     json_t *figs = json_array();
@@ -409,9 +408,9 @@ static int check_errors(const char *path, const ks_response_designs *d)
 int cmd_calibrate(int argc, char **argv)
 {
     cli_opt o[O_COUNT] = {
-        {"write", 1, NULL, 0, NULL, 0, 0},      {"errors", 1, NULL, 0, NULL, 0, 0},
-        {"max-eval", 1, NULL, 0, NULL, 0, 0},   {"start", 1, NULL, 0, NULL, 0, 0},
-        {"pd", 1, NULL, 0, NULL, 0, 0},         {"iv-model", 1, NULL, 0, NULL, 0, 0},
+        {"write", 1, NULL, 0, NULL, 0, 0},       {"errors", 1, NULL, 0, NULL, 0, 0},
+        {"max-eval", 1, NULL, 0, NULL, 0, 0},    {"start", 1, NULL, 0, NULL, 0, 0},
+        {"pd", 1, NULL, 0, NULL, 0, 0},          {"iv-model", 1, NULL, 0, NULL, 0, 0},
         {"nasal-model", 1, NULL, 0, NULL, 0, 0}, {"stage2", 1, NULL, 0, NULL, 0, 0}};
     int help = 0;
     if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;

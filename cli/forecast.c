@@ -19,8 +19,8 @@
 #define MAX_DAYS 32
 #define PTSD_WARN                                                                                  \
     "the PTSD variant is fitted to one 30-patient trial (Feder 2021: two week-2 response "         \
-    "shares after six 0.5 mg/kg IV infusions; the >= 30 % definition from a press release); "     \
-    "other regimens extrapolate the depression model's drug state; its loss of response after "   \
+    "shares after six 0.5 mg/kg IV infusions; the >= 30 % definition from a press release); "      \
+    "other regimens extrapolate the depression model's drug state; its loss of response after "    \
     "the course comes far earlier than the trial's (FAIL in docs/validation-response.md)"
 
 static const char HELP[] =
@@ -305,7 +305,8 @@ int cmd_forecast(int argc, char **argv)
     }
     const char *scale = ptsd ? "CAPS-5" : "MADRS", *col = ptsd ? "caps5" : "madrs";
     const double smax = ptsd ? KS_RESPONSE_CAPS5_MAX : 60.0;
-    const double keep = ptsd ? 1.0 - KS_RESPONSE_PTSD_REDUCTION : 0.5; /* responder: score <= keep b0 */
+    const double keep =
+        ptsd ? 1.0 - KS_RESPONSE_PTSD_REDUCTION : 0.5; /* responder: score <= keep b0 */
     if (rc) {
     } else if (ptsd) {
         const int bad[4] = {O_MADRS, O_MADRS_SD, O_CUTOFF, -1};
@@ -384,9 +385,11 @@ int cmd_forecast(int argc, char **argv)
         cli_error(CMD, "--placebo-context: %s", err.msg);
         rc = 2;
     }
-    if (!rc && ptsd && ((ctx >= 0 && ctx != KS_CTX_ACTIVE) || (pctx >= 0 && pctx != KS_CTX_ACTIVE))) {
-        cli_error(CMD, "--%s: the PTSD variant is calibrated in the active context only (Feder "
-                       "2021: awake, midazolam-controlled)",
+    if (!rc && ptsd &&
+        ((ctx >= 0 && ctx != KS_CTX_ACTIVE) || (pctx >= 0 && pctx != KS_CTX_ACTIVE))) {
+        cli_error(CMD,
+                  "--%s: the PTSD variant is calibrated in the active context only (Feder "
+                  "2021: awake, midazolam-controlled)",
                   ctx >= 0 && ctx != KS_CTX_ACTIVE ? "context" : "placebo-context");
         rc = 2;
     }
@@ -724,18 +727,17 @@ int cmd_forecast(int argc, char **argv)
                         fputc('\n', f);
                     } else {
                         char k[6][32];
-                        const char *const nm[6] = {"mean", "p10", "p50", "p90", "mean_change",
-                                                   "sd_change"};
+                        const char *const nm[6] = {"mean", "p10",         "p50",
+                                                   "p90",  "mean_change", "sd_change"};
                         for (int q = 0; q < 6; q++)
                             snprintf(k[q], sizeof k[q], "%s_%s", nm[q], col);
-                        json_t *r = json_pack(
-                            "{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "arm", arms[ai].label,
-                            "regimen", arms[ai].text, "context",
-                            ks_response_context_name(arms[ai].ctx), "time_d", days[j], k[0],
-                            s->mean, k[1], s->p10, k[2], s->p50, k[3], s->p90, k[4],
-                            s->mean_change, k[5], s->sd_change, "response_frac", s->p_resp);
-                        if (!ptsd)
-                            json_object_set_new(r, "remission_frac", json_real(s->p_remit));
+                        json_t *r = json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}",
+                                              "arm", arms[ai].label, "regimen", arms[ai].text,
+                                              "context", ks_response_context_name(arms[ai].ctx),
+                                              "time_d", days[j], k[0], s->mean, k[1], s->p10, k[2],
+                                              s->p50, k[3], s->p90, k[4], s->mean_change, k[5],
+                                              s->sd_change, "response_frac", s->p_resp);
+                        if (!ptsd) json_object_set_new(r, "remission_frac", json_real(s->p_remit));
                         json_array_append_new(rows, r);
                     }
                 }

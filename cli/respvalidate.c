@@ -138,7 +138,8 @@ static int ptsd_section(sbuf *b, const ks_response_designs *d, const ks_response
               v.theta_ptsd, p->v[KS_RP_THETA], v.phi_ptsd_active, p->v[KS_RP_PHI_ACTIVE], f->unit,
               f->id, f->study, fe.obs[0], fe.pred[0], fe.obs[1], fe.pred[1], fe.max_abs, f->id,
               f->what, f->source);
-    double lo = PTSD_MEDIAN_OBS_D * (1 - PTSD_MEDIAN_TOL), hi = PTSD_MEDIAN_OBS_D * (1 + PTSD_MEDIAN_TOL);
+    double lo = PTSD_MEDIAN_OBS_D * (1 - PTSD_MEDIAN_TOL),
+           hi = PTSD_MEDIAN_OBS_D * (1 + PTSD_MEDIAN_TOL);
     int pass = isfinite(med) && med >= lo && med <= hi;
     char pred[96];
     if (isfinite(med))

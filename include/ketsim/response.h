@@ -23,7 +23,8 @@
  * `ketsim calibrate` (ks_response_calibrate), which records what they were fitted to
  * and the fit error per figure.
  *
- * Units: time in hours unless a name says _d; scores in MADRS points.
+ * Units: time in hours unless a name says _d; scores in MADRS points (CAPS-5 points
+ * for the PTSD variant, ks_response_ptsd_*).
  * Every function returns KS_OK or a status with a message in `err` (error.h).
  */
 #ifndef KETSIM_RESPONSE_H

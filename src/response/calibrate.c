@@ -652,14 +652,16 @@ int ks_response_params_load(const char *path, ks_response_params *p, ks_error *e
  * NCT02397889: 15 started in each arm). Week 2 read as 24 h after the sixth infusion of
  * the IV6 design (three per week over two weeks, as Murrough 2013). */
 static const ks_response_figure PTSD_FIG = {
-    "feder2021-response", "Feder 2021",
+    "feder2021-response",
+    "Feder 2021",
     "week-2 CAPS-5 response (>= 30 % reduction from baseline), ketamine 0.5 mg/kg IV then "
     "midazolam 0.045 mg/kg, six infusions three per week over two weeks (days 0, 2, 4, 7, 9, "
     "11), read 24 h after the sixth; 15 patients per arm; both arms in the active context",
     "Feder A et al. 2021, Am J Psychiatry, doi:10.1176/appi.ajp.2020.20050596: abstract "
     "(level B) and Mount Sinai press release (level C: the >= 30 % definition, three per "
     "week); efficacy.md 18",
-    "% of patients", 2};
+    "% of patients",
+    2};
 static const double PTSD_OBS[2] = {67.0, 20.0};
 #define PTSD_N_ARM 15.0
 #define PTSD_WEEK2_H (24.0 * IV6_DAYS[5] + 24.0)
@@ -824,8 +826,8 @@ int ks_response_ptsd_load(const char *path, ks_response_ptsd *v, ks_error *err)
     static const char *const NM[2] = {"theta_ptsd", "phi_ptsd_active"};
     double val[2] = {0, 0};
     int rc = KS_OK;
-    json_t *par = json_object_get(json_object_get(json_object_get(root, "variants"), "ptsd"),
-                                  "parameters");
+    json_t *par =
+        json_object_get(json_object_get(json_object_get(root, "variants"), "ptsd"), "parameters");
     if (!json_is_object(par))
         rc = ks_error_set(err, KS_EMODEL,
                           "%s: $.variants.ptsd.parameters: missing (a file from before the PTSD "
@@ -835,16 +837,15 @@ int ks_response_ptsd_load(const char *path, ks_response_ptsd *v, ks_error *err)
         json_t *e = json_object_get(par, NM[i]);
         json_t *x = json_object_get(e, "value");
         const char *u = json_string_value(json_object_get(e, "unit"));
-        if (!json_is_number(x) || !(json_number_value(x) > 0) ||
-            !isfinite(json_number_value(x)))
+        if (!json_is_number(x) || !(json_number_value(x) > 0) || !isfinite(json_number_value(x)))
             rc = ks_error_set(err, KS_EMODEL,
                               "%s: $.variants.ptsd.parameters.%s.value: missing or not a "
                               "positive number",
                               path, NM[i]);
         else if (!u || strcmp(u, "1") != 0)
-            rc = ks_error_set(err, KS_EMODEL,
-                              "%s: $.variants.ptsd.parameters.%s.unit: expected \"1\"", path,
-                              NM[i]);
+            rc =
+                ks_error_set(err, KS_EMODEL,
+                             "%s: $.variants.ptsd.parameters.%s.unit: expected \"1\"", path, NM[i]);
         else
             val[i] = json_number_value(x);
     }
