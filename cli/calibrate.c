@@ -73,7 +73,7 @@ static int ptsd_stage(const ks_response_designs *d, const ks_response_params *p,
     /* theta from the ketamine share -/+ 1 SE; phi from the midazolam share -/+ 1 SE */
     for (int s = 0; !rc && s < 2; s++) {
         const double sk[2] = {s ? 1.0 : -1.0, 0.0}, sm[2] = {0.0, s ? 1.0 : -1.0};
-        ks_response_ptsd a, b;
+        ks_response_ptsd a = {0, 0}, b = {0, 0};
         rc = ks_response_ptsd_calibrate(d, p, sk, &a, err);
         if (!rc) rc = ks_response_ptsd_calibrate(d, p, sm, &b, err);
         if (!rc) range[0][s] = round6(a.theta_ptsd), range[1][s] = round6(b.phi_ptsd_active);
