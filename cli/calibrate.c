@@ -472,9 +472,9 @@ int cmd_calibrate(int argc, char **argv)
         if (!rc && !converged)
             fprintf(stderr,
                     "ketsim %s: warning: the fit did not converge (a pass reached --max-eval %d, "
-                    "or a 1 %% probe of a parameter still lowered the objective after %d extra "
-                    "passes): it may not be at a minimum\n",
-                    CMD, max_eval, KS_RESPONSE_MAX_EXTRA_PASSES);
+                    "or a 1 %% probe of a parameter still lowered the objective by more than %g "
+                    "after %d extra passes): it may not be at a minimum\n",
+                    CMD, max_eval, KS_RESPONSE_CONVERGED_GAIN, KS_RESPONSE_MAX_EXTRA_PASSES);
         if (!rc) {
             printf("calibrate: objective (sum of squared standardised residuals) %.4g after %d "
                    "evaluations\n\n",

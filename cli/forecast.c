@@ -1,6 +1,5 @@
-/* ketsim forecast: MADRS (or, for the PTSD variant, CAPS-5) trajectory, response,
- * remission and relapse for regimens, compared in one table and one plot, with a placebo
- * arm. */
+/* ketsim forecast: MADRS (or HAM-D, or for the PTSD variant CAPS-5) trajectory, response, remission
+ * and relapse for regimens, compared in one table and one plot, with a placebo arm. */
 #include "resp.h"
 #include "ketsim/regimen.h"
 #include "ketsim/trial.h"
@@ -24,10 +23,11 @@
     "the course comes far earlier than the trial's (FAIL in docs/validation-response.md)"
 
 static const char HELP[] =
-    "usage: ketsim forecast --madrs SCORE [--regimen TEXT]... [options]\n"
+    "usage: ketsim forecast (--madrs SCORE | --hamd SCORE) [--regimen TEXT]... [options]\n"
     "       ketsim forecast --indication ptsd --caps5 SCORE [--regimen TEXT]... [options]\n"
     "\n"
-    "Forecasts the MADRS score over a course for a patient with baseline SCORE, from the\n"
+    "Forecasts the MADRS (or HAM-D: --hamd) score over a course for a patient with baseline\n"
+    "SCORE, from the\n"
     "calibrated response model (docs/response-model.md, parameters in\n"
     "data/response-params.json): the median trajectory with its 10-90 % band over virtual\n"
     "patients who share the baseline, the probability of response (>= 50 % reduction) and\n"
@@ -51,9 +51,21 @@ static const char HELP[] =
     "                       regimens in the active context only (no esketamine PTSD data)\n"
     "  --caps5 SCORE        baseline CAPS-5 (1-80), required with --indication ptsd\n"
     "  --caps5-sd SD        its spread for a virtual trial (default 0)\n"
-    "  --madrs SCORE        baseline MADRS (1-60), required; at or below the remission\n"
-    "                       cutoff it is already a remission (a warning says so)\n"
-    "  --madrs-sd SD        baseline spread for a virtual trial (default 0: one patient)\n"
+    "  --madrs SCORE        baseline MADRS (1-60), required unless --hamd; at or below the\n"
+    "                       remission cutoff it is already a remission (a warning says so)\n"
+    "  --hamd SCORE         baseline HAM-D instead of --madrs (1 to 45.5; the 17-item range\n"
+    "                       0-52 is assumed). The model runs in MADRS, the baseline converted;\n"
+    "                       every score output (percentiles, means, changes, plot) is HAM-D,\n"
+    "                       converted per patient from MADRS through the published\n"
+    "                       equipercentile linking of Leucht et al. 2018 (J Affect Disord,\n"
+    "                       PMID 29031182): piecewise linear through HAM-D 10, 20, 30, 40 =\n"
+    "                       MADRS 13, 26, 39, 52.5 (\"52-53\"), with 0 = 0 assumed; above\n"
+    "                       HAM-D 40 an extrapolation (a warning says so). Response (>= 50 %\n"
+    "                       reduction) stays computed in MADRS: Leucht found a percentage\n"
+    "                       improvement about the same on both scales. Remission: HAM-D <= 7\n"
+    "                       (the HRSD remission of Zarate 2006), i.e. MADRS <= 9.1\n"
+    "  --madrs-sd SD        baseline spread for a virtual trial (default 0: one patient);\n"
+    "                       MADRS only (a HAM-D spread has no published conversion)\n"
     "  --regimen TEXT       a regimen (docs/regimen.md), repeatable; \"label=TEXT\" names it\n"
     "  --weight KG          body weight for mg/kg doses and the PK (default 70)\n"
     "  --age Y              age for the esketamine PK (default 45)\n"
@@ -71,7 +83,8 @@ static const char HELP[] =
     "  --placebo-context CTX  context of the placebo arm (default: that of the first\n"
     "                       regimen, whose visits it has; as in the trials, e.g. TRANSFORM's\n"
     "                       control arm also started the oral antidepressant)\n"
-    "  --remission-cutoff S MADRS at or below which a patient is remitted (default 10)\n"
+    "  --remission-cutoff S MADRS at or below which a patient is remitted (default 10);\n"
+    "                       with --hamd a HAM-D score (default 7), converted to MADRS\n"
     "  --params FILE        response parameters (default data/response-params.json)\n"
     "  --pd FILE            NMDA occupancy (PD) parameters (default: the file the --params\n"
     "                       file was fitted with, its drive.pd_file: data/pd-acute.json\n"
@@ -86,6 +99,7 @@ static const char HELP[] =
     "  ketsim forecast --madrs 34 --weight 82 --regimen \"six=0.5mg/kg iv over 40min; 3/week x "
     "2w\"\n"
     "  ketsim forecast --madrs 30 --madrs-sd 6 --patients 100000 --out trial.csv\n"
+    "  ketsim forecast --hamd 24 --out hamd.csv\n"
     "  ketsim forecast --indication ptsd --caps5 40 --regimen \"six=0.5mg/kg iv over 40min; "
     "3/week x 2w\"\n"
     "\n" KS_RESP_NOTE "\n";
@@ -107,6 +121,7 @@ enum {
     O_OUT,
     O_PLOT,
     O_PD,
+    O_HAMD,
     O_INDICATION,
     O_CAPS5,
     O_CAPS5_SD,
@@ -258,6 +273,28 @@ static int parse_num(const char *opt, const char *text, double lo, double hi, do
     return 0;
 }
 
+/* A HAM-D score given on the command line (option opt, at least lo) into *h and its MADRS
+ * equivalent *m (Leucht 2018 linking, ks_response_hamd_to_madrs); *extrap: beyond the
+ * last published anchor (may be NULL). */
+static int hamd_to_madrs(const char *opt, const char *text, double lo, double *h, double *m,
+                         int *extrap)
+{
+    char *end;
+    double x = strtod(text, &end);
+    ks_error err = {0};
+    if (end == text || *end || !(x >= lo)) {
+        cli_error(CMD, "%s \"%s\": expected a HAM-D score from %g to %g", opt, text, lo,
+                  KS_HAMD_MAX);
+        return 2;
+    }
+    if (ks_response_hamd_to_madrs(x, m, extrap, &err)) {
+        cli_error(CMD, "%s: %s", opt, err.msg);
+        return 2;
+    }
+    *h = x;
+    return 0;
+}
+
 int cmd_forecast(int argc, char **argv)
 {
     cli_opt o[O_COUNT] = {{"madrs", 1, NULL, 0, NULL, 0, 0},
@@ -276,6 +313,7 @@ int cmd_forecast(int argc, char **argv)
                           {"out", 1, NULL, 0, NULL, 0, 0},
                           {"plot", 1, NULL, 0, NULL, 0, 0},
                           {"pd", 1, NULL, 0, NULL, 0, 0},
+                          {"hamd", 1, NULL, 0, NULL, 0, 0},
                           {"indication", 1, NULL, 0, NULL, 0, 0},
                           {"caps5", 1, NULL, 0, NULL, 0, 0},
                           {"caps5-sd", 1, NULL, 0, NULL, 0, 0}};
@@ -291,6 +329,10 @@ int cmd_forecast(int argc, char **argv)
     uint64_t npat = 10000, seed = 1;
     int ctx = -1, pctx = -1;
     ks_error err = {0};
+    /* --hamd: the scores shown are HAM-D (hamd = 1); b0 and cutoff stay MADRS, the model's
+     * scale, and b0_h, cutoff_h are what the user gave and sees. */
+    int hamd = o[O_HAMD].value != NULL, b0_extrap = 0;
+    double b0_h = NAN, cutoff_h = 7;
     /* The indication: depression (MADRS, >= 50 %, remission) or the PTSD variant (CAPS-5,
      * >= 30 %, no remission). */
     int ptsd = 0;
@@ -303,20 +345,20 @@ int cmd_forecast(int argc, char **argv)
             rc = 2;
         }
     }
-    const char *scale = ptsd ? "CAPS-5" : "MADRS", *col = ptsd ? "caps5" : "madrs";
     const double smax = ptsd ? KS_RESPONSE_CAPS5_MAX : 60.0;
     const double keep =
         ptsd ? 1.0 - KS_RESPONSE_PTSD_REDUCTION : 0.5; /* responder: score <= keep b0 */
     if (rc) {
     } else if (ptsd) {
-        const int bad[4] = {O_MADRS, O_MADRS_SD, O_CUTOFF, -1};
-        const char *why[3] = {"the PTSD baseline is --caps5 (CAPS-5, 0-80)",
+        const int bad[5] = {O_MADRS, O_MADRS_SD, O_HAMD, O_CUTOFF, -1};
+        const char *why[4] = {"the PTSD baseline is --caps5 (CAPS-5, 0-80)",
                               "the PTSD baseline spread is --caps5-sd",
+                              "the PTSD scale is CAPS-5 (--caps5)",
                               "no published CAPS-5 remission definition is in the notes, so PTSD "
                               "forecasts have no remission"};
-        for (int i = 0; bad[i] >= 0 && !rc; i++)
-            if (o[bad[i]].value) {
-                cli_error(CMD, "--%s: not with --indication ptsd: %s", o[bad[i]].name, why[i]);
+        for (int q = 0; bad[q] >= 0 && !rc; q++)
+            if (o[bad[q]].value) {
+                cli_error(CMD, "--%s: not with --indication ptsd: %s", o[bad[q]].name, why[q]);
                 rc = 2;
             }
         if (!rc && !o[O_CAPS5].value) {
@@ -328,17 +370,29 @@ int cmd_forecast(int argc, char **argv)
         if (!rc && o[O_CAPS5_SD].value)
             rc = parse_num("caps5-sd", o[O_CAPS5_SD].value, 0, 40, &b0_sd);
         cutoff = -1; /* no remission */
+        hamd = 0;
+    } else if (o[O_CAPS5].value || o[O_CAPS5_SD].value) {
+        cli_error(CMD, "--%s: a CAPS-5 score needs --indication ptsd",
+                  o[O_CAPS5].value ? "caps5" : "caps5-sd");
+        rc = 2;
     } else {
-        if (o[O_CAPS5].value || o[O_CAPS5_SD].value) {
-            cli_error(CMD, "--%s: a CAPS-5 score needs --indication ptsd",
-                      o[O_CAPS5].value ? "caps5" : "caps5-sd");
+        if (hamd && o[O_MADRS].value) {
+            cli_error(CMD, "--madrs and --hamd: give the baseline on one scale only");
+            rc = 2;
+        } else if (!hamd && !o[O_MADRS].value) {
+            cli_error(CMD,
+                      "--madrs: the patient's baseline MADRS is required (1-60), or --hamd for "
+                      "HAM-D");
             rc = 2;
         }
-        if (!rc && !o[O_MADRS].value) {
-            cli_error(CMD, "--madrs: the patient's baseline MADRS is required (1-60)");
+        if (!rc && o[O_MADRS].value) rc = parse_num("madrs", o[O_MADRS].value, 1, 60, &b0);
+        if (!rc && hamd) rc = hamd_to_madrs("--hamd", o[O_HAMD].value, 1, &b0_h, &b0, &b0_extrap);
+        if (!rc && hamd && o[O_MADRS_SD].value) {
+            cli_error(CMD,
+                      "--madrs-sd goes with --madrs: a baseline spread on HAM-D has no published "
+                      "conversion (give --madrs and --madrs-sd)");
             rc = 2;
         }
-        if (!rc) rc = parse_num("madrs", o[O_MADRS].value, 1, 60, &b0);
         if (!rc && o[O_MADRS_SD].value)
             rc = parse_num("madrs-sd", o[O_MADRS_SD].value, 0, 30, &b0_sd);
     }
@@ -375,7 +429,12 @@ int cmd_forecast(int argc, char **argv)
         rc = cli_parse_u64(CMD, "--patients", o[O_PATIENTS].value, 10, 10000000, &npat);
     if (!rc && o[O_SEED].value)
         rc = cli_parse_u64(CMD, "--seed", o[O_SEED].value, 0, UINT64_MAX, &seed);
-    if (!rc && o[O_CUTOFF].value)
+    if (!rc && hamd) {
+        char dflt[32];
+        snprintf(dflt, sizeof dflt, "%g", cutoff_h);
+        rc = hamd_to_madrs("--remission-cutoff", o[O_CUTOFF].value ? o[O_CUTOFF].value : dflt, 0,
+                           &cutoff_h, &cutoff, NULL);
+    } else if (!rc && o[O_CUTOFF].value)
         rc = parse_num("remission-cutoff", o[O_CUTOFF].value, 0, 59, &cutoff);
     if (!rc && o[O_CONTEXT].value && ks_response_context_parse(o[O_CONTEXT].value, &ctx, &err)) {
         cli_error(CMD, "--context: %s", err.msg);
@@ -430,9 +489,13 @@ int cmd_forecast(int argc, char **argv)
     }
     if (!rc && b0 <= cutoff)
         fprintf(stderr,
-                "warning: --madrs %.4g: the baseline is already at or below the remission cutoff "
+                "warning: --%s %.4g: the baseline is already at or below the remission cutoff "
                 "(%.4g): every patient whose score does not rise counts as remitted\n",
-                b0, cutoff);
+                hamd ? "hamd" : "madrs", hamd ? b0_h : b0, hamd ? cutoff_h : cutoff);
+    /* the baseline beyond the last published anchor of the linking */
+    char extrap_warn[200] = "";
+    if (b0_extrap) resp_hamd_extrap_warning(extrap_warn, sizeof extrap_warn, b0_h, b0);
+    if (!rc && *extrap_warn) fprintf(stderr, "warning: --hamd: %s\n", extrap_warn);
     char ppath[4096];
     if (o[O_PARAMS].value)
         snprintf(ppath, sizeof ppath, "%s", o[O_PARAMS].value);
@@ -563,12 +626,24 @@ int cmd_forecast(int argc, char **argv)
             size_t nresp = 0, nrem = 0;
             for (size_t i = 0; i < N; i++) {
                 double s = score[i], c = s - base[i];
+                nresp += s <= keep * base[i]; /* response and remission in MADRS (or CAPS-5) */
+                nrem += s <= cutoff;
+                if (hamd) { /* shown on HAM-D: each patient's scores converted */
+                    double sh, bh;
+                    if (ks_response_madrs_to_hamd(s, &sh, NULL, &err) ||
+                        ks_response_madrs_to_hamd(base[i], &bh, NULL, &err)) {
+                        cli_error(CMD, "%s", err.msg); /* scores lie in 0..60: not expected */
+                        rc = 1;
+                        break;
+                    }
+                    score[i] = s = sh;
+                    c = sh - bh;
+                }
                 sum += s;
                 sumc += c;
                 sumc2 += c * c;
-                nresp += s <= keep * base[i];
-                nrem += s <= cutoff;
             }
+            if (rc) break;
             double mean = sum / (double)N, mc = sumc / (double)N;
             double var = sumc2 / (double)N - mc * mc;
             memcpy(buf, score, N * sizeof *buf);
@@ -637,20 +712,41 @@ int cmd_forecast(int argc, char **argv)
         }
     }
 
+    /* The scale shown: MADRS, or HAM-D converted from it (--hamd). */
+    const char *SC = ptsd   ? "CAPS-5"
+                     : hamd ? "HAM-D"
+                            : "MADRS",
+               *sc = ptsd   ? "caps5"
+                     : hamd ? "hamd"
+                            : "madrs";
+    double b0_show = hamd ? b0_h : b0, cutoff_show = hamd ? cutoff_h : cutoff;
     /* Table. */
+    if (!rc && ptsd)
+        printf("forecast: PTSD variant, baseline CAPS-5 %.4g%s, %zu virtual patients per arm, "
+               "seed %llu, weight %.4g kg, age %.4g y\n"
+               "response = CAPS-5 reduced by >= 30 %%; no remission (no published CAPS-5 "
+               "definition in the notes); relapse = loss of response after the last dose "
+               "(responders 24 h after it)\n\n",
+               b0, b0_sd > 0 ? " (trial: spread given)" : "", N, (unsigned long long)seed, weight,
+               age);
+    else if (!rc && !hamd)
+        printf("forecast: baseline MADRS %.4g%s, %zu virtual patients per arm, seed %llu, "
+               "weight %.4g kg, age %.4g y\n"
+               "response = MADRS reduced by >= 50 %%; remission = MADRS <= %.4g; relapse = loss of "
+               "response after the last dose (responders 24 h after it)\n\n",
+               b0, b0_sd > 0 ? " (trial: spread given)" : "", N, (unsigned long long)seed, weight,
+               age, cutoff);
+    else if (!rc)
+        printf("forecast: baseline HAM-D %.4g (MADRS %.4g), %zu virtual patients per arm, seed "
+               "%llu, weight %.4g kg, age %.4g y\n"
+               "scale: HAM-D; %s: the model runs in MADRS\n"
+               "response = score reduced by >= 50 %% (computed in MADRS; Leucht 2018: a "
+               "percentage improvement is about the same on both scales); remission = HAM-D <= "
+               "%.4g (MADRS <= %.4g%s); relapse = loss of response after the last dose "
+               "(responders 24 h after it)\n\n",
+               b0_h, b0, N, (unsigned long long)seed, weight, age, KS_HAMD_SOURCE, cutoff_h, cutoff,
+               o[O_CUTOFF].value ? "" : "; HAM-D <= 7 is the HRSD remission of Zarate 2006");
     if (!rc) {
-        printf("forecast: %sbaseline %s %.4g%s, %zu virtual patients per arm, seed %llu, "
-               "weight %.4g kg, age %.4g y\n",
-               ptsd ? "PTSD variant, " : "", scale, b0, b0_sd > 0 ? " (trial: spread given)" : "",
-               N, (unsigned long long)seed, weight, age);
-        if (ptsd)
-            printf("response = CAPS-5 reduced by >= 30 %%; no remission (no published CAPS-5 "
-                   "definition in the notes); relapse = loss of response after the last dose "
-                   "(responders 24 h after it)\n\n");
-        else
-            printf("response = MADRS reduced by >= 50 %%; remission = MADRS <= %.4g; relapse = "
-                   "loss of response after the last dose (responders 24 h after it)\n\n",
-                   cutoff);
         printf("%-24s %-11s %5s", "regimen", "context", "doses");
         for (int j = 0; j < ndays; j++)
             printf("  resp_d%-4g", days[j]);
@@ -689,9 +785,10 @@ int cmd_forecast(int argc, char **argv)
                 break;
             }
         if (b0 <= cutoff)
-            printf("Warning: the baseline MADRS %.4g is already at or below the remission cutoff "
+            printf("Warning: the baseline %s %.4g is already at or below the remission cutoff "
                    "(%.4g): remission here means nothing.\n",
-                   b0, cutoff);
+                   SC, b0_show, cutoff_show);
+        if (*extrap_warn) printf("Warning: %s.\n", extrap_warn);
         for (int ai = 0; ai < narm; ai++)
             if (*arms[ai].warn) printf("Warning: \"%s\": %s.\n", arms[ai].label, arms[ai].warn);
         if (ptsd) printf("Warning: %s.\n", PTSD_WARN);
@@ -710,11 +807,17 @@ int cmd_forecast(int argc, char **argv)
             rc = 2;
         } else {
             json_t *root = json ? json_object() : NULL, *rows = json ? json_array() : NULL;
+            /* column names with the scale shown */
+            char k_mean[24], k_p10[24], k_p50[24], k_p90[24], k_mc[24], k_sdc[24];
+            snprintf(k_mean, sizeof k_mean, "mean_%s", sc);
+            snprintf(k_p10, sizeof k_p10, "p10_%s", sc);
+            snprintf(k_p50, sizeof k_p50, "p50_%s", sc);
+            snprintf(k_p90, sizeof k_p90, "p90_%s", sc);
+            snprintf(k_mc, sizeof k_mc, "mean_change_%s", sc);
+            snprintf(k_sdc, sizeof k_sdc, "sd_change_%s", sc);
             if (!json)
-                fprintf(f,
-                        "arm,context,time_d,mean_%s,p10_%s,p50_%s,p90_%s,mean_change_%s,"
-                        "sd_change_%s,response_frac%s\n",
-                        col, col, col, col, col, col, ptsd ? "" : ",remission_frac");
+                fprintf(f, "arm,context,time_d,%s,%s,%s,%s,%s,%s,response_frac%s\n", k_mean, k_p10,
+                        k_p50, k_p90, k_mc, k_sdc, ptsd ? "" : ",remission_frac");
             for (int ai = 0; ai < narm; ai++)
                 for (int j = 0; j < ndays; j++) {
                     day_stats *s = &stats[(size_t)ai * (size_t)ndays + (size_t)j];
@@ -726,31 +829,32 @@ int cmd_forecast(int argc, char **argv)
                         if (!ptsd) fprintf(f, ",%.6g", s->p_remit);
                         fputc('\n', f);
                     } else {
-                        char k[6][32];
-                        const char *const nm[6] = {"mean", "p10",         "p50",
-                                                   "p90",  "mean_change", "sd_change"};
-                        for (int q = 0; q < 6; q++)
-                            snprintf(k[q], sizeof k[q], "%s_%s", nm[q], col);
-                        json_t *r = json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}",
-                                              "arm", arms[ai].label, "regimen", arms[ai].text,
-                                              "context", ks_response_context_name(arms[ai].ctx),
-                                              "time_d", days[j], k[0], s->mean, k[1], s->p10, k[2],
-                                              s->p50, k[3], s->p90, k[4], s->mean_change, k[5],
-                                              s->sd_change, "response_frac", s->p_resp);
-                        if (!ptsd) json_object_set_new(r, "remission_frac", json_real(s->p_remit));
+                        json_t *r =
+                            json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "arm",
+                                      arms[ai].label, "regimen", arms[ai].text, "context",
+                                      ks_response_context_name(arms[ai].ctx), "time_d", days[j],
+                                      k_mean, s->mean, k_p10, s->p10, k_p50, s->p50, k_p90, s->p90,
+                                      k_mc, s->mean_change, k_sdc, s->sd_change, "response_frac",
+                                      s->p_resp, "remission_frac", s->p_remit);
+                        if (ptsd) json_object_del(r, "remission_frac"); /* no remission */
                         json_array_append_new(rows, r);
                     }
                 }
             if (json) {
                 json_object_set_new(root, "note", json_string(KS_RESP_NOTE));
-                char kb[32], ks[32];
-                snprintf(kb, sizeof kb, "baseline_%s", col);
-                snprintf(ks, sizeof ks, "baseline_sd_%s", col);
+                if (hamd) {
+                    json_object_set_new(root, "scale", json_string("HAM-D"));
+                    json_object_set_new(root, "scale_conversion", json_string(KS_HAMD_SOURCE));
+                    json_object_set_new(root, "baseline_hamd", json_real(b0_h));
+                    json_object_set_new(root, "remission_cutoff_hamd", json_real(cutoff_h));
+                }
                 json_object_set_new(root, "indication", json_string(ptsd ? "ptsd" : "depression"));
                 json_object_set_new(root, "response_reduction",
                                     json_real(ptsd ? KS_RESPONSE_PTSD_REDUCTION : 0.5));
-                json_object_set_new(root, kb, json_real(b0));
-                json_object_set_new(root, ks, json_real(b0_sd));
+                json_object_set_new(root, ptsd ? "baseline_caps5" : "baseline_madrs",
+                                    json_real(b0));
+                json_object_set_new(root, ptsd ? "baseline_sd_caps5" : "baseline_sd_madrs",
+                                    json_real(b0_sd));
                 json_object_set_new(root, "patients_per_arm", json_integer((json_int_t)N));
                 json_object_set_new(root, "seed", resp_json_seed(seed));
                 if (!ptsd) json_object_set_new(root, "remission_cutoff_madrs", json_real(cutoff));
@@ -785,6 +889,9 @@ int cmd_forecast(int argc, char **argv)
                     json_array_append_new(warns, json_pack("{s:n,s:s}", "arm", "warning",
                                                            "the baseline is already at or below "
                                                            "the remission cutoff"));
+                if (*extrap_warn)
+                    json_array_append_new(warns,
+                                          json_pack("{s:n,s:s}", "arm", "warning", extrap_warn));
                 for (int ai = 0; ai < narm; ai++)
                     if (*arms[ai].warn)
                         json_array_append_new(warns, json_pack("{s:s,s:s}", "arm", arms[ai].label,
@@ -797,6 +904,12 @@ int cmd_forecast(int argc, char **argv)
                 if (b0 <= cutoff)
                     fprintf(f, "# warning: the baseline is already at or below the remission "
                                "cutoff\n");
+                if (*extrap_warn) fprintf(f, "# warning: %s\n", extrap_warn);
+                if (hamd)
+                    fprintf(f,
+                            "# scale: HAM-D; %s; baseline HAM-D %.10g = MADRS %.10g; response "
+                            "computed in MADRS; remission = HAM-D <= %.10g (MADRS <= %.10g)\n",
+                            KS_HAMD_SOURCE, b0_h, b0, cutoff_h, cutoff);
                 for (int ai = 0; ai < narm; ai++)
                     if (*arms[ai].warn)
                         fprintf(f, "# warning: \"%s\": %s\n", arms[ai].label, arms[ai].warn);
@@ -832,21 +945,24 @@ int cmd_forecast(int argc, char **argv)
         char sub[256];
         if (all_bands)
             snprintf(sub, sizeof sub,
-                     "median and 10-90 %% band over %zu virtual patients, baseline %s %.4g", N,
-                     scale, b0);
+                     "median and 10-90 %% band over %zu virtual patients, baseline %s %.4g", N, SC,
+                     b0_show);
         else
             snprintf(sub, sizeof sub,
                      "median over %zu virtual patients, baseline %s %.4g; 10-90 %% band for "
                      "\"%s\" and placebo",
-                     N, scale, b0, arms[0].label);
+                     N, SC, b0_show, arms[0].label);
         ks_plot_spec sp = {0};
-        sp.title = ptsd ? "Forecast CAPS-5 by regimen (PTSD variant, one 30-patient trial)"
-                        : "Forecast MADRS by regimen (response model, calibrated)";
+        sp.title = ptsd   ? "Forecast CAPS-5 by regimen (PTSD variant, one 30-patient trial)"
+                   : hamd ? "Forecast HAM-D by regimen (linked from MADRS, Leucht 2018)"
+                          : "Forecast MADRS by regimen (response model, calibrated)";
         sp.subtitle = sub;
-        sp.y_label = ptsd ? "CAPS-5 (points)" : "MADRS (points)";
+        sp.y_label = ptsd   ? "CAPS-5 (points)"
+                     : hamd ? "HAM-D (points, linked from MADRS)"
+                            : "MADRS (points)";
         sp.series = sr;
         sp.n_series = (size_t)narm;
-        sp.threshold = ptsd ? NAN : cutoff;
+        sp.threshold = ptsd ? NAN : cutoff_show;
         sp.threshold_label = ptsd ? NULL : "remission cutoff";
         sp.footer = KS_RESP_NOTE;
         if (!rc && ks_plot_write(&sp, o[O_PLOT].value, &err)) {

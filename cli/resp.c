@@ -443,3 +443,11 @@ int resp_shape_checks(const resp_env *e, const ks_response_params *p, char **out
     *out = s;
     return 0;
 }
+
+void resp_hamd_extrap_warning(char *buf, size_t n, double hamd, double madrs)
+{
+    snprintf(buf, n,
+             "the baseline HAM-D %.4g lies above the last published anchor of the linking "
+             "(HAM-D 40 = MADRS 52.5): its MADRS %.4g is an extrapolation",
+             hamd, madrs);
+}

@@ -68,6 +68,10 @@ int resp_dose_check(const ks_dose *d, size_t n, double weight_kg, char *warn, si
  * spelling): "racemic ketamine" for iv, "esketamine" for nasal; NULL for other routes. */
 const char *resp_route_drug(const char *route);
 
+/* The warning for a baseline HAM-D above the last published anchor of the Leucht 2018
+ * linking (HAM-D 40 = MADRS 52.5), whose MADRS equivalent is an extrapolation. */
+void resp_hamd_extrap_warning(char *buf, size_t n, double hamd, double madrs);
+
 /* Default response parameter file (data/response-params.json). */
 void resp_default_params_path(char *buf, size_t n);
 
@@ -109,6 +113,8 @@ int resp_parse_start(const char *cmd, const char *text, ks_response_params *p);
 typedef struct trial_resp {
     const char *out;
     double b0, b0_sd, cutoff, weight, age, first_dose_h, last_dose_h;
+    int hamd; /* --hamd: output on HAM-D; b0_h, cutoff_h as given */
+    double b0_h, cutoff_h;
     int ctx, pctx, n_doses;
     ks_response_params p;
     resp_env e;
@@ -127,6 +133,7 @@ typedef struct trial_resp_opts {
     const char *population_option; /* "--population" etc. when covariates are drawn, or NULL */
     double until_h;
     const char *model_path; /* the file the trial's --model names, or NULL */
+    const char *hamd;       /* --hamd: baseline on HAM-D, output on HAM-D (or NULL) */
 } trial_resp_opts;
 /* Parse the options and build the regimen's typical drug state up to until_h through
  * the trial's model, which must be of the drug the response model was calibrated for

@@ -83,9 +83,18 @@ static const char HELP[] =
     "                        response (>= 50 % reduction) and remission shares, for the\n"
     "                        regimen and a placebo arm (same visits, no drug); .csv or\n"
     "                        .json (any case)\n"
-    "  --madrs SCORE         with --response: baseline MADRS (1-60), required\n"
-    "  --madrs-sd SD         baseline spread between patients (default 0)\n"
-    "  --remission-cutoff S  remission = MADRS <= S (default 10)\n"
+    "  --madrs SCORE         with --response: baseline MADRS (1-60), required unless --hamd\n"
+    "  --hamd SCORE          baseline HAM-D instead (1 to 45.5; 17-item range assumed): the\n"
+    "                        model runs in MADRS (baseline converted); the mean, change and\n"
+    "                        SD columns are HAM-D, each patient's scores converted through\n"
+    "                        the equipercentile linking of Leucht et al. 2018 (J Affect\n"
+    "                        Disord, PMID 29031182; HAM-D 10/20/30/40 = MADRS 13/26/39/52.5,\n"
+    "                        0 = 0 assumed; above HAM-D 40 extrapolated, with a warning);\n"
+    "                        response (>= 50 %) stays computed in MADRS (Leucht: about the\n"
+    "                        same percentage on both scales)\n"
+    "  --madrs-sd SD         baseline spread between patients (default 0; MADRS only)\n"
+    "  --remission-cutoff S  remission = MADRS <= S (default 10); with --hamd HAM-D <= S\n"
+    "                        (default 7, the HRSD remission of Zarate 2006), converted to MADRS\n"
     "  --response-context C  non-drug context of the regimen arm: active (IV default),\n"
     "                        oral-ad (nasal default: with a newly started oral\n"
     "                        antidepressant), saline, anaesthesia, soc\n"
@@ -153,6 +162,7 @@ enum {
     O_RESP_CTX,
     O_RESP_PARAMS,
     O_PLACEBO_CTX,
+    O_HAMD,
     O_COUNT
 };
 
@@ -970,8 +980,8 @@ static int parse_threshold(const cli_opt *o, trial_args *a, const ks_trial *prob
 static int parse_response(const cli_opt *o, trial_args *a)
 {
     if (!o[O_RESPONSE].value) {
-        const int deps[] = {O_MADRS,    O_MADRS_SD,    O_REM_CUTOFF,
-                            O_RESP_CTX, O_RESP_PARAMS, O_PLACEBO_CTX};
+        const int deps[] = {O_MADRS,       O_MADRS_SD,    O_REM_CUTOFF, O_RESP_CTX,
+                            O_RESP_PARAMS, O_PLACEBO_CTX, O_HAMD};
         for (size_t k = 0; k < sizeof deps / sizeof *deps; k++)
             if (o[deps[k]].value) return fail(a, "--%s goes with --response FILE", o[deps[k]].name);
         return 0;
@@ -992,7 +1002,8 @@ static int parse_response(const cli_opt *o, trial_args *a)
                           : o[O_COV_CSV].value  ? "--covariates-csv"
                                                 : NULL,
                           a->times[a->spec.n_times - 1],
-                          a->model_path};
+                          a->model_path,
+                          o[O_HAMD].value};
     return trial_resp_setup(&a->resp, a->rank == 0, &ro);
 }
 
@@ -1115,6 +1126,7 @@ int cmd_trial(int argc, char **argv)
         [O_RESP_CTX] = {"response-context", 1},
         [O_RESP_PARAMS] = {"response-params", 1},
         [O_PLACEBO_CTX] = {"placebo-context", 1},
+        [O_HAMD] = {"hamd", 1},
     };
     trial_args a = {0};
     a.n_ranks = 1;

@@ -48,11 +48,32 @@ int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
     r->cutoff = 10;
     r->ctx = -1;
     r->pctx = -1;
-    if (!o->madrs) return bad(print, "--response: give the patients' baseline with --madrs SCORE");
-    if (num(print, "--madrs", o->madrs, 1, 60, &r->b0)) return 2;
-    if (o->madrs_sd && num(print, "--madrs-sd", o->madrs_sd, 0, 30, &r->b0_sd)) return 2;
-    if (o->cutoff && num(print, "--remission-cutoff", o->cutoff, 0, 59, &r->cutoff)) return 2;
     ks_error err = {0};
+    char xwarn[256] = ""; /* a HAM-D baseline beyond the linking's last anchor */
+    if (o->hamd && o->madrs)
+        return bad(print, "--madrs and --hamd: give the baseline on one scale only");
+    if (!o->hamd && !o->madrs)
+        return bad(print, "--response: give the patients' baseline with --madrs SCORE (or --hamd)");
+    if (o->hamd) { /* HAM-D in and out, MADRS inside (ks_response_hamd_to_madrs) */
+        r->hamd = 1;
+        r->cutoff_h = 7; /* the HRSD remission of Zarate 2006 (efficacy.md 2) */
+        int ex = 0;
+        if (num(print, "--hamd", o->hamd, 1, KS_HAMD_MAX, &r->b0_h)) return 2;
+        if (ks_response_hamd_to_madrs(r->b0_h, &r->b0, &ex, &err))
+            return bad(print, "--hamd: %s", err.msg);
+        if (o->madrs_sd)
+            return bad(print, "--madrs-sd goes with --madrs: a baseline spread on HAM-D has no "
+                              "published conversion (give --madrs and --madrs-sd)");
+        if (o->cutoff && num(print, "--remission-cutoff", o->cutoff, 0, KS_HAMD_MAX, &r->cutoff_h))
+            return 2;
+        if (ks_response_hamd_to_madrs(r->cutoff_h, &r->cutoff, NULL, &err))
+            return bad(print, "--remission-cutoff: %s", err.msg);
+        if (ex) resp_hamd_extrap_warning(xwarn, sizeof xwarn, r->b0_h, r->b0);
+    } else {
+        if (num(print, "--madrs", o->madrs, 1, 60, &r->b0)) return 2;
+        if (o->madrs_sd && num(print, "--madrs-sd", o->madrs_sd, 0, 30, &r->b0_sd)) return 2;
+        if (o->cutoff && num(print, "--remission-cutoff", o->cutoff, 0, 59, &r->cutoff)) return 2;
+    }
     if (o->ctx && ks_response_context_parse(o->ctx, &r->ctx, &err))
         return bad(print, "--response-context: %s", err.msg);
     if (o->pctx && ks_response_context_parse(o->pctx, &r->pctx, &err))
@@ -127,8 +148,13 @@ int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
         if (r->b0 <= r->cutoff) {
             wl = strlen(r->warning);
             snprintf(r->warning + wl, sizeof r->warning - wl,
-                     "%sthe baseline MADRS %.4g is already at or below the remission cutoff (%.4g)",
-                     wl ? "; " : "", r->b0, r->cutoff);
+                     "%sthe baseline %s %.4g is already at or below the remission cutoff (%.4g)",
+                     wl ? "; " : "", r->hamd ? "HAM-D" : "MADRS", r->hamd ? r->b0_h : r->b0,
+                     r->hamd ? r->cutoff_h : r->cutoff);
+        }
+        if (*xwarn) {
+            wl = strlen(r->warning);
+            snprintf(r->warning + wl, sizeof r->warning - wl, "%s%s", wl ? "; " : "", xwarn);
         }
         ks_covariates cov = *o->base;
         ks_covariates_set(&cov, "weight", r->weight, NULL);
@@ -165,8 +191,8 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
      * TRANSFORM's control arm had the new oral antidepressant too). */
     int pctx = r->pctx >= 0 ? r->pctx : r->ctx;
     ks_response_params pp = r->p;
-    ks_response_trial_spec s = {&r->p, r->ctx, r->D,  r->n_grid, DT_H,      times,  nt,
-                                n,     seed,   r->b0, r->b0_sd,  r->cutoff, threads};
+    ks_response_trial_spec s = {&r->p, r->ctx, r->D,  r->n_grid, DT_H,      times,   nt,
+                                n,     seed,   r->b0, r->b0_sd,  r->cutoff, threads, r->hamd};
     int rc = ks_response_trial(&s, rows, &err);
     if (!rc) {
         s.params = &pp;
@@ -190,30 +216,49 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
         free(rows);
         return 2;
     }
-    char desc[1024];
+    char desc[1024], base[160];
+    if (r->hamd)
+        snprintf(base, sizeof base, "baseline HAM-D %.4g (MADRS %.4g)", r->b0_h, r->b0);
+    else
+        snprintf(base, sizeof base, "baseline MADRS %.4g (SD %.4g, clipped to 1..60)", r->b0,
+                 r->b0_sd);
     snprintf(desc, sizeof desc,
              "typical drug state of the regimen through %s (%.4g kg, %.4g y), %llu patients, seed "
-             "%llu, baseline MADRS %.4g (SD %.4g, clipped to 1..60); placebo arm: the same "
-             "visits, no drug, context %s%s",
-             r->pk_model, r->weight, r->age, (unsigned long long)n, (unsigned long long)seed, r->b0,
-             r->b0_sd, ks_response_context_name(pctx),
+             "%llu, %s; placebo arm: the same visits, no drug, context %s%s",
+             r->pk_model, r->weight, r->age, (unsigned long long)n, (unsigned long long)seed, base,
+             ks_response_context_name(pctx),
              r->ctx == KS_CTX_ORAL_AD || pctx == KS_CTX_ORAL_AD
                  ? " (oral-ad: with a newly started oral antidepressant, whose effect is part of "
                    "the arm's response)"
                  : "");
     int werr = 0;
+    /* the columns shown: MADRS, or HAM-D (--hamd) */
+    const char *sc = r->hamd ? "hamd" : "madrs";
+    char k_mean[24], k_mc[24], k_sdc[24];
+    snprintf(k_mean, sizeof k_mean, "mean_%s", sc);
+    snprintf(k_mc, sizeof k_mc, "mean_change_%s", sc);
+    snprintf(k_sdc, sizeof k_sdc, "sd_change_%s", sc);
     if (!json) {
-        fprintf(f, "# %s\n# %s; response = MADRS reduced by >= 50 %%, remission = MADRS <= %g\n",
-                KS_RESP_NOTE, desc, r->cutoff);
+        if (r->hamd)
+            fprintf(f,
+                    "# %s\n# %s; response = score reduced by >= 50 %% (computed in MADRS), "
+                    "remission = HAM-D <= %g (MADRS <= %g)\n# scale: HAM-D; %s\n",
+                    KS_RESP_NOTE, desc, r->cutoff_h, r->cutoff, KS_HAMD_SOURCE);
+        else
+            fprintf(f,
+                    "# %s\n# %s; response = MADRS reduced by >= 50 %%, remission = MADRS <= %g\n",
+                    KS_RESP_NOTE, desc, r->cutoff);
         if (*r->warning) fprintf(f, "# warning: %s\n", r->warning);
-        fprintf(f, "arm,context,time_h,mean_madrs,mean_change_madrs,sd_change_madrs,response_frac,"
-                   "remission_frac\n");
+        fprintf(f, "arm,context,time_h,%s,%s,%s,response_frac,remission_frac\n", k_mean, k_mc,
+                k_sdc);
         for (int a = 0; a < 2; a++)
             for (size_t i = 0; i < nt; i++) {
                 const ks_response_trial_row *w = &rows[(size_t)a * nt + i];
                 fprintf(f, "\"%s\",%s,%.10g,%.6g,%.6g,%.6g,%.6g,%.6g\n", arm[a],
-                        ks_response_context_name(ctx[a]), times[i], w->mean_madrs,
-                        w->mean_change_madrs, w->sd_change_madrs, w->response_frac,
+                        ks_response_context_name(ctx[a]), times[i],
+                        r->hamd ? w->mean_hamd : w->mean_madrs,
+                        r->hamd ? w->mean_change_hamd : w->mean_change_madrs,
+                        r->hamd ? w->sd_change_hamd : w->sd_change_madrs, w->response_frac,
                         w->remission_frac);
             }
     } else {
@@ -222,6 +267,12 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
         json_object_set_new(root, "description", json_string(desc));
         json_object_set_new(root, "patients", json_integer((json_int_t)n));
         json_object_set_new(root, "seed", resp_json_seed(seed));
+        if (r->hamd) {
+            json_object_set_new(root, "scale", json_string("HAM-D"));
+            json_object_set_new(root, "scale_conversion", json_string(KS_HAMD_SOURCE));
+            json_object_set_new(root, "baseline_hamd", json_real(r->b0_h));
+            json_object_set_new(root, "remission_cutoff_hamd", json_real(r->cutoff_h));
+        }
         json_object_set_new(root, "baseline_madrs", json_real(r->b0));
         json_object_set_new(root, "baseline_sd_madrs", json_real(r->b0_sd));
         json_object_set_new(root, "remission_cutoff_madrs", json_real(r->cutoff));
@@ -232,9 +283,10 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
             for (size_t i = 0; i < nt; i++) {
                 const ks_response_trial_row *w = &rows[(size_t)a * nt + i];
                 json_array_append_new(
-                    ro, json_pack("{s:f,s:f,s:f,s:f,s:f,s:f}", "time_h", times[i], "mean_madrs",
-                                  w->mean_madrs, "mean_change_madrs", w->mean_change_madrs,
-                                  "sd_change_madrs", w->sd_change_madrs, "response_frac",
+                    ro, json_pack("{s:f,s:f,s:f,s:f,s:f,s:f}", "time_h", times[i], k_mean,
+                                  r->hamd ? w->mean_hamd : w->mean_madrs, k_mc,
+                                  r->hamd ? w->mean_change_hamd : w->mean_change_madrs, k_sdc,
+                                  r->hamd ? w->sd_change_hamd : w->sd_change_madrs, "response_frac",
                                   w->response_frac, "remission_frac", w->remission_frac));
             }
             json_array_append_new(ja, json_pack("{s:s,s:s,s:o}", "arm", arm[a], "context",

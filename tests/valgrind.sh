@@ -47,6 +47,10 @@ run "$KETSIM" forecast --indication ptsd --caps5 40 --caps5-sd 8 --until 14 --da
 run "$KETSIM" forecast --indication ptsd --caps5 40 --until 3 --regimen "84mg nasal"
 run "$KETSIM" calibrate --stage2 "$(dirname "$0")/../data/response-params.json" --write "$TMP/s2.json"
 run "$KETSIM" forecast --madrs 30 --until 3 --regimen "0.5mg/kg im"
+run "$KETSIM" forecast --hamd 42 --until 3 --days 1,2 --patients 100 --regimen "one=0.5mg/kg iv over 40min" --out "$TMP/fh.json" --plot "$TMP/fh.svg"
+run "$KETSIM" forecast --hamd 20 --until 2 --days 1 --patients 50 --regimen "56mg nasal" --out "$TMP/fh.csv"
+run "$KETSIM" forecast --madrs 26 --hamd 20 --until 3
+run "$KETSIM" trial --model domino-1982 --weight 70 --n 50 --regimen "0.5mg/kg iv over 40min" --until 2d --every 12h --out "$TMP/th.csv" --response "$TMP/th.json" --hamd 42
 run "$KETSIM" calibrate --max-eval abc
 run "$KETSIM" trial --model domino-1982 --weight 70 --n 300 --threads 2 --regimen "0.5mg/kg iv over 40min; 3/week x 1w" --until 5d --every 12h --out "$TMP/tr.csv" --response "$TMP/tr.json" --madrs 30 --madrs-sd 5
 run "$KETSIM" trial --model perez-ruixo-2021 --n 10 --regimen "56mg oral" --out "$TMP/tr2.csv" --response "$TMP/tr2.csv" --madrs 30
@@ -67,6 +71,6 @@ run "$KETSIM" forecast --madrs 30 --until 2 --params "$TMP/dp.json" --out "$TMP/
 run "$KETSIM" trial --model domino-1982 --weight 70 --n 10 --regimen "0.5mg/kg iv over 40min" --out "$TMP/td.csv" --response "$TMP/dp.json" --madrs 30 --response-params "$TMP/dp.json"
 [ -s "$TMP/td.JSON" ] && [ -s "$TMP/fd.csv" ] && cmp -s "$TMP/pd.json" "$(dirname "$0")/../data/pd-acute.json" || { echo "valgrind: drive runs" >&2; exit 1; }
 [ -s "$TMP/tr.json" ] && [ -s "$TMP/tk.json" ] && [ -s "$TMP/fw.json" ] || { echo "valgrind: trial --response wrote nothing" >&2; exit 1; }
-[ -s "$TMP/fc.csv" ] && [ -s "$TMP/fc.json" ] && [ -s "$TMP/fp.json" ] && [ -s "$TMP/s2.json" ] || { echo "valgrind: forecast wrote nothing" >&2; exit 1; }
+[ -s "$TMP/fc.csv" ] && [ -s "$TMP/fc.json" ] && [ -s "$TMP/fh.json" ] && [ -s "$TMP/fh.csv" ] && [ -s "$TMP/th.json" ] && [ -s "$TMP/fp.json" ] && [ -s "$TMP/s2.json" ] || { echo "valgrind: forecast wrote nothing" >&2; exit 1; }
 [ -s "$TMP/pred.csv" ] || { echo "valgrind: dataset predict wrote nothing" >&2; exit 1; }
 echo "valgrind: $(grep -c '^run ' "$0") CLI runs, no leaks or memory errors"

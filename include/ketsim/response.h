@@ -23,8 +23,9 @@
  * `ketsim calibrate` (ks_response_calibrate), which records what they were fitted to
  * and the fit error per figure.
  *
- * Units: time in hours unless a name says _d; scores in MADRS points (CAPS-5 points
- * for the PTSD variant, ks_response_ptsd_*).
+ * Units: time in hours unless a name says _d; scores in MADRS points (HAM-D only where a
+ * name says hamd: ks_response_madrs_to_hamd; CAPS-5 points for the PTSD variant,
+ * ks_response_ptsd_*).
  * Every function returns KS_OK or a status with a message in `err` (error.h).
  */
 #ifndef KETSIM_RESPONSE_H
@@ -203,16 +204,47 @@ typedef struct ks_response_trial_spec {
     size_t n_times;
     uint64_t n, seed;      /* patients (>= 1) and the trial's seed */
     double b0_mean, b0_sd; /* baseline MADRS (1..60) and its spread (0..30; 0: fixed) */
-    double cutoff;         /* remission: MADRS <= cutoff (0..59) */
+    double cutoff;         /* remission: MADRS <= cutoff (0..60) */
     int threads;           /* OpenMP threads; 0: the OpenMP default */
+    int hamd;              /* non-zero: also the HAM-D mean, mean change and its SD, each patient's
+                            * scores converted by ks_response_madrs_to_hamd (Leucht 2018 linking);
+                            * response and remission stay computed in MADRS */
 } ks_response_trial_spec;
 typedef struct ks_response_trial_row {
     double mean_madrs, mean_change_madrs, sd_change_madrs, response_frac, remission_frac;
+    double mean_hamd, mean_change_hamd, sd_change_hamd; /* with spec.hamd, else NaN */
 } ks_response_trial_row;
 /* out[i] for times_h[i]. Errors: KS_EINVAL naming the field (no patients, a
  * baseline, spread or cutoff out of range, a time off the grid, bad parameters),
  * KS_ENOMEM. */
 int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *out, ks_error *err);
+
+/* ---------------------------------------------------------------- MADRS <-> HAM-D */
+
+/* The model works in MADRS points. HAM-D output goes through the published
+ * equipercentile linking of Leucht et al. 2018 (src/response/scale.c has the full
+ * source and its verification level): piecewise-linear interpolation through the
+ * anchors (MADRS, HAM-D) = (13, 10), (26, 20), (39, 30), (52.5, 40) ("52-53" read as
+ * 52.5), plus (0, 0), an assumption (both scales score 0 without symptoms, not a
+ * published anchor). Above the last anchor (MADRS > 52.5, HAM-D > 40) the last segment
+ * is extended and *extrapolated (may be NULL) is set to 1 (else 0): callers should warn.
+ * The HAM-D version of the source was not found: the 17-item range 0-52 is assumed.
+ * Errors: KS_EINVAL for a score outside its scale (MADRS 0-60, HAM-D 0-52, or NaN) and
+ * for a HAM-D above ks_response_madrs_to_hamd(60) (about 45.56), whose extension would
+ * lie above MADRS 60. hamd_to_madrs(madrs_to_hamd(x)) == x to rounding. */
+#define KS_MADRS_MAX 60.0
+#define KS_HAMD_MAX 52.0 /* 17-item HAM-D: assumed, the source's version was not found */
+#define KS_HAMD_SOURCE                                                                             \
+    "HAM-D from the model's MADRS by equipercentile linking (Leucht S et al. 2018, J Affect "      \
+    "Disord, PMID 29031182; abstract anchors, level B)"
+int ks_response_madrs_to_hamd(double madrs, double *hamd, int *extrapolated, ks_error *err);
+int ks_response_hamd_to_madrs(double hamd, double *madrs, int *extrapolated, ks_error *err);
+/* The anchors, the assumed (0, 0) first: i < ks_response_hamd_n_anchors(), else
+ * KS_EINVAL. */
+size_t ks_response_hamd_n_anchors(void);
+int ks_response_hamd_anchor(size_t i, double *madrs, double *hamd);
+/* KS_HAMD_SOURCE: one line naming the conversion and its source, for outputs. */
+const char *ks_response_hamd_source(void);
 
 /* ---------------------------------------------------------------- calibration */
 
@@ -248,9 +280,16 @@ int ks_response_figure_eval(const ks_response_designs *d, const ks_response_para
  * passes from the best probe (at most KS_RESPONSE_MAX_EXTRA_PASSES).
  * Deterministic. *objective gets the final sum of squares, *n_eval the evaluations,
  * *converged (may be NULL) 1 when the last pass stopped on its tolerances (relative
- * step 1e-7 or objective change 1e-10) and no 1 % probe improves, 0 otherwise (cut off by
- * max_eval, or still improving): a fit that did not converge is not at a minimum. */
+ * step 1e-7 or objective change 1e-10) and no 1 % probe improves the objective by more
+ * than KS_RESPONSE_CONVERGED_GAIN, 0 otherwise (cut off by max_eval, or still improving):
+ * a fit that did not converge is not at a minimum. */
 #define KS_RESPONSE_MAX_EXTRA_PASSES 4
+/* A probe gain below which a fit counts as at its minimum, in units of the objective (a
+ * sum of squared standardised residuals, a chi-square): 0.01 is a hundredth of the change
+ * of 1 that bounds a one-parameter 68 % confidence interval, so a fit that could only
+ * gain less than that is at its minimum for every purpose the report serves. Smaller
+ * gains still move the fit (another pass), but do not make it "not converged". */
+#define KS_RESPONSE_CONVERGED_GAIN 0.01
 int ks_response_calibrate(const ks_response_designs *d, const ks_response_params *start,
                           const int *use, int max_eval, ks_response_params *out, double *objective,
                           int *n_eval, int *converged, ks_error *err);

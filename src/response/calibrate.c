@@ -565,9 +565,10 @@ int ks_response_calibrate(const ks_response_designs *d, const ks_response_params
                 if (fp < best - 1e-9 * fmax(1.0, fabs(f))) best = fp, memcpy(xb, xp, sizeof xb);
             }
         if (best >= f) break; /* no probe improves: a minimum to 1 % in each direction */
+        /* not converged unless a further pass ends cleanly, or the gain is negligible */
+        if (f - best > KS_RESPONSE_CONVERGED_GAIN) ok = 0;
         memcpy(x, xb, sizeof xb);
         f = best;
-        ok = 0; /* not converged unless a further pass ends cleanly */
     }
     if (converged) *converged = ok;
     out->last_visit_h = 0;

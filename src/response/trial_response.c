@@ -23,8 +23,8 @@ int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *ou
     if (!(s->b0_sd >= 0 && s->b0_sd <= 30))
         return ks_error_set(err, KS_EINVAL, "response trial: baseline SD %g is not in 0..30",
                             s->b0_sd);
-    if (!(s->cutoff >= 0 && s->cutoff <= 59))
-        return ks_error_set(err, KS_EINVAL, "response trial: remission cutoff %g is not in 0..59",
+    if (!(s->cutoff >= 0 && s->cutoff <= 60))
+        return ks_error_set(err, KS_EINVAL, "response trial: remission cutoff %g is not in 0..60",
                             s->cutoff);
     if (s->ctx < 0 || s->ctx >= KS_CTX_N)
         return ks_error_set(err, KS_EINVAL, "response trial: context %d is not a context", s->ctx);
@@ -39,7 +39,7 @@ int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *ou
                                 i + 1, s->times_h[i], t_end);
     uint64_t n = s->n, nb = (n + BLOCK - 1) / BLOCK;
     double *th = malloc(n * sizeof *th), *ph = malloc(n * sizeof *ph), *b0 = malloc(n * sizeof *b0);
-    double *bs = malloc(nb * 3 * sizeof *bs);
+    double *bs = malloc(nb * 6 * sizeof *bs); /* per block: MADRS sums, then HAM-D sums */
     uint64_t *bc = malloc(nb * 2 * sizeof *bc);
     rc = KS_OK;
     if (!th || !ph || !b0 || !bs || !bc) {
@@ -73,9 +73,10 @@ int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *ou
         /* ks_response_score with the non-drug time course, the same for every patient,
          * computed once: b0 exp(-(phi_i g + theta_i d)), the same arithmetic. */
         double g = ks_response_nondrug(s->params, s->ctx, t), dd = d > 0 ? d : 0.0;
-#pragma omp parallel for schedule(static) num_threads(nthr)
+        uint64_t nbad = 0; /* scores without a HAM-D equivalent (none expected: 0..60) */
+#pragma omp parallel for schedule(static) num_threads(nthr) reduction(+ : nbad)
         for (uint64_t b = 0; b < nb; b++) {
-            double sum = 0, sc = 0, sc2 = 0;
+            double sum = 0, sc = 0, sc2 = 0, hsum = 0, hsc = 0, hsc2 = 0;
             uint64_t nr = 0, nm = 0, hi = (b + 1) * BLOCK < n ? (b + 1) * BLOCK : n;
             for (uint64_t i = b * BLOCK; i < hi; i++) {
                 double sc_i = b0[i] * exp(-(ph[i] * g + th[i] * dd));
@@ -85,26 +86,48 @@ int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *ou
                 sc2 += c * c;
                 nr += sc_i <= 0.5 * b0[i];
                 nm += sc_i <= s->cutoff;
+                if (s->hamd) {
+                    double h, hb;
+                    if (ks_response_madrs_to_hamd(sc_i, &h, NULL, NULL) ||
+                        ks_response_madrs_to_hamd(b0[i], &hb, NULL, NULL)) {
+                        nbad++;
+                        continue;
+                    }
+                    hsum += h;
+                    hsc += h - hb;
+                    hsc2 += (h - hb) * (h - hb);
+                }
             }
-            bs[3 * b] = sum;
-            bs[3 * b + 1] = sc;
-            bs[3 * b + 2] = sc2;
+            double *o = bs + 6 * b;
+            o[0] = sum, o[1] = sc, o[2] = sc2, o[3] = hsum, o[4] = hsc, o[5] = hsc2;
             bc[2 * b] = nr;
             bc[2 * b + 1] = nm;
         }
-        double sum = 0, sc = 0, sc2 = 0;
+        if (nbad) {
+            rc = ks_error_set(err, KS_EINVAL,
+                              "response trial: %llu scores at %g h have no HAM-D equivalent",
+                              (unsigned long long)nbad, t);
+            goto done;
+        }
+        double tot[6] = {0};
         uint64_t nr = 0, nm = 0;
         for (uint64_t b = 0; b < nb; b++) {
-            sum += bs[3 * b];
-            sc += bs[3 * b + 1];
-            sc2 += bs[3 * b + 2];
+            for (int k = 0; k < 6; k++)
+                tot[k] += bs[6 * b + k];
             nr += bc[2 * b];
             nm += bc[2 * b + 1];
         }
-        double N = (double)n, mc = sc / N;
-        double var = n > 1 ? (sc2 - N * mc * mc) / (N - 1) : 0;
-        out[ti] = (ks_response_trial_row){sum / N, mc, sqrt(var > 0 ? var : 0), (double)nr / N,
-                                          (double)nm / N};
+        double N = (double)n, mc = tot[1] / N, hmc = tot[4] / N;
+        double var = n > 1 ? (tot[2] - N * mc * mc) / (N - 1) : 0;
+        double hvar = n > 1 ? (tot[5] - N * hmc * hmc) / (N - 1) : 0;
+        out[ti] = (ks_response_trial_row){tot[0] / N,
+                                          mc,
+                                          sqrt(var > 0 ? var : 0),
+                                          (double)nr / N,
+                                          (double)nm / N,
+                                          s->hamd ? tot[3] / N : NAN,
+                                          s->hamd ? hmc : NAN,
+                                          s->hamd ? sqrt(hvar > 0 ? hvar : 0) : NAN};
     }
 done:
     free(th);

@@ -305,6 +305,7 @@ cmp -s "$T/fdep.csv" "$T/f.csv" || fail "--indication depression differs from th
 bad "--caps5: the patient's baseline CAPS-5 is required" forecast --indication ptsd --until 3
 bad "--madrs: not with --indication ptsd" forecast --indication ptsd --caps5 40 --madrs 30 --until 3
 bad "--madrs-sd: not with --indication ptsd" forecast --indication ptsd --caps5 40 --madrs-sd 3 --until 3
+bad "--hamd: not with --indication ptsd: the PTSD scale is CAPS-5" forecast --indication ptsd --caps5 40 --hamd 20 --until 3
 bad "--remission-cutoff: not with --indication ptsd: no published CAPS-5 remission definition" \
     forecast --indication ptsd --caps5 40 --remission-cutoff 20 --until 3
 bad "--caps5: a CAPS-5 score needs --indication ptsd" forecast --madrs 30 --caps5 40 --until 3

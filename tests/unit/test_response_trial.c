@@ -50,18 +50,27 @@ static void test_against_patients(void **state)
     double *D = drive(&p);
     const double times[] = {0, 4, 24.04, 72, 95.5}; /* 24.04: between grid points */
     enum { NT = 5, N = 600 };                       /* 600: two full blocks and a part */
-    ks_response_trial_spec s = {&p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 6, 10, 1};
+    ks_response_trial_spec s = {&p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 6, 10, 1, 0};
     ks_response_trial_row r1[NT], r2[NT], r0[NT];
     ks_error err = {0};
     assert_int_equal(ks_response_trial(&s, r1, &err), KS_OK);
     s.threads = 2;
     assert_int_equal(ks_response_trial(&s, r2, &err), KS_OK);
     assert_memory_equal(r1, r2, sizeof r1);
+    /* with HAM-D: the MADRS columns unchanged, the HAM-D ones per patient (below) */
+    ks_response_trial_row rh[NT];
+    s.hamd = 1;
+    assert_int_equal(ks_response_trial(&s, rh, &err), KS_OK);
+    s.hamd = 0;
+    for (int ti = 0; ti < NT; ti++) {
+        assert_true(isnan(r1[ti].mean_hamd) && isnan(r1[ti].sd_change_hamd));
+        assert_memory_equal(&rh[ti], &r1[ti], 5 * sizeof(double));
+    }
     for (int ti = 0; ti < NT; ti++) {
         double x = times[ti] / DT, f = x - floor(x);
         size_t k = (size_t)floor(x);
         double d = D[k] + f * (D[k + 1] - D[k]);
-        double sum = 0, sc = 0, sc2 = 0, nr = 0, nm = 0;
+        double sum = 0, sc = 0, sc2 = 0, nr = 0, nm = 0, hs = 0, hc = 0, hc2 = 0;
         for (uint64_t i = 0; i < N; i++) {
             double th, ph, z[2];
             ks_response_patient(&p, KS_CTX_ACTIVE, 7, i, &th, &ph);
@@ -73,7 +82,24 @@ static void test_against_patients(void **state)
             sc2 += (v - b) * (v - b);
             nr += v <= 0.5 * b;
             nm += v <= 10;
+            /* HAM-D through the Leucht 2018 anchors, written out: MADRS 0/13/26/39/52.5 =
+             * HAM-D 0/10/20/30/40, the last segment extended */
+            double hv = v <= 13   ? v * 10 / 13
+                        : v <= 26 ? 10 + (v - 13) * 10 / 13
+                        : v <= 39 ? 20 + (v - 26) * 10 / 13
+                                  : 30 + (v - 39) * 10 / 13.5;
+            double hb = b <= 13   ? b * 10 / 13
+                        : b <= 26 ? 10 + (b - 13) * 10 / 13
+                        : b <= 39 ? 20 + (b - 26) * 10 / 13
+                                  : 30 + (b - 39) * 10 / 13.5;
+            hs += hv;
+            hc += hv - hb;
+            hc2 += (hv - hb) * (hv - hb);
         }
+        double hmc = hc / N, hsd = sqrt((hc2 - N * hmc * hmc) / (N - 1));
+        assert_true(fabs(rh[ti].mean_hamd - hs / N) < 1e-10);
+        assert_true(fabs(rh[ti].mean_change_hamd - hmc) < 1e-10);
+        assert_true(fabs(rh[ti].sd_change_hamd - hsd) < 1e-8);
         double mc = sc / N, sd = sqrt((sc2 - N * mc * mc) / (N - 1));
         assert_true(fabs(r1[ti].mean_madrs - sum / N) < 1e-10);
         assert_true(fabs(r1[ti].mean_change_madrs - mc) < 1e-10);
@@ -99,7 +125,7 @@ static void test_errors(void **state)
     double D[NG] = {0}, t = 1, big = NG * DT + 1;
     ks_response_trial_row r;
     ks_error err = {0};
-    ks_response_trial_spec ok = {&p, KS_CTX_SALINE, D, NG, DT, &t, 1, 10, 1, 30, 0, 10, 1};
+    ks_response_trial_spec ok = {&p, KS_CTX_SALINE, D, NG, DT, &t, 1, 10, 1, 30, 0, 10, 1, 0};
     assert_int_equal(ks_response_trial(&ok, &r, &err), KS_OK);
     ks_response_trial_spec s = ok;
     s.n = 0;
