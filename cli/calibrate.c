@@ -310,20 +310,37 @@ static int write_file(const char *path, const ks_response_designs *d,
     return finish_file(root, d, p, command, path);
 }
 
+/* A fitted parameter file for option opt: its parameters into *p and its JSON (order
+ * kept) into *root, whose member `key` must exist; 2 with a message otherwise. */
+static int load_fitted(const char *opt, const char *path, const char *key, ks_response_params *p,
+                       json_t **root)
+{
+    ks_error err = {0};
+    *root = NULL;
+    if (ks_response_params_load(path, p, &err)) {
+        cli_error(CMD, "%s: %s", opt, err.msg);
+        return 2;
+    }
+    json_error_t je;
+    *root = json_load_file(path, JSON_PRESERVE_ORDER, &je);
+    if (!*root || !json_object_get(*root, key)) {
+        cli_error(CMD, "%s: %s: $.%s: missing", opt, path, key);
+        json_decref(*root);
+        *root = NULL;
+        return 2;
+    }
+    return 0;
+}
+
 /* --stage2: FILE's depression part as it is, the PTSD stage recomputed from it. */
 static int write_stage2(const char *in, const char *out, const ks_response_designs *d)
 {
     ks_response_params p;
-    ks_error err = {0};
-    if (ks_response_params_load(in, &p, &err)) {
-        cli_error(CMD, "--stage2: %s", err.msg);
-        return 2;
-    }
-    json_error_t je;
-    json_t *root = json_load_file(in, JSON_PRESERVE_ORDER, &je);
-    const char *command = root ? json_string_value(json_object_get(root, "command")) : NULL;
+    json_t *root;
+    if (load_fitted("--stage2", in, "command", &p, &root)) return 2;
+    const char *command = json_string_value(json_object_get(root, "command"));
     if (!command) {
-        cli_error(CMD, "--stage2: %s: $.command: missing", in);
+        cli_error(CMD, "--stage2: %s: $.command: not a string", in);
         json_decref(root);
         return 2;
     }
@@ -335,15 +352,11 @@ static int check_errors(const char *path, const ks_response_designs *d)
 {
     ks_response_params p;
     ks_error err = {0};
-    if (ks_response_params_load(path, &p, &err)) {
-        cli_error(CMD, "--errors: %s", err.msg);
-        return 2;
-    }
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    json_t *figs = root ? json_object_get(root, "fitted_to") : NULL;
+    json_t *root;
+    if (load_fitted("--errors", path, "fitted_to", &p, &root)) return 2;
+    json_t *figs = json_object_get(root, "fitted_to");
     if (!json_is_array(figs)) {
-        cli_error(CMD, "--errors: %s: $.fitted_to: missing", path);
+        cli_error(CMD, "--errors: %s: $.fitted_to: not an array", path);
         json_decref(root);
         return 2;
     }
