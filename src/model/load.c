@@ -91,29 +91,41 @@ static int opt_bool(ctx *c, json_t *obj, const char *key, const char *jpath, int
     return KS_OK;
 }
 
-static const char *KEYS_TOP[] = {"format",        "name",
-                                 "title",         "drug",
-                                 "description",   "citations",
-                                 "source",        "population",
-                                 "validity",      "validity_note",
-                                 "sampling_site", "sampling_note",
-                                 "covariates",    "analytes",
-                                 "parameters",    "compartments",
-                                 "flows",         "effect_sites",
-                                 "routes",        "residual_error",
-                                 "iiv_covariance", "notes",       NULL};
+static const char *KEYS_TOP[] = {"format",
+                                 "name",
+                                 "title",
+                                 "drug",
+                                 "description",
+                                 "citations",
+                                 "source",
+                                 "population",
+                                 "validity",
+                                 "validity_note",
+                                 "sampling_site",
+                                 "sampling_note",
+                                 "covariates",
+                                 "analytes",
+                                 "parameters",
+                                 "compartments",
+                                 "flows",
+                                 "effect_sites",
+                                 "routes",
+                                 "residual_error",
+                                 "iiv_covariance",
+                                 "notes",
+                                 NULL};
 static const char *KEYS_CITATION[] = {"authors",    "year",         "title", "journal",  "volume",
                                       "issue",      "pages",        "doi",   "doi_note", "pmid",
                                       "where_read", "verification", "note",  NULL};
 static const char *KEYS_ANALYTE[] = {"molar_mass_g_mol", "source", "note", NULL};
 static const char *KEYS_COVARIATE[] = {"unit", "required", "default", "description", NULL};
-static const char *KEYS_PARAM[] = {"value", "unit",       "source", "verification",
-                                   "note",  "covariates", "iiv",    "rse_percent", NULL};
+static const char *KEYS_PARAM[] = {
+    "value", "unit", "source", "verification", "note", "covariates", "iiv", "rse_percent", NULL};
 static const char *KEYS_EFFECT[] = {"type",      "covariate", "reference",  "exponent", "factor",
                                     "threshold", "slope",     "slope_unit", "note",     NULL};
 static const char *KEYS_IIV[] = {"type", "cv_percent", "omega2", "sd", "note", NULL};
-static const char *KEYS_IIV_COV[] = {"parameters", "covariance", "correlation", "source",
-                                     "verification", "note", NULL};
+static const char *KEYS_IIV_COV[] = {"parameters",   "covariance", "correlation", "source",
+                                     "verification", "note",       NULL};
 static const char *KEYS_COMP[] = {"analyte", "volume", "observed", "kind", "note", NULL};
 static const char *KEYS_FLOW[] = {"from",       "to",      "rate", "clearance", "fraction",
                                   "conversion", "transit", "note", NULL};
@@ -182,7 +194,7 @@ static int load_citation(ctx *c, const char *key, json_t *v, ks_mcitation *out)
     char jp[256];
     snprintf(jp, sizeof jp, "$.citations.%s", key);
     if (!json_is_object(v)) return fail(c, KS_EMODEL, jp, "must be an object");
-    const char *authors, *where, *ver;
+    const char *authors = NULL, *where = NULL, *ver = NULL;
     int rc;
     if ((rc = check_keys(c, v, jp, KEYS_CITATION))) return rc;
     if ((rc = get_str(c, v, "authors", jp, &authors))) return rc;
@@ -226,7 +238,7 @@ static int load_citations(ctx *c, json_t *root)
         m->n_citations++;
         if (rc) return rc;
     }
-    const char *src;
+    const char *src = NULL;
     int rc = get_str(c, root, "source", "$", &src);
     if (rc) return rc;
     if (citation_index(m, src) < 0)
@@ -283,7 +295,7 @@ static int load_covariates(ctx *c, json_t *root)
         snprintf(jp, sizeof jp, "$.covariates.%s", key);
         if (strlen(key) >= 32) return fail(c, KS_EMODEL, jp, "name longer than 31 characters");
         if (!json_is_object(v)) return fail(c, KS_EMODEL, jp, "must be an object");
-        const char *unit;
+        const char *unit = NULL;
         int rc = check_keys(c, v, jp, KEYS_COVARIATE);
         if (!rc) rc = get_str(c, v, "unit", jp, &unit);
         if (rc) return rc;
@@ -317,7 +329,7 @@ static int load_covariates(ctx *c, json_t *root)
 
 static int load_effect(ctx *c, json_t *e, const char *jp, ks_mparam *p, ks_cov_effect *out)
 {
-    const char *type, *cov;
+    const char *type = NULL, *cov = NULL;
     int rc;
     if (!json_is_object(e)) return fail(c, KS_EMODEL, jp, "must be an object");
     if ((rc = check_keys(c, e, jp, KEYS_EFFECT))) return rc;
@@ -425,11 +437,13 @@ static int load_iiv(ctx *c, json_t *iiv, const char *jp, ks_mparam *p)
     if (!type) return fail(c, KS_EMODEL, ji, "missing \"type\" (lognormal or logit)");
     const char *need = NULL;
     int has_cv = json_object_get(iiv, "cv_percent") != NULL;
-    int has_om = json_object_get(iiv, "omega2") != NULL, has_sd = json_object_get(iiv, "sd") != NULL;
+    int has_om = json_object_get(iiv, "omega2") != NULL,
+        has_sd = json_object_get(iiv, "sd") != NULL;
     if (strcmp(type, "lognormal") == 0) {
         if (has_cv + has_om != 1 || has_sd)
-            return fail(c, KS_EMODEL, ji, "lognormal variability takes exactly one of "
-                                          "\"cv_percent\" and \"omega2\"");
+            return fail(c, KS_EMODEL, ji,
+                        "lognormal variability takes exactly one of "
+                        "\"cv_percent\" and \"omega2\"");
         need = has_cv ? "cv_percent" : "omega2";
     } else if (strcmp(type, "logit") == 0) {
         if (!has_sd || has_cv || has_om)
@@ -614,7 +628,7 @@ static int load_comps(ctx *c, json_t *root)
         ks_mcomp *cp = &m->comps[m->n_comps];
         cp->name = key;
         cp->volume = -1;
-        const char *an;
+        const char *an = NULL;
         if (!valid_name(key)) {
             rc = fail(c, KS_EMODEL, jp, "name must use a-z, 0-9 and _ only");
             break;
@@ -667,7 +681,7 @@ static int load_comps(ctx *c, json_t *root)
 static int load_flow(ctx *c, json_t *f, const char *jp, ks_mflow *out)
 {
     ks_model *m = c->m;
-    const char *from;
+    const char *from = NULL;
     int rc;
     if (!json_is_object(f)) return fail(c, KS_EMODEL, jp, "must be an object");
     if ((rc = check_keys(c, f, jp, KEYS_FLOW))) return rc;
@@ -783,7 +797,7 @@ static int load_effects(ctx *c, json_t *root)
         ks_meffect *e = &m->effects[m->n_effects];
         e->name = key;
         e->ke0 = e->t_half = -1;
-        const char *of;
+        const char *of = NULL;
         int rc;
         if (!json_is_object(v)) return fail(c, KS_EMODEL, jp, "must be an object");
         if ((rc = check_keys(c, v, jp, KEYS_EFFECT_SITE))) return rc;
@@ -857,7 +871,7 @@ static int load_fraction_spec(ctx *c, json_t *fr, const char *jp, ks_mroute *r, 
 static int load_path(ctx *c, json_t *v, const char *jp, ks_mroute *r, ks_mpath *p, int first)
 {
     ks_model *m = c->m;
-    const char *to;
+    const char *to = NULL;
     int rc;
     if (!json_is_object(v)) return fail(c, KS_EMODEL, jp, "must be an object");
     if ((rc = check_keys(c, v, jp, KEYS_PATH))) return rc;
@@ -1028,7 +1042,7 @@ static int load_validity(ctx *c, json_t *root)
 static int load_header(ctx *c, json_t *root)
 {
     ks_model *m = c->m;
-    const char *fmt;
+    const char *fmt = NULL;
     int rc;
     if (!json_is_object(root)) return fail(c, KS_EMODEL, "$", "must be a JSON object");
     if ((rc = get_str(c, root, "format", "$", &fmt))) return rc;
@@ -1220,11 +1234,11 @@ static int load_iiv_cov(ctx *c, json_t *root)
         double cov = cv ? json_number_value(x) : json_number_value(x) * sa * sb;
         if (cr && !(fabs(json_number_value(x)) < 1.0))
             return fail(c, KS_EMODEL, jp, "\"correlation\" must be strictly between -1 and 1");
-        const char *src;
+        const char *src = NULL;
         if ((rc = get_str(c, e, "source", jp, &src))) return rc;
         if (citation_index(m, src) < 0)
             return fail(c, KS_EMODEL, jp, "\"source\" \"%s\" is not a key of $.citations", src);
-        const char *ver;
+        const char *ver = NULL;
         if ((rc = get_str(c, e, "verification", jp, &ver))) return rc;
         char jv[96];
         snprintf(jv, sizeof jv, "%s.verification", jp);

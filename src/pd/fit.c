@@ -284,7 +284,7 @@ int ks_pd_fit(ks_pd *pd, const ks_model *rac_iv, const ks_model *esk_nasal, char
     /* Sedation: lognormal MOAA/S drop, linear in the drive. */
     sed_ctx sc = {max_of(cs.n56->drive, cs.n56->n, NULL), max_of(cs.n84->drive, cs.n84->n, NULL)};
     gsl_multimin_function fs = {sed_obj, 2, &sc};
-    double xs[2] = {log(1.0 / sc.d84), log(0.5)}, ss[2] = {0.5, 0.5}, xsm[2], fsv;
+    double xs[2] = {log(1.0 / sc.d84), log(0.5)}, ss[2] = {0.5, 0.5}, xsm[2] = {0, 0}, fsv = 0;
     if ((rc = minimize(&fs, xs, ss, 2, xsm, &fsv, err))) goto done;
     double sslope = exp(xsm[0]), somega = exp(xsm[1]);
     pd->p[P_SED_SLOPE].value = sslope;
@@ -306,8 +306,8 @@ int ks_pd_fit(ks_pd *pd, const ks_model *rac_iv, const ks_model *esk_nasal, char
     /* Three fixed starting tolerance half-lives; the best end point is kept. */
     const double th0[3] = {20.0, 60.0, 180.0};
     for (int s0 = 0; s0 < 3; s0++) {
-        double xc[3] = {log(8.0 / sc.d84), log(0.5), log(th0[s0])}, st[3] = {0.5, 0.5, 0.5}, xm[3],
-               fv;
+        double xc[3] = {log(8.0 / sc.d84), log(0.5), log(th0[s0])}, st[3] = {0.5, 0.5, 0.5},
+               xm[3] = {0}, fv = INFINITY;
         if ((rc = minimize(&fc, xc, st, 3, xm, &fv, err))) goto done;
         if (fv < best) {
             best = fv;
