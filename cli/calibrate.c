@@ -23,6 +23,10 @@ static const char HELP[] =
     "esketamine induction (TRANSFORM) and at suicide risk (Canuso 2018). The objective is\n"
     "the sum of squared standardised residuals; NLopt's BOBYQA on the log parameters,\n"
     "from fixed starting values, twice. Deterministic. Prints the fit per figure.\n"
+    "Second stage, conditional on that fit: the PTSD (CAPS-5) variant's two parameters\n"
+    "(theta_ptsd, phi_ptsd_active) solved from Feder 2021's two week-2 response shares\n"
+    "(>= 30 %% reduction; ketamine 67 %%, midazolam 20 %%, 15 per arm): exactly determined,\n"
+    "written under \"variants\".\"ptsd\" of the same file.\n"
     "\n"
     "  --write FILE     write the fitted parameters, what they were fitted to and the fit\n"
     "                   error per figure to FILE (whole or not at all); the shipped file\n"
@@ -30,6 +34,9 @@ static const char HELP[] =
     "  --errors FILE    no fit: recompute the fit error per figure with FILE's parameters;\n"
     "                   exit 1 when an error exceeds the one FILE records (relative 1e-5:\n"
     "                   the file keeps 6 significant digits)\n"
+    "  --stage2 FILE    no depression fit: FILE's depression parameters (and the drive it\n"
+    "                   records) are kept as they are, only the PTSD stage is recomputed;\n"
+    "                   writes FILE with its \"variants\" section replaced to --write\n"
     "  --max-eval N     evaluations per optimiser pass (default 3000); a fit cut off by\n"
     "                   it is reported as not converged\n"
     "  --start LIST     start only from these values over the defaults, e.g.\n"
@@ -43,17 +50,165 @@ static const char HELP[] =
     "examples:\n"
     "  ketsim calibrate --write data/response-params.json\n"
     "  ketsim calibrate --errors data/response-params.json\n"
+    "  ketsim calibrate --stage2 data/response-params.json --write new.json\n"
     "\n"
     "Exit status: 0 done; 1 numerical failure or a fit error above the recorded one; 2 bad\n"
     "input.\n";
 
-enum { O_WRITE, O_ERRORS, O_MAXEVAL, O_START, O_PD, O_IV, O_NASAL, O_COUNT };
+enum { O_WRITE, O_ERRORS, O_MAXEVAL, O_START, O_PD, O_IV, O_NASAL, O_STAGE2, O_COUNT };
 
 static double round6(double x)
 {
     char b[64];
     snprintf(b, sizeof b, "%.6g", x);
     return strtod(b, NULL);
+}
+
+/* The PTSD stage on the (rounded) depression parameters p: the variant, its 1-SE ranges
+ * (each share moved by one binomial SE), rounded to the file's 6 digits. */
+static int ptsd_stage(const ks_response_designs *d, const ks_response_params *p,
+                      ks_response_ptsd *v, double range[2][2], ks_error *err)
+{
+    int rc = ks_response_ptsd_calibrate(d, p, NULL, v, err);
+    /* theta from the ketamine share -/+ 1 SE; phi from the midazolam share -/+ 1 SE */
+    for (int s = 0; !rc && s < 2; s++) {
+        const double sk[2] = {s ? 1.0 : -1.0, 0.0}, sm[2] = {0.0, s ? 1.0 : -1.0};
+        ks_response_ptsd a = {0, 0}, b = {0, 0};
+        rc = ks_response_ptsd_calibrate(d, p, sk, &a, err);
+        if (!rc) rc = ks_response_ptsd_calibrate(d, p, sm, &b, err);
+        if (!rc) range[0][s] = round6(a.theta_ptsd), range[1][s] = round6(b.phi_ptsd_active);
+    }
+    if (!rc) v->theta_ptsd = round6(v->theta_ptsd), v->phi_ptsd_active = round6(v->phi_ptsd_active);
+    return rc;
+}
+
+/* The "variants" section: the PTSD variant fitted in stage 2 on p, NULL on error
+ * (printed for CMD). */
+static json_t *ptsd_json(const ks_response_designs *d, const ks_response_params *p,
+                         const char *command)
+{
+    ks_error err = {0};
+    ks_response_ptsd v;
+    double range[2][2];
+    resp_fig_err fe;
+    if (ptsd_stage(d, p, &v, range, &err) || resp_ptsd_errors(d, p, &v, &fe, &err)) {
+        cli_error(CMD, "PTSD stage: %s", err.msg);
+        return NULL;
+    }
+    const ks_response_figure *f = ks_response_ptsd_figure();
+    json_t *pt = json_object();
+    json_object_set_new(pt, "title", json_string("PTSD (CAPS-5) variant"));
+    json_object_set_new(
+        pt, "description",
+        json_string("Second stage of the command, conditional on the depression parameters "
+                    "above (not refitted): every parameter is shared but theta (replaced by "
+                    "theta_ptsd) and phi_active (replaced by phi_ptsd_active; the ketamine arm "
+                    "shares it, as in depression). Response: >= 30 % CAPS-5 reduction, "
+                    "log-score threshold ln(1/0.7). Two parameters from two numbers: exactly "
+                    "determined, so the fit error is 0 to the solver's and the file's precision "
+                    "and says nothing about the model; the 1-SE ranges say how little the 30 "
+                    "patients fix the parameters. Calibrated only for racemic ketamine IV in "
+                    "the active (awake, midazolam-controlled) context. docs/response-model.md."));
+    json_object_set_new(pt, "response_reduction", json_real(KS_RESPONSE_PTSD_REDUCTION));
+    json_object_set_new(pt, "scale", json_string("CAPS-5 total severity, 0-80"));
+    json_t *fig = json_object();
+    json_object_set_new(fig, "id", json_string(f->id));
+    json_object_set_new(fig, "study", json_string(f->study));
+    json_object_set_new(fig, "what", json_string(f->what));
+    json_object_set_new(fig, "source", json_string(f->source));
+    json_object_set_new(fig, "unit", json_string(f->unit));
+    json_object_set_new(fig, "n_points", json_integer(2));
+    json_object_set_new(fig, "rmse", json_real(round6(fe.rmse)));
+    json_object_set_new(fig, "max_abs_error", json_real(round6(fe.max_abs)));
+    json_object_set_new(fig, "sum_sq_z", json_real(round6(fe.ssz)));
+    json_object_set_new(fig, "observed", json_pack("[f,f]", round6(fe.obs[0]), round6(fe.obs[1])));
+    json_object_set_new(fig, "predicted",
+                        json_pack("[f,f]", round6(fe.pred[0]), round6(fe.pred[1])));
+    json_t *figs = json_array();
+    json_array_append_new(figs, fig);
+    json_object_set_new(pt, "fitted_to", figs);
+    static const char *const NM[2] = {"theta_ptsd", "phi_ptsd_active"};
+    static const char *const REPL[2] = {"theta", "phi_active"};
+    static const char *const MEAN[2] = {
+        "median drug sensitivity in PTSD (log-score reduction per unit drug state)",
+        "non-drug log-score reduction in PTSD, awake active placebo (midazolam) and the "
+        "ketamine arm"};
+    static const char *const FROM[2] = {
+        "the ketamine arm's week-2 response (67 %), with phi_ptsd_active",
+        "the midazolam arm's week-2 response (20 %) alone (no drug in that arm)"};
+    const double val[2] = {v.theta_ptsd, v.phi_ptsd_active};
+    char fit[256];
+    snprintf(fit, sizeof fit,
+             "exactly determined (2 parameters, 2 numbers): largest error %.2g percentage "
+             "points at the file's 6 digits",
+             fe.max_abs);
+    json_t *par = json_object();
+    for (int i = 0; i < 2; i++) {
+        json_t *o = json_object(), *est = json_object();
+        json_object_set_new(o, "value", json_real(val[i]));
+        json_object_set_new(o, "unit", json_string("1"));
+        json_object_set_new(o, "meaning", json_string(MEAN[i]));
+        json_object_set_new(o, "replaces", json_string(REPL[i]));
+        json_object_set_new(o, "verification", json_string("estimated"));
+        json_object_set_new(est, "from", json_string(FROM[i]));
+        json_object_set_new(est, "command", json_string(command));
+        json_object_set_new(est, "fit", json_string(fit));
+        json_object_set_new(est, "range_1se", json_pack("[f,f]", range[i][0], range[i][1]));
+        json_object_set_new(
+            est, "range_1se_meaning",
+            json_string(i == 0 ? "the value solved with the ketamine share 1 binomial SE (12.1 "
+                                 "points) lower and higher"
+                               : "the value solved with the midazolam share 1 binomial SE (10.3 "
+                                 "points) lower and higher"));
+        json_object_set_new(o, "estimated", est);
+        json_object_set_new(par, NM[i], o);
+    }
+    json_object_set_new(pt, "parameters", par);
+    json_t *var = json_object();
+    json_object_set_new(var, "ptsd", pt);
+    printf("calibrate: PTSD stage (exactly determined): theta_ptsd %.6g (1-SE range %.4g-%.4g), "
+           "phi_ptsd_active %.6g (%.4g-%.4g); week-2 response ketamine %.3f %% (observed 67), "
+           "midazolam %.3f %% (observed 20)\n",
+           v.theta_ptsd, range[0][0], range[0][1], v.phi_ptsd_active, range[1][0], range[1][1],
+           fe.pred[0], fe.pred[1]);
+    return var;
+}
+
+/* Write root to path whole or not at all; 0, or 2 with a message. */
+static int dump_file(json_t *root, const char *path)
+{
+    ks_error err = {0};
+    FILE *f = NULL;
+    char tmp[4096];
+    int rc = 0;
+    if (ks_atomic_open(path, &f, tmp, sizeof tmp, &err)) {
+        cli_error(CMD, "--write: %s", err.msg);
+        rc = 2;
+    } else if (json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) ||
+               fputc('\n', f) == EOF) {
+        ks_atomic_abort(f, tmp);
+        cli_error(CMD, "--write: %s: cannot write", path);
+        rc = 2;
+    } else if (ks_atomic_commit(f, tmp, path, &err)) {
+        cli_error(CMD, "--write: %s", err.msg);
+        rc = 2;
+    } else
+        printf("calibrate: wrote %s (version %s)\n", path, PARAM_VERSION);
+    return rc;
+}
+
+/* Stage 2 on p into root's "variants", then root to path; root is released. */
+static int finish_file(json_t *root, const ks_response_designs *d, const ks_response_params *p,
+                       const char *command, const char *path)
+{
+    json_t *var = ptsd_json(d, p, command);
+    int rc = 1;
+    if (var) {
+        json_object_set_new(root, "variants", var);
+        rc = dump_file(root, path);
+    }
+    json_decref(root);
+    return rc;
 }
 
 static int write_file(const char *path, const ks_response_designs *d,
@@ -152,24 +307,44 @@ static int write_file(const char *path, const ks_response_designs *d,
         json_object_set_new(par, ks_response_param_name(i), o);
     }
     json_object_set_new(root, "parameters", par);
-    FILE *f = NULL;
-    char tmp[4096];
-    int rc = 0;
-    if (ks_atomic_open(path, &f, tmp, sizeof tmp, &err)) {
-        cli_error(CMD, "--write: %s", err.msg);
-        rc = 2;
-    } else if (json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) ||
-               fputc('\n', f) == EOF) {
-        ks_atomic_abort(f, tmp);
-        cli_error(CMD, "--write: %s: cannot write", path);
-        rc = 2;
-    } else if (ks_atomic_commit(f, tmp, path, &err)) {
-        cli_error(CMD, "--write: %s", err.msg);
-        rc = 2;
-    } else
-        printf("calibrate: wrote %s (version %s)\n", path, PARAM_VERSION);
-    json_decref(root);
-    return rc;
+    return finish_file(root, d, p, command, path);
+}
+
+/* A fitted parameter file for option opt: its parameters into *p and its JSON (order
+ * kept) into *root, whose member `key` must exist; 2 with a message otherwise. */
+static int load_fitted(const char *opt, const char *path, const char *key, ks_response_params *p,
+                       json_t **root)
+{
+    ks_error err = {0};
+    *root = NULL;
+    if (ks_response_params_load(path, p, &err)) {
+        cli_error(CMD, "%s: %s", opt, err.msg);
+        return 2;
+    }
+    json_error_t je;
+    *root = json_load_file(path, JSON_PRESERVE_ORDER, &je);
+    if (!*root || !json_object_get(*root, key)) {
+        cli_error(CMD, "%s: %s: $.%s: missing", opt, path, key);
+        json_decref(*root);
+        *root = NULL;
+        return 2;
+    }
+    return 0;
+}
+
+/* --stage2: FILE's depression part as it is, the PTSD stage recomputed from it. */
+static int write_stage2(const char *in, const char *out, const ks_response_designs *d)
+{
+    ks_response_params p;
+    json_t *root;
+    if (load_fitted("--stage2", in, "command", &p, &root)) return 2;
+    const char *command = json_string_value(json_object_get(root, "command"));
+    if (!command) {
+        cli_error(CMD, "--stage2: %s: $.command: not a string", in);
+        json_decref(root);
+        return 2;
+    }
+    return finish_file(root, d, &p, command, out);
 }
 
 /* Compare the fit errors of FILE's parameters with those FILE records. */
@@ -177,15 +352,11 @@ static int check_errors(const char *path, const ks_response_designs *d)
 {
     ks_response_params p;
     ks_error err = {0};
-    if (ks_response_params_load(path, &p, &err)) {
-        cli_error(CMD, "--errors: %s", err.msg);
-        return 2;
-    }
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    json_t *figs = root ? json_object_get(root, "fitted_to") : NULL;
+    json_t *root;
+    if (load_fitted("--errors", path, "fitted_to", &p, &root)) return 2;
+    json_t *figs = json_object_get(root, "fitted_to");
     if (!json_is_array(figs)) {
-        cli_error(CMD, "--errors: %s: $.fitted_to: missing", path);
+        cli_error(CMD, "--errors: %s: $.fitted_to: not an array", path);
         json_decref(root);
         return 2;
     }
@@ -219,6 +390,29 @@ static int check_errors(const char *path, const ks_response_designs *d)
                over ? "  ABOVE THE RECORDED ERROR" : "");
         if (over && !bad) bad = 1;
     }
+    /* the PTSD variant: its two shares with the file's values */
+    ks_response_ptsd v;
+    json_t *pf = json_array_get(
+        json_object_get(json_object_get(json_object_get(root, "variants"), "ptsd"), "fitted_to"),
+        0);
+    resp_fig_err fe;
+    if (ks_response_ptsd_load(path, &v, &err) || !pf) {
+        cli_error(CMD, "--errors: %s", pf ? err.msg : "no $.variants.ptsd.fitted_to record");
+        bad = 2;
+    } else if (resp_ptsd_errors(d, &p, &v, &fe, &err)) {
+        cli_error(CMD, "%s", err.msg);
+        bad = 1;
+    } else {
+        double r = json_number_value(json_object_get(pf, "rmse"));
+        double m = json_number_value(json_object_get(pf, "max_abs_error"));
+        /* exactly determined: the recorded errors are ~0, so an absolute slack of 1e-4
+         * percentage points (the file's 6 digits) */
+        int over = fe.rmse > r * (1 + 1e-5) + 1e-4 || fe.max_abs > m * (1 + 1e-5) + 1e-4;
+        printf("%-24s %10.4g %10.4g %10.4g  %s%s\n", ks_response_ptsd_figure()->id, fe.rmse, r,
+               fe.max_abs, ks_response_ptsd_figure()->unit,
+               over ? "  ABOVE THE RECORDED ERROR" : "");
+        if (over && !bad) bad = 1;
+    }
     json_decref(root);
     if (!bad) printf("calibrate: every fit error is within what %s records\n", path);
     return bad;
@@ -227,10 +421,10 @@ static int check_errors(const char *path, const ks_response_designs *d)
 int cmd_calibrate(int argc, char **argv)
 {
     cli_opt o[O_COUNT] = {
-        {"write", 1, NULL, 0, NULL, 0, 0},      {"errors", 1, NULL, 0, NULL, 0, 0},
-        {"max-eval", 1, NULL, 0, NULL, 0, 0},   {"start", 1, NULL, 0, NULL, 0, 0},
-        {"pd", 1, NULL, 0, NULL, 0, 0},         {"iv-model", 1, NULL, 0, NULL, 0, 0},
-        {"nasal-model", 1, NULL, 0, NULL, 0, 0}};
+        {"write", 1, NULL, 0, NULL, 0, 0},       {"errors", 1, NULL, 0, NULL, 0, 0},
+        {"max-eval", 1, NULL, 0, NULL, 0, 0},    {"start", 1, NULL, 0, NULL, 0, 0},
+        {"pd", 1, NULL, 0, NULL, 0, 0},          {"iv-model", 1, NULL, 0, NULL, 0, 0},
+        {"nasal-model", 1, NULL, 0, NULL, 0, 0}, {"stage2", 1, NULL, 0, NULL, 0, 0}};
     int help = 0;
     if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
     if (help) {
@@ -243,6 +437,10 @@ int cmd_calibrate(int argc, char **argv)
         cli_error(CMD, "--write and --errors: give one of them");
         rc = 2;
     }
+    if (!rc && o[O_STAGE2].value && (o[O_ERRORS].value || !o[O_WRITE].value)) {
+        cli_error(CMD, "--stage2 FILE: needs --write OUT and no --errors");
+        rc = 2;
+    }
     if (!rc && o[O_MAXEVAL].value) rc = resp_parse_max_eval(CMD, o[O_MAXEVAL].value, &max_eval);
     if (!rc && o[O_START].value) { /* check it before the minutes of work */
         ks_response_params tmp;
@@ -252,16 +450,17 @@ int cmd_calibrate(int argc, char **argv)
     resp_env e;
     memset(&e, 0, sizeof e);
     /* --errors: the drive FILE records, unless given (then a difference is stated) */
-    if (!rc && o[O_ERRORS].value)
-        rc = resp_env_load_fitted(&e, CMD, "--errors", o[O_ERRORS].value, o[O_PD].value,
-                                  o[O_IV].value, o[O_NASAL].value);
+    const char *fitted = o[O_ERRORS].value ? o[O_ERRORS].value : o[O_STAGE2].value;
+    if (!rc && fitted)
+        rc = resp_env_load_fitted(&e, CMD, o[O_ERRORS].value ? "--errors" : "--stage2", fitted,
+                                  o[O_PD].value, o[O_IV].value, o[O_NASAL].value);
     else if (!rc)
         rc = resp_env_load(&e, CMD, o[O_PD].value, o[O_IV].value, o[O_NASAL].value);
     if (!rc && o[O_WRITE].value) { /* the fit may not overwrite its PD file */
         const char *const names[] = {"--write"}, *const paths[] = {o[O_WRITE].value};
-        const char *const in_names[] = {o[O_PD].value ? "--pd" : "the PD file"};
-        const char *const in_paths[] = {e.pd_path};
-        rc = cli_check_inputs(CMD, names, paths, 1, in_names, in_paths, 1);
+        const char *const in_names[] = {o[O_PD].value ? "--pd" : "the PD file", "--stage2"};
+        const char *const in_paths[] = {e.pd_path, o[O_STAGE2].value};
+        rc = cli_check_inputs(CMD, names, paths, 1, in_names, in_paths, o[O_STAGE2].value ? 2 : 1);
     }
     ks_response_designs *d = NULL;
     ks_error err = {0};
@@ -271,6 +470,8 @@ int cmd_calibrate(int argc, char **argv)
     }
     if (!rc && o[O_ERRORS].value) {
         rc = check_errors(o[O_ERRORS].value, d);
+    } else if (!rc && o[O_STAGE2].value) {
+        rc = write_stage2(o[O_STAGE2].value, o[O_WRITE].value, d);
     } else if (!rc) {
         ks_response_params fit;
         const char *used = NULL;

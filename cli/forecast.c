@@ -1,5 +1,5 @@
-/* ketsim forecast: MADRS trajectory, response, remission and relapse for regimens,
- * compared in one table and one plot, with a placebo arm. */
+/* ketsim forecast: MADRS (or HAM-D, or for the PTSD variant CAPS-5) trajectory, response, remission
+ * and relapse for regimens, compared in one table and one plot, with a placebo arm. */
 #include "resp.h"
 #include "ketsim/regimen.h"
 #include "ketsim/trial.h"
@@ -16,9 +16,15 @@
 #define DT_H (1.0 / 12.0)
 #define MAX_ARMS 16
 #define MAX_DAYS 32
+#define PTSD_WARN                                                                                  \
+    "the PTSD variant is fitted to one 30-patient trial (Feder 2021: two week-2 response "         \
+    "shares after six 0.5 mg/kg IV infusions; the >= 30 % definition from a press release); "      \
+    "other regimens extrapolate the depression model's drug state; its loss of response after "    \
+    "the course comes far earlier than the trial's (FAIL in docs/validation-response.md)"
 
 static const char HELP[] =
     "usage: ketsim forecast (--madrs SCORE | --hamd SCORE) [--regimen TEXT]... [options]\n"
+    "       ketsim forecast --indication ptsd --caps5 SCORE [--regimen TEXT]... [options]\n"
     "\n"
     "Forecasts the MADRS (or HAM-D: --hamd) score over a course for a patient with baseline\n"
     "SCORE, from the calibrated response model (docs/response-model.md, parameters in\n"
@@ -37,6 +43,13 @@ static const char HELP[] =
     "infusion times get a stated warning (stderr, table, --out), and a dose above 10 times\n"
     "the largest calibrated one is refused.\n"
     "\n"
+    "  --indication I       depression (default) or ptsd: the PTSD (CAPS-5) variant, fitted\n"
+    "                       to one 30-patient trial (Feder 2021: week-2 response after six\n"
+    "                       0.5 mg/kg IV infusions); response = CAPS-5 reduced by >= 30 %%; no\n"
+    "                       remission (no published CAPS-5 definition in the notes); IV\n"
+    "                       regimens in the active context only (no esketamine PTSD data)\n"
+    "  --caps5 SCORE        baseline CAPS-5 (1-80), required with --indication ptsd\n"
+    "  --caps5-sd SD        its spread for a virtual trial (default 0)\n"
     "  --madrs SCORE        baseline MADRS (1-60), required unless --hamd; at or below the\n"
     "                       remission cutoff it is already a remission (a warning says so)\n"
     "  --hamd SCORE         baseline HAM-D instead of --madrs (1 to " RESP_HAMD_LIMIT_TEXT
@@ -90,6 +103,8 @@ static const char HELP[] =
     "2w\"\n"
     "  ketsim forecast --madrs 30 --madrs-sd 6 --patients 100000 --out trial.csv\n"
     "  ketsim forecast --hamd 24 --out hamd.csv\n"
+    "  ketsim forecast --indication ptsd --caps5 40 --regimen \"six=0.5mg/kg iv over 40min; "
+    "3/week x 2w\"\n"
     "\n" KS_RESP_NOTE "\n";
 
 enum {
@@ -110,6 +125,9 @@ enum {
     O_PLOT,
     O_PD,
     O_HAMD,
+    O_INDICATION,
+    O_CAPS5,
+    O_CAPS5_SD,
     O_COUNT
 };
 
@@ -156,7 +174,7 @@ static double quant_sorted(const double *v, size_t n, double q)
 
 /* Build one arm's drug state from a regimen text. */
 static int arm_drive(arm *a, const resp_env *e, const ks_response_params *p, double weight,
-                     double age, double until_h, const char *optname)
+                     double age, double until_h, const char *optname, int ptsd)
 {
     ks_error err = {0};
     size_t n = (size_t)floor(until_h / DT_H + 1e-9) + 1;
@@ -186,6 +204,13 @@ static int arm_drive(arm *a, const resp_env *e, const ks_response_params *p, dou
             cli_error(CMD,
                       "%s \"%s\": route \"%s\": the response model is calibrated for iv "
                       "(racemic ketamine) or nasal (esketamine) courses, one route per regimen",
+                      optname, a->text, doses[i].route);
+            rc = 2;
+        }
+        if (!rc && ptsd && mi != e->iv) {
+            cli_error(CMD,
+                      "%s \"%s\": route \"%s\": the PTSD variant is calibrated for racemic "
+                      "ketamine IV only (no esketamine PTSD data in the notes)",
                       optname, a->text, doses[i].route);
             rc = 2;
         }
@@ -287,7 +312,10 @@ int cmd_forecast(int argc, char **argv)
                           {"out", 1, NULL, 0, NULL, 0, 0},
                           {"plot", 1, NULL, 0, NULL, 0, 0},
                           {"pd", 1, NULL, 0, NULL, 0, 0},
-                          {"hamd", 1, NULL, 0, NULL, 0, 0}};
+                          {"hamd", 1, NULL, 0, NULL, 0, 0},
+                          {"indication", 1, NULL, 0, NULL, 0, 0},
+                          {"caps5", 1, NULL, 0, NULL, 0, 0},
+                          {"caps5-sd", 1, NULL, 0, NULL, 0, 0}};
     int help = 0;
     if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
     if (help) {
@@ -304,22 +332,69 @@ int cmd_forecast(int argc, char **argv)
      * scale, and b0_h, cutoff_h are what the user gave and sees. */
     int hamd = o[O_HAMD].value != NULL, b0_extrap = 0;
     double b0_h = NAN, cutoff_h = 7;
-    if (hamd && o[O_MADRS].value) {
-        cli_error(CMD, "--madrs and --hamd: give the baseline on one scale only");
-        rc = 2;
-    } else if (!hamd && !o[O_MADRS].value) {
-        cli_error(CMD, "--madrs: the patient's baseline MADRS is required (1-60), or --hamd for "
-                       "HAM-D");
-        rc = 2;
+    /* The indication: depression (MADRS, >= 50 %, remission) or the PTSD variant (CAPS-5,
+     * >= 30 %, no remission). */
+    int ptsd = 0;
+    if (o[O_INDICATION].value) {
+        if (strcmp(o[O_INDICATION].value, "ptsd") == 0)
+            ptsd = 1;
+        else if (strcmp(o[O_INDICATION].value, "depression") != 0) {
+            cli_error(CMD, "--indication \"%s\": expected depression or ptsd",
+                      o[O_INDICATION].value);
+            rc = 2;
+        }
     }
-    if (!rc && o[O_MADRS].value) rc = parse_num("madrs", o[O_MADRS].value, 1, 60, &b0);
-    if (!rc && hamd) rc = hamd_to_madrs("--hamd", o[O_HAMD].value, 1, &b0_h, &b0, &b0_extrap);
-    if (!rc && hamd && o[O_MADRS_SD].value) {
-        cli_error(CMD, "--madrs-sd goes with --madrs: a baseline spread on HAM-D has no published "
-                       "conversion (give --madrs and --madrs-sd)");
+    const double smax = ptsd ? KS_RESPONSE_CAPS5_MAX : 60.0;
+    const double keep =
+        ptsd ? 1.0 - KS_RESPONSE_PTSD_REDUCTION : 0.5; /* responder: score <= keep b0 */
+    if (rc) {
+    } else if (ptsd) {
+        const int bad[5] = {O_MADRS, O_MADRS_SD, O_HAMD, O_CUTOFF, -1};
+        const char *why[4] = {"the PTSD baseline is --caps5 (CAPS-5, 0-80)",
+                              "the PTSD baseline spread is --caps5-sd",
+                              "the PTSD scale is CAPS-5 (--caps5)",
+                              "no published CAPS-5 remission definition is in the notes, so PTSD "
+                              "forecasts have no remission"};
+        for (int q = 0; bad[q] >= 0 && !rc; q++)
+            if (o[bad[q]].value) {
+                cli_error(CMD, "--%s: not with --indication ptsd: %s", o[bad[q]].name, why[q]);
+                rc = 2;
+            }
+        if (!rc && !o[O_CAPS5].value) {
+            cli_error(CMD, "--caps5: the patient's baseline CAPS-5 is required with --indication "
+                           "ptsd (1-80)");
+            rc = 2;
+        }
+        if (!rc) rc = parse_num("caps5", o[O_CAPS5].value, 1, KS_RESPONSE_CAPS5_MAX, &b0);
+        if (!rc && o[O_CAPS5_SD].value)
+            rc = parse_num("caps5-sd", o[O_CAPS5_SD].value, 0, 40, &b0_sd);
+        cutoff = -1; /* no remission */
+        hamd = 0;
+    } else if (o[O_CAPS5].value || o[O_CAPS5_SD].value) {
+        cli_error(CMD, "--%s: a CAPS-5 score needs --indication ptsd",
+                  o[O_CAPS5].value ? "caps5" : "caps5-sd");
         rc = 2;
+    } else {
+        if (hamd && o[O_MADRS].value) {
+            cli_error(CMD, "--madrs and --hamd: give the baseline on one scale only");
+            rc = 2;
+        } else if (!hamd && !o[O_MADRS].value) {
+            cli_error(CMD,
+                      "--madrs: the patient's baseline MADRS is required (1-60), or --hamd for "
+                      "HAM-D");
+            rc = 2;
+        }
+        if (!rc && o[O_MADRS].value) rc = parse_num("madrs", o[O_MADRS].value, 1, 60, &b0);
+        if (!rc && hamd) rc = hamd_to_madrs("--hamd", o[O_HAMD].value, 1, &b0_h, &b0, &b0_extrap);
+        if (!rc && hamd && o[O_MADRS_SD].value) {
+            cli_error(CMD,
+                      "--madrs-sd goes with --madrs: a baseline spread on HAM-D has no published "
+                      "conversion (give --madrs and --madrs-sd)");
+            rc = 2;
+        }
+        if (!rc && o[O_MADRS_SD].value)
+            rc = parse_num("madrs-sd", o[O_MADRS_SD].value, 0, 30, &b0_sd);
     }
-    if (!rc && o[O_MADRS_SD].value) rc = parse_num("madrs-sd", o[O_MADRS_SD].value, 0, 30, &b0_sd);
     if (!rc && o[O_WEIGHT].value)
         rc = cli_parse_plain(CMD, "--weight", o[O_WEIGHT].value, KS_DIM_WEIGHT, &weight);
     if (!rc && !(weight >= 20 && weight <= 300)) {
@@ -369,6 +444,15 @@ int cmd_forecast(int argc, char **argv)
         cli_error(CMD, "--placebo-context: %s", err.msg);
         rc = 2;
     }
+    if (!rc && ptsd &&
+        ((ctx >= 0 && ctx != KS_CTX_ACTIVE) || (pctx >= 0 && pctx != KS_CTX_ACTIVE))) {
+        cli_error(CMD,
+                  "--%s: the PTSD variant is calibrated in the active context only (Feder "
+                  "2021: awake, midazolam-controlled)",
+                  ctx >= 0 && ctx != KS_CTX_ACTIVE ? "context" : "placebo-context");
+        rc = 2;
+    }
+    if (ptsd) ctx = KS_CTX_ACTIVE;
     double days[MAX_DAYS] = {0};
     int ndays = 0;
     if (!rc) {
@@ -431,6 +515,16 @@ int cmd_forecast(int argc, char **argv)
         cli_error(CMD, "--params: %s", err.msg);
         rc = 2;
     }
+    if (!rc && ptsd) {
+        ks_response_ptsd v;
+        if (ks_response_ptsd_load(ppath, &v, &err)) {
+            cli_error(CMD, "--params: %s", err.msg);
+            rc = 2;
+        } else {
+            ks_response_ptsd_params(&p, &v, &p);
+            fprintf(stderr, "warning: %s\n", PTSD_WARN);
+        }
+    }
     resp_env e;
     memset(&e, 0, sizeof e);
     if (!rc) rc = resp_env_load_fitted(&e, CMD, "--params", ppath, o[O_PD].value, NULL, NULL);
@@ -451,7 +545,9 @@ int cmd_forecast(int argc, char **argv)
             cli_error(CMD, "--regimen: at most %d regimens", MAX_ARMS - 1);
             rc = 2;
         }
-        for (int i = 0; !rc && i < (nreg ? nreg : (int)(sizeof DEFAULTS / sizeof *DEFAULTS)); i++) {
+        /* PTSD: the IV defaults only (the esketamine ones are the last two) */
+        int ndef = (int)(sizeof DEFAULTS / sizeof *DEFAULTS) - (ptsd ? 2 : 0);
+        for (int i = 0; !rc && i < (nreg ? nreg : ndef); i++) {
             arm *a = &arms[narm++];
             a->ctx = ctx;
             a->p = p;
@@ -469,7 +565,7 @@ int cmd_forecast(int argc, char **argv)
                 snprintf(a->label, sizeof a->label, "%s", DEFAULTS[i].label);
                 snprintf(a->text, sizeof a->text, "%s", DEFAULTS[i].text);
             }
-            rc = arm_drive(a, &e, &p, weight, age, until_d * 24, "--regimen");
+            rc = arm_drive(a, &e, &p, weight, age, until_d * 24, "--regimen", ptsd);
         }
         if (!rc) {
             arm *a = &arms[narm++];
@@ -484,7 +580,7 @@ int cmd_forecast(int argc, char **argv)
             char first[128];
             memcpy(first, arms[0].label, sizeof first);
             snprintf(a->text, sizeof a->text, "the visits of \"%s\", no drug", first);
-            rc = arm_drive(a, &e, &p, weight, age, until_d * 24, "placebo");
+            rc = arm_drive(a, &e, &p, weight, age, until_d * 24, "placebo", ptsd);
         }
     }
 
@@ -530,15 +626,15 @@ int cmd_forecast(int argc, char **argv)
                 double bi = b0;
                 if (b0_sd > 0) {
                     ks_rng_normal2(seed, 0, i, KS_RNG_RESPONSE, 1, z);
-                    bi = fmin(60, fmax(1, b0 + b0_sd * z[0]));
+                    bi = fmin(smax, fmax(1, b0 + b0_sd * z[0]));
                 }
                 base[i] = bi;
                 score[i] = ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, th, d);
             }
             double sum = 0, sumc = 0, sumc2 = 0;
             size_t nresp = 0, nrem = 0;
-            for (size_t i = 0; i < N; i++) { /* response and remission in MADRS */
-                nresp += score[i] <= 0.5 * base[i];
+            for (size_t i = 0; i < N; i++) { /* response and remission in MADRS (or CAPS-5) */
+                nresp += score[i] <= keep * base[i];
                 nrem += score[i] <= cutoff;
             }
             /* shown on HAM-D: each patient's score and change converted (score[] then
@@ -593,16 +689,16 @@ int cmd_forecast(int argc, char **argv)
                 double bi = b0;
                 if (b0_sd > 0) {
                     ks_rng_normal2(seed, 0, i, KS_RNG_RESPONSE, 1, z);
-                    bi = fmin(60, fmax(1, b0 + b0_sd * z[0]));
+                    bi = fmin(smax, fmax(1, b0 + b0_sd * z[0]));
                 }
                 buf[i] = NAN;
-                if (ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, t0, a->D[k0]) > 0.5 * bi)
+                if (ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, t0, a->D[k0]) > keep * bi)
                     continue;
                 nr++;
                 buf[i] = INFINITY;
                 for (size_t k = k0; k < ngrid; k += step)
                     if (ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, (double)k * DT_H,
-                                          a->D[k]) > 0.5 * bi) {
+                                          a->D[k]) > keep * bi) {
                         buf[i] = ((double)k * DT_H - a->last_dose_h) / 24.0;
                         nrel++;
                         break;
@@ -623,10 +719,23 @@ int cmd_forecast(int argc, char **argv)
     }
 
     /* The scale shown: MADRS, or HAM-D converted from it (--hamd). */
-    const char *SC = hamd ? "HAM-D" : "MADRS", *sc = hamd ? "hamd" : "madrs";
+    const char *SC = ptsd   ? "CAPS-5"
+                     : hamd ? "HAM-D"
+                            : "MADRS",
+               *sc = ptsd   ? "caps5"
+                     : hamd ? "hamd"
+                            : "madrs";
     double b0_show = hamd ? b0_h : b0, cutoff_show = hamd ? cutoff_h : cutoff;
     /* Table. */
-    if (!rc && !hamd)
+    if (!rc && ptsd)
+        printf("forecast: PTSD variant, baseline CAPS-5 %.4g%s, %zu virtual patients per arm, "
+               "seed %llu, weight %.4g kg, age %.4g y\n"
+               "response = CAPS-5 reduced by >= 30 %%; no remission (no published CAPS-5 "
+               "definition in the notes); relapse = loss of response after the last dose "
+               "(responders 24 h after it)\n\n",
+               b0, b0_sd > 0 ? " (trial: spread given)" : "", N, (unsigned long long)seed, weight,
+               age);
+    else if (!rc && !hamd)
         printf("forecast: baseline MADRS %.4g%s, %zu virtual patients per arm, seed %llu, "
                "weight %.4g kg, age %.4g y\n"
                "response = MADRS reduced by >= 50 %%; remission = MADRS <= %.4g; relapse = loss of "
@@ -647,7 +756,7 @@ int cmd_forecast(int argc, char **argv)
         printf("%-24s %-11s %5s", "regimen", "context", "doses");
         for (int j = 0; j < ndays; j++)
             printf("  resp_d%-4g", days[j]);
-        for (int j = 0; j < ndays; j++)
+        for (int j = 0; !ptsd && j < ndays; j++)
             printf("  remit_d%-3g", days[j]);
         printf("  %-22s\n", "median_relapse_d (share)");
         for (int ai = 0; ai < narm; ai++) {
@@ -655,7 +764,7 @@ int cmd_forecast(int argc, char **argv)
                    arms[ai].n_doses);
             for (int j = 0; j < ndays; j++)
                 printf("  %8.1f%%", 100 * stats[(size_t)ai * (size_t)ndays + (size_t)j].p_resp);
-            for (int j = 0; j < ndays; j++)
+            for (int j = 0; !ptsd && j < ndays; j++)
                 printf("  %8.1f%%", 100 * stats[(size_t)ai * (size_t)ndays + (size_t)j].p_remit);
             if (arms[ai].placebo)
                 printf("  -\n");
@@ -688,6 +797,7 @@ int cmd_forecast(int argc, char **argv)
         if (*extrap_warn) printf("Warning: %s.\n", extrap_warn);
         for (int ai = 0; ai < narm; ai++)
             if (*arms[ai].warn) printf("Warning: \"%s\": %s.\n", arms[ai].label, arms[ai].warn);
+        if (ptsd) printf("Warning: %s.\n", PTSD_WARN);
         printf("PK is the typical patient's; the band is between-patient variability in "
                "response, not parameter uncertainty.\n" KS_RESP_NOTE "\n");
     }
@@ -712,17 +822,19 @@ int cmd_forecast(int argc, char **argv)
             snprintf(k_mc, sizeof k_mc, "mean_change_%s", sc);
             snprintf(k_sdc, sizeof k_sdc, "sd_change_%s", sc);
             if (!json)
-                fprintf(f, "arm,context,time_d,%s,%s,%s,%s,%s,%s,response_frac,remission_frac\n",
-                        k_mean, k_p10, k_p50, k_p90, k_mc, k_sdc);
+                fprintf(f, "arm,context,time_d,%s,%s,%s,%s,%s,%s,response_frac%s\n", k_mean, k_p10,
+                        k_p50, k_p90, k_mc, k_sdc, ptsd ? "" : ",remission_frac");
             for (int ai = 0; ai < narm; ai++)
                 for (int j = 0; j < ndays; j++) {
                     day_stats *s = &stats[(size_t)ai * (size_t)ndays + (size_t)j];
-                    if (!json)
-                        fprintf(f, "\"%s\",%s,%.10g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n",
+                    if (!json) {
+                        fprintf(f, "\"%s\",%s,%.10g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g",
                                 arms[ai].label, ks_response_context_name(arms[ai].ctx), days[j],
                                 s->mean, s->p10, s->p50, s->p90, s->mean_change, s->sd_change,
-                                s->p_resp, s->p_remit);
-                    else {
+                                s->p_resp);
+                        if (!ptsd) fprintf(f, ",%.6g", s->p_remit);
+                        fputc('\n', f);
+                    } else {
                         json_t *r =
                             json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "arm",
                                       arms[ai].label, "regimen", arms[ai].text, "context",
@@ -730,6 +842,7 @@ int cmd_forecast(int argc, char **argv)
                                       k_mean, s->mean, k_p10, s->p10, k_p50, s->p50, k_p90, s->p90,
                                       k_mc, s->mean_change, k_sdc, s->sd_change, "response_frac",
                                       s->p_resp, "remission_frac", s->p_remit);
+                        if (ptsd) json_object_del(r, "remission_frac"); /* no remission */
                         json_array_append_new(rows, r);
                     }
                 }
@@ -741,11 +854,16 @@ int cmd_forecast(int argc, char **argv)
                     json_object_set_new(root, "baseline_hamd", json_real(b0_h));
                     json_object_set_new(root, "remission_cutoff_hamd", json_real(cutoff_h));
                 }
-                json_object_set_new(root, "baseline_madrs", json_real(b0));
-                json_object_set_new(root, "baseline_sd_madrs", json_real(b0_sd));
+                json_object_set_new(root, "indication", json_string(ptsd ? "ptsd" : "depression"));
+                json_object_set_new(root, "response_reduction",
+                                    json_real(ptsd ? KS_RESPONSE_PTSD_REDUCTION : 0.5));
+                json_object_set_new(root, ptsd ? "baseline_caps5" : "baseline_madrs",
+                                    json_real(b0));
+                json_object_set_new(root, ptsd ? "baseline_sd_caps5" : "baseline_sd_madrs",
+                                    json_real(b0_sd));
                 json_object_set_new(root, "patients_per_arm", json_integer((json_int_t)N));
                 json_object_set_new(root, "seed", resp_json_seed(seed));
-                json_object_set_new(root, "remission_cutoff_madrs", json_real(cutoff));
+                if (!ptsd) json_object_set_new(root, "remission_cutoff_madrs", json_real(cutoff));
                 json_t *rel = json_array();
                 for (int ai = 0; ai < narm; ai++) {
                     /* null with the reason when there is no number; a median beyond the
@@ -770,6 +888,9 @@ int cmd_forecast(int argc, char **argv)
                 }
                 json_object_set_new(root, "relapse", rel);
                 json_t *warns = json_array();
+                if (ptsd)
+                    json_array_append_new(warns,
+                                          json_pack("{s:n,s:s}", "arm", "warning", PTSD_WARN));
                 if (b0 <= cutoff)
                     json_array_append_new(warns, json_pack("{s:n,s:s}", "arm", "warning",
                                                            "the baseline is already at or below "
@@ -798,6 +919,7 @@ int cmd_forecast(int argc, char **argv)
                 for (int ai = 0; ai < narm; ai++)
                     if (*arms[ai].warn)
                         fprintf(f, "# warning: \"%s\": %s\n", arms[ai].label, arms[ai].warn);
+                if (ptsd) fprintf(f, "# warning: %s\n", PTSD_WARN);
                 fprintf(f, "# %s\n", KS_RESP_NOTE);
             }
             if (rc || ferror(f)) {
@@ -837,14 +959,17 @@ int cmd_forecast(int argc, char **argv)
                      "\"%s\" and placebo",
                      N, SC, b0_show, arms[0].label);
         ks_plot_spec sp = {0};
-        sp.title = hamd ? "Forecast HAM-D by regimen (linked from MADRS, Leucht 2018)"
-                        : "Forecast MADRS by regimen (response model, calibrated)";
+        sp.title = ptsd   ? "Forecast CAPS-5 by regimen (PTSD variant, one 30-patient trial)"
+                   : hamd ? "Forecast HAM-D by regimen (linked from MADRS, Leucht 2018)"
+                          : "Forecast MADRS by regimen (response model, calibrated)";
         sp.subtitle = sub;
-        sp.y_label = hamd ? "HAM-D (points, linked from MADRS)" : "MADRS (points)";
+        sp.y_label = ptsd   ? "CAPS-5 (points)"
+                     : hamd ? "HAM-D (points, linked from MADRS)"
+                            : "MADRS (points)";
         sp.series = sr;
         sp.n_series = (size_t)narm;
-        sp.threshold = cutoff_show;
-        sp.threshold_label = "remission cutoff";
+        sp.threshold = ptsd ? NAN : cutoff_show;
+        sp.threshold_label = ptsd ? NULL : "remission cutoff";
         sp.footer = KS_RESP_NOTE;
         if (!rc && ks_plot_write(&sp, o[O_PLOT].value, &err)) {
             cli_error(CMD, "--plot: %s", err.msg);

@@ -225,6 +225,20 @@ void resp_default_params_path(char *buf, size_t n)
     snprintf(buf, n, "%s/response-params.json", cli_data_dir());
 }
 
+/* RMSE, largest absolute error and sum of squared standardised residuals of out's
+ * observed/predicted pairs. */
+static void fig_stats(resp_fig_err *out, const double *se, size_t n)
+{
+    double s2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = out->pred[i] - out->obs[i];
+        s2 += e * e;
+        if (fabs(e) > out->max_abs) out->max_abs = fabs(e);
+        out->ssz += (e / se[i]) * (e / se[i]);
+    }
+    out->rmse = sqrt(s2 / (double)n);
+}
+
 int resp_figure_errors(const ks_response_designs *d, const ks_response_params *p, size_t fi,
                        resp_fig_err *out, ks_error *err)
 {
@@ -232,16 +246,18 @@ int resp_figure_errors(const ks_response_designs *d, const ks_response_params *p
     const ks_response_figure *f = ks_response_figure_at(fi);
     memset(out, 0, sizeof *out);
     int rc = ks_response_figure_eval(d, p, fi, out->obs, out->pred, se, err);
-    if (rc) return rc;
-    double s2 = 0;
-    for (size_t i = 0; i < f->n_points; i++) {
-        double e = out->pred[i] - out->obs[i];
-        s2 += e * e;
-        if (fabs(e) > out->max_abs) out->max_abs = fabs(e);
-        out->ssz += (e / se[i]) * (e / se[i]);
-    }
-    out->rmse = sqrt(s2 / (double)f->n_points);
-    return KS_OK;
+    if (!rc) fig_stats(out, se, f->n_points);
+    return rc;
+}
+
+int resp_ptsd_errors(const ks_response_designs *d, const ks_response_params *dep,
+                     const ks_response_ptsd *v, resp_fig_err *out, ks_error *err)
+{
+    double se[2];
+    memset(out, 0, sizeof *out);
+    int rc = ks_response_ptsd_eval(d, dep, v, out->obs, out->pred, se, err);
+    if (!rc) fig_stats(out, se, 2);
+    return rc;
 }
 
 int resp_parse_start(const char *cmd, const char *text, ks_response_params *p)

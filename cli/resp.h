@@ -99,6 +99,10 @@ typedef struct resp_fig_err {
 } resp_fig_err;
 int resp_figure_errors(const ks_response_designs *d, const ks_response_params *p, size_t fi,
                        resp_fig_err *out, ks_error *err);
+/* The same for the PTSD variant's figure (ks_response_ptsd_figure) with the depression
+ * parameters dep and the variant v. */
+int resp_ptsd_errors(const ks_response_designs *d, const ks_response_params *dep,
+                     const ks_response_ptsd *v, resp_fig_err *out, ks_error *err);
 
 /* The calibration as `ketsim calibrate` runs it: from the starting values of `start`
  * ("name=value,..." over the defaults), or, when start is NULL, from the defaults and

@@ -43,6 +43,9 @@ run "$KETSIM" circuit run --cells 4 --window 0.3s --until 1h --dt 1e-20ms --quie
 [ -s "$TMP/cr.png" ] || { echo "valgrind: circuit run wrote no raster" >&2; exit 1; }
 run "$KETSIM" forecast --madrs 32 --until 3 --days 1,2 --patients 200 --regimen "one=0.5mg/kg iv over 40min" --out "$TMP/fc.csv" --plot "$TMP/fc.png"
 run "$KETSIM" forecast --madrs 30 --madrs-sd 5 --until 2 --days 1 --patients 100 --regimen "56mg nasal" --out "$TMP/fc.json"
+run "$KETSIM" forecast --indication ptsd --caps5 40 --caps5-sd 8 --until 14 --days 1,12 --patients 100 --regimen "six=0.5mg/kg iv over 40min; 3/week x 2w" --out "$TMP/fp.json" --plot "$TMP/fp.png"
+run "$KETSIM" forecast --indication ptsd --caps5 40 --until 3 --regimen "84mg nasal"
+run "$KETSIM" calibrate --stage2 "$(dirname "$0")/../data/response-params.json" --write "$TMP/s2.json"
 run "$KETSIM" forecast --madrs 30 --until 3 --regimen "0.5mg/kg im"
 run "$KETSIM" forecast --hamd 42 --until 3 --days 1,2 --patients 100 --regimen "one=0.5mg/kg iv over 40min" --out "$TMP/fh.json" --plot "$TMP/fh.svg"
 run "$KETSIM" forecast --hamd 20 --until 2 --days 1 --patients 50 --regimen "56mg nasal" --out "$TMP/fh.csv"
@@ -71,6 +74,6 @@ run "$KETSIM" forecast --madrs 30 --until 2 --params "$TMP/dp.json" --out "$TMP/
 run "$KETSIM" trial --model domino-1982 --weight 70 --n 10 --regimen "0.5mg/kg iv over 40min" --out "$TMP/td.csv" --response "$TMP/dp.json" --madrs 30 --response-params "$TMP/dp.json"
 [ -s "$TMP/td.JSON" ] && [ -s "$TMP/fd.csv" ] && cmp -s "$TMP/pd.json" "$(dirname "$0")/../data/pd-acute.json" || { echo "valgrind: drive runs" >&2; exit 1; }
 [ -s "$TMP/tr.json" ] && [ -s "$TMP/tk.json" ] && [ -s "$TMP/fw.json" ] || { echo "valgrind: trial --response wrote nothing" >&2; exit 1; }
-[ -s "$TMP/fc.csv" ] && [ -s "$TMP/fc.json" ] && [ -s "$TMP/fh.json" ] && [ -s "$TMP/fh.csv" ] && [ -s "$TMP/th.json" ] || { echo "valgrind: forecast wrote nothing" >&2; exit 1; }
+[ -s "$TMP/fc.csv" ] && [ -s "$TMP/fc.json" ] && [ -s "$TMP/fh.json" ] && [ -s "$TMP/fh.csv" ] && [ -s "$TMP/th.json" ] && [ -s "$TMP/fp.json" ] && [ -s "$TMP/s2.json" ] || { echo "valgrind: forecast wrote nothing" >&2; exit 1; }
 [ -s "$TMP/pred.csv" ] || { echo "valgrind: dataset predict wrote nothing" >&2; exit 1; }
 echo "valgrind: $(grep -c '^run ' "$0") CLI runs, no leaks or memory errors"

@@ -24,7 +24,8 @@
  * and the fit error per figure.
  *
  * Units: time in hours unless a name says _d; scores in MADRS points (HAM-D only where a
- * name says hamd: ks_response_madrs_to_hamd).
+ * name says hamd: ks_response_madrs_to_hamd; CAPS-5 points for the PTSD variant,
+ * ks_response_ptsd_*).
  * Every function returns KS_OK or a status with a message in `err` (error.h).
  */
 #ifndef KETSIM_RESPONSE_H
@@ -142,6 +143,12 @@ double ks_response_p_response(const ks_response_params *p, int ctx, double t_h, 
 /* Share with score <= cutoff, baseline ~ normal(b0_mean, b0_sd) (sd 0: fixed). */
 double ks_response_p_remission(const ks_response_params *p, int ctx, double t_h, double d,
                                double cutoff, double b0_mean, double b0_sd);
+/* The same for another responder definition: the share whose log-score reduction
+ * phi_i g + theta_i d is at least thr, i.e. score <= B0 exp(-thr): thr = ln 2 is
+ * ks_response_p_response (bit for bit), thr = ln(1/0.7) a >= 30 % reduction (the PTSD
+ * variant's, KS_RESPONSE_PTSD_THR). */
+double ks_response_p_response_thr(const ks_response_params *p, int ctx, double t_h, double d,
+                                  double thr);
 /* Mean of exp(-L) (score / baseline) over patients. */
 double ks_response_mean_ratio(const ks_response_params *p, int ctx, double t_h, double d);
 /* Mean of exp(-L_placebo) - exp(-L_drug): the mean drug-placebo difference per unit
@@ -160,6 +167,10 @@ double ks_response_p_sustained(const ks_response_params *p, int ctx, const doubl
  * step 0. */
 int ks_response_survival(const ks_response_params *p, int ctx, const double *D, size_t k0,
                          size_t k1, double dt_h, size_t step, double *surv);
+/* The same with response defined by the log-score threshold thr (> 0; see
+ * ks_response_p_response_thr): ks_response_survival is thr = ln 2, bit for bit. */
+int ks_response_survival_thr(const ks_response_params *p, int ctx, const double *D, size_t k0,
+                             size_t k1, double dt_h, size_t step, double thr, double *surv);
 
 /* ---------------------------------------------------------------- virtual patients */
 
@@ -299,6 +310,58 @@ double ks_response_objective(const ks_response_designs *d, const ks_response_par
 /* Default starting values and bounds of the fit (docs/response-model.md). */
 void ks_response_params_start(ks_response_params *p);
 void ks_response_params_bounds(ks_response_params *lo, ks_response_params *hi);
+
+/* ---------------------------------------------------------------- PTSD variant */
+
+/* PTSD (CAPS-5), a variant calibrated where the data allow (docs/response-model.md,
+ * "PTSD variant"): the drug state D(t) and every parameter of the depression fit are
+ * shared, except two of its own, fitted in a second stage conditional on the depression
+ * fit to the two response shares of Feder 2021 (efficacy.md 18): the median drug
+ * sensitivity theta_ptsd (replaces theta) and the non-drug level of the awake
+ * active-placebo (midazolam) context phi_ptsd_active (replaces phi_active; the ketamine
+ * arm shares it, as in depression). Response is a >= 30 % CAPS-5 reduction: log-score
+ * threshold ln(1/0.7). Two numbers, two parameters: the fit is exactly determined. Only
+ * the active context and racemic ketamine IV are calibrated. */
+#define KS_RESPONSE_PTSD_REDUCTION 0.30 /* >= 30 % CAPS-5 reduction (Feder 2021 press release) */
+#define KS_RESPONSE_PTSD_THR 0.35667494393873238 /* ln(1/0.7) */
+#define KS_RESPONSE_CAPS5_MAX 80.0               /* CAPS-5 total severity range 0-80 */
+typedef struct ks_response_ptsd {
+    double theta_ptsd;      /* median drug sensitivity in PTSD, log-score per unit D */
+    double phi_ptsd_active; /* non-drug log-score reduction, awake active placebo, PTSD */
+} ks_response_ptsd;
+/* The depression parameters with theta and phi_active replaced by the variant's: the
+ * model of a PTSD patient, to use in the active context with threshold
+ * KS_RESPONSE_PTSD_THR. */
+void ks_response_ptsd_params(const ks_response_params *dep, const ks_response_ptsd *v,
+                             ks_response_params *out);
+/* The figure of the second stage (Feder 2021: week-2 response, ketamine then midazolam;
+ * 2 points). */
+const ks_response_figure *ks_response_ptsd_figure(void);
+/* Observed, predicted and standard error (binomial, n = 15 per arm) of its two points, in
+ * % of patients, with the depression fit dep and the variant v. */
+int ks_response_ptsd_eval(const ks_response_designs *d, const ks_response_params *dep,
+                          const ks_response_ptsd *v, double obs[2], double pred[2], double se[2],
+                          ks_error *err);
+/* Stage 2: solve for the variant's two parameters given dep (deterministic bisection in
+ * log space: phi_ptsd_active from the midazolam share alone, then theta_ptsd from the
+ * ketamine share). shift[i] (may be NULL) moves observed share i by that many of its
+ * standard errors (for the 1-SE ranges of the parameters). KS_ENUMERIC when a share
+ * cannot be reached within the bounds (phi 1e-4..100, theta 1e-4..1000). */
+int ks_response_ptsd_calibrate(const ks_response_designs *d, const ks_response_params *dep,
+                               const double *shift, ks_response_ptsd *out, ks_error *err);
+/* Out of sample: among the responders (>= 30 %) at week 2 (24 h after the sixth of six
+ * 0.5 mg/kg infusions on days 0, 2, 4, 7, 9, 11), the median time (d) from that
+ * assessment to the loss of response, checked hourly; +INFINITY when more than half
+ * still respond at the end of the design's window (*window_d days after week 2).
+ * *diff_frac (may be NULL): the week-2 mean difference midazolam - ketamine as a fraction
+ * of the baseline (ks_response_mean_diff_ratio). */
+int ks_response_ptsd_predict(const ks_response_designs *d, const ks_response_params *dep,
+                             const ks_response_ptsd *v, double *median_d, double *window_d,
+                             double *diff_frac, ks_error *err);
+/* The variant from a parameter file: $.variants.ptsd.parameters.theta_ptsd.value and
+ * .phi_ptsd_active.value (unit "1"). KS_EMODEL naming the JSON path when missing (a file
+ * from before the variant has none), KS_EIO, KS_EPARSE. */
+int ks_response_ptsd_load(const char *path, ks_response_ptsd *v, ks_error *err);
 
 #ifdef __cplusplus
 }

@@ -582,15 +582,22 @@ int ks_response_calibrate(const ks_response_designs *d, const ks_response_params
 
 /* ---------------------------------------------------------------- file */
 
-int ks_response_params_load(const char *path, ks_response_params *p, ks_error *err)
+/* The JSON of a parameter file: KS_EIO when it cannot be read, KS_EPARSE with the line. */
+static int load_json(const char *path, json_t **root, ks_error *err)
 {
     json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root) {
-        if (strstr(je.text, "unable to open"))
-            return ks_error_set(err, KS_EIO, "%s: cannot read (%s)", path, je.text);
-        return ks_error_set(err, KS_EPARSE, "%s:%d: %s", path, je.line, je.text);
-    }
+    *root = json_load_file(path, 0, &je);
+    if (*root) return KS_OK;
+    if (strstr(je.text, "unable to open"))
+        return ks_error_set(err, KS_EIO, "%s: cannot read (%s)", path, je.text);
+    return ks_error_set(err, KS_EPARSE, "%s:%d: %s", path, je.line, je.text);
+}
+
+int ks_response_params_load(const char *path, ks_response_params *p, ks_error *err)
+{
+    json_t *root = NULL;
+    int lrc = load_json(path, &root, err);
+    if (lrc) return lrc;
     int rc = KS_OK;
     p->last_visit_h = 0;
     p->first_visit_h = 0;
@@ -636,5 +643,217 @@ int ks_response_params_load(const char *path, ks_response_params *p, ks_error *e
         if (rc) ks_error_prefix(err, "%s", path);
     }
     json_decref(root);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- PTSD variant */
+
+/* Feder 2021 (efficacy.md 18): week-2 response (>= 30 % CAPS-5 reduction, press release,
+ * level C) 67 % ketamine, 20 % midazolam; N = 30, 1:1, so 15 per arm (ClinicalTrials.gov
+ * NCT02397889: 15 started in each arm). Week 2 read as 24 h after the sixth infusion of
+ * the IV6 design (three per week over two weeks, as Murrough 2013). */
+static const ks_response_figure PTSD_FIG = {
+    "feder2021-response",
+    "Feder 2021",
+    "week-2 CAPS-5 response (>= 30 % reduction from baseline), ketamine 0.5 mg/kg IV then "
+    "midazolam 0.045 mg/kg, six infusions three per week over two weeks (days 0, 2, 4, 7, 9, "
+    "11), read 24 h after the sixth; 15 patients per arm; both arms in the active context",
+    "Feder A et al. 2021, Am J Psychiatry, doi:10.1176/appi.ajp.2020.20050596: abstract "
+    "(level B) and Mount Sinai press release (level C: the >= 30 % definition, three per "
+    "week); efficacy.md 18",
+    "% of patients",
+    2};
+static const double PTSD_OBS[2] = {67.0, 20.0};
+#define PTSD_N_ARM 15.0
+#define PTSD_WEEK2_H (24.0 * IV6_DAYS[5] + 24.0)
+
+const ks_response_figure *ks_response_ptsd_figure(void)
+{
+    return &PTSD_FIG;
+}
+
+void ks_response_ptsd_params(const ks_response_params *dep, const ks_response_ptsd *v,
+                             ks_response_params *out)
+{
+    *out = *dep;
+    out->v[KS_RP_THETA] = v->theta_ptsd;
+    out->v[KS_RP_PHI_ACTIVE] = v->phi_ptsd_active;
+}
+
+/* The IV6 drug state with dep (the variant does not change D: theta and phi_active are
+ * not drive parameters). */
+static int ptsd_drive(const ks_response_designs *d, const ks_response_params *dep, double **D,
+                      ks_error *err)
+{
+    int need[DS_N] = {0};
+    need[DS_IV6] = 1;
+    double *all[DS_N];
+    int rc = drives(d, dep, need, all, err);
+    *D = all[DS_IV6];
+    for (int ds = 0; ds < DS_N; ds++)
+        if (ds != DS_IV6) free(all[ds]);
+    if (rc) {
+        free(*D);
+        *D = NULL;
+    }
+    return rc;
+}
+
+/* Week-2 response shares (fractions): [0] ketamine, [1] midazolam. */
+static void ptsd_shares(const ks_response_params *dep, const ks_response_ptsd *v, const double *D,
+                        double out[2])
+{
+    ks_response_params q;
+    ks_response_ptsd_params(dep, v, &q);
+    q.first_visit_h = 0;
+    q.last_visit_h = 24 * IV6_DAYS[5];
+    double t = PTSD_WEEK2_H;
+    out[0] = ks_response_p_response_thr(&q, KS_CTX_ACTIVE, t, D[(size_t)llround(t / DT_H)],
+                                        KS_RESPONSE_PTSD_THR);
+    out[1] = ks_response_p_response_thr(&q, KS_CTX_ACTIVE, t, 0, KS_RESPONSE_PTSD_THR);
+}
+
+int ks_response_ptsd_eval(const ks_response_designs *d, const ks_response_params *dep,
+                          const ks_response_ptsd *v, double obs[2], double pred[2], double se[2],
+                          ks_error *err)
+{
+    double *D = NULL, s[2];
+    int rc = ptsd_drive(d, dep, &D, err);
+    if (rc) return rc;
+    ptsd_shares(dep, v, D, s);
+    for (int i = 0; i < 2; i++) {
+        obs[i] = PTSD_OBS[i];
+        pred[i] = 100.0 * s[i];
+        se[i] = se_p(PTSD_OBS[i], PTSD_N_ARM);
+    }
+    free(D);
+    return KS_OK;
+}
+
+/* Bisection in log x on [lo, hi] for share(x) = target, share increasing in x. */
+static int ptsd_bisect(const ks_response_params *dep, ks_response_ptsd *v, double *x, int arm,
+                       const double *D, double target, double lo, double hi)
+{
+    double s[2], a = log(lo), b = log(hi);
+    *x = lo;
+    ptsd_shares(dep, v, D, s);
+    if (s[arm] > target) return 1;
+    *x = hi;
+    ptsd_shares(dep, v, D, s);
+    if (s[arm] < target) return 1;
+    for (int it = 0; it < 200 && b - a > 1e-15 * fmax(1.0, fabs(a)); it++) {
+        double m = 0.5 * (a + b);
+        *x = exp(m);
+        ptsd_shares(dep, v, D, s);
+        if (s[arm] < target)
+            a = m;
+        else
+            b = m;
+    }
+    *x = exp(0.5 * (a + b));
+    return 0;
+}
+
+int ks_response_ptsd_calibrate(const ks_response_designs *d, const ks_response_params *dep,
+                               const double *shift, ks_response_ptsd *out, ks_error *err)
+{
+    int rc = ks_response_params_check(dep, err);
+    if (rc) return rc;
+    double *D = NULL;
+    if ((rc = ptsd_drive(d, dep, &D, err)) != 0) return rc;
+    double target[2];
+    for (int i = 0; i < 2; i++) {
+        target[i] = PTSD_OBS[i] + (shift ? shift[i] * se_p(PTSD_OBS[i], PTSD_N_ARM) : 0.0);
+        target[i] = fmin(fmax(target[i], 0.5), 99.5) / 100.0;
+    }
+    ks_response_ptsd v = {dep->v[KS_RP_THETA], dep->v[KS_RP_PHI_ACTIVE]};
+    /* the midazolam arm has no drug: its share depends on phi_ptsd_active only */
+    if (ptsd_bisect(dep, &v, &v.phi_ptsd_active, 1, D, target[1], 1e-4, 100))
+        rc = ks_error_set(err, KS_ENUMERIC,
+                          "PTSD stage: the midazolam share %.4g %% is not reached with "
+                          "phi_ptsd_active in 1e-4..100",
+                          100 * target[1]);
+    else if (ptsd_bisect(dep, &v, &v.theta_ptsd, 0, D, target[0], 1e-4, 1000))
+        rc = ks_error_set(err, KS_ENUMERIC,
+                          "PTSD stage: the ketamine share %.4g %% is not reached with "
+                          "theta_ptsd in 1e-4..1000",
+                          100 * target[0]);
+    free(D);
+    if (!rc) *out = v;
+    return rc;
+}
+
+int ks_response_ptsd_predict(const ks_response_designs *d, const ks_response_params *dep,
+                             const ks_response_ptsd *v, double *median_d, double *window_d,
+                             double *diff_frac, ks_error *err)
+{
+    double *D = NULL;
+    int rc = ptsd_drive(d, dep, &D, err);
+    if (rc) return rc;
+    ks_response_params q;
+    ks_response_ptsd_params(dep, v, &q);
+    q.first_visit_h = 0;
+    q.last_visit_h = 24 * IV6_DAYS[5];
+    size_t n = d->n[DS_IV6], k0 = (size_t)llround(PTSD_WEEK2_H / DT_H), step = 12; /* hourly */
+    size_t m = (n - 1 - k0) / step + 1;
+    double *sv = malloc(m * sizeof *sv);
+    if (!sv) rc = ks_error_set(err, KS_ENOMEM, "out of memory");
+    if (!rc && ks_response_survival_thr(&q, KS_CTX_ACTIVE, D, k0, n - 1, DT_H, step,
+                                        KS_RESPONSE_PTSD_THR, sv))
+        rc = ks_error_set(err, KS_ENUMERIC, "PTSD relapse: survival quadrature failed");
+    if (!rc) {
+        double hstep = (double)step * DT_H / 24.0; /* days per point */
+        *window_d = (double)(m - 1) * hstep;
+        *median_d = INFINITY;
+        for (size_t j = 1; j < m; j++)
+            if (sv[j] <= 0.5) { /* linear between the last point above and this one */
+                double f = (sv[j - 1] - 0.5) / (sv[j - 1] - sv[j]);
+                *median_d = ((double)(j - 1) + f) * hstep;
+                break;
+            }
+        if (diff_frac)
+            *diff_frac = ks_response_mean_diff_ratio(&q, KS_CTX_ACTIVE, PTSD_WEEK2_H, D[k0]);
+    }
+    free(sv);
+    free(D);
+    return rc;
+}
+
+int ks_response_ptsd_load(const char *path, ks_response_ptsd *v, ks_error *err)
+{
+    json_t *root = NULL;
+    int lrc = load_json(path, &root, err);
+    if (lrc) return lrc;
+    static const char *const NM[2] = {"theta_ptsd", "phi_ptsd_active"};
+    double val[2] = {0, 0};
+    int rc = KS_OK;
+    json_t *par =
+        json_object_get(json_object_get(json_object_get(root, "variants"), "ptsd"), "parameters");
+    if (!json_is_object(par))
+        rc = ks_error_set(err, KS_EMODEL,
+                          "%s: $.variants.ptsd.parameters: missing (a file from before the PTSD "
+                          "variant: run ketsim calibrate)",
+                          path);
+    for (int i = 0; !rc && i < 2; i++) {
+        json_t *e = json_object_get(par, NM[i]);
+        json_t *x = json_object_get(e, "value");
+        const char *u = json_string_value(json_object_get(e, "unit"));
+        if (!json_is_number(x) || !(json_number_value(x) > 0) || !isfinite(json_number_value(x)))
+            rc = ks_error_set(err, KS_EMODEL,
+                              "%s: $.variants.ptsd.parameters.%s.value: missing or not a "
+                              "positive number",
+                              path, NM[i]);
+        else if (!u || strcmp(u, "1") != 0)
+            rc =
+                ks_error_set(err, KS_EMODEL,
+                             "%s: $.variants.ptsd.parameters.%s.unit: expected \"1\"", path, NM[i]);
+        else
+            val[i] = json_number_value(x);
+    }
+    json_decref(root);
+    if (!rc) {
+        v->theta_ptsd = val[0];
+        v->phi_ptsd_active = val[1];
+    }
     return rc;
 }

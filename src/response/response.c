@@ -378,6 +378,12 @@ double ks_response_p_response(const ks_response_params *p, int ctx, double t_h, 
     return p_above(p, ctx, t_h, d, log(2.0));
 }
 
+double ks_response_p_response_thr(const ks_response_params *p, int ctx, double t_h, double d,
+                                  double thr)
+{
+    return p_above(p, ctx, t_h, d, thr);
+}
+
 typedef struct remit_ud {
     const ks_response_params *p;
     int ctx;
@@ -439,18 +445,26 @@ double ks_response_mean_diff_ratio(const ks_response_params *p, int ctx, double 
 int ks_response_survival(const ks_response_params *p, int ctx, const double *D, size_t k0,
                          size_t k1, double dt_h, size_t step, double *surv)
 {
-    if (ctx == KS_CTX_ORAL_AD || step == 0 || k1 < k0) return KS_EINVAL;
+    return ks_response_survival_thr(p, ctx, D, k0, k1, dt_h, step, log(2.0), surv);
+}
+
+int ks_response_survival_thr(const ks_response_params *p, int ctx, const double *D, size_t k0,
+                             size_t k1, double dt_h, size_t step, double thr, double *surv)
+{
+    if (ctx == KS_CTX_ORAL_AD || step == 0 || k1 < k0 || !(thr > 0) || !isfinite(thr))
+        return KS_EINVAL;
     double t0 = (double)k0 * dt_h;
     if (t0 < p->last_visit_h) return KS_EINVAL;
     size_t m = (k1 - k0) / step + 1;
-    double ln2 = log(2.0), om = p->v[KS_RP_OMEGA_PHI], omt = p->v[KS_RP_OMEGA_THETA];
-    /* A patient (theta_i, z2) responds at s <=> phi_ctx exp(om z2) g(s) >= ln2 - theta_i D(s).
+    double om = p->v[KS_RP_OMEGA_PHI], omt = p->v[KS_RP_OMEGA_THETA];
+    /* A patient (theta_i, z2) responds at s (thr: ln 2 for a >= 50 % reduction,
+     * ln(1/0.7) for >= 30 %) <=> phi_ctx exp(om z2) g(s) >= thr - theta_i D(s).
      * Responding at every point up to t <=> z2 >= zreq(theta_i, t), the largest over s <= t
-     * of ln((ln2 - theta_i D(s)) / (phi_ctx g(s))) / om (no constraint where
-     * theta_i D(s) >= ln2). So for each theta_i the share is a normal tail of a running
+     * of ln((thr - theta_i D(s)) / (phi_ctx g(s))) / om (no constraint where
+     * theta_i D(s) >= thr). So for each theta_i the share is a normal tail of a running
      * maximum, continuous in theta_i: Simpson over z1 has no step to straddle, also where
      * the drug state is gone (D = 0) and the non-drug part alone decides. With om = 0 the
-     * roles swap: theta_i >= the running maximum of (ln2 - g(s)) / D(s), a closed form. */
+     * roles swap: theta_i >= the running maximum of (thr - g(s)) / D(s), a closed form. */
     int nz = omt > 0 ? N_SURV : 0;
     double h = nz ? 2.0 * Z_MAX / nz : 0.0;
     double *zreq = malloc((size_t)(nz + 1) * sizeof *zreq),
@@ -469,7 +483,7 @@ int ks_response_survival(const ks_response_params *p, int ctx, const double *D, 
         size_t k = k0 + j * step;
         double g = ks_response_nondrug(p, ctx, (double)k * dt_h), v = 0;
         if (om <= 0) {
-            double c = ln2 - g;
+            double c = thr - g;
             if (c > 0) {
                 if (D[k] <= 0)
                     never = 1;
@@ -479,7 +493,7 @@ int ks_response_survival(const ks_response_params *p, int ctx, const double *D, 
             v = never ? 0.0 : p_theta_above(p, 1.0, need);
         } else {
             for (int i = 0; i <= nz; i++) {
-                double a = ln2 - th[i] * (D[k] > 0 ? D[k] : 0.0);
+                double a = thr - th[i] * (D[k] > 0 ? D[k] : 0.0);
                 if (a <= 0) continue;
                 double z = g > 0 ? log(a / g) / om : HUGE_VAL;
                 if (z > zreq[i]) zreq[i] = z;

@@ -243,5 +243,78 @@ bad "--max-eval \"5\"" response-validate --check docs/validation-response.md --m
 bad "--start item 1" calibrate --start "nonsense=3"
 bad "--check" response-validate
 
+# ---- PTSD (CAPS-5) variant
+# The short fit above (--write) also wrote the PTSD stage; --stage2 on the shipped file
+# reproduces it byte for byte (its depression part untouched, the PTSD stage recomputed).
+grep -q '"theta_ptsd"' "$T/p.json" && grep -q '"feder2021-response"' "$T/p.json" ||
+    fail "calibrate --write lacks the PTSD variant"
+"$KETSIM" calibrate --stage2 "$SRC/data/response-params.json" --write "$T/s2.json" >"$T/s2.txt" 2>&1 ||
+    fail "calibrate --stage2: exit $? ($(tail -2 "$T/s2.txt"))"
+cmp -s "$T/s2.json" "$SRC/data/response-params.json" ||
+    fail "calibrate --stage2 does not reproduce the shipped file: $(diff "$T/s2.json" "$SRC/data/response-params.json" | head -5)"
+grep -q "ketamine 67.000 % (observed 67), midazolam 20.000 % (observed 20)" "$T/s2.txt" ||
+    fail "calibrate --stage2 output: $(cat "$T/s2.txt")"
+bad "--stage2 FILE: needs --write OUT" calibrate --stage2 "$SRC/data/response-params.json"
+bad "would overwrite --stage2" calibrate --stage2 "$T/s2.json" --write "$T/s2.json"
+# --errors checks the PTSD stage too: a changed theta_ptsd is above the recorded error.
+sed 's/"value": 0.263191/"value": 0.3/' "$SRC/data/response-params.json" >"$T/bp.json"
+cmp -s "$T/bp.json" "$SRC/data/response-params.json" && fail "the theta_ptsd tampering changed nothing"
+"$KETSIM" calibrate --errors "$T/bp.json" >"$T/bp.txt" 2>&1
+[ $? -eq 1 ] && grep -q "^feder2021-response .*ABOVE THE RECORDED ERROR" "$T/bp.txt" ||
+    fail "calibrate --errors accepted a changed theta_ptsd: $(tail -2 "$T/bp.txt")"
+# A file from before the variant: forecast --indication ptsd names what is missing.
+python3 - "$SRC/data/response-params.json" "$T/nov.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+del d["variants"]
+json.dump(d, open(sys.argv[2], "w"))
+PY
+PT=(forecast --indication ptsd --caps5 40 --until 30)
+bad '$.variants.ptsd.parameters: missing' "${PT[@]}" --params "$T/nov.json"
+# Forecast: six infusions in PTSD give the fitted week-2 shares (day 12, 24 h after the
+# sixth: 67 % and 20 %, to virtual-patient noise with 20000 patients), CAPS-5 columns, no
+# remission, the one-trial warning everywhere.
+"$KETSIM" "${PT[@]}" --patients 20000 --days 1,12,28 --regimen "six=0.5mg/kg iv over 40min; 3/week x 2w" \
+    --out "$T/pt.csv" --plot "$T/pt.png" >"$T/pt.txt" 2>"$T/pt.err" || fail "forecast ptsd: exit $? ($(cat "$T/pt.err"))"
+[ -s "$T/pt.png" ] || fail "forecast ptsd wrote no plot"
+head -1 "$T/pt.csv" | grep -qx "arm,context,time_d,mean_caps5,p10_caps5,p50_caps5,p90_caps5,mean_change_caps5,sd_change_caps5,response_frac" ||
+    fail "forecast ptsd CSV header: $(head -1 "$T/pt.csv")"
+awk -F, '$1=="\"six\"" && $3==12 {k = $10} $1=="\"placebo (no drug)\"" && $3==12 {m = $10}
+    END {exit !(k > 0.66 - 0.015 && k < 0.67 + 0.015 && m > 0.2 - 0.012 && m < 0.2 + 0.012)}' "$T/pt.csv" ||
+    fail "forecast ptsd day-12 response: $(grep ',12,' "$T/pt.csv")"
+for f in "$T/pt.err" "$T/pt.txt" "$T/pt.csv"; do
+    grep -qi "warning: the PTSD variant is fitted to one 30-patient trial" "$f" || fail "$f: no PTSD warning"
+done
+grep -q "response = CAPS-5 reduced by >= 30 %; no remission" "$T/pt.txt" || fail "forecast ptsd table: $(head -3 "$T/pt.txt")"
+grep -q "remit" "$T/pt.txt" && fail "forecast ptsd prints remission"
+"$KETSIM" "${PT[@]}" --patients 500 --days 1 --regimen "0.5mg/kg iv over 40min" --out "$T/pt.json" >/dev/null 2>&1 || fail "forecast ptsd json: exit $?"
+python3 - "$T/pt.json" <<'PY' || fail "forecast ptsd JSON: $(head -c 600 "$T/pt.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["indication"] == "ptsd" and d["response_reduction"] == 0.3 and d["baseline_caps5"] == 40
+assert "remission_cutoff_madrs" not in d and "baseline_madrs" not in d
+r = d["rows"][0]
+assert "mean_caps5" in r and "remission_frac" not in r and "mean_madrs" not in r
+assert any("30-patient trial" in w["warning"] for w in d["warnings"])
+PY
+# The depression forecast is unchanged by the option: --indication depression is the default.
+"$KETSIM" forecast --madrs 32 --until 30 --days 1,14,28 --patients 1500 --regimen "$R1" --regimen "$R6" \
+    --indication depression --out "$T/fdep.csv" >/dev/null 2>&1 || fail "--indication depression: exit $?"
+cmp -s "$T/fdep.csv" "$T/f.csv" || fail "--indication depression differs from the default"
+# Errors: one line naming the problem.
+bad "--caps5: the patient's baseline CAPS-5 is required" forecast --indication ptsd --until 3
+bad "--madrs: not with --indication ptsd" forecast --indication ptsd --caps5 40 --madrs 30 --until 3
+bad "--madrs-sd: not with --indication ptsd" forecast --indication ptsd --caps5 40 --madrs-sd 3 --until 3
+bad "--hamd: not with --indication ptsd: the PTSD scale is CAPS-5" forecast --indication ptsd --caps5 40 --hamd 20 --until 3
+bad "--remission-cutoff: not with --indication ptsd: no published CAPS-5 remission definition" \
+    forecast --indication ptsd --caps5 40 --remission-cutoff 20 --until 3
+bad "--caps5: a CAPS-5 score needs --indication ptsd" forecast --madrs 30 --caps5 40 --until 3
+bad "--caps5 \"81\": expected a number from 1 to 80" forecast --indication ptsd --caps5 81 --until 3
+bad "--indication \"bipolar\": expected depression or ptsd" forecast --indication bipolar --madrs 30 --until 3
+bad "the PTSD variant is calibrated for racemic ketamine IV only" "${PT[@]}" --regimen "84mg nasal"
+bad "--context: the PTSD variant is calibrated in the active context only" "${PT[@]}" --context saline
+bad "--placebo-context: the PTSD variant is calibrated in the active context only" "${PT[@]}" --placebo-context saline
+"$KETSIM" forecast --help | grep -q -- "--caps5 SCORE .*(1-80)" || fail "forecast --help lacks --caps5"
+
 [ $failures -eq 0 ] && echo "test_response: all passed"
 exit $((failures > 0))

@@ -1,0 +1,223 @@
+/* The PTSD (CAPS-5) variant of the response model (docs/response-model.md, "PTSD variant"):
+ * - the responder threshold as a parameter: ln 2 gives the depression functions bit for
+ *   bit; ln(1/0.7) (>= 30 % reduction) agrees with virtual patients;
+ * - stage 2 of the calibration reproduces Feder 2021's two week-2 response shares
+ *   (ketamine 67 %, midazolam 20 %; efficacy.md 18) and the shipped file's values;
+ * - the out-of-sample median time to loss of response agrees with virtual patients;
+ * - the loader names what is missing. */
+#include "ks_test.h"
+#include "ketsim/ketsim.h"
+#include "ketsim/response.h"
+#include "ketsim/trial.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DT (1.0 / 12)
+
+static ks_model *iv, *nasal;
+static ks_pd *pd;
+static ks_response_params P;
+static ks_response_designs *DS;
+
+static int setup(void **state)
+{
+    (void)state;
+    ks_error err = {0};
+    if (ks_model_load(ks_test_path("models/ketamine/domino-1982.json"), &iv, &err) ||
+        ks_model_load(ks_test_path("models/esketamine/perez-ruixo-2021.json"), &nasal, &err) ||
+        ks_pd_load(ks_test_path("data/pd-acute.json"), &pd, &err) ||
+        ks_response_params_load(ks_test_path("data/response-params.json"), &P, &err) ||
+        ks_response_designs_create(iv, nasal, pd, &DS, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ks_response_designs_free(DS);
+    ks_model_free(iv);
+    ks_model_free(nasal);
+    ks_pd_free(pd);
+    return 0;
+}
+
+/* Six 0.5 mg/kg infusions on days 0, 2, 4, 7, 9, 11 (70 kg, 40 min), drug state to day d. */
+static double *drive6(const ks_response_params *p, double until_d, size_t *n)
+{
+    static const double days[6] = {0, 2, 4, 7, 9, 11};
+    ks_dose d[6];
+    for (int i = 0; i < 6; i++)
+        d[i] = (ks_dose){24 * days[i], 35, 40.0 / 60, "iv"};
+    ks_covariates c = {0};
+    ks_covariates_set(&c, "weight", 70, NULL);
+    double *occ = NULL;
+    ks_error err = {0};
+    assert_int_equal(ks_response_occupancy(iv, pd, &c, d, 6, 24 * until_d, DT, &occ, n, &err), 0);
+    double *D = malloc(*n * sizeof *D);
+    ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
+    assert_int_equal(ks_response_drive(p, occ, *n, DT, &st, &err), 0);
+    free(occ);
+    return D;
+}
+
+/* thr = ln 2 is the depression path, to the bit; the constant is ln(1/0.7). */
+static void test_threshold_ln2_identity(void **state)
+{
+    (void)state;
+    KS_ASSERT_CLOSE(KS_RESPONSE_PTSD_THR, -log(0.7), 1e-15, 0);
+    size_t n;
+    ks_response_params q = P;
+    q.last_visit_h = 24 * 11;
+    double *D = drive6(&q, 40, &n);
+    for (int ctx = 0; ctx < KS_CTX_N; ctx++)
+        for (double t = 1; t < 24 * 40; t += 37.5) {
+            double d = D[(size_t)llround(t / DT)];
+            double a = ks_response_p_response(&q, ctx, t, d),
+                   b = ks_response_p_response_thr(&q, ctx, t, d, log(2.0));
+            assert_memory_equal(&a, &b, sizeof a);
+            /* a lower bar (30 %) makes more responders, strictly where some do not */
+            double c = ks_response_p_response_thr(&q, ctx, t, d, KS_RESPONSE_PTSD_THR);
+            assert_true(c >= a);
+            if (a > 1e-6 && a < 1 - 1e-6) assert_true(c > a);
+        }
+    size_t k0 = (size_t)llround(24 * 12 / DT), k1 = n - 1, step = 12, m = (k1 - k0) / step + 1;
+    double *s1 = malloc(m * sizeof *s1), *s2 = malloc(m * sizeof *s2), *s3 = malloc(m * sizeof *s3);
+    assert_int_equal(ks_response_survival(&q, KS_CTX_ACTIVE, D, k0, k1, DT, step, s1), 0);
+    assert_int_equal(ks_response_survival_thr(&q, KS_CTX_ACTIVE, D, k0, k1, DT, step, log(2.0), s2),
+                     0);
+    assert_memory_equal(s1, s2, m * sizeof *s1);
+    assert_int_equal(
+        ks_response_survival_thr(&q, KS_CTX_ACTIVE, D, k0, k1, DT, step, KS_RESPONSE_PTSD_THR, s3),
+        0);
+    assert_true(memcmp(s1, s3, m * sizeof *s1) != 0);
+    assert_int_equal(ks_response_survival_thr(&q, KS_CTX_ACTIVE, D, k0, k1, DT, step, 0.0, s3),
+                     KS_EINVAL);
+    free(s1), free(s2), free(s3), free(D);
+}
+
+/* Virtual patients of the PTSD model at week 2: their >= 30 % response share and the
+ * median (hours, from week 2) of the first hourly check without it among the responders. */
+static void monte_carlo(const ks_response_params *q, const double *D, size_t n, double *share,
+                        double *median_d)
+{
+    const size_t N = 200000;
+    size_t k0 = (size_t)llround(24 * 12 / DT), nr = 0;
+    double *lost = malloc(N * sizeof *lost);
+    for (size_t i = 0; i < N; i++) {
+        double th, ph;
+        ks_response_patient(q, KS_CTX_ACTIVE, 7, i, &th, &ph);
+        double t0 = (double)k0 * DT;
+        if (ks_response_score(q, KS_CTX_ACTIVE, 1.0, th, ph, t0, D[k0]) > 0.7) continue;
+        lost[nr] = INFINITY;
+        for (size_t k = k0; k < n; k += 12)
+            if (ks_response_score(q, KS_CTX_ACTIVE, 1.0, th, ph, (double)k * DT, D[k]) > 0.7) {
+                lost[nr] = ((double)k * DT - t0) / 24;
+                break;
+            }
+        nr++;
+    }
+    *share = (double)nr / (double)N;
+    /* median by counting (values are on an hourly grid) */
+    size_t below = 0;
+    double t = 0;
+    for (; t <= 48 && below * 2 < nr; t += 1.0 / 24) {
+        below = 0;
+        for (size_t i = 0; i < nr; i++)
+            below += lost[i] <= t + 1e-9;
+    }
+    *median_d = below * 2 >= nr ? t - 1.0 / 24 : INFINITY;
+    free(lost);
+}
+
+/* Stage 2 reproduces the two shares it is solved from (exactly determined), the midazolam
+ * share fixes phi_ptsd_active alone, and the shipped file holds these values. */
+static void test_stage2_reproduces_feder2021(void **state)
+{
+    (void)state;
+    ks_response_ptsd v, vf;
+    ks_error err = {0};
+    assert_int_equal(ks_response_ptsd_calibrate(DS, &P, NULL, &v, &err), 0);
+    double obs[2], pred[2], se[2];
+    assert_int_equal(ks_response_ptsd_eval(DS, &P, &v, obs, pred, se, &err), 0);
+    KS_ASSERT_CLOSE(obs[0], 67.0, 0, 0);
+    KS_ASSERT_CLOSE(obs[1], 20.0, 0, 0);
+    KS_ASSERT_CLOSE(pred[0], 67.0, 0, 0.1);
+    KS_ASSERT_CLOSE(pred[1], 20.0, 0, 0.1);
+    /* binomial SE with 15 per arm */
+    KS_ASSERT_CLOSE(se[0], 100 * sqrt(0.67 * 0.33 / 15), 1e-12, 0);
+    KS_ASSERT_CLOSE(se[1], 100 * sqrt(0.2 * 0.8 / 15), 1e-12, 0);
+    /* the file's values (6 digits) */
+    assert_int_equal(ks_response_ptsd_load(ks_test_path("data/response-params.json"), &vf, &err),
+                     0);
+    KS_ASSERT_CLOSE(vf.theta_ptsd, v.theta_ptsd, 1e-5, 0);
+    KS_ASSERT_CLOSE(vf.phi_ptsd_active, v.phi_ptsd_active, 1e-5, 0);
+    /* moving the ketamine share moves theta only; the midazolam share moves phi (and theta) */
+    const double up_k[2] = {1, 0}, up_m[2] = {0, 1};
+    ks_response_ptsd a, b;
+    assert_int_equal(ks_response_ptsd_calibrate(DS, &P, up_k, &a, &err), 0);
+    assert_int_equal(ks_response_ptsd_calibrate(DS, &P, up_m, &b, &err), 0);
+    KS_ASSERT_CLOSE(a.phi_ptsd_active, v.phi_ptsd_active, 1e-12, 0);
+    assert_true(a.theta_ptsd > v.theta_ptsd * 1.01);
+    assert_true(b.phi_ptsd_active > v.phi_ptsd_active * 1.01);
+    /* the quadrature's shares agree with virtual patients of the fitted variant */
+    ks_response_params q;
+    ks_response_ptsd_params(&P, &v, &q);
+    q.last_visit_h = 24 * 11;
+    size_t n;
+    double *D = drive6(&q, 60, &n), share, med_mc;
+    monte_carlo(&q, D, n, &share, &med_mc);
+    KS_ASSERT_CLOSE(100 * share, 67.0, 0, 0.5);
+    /* and the out-of-sample median time to loss of response */
+    double med, win, frac;
+    assert_int_equal(ks_response_ptsd_predict(DS, &P, &v, &med, &win, &frac, &err), 0);
+    KS_ASSERT_CLOSE(win, 48.0, 0, 1.0 / 24 + 1e-9);
+    printf("PTSD: theta_ptsd %.6g phi_ptsd_active %.6g; median loss of response %.2f d "
+           "(virtual patients %.2f d); week-2 difference %.4f of baseline\n",
+           v.theta_ptsd, v.phi_ptsd_active, med, med_mc, frac);
+    if (isinf(med))
+        assert_true(isinf(med_mc));
+    else
+        KS_ASSERT_CLOSE(med, med_mc, 0, 0.5);
+    assert_true(frac > 0 && frac < 1);
+    free(D);
+}
+
+/* A file without the variant (written before it) is refused, naming the path. */
+static void test_load_names_missing(void **state)
+{
+    (void)state;
+    ks_response_ptsd v;
+    ks_error err = {0};
+    char path[] = "/tmp/ks_ptsd_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("{\"format\": \"ketsim-response/1\", \"variants\": {\"ptsd\": {\"parameters\": "
+          "{\"theta_ptsd\": {\"value\": 0.3, \"unit\": \"1\"}}}}}\n",
+          f);
+    fclose(f);
+    assert_int_equal(ks_response_ptsd_load(path, &v, &err), KS_EMODEL);
+    assert_non_null(strstr(err.msg, "$.variants.ptsd.parameters.phi_ptsd_active.value"));
+    f = fopen(path, "w");
+    fputs("{\"format\": \"ketsim-response/1\"}\n", f);
+    fclose(f);
+    assert_int_equal(ks_response_ptsd_load(path, &v, &err), KS_EMODEL);
+    assert_non_null(strstr(err.msg, "$.variants.ptsd.parameters: missing"));
+    remove(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_threshold_ln2_identity),
+        cmocka_unit_test(test_stage2_reproduces_feder2021),
+        cmocka_unit_test(test_load_names_missing),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
