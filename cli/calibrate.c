@@ -36,9 +36,11 @@ static const char HELP[] =
     "                   the file keeps 6 significant digits)\n"
     "  --stage2 FILE    no depression fit: FILE's depression parameters (and the drive it\n"
     "                   records) are kept as they are, only the PTSD stage is recomputed;\n"
-    "                   writes FILE with its \"variants\" section replaced to --write\n"
+    "                   writes FILE with its \"variants\" section replaced to --write (week 2\n"
+    "                   read at day 14, with the day-12 solution recorded as a sensitivity)\n"
     "  --max-eval N     evaluations per optimiser pass (default 3000); a fit cut off by\n"
-    "                   it is reported as not converged\n"
+    "                   it is reported as not converged (refused with --errors or --stage2:\n"
+    "                   no fit runs)\n"
     "  --start LIST     start only from these values over the defaults, e.g.\n"
     "                   \"w_fast=0.05,theta=8\"; without it the fit starts from the defaults\n"
     "                   and from \"" RESP_ALT_START "\" and keeps the better\n"
@@ -91,7 +93,9 @@ static json_t *ptsd_json(const ks_response_designs *d, const ks_response_params 
     ks_response_ptsd v;
     double range[2][2];
     resp_fig_err fe;
-    if (ptsd_stage(d, p, &v, range, &err) || resp_ptsd_errors(d, p, &v, &fe, &err)) {
+    ks_response_ptsd alt = {0, 0}; /* the day-12 reading, for the sensitivity */
+    if (ptsd_stage(d, p, &v, range, &err) || resp_ptsd_errors(d, p, &v, &fe, &err) ||
+        ks_response_ptsd_calibrate_at(d, p, NULL, KS_RESPONSE_PTSD_WEEK2_ALT_H, &alt, &err)) {
         cli_error(CMD, "PTSD stage: %s", err.msg);
         return NULL;
     }
@@ -111,6 +115,21 @@ static json_t *ptsd_json(const ks_response_designs *d, const ks_response_params 
                     "the active (awake, midazolam-controlled) context. docs/response-model.md."));
     json_object_set_new(pt, "response_reduction", json_real(KS_RESPONSE_PTSD_REDUCTION));
     json_object_set_new(pt, "scale", json_string("CAPS-5 total severity, 0-80"));
+    json_object_set_new(pt, "week2_read_h", json_real(KS_RESPONSE_PTSD_WEEK2_H));
+    json_object_set_new(
+        pt, "week2_read_assumption",
+        json_string("week 2 read at day 14 (336 h after the first infusion; last infusion day "
+                    "11): the literal reading of Feder 2021's weekly visits counted from "
+                    "baseline; no source gives the hour. ASSUMPTION, and the fit depends on it "
+                    "strongly: see sensitivity_day12"));
+    json_t *sens = json_object();
+    json_object_set_new(sens, "week2_read_h", json_real(KS_RESPONSE_PTSD_WEEK2_ALT_H));
+    json_object_set_new(sens, "theta_ptsd", json_real(round6(alt.theta_ptsd)));
+    json_object_set_new(sens, "phi_ptsd_active", json_real(round6(alt.phi_ptsd_active)));
+    json_object_set_new(sens, "meaning",
+                        json_string("the stage-2 solution had week 2 been read 24 h after the "
+                                    "sixth infusion (day 12); not used"));
+    json_object_set_new(pt, "sensitivity_day12", sens);
     json_t *fig = json_object();
     json_object_set_new(fig, "id", json_string(f->id));
     json_object_set_new(fig, "study", json_string(f->study));
@@ -134,8 +153,8 @@ static json_t *ptsd_json(const ks_response_designs *d, const ks_response_params 
         "non-drug log-score reduction in PTSD, awake active placebo (midazolam) and the "
         "ketamine arm"};
     static const char *const FROM[2] = {
-        "the ketamine arm's week-2 response (67 %), with phi_ptsd_active",
-        "the midazolam arm's week-2 response (20 %) alone (no drug in that arm)"};
+        "the ketamine arm's week-2 response (67 % = 10/15), with phi_ptsd_active",
+        "the midazolam arm's week-2 response (20 % = 3/15) alone (no drug in that arm)"};
     const double val[2] = {v.theta_ptsd, v.phi_ptsd_active};
     char fit[256];
     snprintf(fit, sizeof fit,
@@ -154,12 +173,12 @@ static json_t *ptsd_json(const ks_response_designs *d, const ks_response_params 
         json_object_set_new(est, "command", json_string(command));
         json_object_set_new(est, "fit", json_string(fit));
         json_object_set_new(est, "range_1se", json_pack("[f,f]", range[i][0], range[i][1]));
-        json_object_set_new(
-            est, "range_1se_meaning",
-            json_string(i == 0 ? "the value solved with the ketamine share 1 binomial SE (12.1 "
-                                 "points) lower and higher"
-                               : "the value solved with the midazolam share 1 binomial SE (10.3 "
-                                 "points) lower and higher"));
+        char rm[160];
+        snprintf(rm, sizeof rm,
+                 "the value solved with the %s share 1 binomial SE (%.1f points) lower and higher",
+                 i == 0 ? "ketamine" : "midazolam",
+                 100 * sqrt(fe.obs[i] / 100 * (1 - fe.obs[i] / 100) / 15.0));
+        json_object_set_new(est, "range_1se_meaning", json_string(rm));
         json_object_set_new(o, "estimated", est);
         json_object_set_new(par, NM[i], o);
     }
@@ -167,10 +186,12 @@ static json_t *ptsd_json(const ks_response_designs *d, const ks_response_params 
     json_t *var = json_object();
     json_object_set_new(var, "ptsd", pt);
     printf("calibrate: PTSD stage (exactly determined): theta_ptsd %.6g (1-SE range %.4g-%.4g), "
-           "phi_ptsd_active %.6g (%.4g-%.4g); week-2 response ketamine %.3f %% (observed 67), "
-           "midazolam %.3f %% (observed 20)\n",
+           "phi_ptsd_active %.6g (%.4g-%.4g); week-2 (day %d) response ketamine %.3f %% (observed "
+           "%.3f), midazolam %.3f %% (observed %.3f); read at day 12 instead: theta_ptsd %.6g, "
+           "phi_ptsd_active %.6g\n",
            v.theta_ptsd, range[0][0], range[0][1], v.phi_ptsd_active, range[1][0], range[1][1],
-           fe.pred[0], fe.pred[1]);
+           KS_RESPONSE_PTSD_WEEK2_DAY, fe.pred[0], fe.obs[0], fe.pred[1], fe.obs[1], alt.theta_ptsd,
+           alt.phi_ptsd_active);
     return var;
 }
 
@@ -441,6 +462,13 @@ int cmd_calibrate(int argc, char **argv)
         cli_error(CMD, "--stage2 FILE: needs --write OUT and no --errors");
         rc = 2;
     }
+    /* no depression fit with --stage2 or --errors: options of the fit are refused */
+    for (int q = O_MAXEVAL; !rc && q <= O_START; q++)
+        if (o[q].value && (o[O_STAGE2].value || o[O_ERRORS].value)) {
+            cli_error(CMD, "--%s: not with %s (no depression fit is run)", o[q].name,
+                      o[O_STAGE2].value ? "--stage2" : "--errors");
+            rc = 2;
+        }
     if (!rc && o[O_MAXEVAL].value) rc = resp_parse_max_eval(CMD, o[O_MAXEVAL].value, &max_eval);
     if (!rc && o[O_START].value) { /* check it before the minutes of work */
         ks_response_params tmp;
@@ -464,7 +492,9 @@ int cmd_calibrate(int argc, char **argv)
     }
     ks_response_designs *d = NULL;
     ks_error err = {0};
-    if (!rc && ks_response_designs_create(e.iv, e.nasal, e.pd, &d, &err)) {
+    /* --stage2 needs the six-infusion design only */
+    if (!rc && (o[O_STAGE2].value ? ks_response_designs_create_ptsd(e.iv, e.pd, &d, &err)
+                                  : ks_response_designs_create(e.iv, e.nasal, e.pd, &d, &err))) {
         cli_error(CMD, "%s", err.msg);
         rc = 1;
     }

@@ -18,9 +18,13 @@
 #define MAX_DAYS 32
 #define PTSD_WARN                                                                                  \
     "the PTSD variant is fitted to one 30-patient trial (Feder 2021: two week-2 response "         \
-    "shares after six 0.5 mg/kg IV infusions; the >= 30 % definition from a press release); "      \
-    "other regimens extrapolate the depression model's drug state; its loss of response after "    \
-    "the course comes far earlier than the trial's (FAIL in docs/validation-response.md)"
+    "shares after six 0.5 mg/kg IV infusions on days 0-11, calibrated with week 2 read at day 14 " \
+    "(an assumption: weekly visits from baseline; read at day 12 the fit differs widely); the "    \
+    ">= 30 % definition from a press release); other regimens extrapolate the depression "         \
+    "model's drug state; its loss of response after the course comes far earlier than the "        \
+    "trial's (FAIL in docs/validation-response.md)"
+
+_Static_assert(KS_RESPONSE_PTSD_WEEK2_DAY == 14, "PTSD_WARN names the read day 14");
 
 static const char HELP[] =
     "usage: ketsim forecast (--madrs SCORE | --hamd SCORE) [--regimen TEXT]... [options]\n"
@@ -45,9 +49,10 @@ static const char HELP[] =
     "\n"
     "  --indication I       depression (default) or ptsd: the PTSD (CAPS-5) variant, fitted\n"
     "                       to one 30-patient trial (Feder 2021: week-2 response after six\n"
-    "                       0.5 mg/kg IV infusions); response = CAPS-5 reduced by >= 30 %%; no\n"
-    "                       remission (no published CAPS-5 definition in the notes); IV\n"
-    "                       regimens in the active context only (no esketamine PTSD data)\n"
+    "                       0.5 mg/kg IV infusions, read at day 14); response = CAPS-5\n"
+    "                       reduced by >= 30 %%; no remission (no published CAPS-5\n"
+    "                       definition in the notes); IV regimens in the active context\n"
+    "                       only (no esketamine PTSD data)\n"
     "  --caps5 SCORE        baseline CAPS-5 (1-80), required with --indication ptsd\n"
     "  --caps5-sd SD        its spread for a virtual trial (default 0)\n"
     "  --madrs SCORE        baseline MADRS (1-60), required unless --hamd; at or below the\n"
@@ -350,7 +355,7 @@ int cmd_forecast(int argc, char **argv)
     if (rc) {
     } else if (ptsd) {
         const int bad[5] = {O_MADRS, O_MADRS_SD, O_HAMD, O_CUTOFF, -1};
-        const char *why[4] = {"the PTSD baseline is --caps5 (CAPS-5, 0-80)",
+        const char *why[4] = {"the PTSD baseline is --caps5 (1-80; the CAPS-5 scale is 0-80)",
                               "the PTSD baseline spread is --caps5-sd",
                               "the PTSD scale is CAPS-5 (--caps5)",
                               "no published CAPS-5 remission definition is in the notes, so PTSD "

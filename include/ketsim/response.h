@@ -277,6 +277,10 @@ const ks_response_figure *ks_response_figure_at(size_t i);
 typedef struct ks_response_designs ks_response_designs;
 int ks_response_designs_create(const ks_model *rac_iv, const ks_model *esk_nasal, const ks_pd *pd,
                                ks_response_designs **out, ks_error *err);
+/* Only the design the PTSD stage (ks_response_ptsd_*) needs: six 0.5 mg/kg IV infusions.
+ * Anything else given these designs fails with KS_ESTATE. Errors as above. */
+int ks_response_designs_create_ptsd(const ks_model *rac_iv, const ks_pd *pd,
+                                    ks_response_designs **out, ks_error *err);
 void ks_response_designs_free(ks_response_designs *d);
 
 /* Observed and predicted values of figure i (n_points each; se: the standard error
@@ -324,7 +328,14 @@ void ks_response_params_bounds(ks_response_params *lo, ks_response_params *hi);
  * the active context and racemic ketamine IV are calibrated. */
 #define KS_RESPONSE_PTSD_REDUCTION 0.30 /* >= 30 % CAPS-5 reduction (Feder 2021 press release) */
 #define KS_RESPONSE_PTSD_THR 0.35667494393873238 /* ln(1/0.7) */
-#define KS_RESPONSE_CAPS5_MAX 80.0               /* CAPS-5 total severity range 0-80 */
+/* Feder 2021's week-2 assessment, h after the first infusion: day 14 (weekly visits counted
+ * from baseline; infusions on days 0-11). An ASSUMPTION: no source gives the hour; the
+ * fit depends on it strongly (docs/response-model.md, "PTSD variant"). */
+#define KS_RESPONSE_PTSD_WEEK2_DAY 14
+#define KS_RESPONSE_PTSD_WEEK2_H (24.0 * KS_RESPONSE_PTSD_WEEK2_DAY)
+/* The sensitivity reading: 24 h after the sixth infusion (day 12). */
+#define KS_RESPONSE_PTSD_WEEK2_ALT_H (24.0 * 12)
+#define KS_RESPONSE_CAPS5_MAX 80.0 /* CAPS-5 total severity range 0-80 */
 typedef struct ks_response_ptsd {
     double theta_ptsd;      /* median drug sensitivity in PTSD, log-score per unit D */
     double phi_ptsd_active; /* non-drug log-score reduction, awake active placebo, PTSD */
@@ -342,6 +353,11 @@ const ks_response_figure *ks_response_ptsd_figure(void);
 int ks_response_ptsd_eval(const ks_response_designs *d, const ks_response_params *dep,
                           const ks_response_ptsd *v, double obs[2], double pred[2], double se[2],
                           ks_error *err);
+/* The same read at read_h (h after the first infusion; KS_EINVAL before the last
+ * infusion, 264 h, or past the design) instead of KS_RESPONSE_PTSD_WEEK2_H. */
+int ks_response_ptsd_eval_at(const ks_response_designs *d, const ks_response_params *dep,
+                             const ks_response_ptsd *v, double read_h, double obs[2],
+                             double pred[2], double se[2], ks_error *err);
 /* Stage 2: solve for the variant's two parameters given dep (deterministic bisection in
  * log space: phi_ptsd_active from the midazolam share alone, then theta_ptsd from the
  * ketamine share). shift[i] (may be NULL) moves observed share i by that many of its
@@ -349,8 +365,12 @@ int ks_response_ptsd_eval(const ks_response_designs *d, const ks_response_params
  * cannot be reached within the bounds (phi 1e-4..100, theta 1e-4..1000). */
 int ks_response_ptsd_calibrate(const ks_response_designs *d, const ks_response_params *dep,
                                const double *shift, ks_response_ptsd *out, ks_error *err);
-/* Out of sample: among the responders (>= 30 %) at week 2 (24 h after the sixth of six
- * 0.5 mg/kg infusions on days 0, 2, 4, 7, 9, 11), the median time (d) from that
+/* Stage 2 with the week-2 read at read_h (KS_EINVAL as ks_response_ptsd_eval_at). */
+int ks_response_ptsd_calibrate_at(const ks_response_designs *d, const ks_response_params *dep,
+                                  const double *shift, double read_h, ks_response_ptsd *out,
+                                  ks_error *err);
+/* Out of sample: among the responders (>= 30 %) at week 2 (KS_RESPONSE_PTSD_WEEK2_H, after
+ * six 0.5 mg/kg infusions on days 0, 2, 4, 7, 9, 11), the median time (d) from that
  * assessment to the loss of response, checked hourly; +INFINITY when more than half
  * still respond at the end of the design's window (*window_d days after week 2).
  * *diff_frac (may be NULL): the week-2 mean difference midazolam - ketamine as a fraction
@@ -358,6 +378,14 @@ int ks_response_ptsd_calibrate(const ks_response_designs *d, const ks_response_p
 int ks_response_ptsd_predict(const ks_response_designs *d, const ks_response_params *dep,
                              const ks_response_ptsd *v, double *median_d, double *window_d,
                              double *diff_frac, ks_error *err);
+/* The same from the week-2 read at read_h (KS_EINVAL as ks_response_ptsd_eval_at), and
+ * *weekly_d (may be NULL): the median as the trial saw it, on weekly follow-up visits from
+ * the week-2 assessment (7, 14, ... d): the first visit at which at most half of the
+ * week-2 responders still respond, +INFINITY when none in the window. */
+int ks_response_ptsd_predict_at(const ks_response_designs *d, const ks_response_params *dep,
+                                const ks_response_ptsd *v, double read_h, double *median_d,
+                                double *weekly_d, double *window_d, double *diff_frac,
+                                ks_error *err);
 /* The variant from a parameter file: $.variants.ptsd.parameters.theta_ptsd.value and
  * .phi_ptsd_active.value (unit "1"). KS_EMODEL naming the JSON path when missing (a file
  * from before the variant has none), KS_EIO, KS_EPARSE. */

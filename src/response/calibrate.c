@@ -29,8 +29,26 @@ void ks_response_designs_free(ks_response_designs *d)
     free(d);
 }
 
+static int designs_build(const ks_model *rac_iv, const ks_model *esk_nasal, const ks_pd *pd,
+                         const int *need, ks_response_designs **out, ks_error *err);
+
 int ks_response_designs_create(const ks_model *rac_iv, const ks_model *esk_nasal, const ks_pd *pd,
                                ks_response_designs **out, ks_error *err)
+{
+    return designs_build(rac_iv, esk_nasal, pd, NULL, out, err);
+}
+
+int ks_response_designs_create_ptsd(const ks_model *rac_iv, const ks_pd *pd,
+                                    ks_response_designs **out, ks_error *err)
+{
+    int need[DS_N] = {0};
+    need[DS_IV6] = 1;
+    return designs_build(rac_iv, NULL, pd, need, out, err);
+}
+
+/* need NULL: every design; else only those with need[ds] (the others stay empty). */
+static int designs_build(const ks_model *rac_iv, const ks_model *esk_nasal, const ks_pd *pd,
+                         const int *need, ks_response_designs **out, ks_error *err)
 {
     *out = NULL;
     ks_response_designs *d = calloc(1, sizeof *d);
@@ -40,6 +58,7 @@ int ks_response_designs_create(const ks_model *rac_iv, const ks_model *esk_nasal
     ks_covariates_set(&cov, "age", 45.0, NULL);
     int rc = KS_OK;
     for (int ds = 0; ds < DS_N && !rc; ds++) {
+        if (need && !need[ds]) continue;
         ks_dose doses[8];
         size_t nd = 0;
         double until_d = 30;
@@ -223,6 +242,13 @@ static int drives(const ks_response_designs *d, const ks_response_params *p, con
         D[ds] = NULL;
     for (int ds = 0; ds < DS_N && !rc; ds++) {
         if (!need[ds]) continue;
+        if (!d->occ[ds]) {
+            rc = ks_error_set(err, KS_ESTATE,
+                              "calibration design %d was not built (designs made for the PTSD "
+                              "stage only)",
+                              ds);
+            break;
+        }
         D[ds] = malloc(d->n[ds] * sizeof(double));
         if (!D[ds]) {
             rc = ks_error_set(err, KS_ENOMEM, "out of memory");
@@ -650,22 +676,25 @@ int ks_response_params_load(const char *path, ks_response_params *p, ks_error *e
 
 /* Feder 2021 (efficacy.md 18): week-2 response (>= 30 % CAPS-5 reduction, press release,
  * level C) 67 % ketamine, 20 % midazolam; N = 30, 1:1, so 15 per arm (ClinicalTrials.gov
- * NCT02397889: 15 started in each arm). Week 2 read as 24 h after the sixth infusion of
- * the IV6 design (three per week over two weeks, as Murrough 2013). */
+ * NCT02397889: 15 started in each arm). 67 % of 15 is 10/15, 20 % is 3/15. Week 2 read at
+ * day 14 (336 h after the first infusion; infusions on days 0-11 of the IV6 design, three
+ * per week over two weeks, as Murrough 2013): ASSUMPTION, the literal reading of "weekly
+ * visits" counted from baseline (abstract); no source gives the hour. The fit depends on it
+ * strongly: ks_response_ptsd_*_at take the read time for the day-12 sensitivity. */
 static const ks_response_figure PTSD_FIG = {
     "feder2021-response",
     "Feder 2021",
     "week-2 CAPS-5 response (>= 30 % reduction from baseline), ketamine 0.5 mg/kg IV then "
     "midazolam 0.045 mg/kg, six infusions three per week over two weeks (days 0, 2, 4, 7, 9, "
-    "11), read 24 h after the sixth; 15 patients per arm; both arms in the active context",
+    "11), read at day 14 (weekly visits from baseline: an assumption); 15 patients per arm; both "
+    "arms in the active context",
     "Feder A et al. 2021, Am J Psychiatry, doi:10.1176/appi.ajp.2020.20050596: abstract "
     "(level B) and Mount Sinai press release (level C: the >= 30 % definition, three per "
     "week); efficacy.md 18",
     "% of patients",
     2};
-static const double PTSD_OBS[2] = {67.0, 20.0};
+static const double PTSD_OBS[2] = {200.0 / 3.0, 20.0}; /* 10/15, 3/15 */
 #define PTSD_N_ARM 15.0
-#define PTSD_WEEK2_H (24.0 * IV6_DAYS[5] + 24.0)
 
 const ks_response_figure *ks_response_ptsd_figure(void)
 {
@@ -699,28 +728,47 @@ static int ptsd_drive(const ks_response_designs *d, const ks_response_params *de
     return rc;
 }
 
-/* Week-2 response shares (fractions): [0] ketamine, [1] midazolam. */
-static void ptsd_shares(const ks_response_params *dep, const ks_response_ptsd *v, const double *D,
-                        double out[2])
+/* A week-2 read time the IV6 design covers: after the last infusion, on the grid. */
+static int ptsd_read_ok(const ks_response_designs *d, double read_h, ks_error *err)
+{
+    if (!(read_h >= 24 * IV6_DAYS[5]) || !((size_t)llround(read_h / DT_H) < d->n[DS_IV6]))
+        return ks_error_set(err, KS_EINVAL,
+                            "PTSD week-2 read time %g h: outside %g h (the last infusion) to the "
+                            "end of the design",
+                            read_h, 24 * IV6_DAYS[5]);
+    return KS_OK;
+}
+
+/* Week-2 response share (fraction) of one arm at read_h: 0 ketamine, 1 midazolam. */
+static double ptsd_share(const ks_response_params *dep, const ks_response_ptsd *v, const double *D,
+                         double read_h, int arm)
 {
     ks_response_params q;
     ks_response_ptsd_params(dep, v, &q);
     q.first_visit_h = 0;
     q.last_visit_h = 24 * IV6_DAYS[5];
-    double t = PTSD_WEEK2_H;
-    out[0] = ks_response_p_response_thr(&q, KS_CTX_ACTIVE, t, D[(size_t)llround(t / DT_H)],
-                                        KS_RESPONSE_PTSD_THR);
-    out[1] = ks_response_p_response_thr(&q, KS_CTX_ACTIVE, t, 0, KS_RESPONSE_PTSD_THR);
+    return ks_response_p_response_thr(&q, KS_CTX_ACTIVE, read_h,
+                                      arm == 0 ? D[(size_t)llround(read_h / DT_H)] : 0,
+                                      KS_RESPONSE_PTSD_THR);
 }
 
 int ks_response_ptsd_eval(const ks_response_designs *d, const ks_response_params *dep,
                           const ks_response_ptsd *v, double obs[2], double pred[2], double se[2],
                           ks_error *err)
 {
+    return ks_response_ptsd_eval_at(d, dep, v, KS_RESPONSE_PTSD_WEEK2_H, obs, pred, se, err);
+}
+
+int ks_response_ptsd_eval_at(const ks_response_designs *d, const ks_response_params *dep,
+                             const ks_response_ptsd *v, double read_h, double obs[2],
+                             double pred[2], double se[2], ks_error *err)
+{
     double *D = NULL, s[2];
-    int rc = ptsd_drive(d, dep, &D, err);
+    int rc = ptsd_read_ok(d, read_h, err);
+    if (!rc) rc = ptsd_drive(d, dep, &D, err);
     if (rc) return rc;
-    ptsd_shares(dep, v, D, s);
+    s[0] = ptsd_share(dep, v, D, read_h, 0);
+    s[1] = ptsd_share(dep, v, D, read_h, 1);
     for (int i = 0; i < 2; i++) {
         obs[i] = PTSD_OBS[i];
         pred[i] = 100.0 * s[i];
@@ -732,20 +780,17 @@ int ks_response_ptsd_eval(const ks_response_designs *d, const ks_response_params
 
 /* Bisection in log x on [lo, hi] for share(x) = target, share increasing in x. */
 static int ptsd_bisect(const ks_response_params *dep, ks_response_ptsd *v, double *x, int arm,
-                       const double *D, double target, double lo, double hi)
+                       const double *D, double read_h, double target, double lo, double hi)
 {
-    double s[2], a = log(lo), b = log(hi);
+    double a = log(lo), b = log(hi);
     *x = lo;
-    ptsd_shares(dep, v, D, s);
-    if (s[arm] > target) return 1;
+    if (ptsd_share(dep, v, D, read_h, arm) > target) return 1;
     *x = hi;
-    ptsd_shares(dep, v, D, s);
-    if (s[arm] < target) return 1;
+    if (ptsd_share(dep, v, D, read_h, arm) < target) return 1;
     for (int it = 0; it < 200 && b - a > 1e-15 * fmax(1.0, fabs(a)); it++) {
         double m = 0.5 * (a + b);
         *x = exp(m);
-        ptsd_shares(dep, v, D, s);
-        if (s[arm] < target)
+        if (ptsd_share(dep, v, D, read_h, arm) < target)
             a = m;
         else
             b = m;
@@ -757,7 +802,15 @@ static int ptsd_bisect(const ks_response_params *dep, ks_response_ptsd *v, doubl
 int ks_response_ptsd_calibrate(const ks_response_designs *d, const ks_response_params *dep,
                                const double *shift, ks_response_ptsd *out, ks_error *err)
 {
+    return ks_response_ptsd_calibrate_at(d, dep, shift, KS_RESPONSE_PTSD_WEEK2_H, out, err);
+}
+
+int ks_response_ptsd_calibrate_at(const ks_response_designs *d, const ks_response_params *dep,
+                                  const double *shift, double read_h, ks_response_ptsd *out,
+                                  ks_error *err)
+{
     int rc = ks_response_params_check(dep, err);
+    if (!rc) rc = ptsd_read_ok(d, read_h, err);
     if (rc) return rc;
     double *D = NULL;
     if ((rc = ptsd_drive(d, dep, &D, err)) != 0) return rc;
@@ -768,12 +821,12 @@ int ks_response_ptsd_calibrate(const ks_response_designs *d, const ks_response_p
     }
     ks_response_ptsd v = {dep->v[KS_RP_THETA], dep->v[KS_RP_PHI_ACTIVE]};
     /* the midazolam arm has no drug: its share depends on phi_ptsd_active only */
-    if (ptsd_bisect(dep, &v, &v.phi_ptsd_active, 1, D, target[1], 1e-4, 100))
+    if (ptsd_bisect(dep, &v, &v.phi_ptsd_active, 1, D, read_h, target[1], 1e-4, 100))
         rc = ks_error_set(err, KS_ENUMERIC,
                           "PTSD stage: the midazolam share %.4g %% is not reached with "
                           "phi_ptsd_active in 1e-4..100",
                           100 * target[1]);
-    else if (ptsd_bisect(dep, &v, &v.theta_ptsd, 0, D, target[0], 1e-4, 1000))
+    else if (ptsd_bisect(dep, &v, &v.theta_ptsd, 0, D, read_h, target[0], 1e-4, 1000))
         rc = ks_error_set(err, KS_ENUMERIC,
                           "PTSD stage: the ketamine share %.4g %% is not reached with "
                           "theta_ptsd in 1e-4..1000",
@@ -787,14 +840,24 @@ int ks_response_ptsd_predict(const ks_response_designs *d, const ks_response_par
                              const ks_response_ptsd *v, double *median_d, double *window_d,
                              double *diff_frac, ks_error *err)
 {
+    return ks_response_ptsd_predict_at(d, dep, v, KS_RESPONSE_PTSD_WEEK2_H, median_d, NULL,
+                                       window_d, diff_frac, err);
+}
+
+int ks_response_ptsd_predict_at(const ks_response_designs *d, const ks_response_params *dep,
+                                const ks_response_ptsd *v, double read_h, double *median_d,
+                                double *weekly_d, double *window_d, double *diff_frac,
+                                ks_error *err)
+{
     double *D = NULL;
-    int rc = ptsd_drive(d, dep, &D, err);
+    int rc = ptsd_read_ok(d, read_h, err);
+    if (!rc) rc = ptsd_drive(d, dep, &D, err);
     if (rc) return rc;
     ks_response_params q;
     ks_response_ptsd_params(dep, v, &q);
     q.first_visit_h = 0;
     q.last_visit_h = 24 * IV6_DAYS[5];
-    size_t n = d->n[DS_IV6], k0 = (size_t)llround(PTSD_WEEK2_H / DT_H), step = 12; /* hourly */
+    size_t n = d->n[DS_IV6], k0 = (size_t)llround(read_h / DT_H), step = 12; /* hourly */
     size_t m = (n - 1 - k0) / step + 1;
     double *sv = malloc(m * sizeof *sv);
     if (!sv) rc = ks_error_set(err, KS_ENOMEM, "out of memory");
@@ -811,8 +874,18 @@ int ks_response_ptsd_predict(const ks_response_designs *d, const ks_response_par
                 *median_d = ((double)(j - 1) + f) * hstep;
                 break;
             }
-        if (diff_frac)
-            *diff_frac = ks_response_mean_diff_ratio(&q, KS_CTX_ACTIVE, PTSD_WEEK2_H, D[k0]);
+        /* as the trial saw it: weekly follow-up visits from the week-2 assessment, the
+         * median the first visit at which half of the responders have lost response */
+        if (weekly_d) {
+            size_t wk = (size_t)llround(7 * 24 / ((double)step * DT_H)); /* points per week */
+            *weekly_d = INFINITY;
+            for (size_t j = wk; j < m; j += wk)
+                if (sv[j] <= 0.5) {
+                    *weekly_d = (double)j * hstep;
+                    break;
+                }
+        }
+        if (diff_frac) *diff_frac = ks_response_mean_diff_ratio(&q, KS_CTX_ACTIVE, read_h, D[k0]);
     }
     free(sv);
     free(D);

@@ -24,12 +24,18 @@ for s in '"format": "ketsim-response/1"' '"version"' '"fitted_to"' '"rmse"' \
     '"verification": "estimated"' 'ketsim calibrate' 'lii2023-means' 'transform-esketamine'; do
     grep -qF "$s" "$SRC/data/response-params.json" || fail "response-params.json lacks $s"
 done
-# A tampered file (theta doubled) fails the check.
-awk '/"theta": \{/ {t = 1} t && /"value":/ {sub(/"value": [0-9.e+-]+/, "\"value\": " 2 * $2); t = 0} {print}' \
+# A tampered file (theta doubled, and theta_ptsd of the PTSD variant doubled) fails the
+# check for both: a depression figure and the PTSD stage's (--errors checks it too).
+awk '/"theta(_ptsd)?": \{/ {t = 1} t && /"value":/ {sub(/"value": [0-9.e+-]+/, "\"value\": " 2 * $2); t = 0} {print}' \
     "$SRC/data/response-params.json" >"$T/bad.json"
-cmp -s "$T/bad.json" "$SRC/data/response-params.json" && fail "the tampering changed nothing"
+[ "$(diff "$T/bad.json" "$SRC/data/response-params.json" | grep -c '^<')" -eq 2 ] ||
+    fail "the tampering did not change theta and theta_ptsd: $(diff "$T/bad.json" "$SRC/data/response-params.json")"
 "$KETSIM" calibrate --errors "$T/bad.json" >"$T/bad.txt" 2>&1
 [ $? -eq 1 ] || fail "calibrate --errors accepted parameters whose errors exceed the recorded ones: $(tail -3 "$T/bad.txt")"
+grep -v "^feder2021-response" "$T/bad.txt" | grep -q "ABOVE THE RECORDED ERROR" ||
+    fail "calibrate --errors: no depression figure above its recorded error with theta doubled: $(cat "$T/bad.txt")"
+grep -q "^feder2021-response .*ABOVE THE RECORDED ERROR" "$T/bad.txt" ||
+    fail "calibrate --errors accepted a changed theta_ptsd: $(grep feder2021 "$T/bad.txt")"
 
 # --write records the PD file it was given, in "drive" and in the command (a short fit).
 cp "$SRC/data/pd-acute.json" "$T/pd.json"
@@ -252,16 +258,16 @@ grep -q '"theta_ptsd"' "$T/p.json" && grep -q '"feder2021-response"' "$T/p.json"
     fail "calibrate --stage2: exit $? ($(tail -2 "$T/s2.txt"))"
 cmp -s "$T/s2.json" "$SRC/data/response-params.json" ||
     fail "calibrate --stage2 does not reproduce the shipped file: $(diff "$T/s2.json" "$SRC/data/response-params.json" | head -5)"
-grep -q "ketamine 67.000 % (observed 67), midazolam 20.000 % (observed 20)" "$T/s2.txt" ||
+grep -q "week-2 (day 14) response ketamine 66.667 % (observed 66.667), midazolam 20.000 % (observed 20.000); read at day 12 instead: theta_ptsd" "$T/s2.txt" ||
     fail "calibrate --stage2 output: $(cat "$T/s2.txt")"
 bad "--stage2 FILE: needs --write OUT" calibrate --stage2 "$SRC/data/response-params.json"
 bad "would overwrite --stage2" calibrate --stage2 "$T/s2.json" --write "$T/s2.json"
-# --errors checks the PTSD stage too: a changed theta_ptsd is above the recorded error.
-sed 's/"value": 0.263191/"value": 0.3/' "$SRC/data/response-params.json" >"$T/bp.json"
-cmp -s "$T/bp.json" "$SRC/data/response-params.json" && fail "the theta_ptsd tampering changed nothing"
-"$KETSIM" calibrate --errors "$T/bp.json" >"$T/bp.txt" 2>&1
-[ $? -eq 1 ] && grep -q "^feder2021-response .*ABOVE THE RECORDED ERROR" "$T/bp.txt" ||
-    fail "calibrate --errors accepted a changed theta_ptsd: $(tail -2 "$T/bp.txt")"
+# No depression fit runs with --stage2 or --errors: its options are refused, not ignored.
+bad "--max-eval: not with --stage2" calibrate --stage2 "$SRC/data/response-params.json" --write "$T/s3.json" --max-eval 20
+bad "--start: not with --stage2" calibrate --stage2 "$SRC/data/response-params.json" --write "$T/s3.json" --start theta=1
+bad "--max-eval: not with --errors" calibrate --errors "$SRC/data/response-params.json" --max-eval 20
+bad "--start: not with --errors" calibrate --errors "$SRC/data/response-params.json" --start theta=1
+[ -e "$T/s3.json" ] && fail "calibrate --stage2 with a refused option wrote its output"
 # A file from before the variant: forecast --indication ptsd names what is missing.
 python3 - "$SRC/data/response-params.json" "$T/nov.json" <<'PY'
 import json, sys
@@ -271,19 +277,20 @@ json.dump(d, open(sys.argv[2], "w"))
 PY
 PT=(forecast --indication ptsd --caps5 40 --until 30)
 bad '$.variants.ptsd.parameters: missing' "${PT[@]}" --params "$T/nov.json"
-# Forecast: six infusions in PTSD give the fitted week-2 shares (day 12, 24 h after the
-# sixth: 67 % and 20 %, to virtual-patient noise with 20000 patients), CAPS-5 columns, no
-# remission, the one-trial warning everywhere.
-"$KETSIM" "${PT[@]}" --patients 20000 --days 1,12,28 --regimen "six=0.5mg/kg iv over 40min; 3/week x 2w" \
+# Forecast: six infusions in PTSD give the fitted week-2 shares (day 14, weekly visits from
+# baseline: 10/15 and 3/15, to virtual-patient noise with 20000 patients), CAPS-5 columns,
+# no remission, the one-trial warning (naming the read day) everywhere.
+"$KETSIM" "${PT[@]}" --patients 20000 --days 1,14,28 --regimen "six=0.5mg/kg iv over 40min; 3/week x 2w" \
     --out "$T/pt.csv" --plot "$T/pt.png" >"$T/pt.txt" 2>"$T/pt.err" || fail "forecast ptsd: exit $? ($(cat "$T/pt.err"))"
 [ -s "$T/pt.png" ] || fail "forecast ptsd wrote no plot"
 head -1 "$T/pt.csv" | grep -qx "arm,context,time_d,mean_caps5,p10_caps5,p50_caps5,p90_caps5,mean_change_caps5,sd_change_caps5,response_frac" ||
     fail "forecast ptsd CSV header: $(head -1 "$T/pt.csv")"
-awk -F, '$1=="\"six\"" && $3==12 {k = $10} $1=="\"placebo (no drug)\"" && $3==12 {m = $10}
-    END {exit !(k > 0.66 - 0.015 && k < 0.67 + 0.015 && m > 0.2 - 0.012 && m < 0.2 + 0.012)}' "$T/pt.csv" ||
-    fail "forecast ptsd day-12 response: $(grep ',12,' "$T/pt.csv")"
+awk -F, '$1=="\"six\"" && $3==14 {k = $10} $1=="\"placebo (no drug)\"" && $3==14 {m = $10}
+    END {exit !(k > 10 / 15 - 0.015 && k < 10 / 15 + 0.015 && m > 0.2 - 0.012 && m < 0.2 + 0.012)}' "$T/pt.csv" ||
+    fail "forecast ptsd day-14 response: $(grep ',14,' "$T/pt.csv")"
 for f in "$T/pt.err" "$T/pt.txt" "$T/pt.csv"; do
     grep -qi "warning: the PTSD variant is fitted to one 30-patient trial" "$f" || fail "$f: no PTSD warning"
+    grep -qi "week 2 read at day 14" "$f" || fail "$f: the PTSD warning does not name the read day"
 done
 grep -q "response = CAPS-5 reduced by >= 30 %; no remission" "$T/pt.txt" || fail "forecast ptsd table: $(head -3 "$T/pt.txt")"
 grep -q "remit" "$T/pt.txt" && fail "forecast ptsd prints remission"
@@ -310,6 +317,7 @@ bad "--remission-cutoff: not with --indication ptsd: no published CAPS-5 remissi
     forecast --indication ptsd --caps5 40 --remission-cutoff 20 --until 3
 bad "--caps5: a CAPS-5 score needs --indication ptsd" forecast --madrs 30 --caps5 40 --until 3
 bad "--caps5 \"81\": expected a number from 1 to 80" forecast --indication ptsd --caps5 81 --until 3
+bad "the PTSD baseline is --caps5 (1-80; the CAPS-5 scale is 0-80)" forecast --indication ptsd --caps5 40 --madrs 30 --until 3
 bad "--indication \"bipolar\": expected depression or ptsd" forecast --indication bipolar --madrs 30 --until 3
 bad "the PTSD variant is calibrated for racemic ketamine IV only" "${PT[@]}" --regimen "84mg nasal"
 bad "--context: the PTSD variant is calibrated in the active context only" "${PT[@]}" --context saline
