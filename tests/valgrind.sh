@@ -46,6 +46,7 @@ run "$KETSIM" forecast --madrs 30 --madrs-sd 5 --until 2 --days 1 --patients 100
 run "$KETSIM" forecast --indication ptsd --caps5 40 --caps5-sd 8 --until 14 --days 1,12 --patients 100 --regimen "six=0.5mg/kg iv over 40min; 3/week x 2w" --out "$TMP/fp.json" --plot "$TMP/fp.png"
 run "$KETSIM" forecast --indication ptsd --caps5 40 --until 3 --regimen "84mg nasal"
 run "$KETSIM" calibrate --stage2 "$(dirname "$0")/../data/response-params.json" --write "$TMP/s2.json"
+run "$KETSIM" calibrate --stage2 "$(dirname "$0")/../data/response-params.json" --write "$TMP/s3.json" --max-eval 20
 run "$KETSIM" forecast --madrs 30 --until 3 --regimen "0.5mg/kg im"
 run "$KETSIM" forecast --hamd 42 --until 3 --days 1,2 --patients 100 --regimen "one=0.5mg/kg iv over 40min" --out "$TMP/fh.json" --plot "$TMP/fh.svg"
 run "$KETSIM" forecast --hamd 20 --until 2 --days 1 --patients 50 --regimen "56mg nasal" --out "$TMP/fh.csv"
