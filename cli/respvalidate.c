@@ -108,6 +108,15 @@ static unsigned long long file_hash(const char *path)
 #define PTSD_MEDIAN_OBS_D 27.5
 #define PTSD_MEDIAN_TOL 0.5
 
+/* A median in days with `digits` decimals, or "> window d" when not reached. */
+static void days_text(char *buf, size_t n, double med_d, int digits, double window_d)
+{
+    if (isfinite(med_d))
+        snprintf(buf, n, "%.*f d", digits, med_d);
+    else
+        snprintf(buf, n, "> %.0f d", window_d);
+}
+
 /* The PTSD variant: its stage-2 fit and the out-of-sample checks. */
 static int ptsd_section(sbuf *b, const ks_response_designs *d, const ks_response_params *p,
                         const char *ppath)
@@ -152,18 +161,9 @@ static int ptsd_section(sbuf *b, const ks_response_designs *d, const ks_response
         snprintf(pred, sizeof pred, "%.0f d (visit %.0f)", wmed, wmed / 7);
     else
         snprintf(pred, sizeof pred, "> %.0f d (more than half still respond at the end)", win);
-    if (isfinite(med))
-        snprintf(hourly, sizeof hourly, "%.1f d", med);
-    else
-        snprintf(hourly, sizeof hourly, "> %.0f d", win);
-    if (isfinite(wmed12))
-        snprintf(pred12, sizeof pred12, "%.0f d", wmed12);
-    else
-        snprintf(pred12, sizeof pred12, "> %.0f d", win12);
-    if (isfinite(med12))
-        snprintf(hourly12, sizeof hourly12, "%.1f d", med12);
-    else
-        snprintf(hourly12, sizeof hourly12, "> %.0f d", win12);
+    days_text(hourly, sizeof hourly, med, 1, win);
+    days_text(pred12, sizeof pred12, wmed12, 0, win12);
+    days_text(hourly12, sizeof hourly12, med12, 1, win12);
     sb_printf(b,
               "Out of sample (not fitted):\n\n"
               "| check | published | predicted | tolerance | result |\n|---|---|---|---|---|\n"
