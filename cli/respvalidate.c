@@ -404,7 +404,7 @@ int cmd_response_validate(int argc, char **argv)
             /* ...and again from the start that gave the shipped fit (cold): the objective has
              * a fast- and a slow-dominant basin, and a warm start alone would stay in the one
              * the left-out study helped choose. The lower training objective is kept. */
-            double obj, obj_cold;
+            double obj = HUGE_VAL, obj_cold = HUGE_VAL; /* set by resp_fit on success */
             int nev, conv_cold = 0;
             ks_response_params cold;
             fprintf(stderr, "response-validate: refit without %s...\n", studies[s_i]);

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct range {
     const char *name;
@@ -51,7 +52,8 @@ static const range DRUG_RANGES[] = {
 static int check_ranges(const void *p, const range *r, size_t n, const char *what, ks_error *err)
 {
     for (size_t i = 0; i < n; i++) {
-        double x = *(const double *)((const char *)p + r[i].off);
+        double x;
+        memcpy(&x, (const char *)p + r[i].off, sizeof x); /* the field at its offsetof */
         int ok = isfinite(x) && x <= r[i].hi && (r[i].lo_open ? x > r[i].lo : x >= r[i].lo);
         if (!ok)
             return ks_error_set(err, KS_EINVAL, "circuit: %s.%s = %g is outside %s%g, %g]", what,
