@@ -290,6 +290,7 @@ awk -F, '$1=="\"six\"" && $3==14 {k = $10} $1=="\"placebo (no drug)\"" && $3==14
     fail "forecast ptsd day-14 response: $(grep ',14,' "$T/pt.csv")"
 for f in "$T/pt.err" "$T/pt.txt" "$T/pt.csv"; do
     grep -qi "warning: the PTSD variant is fitted to one 30-patient trial" "$f" || fail "$f: no PTSD warning"
+    grep -qi "is not credible: only the six-infusion response at day 14 is fitted" "$f" || fail "$f: PTSD warning does not say the in-course response is not credible"
     grep -qi "week 2 read at day 14" "$f" || fail "$f: the PTSD warning does not name the read day"
 done
 grep -q "response = CAPS-5 reduced by >= 30 %; no remission" "$T/pt.txt" || fail "forecast ptsd table: $(head -3 "$T/pt.txt")"
