@@ -81,8 +81,10 @@ static const char HELP[] =
     "response (docs/response-model.md):\n"
     "  --response FILE       per time: mean MADRS, mean change from baseline and its SD,\n"
     "                        response (>= 50 % reduction) and remission shares, for the\n"
-    "                        regimen and a placebo arm (same visits, no drug); .csv or\n"
-    "                        .json (any case)\n"
+    "                        regimen and a placebo arm (same visits, no drug); per arm the\n"
+    "                        median time to relapse after the last dose among responders\n"
+    "                        24 h after it (hourly, censored at --until; '# relapse:' lines\n"
+    "                        in CSV); .csv or .json (any case)\n"
     "  --madrs SCORE         with --response: baseline MADRS (1-60), required unless --hamd\n"
     "  --hamd SCORE          baseline HAM-D instead (1 to " RESP_HAMD_LIMIT_TEXT
     ", the HAM-D of MADRS 60 rounded\n"

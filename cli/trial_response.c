@@ -176,6 +176,19 @@ int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
     return rc;
 }
 
+#define RELAPSE_DEF                                                                                \
+    "among responders (MADRS reduced by >= 50 %, also with --hamd) 24 h after the last dose, "     \
+    "days from the last dose to the first hourly check without response; censored at the horizon"
+
+/* "12.3 d" or "n/a (why)" */
+static void relapse_text(const ks_response_relapse *q, char *buf, size_t len)
+{
+    if (isfinite(q->median_d))
+        snprintf(buf, len, "%.4g d", q->median_d);
+    else
+        snprintf(buf, len, "n/a (%s)", q->why ? q->why : "no median");
+}
+
 int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, uint64_t seed,
                      int threads, int quiet)
 {
@@ -198,6 +211,21 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
         s.ctx = pctx;
         s.D = NULL;
         rc = ks_response_trial(&s, rows + nt, &err);
+    }
+    /* relapse after the last dose, on MADRS (>= 50 %) also with --hamd: both arms (the
+     * placebo arm's non-drug part wanes after the last visit) */
+    ks_response_relapse rel[2];
+    if (!rc) {
+        s.params = &r->p;
+        s.ctx = r->ctx;
+        s.D = r->D;
+        rc = ks_response_trial_relapse(&s, &rel[0], &err);
+    }
+    if (!rc) {
+        s.params = &pp;
+        s.ctx = pctx;
+        s.D = NULL;
+        rc = ks_response_trial_relapse(&s, &rel[1], &err);
     }
     if (rc) {
         cli_error("trial", "--response: %s", err.msg);
@@ -248,6 +276,17 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
                     "# %s\n# %s; response = MADRS reduced by >= 50 %%, remission = MADRS <= %g\n",
                     KS_RESP_NOTE, desc, r->cutoff);
         if (*r->warning) fprintf(f, "# warning: %s\n", r->warning);
+        for (int a = 0; a < 2; a++) {
+            char med[200], share[32] = "n/a";
+            relapse_text(&rel[a], med, sizeof med);
+            if (isfinite(rel[a].share_relapsed))
+                snprintf(share, sizeof share, "%.6g", rel[a].share_relapsed);
+            fprintf(f,
+                    "# relapse: \"%s\": %llu responders (MADRS reduced by >= 50 %%) at the last "
+                    "dose + 24 h; median time from the last dose to relapse %s; %s of them "
+                    "relapsed within the horizon (%.6g d after the last dose); checked hourly\n",
+                    arm[a], (unsigned long long)rel[a].responders, med, share, rel[a].horizon_d);
+        }
         fprintf(f, "arm,context,time_h,%s,%s,%s,response_frac,remission_frac\n", k_mean, k_mc,
                 k_sdc);
         for (int a = 0; a < 2; a++)
@@ -288,8 +327,17 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
                                   r->hamd ? w->sd_change_hamd : w->sd_change_madrs, "response_frac",
                                   w->response_frac, "remission_frac", w->remission_frac));
             }
-            json_array_append_new(ja, json_pack("{s:s,s:s,s:o}", "arm", arm[a], "context",
-                                                ks_response_context_name(ctx[a]), "rows", ro));
+            const ks_response_relapse *q = &rel[a];
+            json_t *jr = json_pack(
+                "{s:I,s:I,s:o,s:o,s:f,s:s}", "responders_at_last_dose_plus_24h",
+                (json_int_t)q->responders, "relapsed", (json_int_t)q->relapsed, "median_relapse_d",
+                isfinite(q->median_d) ? json_real(q->median_d) : json_null(), "share_relapsed",
+                isfinite(q->share_relapsed) ? json_real(q->share_relapsed) : json_null(),
+                "horizon_d", q->horizon_d, "definition", RELAPSE_DEF);
+            json_object_set_new(jr, "why", q->why ? json_string(q->why) : json_null());
+            json_array_append_new(ja, json_pack("{s:s,s:s,s:o,s:o}", "arm", arm[a], "context",
+                                                ks_response_context_name(ctx[a]), "rows", ro,
+                                                "relapse", jr));
         }
         json_object_set_new(root, "arms", ja);
         werr = json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) != 0;
@@ -306,9 +354,16 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
         return 1;
     }
     if (*r->warning) fprintf(stderr, "warning: --response: %s\n", r->warning);
-    if (!quiet)
+    if (!quiet) {
         fprintf(stderr, "response: %s -> %s (%s arm and placebo). %s\n", desc, r->out,
                 ks_response_context_name(r->ctx), KS_RESP_NOTE);
+        char m0[200], m1[200];
+        relapse_text(&rel[0], m0, sizeof m0);
+        relapse_text(&rel[1], m1, sizeof m1);
+        fprintf(stderr,
+                "relapse (MADRS >= 50 %% lost after the last dose): regimen %s; placebo %s\n", m0,
+                m1);
+    }
     return 0;
 }
 

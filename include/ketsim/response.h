@@ -219,6 +219,32 @@ typedef struct ks_response_trial_row {
  * KS_ENOMEM. */
 int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *out, ks_error *err);
 
+/* Relapse on one arm of the same trial (the same patients, draws and baselines as
+ * ks_response_trial; s->times_h, n_times, cutoff and hamd are not read): among the
+ * patients responding (MADRS reduced by >= 50 %, also with hamd) at
+ * t0 = params->last_visit_h + 24 h (the grid point nearest t0), the first hourly check
+ * (every round(1 h / dt_h) grid points from t0, up to the end of the grid) at which the
+ * patient no longer responds; relapse time = that check minus the last dose. The median
+ * over the responders counts those still responding at the end as censored (+inf) and
+ * takes the same quantile as `ketsim forecast`; it exists only when more than half of
+ * them relapse within the horizon. Patients go into slots, then in patient order and a
+ * sort: the same bits for any thread count. Cost: up to (horizon hours) scores per
+ * responder. */
+typedef struct ks_response_relapse {
+    uint64_t responders;   /* responders at last dose + 24 h */
+    uint64_t relapsed;     /* of them, relapsed within the horizon */
+    double median_d;       /* median days from the last dose to relapse; NaN with why */
+    double share_relapsed; /* relapsed / responders; NaN with no responders */
+    double horizon_d;      /* days from the last dose to the end of the grid */
+    const char *why;       /* NULL, or why there is no median (static text) */
+} ks_response_relapse;
+/* Errors: KS_EINVAL naming the field (no patients, a baseline or spread out of range, a
+ * context, an empty grid or a step that does not divide the hour, bad parameters),
+ * KS_ENOMEM. Not errors (KS_OK, median NaN and why set): last dose + 24 h beyond the
+ * grid, no responders, fewer than half relapsing. */
+int ks_response_trial_relapse(const ks_response_trial_spec *s, ks_response_relapse *out,
+                              ks_error *err);
+
 /* ---------------------------------------------------------------- MADRS <-> HAM-D */
 
 /* The model works in MADRS points. HAM-D output goes through the published

@@ -10,26 +10,33 @@
 
 #define BLOCK 256
 
+/* The checks both summaries share (what: the message's prefix). */
+static int check_spec(const ks_response_trial_spec *s, const char *what, ks_error *err)
+{
+    int rc = ks_response_params_check(s->params, err);
+    if (rc) return rc;
+    if (s->n < 1) return ks_error_set(err, KS_EINVAL, "%s: n: no patients", what);
+    if (!(s->b0_mean >= 1 && s->b0_mean <= 60))
+        return ks_error_set(err, KS_EINVAL, "%s: baseline MADRS %g is not in 1..60", what,
+                            s->b0_mean);
+    if (!(s->b0_sd >= 0 && s->b0_sd <= 30))
+        return ks_error_set(err, KS_EINVAL, "%s: baseline SD %g is not in 0..30", what, s->b0_sd);
+    if (s->ctx < 0 || s->ctx >= KS_CTX_N)
+        return ks_error_set(err, KS_EINVAL, "%s: context %d is not a context", what, s->ctx);
+    if (s->n_grid < 1 || !(s->dt_h > 0))
+        return ks_error_set(err, KS_EINVAL, "%s: empty drug-state grid", what);
+    return KS_OK;
+}
+
 int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *out, ks_error *err)
 {
     if (!s || !out || !s->params || !s->times_h)
         return ks_error_set(err, KS_EINVAL, "response trial: missing spec, output or times");
-    int rc = ks_response_params_check(s->params, err);
+    int rc = check_spec(s, "response trial", err);
     if (rc) return rc;
-    if (s->n < 1) return ks_error_set(err, KS_EINVAL, "response trial: n: no patients");
-    if (!(s->b0_mean >= 1 && s->b0_mean <= 60))
-        return ks_error_set(err, KS_EINVAL, "response trial: baseline MADRS %g is not in 1..60",
-                            s->b0_mean);
-    if (!(s->b0_sd >= 0 && s->b0_sd <= 30))
-        return ks_error_set(err, KS_EINVAL, "response trial: baseline SD %g is not in 0..30",
-                            s->b0_sd);
     if (!(s->cutoff >= 0 && s->cutoff <= 60))
         return ks_error_set(err, KS_EINVAL, "response trial: remission cutoff %g is not in 0..60",
                             s->cutoff);
-    if (s->ctx < 0 || s->ctx >= KS_CTX_N)
-        return ks_error_set(err, KS_EINVAL, "response trial: context %d is not a context", s->ctx);
-    if (s->n_grid < 1 || !(s->dt_h > 0))
-        return ks_error_set(err, KS_EINVAL, "response trial: empty drug-state grid");
     double t_end = (double)(s->n_grid - 1) * s->dt_h;
     for (size_t i = 0; i < s->n_times; i++)
         if (!(s->times_h[i] >= 0 && s->times_h[i] <= t_end * (1 + 1e-12)))
@@ -136,4 +143,94 @@ done:
     free(bs);
     free(bc);
     return rc;
+}
+
+/* The same quantile as `ketsim forecast` (cli/forecast.c quant_sorted): linear between
+ * neighbours, and a position next to a censored (+INFINITY) value is censored. */
+static double median_sorted(const double *v, size_t n)
+{
+    double pos = 0.5 * (double)(n - 1);
+    size_t i = (size_t)pos;
+    if (i + 1 >= n || v[i + 1] == v[i]) return v[i < n ? i : n - 1];
+    if (isinf(v[i + 1])) return pos == (double)i ? v[i] : v[i + 1];
+    return v[i] + (pos - (double)i) * (v[i + 1] - v[i]);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int ks_response_trial_relapse(const ks_response_trial_spec *s, ks_response_relapse *out,
+                              ks_error *err)
+{
+    if (!s || !out || !s->params)
+        return ks_error_set(err, KS_EINVAL, "response relapse: missing spec or output");
+    int rc = check_spec(s, "response relapse", err);
+    if (rc) return rc;
+    double step_f = 1.0 / s->dt_h;
+    size_t step = (size_t)llround(step_f);
+    if (step < 1 || fabs(step_f - (double)step) > 1e-9 * step_f)
+        return ks_error_set(err, KS_EINVAL,
+                            "response relapse: grid step %g h does not divide the hour", s->dt_h);
+    double last = s->params->last_visit_h, t0 = last + 24;
+    double t_end = (double)(s->n_grid - 1) * s->dt_h;
+    *out = (ks_response_relapse){0, 0, NAN, NAN, (t_end - last) / 24.0, NULL};
+    size_t k0 = (size_t)llround(t0 / s->dt_h);
+    if (!(last >= 0) || k0 >= s->n_grid) {
+        out->why = "last dose + 24 h is beyond the horizon";
+        return KS_OK;
+    }
+    uint64_t n = s->n;
+    double *rel = malloc(n * sizeof *rel);
+    if (!rel)
+        return ks_error_set(err, KS_ENOMEM, "response relapse: out of memory for %llu patients",
+                            (unsigned long long)n);
+    int nthr = s->threads > 0 ? s->threads : omp_get_max_threads();
+    /* each patient's result in its own slot: NaN not a responder at t0, +INFINITY still
+     * responding at every hourly check to the end of the grid, else days from the last
+     * dose to the first check without response */
+#pragma omp parallel for schedule(static) num_threads(nthr)
+    for (uint64_t i = 0; i < n; i++) {
+        double th_i, ph_i, bi = s->b0_mean;
+        ks_response_patient(s->params, s->ctx, s->seed, i, &th_i, &ph_i);
+        if (s->b0_sd > 0) {
+            double z[2];
+            ks_rng_normal2(s->seed, 0, i, KS_RNG_RESPONSE, 1, z);
+            bi = fmin(60, fmax(1, s->b0_mean + s->b0_sd * z[0]));
+        }
+        rel[i] = NAN;
+        if (ks_response_score(s->params, s->ctx, bi, th_i, ph_i, t0, s->D ? s->D[k0] : 0) >
+            0.5 * bi)
+            continue;
+        rel[i] = INFINITY;
+        for (size_t k = k0; k < s->n_grid; k += step)
+            if (ks_response_score(s->params, s->ctx, bi, th_i, ph_i, (double)k * s->dt_h,
+                                  s->D ? s->D[k] : 0) > 0.5 * bi) {
+                rel[i] = ((double)k * s->dt_h - last) / 24.0;
+                break;
+            }
+    }
+    size_t m = 0, nrel = 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (!isnan(rel[i])) {
+            nrel += !isinf(rel[i]);
+            rel[m++] = rel[i];
+        }
+    out->responders = m;
+    out->relapsed = nrel;
+    if (!m)
+        out->why = "no responders 24 h after the last dose";
+    else {
+        out->share_relapsed = (double)nrel / (double)m;
+        qsort(rel, m, sizeof *rel, cmp_d);
+        double med = median_sorted(rel, m);
+        if (isinf(med))
+            out->why = "fewer than half of the responders relapse within the horizon";
+        else
+            out->median_d = med;
+    }
+    free(rel);
+    return KS_OK;
 }

@@ -46,6 +46,42 @@ for d in 1 14 20; do
     f=$(awk -F, -v d="$d" '$1=="\"placebo (no drug)\"" && $3==d {print $4, $8, $9, $10, $11}' "$T/f.csv")
     [ -n "$t" ] && [ "$t" = "$f" ] || fail "day $d placebo: trial --response \"$t\" vs forecast \"$f\""
 done
+# --- relapse after the last dose: in the CSV as comment lines (the table unchanged), the
+# same median and share as `ketsim forecast` for the same patients (its JSON), the placebo
+# arm censored (fewer than half of its responders relapse in 19 d: null with the reason)
+grep -q '^# relapse: "regimen": [0-9][0-9]* responders (MADRS reduced by >= 50 %) at the last dose + 24 h; median time from the last dose to relapse [0-9.]* d; ' "$T/r1.csv" ||
+    fail "CSV lacks the regimen's relapse line: $(grep '^# relapse' "$T/r1.csv")"
+grep -q '^# relapse: "placebo (no drug)": .* n/a (fewer than half of the responders relapse within the horizon)' "$T/r1.csv" ||
+    fail "CSV: placebo relapse not censored: $(grep '^# relapse' "$T/r1.csv")"
+"$KETSIM" forecast --madrs 32 --madrs-sd 6 --patients 1500 --seed 3 --until 30 --days 1,14,20 \
+    --regimen "six=$R" --out "$T/f.json" >/dev/null 2>&1 || fail "forecast json: exit $?"
+"$KETSIM" trial "${COMMON[@]}" --threads 2 --out "$T/pk4.csv" --response "$T/r4.json" || fail "json relapse: exit $?"
+python3 - "$T/r4.json" "$T/f.json" <<'PY' || fail "relapse: trial --response vs forecast"
+import json, math, sys
+t, f = (json.load(open(x)) for x in sys.argv[1:])
+r, p = t["arms"][0]["relapse"], t["arms"][1]["relapse"]
+fr = f["relapse"][0]
+assert fr["arm"] == "six" and fr["median_relapse_d"] is not None, fr
+assert r["median_relapse_d"] is not None and r["why"] is None, r
+# both at 6 significant digits (the JSON precision of each)
+assert float("%.6g" % fr["median_relapse_d"]) == r["median_relapse_d"], (r, fr)
+assert float("%.6g" % fr["relapse_share"]) == r["share_relapsed"], (r, fr)
+assert 0 < r["share_relapsed"] < 1 and r["responders_at_last_dose_plus_24h"] > 0, r
+assert r["relapsed"] == round(r["share_relapsed"] * r["responders_at_last_dose_plus_24h"]), r
+assert abs(r["horizon_d"] - 19) < 1e-9, r  # 30 d - the last dose on day 11
+assert p["median_relapse_d"] is None and "fewer than half" in p["why"], p
+PY
+# last dose (day 11) + 24 h beyond --until 11.5d: null with that reason
+"$KETSIM" trial --model domino-1982 --weight 70 --n 200 --regimen "$R" --until 11.5d --every 1d \
+    --madrs 32 --quiet --out "$T/pk5.csv" --response "$T/r5.json" || fail "short horizon: exit $?"
+python3 - "$T/r5.json" <<'PY' || fail "short horizon: relapse not null with the reason"
+import json, sys
+for a in json.load(open(sys.argv[1]))["arms"]:
+    r = a["relapse"]
+    assert r["median_relapse_d"] is None and r["responders_at_last_dose_plus_24h"] == 0, r
+    assert r["why"] == "last dose + 24 h is beyond the horizon", r
+PY
+
 # the regimen arm improves more than placebo at day 1, and day 0 is the baseline
 # (placebo in the same active context: the difference is the drug's, 2.1 points and 8.4
 # response points with the shipped fit; against saline it was 8 points)
@@ -77,6 +113,7 @@ assert [a["context"] for a in j["arms"]] == ["oral-ad", "oral-ad"]
 assert j["warning"] is None
 assert all(len(a["rows"]) == 11 for a in j["arms"])
 r = j["arms"][0]["rows"][3]
+assert set(j["arms"][0]["relapse"]) == {"responders_at_last_dose_plus_24h", "relapsed", "median_relapse_d", "share_relapsed", "horizon_d", "definition", "why"}
 assert set(r) == {"time_h", "mean_madrs", "mean_change_madrs", "sd_change_madrs", "response_frac", "remission_frac"}
 assert 0 <= r["response_frac"] <= 1 and r["mean_change_madrs"] < 0
 PY

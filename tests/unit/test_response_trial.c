@@ -160,11 +160,131 @@ static void test_errors(void **state)
     assert_non_null(strstr(err.msg, "theta"));
 }
 
+static int near(double a, double b, double tol)
+{
+    return fabs(a - b) <= tol;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Relapse by brute force: every patient one by one (ks_response_patient, the baseline
+ * draw, ks_response_score at every hour from last dose + 24 h), the textbook median of
+ * the responders' times (censored = +inf; defined when the middle value(s) are finite). */
+static void brute_relapse(const ks_response_trial_spec *s, uint64_t *nresp, uint64_t *nrel,
+                          double *median)
+{
+    double last = s->params->last_visit_h, *v = malloc(s->n * sizeof *v);
+    assert_non_null(v);
+    size_t m = 0, h0 = (size_t)llround(last + 24),
+           hend = (size_t)floor((double)(s->n_grid - 1) * s->dt_h + 1e-9);
+    *nrel = 0;
+    for (uint64_t i = 0; i < s->n; i++) {
+        double th, ph, z[2];
+        ks_response_patient(s->params, s->ctx, s->seed, i, &th, &ph);
+        ks_rng_normal2(s->seed, 0, i, KS_RNG_RESPONSE, 1, z);
+        double b0 = fmin(60, fmax(1, s->b0_mean + s->b0_sd * z[0]));
+        double d0 = s->D ? s->D[(size_t)llround((double)h0 / s->dt_h)] : 0;
+        if (ks_response_score(s->params, s->ctx, b0, th, ph, (double)h0, d0) > 0.5 * b0) continue;
+        double t = INFINITY;
+        for (size_t h = h0; h <= hend; h++) {
+            double d = s->D ? s->D[(size_t)llround((double)h / s->dt_h)] : 0;
+            if (ks_response_score(s->params, s->ctx, b0, th, ph, (double)h, d) > 0.5 * b0) {
+                t = ((double)h - last) / 24;
+                (*nrel)++;
+                break;
+            }
+        }
+        v[m++] = t;
+    }
+    qsort(v, m, sizeof *v, cmp_dbl);
+    *nresp = m;
+    *median = NAN;
+    if (m % 2 && isfinite(v[m / 2])) *median = v[m / 2];
+    if (m && m % 2 == 0 && isfinite(v[m / 2])) *median = 0.5 * (v[m / 2 - 1] + v[m / 2]);
+    free(v);
+}
+
+static void test_relapse(void **state)
+{
+    (void)state;
+    ks_response_params p = params();
+    double *D = drive(&p);
+    enum { N = 700 };
+    ks_response_trial_spec s = {&p, KS_CTX_ACTIVE, D, NG, DT, NULL, 0, N, 7, 30, 6, 10, 1, 0};
+    ks_response_relapse r1, r2;
+    ks_error err = {0};
+    int with_median = 0, censored = 0;
+    /* the drug arm, then no drug (D NULL), then a later last visit (shorter
+     * horizon), then a fast-waning drug state (D kept: the median case) */
+    for (int c = 0; c < 4; c++) {
+        ks_response_params q = p;
+        s.params = &q;
+        s.D = c == 1 ? NULL : D;
+        if (c == 2) q.last_visit_h = 24;
+        if (c == 3) { /* a fast-waning drug state: most responders relapse in the window */
+            q.v[KS_RP_T_SPINE_D] = 2;
+            q.v[KS_RP_THETA] *= 5;
+            q.v[KS_RP_W_CONS] = 0.05;
+            q.v[KS_RP_T_NONDRUG_D] = 0.5;
+        }
+        s.threads = 1;
+        assert_int_equal(ks_response_trial_relapse(&s, &r1, &err), KS_OK);
+        s.threads = 2;
+        assert_int_equal(ks_response_trial_relapse(&s, &r2, &err), KS_OK);
+        assert_memory_equal(&r1, &r2, sizeof r1);
+        uint64_t nr, nrel;
+        double med;
+        brute_relapse(&s, &nr, &nrel, &med);
+        assert_true(nr > 0);
+        assert_int_equal(r1.responders, nr);
+        assert_int_equal(r1.relapsed, nrel);
+        assert_true(near(r1.share_relapsed, (double)nrel / (double)nr, 1e-15));
+        assert_true(near(r1.horizon_d, (96 - q.last_visit_h) / 24, 1e-12));
+        if (isnan(med)) {
+            assert_true(isnan(r1.median_d));
+            assert_non_null(r1.why);
+            assert_non_null(strstr(r1.why, "fewer than half"));
+            assert_true(2 * nrel <= nr);
+            censored++;
+        } else {
+            assert_true(near(r1.median_d, med, 1e-12));
+            assert_null(r1.why);
+            assert_true(2 * nrel > nr);
+            with_median++;
+        }
+    }
+    assert_true(with_median > 0); /* both cases are exercised */
+    assert_true(censored > 0);
+    /* last dose + 24 h beyond the grid: no median, with the reason */
+    ks_response_params q = p;
+    q.last_visit_h = 80;
+    s.params = &q;
+    s.D = D;
+    assert_int_equal(ks_response_trial_relapse(&s, &r1, &err), KS_OK);
+    assert_true(isnan(r1.median_d));
+    assert_int_equal(r1.responders, 0);
+    assert_non_null(strstr(r1.why, "beyond the horizon"));
+    /* errors */
+    s.params = &p;
+    s.n = 0;
+    assert_int_equal(ks_response_trial_relapse(&s, &r1, &err), KS_EINVAL);
+    s.n = N;
+    s.dt_h = 0.7;
+    assert_int_equal(ks_response_trial_relapse(&s, &r1, &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "hour"));
+    free(D);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_patients),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_relapse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
