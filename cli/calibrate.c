@@ -38,6 +38,19 @@ static const char HELP[] =
     "                   records) are kept as they are, only the PTSD stage is recomputed;\n"
     "                   writes FILE with its \"variants\" section replaced to --write (week 2\n"
     "                   read at day 14, with the day-12 solution recorded as a sensitivity)\n"
+    "  --uncertainty FILE  no fit: FILE's parameters as they are, its \"uncertainty\"\n"
+    "                   section recomputed and printed (written to --write OUT when\n"
+    "                   given): the Hessian of the objective, then sampling importance\n"
+    "                   resampling, 2000 proposals, 200 parameter sets kept (ketsim\n"
+    "                   forecast --uncertainty uses them); a few minutes. A fit with\n"
+    "                   --write computes it too\n"
+    "  --no-uncertainty with --write: skip that section (a quick fit; forecast\n"
+    "                   --uncertainty then refuses the file)\n"
+    "  --ibrahim-rule R how Ibrahim 2012's durability is read: loss50 (default, the shipped\n"
+    "                   fit: relapse = loss of the >= 50 %% reduction, an assumption) or\n"
+    "                   methods (the paper's own rule, read on a level-D copy of its Methods:\n"
+    "                   < 25 %% improvement on two consecutive daily ratings); recorded in\n"
+    "                   the file, which --errors, --stage2 and --uncertainty then follow\n"
     "  --max-eval N     evaluations per optimiser pass (default 3000); a fit cut off by\n"
     "                   it is reported as not converged (refused with --errors or --stage2:\n"
     "                   no fit runs)\n"
@@ -53,11 +66,25 @@ static const char HELP[] =
     "  ketsim calibrate --write data/response-params.json\n"
     "  ketsim calibrate --errors data/response-params.json\n"
     "  ketsim calibrate --stage2 data/response-params.json --write new.json\n"
+    "  ketsim calibrate --uncertainty data/response-params.json\n"
     "\n"
     "Exit status: 0 done; 1 numerical failure or a fit error above the recorded one; 2 bad\n"
     "input.\n";
 
-enum { O_WRITE, O_ERRORS, O_MAXEVAL, O_START, O_PD, O_IV, O_NASAL, O_STAGE2, O_COUNT };
+enum {
+    O_WRITE,
+    O_ERRORS,
+    O_MAXEVAL,
+    O_START,
+    O_PD,
+    O_IV,
+    O_NASAL,
+    O_STAGE2,
+    O_UNC,
+    O_NOUNC,
+    O_IBRAHIM,
+    O_COUNT
+};
 
 static double round6(double x)
 {
@@ -195,6 +222,133 @@ static json_t *ptsd_json(const ks_response_designs *d, const ks_response_params 
     return var;
 }
 
+/* Status of parameter i in u: "identified", "not identified", "held at lower bound", ... */
+static const char *unc_status(const ks_response_uncertainty *u, const ks_response_params *p, int i)
+{
+    if (u->free[i]) return u->identified[i] ? "identified" : "not identified";
+    ks_response_params lo, hi;
+    ks_response_params_bounds(&lo, &hi);
+    return fabs(log(p->v[i] / lo.v[i])) < fabs(log(hi.v[i] / p->v[i])) ? "held at lower bound"
+                                                                       : "held at upper bound";
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The "uncertainty" section at the fit p (all figures' designs in d), printed as a table;
+ * NULL on error (printed). */
+static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_params *p)
+{
+    ks_error err = {0};
+    ks_response_uncertainty u;
+    fprintf(stderr,
+            "calibrate: parameter uncertainty: Hessian of the objective at 2 steps, then "
+            "%d proposals (about a minute)...\n",
+            KS_RESPONSE_SIR_M);
+    ks_response_params *sets = malloc(KS_RESPONSE_SIR_N * sizeof *sets);
+    ks_response_sir_stats st;
+    if (!sets) {
+        cli_error(CMD, "uncertainty: out of memory");
+        return NULL;
+    }
+    if (ks_response_uncertainty_compute(d, p, KS_RESPONSE_HESSIAN_STEP, 0, &u, &err) ||
+        ks_response_sir(ks_response_objective_fn, (void *)d, p, &u, KS_RESPONSE_SIR_M,
+                        KS_RESPONSE_SIR_N, KS_RESPONSE_SIR_SEED, 0, sets, &st, &err)) {
+        cli_error(CMD, "uncertainty: %s", err.msg);
+        free(sets);
+        return NULL;
+    }
+    json_t *un = json_object();
+    json_object_set_new(
+        un, "method",
+        json_string(
+            "Sampling importance resampling (SIR; Dosne M et al. 2016, J Pharmacokinet "
+            "Pharmacodyn 43:583, doi:10.1007/s10928-016-9487-8). Proposal: the objective is a sum "
+            "of squared standardised residuals (-2 log-likelihood up to a constant for normal "
+            "errors), so near the fit the log parameters are approximately normal with "
+            "covariance 2 H^-1 times scale (H: central-difference Hessian of the objective in log "
+            "parameters); eigen-axes with a 1-SD spread above 3 log units are not identified and "
+            "are proposed with 3 log units; proposals outside the calibration bounds are redrawn; "
+            "parameters the fit left at a bound are held there. Importance weight: exp(-(objective "
+            "- fit) / (2 scale)) over the proposal density; sets drawn without replacement in "
+            "proportion to the weights. Forecasts use the sets (ketsim forecast --uncertainty). "
+            "docs/response-model.md, Parameter uncertainty."));
+    json_object_set_new(un, "step_log", json_real(u.step));
+    json_object_set_new(un, "step_change_max", json_real(round6(u.step_change)));
+    json_object_set_new(un, "step_change_meaning",
+                        json_string("largest relative change of an identified parameter's SD "
+                                    "when the Hessian is taken at twice the step"));
+    json_object_set_new(un, "objective", json_real(round6(u.objective)));
+    json_object_set_new(un, "n_points", json_integer(u.n_points));
+    json_object_set_new(un, "n_free", json_integer(u.n_free));
+    json_object_set_new(un, "scale", json_real(round6(u.scale)));
+    json_object_set_new(un, "scale_meaning",
+                        json_string("objective / (n_points - n_free) when above 1: the misfit "
+                                    "beyond the figures' own errors widens every interval"));
+    int nflat = 0;
+    for (int j = 0; j < u.n_axes; j++)
+        nflat += u.flat[j];
+    json_object_set_new(un, "axes", json_integer(u.n_axes));
+    json_object_set_new(un, "axes_not_identified", json_integer(nflat));
+    json_t *sir = json_object();
+    json_object_set_new(sir, "proposals", json_integer(st.m));
+    json_object_set_new(sir, "sets", json_integer(st.n));
+    json_object_set_new(sir, "seed", json_integer(KS_RESPONSE_SIR_SEED));
+    json_object_set_new(sir, "effective_sample_size", json_real(round6(st.ess)));
+    json_object_set_new(sir, "largest_weight_share", json_real(round6(st.max_share)));
+    json_object_set_new(sir, "proposals_without_weight", json_integer(st.n_infinite));
+    json_object_set_new(
+        sir, "objective_above_fit_p05_p50_p95",
+        json_pack("[f,f,f]", round6(st.dobj_q[0]), round6(st.dobj_q[1]), round6(st.dobj_q[2])));
+    json_object_set_new(un, "sir", sir);
+    json_t *pars = json_object();
+    printf("\n%-18s %12s  %-20s %9s  %-22s %s\n", "parameter", "value", "status", "sd_log",
+           "90 % of the sets", "unit");
+    double col[KS_RESPONSE_SIR_N];
+    for (int i = 0; i < KS_RP_N; i++) {
+        json_t *o = json_object();
+        const char *stt = unc_status(&u, p, i);
+        json_object_set_new(o, "status", json_string(stt));
+        if (u.identified[i])
+            json_object_set_new(o, "sd_log_hessian", json_real(round6(sqrt(u.cov[i][i]))));
+        for (int k = 0; k < KS_RESPONSE_SIR_N; k++)
+            col[k] = sets[k].v[i];
+        qsort(col, KS_RESPONSE_SIR_N, sizeof *col, cmp_dbl);
+        double lo = col[(int)floor(0.05 * (KS_RESPONSE_SIR_N - 1))],
+               hi = col[(int)ceil(0.95 * (KS_RESPONSE_SIR_N - 1))];
+        json_object_set_new(o, "range_90_sets", json_pack("[f,f]", round6(lo), round6(hi)));
+        char sd[16] = "-";
+        if (u.identified[i]) snprintf(sd, sizeof sd, "%.3g", sqrt(u.cov[i][i]));
+        printf("%-18s %12.5g  %-20s %9s  %10.4g-%-10.4g %s\n", ks_response_param_name(i), p->v[i],
+               stt, sd, lo, hi, ks_response_param_unit(i));
+        json_object_set_new(pars, ks_response_param_name(i), o);
+    }
+    json_object_set_new(un, "parameters", pars);
+    json_t *arr = json_array();
+    for (int k = 0; k < KS_RESPONSE_SIR_N; k++) {
+        json_t *a = json_array();
+        for (int i = 0; i < KS_RP_N; i++)
+            json_array_append_new(a, json_real(round6(sets[k].v[i])));
+        json_array_append_new(arr, a);
+    }
+    json_object_set_new(un, "sets_meaning",
+                        json_string("parameter sets in the order of parameters, drawn by SIR; "
+                                    "any first n of them is itself a weighted sample"));
+    json_object_set_new(un, "sets", arr);
+    printf("calibrate: %d of %d parameters free (the others at a bound), %d of %d axes not "
+           "identified; residual variance factor %.3g; identified SDs change by at most %.2g %% "
+           "at twice the step; SIR: %d of %d proposals kept, effective sample size %.0f, largest "
+           "weight %.2g %% of the total; kept sets' objective above the fit: median %.3g (5-95 %%: "
+           "%.3g-%.3g)\n",
+           u.n_free, KS_RP_N, nflat, u.n_axes, u.scale, 100 * u.step_change, st.n, st.m, st.ess,
+           100 * st.max_share, st.dobj_q[1], st.dobj_q[0], st.dobj_q[2]);
+    free(sets);
+    return un;
+}
+
 /* Write root to path whole or not at all; 0, or 2 with a message. */
 static int dump_file(json_t *root, const char *path)
 {
@@ -220,14 +374,16 @@ static int dump_file(json_t *root, const char *path)
 
 /* Stage 2 on p into root's "variants", then root to path; root is released. */
 static int finish_file(json_t *root, const ks_response_designs *d, const ks_response_params *p,
-                       const char *command, const char *path)
+                       const char *command, const char *path, int with_unc)
 {
-    json_t *var = ptsd_json(d, p, command);
+    json_t *var = ptsd_json(d, p, command), *un = var && with_unc ? uncertainty_json(d, p) : NULL;
     int rc = 1;
-    if (var) {
+    if (var && (un || !with_unc)) {
+        if (un) json_object_set_new(root, "uncertainty", un);
         json_object_set_new(root, "variants", var);
         rc = dump_file(root, path);
-    }
+    } else
+        json_decref(var);
     json_decref(root);
     return rc;
 }
@@ -235,7 +391,7 @@ static int finish_file(json_t *root, const ks_response_designs *d, const ks_resp
 static int write_file(const char *path, const ks_response_designs *d,
                       const ks_response_params *fitted, double objective, int n_eval, int converged,
                       const resp_env *e, int max_eval, const char *start, const char *used,
-                      const char *pd_opt)
+                      const char *pd_opt, int with_unc, int methods)
 {
     ks_error err = {0};
     /* The file holds 6 significant digits: its errors are those of the rounded values. */
@@ -248,9 +404,11 @@ static int write_file(const char *path, const ks_response_designs *d,
     const char *pd_file = pd_opt ? pd_opt : "data/pd-acute.json";
     char command[8800];
     snprintf(command, sizeof command,
-             "ketsim calibrate --iv-model %s --nasal-model %s%s%s --max-eval %d%s%s%s --write FILE",
+             "ketsim calibrate --iv-model %s --nasal-model %s%s%s --max-eval %d%s%s%s%s%s --write "
+             "FILE",
              e->iv_name, e->nasal_name, pd_opt ? " --pd " : "", pd_opt ? pd_opt : "", max_eval,
-             start ? " --start \"" : "", start ? start : "", start ? "\"" : "");
+             start ? " --start \"" : "", start ? start : "", start ? "\"" : "",
+             methods ? " --ibrahim-rule methods" : "", with_unc ? "" : " --no-uncertainty");
     json_t *root = json_object();
     json_object_set_new(root, "format", json_string("ketsim-response/1"));
     json_object_set_new(root, "version", json_string(PARAM_VERSION));
@@ -274,6 +432,7 @@ static int write_file(const char *path, const ks_response_designs *d,
     json_object_set_new(drive, "patient", json_string("70 kg, 45 y (typical PK)"));
     json_object_set_new(root, "drive", drive);
     json_object_set_new(root, "start_used", json_string(used));
+    json_object_set_new(root, "ibrahim_rule", json_string(methods ? "methods" : "loss50"));
     json_object_set_new(root, "objective_sum_sq_z", json_real(round6(objective)));
     json_object_set_new(root, "evaluations", json_integer(n_eval));
     json_object_set_new(root, "converged", json_boolean(converged));
@@ -328,7 +487,7 @@ static int write_file(const char *path, const ks_response_designs *d,
         json_object_set_new(par, ks_response_param_name(i), o);
     }
     json_object_set_new(root, "parameters", par);
-    return finish_file(root, d, p, command, path);
+    return finish_file(root, d, p, command, path, with_unc);
 }
 
 /* A fitted parameter file for option opt: its parameters into *p and its JSON (order
@@ -365,7 +524,29 @@ static int write_stage2(const char *in, const char *out, const ks_response_desig
         json_decref(root);
         return 2;
     }
-    return finish_file(root, d, &p, command, out);
+    return finish_file(root, d, &p, command, out, 0);
+}
+
+/* --uncertainty: FILE's parameters as they are; the uncertainty section recomputed (printed;
+ * with --write, FILE with the section replaced to OUT). */
+static int write_uncertainty(const char *in, const char *out, const ks_response_designs *d)
+{
+    ks_response_params p;
+    json_t *root;
+    if (load_fitted("--uncertainty", in, "parameters", &p, &root)) return 2;
+    json_t *un = uncertainty_json(d, &p);
+    int rc = 1;
+    if (un) {
+        /* in place of the old section, or before "variants" (the order calibrate writes) */
+        json_t *var = json_incref(json_object_get(root, "variants"));
+        json_object_del(root, "uncertainty");
+        json_object_del(root, "variants");
+        json_object_set_new(root, "uncertainty", un);
+        if (var) json_object_set_new(root, "variants", var);
+        rc = out ? dump_file(root, out) : 0;
+    }
+    json_decref(root);
+    return rc;
 }
 
 /* Compare the fit errors of FILE's parameters with those FILE records. */
@@ -434,6 +615,27 @@ static int check_errors(const char *path, const ks_response_designs *d)
                over ? "  ABOVE THE RECORDED ERROR" : "");
         if (over && !bad) bad = 1;
     }
+    /* the uncertainty section, when there is one: readable, and of these parameters */
+    json_t *un = json_object_get(root, "uncertainty");
+    if (un) {
+        ks_response_params *sets = NULL;
+        size_t ns = 0;
+        double rec = json_number_value(json_object_get(un, "objective")),
+               obj = json_number_value(json_object_get(root, "objective_sum_sq_z"));
+        if (ks_response_uncertainty_load(path, &sets, &ns, &err)) {
+            cli_error(CMD, "--errors: %s", err.msg);
+            bad = 2;
+        } else if (!(fabs(rec - obj) <= 1e-5 * fabs(obj))) {
+            cli_error(CMD,
+                      "--errors: %s: $.uncertainty.objective %g is not the fit's %g: the section "
+                      "belongs to other parameters (recompute it with --uncertainty)",
+                      path, rec, obj);
+            bad = 2;
+        } else
+            printf("uncertainty: %zu parameter sets, computed at these parameters\n", ns);
+        free(sets);
+    } else
+        printf("uncertainty: no section (forecast --uncertainty refuses this file)\n");
     json_decref(root);
     if (!bad) printf("calibrate: every fit error is within what %s records\n", path);
     return bad;
@@ -445,7 +647,9 @@ int cmd_calibrate(int argc, char **argv)
         {"write", 1, NULL, 0, NULL, 0, 0},       {"errors", 1, NULL, 0, NULL, 0, 0},
         {"max-eval", 1, NULL, 0, NULL, 0, 0},    {"start", 1, NULL, 0, NULL, 0, 0},
         {"pd", 1, NULL, 0, NULL, 0, 0},          {"iv-model", 1, NULL, 0, NULL, 0, 0},
-        {"nasal-model", 1, NULL, 0, NULL, 0, 0}, {"stage2", 1, NULL, 0, NULL, 0, 0}};
+        {"nasal-model", 1, NULL, 0, NULL, 0, 0}, {"stage2", 1, NULL, 0, NULL, 0, 0},
+        {"uncertainty", 1, NULL, 0, NULL, 0, 0}, {"no-uncertainty", 0, NULL, 0, NULL, 0, 0},
+        {"ibrahim-rule", 1, NULL, 0, NULL, 0, 0}};
     int help = 0;
     if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
     if (help) {
@@ -462,11 +666,25 @@ int cmd_calibrate(int argc, char **argv)
         cli_error(CMD, "--stage2 FILE: needs --write OUT and no --errors");
         rc = 2;
     }
-    /* no depression fit with --stage2 or --errors: options of the fit are refused */
+    if (!rc && o[O_NOUNC].seen &&
+        (!o[O_WRITE].value || o[O_ERRORS].value || o[O_STAGE2].value || o[O_UNC].value)) {
+        cli_error(CMD, "--no-uncertainty: only with a fit that writes (--write, no --errors, "
+                       "--stage2 or --uncertainty)");
+        rc = 2;
+    }
+    if (!rc && o[O_UNC].value && (o[O_ERRORS].value || o[O_STAGE2].value)) {
+        cli_error(CMD, "--uncertainty FILE: not with --errors or --stage2");
+        rc = 2;
+    }
+    /* no depression fit with --stage2, --errors or --uncertainty: options of the fit are
+     * refused */
+    const char *nofit = o[O_STAGE2].value   ? "--stage2"
+                        : o[O_ERRORS].value ? "--errors"
+                        : o[O_UNC].value    ? "--uncertainty"
+                                            : NULL;
     for (int q = O_MAXEVAL; !rc && q <= O_START; q++)
-        if (o[q].value && (o[O_STAGE2].value || o[O_ERRORS].value)) {
-            cli_error(CMD, "--%s: not with %s (no depression fit is run)", o[q].name,
-                      o[O_STAGE2].value ? "--stage2" : "--errors");
+        if (o[q].value && nofit) {
+            cli_error(CMD, "--%s: not with %s (no depression fit is run)", o[q].name, nofit);
             rc = 2;
         }
     if (!rc && o[O_MAXEVAL].value) rc = resp_parse_max_eval(CMD, o[O_MAXEVAL].value, &max_eval);
@@ -478,17 +696,33 @@ int cmd_calibrate(int argc, char **argv)
     resp_env e;
     memset(&e, 0, sizeof e);
     /* --errors: the drive FILE records, unless given (then a difference is stated) */
-    const char *fitted = o[O_ERRORS].value ? o[O_ERRORS].value : o[O_STAGE2].value;
+    const char *fitted = o[O_ERRORS].value   ? o[O_ERRORS].value
+                         : o[O_STAGE2].value ? o[O_STAGE2].value
+                                             : o[O_UNC].value;
     if (!rc && fitted)
-        rc = resp_env_load_fitted(&e, CMD, o[O_ERRORS].value ? "--errors" : "--stage2", fitted,
-                                  o[O_PD].value, o[O_IV].value, o[O_NASAL].value);
+        rc = resp_env_load_fitted(&e, CMD, nofit, fitted, o[O_PD].value, o[O_IV].value,
+                                  o[O_NASAL].value);
     else if (!rc)
         rc = resp_env_load(&e, CMD, o[O_PD].value, o[O_IV].value, o[O_NASAL].value);
     if (!rc && o[O_WRITE].value) { /* the fit may not overwrite its PD file */
         const char *const names[] = {"--write"}, *const paths[] = {o[O_WRITE].value};
-        const char *const in_names[] = {o[O_PD].value ? "--pd" : "the PD file", "--stage2"};
-        const char *const in_paths[] = {e.pd_path, o[O_STAGE2].value};
-        rc = cli_check_inputs(CMD, names, paths, 1, in_names, in_paths, o[O_STAGE2].value ? 2 : 1);
+        const char *const in_names[] = {o[O_PD].value ? "--pd" : "the PD file",
+                                        o[O_STAGE2].value ? "--stage2" : "--uncertainty"};
+        const char *const in_paths[] = {e.pd_path,
+                                        o[O_STAGE2].value ? o[O_STAGE2].value : o[O_UNC].value};
+        rc = cli_check_inputs(CMD, names, paths, 1, in_names, in_paths, in_paths[1] ? 2 : 1);
+    }
+    int methods = 0;
+    if (!rc && o[O_IBRAHIM].value) {
+        if (fitted) {
+            cli_error(CMD, "--ibrahim-rule: not with %s (the file records its rule)", nofit);
+            rc = 2;
+        } else if (strcmp(o[O_IBRAHIM].value, "methods") == 0)
+            methods = 1;
+        else if (strcmp(o[O_IBRAHIM].value, "loss50") != 0) {
+            cli_error(CMD, "--ibrahim-rule \"%s\": expected loss50 or methods", o[O_IBRAHIM].value);
+            rc = 2;
+        }
     }
     ks_response_designs *d = NULL;
     ks_error err = {0};
@@ -498,10 +732,14 @@ int cmd_calibrate(int argc, char **argv)
         cli_error(CMD, "%s", err.msg);
         rc = 1;
     }
+    if (!rc && fitted) rc = resp_designs_reading(CMD, nofit, fitted, d);
+    if (!rc && methods) ks_response_designs_set_ibrahim(d, KS_IBRAHIM_METHODS);
     if (!rc && o[O_ERRORS].value) {
         rc = check_errors(o[O_ERRORS].value, d);
     } else if (!rc && o[O_STAGE2].value) {
         rc = write_stage2(o[O_STAGE2].value, o[O_WRITE].value, d);
+    } else if (!rc && o[O_UNC].value) {
+        rc = write_uncertainty(o[O_UNC].value, o[O_WRITE].value, d);
     } else if (!rc) {
         ks_response_params fit;
         const char *used = NULL;
@@ -545,7 +783,7 @@ int cmd_calibrate(int argc, char **argv)
         }
         if (!rc && o[O_WRITE].value)
             rc = write_file(o[O_WRITE].value, d, &fit, obj, n_eval, converged, &e, max_eval,
-                            o[O_START].value, used, o[O_PD].value);
+                            o[O_START].value, used, o[O_PD].value, !o[O_NOUNC].seen, methods);
     }
     ks_response_designs_free(d);
     resp_env_free(&e);

@@ -103,6 +103,12 @@ static const char HELP[] =
     "                       (.csv: 6 significant digits; .json: 17, every bit); no output\n"
     "                       may be an input (--params, --pd)\n"
     "  --plot FILE          median trajectories with 10-90 % bands (.png or .svg)\n"
+    "  --uncertainty        also the calibration's uncertainty: each share and median\n"
+    "                       relapse recomputed (population quadrature) under every\n"
+    "                       parameter set the --params file's SIR sample holds (200 for\n"
+    "                       the shipped file), reported as 5-95 %% intervals over the\n"
+    "                       sets (relapse checked every 6 h); depression only; about a\n"
+    "                       minute on two cores for the default regimens\n"
     "\n"
     "examples:\n"
     "  ketsim forecast --madrs 32 --plot regimens.png\n"
@@ -135,6 +141,7 @@ enum {
     O_INDICATION,
     O_CAPS5,
     O_CAPS5_SD,
+    O_UNC,
     O_COUNT
 };
 
@@ -157,6 +164,7 @@ typedef struct arm {
     double first_dose_h, last_dose_h;
     char warn[512];       /* doses outside the calibrated range, or "" */
     double *D;            /* drug state on the 5-min grid */
+    double *occ;          /* NMDA occupancy on the same grid (NULL for placebo) */
     ks_response_params p; /* with this arm's last visit */
 } arm;
 
@@ -257,7 +265,7 @@ static int arm_drive(arm *a, const resp_env *e, const ks_response_params *p, dou
                 rc = 1;
             }
         }
-        free(occ);
+        a->occ = occ; /* kept for --uncertainty, freed with the arm */
     }
     free(doses);
     ks_regimen_free(r);
@@ -269,6 +277,49 @@ static int arm_drive(arm *a, const resp_env *e, const ks_response_params *p, dou
 static double observed_d(const arm *a, double until_d)
 {
     return floor(until_d - a->last_dose_h / 24 + 1e-9);
+}
+
+/* "12.3" or ">66" (a median beyond the observed window) for the uncertainty table */
+static void rel_text(char *b, size_t n, double v, const arm *a, double until_d)
+{
+    if (isinf(v))
+        snprintf(b, n, ">%.0f", observed_d(a, until_d));
+    else
+        snprintf(b, n, "%.1f", v);
+}
+
+/* The --uncertainty table: 5-95 % over the parameter sets, per arm and day. */
+static void print_uncertainty(const arm *arms, int narm, const double *days, int ndays,
+                              const double *ur, const double *um, const double *ul, size_t nsets,
+                              double until_d)
+{
+    printf("\nCalibration uncertainty: 5-95 %% over the %zu parameter sets of the fit's SIR "
+           "sample (docs/response-model.md, Parameter uncertainty); population shares by "
+           "quadrature, relapse checked every %g h:\n",
+           nsets, RESP_UNC_CHECK_H);
+    printf("%-24s", "regimen");
+    for (int j = 0; j < ndays; j++)
+        printf("  resp_d%-4g", days[j]);
+    for (int j = 0; !isnan(um[0]) && j < ndays; j++)
+        printf("  remit_d%-3g", days[j]);
+    printf("  median_relapse_d\n");
+    for (int ai = 0; ai < narm; ai++) {
+        printf("%-24.24s", arms[ai].label);
+        const double *r = ur + (size_t)ai * (size_t)ndays * 2,
+                     *m = um + (size_t)ai * (size_t)ndays * 2;
+        for (int j = 0; j < ndays; j++)
+            printf("  %4.0f-%3.0f%%", 100 * r[2 * j], 100 * r[2 * j + 1]);
+        for (int j = 0; !isnan(um[0]) && j < ndays; j++)
+            printf("  %4.0f-%3.0f%%", 100 * m[2 * j], 100 * m[2 * j + 1]);
+        if (arms[ai].placebo)
+            printf("  -\n");
+        else {
+            char lo[32], hi[32];
+            rel_text(lo, sizeof lo, ul[2 * ai], &arms[ai], until_d);
+            rel_text(hi, sizeof hi, ul[2 * ai + 1], &arms[ai], until_d);
+            printf("  %s to %s d\n", lo, hi);
+        }
+    }
 }
 
 static int parse_num(const char *opt, const char *text, double lo, double hi, double *v)
@@ -322,7 +373,8 @@ int cmd_forecast(int argc, char **argv)
                           {"hamd", 1, NULL, 0, NULL, 0, 0},
                           {"indication", 1, NULL, 0, NULL, 0, 0},
                           {"caps5", 1, NULL, 0, NULL, 0, 0},
-                          {"caps5-sd", 1, NULL, 0, NULL, 0, 0}};
+                          {"caps5-sd", 1, NULL, 0, NULL, 0, 0},
+                          {"uncertainty", 0, NULL, 0, NULL, 0, 0}};
     int help = 0;
     if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
     if (help) {
@@ -335,6 +387,11 @@ int cmd_forecast(int argc, char **argv)
     uint64_t npat = 10000, seed = 1;
     int ctx = -1, pctx = -1;
     ks_error err = {0};
+    /* --uncertainty: the SIR parameter sets and the 5-95 % intervals over them */
+    int unc = o[O_UNC].seen;
+    ks_response_params *unc_sets = NULL;
+    size_t unc_n = 0;
+    double *unc_resp = NULL, *unc_remit = NULL, *unc_rel = NULL;
     /* --hamd: the scores shown are HAM-D (hamd = 1); b0 and cutoff stay MADRS, the model's
      * scale, and b0_h, cutoff_h are what the user gave and sees. */
     int hamd = o[O_HAMD].value != NULL, b0_extrap = 0;
@@ -367,6 +424,12 @@ int cmd_forecast(int argc, char **argv)
                 cli_error(CMD, "--%s: not with --indication ptsd: %s", o[bad[q]].name, why[q]);
                 rc = 2;
             }
+        if (!rc && unc) {
+            cli_error(CMD, "--uncertainty: not with --indication ptsd (the PTSD variant's "
+                           "uncertainty is the 1-SE range of its two parameters in the "
+                           "--params file; the sets cover the depression fit)");
+            rc = 2;
+        }
         if (!rc && !o[O_CAPS5].value) {
             cli_error(CMD, "--caps5: the patient's baseline CAPS-5 is required with --indication "
                            "ptsd (1-80)");
@@ -531,6 +594,10 @@ int cmd_forecast(int argc, char **argv)
             ks_response_ptsd_params(&p, &v, &p);
             fprintf(stderr, "warning: %s\n", PTSD_WARN);
         }
+    }
+    if (!rc && unc && ks_response_uncertainty_load(ppath, &unc_sets, &unc_n, &err)) {
+        cli_error(CMD, "--uncertainty: %s", err.msg);
+        rc = 2;
     }
     resp_env e;
     memset(&e, 0, sizeof e);
@@ -725,6 +792,26 @@ int cmd_forecast(int argc, char **argv)
         }
     }
 
+    if (!rc && unc) {
+        resp_unc_arm ua[MAX_ARMS];
+        for (int ai = 0; ai < narm; ai++)
+            ua[ai] = (resp_unc_arm){arms[ai].occ, arms[ai].ctx, arms[ai].placebo,
+                                    arms[ai].p.first_visit_h, arms[ai].p.last_visit_h};
+        resp_unc_spec us = {ngrid, DT_H, days, ndays, log(1 / keep), cutoff, b0, b0_sd};
+        unc_resp = malloc((size_t)narm * (size_t)ndays * 2 * sizeof *unc_resp);
+        unc_remit = malloc((size_t)narm * (size_t)ndays * 2 * sizeof *unc_remit);
+        unc_rel = malloc((size_t)narm * 2 * sizeof *unc_rel);
+        fprintf(stderr, "forecast: --uncertainty: %d arms x %zu parameter sets...\n", narm, unc_n);
+        if (!unc_resp || !unc_remit || !unc_rel) {
+            cli_error(CMD, "--uncertainty: out of memory");
+            rc = 1;
+        } else if (resp_unc_forecast(unc_sets, unc_n, ua, narm, &us, unc_resp, unc_remit, unc_rel,
+                                     &err)) {
+            cli_error(CMD, "%s", err.msg);
+            rc = 1;
+        }
+    }
+
     /* The scale shown: MADRS, or HAM-D converted from it (--hamd). */
     const char *SC = ptsd   ? "CAPS-5"
                      : hamd ? "HAM-D"
@@ -805,8 +892,13 @@ int cmd_forecast(int argc, char **argv)
         for (int ai = 0; ai < narm; ai++)
             if (*arms[ai].warn) printf("Warning: \"%s\": %s.\n", arms[ai].label, arms[ai].warn);
         if (ptsd) printf("Warning: %s.\n", PTSD_WARN);
+        if (unc)
+            print_uncertainty(arms, narm, days, ndays, unc_resp, unc_remit, unc_rel, unc_n,
+                              until_d);
         printf("PK is the typical patient's; the band is between-patient variability in "
-               "response, not parameter uncertainty.\n" KS_RESP_NOTE "\n");
+               "response%s.\n" KS_RESP_NOTE "\n",
+               unc ? "; the intervals above are the calibration's (parameter) uncertainty"
+                   : ", not parameter uncertainty (--uncertainty adds it)");
     }
     /* CSV/JSON */
     if (!rc && o[O_OUT].value) {
@@ -829,8 +921,11 @@ int cmd_forecast(int argc, char **argv)
             snprintf(k_mc, sizeof k_mc, "mean_change_%s", sc);
             snprintf(k_sdc, sizeof k_sdc, "sd_change_%s", sc);
             if (!json)
-                fprintf(f, "arm,context,time_d,%s,%s,%s,%s,%s,%s,response_frac%s\n", k_mean, k_p10,
-                        k_p50, k_p90, k_mc, k_sdc, ptsd ? "" : ",remission_frac");
+                fprintf(f, "arm,context,time_d,%s,%s,%s,%s,%s,%s,response_frac%s%s\n", k_mean,
+                        k_p10, k_p50, k_p90, k_mc, k_sdc, ptsd ? "" : ",remission_frac",
+                        unc ? ",response_frac_p05,response_frac_p95,remission_frac_p05,"
+                              "remission_frac_p95"
+                            : "");
             for (int ai = 0; ai < narm; ai++)
                 for (int j = 0; j < ndays; j++) {
                     day_stats *s = &stats[(size_t)ai * (size_t)ndays + (size_t)j];
@@ -840,6 +935,11 @@ int cmd_forecast(int argc, char **argv)
                                 s->mean, s->p10, s->p50, s->p90, s->mean_change, s->sd_change,
                                 s->p_resp);
                         if (!ptsd) fprintf(f, ",%.6g", s->p_remit);
+                        if (unc) {
+                            const double *u = unc_resp + ((size_t)ai * (size_t)ndays + j) * 2,
+                                         *v = unc_remit + ((size_t)ai * (size_t)ndays + j) * 2;
+                            fprintf(f, ",%.6g,%.6g,%.6g,%.6g", u[0], u[1], v[0], v[1]);
+                        }
                         fputc('\n', f);
                     } else {
                         json_t *r =
@@ -850,6 +950,14 @@ int cmd_forecast(int argc, char **argv)
                                       k_mc, s->mean_change, k_sdc, s->sd_change, "response_frac",
                                       s->p_resp, "remission_frac", s->p_remit);
                         if (ptsd) json_object_del(r, "remission_frac"); /* no remission */
+                        if (unc) {
+                            const double *u = unc_resp + ((size_t)ai * (size_t)ndays + j) * 2,
+                                         *v = unc_remit + ((size_t)ai * (size_t)ndays + j) * 2;
+                            json_object_set_new(r, "response_frac_p05_p95",
+                                                json_pack("[f,f]", u[0], u[1]));
+                            json_object_set_new(r, "remission_frac_p05_p95",
+                                                json_pack("[f,f]", v[0], v[1]));
+                        }
                         json_array_append_new(rows, r);
                     }
                 }
@@ -894,6 +1002,27 @@ int cmd_forecast(int argc, char **argv)
                                   "relapse_note", *why ? json_string(why) : json_null()));
                 }
                 json_object_set_new(root, "relapse", rel);
+                if (unc) {
+                    json_t *uo = json_object(), *ur = json_array();
+                    json_object_set_new(uo, "parameter_sets", json_integer((json_int_t)unc_n));
+                    json_object_set_new(
+                        uo, "method",
+                        json_string("5th and 95th percentiles over the parameter sets of the "
+                                    "--params file's SIR sample (calibration uncertainty; "
+                                    "docs/response-model.md, Parameter uncertainty); shares by "
+                                    "population quadrature at each set; relapse median checked "
+                                    "every 6 h, null when beyond the horizon"));
+                    for (int ai = 0; ai < narm; ai++) {
+                        const double *l = unc_rel + 2 * ai;
+                        json_array_append_new(
+                            ur, json_pack("{s:s,s:[o,o]}", "arm", arms[ai].label,
+                                          "median_relapse_d_p05_p95",
+                                          isfinite(l[0]) ? json_real(l[0]) : json_null(),
+                                          isfinite(l[1]) ? json_real(l[1]) : json_null()));
+                    }
+                    json_object_set_new(uo, "relapse", ur);
+                    json_object_set_new(root, "uncertainty", uo);
+                }
                 json_t *warns = json_array();
                 if (ptsd)
                     json_array_append_new(warns,
@@ -927,6 +1056,19 @@ int cmd_forecast(int argc, char **argv)
                     if (*arms[ai].warn)
                         fprintf(f, "# warning: \"%s\": %s\n", arms[ai].label, arms[ai].warn);
                 if (ptsd) fprintf(f, "# warning: %s\n", PTSD_WARN);
+                if (unc) {
+                    fprintf(f,
+                            "# uncertainty: *_p05, *_p95 = 5th and 95th percentiles over the "
+                            "%zu parameter sets of the fit's SIR sample (population "
+                            "quadrature)\n",
+                            unc_n);
+                    for (int ai = 0; ai < narm; ai++)
+                        if (!arms[ai].placebo)
+                            fprintf(f,
+                                    "# uncertainty: \"%s\": median relapse %.6g to %.6g d (inf: "
+                                    "beyond the horizon)\n",
+                                    arms[ai].label, unc_rel[2 * ai], unc_rel[2 * ai + 1]);
+                }
                 fprintf(f, "# %s\n", KS_RESP_NOTE);
             }
             if (rc || ferror(f)) {
@@ -985,7 +1127,8 @@ int cmd_forecast(int argc, char **argv)
         free(x);
     }
     for (int ai = 0; ai < narm; ai++)
-        free(arms[ai].D);
+        free(arms[ai].D), free(arms[ai].occ);
+    free(unc_sets), free(unc_resp), free(unc_remit), free(unc_rel);
     free(stats);
     free(traj);
     free(relapse_med);

@@ -76,6 +76,24 @@ void resp_drive_read(const char *params_path, resp_drive *d)
     snprintf(d->pd_found, sizeof d->pd_found, "%s", f ? d->pd_file : "");
 }
 
+int resp_designs_reading(const char *cmd, const char *params_opt, const char *params_path,
+                         ks_response_designs *d)
+{
+    json_t *root = json_load_file(params_path, 0, NULL);
+    json_t *r = root ? json_object_get(root, "ibrahim_rule") : NULL;
+    const char *v = json_string_value(r);
+    int rc = 0, rule = KS_IBRAHIM_LOSS50;
+    if (r && (!v || (strcmp(v, "loss50") != 0 && strcmp(v, "methods") != 0))) {
+        cli_error(cmd, "%s: %s: $.ibrahim_rule: expected \"loss50\" or \"methods\"", params_opt,
+                  params_path);
+        rc = 2;
+    } else if (v && strcmp(v, "methods") == 0)
+        rule = KS_IBRAHIM_METHODS;
+    json_decref(root);
+    if (!rc) ks_response_designs_set_ibrahim(d, rule);
+    return rc;
+}
+
 /* The file a model name or path resolves to, or "" when none. */
 static void model_file(const char *name, char *buf, size_t n)
 {

@@ -161,4 +161,36 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
                      int threads, int quiet);
 void trial_resp_free(trial_resp *r);
 
+/* Set the designs to read Ibrahim 2012 as the parameter file was fitted: its
+ * "ibrahim_rule" ("loss50" when absent, or "methods"; ks_response_designs_set_ibrahim).
+ * 2 with a message naming the file for another value. */
+int resp_designs_reading(const char *cmd, const char *params_opt, const char *params_path,
+                         ks_response_designs *d);
+
+/* forecast --uncertainty (cli/forecast_unc.c): one arm of the forecast. */
+typedef struct resp_unc_arm {
+    const double *occ; /* NMDA occupancy on the grid (NULL: placebo, no drug) */
+    int ctx, placebo;
+    double first_h, last_h; /* first and last visit (dose), h */
+} resp_unc_arm;
+typedef struct resp_unc_spec {
+    size_t n_grid;
+    double dt_h;
+    const double *days;
+    int n_days;
+    double thr;         /* responder log-score threshold (ln 2: >= 50 %) */
+    double cutoff;      /* remission cutoff, MADRS (< 0: no remission) */
+    double b0, b0_sd;   /* baseline MADRS and its spread */
+} resp_unc_spec;
+#define RESP_UNC_CHECK_H 6.0 /* relapse checks of the uncertainty band, h */
+/* Under each of n_sets parameter sets, per arm: the population response share (by
+ * quadrature, ks_response_p_response_thr) and remission share on the days, and the
+ * median time from the last dose to relapse among responders 24 h after it (checks every
+ * RESP_UNC_CHECK_H; INFINITY beyond the grid, NAN for the placebo arm). Out: the 5th
+ * and 95th percentiles over the sets, out_resp and out_remit [arm][day][2], out_rel
+ * [arm][2]. Parallel over (set, arm); the same bits for any thread count. */
+int resp_unc_forecast(const ks_response_params *sets, size_t n_sets, const resp_unc_arm *arms,
+                      int n_arms, const resp_unc_spec *s, double *out_resp, double *out_remit,
+                      double *out_rel, ks_error *err);
+
 #endif

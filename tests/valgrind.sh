@@ -48,6 +48,8 @@ run "$KETSIM" forecast --indication ptsd --caps5 40 --until 3 --regimen "84mg na
 run "$KETSIM" calibrate --stage2 "$(dirname "$0")/../data/response-params.json" --write "$TMP/s2.json"
 run "$KETSIM" calibrate --stage2 "$(dirname "$0")/../data/response-params.json" --write "$TMP/s3.json" --max-eval 20
 run "$KETSIM" forecast --madrs 30 --until 3 --regimen "0.5mg/kg im"
+run "$KETSIM" forecast --madrs 30 --until 2 --days 1 --patients 50 --regimen "one=0.5mg/kg iv over 40min" --uncertainty --out "$TMP/fu.json"
+[ -s "$TMP/fu.json" ] || { echo "valgrind: forecast --uncertainty wrote nothing" >&2; exit 1; }
 run "$KETSIM" forecast --hamd 42 --until 3 --days 1,2 --patients 100 --regimen "one=0.5mg/kg iv over 40min" --out "$TMP/fh.json" --plot "$TMP/fh.svg"
 run "$KETSIM" forecast --hamd 20 --until 2 --days 1 --patients 50 --regimen "56mg nasal" --out "$TMP/fh.csv"
 run "$KETSIM" forecast --madrs 26 --hamd 20 --until 3

@@ -172,6 +172,20 @@ int ks_response_survival(const ks_response_params *p, int ctx, const double *D, 
 int ks_response_survival_thr(const ks_response_params *p, int ctx, const double *D, size_t k0,
                              size_t k1, double dt_h, size_t step, double thr, double *surv);
 
+/* Survival under a trial's own rule: the cohort is the patients whose log-score reduction
+ * reaches thr_resp at ANY of the grid points k_resp (n_resp >= 1); a patient relapses at
+ * check k_check[j] when the reduction is below thr_keep there (consecutive 1) or there and
+ * at the next check (consecutive 2: the last check cannot confirm a relapse). surv[j]
+ * (n_check entries) = share of the cohort not relapsed at any check up to j. k_check
+ * increasing and after every k_resp; omega_phi and omega_theta > 0; any context (the
+ * rule is explicit about its checks, so the non-drug part may rise or fall). KS_EINVAL
+ * otherwise, KS_ENOMEM. Ibrahim 2012's rule: response >= 50 % at or
+ * before 230 min, relapse < 25 % improvement on 2 consecutive daily ratings. */
+int ks_response_survival_rule(const ks_response_params *p, int ctx, const double *D, double dt_h,
+                              const size_t *k_resp, size_t n_resp, double thr_resp,
+                              const size_t *k_check, size_t n_check, double thr_keep,
+                              int consecutive, double *surv);
+
 /* ---------------------------------------------------------------- virtual patients */
 
 /* Individual values of patient `patient` (replicate 0) under `seed`: the two standard
@@ -308,6 +322,16 @@ int ks_response_designs_create(const ks_model *rac_iv, const ks_model *esk_nasal
 int ks_response_designs_create_ptsd(const ks_model *rac_iv, const ks_pd *pd,
                                     ks_response_designs **out, ks_error *err);
 void ks_response_designs_free(ks_response_designs *d);
+/* How Ibrahim 2012's durability figure is read: KS_IBRAHIM_LOSS50 (the default and the
+ * shipped fit: day-1 responders, relapse = loss of the >= 50 % reduction, checked hourly:
+ * an assumption made while the paper's definition was not found) or KS_IBRAHIM_METHODS
+ * (the rule of the paper's Methods, read on a level-D copy: responders >= 50 % at any
+ * rating up to 230 min, relapse < 25 % improvement on two consecutive daily ratings).
+ * KS_EINVAL for another value. docs/response-model.md, "Ibrahim 2012's own relapse rule". */
+enum { KS_IBRAHIM_LOSS50 = 0, KS_IBRAHIM_METHODS = 1 };
+int ks_response_designs_set_ibrahim(ks_response_designs *d, int rule);
+/* The reading set (KS_IBRAHIM_LOSS50 unless set). */
+int ks_response_designs_ibrahim(const ks_response_designs *d);
 
 /* Observed and predicted values of figure i (n_points each; se: the standard error
  * used as the weight). */
@@ -416,6 +440,96 @@ int ks_response_ptsd_predict_at(const ks_response_designs *d, const ks_response_
  * .phi_ptsd_active.value (unit "1"). KS_EMODEL naming the JSON path when missing (a file
  * from before the variant has none), KS_EIO, KS_EPARSE. */
 int ks_response_ptsd_load(const char *path, ks_response_ptsd *v, ks_error *err);
+
+/* ---------------------------------------------------------------- uncertainty */
+
+/* Parameter uncertainty of the calibration (docs/response-model.md, "Parameter
+ * uncertainty"). The objective is a sum of squared standardised residuals, -2 log L up to
+ * a constant, so near the fit the log parameters are approximately normal with covariance
+ * 2 H^-1 (H its Hessian in log parameters) times a residual variance factor. That normal
+ * is only the proposal: sampling importance resampling (SIR; Dosne et al. 2016, J
+ * Pharmacokinet Pharmacodyn 43:583, doi:10.1007/s10928-016-9487-8) weights proposals by
+ * the objective itself and keeps a set of parameter vectors, stored in the file; forecasts
+ * use those sets. */
+#define KS_RESPONSE_AT_BOUND 1e-3     /* log units: a parameter this close to a bound is held */
+#define KS_RESPONSE_FLAT_LOG 3.0      /* an axis whose 1-SD spread exceeds this (log units, a \
+                                         factor of 20) is not identified by the figures */
+#define KS_RESPONSE_HESSIAN_STEP 0.01 /* log units (1 %) */
+#define KS_RESPONSE_DRAW_TRIES 1000   /* proposals outside the bounds before giving up */
+#define KS_RESPONSE_SIR_M 2000        /* proposals */
+#define KS_RESPONSE_SIR_N 200         /* parameter sets kept */
+#define KS_RESPONSE_SIR_SEED 20261122 /* fixed: the calibration is deterministic */
+typedef struct ks_response_uncertainty {
+    int n_points;               /* calibration data points */
+    int n_free;                 /* parameters not at a bound */
+    int free[KS_RP_N];          /* 1: not at a bound (has a Hessian row); 0: held at its bound */
+    int identified[KS_RP_N];    /* 1: free and less than 10 % of its direction on flat axes */
+    double objective;           /* the objective at the fit */
+    double scale;               /* residual variance factor: objective/(n_points - n_free), >= 1 */
+    double step;                /* finite-difference step, log units */
+    double step_change;         /* largest relative change of an identified SD at 2 steps */
+    double eigen[KS_RP_N];      /* eigenvalues of H over the free parameters, descending */
+    int n_axes;                 /* eigen-axes of the proposal (= n_free) */
+    int flat[KS_RP_N];          /* axis j not identified: its proposal SD is FLAT_LOG */
+    double axes[KS_RP_N][KS_RP_N]; /* axes[j][i]: 1-SD proposal displacement of log param i */
+    double cov[KS_RP_N][KS_RP_N];  /* covariance of the log parameters, identified axes only */
+} ks_response_uncertainty;
+
+/* An objective over parameter sets (the calibration's, or a test's). */
+typedef double (*ks_response_objfn)(const ks_response_params *p, void *ud);
+
+/* Central-difference Hessian of fn in the log parameters at p, over the parameters with
+ * free_[i] (others' rows and columns 0), step h log units (0 < h <= 0.5); H is KS_RP_N x
+ * KS_RP_N row-major. 2k^2+1 evaluations for k free parameters on `threads` threads (0:
+ * OpenMP's default; fn must be thread-safe); the same bits for any count. KS_ENUMERIC when
+ * fn is not finite at a probe. */
+int ks_response_hessian(ks_response_objfn fn, void *ud, const ks_response_params *p,
+                        const int *free_, double h, int threads, double *H, ks_error *err);
+/* The covariance from a Hessian (u->free, n_points and objective set by the caller):
+ * eigen-axes, flat axes, identified parameters, scale, cov. */
+int ks_response_uncertainty_from_hessian(const double *H, ks_response_uncertainty *u,
+                                         ks_error *err);
+/* At the fit p of the calibration objective (all figures of d): parameters within
+ * KS_RESPONSE_AT_BOUND of a bound held, the Hessian at `step` and at 2 step (step_change),
+ * the covariance. */
+int ks_response_uncertainty_compute(const ks_response_designs *d, const ks_response_params *p,
+                                    double step, int threads, ks_response_uncertainty *u,
+                                    ks_error *err);
+
+/* Proposal number k (k >= 1) around p: log p + sum_j z_j axes[j], z standard normal from
+ * Philox stream KS_RNG_RESPONSE_PARAMS of seed, rejected and redrawn outside the
+ * calibration bounds (KS_RESPONSE_DRAW_TRIES times, then KS_ENUMERIC). *z2 (may be NULL)
+ * gets sum z_j^2 (the proposal's log density is -z2/2 + const). The visits of p are kept. */
+int ks_response_propose(const ks_response_params *p, const ks_response_uncertainty *u,
+                        uint64_t seed, uint64_t k, ks_response_params *out, double *z2,
+                        ks_error *err);
+
+/* What SIR did. */
+typedef struct ks_response_sir_stats {
+    int m, n;           /* proposals, sets kept */
+    double ess;         /* effective sample size of the importance weights, (sum w)^2/sum w^2 */
+    double max_share;   /* largest single weight / sum of weights */
+    double dobj_q[3];   /* 5th, 50th, 95th percentile of objective - fit over the kept sets */
+    int n_infinite;     /* proposals where fn was not finite (weight 0) */
+} ks_response_sir_stats;
+/* Sampling importance resampling: m proposals (ks_response_propose, seed), importance
+ * weight exp(-(fn - fn(p)) / (2 u->scale) + z2/2), n sets drawn without replacement with
+ * probability proportional to the weights, in the order drawn (any prefix is itself a
+ * weighted sample). sets has n entries. Deterministic for any thread count. KS_EINVAL
+ * for n > m or n < 1; KS_ENUMERIC when fewer than n proposals have a weight. */
+int ks_response_sir(ks_response_objfn fn, void *ud, const ks_response_params *p,
+                    const ks_response_uncertainty *u, int m, int n, uint64_t seed, int threads,
+                    ks_response_params *sets, ks_response_sir_stats *st, ks_error *err);
+/* The calibration objective over all figures, as a ks_response_objfn (ud: the designs). */
+double ks_response_objective_fn(const ks_response_params *p, void *ud);
+
+/* The parameter sets of a file's "uncertainty" section ($.uncertainty.sets: arrays of
+ * KS_RP_N values in the order of ks_response_param_name, written by ketsim calibrate).
+ * *sets is allocated (free()), *n its count; each set is checked in range and bounds.
+ * KS_EMODEL naming the JSON path when missing (a file from before the section) or
+ * malformed, KS_EIO, KS_EPARSE. */
+int ks_response_uncertainty_load(const char *path, ks_response_params **sets, size_t *n,
+                                 ks_error *err);
 
 #ifdef __cplusplus
 }

@@ -43,7 +43,9 @@ enum ks_rng_purpose {
     KS_RNG_ROW = 3,       /* row of a covariate CSV drawn with replacement */
     KS_RNG_RESIDUAL = 4,  /* residual error on outputs */
     KS_RNG_TYPICAL = 5,   /* a replicate's typical values (parameter uncertainty) */
-    KS_RNG_RESPONSE = 6   /* antidepressant-response variability (src/response) */
+    KS_RNG_RESPONSE = 6,  /* antidepressant-response variability (src/response) */
+    KS_RNG_RESPONSE_PARAMS = 7 /* response-model parameter sets drawn from the calibration's
+                                  uncertainty (patient = the draw's number) */
 };
 
 /* Two independent uniform numbers in (0, 1) (53-bit resolution) for draw `index` of

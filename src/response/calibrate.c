@@ -16,7 +16,20 @@ enum { DS_IV02, DS_IV05, DS_IV10, DS_IV6, DS_ESK_T2, DS_ESK84, DS_N };
 struct ks_response_designs {
     double *occ[DS_N];
     size_t n[DS_N];
+    int ibrahim_rule; /* KS_IBRAHIM_LOSS50 (default) or KS_IBRAHIM_METHODS */
 };
+
+int ks_response_designs_set_ibrahim(ks_response_designs *d, int rule)
+{
+    if (!d || (rule != KS_IBRAHIM_LOSS50 && rule != KS_IBRAHIM_METHODS)) return KS_EINVAL;
+    d->ibrahim_rule = rule;
+    return KS_OK;
+}
+
+int ks_response_designs_ibrahim(const ks_response_designs *d)
+{
+    return d->ibrahim_rule;
+}
 
 static const double ESK_DAYS[8] = {0, 3, 7, 10, 14, 17, 21, 24};
 static const double IV6_DAYS[6] = {0, 2, 4, 7, 9, 11};
@@ -151,7 +164,9 @@ static const ks_response_figure FIG[F_N] = {
     {"ibrahim2012-durability", "Ibrahim 2012",
      "day-1 responders to one 0.5 mg/kg infusion: share not relapsed by 4 weeks (27 %) and mean "
      "time to relapse (13.2 d, SE 2.2, read as the mean restricted to the 4-week study from the "
-     "infusion); relapse read as loss of the >= 50 % reduction",
+     "infusion); relapse read as loss of the >= 50 % reduction (an assumption: the paper's own "
+     "rule, found later on a level-D copy of its Methods, is fitted only with --ibrahim-rule "
+     "methods; docs/response-model.md)",
      "Ibrahim L et al. 2012, Neuropsychopharmacology 37:1526, doi:10.1038/npp.2011.338 "
      "(efficacy.md 9, level B)",
      "% of responders / days", 2},
@@ -260,8 +275,8 @@ static int drives(const ks_response_designs *d, const ks_response_params *p, con
     return rc;
 }
 
-static void eval_fig(const ks_response_params *p, size_t fi, double *const *D, double *obs,
-                     double *pred, double *se);
+static void eval_fig(const ks_response_params *p, size_t fi, double *const *D, int rule,
+                     double *obs, double *pred, double *se);
 
 int ks_response_figure_eval(const ks_response_designs *d, const ks_response_params *p, size_t fi,
                             double *obs, double *pred, double *se, ks_error *err)
@@ -271,14 +286,14 @@ int ks_response_figure_eval(const ks_response_designs *d, const ks_response_para
     figure_needs(fi, need);
     double *D[DS_N];
     int rc = drives(d, p, need, D, err);
-    if (!rc) eval_fig(p, fi, D, obs, pred, se);
+    if (!rc) eval_fig(p, fi, D, d->ibrahim_rule, obs, pred, se);
     for (int ds = 0; ds < DS_N; ds++)
         free(D[ds]);
     return rc;
 }
 
-static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D, double *obs,
-                     double *pred, double *se)
+static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D, int rule,
+                     double *obs, double *pred, double *se)
 {
     /* The design's last treatment visit (both arms share the visits). */
     ks_response_params q = *p_in;
@@ -371,13 +386,38 @@ static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D
         se[2] = se_p(45.8, 24);
         break;
     case F_IBRAHIM: {
-        size_t k0 = (size_t)llround(24 / DT_H), k1 = (size_t)llround(28 * 24 / DT_H), step = 12;
-        size_t m = (k1 - k0) / step + 1;
-        double sv[700];
         obs[0] = 27.0;
         obs[1] = 13.2;
         se[0] = se_p(27.0, 20);
         se[1] = 2.2;
+        if (rule == KS_IBRAHIM_METHODS) {
+            /* The Methods' rule (level-D copy): responders >= 50 % at any rating up to 230 min
+             * (40, 80, 120, 230 min: the NIMH protocol of Phelps 2009, efficacy.md 10b,
+             * assumed); relapse < 25 % improvement on two consecutive daily ratings (days
+             * 1..28), dated on the first; a relapse on day 28 cannot be confirmed. */
+            const size_t kr[4] = {
+                (size_t)llround(40 / 60.0 / DT_H), (size_t)llround(80 / 60.0 / DT_H),
+                (size_t)llround(120 / 60.0 / DT_H), (size_t)llround(230 / 60.0 / DT_H)};
+            size_t kc[28];
+            double sv[28];
+            for (int j = 0; j < 28; j++)
+                kc[j] = (size_t)llround(24.0 * (j + 1) / DT_H);
+            if (ks_response_survival_rule(p, KS_CTX_ACTIVE, D[DS_IV05], DT_H, kr, 4, log(2.0), kc,
+                                          28, -log(0.75), 2, sv)) {
+                pred[0] = pred[1] = NAN;
+                break;
+            }
+            pred[0] = PCT(sv[27]);
+            /* restricted mean: not relapsed on [0, 1 d), then sv[d-1] on [d, d+1), d 1..27 */
+            double area = 1;
+            for (int j = 0; j < 27; j++)
+                area += sv[j];
+            pred[1] = area;
+            break;
+        }
+        size_t k0 = (size_t)llround(24 / DT_H), k1 = (size_t)llround(28 * 24 / DT_H), step = 12;
+        size_t m = (k1 - k0) / step + 1;
+        double sv[700];
         if (m > 700 || ks_response_survival(p, KS_CTX_ACTIVE, D[DS_IV05], k0, k1, DT_H, step, sv)) {
             pred[0] = pred[1] = NAN;
             break;
@@ -506,7 +546,7 @@ double ks_response_objective(const ks_response_designs *d, const ks_response_par
         for (size_t f = 0; f < F_N; f++) {
             if (use && !use[f]) continue;
             double obs[16], pred[16], se[16];
-            eval_fig(p, f, D, obs, pred, se);
+            eval_fig(p, f, D, d->ibrahim_rule, obs, pred, se);
             for (size_t i = 0; i < FIG[f].n_points; i++) {
                 double z = (pred[i] - obs[i]) / se[i];
                 sum += isfinite(z) ? z * z : 1e12;

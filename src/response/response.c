@@ -359,17 +359,52 @@ static double above_f(double z, const void *ud)
     return p_theta_above(u->p, u->d, c);
 }
 
-/* P(phi_i g + theta_i d >= c): for z2 above z* = ln(c/f)/omega the non-drug part alone
- * reaches c (probability 1); below it, Simpson over z2 of the closed form in z1. */
+typedef struct above1_ud {
+    double th, omt, f, om, d, c;
+} above1_ud;
+
+/* Given z1 (the sensitivity deviate): P over z2 of phi_i f >= c - theta_i d, a normal tail
+ * (1 where the drug alone reaches c). */
+static double above1_f(double z, const void *ud)
+{
+    const above1_ud *u = ud;
+    double left = u->c - u->th * exp(u->omt * z) * u->d;
+    if (left <= 1e-12 * u->c) return 1.0; /* the limit at the crossing, not its rounding */
+    return 0.5 * erfc(log(left / u->f) / u->om / sqrt(2.0));
+}
+
+/* P(phi_i g + theta_i d >= c). Two orders of the double integral, each with a closed form
+ * inside: over z1 outside (the sensitivity; inside, a normal tail in z2) when
+ * omega_theta <= omega_phi, else over z2 outside (inside, the lognormal tail in z1).
+ * Either way the outer integrand then varies on the scale of the larger omega, and the
+ * point where one part alone reaches c is split off. With a small omega_theta the z2 order
+ * has a sigmoid of width ~omega_theta squeezed against z* when d is small, which Simpson
+ * missed by up to 0.4 percentage points (found against 2,000,000 virtual patients). */
 static double p_above(const ks_response_params *p, int ctx, double t_h, double d, double c)
 {
-    double f = phi_of(p, ctx, t_h), om = p->v[KS_RP_OMEGA_PHI];
+    double f = phi_of(p, ctx, t_h), om = p->v[KS_RP_OMEGA_PHI], omt = p->v[KS_RP_OMEGA_THETA];
+    double th = p->v[KS_RP_THETA];
     if (f <= 0 || om <= 0) return p_theta_above(p, d, c - f);
     if (c <= 0) return 1.0;
+    if (d > 0 && omt > 0 && omt <= om) {
+        double z1s = log(c / (th * d)) / omt; /* theta_i d >= c above it */
+        if (z1s <= -Z_MAX) return 1.0;
+        double hi = z1s < Z_MAX ? z1s : Z_MAX;
+        double tail = z1s < Z_MAX ? 0.5 * erfc(z1s / sqrt(2.0)) : 0.0;
+        above1_ud u = {th, omt, f, om, d, c};
+        return tail + simpson_normal(above1_f, &u, -Z_MAX, hi, N_SIMPSON);
+    }
+    /* z2 outside: for z2 above z* = ln(c/f)/omega the non-drug part alone reaches c
+     * (probability 1); below it the closed form in z1, split where the typical patient's
+     * drug part closes the gap (the centre of its sigmoid). */
     double zs = log(c / f) / om;
     double hi = zs < Z_MAX ? zs : Z_MAX;
     double tail = zs < Z_MAX ? 0.5 * erfc(zs / sqrt(2.0)) : 0.0;
     above_ud u = {p, f, om, d, c};
+    double zm = d > 0 && c > th * d ? log((c - th * d) / f) / om : -HUGE_VAL;
+    if (zm > -Z_MAX && zm < hi)
+        return tail + simpson_normal(above_f, &u, -Z_MAX, zm, N_SIMPSON) +
+               simpson_normal(above_f, &u, zm, hi, N_SIMPSON);
     return tail + simpson_normal(above_f, &u, -Z_MAX, hi, N_SIMPSON);
 }
 
@@ -513,6 +548,73 @@ int ks_response_survival_thr(const ks_response_params *p, int ctx, const double 
         surv[j] = first > 1e-12 ? v / first : 0.0;
     }
     free(zreq), free(th);
+    return KS_OK;
+}
+
+/* The z2 above which a patient of sensitivity theta_i has a log-score reduction of at
+ * least thr at grid point k: -inf when the drug alone reaches thr, +inf when nothing can. */
+static double z_above(const ks_response_params *p, int ctx, const double *D, size_t k, double dt_h,
+                      double theta_i, double thr)
+{
+    double g = ks_response_nondrug(p, ctx, (double)k * dt_h);
+    double a = thr - theta_i * (D[k] > 0 ? D[k] : 0.0);
+    if (a <= 0) return -HUGE_VAL;
+    return g > 0 ? log(a / g) / p->v[KS_RP_OMEGA_PHI] : HUGE_VAL;
+}
+
+int ks_response_survival_rule(const ks_response_params *p, int ctx, const double *D, double dt_h,
+                              const size_t *k_resp, size_t n_resp, double thr_resp,
+                              const size_t *k_check, size_t n_check, double thr_keep,
+                              int consecutive, double *surv)
+{
+    if (ctx < 0 || ctx >= KS_CTX_N || n_resp == 0 || n_check == 0 || !(thr_resp > 0) ||
+        !(thr_keep > 0) || !isfinite(thr_resp) || !isfinite(thr_keep) ||
+        (consecutive != 1 && consecutive != 2) || !(p->v[KS_RP_OMEGA_PHI] > 0) ||
+        !(p->v[KS_RP_OMEGA_THETA] > 0) || !(dt_h > 0))
+        return KS_EINVAL;
+    for (size_t j = 1; j < n_check; j++)
+        if (k_check[j] <= k_check[j - 1]) return KS_EINVAL;
+    for (size_t j = 0; j < n_resp; j++)
+        if (k_resp[j] >= k_check[0]) return KS_EINVAL;
+    /* Patient (theta_i, z2). In the cohort <=> reduction >= thr_resp at ANY of k_resp <=>
+     * z2 >= zc, the smallest z_above there. Relapsed at check j <=> below thr_keep at j (and
+     * at j+1 when consecutive; the last check cannot be confirmed then) <=> z2 < zr_j,
+     * zr_j = z_above(j) (or the smaller of j, j+1). Not relapsed through j <=> z2 >=
+     * max(zc, max over j' <= j of zr_j'): per theta_i a normal tail of a running maximum,
+     * Simpson over z1 as in ks_response_survival_thr. */
+    const int nz = N_SURV;
+    const double h = 2.0 * Z_MAX / nz, omt = p->v[KS_RP_OMEGA_THETA];
+    double *zc = malloc((size_t)(nz + 1) * sizeof *zc), *zm = malloc((size_t)(nz + 1) * sizeof *zm);
+    if (!zc || !zm) {
+        free(zc), free(zm);
+        return KS_ENOMEM;
+    }
+    double cohort = 0;
+    for (int i = 0; i <= nz; i++) {
+        double z = -Z_MAX + h * i, th = p->v[KS_RP_THETA] * exp(omt * z);
+        zc[i] = HUGE_VAL;
+        for (size_t r = 0; r < n_resp; r++)
+            zc[i] = fmin(zc[i], z_above(p, ctx, D, k_resp[r], dt_h, th, thr_resp));
+        zm[i] = zc[i];
+        double w = (i == 0 || i == nz) ? 1 : (i % 2 ? 4 : 2);
+        cohort += w * 0.5 * erfc(zc[i] / sqrt(2.0)) * exp(-0.5 * z * z);
+    }
+    for (size_t j = 0; j < n_check; j++) {
+        double v = 0;
+        for (int i = 0; i <= nz; i++) {
+            double z = -Z_MAX + h * i, th = p->v[KS_RP_THETA] * exp(omt * z);
+            double zr = z_above(p, ctx, D, k_check[j], dt_h, th, thr_keep);
+            if (consecutive == 2)
+                zr = j + 1 < n_check
+                         ? fmin(zr, z_above(p, ctx, D, k_check[j + 1], dt_h, th, thr_keep))
+                         : -HUGE_VAL;
+            if (zr > zm[i]) zm[i] = zr;
+            double w = (i == 0 || i == nz) ? 1 : (i % 2 ? 4 : 2);
+            v += w * 0.5 * erfc(zm[i] / sqrt(2.0)) * exp(-0.5 * z * z);
+        }
+        surv[j] = cohort > 1e-300 ? v / cohort : 0.0;
+    }
+    free(zc), free(zm);
     return KS_OK;
 }
 

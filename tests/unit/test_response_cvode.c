@@ -187,6 +187,35 @@ static void test_occupancy_tail(void **state)
     ks_pd_free(pd);
 }
 
+/* The response share where one spread is tiny and the drug state small (the shipped fit
+ * has omega_theta at its bound 0.05 and omega_phi 1.3: a week after one infusion the
+ * old z2-order Simpson was 0.4 percentage points off), and the opposite regime, against
+ * 1,000,000 virtual patients each. */
+static void test_quadrature_narrow_spread(void **state)
+{
+    (void)state;
+    const double om[2][2] = {{0.05, 1.33}, {1.2, 0.3}}; /* omega_theta, omega_phi */
+    const double ds[12] = {0.003, 0.006, 0.01, 0.016, 0.025, 0.04, 0.063, 0.1, 0.16, 0.25, 0.5, 2.0};
+    const int N = 1000000;
+    for (int r = 0; r < 2; r++)
+        for (int j = 0; j < 12; j++) {
+            ks_response_params p = params();
+            p.v[KS_RP_THETA] = 0.34, p.v[KS_RP_PHI_ACTIVE] = 0.44;
+            p.v[KS_RP_OMEGA_THETA] = om[r][0], p.v[KS_RP_OMEGA_PHI] = om[r][1];
+            p.last_visit_h = 24;
+            double nr = 0;
+            for (int i = 0; i < N; i++) {
+                double th, ph;
+                ks_response_patient(&p, KS_CTX_ACTIVE, 11, (uint64_t)i, &th, &ph);
+                nr += ks_response_score(&p, KS_CTX_ACTIVE, 30, th, ph, 24, ds[j]) <= 15;
+            }
+            double q = ks_response_p_response(&p, KS_CTX_ACTIVE, 24, ds[j]), mc = nr / N;
+            printf("omega_theta %.2f omega_phi %.2f d %.3g: quadrature %.5f, patients %.5f\n",
+                   om[r][0], om[r][1], ds[j], q, mc);
+            KS_ASSERT_CLOSE(q, mc, 0, 4 * sqrt(mc * (1 - mc) / N) + 1e-4);
+        }
+}
+
 static void test_quadrature_against_patients(void **state)
 {
     (void)state;
@@ -450,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_dose_shaped_against_rk4),
         cmocka_unit_test(test_occupancy_tail),
         cmocka_unit_test(test_quadrature_against_patients),
+        cmocka_unit_test(test_quadrature_narrow_spread),
         cmocka_unit_test(test_survival_against_patients),
         cmocka_unit_test(test_nondrug_first_visit),
         cmocka_unit_test(test_late_first_dose),

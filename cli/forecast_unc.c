@@ -1,0 +1,123 @@
+/* ketsim forecast --uncertainty: the forecast's population shares recomputed under each
+ * parameter set of the calibration's SIR sample ("uncertainty"."sets" of the parameter
+ * file), summarised as 5th-95th percentiles over the sets. */
+#include "resp.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile of v[0..n) (sorted in place), linear between order statistics; an
+ * infinite neighbour gives infinity. */
+static double quantile(double *v, size_t n, double q)
+{
+    qsort(v, n, sizeof *v, cmp_d);
+    double pos = q * (double)(n - 1);
+    size_t i = (size_t)floor(pos);
+    if (i + 1 >= n) return v[n - 1];
+    double f = pos - (double)i;
+    if (f == 0) return v[i];
+    if (isinf(v[i]) || isinf(v[i + 1])) return v[i + 1];
+    return v[i] + f * (v[i + 1] - v[i]);
+}
+
+/* One set, one arm: shares on the days and the median relapse (days from the last dose). */
+static int one(const ks_response_params *set, const resp_unc_arm *a, const resp_unc_spec *s,
+               double *D, double *surv, size_t *kc, double *resp, double *remit, double *rel)
+{
+    ks_response_params q = *set;
+    q.first_visit_h = a->first_h;
+    q.last_visit_h = a->last_h;
+    ks_error err = {0};
+    if (a->occ) {
+        ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
+        if (ks_response_drive(&q, a->occ, s->n_grid, s->dt_h, &st, &err)) return KS_ENUMERIC;
+    } else
+        memset(D, 0, s->n_grid * sizeof *D);
+    for (int j = 0; j < s->n_days; j++) {
+        size_t k = (size_t)llround(s->days[j] * 24 / s->dt_h);
+        if (k >= s->n_grid) k = s->n_grid - 1;
+        double t = (double)k * s->dt_h;
+        resp[j] = ks_response_p_response_thr(&q, a->ctx, t, D[k], s->thr);
+        remit[j] = s->cutoff >= 0
+                       ? ks_response_p_remission(&q, a->ctx, t, D[k], s->cutoff, s->b0, s->b0_sd)
+                       : NAN;
+    }
+    *rel = NAN;
+    if (a->placebo) return KS_OK;
+    /* responders 24 h after the last dose; checks every RESP_UNC_CHECK_H from then */
+    size_t k0 = (size_t)llround((a->last_h + 24) / s->dt_h),
+           step = (size_t)llround(RESP_UNC_CHECK_H / s->dt_h), nc = 0;
+    for (size_t k = k0 + step; k < s->n_grid; k += step)
+        kc[nc++] = k;
+    if (k0 >= s->n_grid || nc == 0) return KS_OK;
+    int rc =
+        ks_response_survival_rule(&q, a->ctx, D, s->dt_h, &k0, 1, s->thr, kc, nc, s->thr, 1, surv);
+    if (rc) return rc;
+    *rel = INFINITY;
+    for (size_t j = 0; j < nc; j++)
+        if (surv[j] < 0.5) {
+            *rel = ((double)kc[j] * s->dt_h - a->last_h) / 24;
+            break;
+        }
+    return KS_OK;
+}
+
+int resp_unc_forecast(const ks_response_params *sets, size_t n_sets, const resp_unc_arm *arms,
+                      int n_arms, const resp_unc_spec *s, double *out_resp, double *out_remit,
+                      double *out_rel, ks_error *err)
+{
+    size_t na = (size_t)n_arms, nd = (size_t)s->n_days;
+    double *r = malloc(n_sets * na * nd * sizeof *r), *m = malloc(n_sets * na * nd * sizeof *m),
+           *l = malloc(n_sets * na * sizeof *l);
+    int rc = KS_OK, bad = 0;
+    if (!r || !m || !l) {
+        free(r), free(m), free(l);
+        return ks_error_set(err, KS_ENOMEM, "--uncertainty: out of memory");
+    }
+    /* every (set, arm) pair on its own slot: the same bits for any thread count */
+#pragma omp parallel reduction(| : bad)
+    {
+        double *D = malloc(s->n_grid * sizeof *D), *surv = malloc(s->n_grid * sizeof *surv);
+        size_t *kc = malloc(s->n_grid * sizeof *kc);
+        if (!D || !surv || !kc) bad = 1;
+#pragma omp for schedule(dynamic)
+        for (size_t i = 0; i < n_sets * na; i++) {
+            if (bad) continue;
+            size_t k = i / na, a = i % na;
+            if (one(&sets[k], &arms[a], s, D, surv, kc, r + (k * na + a) * nd,
+                    m + (k * na + a) * nd, &l[k * na + a]))
+                bad = 1;
+        }
+        free(D), free(surv), free(kc);
+    }
+    if (bad) rc = ks_error_set(err, KS_ENUMERIC, "--uncertainty: a parameter set failed");
+    double *col = malloc(n_sets * sizeof *col);
+    if (!rc && !col) rc = ks_error_set(err, KS_ENOMEM, "--uncertainty: out of memory");
+    for (size_t a = 0; !rc && a < na; a++) {
+        for (size_t j = 0; j < nd; j++) {
+            for (size_t k = 0; k < n_sets; k++)
+                col[k] = r[(k * na + a) * nd + j];
+            out_resp[(a * nd + j) * 2] = quantile(col, n_sets, 0.05);
+            out_resp[(a * nd + j) * 2 + 1] = quantile(col, n_sets, 0.95);
+            for (size_t k = 0; k < n_sets; k++)
+                col[k] = m[(k * na + a) * nd + j];
+            out_remit[(a * nd + j) * 2] = s->cutoff >= 0 ? quantile(col, n_sets, 0.05) : NAN;
+            out_remit[(a * nd + j) * 2 + 1] = s->cutoff >= 0 ? quantile(col, n_sets, 0.95) : NAN;
+        }
+        for (size_t k = 0; k < n_sets; k++)
+            col[k] = l[k * na + a];
+        int placebo = isnan(col[0]);
+        out_rel[a * 2] = placebo ? NAN : quantile(col, n_sets, 0.05);
+        out_rel[a * 2 + 1] = placebo ? NAN : quantile(col, n_sets, 0.95);
+    }
+    free(col), free(r), free(m), free(l);
+    return rc;
+}

@@ -1,0 +1,399 @@
+/* Parameter uncertainty of the response calibration: the curvature of the objective at
+ * the fit (a sum of squared standardised residuals, i.e. -2 log-likelihood up to a
+ * constant under normal errors), its inverse as the covariance of the log parameters,
+ * and draws of parameter sets from it (docs/response-model.md, "Parameter uncertainty"). */
+#include "ketsim/response.h"
+#include "ketsim/trial.h"
+
+#include <gsl/gsl_eigen.h>
+#include <jansson.h>
+#include <gsl/gsl_matrix.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+double ks_response_objective_fn(const ks_response_params *p, void *ud)
+{
+    return ks_response_objective(ud, p, NULL);
+}
+
+/* One evaluation of fn at log p + the offsets (a, da) and (b, db). */
+static double obj_at(ks_response_objfn fn, void *ud, const ks_response_params *p, int a, double da,
+                     int b, double db)
+{
+    ks_response_params q = *p;
+    if (a >= 0) q.v[a] *= exp(da);
+    if (b >= 0) q.v[b] *= exp(db);
+    return fn(&q, ud);
+}
+
+/* The parameters the fit left at (within KS_RESPONSE_AT_BOUND log units of) a bound. */
+static void mark_free(const ks_response_params *p, int *free_)
+{
+    ks_response_params lo, hi;
+    ks_response_params_bounds(&lo, &hi);
+    for (int i = 0; i < KS_RP_N; i++)
+        free_[i] = log(p->v[i] / lo.v[i]) > KS_RESPONSE_AT_BOUND &&
+                   log(hi.v[i] / p->v[i]) > KS_RESPONSE_AT_BOUND;
+}
+
+int ks_response_hessian(ks_response_objfn fn, void *ud, const ks_response_params *p,
+                        const int *free_, double h, int threads, double *H, ks_error *err)
+{
+    if (!fn || !p || !free_ || !H)
+        return ks_error_set(err, KS_EINVAL, "response Hessian: missing argument");
+    if (!(h > 0 && h <= 0.5))
+        return ks_error_set(err, KS_EINVAL, "response Hessian: step %g is not in (0, 0.5]", h);
+    int rc = ks_response_params_check(p, err);
+    if (rc) return rc;
+    /* The list of evaluations: the centre, 2 per diagonal entry, 4 per pair. */
+    int idx[KS_RP_N], k = 0;
+    for (int i = 0; i < KS_RP_N; i++)
+        if (free_[i]) idx[k++] = i;
+    size_t n_pair = (size_t)k * (size_t)(k - 1) / 2, n_ev = 1 + 2 * (size_t)k + 4 * n_pair;
+    double *f = malloc(n_ev * sizeof *f);
+    if (!f) return ks_error_set(err, KS_ENOMEM, "response Hessian: out of memory");
+    int nthr = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic) num_threads(nthr)
+    for (size_t e = 0; e < n_ev; e++) {
+        if (e == 0) {
+            f[e] = obj_at(fn, ud, p, -1, 0, -1, 0);
+        } else if (e <= 2 * (size_t)k) {
+            int i = idx[(e - 1) / 2];
+            f[e] = obj_at(fn, ud, p, i, (e - 1) % 2 ? -h : h, -1, 0);
+        } else {
+            size_t q = e - 1 - 2 * (size_t)k, pr = q / 4, s = q % 4;
+            /* pair number pr -> (a, b), a < b, in row order */
+            int a = 0;
+            size_t left = pr;
+            while (left >= (size_t)(k - 1 - a))
+                left -= (size_t)(k - 1 - a), a++;
+            int b = a + 1 + (int)left;
+            f[e] = obj_at(fn, ud, p, idx[a], s & 1 ? -h : h, idx[b], s & 2 ? -h : h);
+        }
+    }
+    for (size_t e = 0; e < n_ev && !rc; e++)
+        if (!isfinite(f[e]) || f[e] >= 1e11)
+            rc = ks_error_set(err, KS_ENUMERIC,
+                              "response Hessian: the objective is not finite %g log units from "
+                              "the fit (evaluation %zu)",
+                              h, e);
+    if (!rc) {
+        memset(H, 0, sizeof(double) * KS_RP_N * KS_RP_N);
+        for (int a = 0; a < k; a++)
+            H[idx[a] * KS_RP_N + idx[a]] = (f[1 + 2 * a] - 2 * f[0] + f[2 + 2 * a]) / (h * h);
+        size_t pr = 0;
+        for (int a = 0; a < k; a++)
+            for (int b = a + 1; b < k; b++, pr++) {
+                const double *g = f + 1 + 2 * k + 4 * pr; /* ++, -+, +-, -- */
+                double v = (g[0] - g[1] - g[2] + g[3]) / (4 * h * h);
+                H[idx[a] * KS_RP_N + idx[b]] = H[idx[b] * KS_RP_N + idx[a]] = v;
+            }
+    }
+    free(f);
+    return rc;
+}
+
+int ks_response_uncertainty_compute(const ks_response_designs *d, const ks_response_params *p,
+                                    double step, int threads, ks_response_uncertainty *u,
+                                    ks_error *err)
+{
+    memset(u, 0, sizeof *u);
+    mark_free(p, u->free);
+    double *H = malloc(sizeof(double) * KS_RP_N * KS_RP_N),
+           *H2 = malloc(sizeof(double) * KS_RP_N * KS_RP_N);
+    if (!H || !H2) {
+        free(H), free(H2);
+        return ks_error_set(err, KS_ENOMEM, "response uncertainty: out of memory");
+    }
+    /* At the step and at twice the step: the difference says how far the finite
+     * differences can be trusted. */
+    void *ud = (void *)d; /* the objective only reads the designs */
+    int rc = ks_response_hessian(ks_response_objective_fn, ud, p, u->free, step, threads, H, err);
+    if (!rc)
+        rc = ks_response_hessian(ks_response_objective_fn, ud, p, u->free, 2 * step, threads, H2,
+                                 err);
+    if (!rc) {
+        u->step = step;
+        u->objective = ks_response_objective(d, p, NULL);
+        u->n_points = 0;
+        for (size_t f = 0; f < ks_response_n_figures(); f++)
+            u->n_points += (int)ks_response_figure_at(f)->n_points;
+        rc = ks_response_uncertainty_from_hessian(H, u, err);
+        if (!rc) {
+            ks_response_uncertainty u2 = *u;
+            if (ks_response_uncertainty_from_hessian(H2, &u2, NULL) == KS_OK) {
+                u->step_change = 0;
+                for (int i = 0; i < KS_RP_N; i++)
+                    if (u->free[i] && u->identified[i] && u2.identified[i])
+                        u->step_change =
+                            fmax(u->step_change, fabs(sqrt(u2.cov[i][i] / u->cov[i][i]) - 1));
+            } else {
+                u->step_change = NAN;
+            }
+        }
+    }
+    free(H), free(H2);
+    return rc;
+}
+
+int ks_response_uncertainty_from_hessian(const double *H, ks_response_uncertainty *u, ks_error *err)
+{
+    int idx[KS_RP_N], k = 0;
+    for (int i = 0; i < KS_RP_N; i++)
+        if (u->free[i]) idx[k++] = i;
+    u->n_free = k;
+    int df = u->n_points - k;
+    /* Residual variance factor: the fit's chi-square per degree of freedom when above 1
+     * (a misfit larger than the figures' own errors widens the intervals; weighted
+     * least squares practice), else 1. */
+    u->scale = df > 0 && u->objective / df > 1 ? u->objective / df : 1.0;
+    memset(u->cov, 0, sizeof u->cov);
+    memset(u->axes, 0, sizeof u->axes);
+    memset(u->identified, 0, sizeof u->identified);
+    memset(u->flat, 0, sizeof u->flat);
+    u->n_axes = 0;
+    if (k == 0) return KS_OK;
+    gsl_matrix *A = gsl_matrix_alloc((size_t)k, (size_t)k),
+               *V = gsl_matrix_alloc((size_t)k, (size_t)k);
+    gsl_vector *L = gsl_vector_alloc((size_t)k);
+    gsl_eigen_symmv_workspace *w = gsl_eigen_symmv_alloc((size_t)k);
+    int rc = KS_OK;
+    if (!A || !V || !L || !w) {
+        rc = ks_error_set(err, KS_ENOMEM, "response uncertainty: out of memory");
+        goto done;
+    }
+    for (int a = 0; a < k; a++)
+        for (int b = 0; b < k; b++)
+            gsl_matrix_set(A, (size_t)a, (size_t)b, H[idx[a] * KS_RP_N + idx[b]]);
+    if (gsl_eigen_symmv(A, L, V, w)) {
+        rc = ks_error_set(err, KS_ENUMERIC, "response uncertainty: eigen-decomposition failed");
+        goto done;
+    }
+    gsl_eigen_symmv_sort(L, V, GSL_EIGEN_SORT_VAL_DESC);
+    /* Objective = chi-square, so the covariance is 2 H^-1 (times the scale). An axis whose
+     * curvature gives a 1-SD spread above KS_RESPONSE_FLAT_LOG log units (a factor of 20) is
+     * not identified by the figures: the proposal spreads it by FLAT_LOG (SIR's weights then
+     * say what the objective allows), and it stays out of cov. */
+    double lmax = gsl_vector_get(L, 0);
+    u->n_axes = k;
+    for (int j = 0; j < k; j++) {
+        double lam = gsl_vector_get(L, (size_t)j);
+        u->eigen[j] = lam;
+        double sd = lam > lmax * 1e-14 ? sqrt(2 * u->scale / lam) : INFINITY;
+        u->flat[j] = !(sd <= KS_RESPONSE_FLAT_LOG);
+        if (u->flat[j]) sd = KS_RESPONSE_FLAT_LOG;
+        for (int a = 0; a < k; a++)
+            u->axes[j][idx[a]] = sd * gsl_matrix_get(V, (size_t)a, (size_t)j);
+        if (!u->flat[j])
+            for (int a = 0; a < KS_RP_N; a++)
+                for (int b = 0; b < KS_RP_N; b++)
+                    u->cov[a][b] += u->axes[j][a] * u->axes[j][b];
+    }
+    /* A free parameter is identified when less than 10 % of its direction lies on flat
+     * axes (the squared loadings of its unit vector on the eigenvectors sum to 1). */
+    for (int a = 0; a < k; a++) {
+        double drop = 0;
+        for (int j = 0; j < k; j++)
+            if (u->flat[j])
+                drop += gsl_matrix_get(V, (size_t)a, (size_t)j) *
+                        gsl_matrix_get(V, (size_t)a, (size_t)j);
+        u->identified[idx[a]] = drop < 0.1;
+    }
+done:
+    gsl_matrix_free(A), gsl_matrix_free(V), gsl_vector_free(L);
+    if (w) gsl_eigen_symmv_free(w);
+    return rc;
+}
+
+int ks_response_propose(const ks_response_params *p, const ks_response_uncertainty *u,
+                        uint64_t seed, uint64_t k, ks_response_params *out, double *z2,
+                        ks_error *err)
+{
+    *out = *p;
+    if (z2) *z2 = 0;
+    if (u->n_axes == 0) return KS_OK;
+    ks_response_params lo, hi;
+    ks_response_params_bounds(&lo, &hi);
+    /* A normal on the log parameters along the axes, truncated to the calibration's bounds
+     * by rejection (the fit could not have gone outside them). */
+    for (uint32_t attempt = 0; attempt < KS_RESPONSE_DRAW_TRIES; attempt++) {
+        double z[KS_RP_N + 1] = {0}, zz = 0;
+        for (int j = 0; j < u->n_axes; j += 2)
+            ks_rng_normal2(seed, attempt, k, KS_RNG_RESPONSE_PARAMS, (uint32_t)(j / 2), z + j);
+        int inside = 1;
+        for (int i = 0; i < KS_RP_N && inside; i++) {
+            double dx = 0;
+            for (int j = 0; j < u->n_axes; j++)
+                dx += u->axes[j][i] * z[j];
+            /* a parameter held at its bound keeps its value to the bit */
+            out->v[i] = dx != 0 ? p->v[i] * exp(dx) : p->v[i];
+            inside = out->v[i] >= lo.v[i] && out->v[i] <= hi.v[i];
+        }
+        for (int j = 0; j < u->n_axes; j++)
+            zz += z[j] * z[j];
+        if (inside && ks_response_params_check(out, NULL) == KS_OK) {
+            if (z2) *z2 = zz;
+            return KS_OK;
+        }
+    }
+    *out = *p;
+    return ks_error_set(err, KS_ENUMERIC,
+                        "response uncertainty: proposal %llu fell outside the calibration bounds "
+                        "%d times",
+                        (unsigned long long)k, KS_RESPONSE_DRAW_TRIES);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int ks_response_sir(ks_response_objfn fn, void *ud, const ks_response_params *p,
+                    const ks_response_uncertainty *u, int m, int n, uint64_t seed, int threads,
+                    ks_response_params *sets, ks_response_sir_stats *st, ks_error *err)
+{
+    if (!fn || !p || !u || !sets || n < 1 || m < n)
+        return ks_error_set(err, KS_EINVAL, "SIR: needs 1 <= n (%d) <= m (%d)", n, m);
+    ks_response_params *prop = malloc((size_t)m * sizeof *prop);
+    double *lw = malloc((size_t)m * sizeof *lw), *z2 = malloc((size_t)m * sizeof *z2),
+           *f = malloc((size_t)m * sizeof *f);
+    int *taken = calloc((size_t)m, sizeof *taken);
+    int rc = KS_OK;
+    if (!prop || !lw || !z2 || !f || !taken) {
+        rc = ks_error_set(err, KS_ENOMEM, "SIR: out of memory for %d proposals", m);
+        goto done;
+    }
+    double f0 = fn(p, ud);
+    if (!isfinite(f0)) {
+        rc = ks_error_set(err, KS_ENUMERIC, "SIR: the objective is not finite at the fit");
+        goto done;
+    }
+    int bad = 0;
+    for (int k = 0; k < m && !bad; k++) /* the draws, in order (cheap; no thread state) */
+        bad = ks_response_propose(p, u, seed, (uint64_t)k + 1, &prop[k], &z2[k], err) != KS_OK;
+    if (bad) {
+        rc = KS_ENUMERIC;
+        goto done;
+    }
+    int nthr = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic) num_threads(nthr)
+    for (int k = 0; k < m; k++)
+        f[k] = fn(&prop[k], ud);
+    /* log importance weight: target exp(-(f - f0) / (2 scale)) over the proposal
+     * exp(-z2 / 2) (truncation to the bounds is a constant factor of both) */
+    double lmax = -HUGE_VAL;
+    int n_inf = 0;
+    for (int k = 0; k < m; k++) {
+        lw[k] =
+            isfinite(f[k]) && f[k] < 1e11 ? -(f[k] - f0) / (2 * u->scale) + z2[k] / 2 : -HUGE_VAL;
+        if (lw[k] == -HUGE_VAL) n_inf++;
+        if (lw[k] > lmax) lmax = lw[k];
+    }
+    if (m - n_inf < n) {
+        rc =
+            ks_error_set(err, KS_ENUMERIC, "SIR: only %d of %d proposals have a weight (%d needed)",
+                         m - n_inf, m, n);
+        goto done;
+    }
+    double sw = 0, sw2 = 0, wmax = 0;
+    for (int k = 0; k < m; k++) {
+        lw[k] = lw[k] == -HUGE_VAL ? 0.0 : exp(lw[k] - lmax); /* now the weight itself */
+        sw += lw[k], sw2 += lw[k] * lw[k];
+        if (lw[k] > wmax) wmax = lw[k];
+    }
+    /* n draws without replacement, each proportional to the weights left (Dosne 2016) */
+    double left = sw;
+    for (int j = 0; j < n; j++) {
+        double uu[2];
+        ks_rng_uniform2(seed, 0, (uint64_t)j, KS_RNG_RESPONSE_PARAMS, 0xFFFFu, uu);
+        double target = uu[0] * left, acc = 0;
+        int pick = -1;
+        for (int k = 0; k < m; k++) {
+            if (taken[k] || lw[k] <= 0) continue;
+            pick = k; /* the last with a weight, should rounding leave acc short of target */
+            acc += lw[k];
+            if (acc >= target) break;
+        }
+        taken[pick] = 1;
+        left -= lw[pick];
+        sets[j] = prop[pick];
+        f[pick] = f[pick] - f0; /* kept sets: their objective above the fit */
+        z2[j] = f[pick];
+    }
+    if (st) {
+        st->m = m, st->n = n, st->ess = sw * sw / sw2, st->max_share = wmax / sw;
+        st->n_infinite = n_inf;
+        qsort(z2, (size_t)n, sizeof *z2, cmp_double);
+        st->dobj_q[0] = z2[(int)floor(0.05 * (n - 1))];
+        st->dobj_q[1] = z2[(int)floor(0.5 * (n - 1))];
+        st->dobj_q[2] = z2[(int)ceil(0.95 * (n - 1))];
+    }
+done:
+    free(prop), free(lw), free(z2), free(f), free(taken);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- file */
+
+int ks_response_uncertainty_load(const char *path, ks_response_params **sets, size_t *n,
+                                 ks_error *err)
+{
+    *sets = NULL;
+    *n = 0;
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) {
+        if (strstr(je.text, "unable to open"))
+            return ks_error_set(err, KS_EIO, "%s: cannot read (%s)", path, je.text);
+        return ks_error_set(err, KS_EPARSE, "%s:%d: %s", path, je.line, je.text);
+    }
+    int rc = KS_OK;
+    json_t *arr = json_object_get(json_object_get(root, "uncertainty"), "sets");
+    size_t m = json_array_size(arr);
+    ks_response_params lo, hi;
+    ks_response_params_bounds(&lo, &hi);
+    if (!json_object_get(root, "uncertainty"))
+        rc = ks_error_set(err, KS_EMODEL,
+                          "%s: $.uncertainty: missing (a file from before it; add it with "
+                          "ketsim calibrate --uncertainty FILE --write OUT)",
+                          path);
+    else if (!json_is_array(arr) || m == 0)
+        rc = ks_error_set(err, KS_EMODEL, "%s: $.uncertainty.sets: missing or empty", path);
+    else if (!(*sets = malloc(m * sizeof **sets)))
+        rc = ks_error_set(err, KS_ENOMEM, "%s: out of memory for %zu sets", path, m);
+    for (size_t j = 0; !rc && j < m; j++) {
+        json_t *a = json_array_get(arr, j);
+        ks_response_params *q = &(*sets)[j];
+        q->first_visit_h = q->last_visit_h = 0;
+        if (!json_is_array(a) || json_array_size(a) != KS_RP_N) {
+            rc = ks_error_set(err, KS_EMODEL, "%s: $.uncertainty.sets[%zu]: not %d numbers", path,
+                              j, KS_RP_N);
+            break;
+        }
+        for (int i = 0; i < KS_RP_N && !rc; i++) {
+            json_t *x = json_array_get(a, (size_t)i);
+            q->v[i] = json_number_value(x);
+            /* the file keeps 6 digits: a value at a bound may round just outside it */
+            if (!json_is_number(x) || !(q->v[i] >= lo.v[i] * (1 - 1e-5)) ||
+                !(q->v[i] <= hi.v[i] * (1 + 1e-5)))
+                rc = ks_error_set(err, KS_EMODEL,
+                                  "%s: $.uncertainty.sets[%zu][%d] (%s): not a number within the "
+                                  "calibration bounds %g-%g",
+                                  path, j, i, ks_response_param_name(i), lo.v[i], hi.v[i]);
+        }
+        if (!rc && ks_response_params_check(q, err)) {
+            ks_error_prefix(err, "%s: $.uncertainty.sets[%zu]", path, j);
+            rc = KS_EMODEL;
+        }
+    }
+    json_decref(root);
+    if (rc) {
+        free(*sets);
+        *sets = NULL;
+    } else
+        *n = m;
+    return rc;
+}

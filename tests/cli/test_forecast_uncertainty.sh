@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# ketsim forecast --uncertainty and the "uncertainty" section of the parameter file:
+# - sets that are all the fit itself collapse every interval onto the fit's own
+#   population share, which equals the virtual-patient forecast within its Monte Carlo
+#   error (so the intervals are computed for the right arm, day, context and visits);
+# - a set with twice the drug sensitivity widens the regimen arm's interval upwards and
+#   leaves the placebo arm's alone (so the sets are used, per arm);
+# - the shipped file: CSV columns, 5th <= 95th percentile, the same bytes on 1 and 2
+#   threads, JSON keys, the relapse interval; calibrate --errors reads the section;
+# - refusals: PTSD, a file without the section, a malformed set.
+# usage: bash test_forecast_uncertainty.sh <path-to-ketsim> <source-dir>
+set -u
+KETSIM=${1:?usage: test_forecast_uncertainty.sh KETSIM SOURCE_DIR}
+SRC=${2:?usage: test_forecast_uncertainty.sh KETSIM SOURCE_DIR}
+export KETSIM_MODELS="$SRC/models" KETSIM_DATA="$SRC/data"
+T=$(mktemp -d "${TMPDIR:-/tmp}/ks_func.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+failures=0
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+P="$SRC/data/response-params.json"
+
+# The fit's 17 values in the order of the parameters (the first 17 "value" lines after
+# "parameters": the depression ones; the PTSD variant's come later).
+awk '/^  "parameters": \{/ {on = 1} on && /"value":/ && n < 17 {v = $2; sub(/,$/, "", v); printf "%s%s", n ? ", " : "", v; n++} END {print ""}' \
+    "$P" >"$T/fit.txt"
+[ "$(tr ',' '\n' <"$T/fit.txt" | wc -l)" -eq 17 ] || fail "could not read the 17 fitted values: $(cat "$T/fit.txt")"
+# theta is the 6th value: the same set with theta doubled
+awk -F', ' -v OFS=', ' '{$6 = 2 * $6; print}' "$T/fit.txt" >"$T/fit2.txt"
+# Replace the file's sets by the given lines (one set per line).
+with_sets() {
+    awk -v sets="$1" '
+        /^    "sets": \[/ {print "    \"sets\": ["; n = split(sets, s, ";"); for (i = 1; i <= n; i++) print "      [" s[i] "]" (i < n ? "," : ""); skip = 1; next}
+        skip && /^    \]/ {skip = 0}
+        !skip {print}' "$P"
+}
+with_sets "$(cat "$T/fit.txt");$(cat "$T/fit.txt");$(cat "$T/fit.txt")" >"$T/same.json"
+with_sets "$(cat "$T/fit.txt");$(cat "$T/fit2.txt")" >"$T/wide.json"
+grep -q '"sets": \[' "$T/same.json" || fail "the shipped file has no uncertainty sets"
+
+REG='one=0.5mg/kg iv over 40min'
+# 1. identical sets: intervals collapse onto the fit's share = the virtual patients'
+"$KETSIM" forecast --madrs 30 --until 20 --days 1,7 --patients 200000 --regimen "$REG" \
+    --params "$T/same.json" --uncertainty --out "$T/same.csv" >"$T/same.txt" 2>"$T/same.err" ||
+    fail "forecast --uncertainty (same sets): $(cat "$T/same.err")"
+awk -F, 'NR > 1 && !/^#/ {
+        if ($12 != $13) {print "p05 " $12 " != p95 " $13 " on " $0; bad = 1}
+        if ($14 != $15) {print "remission p05 " $14 " != p95 " $15 " on " $0; bad = 1}
+        d = $10 - $12; if (d < 0) d = -d; if (d > 0.005) {print "response " $10 " vs quadrature " $12 " on " $0; bad = 1}
+        d = $11 - $14; if (d < 0) d = -d; if (d > 0.005) {print "remission " $11 " vs quadrature " $14 " on " $0; bad = 1}
+        rows++}
+     END {if (rows != 4) print "rows " rows; exit bad || rows != 4}' "$T/same.csv" >"$T/same.chk" ||
+    fail "identical sets: $(cat "$T/same.chk")"
+grep -q '^# uncertainty: "one": median relapse' "$T/same.csv" || fail "no relapse interval in the CSV"
+
+# 2. theta doubled in one of two sets: the drug arm's interval opens upwards, the
+#    placebo arm's (no drug) stays closed
+"$KETSIM" forecast --madrs 30 --until 20 --days 1,7 --patients 1000 --regimen "$REG" \
+    --params "$T/wide.json" --uncertainty --out "$T/wide.csv" >/dev/null 2>"$T/wide.err" ||
+    fail "forecast --uncertainty (two sets): $(cat "$T/wide.err")"
+awk -F, 'NR > 1 && !/^#/ {
+        if ($1 == "\"one\"" && $3 == 1 && !($13 > $12 + 0.02)) {print "drug arm day 1: " $12 "-" $13; bad = 1}
+        if ($1 == "\"placebo (no drug)\"" && $12 != $13) {print "placebo arm: " $12 "-" $13; bad = 1}}
+     END {exit bad}' "$T/wide.csv" >"$T/wide.chk" || fail "two sets: $(cat "$T/wide.chk")"
+
+# 3. the shipped sets: ordered intervals, thread-independent, JSON
+OMP_NUM_THREADS=1 "$KETSIM" forecast --madrs 30 --until 30 --days 1,14 --patients 100 \
+    --regimen "$REG" --regimen "six=0.5mg/kg iv over 40min; 3/week x 2w" --uncertainty \
+    --out "$T/s1.csv" >"$T/s1.txt" 2>"$T/s1.err" || fail "forecast --uncertainty: $(cat "$T/s1.err")"
+OMP_NUM_THREADS=2 "$KETSIM" forecast --madrs 30 --until 30 --days 1,14 --patients 100 \
+    --regimen "$REG" --regimen "six=0.5mg/kg iv over 40min; 3/week x 2w" --uncertainty \
+    --out "$T/s2.csv" >/dev/null 2>&1
+cmp -s "$T/s1.csv" "$T/s2.csv" || fail "--uncertainty differs between 1 and 2 threads"
+head -1 "$T/s1.csv" | grep -q ',response_frac_p05,response_frac_p95,remission_frac_p05,remission_frac_p95$' ||
+    fail "CSV header: $(head -1 "$T/s1.csv")"
+awk -F, 'NR > 1 && !/^#/ {if (!($12 <= $13 && $14 <= $15 && $12 >= 0 && $13 <= 1)) {print; bad = 1}} END {exit bad}' \
+    "$T/s1.csv" >"$T/s1.chk" || fail "intervals out of order: $(cat "$T/s1.chk")"
+grep -q "^Calibration uncertainty: 5-95 % over the 200 parameter sets" "$T/s1.txt" ||
+    fail "no uncertainty table: $(cat "$T/s1.txt")"
+grep -q "the intervals above are the calibration's (parameter) uncertainty" "$T/s1.txt" ||
+    fail "the table does not say what the intervals are"
+"$KETSIM" forecast --madrs 30 --until 20 --days 1 --patients 100 --regimen "$REG" --uncertainty \
+    --out "$T/u.json" >/dev/null 2>&1 || fail "forecast --uncertainty --out json"
+for k in '"response_frac_p05_p95"' '"remission_frac_p05_p95"' '"median_relapse_d_p05_p95"' \
+    '"parameter_sets": 200'; do
+    grep -qF "$k" "$T/u.json" || fail "JSON lacks $k"
+done
+"$KETSIM" calibrate --errors "$P" >"$T/ce.txt" 2>&1 || fail "calibrate --errors: $(tail -3 "$T/ce.txt")"
+grep -q "^uncertainty: 200 parameter sets, computed at these parameters" "$T/ce.txt" ||
+    fail "calibrate --errors did not check the section: $(cat "$T/ce.txt")"
+
+# 4. refusals, one line each, exit 2
+bad() {
+    local want=$1
+    shift
+    "$KETSIM" "$@" >"$T/out" 2>"$T/err"
+    local rc=$?
+    [ $rc -eq 2 ] || fail "exit $rc (want 2): $*"
+    grep -qF -- "$want" "$T/err" || fail "no \"$want\" in: $(cat "$T/err")"
+    [ "$(wc -l <"$T/err")" -eq 1 ] || fail "not one line: $(cat "$T/err")"
+}
+bad "--uncertainty: not with --indication ptsd" forecast --indication ptsd --caps5 40 --uncertainty
+awk '/^  "uncertainty": \{/ {skip = 1} skip && /^  \},/ {skip = 0; next} !skip {print}' "$P" >"$T/none.json"
+bad '$.uncertainty: missing' forecast --madrs 30 --params "$T/none.json" --uncertainty
+with_sets "$(cat "$T/fit.txt");1, 2, 3" >"$T/short.json"
+bad '$.uncertainty.sets[1]: not 17 numbers' forecast --madrs 30 --params "$T/short.json" --uncertainty
+bad "--uncertainty FILE: not with --errors or --stage2" calibrate --uncertainty "$P" --errors "$P"
+bad "--no-uncertainty: only with a fit that writes" calibrate --no-uncertainty
+
+[ $failures -eq 0 ] || {
+    echo "$failures failure(s)" >&2
+    exit 1
+}
+echo "forecast --uncertainty: all checks passed"

@@ -1,0 +1,344 @@
+/* Parameter uncertainty of the response calibration (src/response/uncertainty.c) and the
+ * trial-rule survival (ks_response_survival_rule):
+ * - the central-difference Hessian equals the exact one of a quadratic objective in the
+ *   log parameters, pairs included, and is the same for 1 and 2 threads;
+ * - the covariance is 2 H^-1 times the residual variance factor; a flat direction is
+ *   flagged and its parameter not identified;
+ * - SIR: a target equal to the proposal keeps every weight equal (ESS = m); a shifted
+ *   target moves the kept sets to it; a hard wall keeps no set beyond it; the same seed
+ *   gives the same sets on 1 and 2 threads;
+ * - ks_response_survival_rule against 200,000 virtual patients (cohort at any of several
+ *   points, relapse on one or two consecutive checks), and its argument errors;
+ * - the file loader's errors. */
+#include "ks_test.h"
+#include "ketsim/response.h"
+#include "ketsim/trial.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A fit in the middle of the bounds for every parameter. */
+static ks_response_params centre(void)
+{
+    ks_response_params p, lo, hi;
+    ks_response_params_bounds(&lo, &hi);
+    for (int i = 0; i < KS_RP_N; i++)
+        p.v[i] = sqrt(lo.v[i] * hi.v[i]);
+    p.first_visit_h = p.last_visit_h = 0;
+    return p;
+}
+
+/* Quadratic objective in x = log p: sum_ij (x_i - c_i) A_ij (x_j - c_j) + f0, with c the
+ * centre shifted by `shift` (log units) in parameter 0, and +inf beyond a wall on
+ * parameter 1 when wall is set. */
+typedef struct quad {
+    double A[KS_RP_N][KS_RP_N];
+    double c[KS_RP_N];
+    double f0;
+    int wall;
+} quad;
+
+static double quad_fn(const ks_response_params *p, void *ud)
+{
+    const quad *q = ud;
+    double dx[KS_RP_N], f = q->f0;
+    for (int i = 0; i < KS_RP_N; i++)
+        dx[i] = log(p->v[i]) - q->c[i];
+    if (q->wall && dx[1] > 0) return HUGE_VAL;
+    for (int i = 0; i < KS_RP_N; i++)
+        for (int j = 0; j < KS_RP_N; j++)
+            f += dx[i] * q->A[i][j] * dx[j];
+    return f;
+}
+
+/* A with a known structure: diagonal 50 / (i + 1), a few couplings. */
+static quad make_quad(void)
+{
+    quad q;
+    memset(&q, 0, sizeof q);
+    ks_response_params p = centre();
+    for (int i = 0; i < KS_RP_N; i++) {
+        q.A[i][i] = 50.0 / (i + 1);
+        q.c[i] = log(p.v[i]);
+    }
+    q.A[0][1] = q.A[1][0] = 5;
+    q.A[2][5] = q.A[5][2] = -3;
+    q.A[3][16] = q.A[16][3] = 1.5;
+    return q;
+}
+
+static void test_hessian_exact(void **state)
+{
+    (void)state;
+    quad q = make_quad();
+    ks_response_params p = centre();
+    int free_[KS_RP_N];
+    for (int i = 0; i < KS_RP_N; i++)
+        free_[i] = i != 7; /* one held: its row and column stay 0 */
+    double *H1 = malloc(sizeof(double) * KS_RP_N * KS_RP_N),
+           *H2 = malloc(sizeof(double) * KS_RP_N * KS_RP_N);
+    ks_error err = {0};
+    assert_int_equal(ks_response_hessian(quad_fn, &q, &p, free_, 0.01, 1, H1, &err), KS_OK);
+    assert_int_equal(ks_response_hessian(quad_fn, &q, &p, free_, 0.01, 2, H2, &err), KS_OK);
+    assert_memory_equal(H1, H2, sizeof(double) * KS_RP_N * KS_RP_N);
+    for (int i = 0; i < KS_RP_N; i++)
+        for (int j = 0; j < KS_RP_N; j++) {
+            double want = free_[i] && free_[j] ? 2 * q.A[i][j] : 0.0;
+            assert_true(fabs(H1[i * KS_RP_N + j] - want) < 1e-5 * (1 + fabs(want)));
+        }
+    /* argument errors */
+    assert_int_equal(ks_response_hessian(quad_fn, &q, &p, free_, 0, 1, H1, &err), KS_EINVAL);
+    q.wall = 1; /* a probe beyond the wall is not finite */
+    q.c[1] = log(p.v[1]);
+    assert_int_equal(ks_response_hessian(quad_fn, &q, &p, free_, 0.01, 1, H1, &err), KS_ENUMERIC);
+    free(H1), free(H2);
+}
+
+static void test_covariance(void **state)
+{
+    (void)state;
+    double H[KS_RP_N * KS_RP_N] = {0};
+    ks_response_uncertainty u;
+    memset(&u, 0, sizeof u);
+    for (int i = 0; i < 3; i++)
+        u.free[i] = 1;
+    u.n_points = 53;  /* 50 degrees of freedom */
+    u.objective = 25; /* below 1 per degree of freedom: scale 1 */
+    /* 2x2 block with a coupling, and parameter 2 flat (curvature 1e-6) */
+    H[0] = 8, H[1] = 2, H[KS_RP_N] = 2, H[KS_RP_N + 1] = 4, H[2 * KS_RP_N + 2] = 1e-6;
+    ks_error err = {0};
+    assert_int_equal(ks_response_uncertainty_from_hessian(H, &u, &err), KS_OK);
+    assert_true(fabs(u.scale - 1) < 1e-15);
+    /* 2 inv([[8,2],[2,4]]) = 2/28 [[4,-2],[-2,8]] */
+    assert_true(fabs(u.cov[0][0] - 8.0 / 28) < 1e-12);
+    assert_true(fabs(u.cov[0][1] + 4.0 / 28) < 1e-12);
+    assert_true(fabs(u.cov[1][1] - 16.0 / 28) < 1e-12);
+    assert_true(u.identified[0] && u.identified[1]);
+    assert_false(u.identified[2]);
+    assert_true(u.cov[2][2] == 0); /* the flat axis stays out of cov */
+    int nflat = 0;
+    for (int j = 0; j < u.n_axes; j++)
+        nflat += u.flat[j];
+    assert_int_equal(u.n_axes, 3);
+    assert_int_equal(nflat, 1);
+    /* its proposal spread is FLAT_LOG along parameter 2 */
+    double s2 = 0;
+    for (int j = 0; j < u.n_axes; j++)
+        if (u.flat[j]) s2 += u.axes[j][2] * u.axes[j][2];
+    assert_true(fabs(sqrt(s2) - KS_RESPONSE_FLAT_LOG) < 1e-12);
+    /* a misfit: objective 100 over 50 degrees of freedom doubles the variances */
+    u.objective = 100;
+    assert_int_equal(ks_response_uncertainty_from_hessian(H, &u, &err), KS_OK);
+    assert_true(fabs(u.scale - 2) < 1e-12);
+    assert_true(fabs(u.cov[0][0] - 16.0 / 28) < 1e-12);
+}
+
+/* The uncertainty of quad_fn at its minimum, through the library's own steps. */
+static ks_response_uncertainty quad_unc(quad *q, const ks_response_params *p)
+{
+    ks_response_uncertainty u;
+    memset(&u, 0, sizeof u);
+    for (int i = 0; i < KS_RP_N; i++)
+        u.free[i] = 1;
+    u.n_points = 1000, u.objective = q->f0;
+    double *H = malloc(sizeof(double) * KS_RP_N * KS_RP_N);
+    ks_error err = {0};
+    assert_int_equal(ks_response_hessian(quad_fn, q, p, u.free, 0.01, 0, H, &err), KS_OK);
+    assert_int_equal(ks_response_uncertainty_from_hessian(H, &u, &err), KS_OK);
+    free(H);
+    return u;
+}
+
+static void test_sir(void **state)
+{
+    (void)state;
+    /* Strong curvatures: the proposals stay far inside the bounds, so truncation does
+     * not enter the comparisons. */
+    quad q = make_quad();
+    for (int i = 0; i < KS_RP_N; i++)
+        q.A[i][i] *= 100;
+    q.f0 = 10;
+    ks_response_params p = centre();
+    ks_response_uncertainty u = quad_unc(&q, &p);
+    enum { M = 4000, N = 200 };
+    ks_response_params *s1 = malloc(N * sizeof *s1), *s2 = malloc(N * sizeof *s2);
+    ks_response_sir_stats st;
+    ks_error err = {0};
+    /* target = proposal: equal weights */
+    assert_int_equal(ks_response_sir(quad_fn, &q, &p, &u, M, N, 5, 1, s1, &st, &err), KS_OK);
+    assert_true(fabs(st.ess - M) < 1e-6 * M);
+    assert_true(fabs(st.max_share - 1.0 / M) < 1e-9);
+    assert_int_equal(ks_response_sir(quad_fn, &q, &p, &u, M, N, 5, 2, s2, NULL, &err), KS_OK);
+    assert_memory_equal(s1, s2, N * sizeof *s1);
+    /* objective above the fit = chi-square with 17 degrees of freedom: median 16.34 */
+    assert_true(st.dobj_q[1] > 13 && st.dobj_q[1] < 20);
+    /* a target shifted by 1 proposal SD in parameter 0: the kept sets move there */
+    double sd0 = sqrt(u.cov[0][0]);
+    q.c[0] += sd0;
+    assert_int_equal(ks_response_sir(quad_fn, &q, &p, &u, 40000, N, 5, 0, s1, &st, &err), KS_OK);
+    double mean = 0;
+    for (int k = 0; k < N; k++)
+        mean += (log(s1[k].v[0]) - log(p.v[0])) / N;
+    assert_true(fabs(mean - sd0) < 0.25 * sd0);
+    assert_true(st.ess < 40000 * 0.7); /* unequal weights now */
+    /* a wall: nothing kept beyond it */
+    q.c[0] = log(p.v[0]);
+    q.wall = 1;
+    assert_int_equal(ks_response_sir(quad_fn, &q, &p, &u, M, N, 5, 0, s1, &st, &err), KS_OK);
+    assert_true(st.n_infinite > M / 3 && st.n_infinite < 2 * M / 3);
+    for (int k = 0; k < N; k++)
+        assert_true(s1[k].v[1] <= p.v[1]);
+    /* argument errors */
+    assert_int_equal(ks_response_sir(quad_fn, &q, &p, &u, 10, 20, 5, 0, s1, &st, &err), KS_EINVAL);
+    free(s1), free(s2);
+}
+
+/* Occupancy pulse, then the drug state (as in test_response_trial.c). */
+#define DT (1.0 / 12.0)
+#define NG (24 * 12 * 12 + 1) /* 12 days */
+static double *drive(const ks_response_params *p)
+{
+    double *occ = calloc(NG, sizeof *occ), *D = calloc(NG, sizeof *D);
+    for (size_t k = 0; k < NG; k++) {
+        double t = (double)k * DT;
+        occ[k] = t <= 0.67 ? 0.5 * t / 0.67 : 0.5 * exp(-(t - 0.67) / 2.5);
+    }
+    ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
+    ks_error err = {0};
+    assert_int_equal(ks_response_drive(p, occ, NG, DT, &st, &err), KS_OK);
+    free(occ);
+    return D;
+}
+
+static void test_survival_rule(void **state)
+{
+    (void)state;
+    ks_response_params p;
+    ks_response_params_start(&p);
+    p.v[KS_RP_T_DELAY_H] = 20, p.v[KS_RP_T_SPINE_D] = 3, p.v[KS_RP_W_FAST] = 0.7;
+    p.v[KS_RP_THETA] = 1.2, p.v[KS_RP_OMEGA_THETA] = 0.5, p.v[KS_RP_OMEGA_PHI] = 0.8;
+    p.v[KS_RP_T_NONDRUG_D] = 4;
+    p.first_visit_h = p.last_visit_h = 0;
+    double *D = drive(&p);
+    const size_t kr[3] = {8, 16, 46}; /* 40, 80, 230 min */
+    size_t kc[11];
+    for (int j = 0; j < 11; j++)
+        kc[j] = (size_t)(24 * 12 * (j + 1));
+    const double t1 = log(2.0), t2 = -log(0.75);
+    for (int cons = 1; cons <= 2; cons++) {
+        double sv[11];
+        assert_int_equal(
+            ks_response_survival_rule(&p, KS_CTX_ACTIVE, D, DT, kr, 3, t1, kc, 11, t2, cons, sv),
+            KS_OK);
+        /* virtual patients: the same rule, one by one */
+        enum { NP = 200000 };
+        long cohort = 0, alive[11] = {0};
+        for (uint64_t i = 0; i < NP; i++) {
+            double th, ph;
+            ks_response_patient(&p, KS_CTX_ACTIVE, 99, i, &th, &ph);
+            int in = 0;
+            for (int r = 0; r < 3; r++) {
+                double L =
+                    ph * ks_response_nondrug(&p, KS_CTX_ACTIVE, (double)kr[r] * DT) + th * D[kr[r]];
+                in |= L >= t1;
+            }
+            if (!in) continue;
+            cohort++;
+            int below[11];
+            for (int j = 0; j < 11; j++)
+                below[j] = ph * ks_response_nondrug(&p, KS_CTX_ACTIVE, (double)kc[j] * DT) +
+                               th * D[kc[j]] <
+                           t2;
+            int dead = 0;
+            for (int j = 0; j < 11; j++) {
+                if (below[j] && (cons == 1 || (j + 1 < 11 && below[j + 1]))) dead = 1;
+                alive[j] += !dead;
+            }
+        }
+        assert_true(cohort > 20000);
+        for (int j = 0; j < 11; j++) {
+            double mc = (double)alive[j] / (double)cohort;
+            double se = sqrt(mc * (1 - mc) / (double)cohort) + 1e-4;
+            assert_true(fabs(sv[j] - mc) < 4 * se);
+        }
+        assert_true(sv[10] < sv[0]); /* some relapse */
+    }
+    /* argument errors: checks not after the cohort points, not increasing, consecutive 3 */
+    double sv[11];
+    const size_t bad[2] = {46, 40};
+    assert_int_equal(
+        ks_response_survival_rule(&p, KS_CTX_ACTIVE, D, DT, kr, 3, t1, bad, 1, t2, 1, sv),
+        KS_EINVAL);
+    assert_int_equal(
+        ks_response_survival_rule(&p, KS_CTX_ACTIVE, D, DT, kr, 3, t1, kc + 1, 1, t2, 3, sv),
+        KS_EINVAL);
+    const size_t dec[2] = {300, 290};
+    assert_int_equal(
+        ks_response_survival_rule(&p, KS_CTX_ACTIVE, D, DT, kr, 3, t1, dec, 2, t2, 1, sv),
+        KS_EINVAL);
+    free(D);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_load_errors(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/ks_unc_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    ks_response_params *sets = NULL;
+    size_t n = 99;
+    ks_error err = {0};
+    write_text(path, "{\"format\": \"ketsim-response/1\"}");
+    assert_int_equal(ks_response_uncertainty_load(path, &sets, &n, &err), KS_EMODEL);
+    assert_non_null(strstr(err.msg, "$.uncertainty: missing"));
+    assert_null(sets);
+    assert_int_equal(n, 0);
+    write_text(path, "{\"uncertainty\": {\"sets\": [[1, 2]]}}");
+    assert_int_equal(ks_response_uncertainty_load(path, &sets, &n, &err), KS_EMODEL);
+    assert_non_null(strstr(err.msg, "$.uncertainty.sets[0]: not 17 numbers"));
+    /* one set in the middle of the bounds is read back; a second beyond a bound is not */
+    ks_response_params c = centre(), lo, hi;
+    ks_response_params_bounds(&lo, &hi);
+    char buf[4096] = "{\"uncertainty\": {\"sets\": [[";
+    for (int i = 0; i < KS_RP_N; i++)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%.17g", i ? ", " : "", c.v[i]);
+    strcat(buf, "]]}}");
+    write_text(path, buf);
+    assert_int_equal(ks_response_uncertainty_load(path, &sets, &n, &err), KS_OK);
+    assert_int_equal(n, 1);
+    assert_memory_equal(sets[0].v, c.v, sizeof c.v);
+    free(sets);
+    char *q = strstr(buf, "]]}}");
+    snprintf(q, sizeof buf - (size_t)(q - buf), "], [");
+    for (int i = 0; i < KS_RP_N; i++)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%.17g", i ? ", " : "",
+                 i == 4 ? hi.v[4] * 1.01 : c.v[i]);
+    strcat(buf, "]]}}");
+    write_text(path, buf);
+    assert_int_equal(ks_response_uncertainty_load(path, &sets, &n, &err), KS_EMODEL);
+    assert_non_null(strstr(err.msg, "$.uncertainty.sets[1][4] (t_spine_d)"));
+    assert_null(sets);
+    remove(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hessian_exact), cmocka_unit_test(test_covariance),
+        cmocka_unit_test(test_sir),           cmocka_unit_test(test_survival_rule),
+        cmocka_unit_test(test_load_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
