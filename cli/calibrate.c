@@ -25,7 +25,7 @@ static const char HELP[] =
     "from fixed starting values, twice. Deterministic. Prints the fit per figure.\n"
     "Second stage, conditional on that fit: the PTSD (CAPS-5) variant's two parameters\n"
     "(theta_ptsd, phi_ptsd_active) solved from Feder 2021's two week-2 response shares\n"
-    "(>= 30 %% reduction; ketamine 67 %%, midazolam 20 %%, 15 per arm): exactly determined,\n"
+    "(>= 30 % reduction; ketamine 67 %, midazolam 20 %, 15 per arm): exactly determined,\n"
     "written under \"variants\".\"ptsd\" of the same file.\n"
     "\n"
     "  --write FILE     write the fitted parameters, what they were fitted to and the fit\n"
@@ -47,9 +47,9 @@ static const char HELP[] =
     "  --no-uncertainty with --write: skip that section (a quick fit; forecast\n"
     "                   --uncertainty then refuses the file)\n"
     "  --ibrahim-rule R how Ibrahim 2012's durability is read: loss50 (default, the shipped\n"
-    "                   fit: relapse = loss of the >= 50 %% reduction, an assumption) or\n"
+    "                   fit: relapse = loss of the >= 50 % reduction, an assumption) or\n"
     "                   methods (the paper's own rule, read on a level-D copy of its Methods:\n"
-    "                   < 25 %% improvement on two consecutive daily ratings); recorded in\n"
+    "                   < 25 % improvement on two consecutive daily ratings); recorded in\n"
     "                   the file, which --errors, --stage2 and --uncertainty then follow\n"
     "  --max-eval N     evaluations per optimiser pass (default 3000); a fit cut off by\n"
     "                   it is reported as not converged (refused with --errors or --stage2:\n"
@@ -245,28 +245,70 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
     ks_error err = {0};
     ks_response_uncertainty u;
     fprintf(stderr,
-            "calibrate: parameter uncertainty: Hessian of the objective at 2 steps, then "
-            "%d proposals (about a minute)...\n",
-            KS_RESPONSE_SIR_M);
+            "calibrate: parameter uncertainty: Hessian of the objective at 2 steps, then up to "
+            "%d SIR iterations of %d proposals (a few minutes)...\n",
+            KS_RESPONSE_SIR_ITER, KS_RESPONSE_SIR_M);
     ks_response_params *sets = malloc(KS_RESPONSE_SIR_N * sizeof *sets);
     ks_response_sir_stats st;
     if (!sets) {
         cli_error(CMD, "uncertainty: out of memory");
         return NULL;
     }
-    if (ks_response_uncertainty_compute(d, p, KS_RESPONSE_HESSIAN_STEP, 0, &u, &err) ||
-        ks_response_sir(ks_response_objective_fn, (void *)d, p, &u, KS_RESPONSE_SIR_M,
-                        KS_RESPONSE_SIR_N, KS_RESPONSE_SIR_SEED, 0, sets, &st, &err)) {
+    /* Iterative SIR (Dosne 2017): the first proposal from the Hessian, each next one from
+     * the second moments of the sets just drawn (SDs x 1.2), until the weights spread over
+     * at least as many proposals as sets are kept (effective sample size >= n). */
+    json_t *iters = json_array();
+    int rc = ks_response_uncertainty_compute(d, p, KS_RESPONSE_HESSIAN_STEP, 0, &u, &err);
+    ks_response_uncertainty prop = u;
+    /* the iteration with the largest effective sample size is the one kept */
+    ks_response_params *best = malloc(KS_RESPONSE_SIR_N * sizeof *best);
+    ks_response_sir_stats bst = {0};
+    int it = 0, best_it = 0;
+    if (!best) rc = ks_error_set(&err, KS_ENOMEM, "out of memory");
+    while (!rc && it < KS_RESPONSE_SIR_ITER) {
+        if (it > 0)
+            rc = ks_response_proposal_from_sets(p, sets, KS_RESPONSE_SIR_N, KS_RESPONSE_SIR_INFLATE,
+                                                &prop, &err);
+        if (!rc)
+            rc = ks_response_sir(ks_response_objective_fn, (void *)d, p, &prop, KS_RESPONSE_SIR_M,
+                                 KS_RESPONSE_SIR_N, KS_RESPONSE_SIR_SEED + (uint64_t)it, 0, sets,
+                                 &st, &err);
+        if (rc) break;
+        it++;
+        fprintf(stderr,
+                "calibrate: SIR iteration %d: effective sample size %.0f of %d proposals, largest "
+                "weight %.2g %%, kept sets' objective above the fit: median %.3g\n",
+                it, st.ess, st.m, 100 * st.max_share, st.dobj_q[1]);
+        json_array_append_new(
+            iters, json_pack("{s:i,s:s,s:f,s:f,s:[f,f,f]}", "iteration", it, "proposal",
+                             it == 1 ? "Hessian (flat axes 3 log units)"
+                                     : "second moments of the previous sets, SDs x 1.2",
+                             "effective_sample_size", round6(st.ess), "largest_weight_share",
+                             round6(st.max_share), "objective_above_fit_p05_p50_p95",
+                             round6(st.dobj_q[0]), round6(st.dobj_q[1]), round6(st.dobj_q[2])));
+        if (st.ess > bst.ess) {
+            bst = st, best_it = it;
+            memcpy(best, sets, KS_RESPONSE_SIR_N * sizeof *best);
+        }
+        if (st.ess >= KS_RESPONSE_SIR_N) break;
+    }
+    if (rc) {
         cli_error(CMD, "uncertainty: %s", err.msg);
-        free(sets);
+        json_decref(iters);
+        free(sets), free(best);
         return NULL;
     }
+    free(sets);
+    sets = best;
+    st = bst;
     json_t *un = json_object();
     json_object_set_new(
         un, "method",
         json_string(
-            "Sampling importance resampling (SIR; Dosne M et al. 2016, J Pharmacokinet "
-            "Pharmacodyn 43:583, doi:10.1007/s10928-016-9487-8). Proposal: the objective is a sum "
+            "Sampling importance resampling (SIR; Dosne A-G et al. 2016, J Pharmacokinet "
+            "Pharmacodyn 43:583, doi:10.1007/s10928-016-9487-8), iterated (Dosne A-G, Bergstrand "
+            "M, Karlsson MO 2017, J Pharmacokinet Pharmacodyn 44:509, "
+            "doi:10.1007/s10928-017-9542-0). First proposal: the objective is a sum "
             "of squared standardised residuals (-2 log-likelihood up to a constant for normal "
             "errors), so near the fit the log parameters are approximately normal with "
             "covariance 2 H^-1 times scale (H: central-difference Hessian of the objective in log "
@@ -274,8 +316,18 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
             "are proposed with 3 log units; proposals outside the calibration bounds are redrawn; "
             "parameters the fit left at a bound are held there. Importance weight: exp(-(objective "
             "- fit) / (2 scale)) over the proposal density; sets drawn without replacement in "
-            "proportion to the weights. Forecasts use the sets (ketsim forecast --uncertainty). "
+            "proportion to the weights. Next proposals: normal about the fit with the second "
+            "moments of the sets just drawn, SDs x 1.2; stop when the effective sample size "
+            "reaches the number of sets (at most 5 iterations). Forecasts use the sets of the "
+            "iteration with the largest effective sample size (ketsim forecast --uncertainty). "
             "docs/response-model.md, Parameter uncertainty."));
+    json_t *at = json_array();
+    for (int i = 0; i < KS_RP_N; i++)
+        json_array_append_new(at, json_real(round6(p->v[i])));
+    json_object_set_new(un, "at", at);
+    json_object_set_new(un, "at_meaning",
+                        json_string("the parameter values it was computed at, in the order of "
+                                    "parameters (--errors checks they are the file's)"));
     json_object_set_new(un, "step_log", json_real(u.step));
     json_object_set_new(un, "step_change_max", json_real(round6(u.step_change)));
     json_object_set_new(un, "step_change_meaning",
@@ -294,6 +346,14 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
     json_object_set_new(un, "axes", json_integer(u.n_axes));
     json_object_set_new(un, "axes_not_identified", json_integer(nflat));
     json_t *sir = json_object();
+    json_object_set_new(sir, "iterations", iters);
+    json_object_set_new(sir, "iteration_kept", json_integer(best_it));
+    json_object_set_new(sir, "converged", json_boolean(st.ess >= KS_RESPONSE_SIR_N));
+    json_object_set_new(sir, "converged_meaning",
+                        json_string("the last iteration's effective sample size reached the "
+                                    "number of sets kept; if false, the sets are fewer "
+                                    "independent draws than they look and the tails of the "
+                                    "intervals are not to be trusted"));
     json_object_set_new(sir, "proposals", json_integer(st.m));
     json_object_set_new(sir, "sets", json_integer(st.n));
     json_object_set_new(sir, "seed", json_integer(KS_RESPONSE_SIR_SEED));
@@ -340,10 +400,11 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
     json_object_set_new(un, "sets", arr);
     printf("calibrate: %d of %d parameters free (the others at a bound), %d of %d axes not "
            "identified; residual variance factor %.3g; identified SDs change by at most %.2g %% "
-           "at twice the step; SIR: %d of %d proposals kept, effective sample size %.0f, largest "
-           "weight %.2g %% of the total; kept sets' objective above the fit: median %.3g (5-95 %%: "
-           "%.3g-%.3g)\n",
-           u.n_free, KS_RP_N, nflat, u.n_axes, u.scale, 100 * u.step_change, st.n, st.m, st.ess,
+           "at twice the step; SIR, iteration %d kept: %d of %d proposals kept, effective "
+           "sample size %.0f%s, largest weight %.2g %% of the total; kept sets' objective above "
+           "the fit: median %.3g (5-95 %%: %.3g-%.3g)\n",
+           u.n_free, KS_RP_N, nflat, u.n_axes, u.scale, 100 * u.step_change, best_it, st.n, st.m, st.ess,
+           st.ess >= KS_RESPONSE_SIR_N ? "" : " (below the sets kept: NOT converged)",
            100 * st.max_share, st.dobj_q[1], st.dobj_q[0], st.dobj_q[2]);
     free(sets);
     return un;
@@ -620,16 +681,18 @@ static int check_errors(const char *path, const ks_response_designs *d)
     if (un) {
         ks_response_params *sets = NULL;
         size_t ns = 0;
-        double rec = json_number_value(json_object_get(un, "objective")),
-               obj = json_number_value(json_object_get(root, "objective_sum_sq_z"));
+        json_t *at = json_object_get(un, "at");
+        int same = json_array_size(at) == KS_RP_N;
+        for (int i = 0; same && i < KS_RP_N; i++)
+            same = json_number_value(json_array_get(at, (size_t)i)) == p.v[i];
         if (ks_response_uncertainty_load(path, &sets, &ns, &err)) {
             cli_error(CMD, "--errors: %s", err.msg);
             bad = 2;
-        } else if (!(fabs(rec - obj) <= 1e-5 * fabs(obj))) {
+        } else if (!same) {
             cli_error(CMD,
-                      "--errors: %s: $.uncertainty.objective %g is not the fit's %g: the section "
-                      "belongs to other parameters (recompute it with --uncertainty)",
-                      path, rec, obj);
+                      "--errors: %s: $.uncertainty.at: not the file's parameters: the section "
+                      "was computed at others (recompute it with --uncertainty)",
+                      path);
             bad = 2;
         } else
             printf("uncertainty: %zu parameter sets, computed at these parameters\n", ns);

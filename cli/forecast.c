@@ -52,7 +52,7 @@ static const char HELP[] =
     "  --indication I       depression (default) or ptsd: the PTSD (CAPS-5) variant, fitted\n"
     "                       to one 30-patient trial (Feder 2021: week-2 response after six\n"
     "                       0.5 mg/kg IV infusions, read at day 14); response = CAPS-5\n"
-    "                       reduced by >= 30 %%; no remission (no published CAPS-5\n"
+    "                       reduced by >= 30 %; no remission (no published CAPS-5\n"
     "                       definition in the notes); IV regimens in the active context\n"
     "                       only (no esketamine PTSD data)\n"
     "  --caps5 SCORE        baseline CAPS-5 (1-80), required with --indication ptsd\n"
@@ -106,7 +106,7 @@ static const char HELP[] =
     "  --uncertainty        also the calibration's uncertainty: each share and median\n"
     "                       relapse recomputed (population quadrature) under every\n"
     "                       parameter set the --params file's SIR sample holds (200 for\n"
-    "                       the shipped file), reported as 5-95 %% intervals over the\n"
+    "                       the shipped file), reported as 5-95 % intervals over the\n"
     "                       sets (relapse checked every 6 h); depression only; about a\n"
     "                       minute on two cores for the default regimens\n"
     "\n"
@@ -313,6 +313,8 @@ static void print_uncertainty(const arm *arms, int narm, const double *days, int
             printf("  %4.0f-%3.0f%%", 100 * m[2 * j], 100 * m[2 * j + 1]);
         if (arms[ai].placebo)
             printf("  -\n");
+        else if (isnan(ul[2 * ai]))
+            printf("  n/a (last dose + 24 h is beyond --until)\n");
         else {
             char lo[32], hi[32];
             rel_text(lo, sizeof lo, ul[2 * ai], &arms[ai], until_d);
@@ -598,6 +600,21 @@ int cmd_forecast(int argc, char **argv)
     if (!rc && unc && ks_response_uncertainty_load(ppath, &unc_sets, &unc_n, &err)) {
         cli_error(CMD, "--uncertainty: %s", err.msg);
         rc = 2;
+    }
+    /* an SIR sample that did not converge is stated wherever the intervals appear */
+    char unc_warn[320] = "";
+    if (!rc && unc) {
+        json_t *root = json_load_file(ppath, 0, NULL);
+        json_t *sir = json_object_get(json_object_get(root, "uncertainty"), "sir");
+        if (!json_is_true(json_object_get(sir, "converged")))
+            snprintf(unc_warn, sizeof unc_warn,
+                     "the calibration's SIR sample did not converge (effective sample size %.0f "
+                     "for %zu sets): the intervals are indicative, wider than the parameter "
+                     "uncertainty where the sets fall back on the proposal, and their tails are "
+                     "not to be trusted",
+                     json_number_value(json_object_get(sir, "effective_sample_size")), unc_n);
+        json_decref(root);
+        if (*unc_warn) fprintf(stderr, "warning: --uncertainty: %s\n", unc_warn);
     }
     resp_env e;
     memset(&e, 0, sizeof e);
@@ -895,6 +912,7 @@ int cmd_forecast(int argc, char **argv)
         if (unc)
             print_uncertainty(arms, narm, days, ndays, unc_resp, unc_remit, unc_rel, unc_n,
                               until_d);
+        if (*unc_warn) printf("Warning: %s.\n", unc_warn);
         printf("PK is the typical patient's; the band is between-patient variability in "
                "response%s.\n" KS_RESP_NOTE "\n",
                unc ? "; the intervals above are the calibration's (parameter) uncertainty"
@@ -1021,6 +1039,8 @@ int cmd_forecast(int argc, char **argv)
                                           isfinite(l[1]) ? json_real(l[1]) : json_null()));
                     }
                     json_object_set_new(uo, "relapse", ur);
+                    json_object_set_new(uo, "warning",
+                                        *unc_warn ? json_string(unc_warn) : json_null());
                     json_object_set_new(root, "uncertainty", uo);
                 }
                 json_t *warns = json_array();
@@ -1057,13 +1077,14 @@ int cmd_forecast(int argc, char **argv)
                         fprintf(f, "# warning: \"%s\": %s\n", arms[ai].label, arms[ai].warn);
                 if (ptsd) fprintf(f, "# warning: %s\n", PTSD_WARN);
                 if (unc) {
+                    if (*unc_warn) fprintf(f, "# warning: %s\n", unc_warn);
                     fprintf(f,
                             "# uncertainty: *_p05, *_p95 = 5th and 95th percentiles over the "
                             "%zu parameter sets of the fit's SIR sample (population "
                             "quadrature)\n",
                             unc_n);
                     for (int ai = 0; ai < narm; ai++)
-                        if (!arms[ai].placebo)
+                        if (!arms[ai].placebo && !isnan(unc_rel[2 * ai]))
                             fprintf(f,
                                     "# uncertainty: \"%s\": median relapse %.6g to %.6g d (inf: "
                                     "beyond the horizon)\n",

@@ -28,17 +28,20 @@ static double quantile(double *v, size_t n, double q)
     return v[i] + f * (v[i + 1] - v[i]);
 }
 
-/* One set, one arm: shares on the days and the median relapse (days from the last dose). */
+/* One set, one arm: shares on the days and the median relapse (days from the last dose;
+ * INFINITY when not reached by the horizon, NAN for placebo or when last dose + 24 h is
+ * beyond it). */
 static int one(const ks_response_params *set, const resp_unc_arm *a, const resp_unc_spec *s,
-               double *D, double *surv, size_t *kc, double *resp, double *remit, double *rel)
+               double *D, double *surv, size_t *kc, double *resp, double *remit, double *rel,
+               ks_error *err)
 {
     ks_response_params q = *set;
     q.first_visit_h = a->first_h;
     q.last_visit_h = a->last_h;
-    ks_error err = {0};
     if (a->occ) {
         ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
-        if (ks_response_drive(&q, a->occ, s->n_grid, s->dt_h, &st, &err)) return KS_ENUMERIC;
+        int rc = ks_response_drive(&q, a->occ, s->n_grid, s->dt_h, &st, err);
+        if (rc) return rc;
     } else
         memset(D, 0, s->n_grid * sizeof *D);
     for (int j = 0; j < s->n_days; j++) {
@@ -55,13 +58,14 @@ static int one(const ks_response_params *set, const resp_unc_arm *a, const resp_
     /* responders 24 h after the last dose; checks every RESP_UNC_CHECK_H from then */
     size_t k0 = (size_t)llround((a->last_h + 24) / s->dt_h),
            step = (size_t)llround(RESP_UNC_CHECK_H / s->dt_h), nc = 0;
+    if (k0 >= s->n_grid) return KS_OK;
     for (size_t k = k0 + step; k < s->n_grid; k += step)
         kc[nc++] = k;
-    if (k0 >= s->n_grid || nc == 0) return KS_OK;
+    *rel = INFINITY; /* censored unless a check shows the median */
+    if (nc == 0) return KS_OK;
     int rc =
         ks_response_survival_rule(&q, a->ctx, D, s->dt_h, &k0, 1, s->thr, kc, nc, s->thr, 1, surv);
-    if (rc) return rc;
-    *rel = INFINITY;
+    if (rc) return ks_error_set(err, rc, "relapse quadrature failed (code %d)", rc);
     for (size_t j = 0; j < nc; j++)
         if (surv[j] < 0.5) {
             *rel = ((double)kc[j] * s->dt_h - a->last_h) / 24;
@@ -78,6 +82,8 @@ int resp_unc_forecast(const ks_response_params *sets, size_t n_sets, const resp_
     double *r = malloc(n_sets * na * nd * sizeof *r), *m = malloc(n_sets * na * nd * sizeof *m),
            *l = malloc(n_sets * na * sizeof *l);
     int rc = KS_OK, bad = 0;
+    ks_error first = {0}; /* the message of the lowest failing (set, arm) */
+    size_t first_i = (size_t)-1;
     if (!r || !m || !l) {
         free(r), free(m), free(l);
         return ks_error_set(err, KS_ENOMEM, "--uncertainty: out of memory");
@@ -92,13 +98,23 @@ int resp_unc_forecast(const ks_response_params *sets, size_t n_sets, const resp_
         for (size_t i = 0; i < n_sets * na; i++) {
             if (bad) continue;
             size_t k = i / na, a = i % na;
+            ks_error e1 = {0};
             if (one(&sets[k], &arms[a], s, D, surv, kc, r + (k * na + a) * nd,
-                    m + (k * na + a) * nd, &l[k * na + a]))
+                    m + (k * na + a) * nd, &l[k * na + a], &e1)) {
+#pragma omp critical
+                {
+                    if (i < first_i) first_i = i, first = e1;
+                }
                 bad = 1;
+            }
         }
         free(D), free(surv), free(kc);
     }
-    if (bad) rc = ks_error_set(err, KS_ENUMERIC, "--uncertainty: a parameter set failed");
+    if (bad)
+        rc = first_i == (size_t)-1
+                 ? ks_error_set(err, KS_ENOMEM, "--uncertainty: out of memory")
+                 : ks_error_set(err, KS_ENUMERIC, "--uncertainty: parameter set %zu, arm %zu: %s",
+                                first_i / na + 1, first_i % na + 1, first.msg);
     double *col = malloc(n_sets * sizeof *col);
     if (!rc && !col) rc = ks_error_set(err, KS_ENOMEM, "--uncertainty: out of memory");
     for (size_t a = 0; !rc && a < na; a++) {
@@ -114,9 +130,9 @@ int resp_unc_forecast(const ks_response_params *sets, size_t n_sets, const resp_
         }
         for (size_t k = 0; k < n_sets; k++)
             col[k] = l[k * na + a];
-        int placebo = isnan(col[0]);
-        out_rel[a * 2] = placebo ? NAN : quantile(col, n_sets, 0.05);
-        out_rel[a * 2 + 1] = placebo ? NAN : quantile(col, n_sets, 0.95);
+        int none = isnan(col[0]); /* placebo, or last dose + 24 h beyond the horizon */
+        out_rel[a * 2] = none ? NAN : quantile(col, n_sets, 0.05);
+        out_rel[a * 2 + 1] = none ? NAN : quantile(col, n_sets, 0.95);
     }
     free(col), free(r), free(m), free(l);
     return rc;

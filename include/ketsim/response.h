@@ -520,6 +520,15 @@ typedef struct ks_response_sir_stats {
 int ks_response_sir(ks_response_objfn fn, void *ud, const ks_response_params *p,
                     const ks_response_uncertainty *u, int m, int n, uint64_t seed, int threads,
                     ks_response_params *sets, ks_response_sir_stats *st, ks_error *err);
+/* The next SIR proposal (iterative SIR, Dosne et al. 2017, J Pharmacokinet Pharmacodyn
+ * 44:509, doi:10.1007/s10928-017-9542-0): u's axes replaced by the eigen-axes of the
+ * second moments of the n sets' log parameters about the fit p (u->free kept; axes with
+ * no spread dropped), each SD times `inflate`. KS_EINVAL for n < 2 or inflate <= 0. */
+#define KS_RESPONSE_SIR_ITER 5        /* at most this many SIR iterations */
+#define KS_RESPONSE_SIR_INFLATE 1.2   /* SD inflation of an iterated proposal */
+int ks_response_proposal_from_sets(const ks_response_params *p, const ks_response_params *sets,
+                                   int n, double inflate, ks_response_uncertainty *u,
+                                   ks_error *err);
 /* The calibration objective over all figures, as a ks_response_objfn (ud: the designs). */
 double ks_response_objective_fn(const ks_response_params *p, void *ud);
 

@@ -373,34 +373,49 @@ static double above1_f(double z, const void *ud)
     return 0.5 * erfc(log(left / u->f) / u->om / sqrt(2.0));
 }
 
-/* P(phi_i g + theta_i d >= c). Two orders of the double integral, each with a closed form
- * inside: over z1 outside (the sensitivity; inside, a normal tail in z2) when
- * omega_theta <= omega_phi, else over z2 outside (inside, the lognormal tail in z1).
- * Either way the outer integrand then varies on the scale of the larger omega, and the
- * point where one part alone reaches c is split off. With a small omega_theta the z2 order
- * has a sigmoid of width ~omega_theta squeezed against z* when d is small, which Simpson
- * missed by up to 0.4 percentage points (found against 2,000,000 virtual patients). */
+/* P(phi_i g + theta_i d >= c) with a drug state: over z1 (the sensitivity deviate) by
+ * Simpson, the z2 part as a closed-form normal tail (above1_f). The pieces: the point z1*
+ * above which the drug alone reaches c (share 1 there, in closed form); the centre z1c of
+ * the sigmoid, where the typical non-drug part closes the rest of the gap, with a window of
+ * 8 of its widths f omega_phi / (omega_theta (c - f)) on either side, so that a steep
+ * sigmoid (small omega_phi / omega_theta) is resolved. (Until 2026-11-22 the integral ran
+ * over z2 outside; with omega_theta near 0.05 and a small drug state that integrand is a
+ * sigmoid a fraction of a node wide, squeezed against z*, and the share a week after one
+ * infusion was 0.4 percentage points off.) */
+static double p_above_drug(const ks_response_params *p, double f, double d, double c)
+{
+    double om = p->v[KS_RP_OMEGA_PHI], omt = p->v[KS_RP_OMEGA_THETA], th = p->v[KS_RP_THETA];
+    double z1s = log(c / (th * d)) / omt; /* theta_i d >= c above it */
+    if (z1s <= -Z_MAX) return 1.0;
+    double hi = z1s < Z_MAX ? z1s : Z_MAX;
+    double tail = z1s < Z_MAX ? 0.5 * erfc(z1s / sqrt(2.0)) : 0.0;
+    above1_ud u = {th, omt, f, om, d, c};
+    double cut[4] = {-Z_MAX, hi, hi, hi};
+    if (c > f) {
+        double zc = log((c - f) / (th * d)) / omt, w = 8 * f * om / (omt * (c - f));
+        cut[1] = fmin(fmax(zc - w, -Z_MAX), hi);
+        cut[2] = fmin(fmax(zc + w, -Z_MAX), hi);
+    }
+    double sum = tail;
+    for (int i = 0; i < 3; i++)
+        sum += simpson_normal(above1_f, &u, cut[i], cut[i + 1], N_SIMPSON);
+    return sum;
+}
+
 static double p_above(const ks_response_params *p, int ctx, double t_h, double d, double c)
 {
     double f = phi_of(p, ctx, t_h), om = p->v[KS_RP_OMEGA_PHI], omt = p->v[KS_RP_OMEGA_THETA];
-    double th = p->v[KS_RP_THETA];
     if (f <= 0 || om <= 0) return p_theta_above(p, d, c - f);
     if (c <= 0) return 1.0;
-    if (d > 0 && omt > 0 && omt <= om) {
-        double z1s = log(c / (th * d)) / omt; /* theta_i d >= c above it */
-        if (z1s <= -Z_MAX) return 1.0;
-        double hi = z1s < Z_MAX ? z1s : Z_MAX;
-        double tail = z1s < Z_MAX ? 0.5 * erfc(z1s / sqrt(2.0)) : 0.0;
-        above1_ud u = {th, omt, f, om, d, c};
-        return tail + simpson_normal(above1_f, &u, -Z_MAX, hi, N_SIMPSON);
-    }
-    /* z2 outside: for z2 above z* = ln(c/f)/omega the non-drug part alone reaches c
-     * (probability 1); below it the closed form in z1, split where the typical patient's
-     * drug part closes the gap (the centre of its sigmoid). */
+    if (d > 0 && omt > 0) return p_above_drug(p, f, d, c);
+    /* no drug state (or no spread of sensitivity): over z2, the non-drug part alone reaches
+     * c above z* = ln(c/f)/omega (probability 1), below it the closed form in z1 (a step
+     * at the typical drug part when omega_theta is 0, split there) */
     double zs = log(c / f) / om;
     double hi = zs < Z_MAX ? zs : Z_MAX;
     double tail = zs < Z_MAX ? 0.5 * erfc(zs / sqrt(2.0)) : 0.0;
     above_ud u = {p, f, om, d, c};
+    double th = p->v[KS_RP_THETA];
     double zm = d > 0 && c > th * d ? log((c - th * d) / f) / om : -HUGE_VAL;
     if (zm > -Z_MAX && zm < hi)
         return tail + simpson_normal(above_f, &u, -Z_MAX, zm, N_SIMPSON) +

@@ -299,15 +299,27 @@ int ks_response_sir(ks_response_objfn fn, void *ud, const ks_response_params *p,
         goto done;
     }
     double sw = 0, sw2 = 0, wmax = 0;
+    int n_pos = 0;
     for (int k = 0; k < m; k++) {
         lw[k] = lw[k] == -HUGE_VAL ? 0.0 : exp(lw[k] - lmax); /* now the weight itself */
         sw += lw[k], sw2 += lw[k] * lw[k];
+        n_pos += lw[k] > 0;
         if (lw[k] > wmax) wmax = lw[k];
     }
-    /* n draws without replacement, each proportional to the weights left (Dosne 2016) */
-    double left = sw;
+    /* weights that underflow to 0 are no weight either */
+    if (n_pos < n) {
+        rc = ks_error_set(err, KS_ENUMERIC,
+                          "SIR: only %d of %d proposals have a weight above 0 (%d needed)", n_pos,
+                          m, n);
+        goto done;
+    }
+    /* n draws without replacement, each proportional to the weights left (Dosne 2016); the
+     * weight left is summed afresh each time (a running subtraction drifts) */
+    double *kept = z2; /* z2 is no longer needed: the kept sets' objective above the fit */
     for (int j = 0; j < n; j++) {
-        double uu[2];
+        double uu[2], left = 0;
+        for (int k = 0; k < m; k++)
+            if (!taken[k]) left += lw[k];
         ks_rng_uniform2(seed, 0, (uint64_t)j, KS_RNG_RESPONSE_PARAMS, 0xFFFFu, uu);
         double target = uu[0] * left, acc = 0;
         int pick = -1;
@@ -317,19 +329,21 @@ int ks_response_sir(ks_response_objfn fn, void *ud, const ks_response_params *p,
             acc += lw[k];
             if (acc >= target) break;
         }
+        if (pick < 0) { /* not reachable: n_pos >= n proposals carry a weight */
+            rc = ks_error_set(err, KS_ENUMERIC, "SIR: no weight left at draw %d", j + 1);
+            goto done;
+        }
         taken[pick] = 1;
-        left -= lw[pick];
         sets[j] = prop[pick];
-        f[pick] = f[pick] - f0; /* kept sets: their objective above the fit */
-        z2[j] = f[pick];
+        kept[j] = f[pick] - f0;
     }
     if (st) {
         st->m = m, st->n = n, st->ess = sw * sw / sw2, st->max_share = wmax / sw;
         st->n_infinite = n_inf;
-        qsort(z2, (size_t)n, sizeof *z2, cmp_double);
-        st->dobj_q[0] = z2[(int)floor(0.05 * (n - 1))];
-        st->dobj_q[1] = z2[(int)floor(0.5 * (n - 1))];
-        st->dobj_q[2] = z2[(int)ceil(0.95 * (n - 1))];
+        qsort(kept, (size_t)n, sizeof *kept, cmp_double);
+        st->dobj_q[0] = kept[(int)floor(0.05 * (n - 1))];
+        st->dobj_q[1] = kept[(int)floor(0.5 * (n - 1))];
+        st->dobj_q[2] = kept[(int)ceil(0.95 * (n - 1))];
     }
 done:
     free(prop), free(lw), free(z2), free(f), free(taken);
@@ -395,5 +409,58 @@ int ks_response_uncertainty_load(const char *path, ks_response_params **sets, si
         *sets = NULL;
     } else
         *n = m;
+    return rc;
+}
+
+int ks_response_proposal_from_sets(const ks_response_params *p, const ks_response_params *sets,
+                                   int n, double inflate, ks_response_uncertainty *u, ks_error *err)
+{
+    if (n < 2 || !(inflate > 0))
+        return ks_error_set(err, KS_EINVAL, "proposal from sets: needs 2 or more sets (%d)", n);
+    int idx[KS_RP_N], k = 0;
+    for (int i = 0; i < KS_RP_N; i++)
+        if (u->free[i]) idx[k++] = i;
+    memset(u->axes, 0, sizeof u->axes);
+    memset(u->flat, 0, sizeof u->flat);
+    u->n_axes = 0;
+    if (k == 0) return KS_OK;
+    gsl_matrix *A = gsl_matrix_calloc((size_t)k, (size_t)k),
+               *V = gsl_matrix_alloc((size_t)k, (size_t)k);
+    gsl_vector *L = gsl_vector_alloc((size_t)k);
+    gsl_eigen_symmv_workspace *w = gsl_eigen_symmv_alloc((size_t)k);
+    int rc = KS_OK;
+    if (!A || !V || !L || !w) {
+        rc = ks_error_set(err, KS_ENOMEM, "proposal from sets: out of memory");
+        goto done;
+    }
+    /* second moments of the log parameters about the fit (not the sets' mean: the
+     * proposal stays centred on the fit, as the weights assume) */
+    for (int s = 0; s < n; s++)
+        for (int a = 0; a < k; a++)
+            for (int b = 0; b <= a; b++) {
+                double da = log(sets[s].v[idx[a]] / p->v[idx[a]]),
+                       db = log(sets[s].v[idx[b]] / p->v[idx[b]]);
+                gsl_matrix_set(A, (size_t)a, (size_t)b,
+                               gsl_matrix_get(A, (size_t)a, (size_t)b) + da * db / n);
+            }
+    for (int a = 0; a < k; a++)
+        for (int b = 0; b < a; b++)
+            gsl_matrix_set(A, (size_t)b, (size_t)a, gsl_matrix_get(A, (size_t)a, (size_t)b));
+    if (gsl_eigen_symmv(A, L, V, w)) {
+        rc = ks_error_set(err, KS_ENUMERIC, "proposal from sets: eigen-decomposition failed");
+        goto done;
+    }
+    gsl_eigen_symmv_sort(L, V, GSL_EIGEN_SORT_VAL_DESC);
+    for (int j = 0; j < k; j++) {
+        double lam = gsl_vector_get(L, (size_t)j);
+        if (!(lam > 0)) continue; /* a direction the sets do not spread in */
+        double sd = inflate * sqrt(lam);
+        for (int a = 0; a < k; a++)
+            u->axes[u->n_axes][idx[a]] = sd * gsl_matrix_get(V, (size_t)a, (size_t)j);
+        u->n_axes++;
+    }
+done:
+    gsl_matrix_free(A), gsl_matrix_free(V), gsl_vector_free(L);
+    if (w) gsl_eigen_symmv_free(w);
     return rc;
 }

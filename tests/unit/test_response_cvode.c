@@ -7,6 +7,7 @@
  *   patients drawn with the project's Philox generator;
  * - parameter file and argument errors. */
 #include "ks_test.h"
+#include <gsl/gsl_integration.h>
 #include "ketsim/ketsim.h"
 #include "ketsim/response.h"
 #include "ketsim/trial.h"
@@ -187,33 +188,70 @@ static void test_occupancy_tail(void **state)
     ks_pd_free(pd);
 }
 
+/* An independent reference for the response share: over z1 (the sensitivity deviate)
+ * by GSL's adaptive QAGS to 1e-11, the z2 part as the closed-form normal tail, split
+ * where the drug alone reaches the threshold. */
+typedef struct ref_ud {
+    double th, omt, f, om, d, c;
+} ref_ud;
+static double ref_f(double z, void *ud)
+{
+    const ref_ud *u = ud;
+    double left = u->c - u->th * exp(u->omt * z) * u->d;
+    double tail = left <= 0 ? 1.0 : 0.5 * erfc(log(left / u->f) / u->om / sqrt(2.0));
+    return tail * exp(-0.5 * z * z) / sqrt(2 * M_PI);
+}
+static double ref_share(const ks_response_params *p, double t, double d)
+{
+    ref_ud u = {p->v[KS_RP_THETA], p->v[KS_RP_OMEGA_THETA],
+                ks_response_nondrug(p, KS_CTX_ACTIVE, t), p->v[KS_RP_OMEGA_PHI], d, log(2.0)};
+    double zs = log(u.c / (u.th * d)) / u.omt, hi = zs < 12 ? zs : 12, r = 0, e = 0;
+    gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+    gsl_function F = {ref_f, &u};
+    gsl_integration_qags(&F, -12, hi, 1e-13, 1e-11, 1000, w, &r, &e);
+    gsl_integration_workspace_free(w);
+    return r + (zs < 12 ? 0.5 * erfc(zs / sqrt(2.0)) : 0.0);
+}
+
 /* The response share where one spread is tiny and the drug state small (the shipped fit
- * has omega_theta at its bound 0.05 and omega_phi 1.3: a week after one infusion the
- * old z2-order Simpson was 0.4 percentage points off), and the opposite regime, against
- * 1,000,000 virtual patients each. */
+ * has omega_theta near its bound and omega_phi 1.3: a week after one infusion the old
+ * z2-order Simpson was 0.4 percentage points off), and the opposite regime, against the
+ * adaptive reference to 2e-6; and against 1,000,000 virtual patients as a check of the
+ * reference itself. */
 static void test_quadrature_narrow_spread(void **state)
 {
     (void)state;
-    const double om[2][2] = {{0.05, 1.33}, {1.2, 0.3}}; /* omega_theta, omega_phi */
-    const double ds[12] = {0.003, 0.006, 0.01, 0.016, 0.025, 0.04, 0.063, 0.1, 0.16, 0.25, 0.5, 2.0};
-    const int N = 1000000;
-    for (int r = 0; r < 2; r++)
-        for (int j = 0; j < 12; j++) {
+    /* omega_theta, omega_phi: the fit's regimes, the opposite one, and the extremes of the
+     * calibration bounds */
+    const double om[5][2] = {{0.05, 1.33}, {0.19, 1.32}, {1.2, 0.3}, {3.0, 0.05}, {0.05, 3.0}};
+    const double ds[9] = {0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.3, 1.0, 2.0};
+    for (int r = 0; r < 5; r++)
+        for (int j = 0; j < 9; j++) {
             ks_response_params p = params();
             p.v[KS_RP_THETA] = 0.34, p.v[KS_RP_PHI_ACTIVE] = 0.44;
             p.v[KS_RP_OMEGA_THETA] = om[r][0], p.v[KS_RP_OMEGA_PHI] = om[r][1];
             p.last_visit_h = 24;
-            double nr = 0;
-            for (int i = 0; i < N; i++) {
-                double th, ph;
-                ks_response_patient(&p, KS_CTX_ACTIVE, 11, (uint64_t)i, &th, &ph);
-                nr += ks_response_score(&p, KS_CTX_ACTIVE, 30, th, ph, 24, ds[j]) <= 15;
-            }
-            double q = ks_response_p_response(&p, KS_CTX_ACTIVE, 24, ds[j]), mc = nr / N;
-            printf("omega_theta %.2f omega_phi %.2f d %.3g: quadrature %.5f, patients %.5f\n",
-                   om[r][0], om[r][1], ds[j], q, mc);
-            KS_ASSERT_CLOSE(q, mc, 0, 4 * sqrt(mc * (1 - mc) / N) + 1e-4);
+            double q = ks_response_p_response(&p, KS_CTX_ACTIVE, 24, ds[j]),
+                   ref = ref_share(&p, 24, ds[j]);
+            if (fabs(q - ref) > 2e-6)
+                printf("omega_theta %.2f omega_phi %.2f d %.3g: quadrature %.7f, reference %.7f\n",
+                       om[r][0], om[r][1], ds[j], q, ref);
+            KS_ASSERT_CLOSE(q, ref, 0, 2e-6);
         }
+    /* the reference against virtual patients (fit regime, a small drug state) */
+    ks_response_params p = params();
+    p.v[KS_RP_THETA] = 0.34, p.v[KS_RP_PHI_ACTIVE] = 0.44;
+    p.v[KS_RP_OMEGA_THETA] = 0.05, p.v[KS_RP_OMEGA_PHI] = 1.33;
+    p.last_visit_h = 24;
+    const int N = 1000000;
+    double nr = 0;
+    for (int i = 0; i < N; i++) {
+        double th, ph;
+        ks_response_patient(&p, KS_CTX_ACTIVE, 11, (uint64_t)i, &th, &ph);
+        nr += ks_response_score(&p, KS_CTX_ACTIVE, 30, th, ph, 24, 0.05) <= 15;
+    }
+    double mc = nr / N;
+    KS_ASSERT_CLOSE(ref_share(&p, 24, 0.05), mc, 0, 4 * sqrt(mc * (1 - mc) / N));
 }
 
 static void test_quadrature_against_patients(void **state)

@@ -196,6 +196,43 @@ static void test_sir(void **state)
     free(s1), free(s2);
 }
 
+/* The iterated proposal: its axes give back the sets' second moments about the fit, times
+ * the inflation squared, on the free parameters only. */
+static void test_proposal_from_sets(void **state)
+{
+    (void)state;
+    ks_response_params p = centre(), sets[4];
+    const double dx[4][2] = {{0.1, 0.3}, {-0.2, 0.1}, {0.05, -0.4}, {0.3, 0.0}};
+    for (int s = 0; s < 4; s++) {
+        sets[s] = p;
+        sets[s].v[2] *= exp(dx[s][0]);
+        sets[s].v[9] *= exp(dx[s][1]);
+        sets[s].v[5] *= 1.5; /* not free: must not enter */
+    }
+    ks_response_uncertainty u;
+    memset(&u, 0, sizeof u);
+    u.free[2] = u.free[9] = 1;
+    ks_error err = {0};
+    assert_int_equal(ks_response_proposal_from_sets(&p, sets, 4, 1.2, &u, &err), KS_OK);
+    assert_int_equal(u.n_axes, 2);
+    double m[2][2] = {{0}};
+    for (int s = 0; s < 4; s++)
+        for (int a = 0; a < 2; a++)
+            for (int b = 0; b < 2; b++)
+                m[a][b] += dx[s][a] * dx[s][b] / 4;
+    const int ix[2] = {2, 9};
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++) {
+            double c = 0;
+            for (int j = 0; j < u.n_axes; j++)
+                c += u.axes[j][ix[a]] * u.axes[j][ix[b]];
+            assert_true(fabs(c - 1.44 * m[a][b]) < 1e-12);
+        }
+    for (int j = 0; j < u.n_axes; j++)
+        assert_true(u.axes[j][5] == 0);
+    assert_int_equal(ks_response_proposal_from_sets(&p, sets, 1, 1.2, &u, &err), KS_EINVAL);
+}
+
 /* Occupancy pulse, then the drug state (as in test_response_trial.c). */
 #define DT (1.0 / 12.0)
 #define NG (24 * 12 * 12 + 1) /* 12 days */
@@ -337,8 +374,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hessian_exact), cmocka_unit_test(test_covariance),
-        cmocka_unit_test(test_sir),           cmocka_unit_test(test_survival_rule),
-        cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_sir),           cmocka_unit_test(test_proposal_from_sets),
+        cmocka_unit_test(test_survival_rule), cmocka_unit_test(test_load_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
