@@ -23,7 +23,7 @@
     ">= 30 % definition from a press release); other regimens extrapolate the depression "         \
     "model's drug state; its loss of response after the course comes far earlier than the "        \
     "trial's (FAIL in docs/validation-response.md), and its response while the drug state is "     \
-    "high (up to 100 % a day after one infusion) is not credible: only the six-infusion "          \
+    "high (95 % or more a day after one infusion) is not credible: only the six-infusion "         \
     "response at day 14 is fitted"
 
 _Static_assert(KS_RESPONSE_PTSD_WEEK2_DAY == 14, "PTSD_WARN names the read day 14");

@@ -321,6 +321,29 @@ static int fit_section(sbuf *b, ks_response_designs *d, const ks_response_params
     return 0;
 }
 
+/* The report to path, whole or not at all; 0, or 2 with a message. */
+static int write_report(const char *path, const char *text)
+{
+    ks_error err = {0};
+    FILE *f = NULL;
+    char tmp[4096];
+    if (ks_atomic_open(path, &f, tmp, sizeof tmp, &err)) {
+        cli_error(CMD, "--out: %s", err.msg);
+        return 2;
+    }
+    if (fputs(text, f) == EOF) {
+        ks_atomic_abort(f, tmp);
+        cli_error(CMD, "--out: cannot write");
+        return 2;
+    }
+    if (ks_atomic_commit(f, tmp, path, &err)) {
+        cli_error(CMD, "--out: %s", err.msg);
+        return 2;
+    }
+    printf("response-validate: wrote %s\n", path);
+    return 0;
+}
+
 static char *read_all(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -407,6 +430,14 @@ int cmd_response_validate(int argc, char **argv)
         cli_error(CMD, "--calibration-only: needs --out FILE");
         rc = 2;
     }
+    /* options of the cross-validation or of --check say nothing with --calibration-only */
+    const int unused[3] = {O_CHECK, O_PLOTDIR, O_MAXEVAL};
+    for (int q = 0; !rc && o[O_CALONLY].seen && q < 3; q++)
+        if (o[unused[q]].value) {
+            cli_error(CMD, "--%s: not with --calibration-only (no cross-validation is run)",
+                      o[unused[q]].name);
+            rc = 2;
+        }
     if (!rc && o[O_CALONLY].seen) {
         /* The calibration section alone, no cross-validation (seconds, not minutes). */
         sb_printf(
@@ -416,22 +447,7 @@ int cmd_response_validate(int argc, char **argv)
             o[O_OUT].value, shown);
         rc = fit_section(&b, d, &p, ppath, shown, &e);
         if (!rc && b.oom) rc = 1;
-        FILE *f = NULL;
-        char tmp[4096];
-        if (rc)
-            ;
-        else if (ks_atomic_open(o[O_OUT].value, &f, tmp, sizeof tmp, &err)) {
-            cli_error(CMD, "--out: %s", err.msg);
-            rc = 2;
-        } else if (fputs(b.s, f) == EOF) {
-            ks_atomic_abort(f, tmp);
-            cli_error(CMD, "--out: cannot write");
-            rc = 2;
-        } else if (ks_atomic_commit(f, tmp, o[O_OUT].value, &err)) {
-            cli_error(CMD, "--out: %s", err.msg);
-            rc = 2;
-        } else
-            printf("response-validate: wrote %s\n", o[O_OUT].value);
+        if (!rc) rc = write_report(o[O_OUT].value, b.s);
     } else if (!rc && o[O_CHECK].value) {
         rc = fit_section(&b, d, &p, ppath, shown, &e);
         char *old = rc ? NULL : read_all(o[O_CHECK].value);
@@ -656,22 +672,7 @@ int cmd_response_validate(int argc, char **argv)
         }
         free(loso.s);
         if (!rc && b.oom) rc = 1;
-        if (!rc) {
-            FILE *f = NULL;
-            char tmp[4096];
-            if (ks_atomic_open(o[O_OUT].value, &f, tmp, sizeof tmp, &err)) {
-                cli_error(CMD, "--out: %s", err.msg);
-                rc = 2;
-            } else if (fputs(b.s, f) == EOF) {
-                ks_atomic_abort(f, tmp);
-                cli_error(CMD, "--out: cannot write");
-                rc = 2;
-            } else if (ks_atomic_commit(f, tmp, o[O_OUT].value, &err)) {
-                cli_error(CMD, "--out: %s", err.msg);
-                rc = 2;
-            } else
-                printf("response-validate: wrote %s\n", o[O_OUT].value);
-        }
+        if (!rc) rc = write_report(o[O_OUT].value, b.s);
     }
     free(b.s);
     ks_response_designs_free(d);

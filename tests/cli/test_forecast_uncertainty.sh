@@ -41,18 +41,39 @@ with_sets "$(cat "$T/fit.txt");$(cat "$T/fit2.txt")" >"$T/wide.json"
 grep -q '"sets": \[' "$T/same.json" || fail "the shipped file has no uncertainty sets"
 
 REG='one=0.5mg/kg iv over 40min'
-# 1. identical sets: intervals collapse onto the fit's share = the virtual patients'
-"$KETSIM" forecast --madrs 30 --until 20 --days 1,7 --patients 200000 --regimen "$REG" \
-    --params "$T/same.json" --uncertainty --out "$T/same.csv" >"$T/same.txt" 2>"$T/same.err" ||
-    fail "forecast --uncertainty (same sets): $(cat "$T/same.err")"
+SIX='six=0.5mg/kg iv over 40min; 3/week x 2w'
+ESK='esk=84mg nasal; 2/week x 2w'
+# 1. identical sets: intervals collapse onto the fit's share = the virtual patients', for a
+#    single infusion, a course (its own visits) and an esketamine course (oral-ad context);
+#    the relapse interval onto the main table's median (6-h checks against hourly ones)
+"$KETSIM" forecast --madrs 30 --until 40 --days 1,7,14,21 --patients 200000 --regimen "$REG" \
+    --regimen "$SIX" --regimen "$ESK" --params "$T/same.json" --uncertainty --out "$T/same.csv" \
+    >"$T/same.txt" 2>"$T/same.err" || fail "forecast --uncertainty (same sets): $(cat "$T/same.err")"
 awk -F, 'NR > 1 && !/^#/ {
         if ($12 != $13) {print "p05 " $12 " != p95 " $13 " on " $0; bad = 1}
         if ($14 != $15) {print "remission p05 " $14 " != p95 " $15 " on " $0; bad = 1}
         d = $10 - $12; if (d < 0) d = -d; if (d > 0.005) {print "response " $10 " vs quadrature " $12 " on " $0; bad = 1}
         d = $11 - $14; if (d < 0) d = -d; if (d > 0.005) {print "remission " $11 " vs quadrature " $14 " on " $0; bad = 1}
         rows++}
-     END {if (rows != 4) print "rows " rows; exit bad || rows != 4}' "$T/same.csv" >"$T/same.chk" ||
+     END {if (rows != 16) print "rows " rows; exit bad || rows != 16}' "$T/same.csv" >"$T/same.chk" ||
     fail "identical sets: $(cat "$T/same.chk")"
+for arm in one six esk; do
+    main=$(awk -v a="$arm" '$1 == a && / d \(/ {for (i = 1; i <= NF; i++) if ($(i + 1) == "d" && $(i + 2) ~ /^\(/) {print ($(i - 1) == ">" ? ">" : $i); exit}}' "$T/same.txt")
+    unc=$(awk -v a="$arm" '/^Calibration uncertainty/ {on = 1} on && $1 == a {print $(NF - 3), $(NF - 1); exit}' "$T/same.txt")
+    lo=${unc% *}
+    hi=${unc#* }
+    [ -n "$main" ] && [ -n "$unc" ] || {
+        fail "$arm: no relapse median in the tables ($main / $unc)"
+        continue
+    }
+    [ "$lo" = "$hi" ] || fail "$arm: identical sets give a relapse interval $lo to $hi"
+    if [ "$main" = ">" ]; then
+        case "$lo" in ">"*) ;; *) fail "$arm: censored in the table, $lo in the interval" ;; esac
+    else
+        awk -v m="$main" -v u="$lo" 'BEGIN {d = m - u; if (d < 0) d = -d; exit !(d <= 0.4)}' ||
+            fail "$arm: relapse median $main d (hourly, virtual patients) vs $lo d (6-h checks, quadrature)"
+    fi
+done
 grep -q '^# uncertainty: "one": median relapse' "$T/same.csv" || fail "no relapse interval in the CSV"
 
 # 2. theta doubled in one of two sets: the drug arm's interval opens upwards, the
@@ -77,6 +98,11 @@ head -1 "$T/s1.csv" | grep -q ',response_frac_p05,response_frac_p95,remission_fr
     fail "CSV header: $(head -1 "$T/s1.csv")"
 awk -F, 'NR > 1 && !/^#/ {if (!($12 <= $13 && $14 <= $15 && $12 >= 0 && $13 <= 1)) {print; bad = 1}} END {exit bad}' \
     "$T/s1.csv" >"$T/s1.chk" || fail "intervals out of order: $(cat "$T/s1.chk")"
+# the relapse interval is ordered (5th before 95th percentile; ">N" censored at the top)
+awk '/^Calibration uncertainty/ {on = 1; next} on && / to .* d$/ {lo = $(NF - 3); hi = $(NF - 1)
+        if (lo ~ /^>/ && hi !~ /^>/) {print; bad = 1}
+        if (lo !~ /^>/ && hi !~ /^>/ && lo + 0 > hi + 0) {print; bad = 1}; n++}
+     END {exit bad || n != 2}' "$T/s1.txt" >"$T/rel.chk" || fail "relapse intervals: $(cat "$T/rel.chk")"
 grep -q "^Calibration uncertainty: 5-95 % over the 200 parameter sets" "$T/s1.txt" ||
     fail "no uncertainty table: $(cat "$T/s1.txt")"
 grep -q "the intervals above are the calibration's (parameter) uncertainty" "$T/s1.txt" ||
@@ -108,6 +134,20 @@ with_sets "$(cat "$T/fit.txt");1, 2, 3" >"$T/short.json"
 bad '$.uncertainty.sets[1]: not 17 numbers' forecast --madrs 30 --params "$T/short.json" --uncertainty
 bad "--uncertainty FILE: not with --errors or --stage2" calibrate --uncertainty "$P" --errors "$P"
 bad "--no-uncertainty: only with a fit that writes" calibrate --no-uncertainty
+
+bad "--check: not with --calibration-only" response-validate --calibration-only --out "$T/c.md" \
+    --check "$SRC/docs/validation-response.md"
+
+# response-validate --calibration-only: the calibration section alone, with the parameter
+# uncertainty table and Ibrahim 2012 under the reading not fitted
+"$KETSIM" response-validate --calibration-only --params "$P" --out "$T/cal.md" >/dev/null 2>"$T/cal.err" ||
+    fail "response-validate --calibration-only: $(cat "$T/cal.err")"
+for k in '## Calibration fit (in sample)' "### Parameter uncertainty (the file's SIR sets" \
+    'Ibrahim 2012 read the other way (not fitted): the rule of the paper' '## Checks the issue asks for'; do
+    grep -qF "$k" "$T/cal.md" || fail "calibration section lacks: $k"
+done
+grep -q '^| theta | .* | identified | ' "$T/cal.md" || fail "no uncertainty row for theta: $(grep '^| theta' "$T/cal.md")"
+grep -q "Leave one study out" "$T/cal.md" && fail "--calibration-only ran the cross-validation"
 
 [ $failures -eq 0 ] || {
     echo "$failures failure(s)" >&2

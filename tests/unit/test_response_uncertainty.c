@@ -175,6 +175,18 @@ static void test_sir(void **state)
     assert_memory_equal(s1, s2, N * sizeof *s1);
     /* objective above the fit = chi-square with 17 degrees of freedom: median 16.34 */
     assert_true(st.dobj_q[1] > 13 && st.dobj_q[1] < 20);
+    /* drawn without replacement: no set twice */
+    for (int a = 0; a < N; a++)
+        for (int b = a + 1; b < N; b++)
+            assert_true(memcmp(s1[a].v, s1[b].v, sizeof s1[a].v) != 0);
+    /* a misfit (objective 1966 over 983 degrees of freedom: scale 2) widens the proposal
+     * and tempers the weights alike: the weights stay equal */
+    quad q2 = q;
+    q2.f0 = 1966;
+    ks_response_uncertainty u2 = quad_unc(&q2, &p);
+    assert_true(fabs(u2.scale - 2) < 1e-12);
+    assert_int_equal(ks_response_sir(quad_fn, &q2, &p, &u2, M, N, 5, 0, s2, &st, &err), KS_OK);
+    assert_true(fabs(st.ess - M) < 1e-6 * M);
     /* a target shifted by 1 proposal SD in parameter 0: the kept sets move there */
     double sd0 = sqrt(u.cov[0][0]);
     q.c[0] += sd0;
