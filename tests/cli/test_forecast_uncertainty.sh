@@ -135,8 +135,8 @@ bad '$.uncertainty.sets[1]: not 17 numbers' forecast --madrs 30 --params "$T/sho
 bad "--uncertainty FILE: not with --errors or --stage2" calibrate --uncertainty "$P" --errors "$P"
 bad "--no-uncertainty: only with a fit that writes" calibrate --no-uncertainty
 
-bad "--check: not with --calibration-only" response-validate --calibration-only --out "$T/c.md" \
-    --check "$SRC/docs/validation-response.md"
+bad "--plot-dir: not with --calibration-only" response-validate --calibration-only --out "$T/c.md" \
+    --plot-dir "$T/plots"
 
 # response-validate --calibration-only: the calibration section alone, with the parameter
 # uncertainty table and Ibrahim 2012 under the reading not fitted
@@ -146,7 +146,8 @@ for k in '## Calibration fit (in sample)' "### Parameter uncertainty (the file's
     'Ibrahim 2012 read the other way (not fitted): the rule of the paper' '## Checks the issue asks for'; do
     grep -qF "$k" "$T/cal.md" || fail "calibration section lacks: $k"
 done
-grep -q '^| theta | .* | identified | ' "$T/cal.md" || fail "no uncertainty row for theta: $(grep '^| theta' "$T/cal.md")"
+grep -q '^| phi_active | .* | identified | ' "$T/cal.md" ||
+    fail "no uncertainty row for phi_active: $(grep '^| phi_active' "$T/cal.md")"
 grep -q "Leave one study out" "$T/cal.md" && fail "--calibration-only ran the cross-validation"
 
 [ $failures -eq 0 ] || {
