@@ -693,7 +693,7 @@ static int check_errors(const char *path, const ks_response_designs *d)
                       "--errors: %s: $.uncertainty.at: not the file's parameters: the section "
                       "was computed at others (recompute it with --uncertainty)",
                       path);
-            bad = 2;
+            if (!bad) bad = 1; /* a check that fails, as an error above the recorded one */
         } else
             printf("uncertainty: %zu parameter sets, computed at these parameters\n", ns);
         free(sets);

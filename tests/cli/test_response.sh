@@ -36,6 +36,8 @@ grep -v "^feder2021-response" "$T/bad.txt" | grep -q "ABOVE THE RECORDED ERROR" 
     fail "calibrate --errors: no depression figure above its recorded error with theta doubled: $(cat "$T/bad.txt")"
 grep -q "^feder2021-response .*ABOVE THE RECORDED ERROR" "$T/bad.txt" ||
     fail "calibrate --errors accepted a changed theta_ptsd: $(grep feder2021 "$T/bad.txt")"
+grep -q 'uncertainty.at: not the file.s parameters' "$T/bad.txt" ||
+    fail "calibrate --errors accepted an uncertainty section computed at other parameters"
 
 # --write records the PD file it was given, in "drive" and in the command (a short fit).
 cp "$SRC/data/pd-acute.json" "$T/pd.json"
