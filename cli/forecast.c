@@ -766,43 +766,27 @@ int cmd_forecast(int argc, char **argv)
          * the first hour without response (censored at the horizon). */
         if (!a->placebo) {
             double t0 = a->last_dose_h + 24;
-            size_t k0 = (size_t)llround(t0 / DT_H), step = 12; /* hourly */
+            size_t k0 = (size_t)llround(t0 / DT_H);
             if (k0 >= ngrid) {
                 relapse_med[ai] = relapse_share[ai] = NAN;
                 relapse_why[ai] = "last dose + 24 h is beyond --until";
                 continue;
             }
-            size_t nr = 0, nrel = 0;
-#pragma omp parallel for reduction(+ : nr, nrel) schedule(static)
-            for (size_t i = 0; i < N; i++) {
-                double th_i, ph_i, z[2];
-                ks_response_patient(&a->p, a->ctx, seed, i, &th_i, &ph_i);
-                double bi = b0;
-                if (b0_sd > 0) {
-                    ks_rng_normal2(seed, 0, i, KS_RNG_RESPONSE, 1, z);
-                    bi = fmin(smax, fmax(1, b0 + b0_sd * z[0]));
-                }
-                buf[i] = NAN;
-                if (ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, t0, a->D[k0]) > keep * bi)
-                    continue;
-                nr++;
-                buf[i] = INFINITY;
-                for (size_t k = k0; k < ngrid; k += step)
-                    if (ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, (double)k * DT_H,
-                                          a->D[k]) > keep * bi) {
-                        buf[i] = ((double)k * DT_H - a->last_dose_h) / 24.0;
-                        nrel++;
-                        break;
-                    }
+            /* the library's relapse (ks_response_trial_relapse: the same patients, draws and
+             * baselines as above, hourly checks, censored median), as `trial --response` */
+            ks_response_trial_spec rs = {&a->p, a->ctx, a->D,  ngrid, DT_H, NULL, 0,    N,
+                                         seed,  b0,     b0_sd, 0,     0,    0,    keep, smax};
+            ks_response_relapse q;
+            if (ks_response_trial_relapse(&rs, &q, &err)) {
+                cli_error(CMD, "%s", err.msg);
+                rc = 1;
+                break;
             }
-            resp_last[ai] = (double)nr / (double)N;
-            relapse_share[ai] = nr ? (double)nrel / (double)nr : NAN;
-            size_t m = 0;
-            for (size_t i = 0; i < N; i++)
-                if (!isnan(buf[i])) buf[m++] = buf[i];
-            qsort(buf, m, sizeof *buf, cmp_d);
-            relapse_med[ai] = m ? quant_sorted(buf, m, 0.5) : NAN;
-            if (!m) relapse_why[ai] = "no responders 24 h after the last dose";
+            resp_last[ai] = (double)q.responders / (double)N;
+            relapse_share[ai] = q.share_relapsed;
+            /* fewer than half relapsing: censored ("> N d"), not missing */
+            relapse_med[ai] = isfinite(q.median_d) ? q.median_d : q.responders ? INFINITY : NAN;
+            if (!q.responders) relapse_why[ai] = "no responders 24 h after the last dose";
         } else {
             relapse_med[ai] = relapse_share[ai] = NAN;
             relapse_why[ai] = "placebo arm (no dose)";

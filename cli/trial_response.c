@@ -203,8 +203,8 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
      * TRANSFORM's control arm had the new oral antidepressant too). */
     int pctx = r->pctx >= 0 ? r->pctx : r->ctx;
     ks_response_params pp = r->p;
-    ks_response_trial_spec s = {&r->p, r->ctx, r->D,  r->n_grid, DT_H,      times,   nt,
-                                n,     seed,   r->b0, r->b0_sd,  r->cutoff, threads, r->hamd};
+    ks_response_trial_spec s = {&r->p, r->ctx, r->D,     r->n_grid, DT_H,    times,   nt, n,
+                                seed,  r->b0,  r->b0_sd, r->cutoff, threads, r->hamd, 0,  0};
     int rc = ks_response_trial(&s, rows, &err);
     if (!rc) {
         s.params = &pp;

@@ -223,6 +223,10 @@ typedef struct ks_response_trial_spec {
     int hamd;              /* non-zero: also the HAM-D mean, mean change and its SD, each patient's
                             * scores converted by ks_response_madrs_to_hamd (Leucht 2018 linking);
                             * response and remission stay computed in MADRS */
+    double keep;           /* responder: score <= keep b0 (0: 0.5, a >= 50 % reduction; the
+                            * PTSD variant's 1 - KS_RESPONSE_PTSD_REDUCTION) */
+    double score_max;      /* the scale's maximum, for the baseline's range and clip, the SD's
+                            * (up to half of it) and the cutoff's (0: MADRS 60; CAPS-5 80) */
 } ks_response_trial_spec;
 typedef struct ks_response_trial_row {
     double mean_madrs, mean_change_madrs, sd_change_madrs, response_frac, remission_frac;

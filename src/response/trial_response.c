@@ -10,17 +10,36 @@
 
 #define BLOCK 256
 
+/* The responder fraction (score <= keep b0) and the scale's maximum of a spec, with the
+ * MADRS defaults for 0. */
+static double spec_keep(const ks_response_trial_spec *s)
+{
+    return s->keep > 0 ? s->keep : 0.5;
+}
+static double spec_max(const ks_response_trial_spec *s)
+{
+    return s->score_max > 0 ? s->score_max : 60.0;
+}
+
 /* The checks both summaries share (what: the message's prefix). */
 static int check_spec(const ks_response_trial_spec *s, const char *what, ks_error *err)
 {
     int rc = ks_response_params_check(s->params, err);
     if (rc) return rc;
     if (s->n < 1) return ks_error_set(err, KS_EINVAL, "%s: n: no patients", what);
-    if (!(s->b0_mean >= 1 && s->b0_mean <= 60))
-        return ks_error_set(err, KS_EINVAL, "%s: baseline MADRS %g is not in 1..60", what,
-                            s->b0_mean);
-    if (!(s->b0_sd >= 0 && s->b0_sd <= 30))
-        return ks_error_set(err, KS_EINVAL, "%s: baseline SD %g is not in 0..30", what, s->b0_sd);
+    double mx = spec_max(s);
+    if (!(s->keep >= 0 && s->keep < 1) || !(s->score_max >= 0 && s->score_max <= 1000))
+        return ks_error_set(err, KS_EINVAL,
+                            "%s: responder fraction %g or scale maximum %g out of "
+                            "range",
+                            what, s->keep, s->score_max);
+    const char *nm = mx == 60 ? "MADRS" : "score";
+    if (!(s->b0_mean >= 1 && s->b0_mean <= mx))
+        return ks_error_set(err, KS_EINVAL, "%s: baseline %s %g is not in 1..%g", what, nm,
+                            s->b0_mean, mx);
+    if (!(s->b0_sd >= 0 && s->b0_sd <= mx / 2))
+        return ks_error_set(err, KS_EINVAL, "%s: baseline SD %g is not in 0..%g", what, s->b0_sd,
+                            mx / 2);
     if (s->ctx < 0 || s->ctx >= KS_CTX_N)
         return ks_error_set(err, KS_EINVAL, "%s: context %d is not a context", what, s->ctx);
     if (s->n_grid < 1 || !(s->dt_h > 0))
@@ -34,9 +53,9 @@ int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *ou
         return ks_error_set(err, KS_EINVAL, "response trial: missing spec, output or times");
     int rc = check_spec(s, "response trial", err);
     if (rc) return rc;
-    if (!(s->cutoff >= 0 && s->cutoff <= 60))
-        return ks_error_set(err, KS_EINVAL, "response trial: remission cutoff %g is not in 0..60",
-                            s->cutoff);
+    if (!(s->cutoff >= 0 && s->cutoff <= spec_max(s)))
+        return ks_error_set(err, KS_EINVAL, "response trial: remission cutoff %g is not in 0..%g",
+                            s->cutoff, spec_max(s));
     double t_end = (double)(s->n_grid - 1) * s->dt_h;
     for (size_t i = 0; i < s->n_times; i++)
         if (!(s->times_h[i] >= 0 && s->times_h[i] <= t_end * (1 + 1e-12)))
@@ -62,7 +81,7 @@ int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *ou
         if (s->b0_sd > 0) {
             double z[2];
             ks_rng_normal2(s->seed, 0, i, KS_RNG_RESPONSE, 1, z);
-            b0[i] = fmin(60, fmax(1, s->b0_mean + s->b0_sd * z[0]));
+            b0[i] = fmin(spec_max(s), fmax(1, s->b0_mean + s->b0_sd * z[0]));
         }
     }
     for (size_t ti = 0; ti < s->n_times; ti++) {
@@ -91,7 +110,7 @@ int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *ou
                 sum += sc_i;
                 sc += c;
                 sc2 += c * c;
-                nr += sc_i <= 0.5 * b0[i];
+                nr += sc_i <= spec_keep(s) * b0[i];
                 nm += sc_i <= s->cutoff;
                 if (s->hamd) {
                     double h, hb;
@@ -174,7 +193,7 @@ int ks_response_trial_relapse(const ks_response_trial_spec *s, ks_response_relap
     if (step < 1 || fabs(step_f - (double)step) > 1e-9 * step_f)
         return ks_error_set(err, KS_EINVAL,
                             "response relapse: grid step %g h does not divide the hour", s->dt_h);
-    double last = s->params->last_visit_h, t0 = last + 24;
+    double last = s->params->last_visit_h, t0 = last + 24, keep = spec_keep(s);
     double t_end = (double)(s->n_grid - 1) * s->dt_h;
     *out = (ks_response_relapse){0, 0, NAN, NAN, (t_end - last) / 24.0, NULL};
     size_t k0 = (size_t)llround(t0 / s->dt_h);
@@ -198,16 +217,16 @@ int ks_response_trial_relapse(const ks_response_trial_spec *s, ks_response_relap
         if (s->b0_sd > 0) {
             double z[2];
             ks_rng_normal2(s->seed, 0, i, KS_RNG_RESPONSE, 1, z);
-            bi = fmin(60, fmax(1, s->b0_mean + s->b0_sd * z[0]));
+            bi = fmin(spec_max(s), fmax(1, s->b0_mean + s->b0_sd * z[0]));
         }
         rel[i] = NAN;
         if (ks_response_score(s->params, s->ctx, bi, th_i, ph_i, t0, s->D ? s->D[k0] : 0) >
-            0.5 * bi)
+            keep * bi)
             continue;
         rel[i] = INFINITY;
         for (size_t k = k0; k < s->n_grid; k += step)
             if (ks_response_score(s->params, s->ctx, bi, th_i, ph_i, (double)k * s->dt_h,
-                                  s->D ? s->D[k] : 0) > 0.5 * bi) {
+                                  s->D ? s->D[k] : 0) > keep * bi) {
                 rel[i] = ((double)k * s->dt_h - last) / 24.0;
                 break;
             }

@@ -50,7 +50,8 @@ static void test_against_patients(void **state)
     double *D = drive(&p);
     const double times[] = {0, 4, 24.04, 72, 95.5}; /* 24.04: between grid points */
     enum { NT = 5, N = 600 };                       /* 600: two full blocks and a part */
-    ks_response_trial_spec s = {&p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 6, 10, 1, 0};
+    ks_response_trial_spec s = {&p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 6, 10, 1, 0, 0,
+                                0};
     ks_response_trial_row r1[NT], r2[NT], r0[NT];
     ks_error err = {0};
     assert_int_equal(ks_response_trial(&s, r1, &err), KS_OK);
@@ -125,7 +126,7 @@ static void test_errors(void **state)
     double D[NG] = {0}, t = 1, big = NG * DT + 1;
     ks_response_trial_row r;
     ks_error err = {0};
-    ks_response_trial_spec ok = {&p, KS_CTX_SALINE, D, NG, DT, &t, 1, 10, 1, 30, 0, 10, 1, 0};
+    ks_response_trial_spec ok = {&p, KS_CTX_SALINE, D, NG, DT, &t, 1, 10, 1, 30, 0, 10, 1, 0, 0, 0};
     assert_int_equal(ks_response_trial(&ok, &r, &err), KS_OK);
     ks_response_trial_spec s = ok;
     s.n = 0;
@@ -186,13 +187,14 @@ static void brute_relapse(const ks_response_trial_spec *s, uint64_t *nresp, uint
         double th, ph, z[2];
         ks_response_patient(s->params, s->ctx, s->seed, i, &th, &ph);
         ks_rng_normal2(s->seed, 0, i, KS_RNG_RESPONSE, 1, z);
-        double b0 = fmin(60, fmax(1, s->b0_mean + s->b0_sd * z[0]));
+        double keep = s->keep > 0 ? s->keep : 0.5, mx = s->score_max > 0 ? s->score_max : 60;
+        double b0 = fmin(mx, fmax(1, s->b0_mean + s->b0_sd * z[0]));
         double d0 = s->D ? s->D[(size_t)llround((double)h0 / s->dt_h)] : 0;
-        if (ks_response_score(s->params, s->ctx, b0, th, ph, (double)h0, d0) > 0.5 * b0) continue;
+        if (ks_response_score(s->params, s->ctx, b0, th, ph, (double)h0, d0) > keep * b0) continue;
         double t = INFINITY;
         for (size_t h = h0; h <= hend; h++) {
             double d = s->D ? s->D[(size_t)llround((double)h / s->dt_h)] : 0;
-            if (ks_response_score(s->params, s->ctx, b0, th, ph, (double)h, d) > 0.5 * b0) {
+            if (ks_response_score(s->params, s->ctx, b0, th, ph, (double)h, d) > keep * b0) {
                 t = ((double)h - last) / 24;
                 (*nrel)++;
                 break;
@@ -214,13 +216,15 @@ static void test_relapse(void **state)
     ks_response_params p = params();
     double *D = drive(&p);
     enum { N = 700 };
-    ks_response_trial_spec s = {&p, KS_CTX_ACTIVE, D, NG, DT, NULL, 0, N, 7, 30, 6, 10, 1, 0};
+    ks_response_trial_spec s = {&p, KS_CTX_ACTIVE, D, NG, DT, NULL, 0, N, 7, 30, 6, 10, 1, 0, 0, 0};
     ks_response_relapse r1, r2;
     ks_error err = {0};
     int with_median = 0, censored = 0;
     /* the drug arm, then no drug (D NULL), then a later last visit (shorter
-     * horizon), then a fast-waning drug state (D kept: the median case) */
-    for (int c = 0; c < 4; c++) {
+     * horizon), then a fast-waning drug state (D kept: the median case), then the PTSD
+     * variant's definition (>= 30 % reduction) on a CAPS-5 baseline (scale 0-80, spread
+     * that reaches the clip at 80) */
+    for (int c = 0; c < 5; c++) {
         ks_response_params q = p;
         s.params = &q;
         s.D = c == 1 ? NULL : D;
@@ -231,6 +235,7 @@ static void test_relapse(void **state)
             q.v[KS_RP_W_CONS] = 0.05;
             q.v[KS_RP_T_NONDRUG_D] = 0.5;
         }
+        if (c == 4) s.keep = 0.7, s.score_max = 80, s.b0_mean = 60, s.b0_sd = 25;
         s.threads = 1;
         assert_int_equal(ks_response_trial_relapse(&s, &r1, &err), KS_OK);
         s.threads = 2;
@@ -259,6 +264,18 @@ static void test_relapse(void **state)
     }
     assert_true(with_median > 0); /* both cases are exercised */
     assert_true(censored > 0);
+    /* the PTSD case differs from the MADRS one (the definition is used, not ignored) */
+    ks_response_relapse r3;
+    s.keep = 0, s.score_max = 0, s.b0_mean = 30, s.b0_sd = 6, s.params = &p, s.D = D;
+    assert_int_equal(ks_response_trial_relapse(&s, &r3, &err), KS_OK);
+    s.keep = 0.7;
+    assert_int_equal(ks_response_trial_relapse(&s, &r1, &err), KS_OK);
+    assert_true(r1.responders > r3.responders);
+    s.keep = 0, s.b0_mean = 61; /* beyond MADRS 60, within CAPS-5 80 */
+    assert_int_equal(ks_response_trial_relapse(&s, &r1, &err), KS_EINVAL);
+    s.score_max = 80;
+    assert_int_equal(ks_response_trial_relapse(&s, &r1, &err), KS_OK);
+    s.score_max = 0, s.b0_mean = 30;
     /* last dose + 24 h beyond the grid: no median, with the reason */
     ks_response_params q = p;
     q.last_visit_h = 80;
