@@ -33,7 +33,9 @@ static const char HELP[] =
     "                   is data/response-params.json\n"
     "  --errors FILE    no fit: recompute the fit error per figure with FILE's parameters;\n"
     "                   exit 1 when an error exceeds the one FILE records (relative 1e-5:\n"
-    "                   the file keeps 6 significant digits)\n"
+    "                   the file keeps 6 significant digits) or when its uncertainty\n"
+    "                   section was computed at other parameters; exit 2 when that\n"
+    "                   section is malformed\n"
     "  --stage2 FILE    no depression fit: FILE's depression parameters (and the drive it\n"
     "                   records) are kept as they are, only the PTSD stage is recomputed;\n"
     "                   writes FILE with its \"variants\" section replaced to --write (week 2\n"
@@ -350,7 +352,7 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
     json_object_set_new(sir, "iteration_kept", json_integer(best_it));
     json_object_set_new(sir, "converged", json_boolean(st.ess >= KS_RESPONSE_SIR_N));
     json_object_set_new(sir, "converged_meaning",
-                        json_string("the last iteration's effective sample size reached the "
+                        json_string("the kept iteration's effective sample size reached the "
                                     "number of sets kept; if false, the sets are fewer "
                                     "independent draws than they look and the tails of the "
                                     "intervals are not to be trusted"));
@@ -403,8 +405,8 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
            "at twice the step; SIR, iteration %d kept: %d of %d proposals kept, effective "
            "sample size %.0f%s, largest weight %.2g %% of the total; kept sets' objective above "
            "the fit: median %.3g (5-95 %%: %.3g-%.3g)\n",
-           u.n_free, KS_RP_N, nflat, u.n_axes, u.scale, 100 * u.step_change, best_it, st.n, st.m, st.ess,
-           st.ess >= KS_RESPONSE_SIR_N ? "" : " (below the sets kept: NOT converged)",
+           u.n_free, KS_RP_N, nflat, u.n_axes, u.scale, 100 * u.step_change, best_it, st.n, st.m,
+           st.ess, st.ess >= KS_RESPONSE_SIR_N ? "" : " (below the sets kept: NOT converged)",
            100 * st.max_share, st.dobj_q[1], st.dobj_q[0], st.dobj_q[2]);
     free(sets);
     return un;
@@ -687,6 +689,10 @@ static int check_errors(const char *path, const ks_response_designs *d)
             same = json_number_value(json_array_get(at, (size_t)i)) == p.v[i];
         if (ks_response_uncertainty_load(path, &sets, &ns, &err)) {
             cli_error(CMD, "--errors: %s", err.msg);
+            bad = 2;
+        } else if (json_array_size(at) != KS_RP_N) {
+            cli_error(CMD, "--errors: %s: $.uncertainty.at: missing or not %d numbers", path,
+                      KS_RP_N);
             bad = 2;
         } else if (!same) {
             cli_error(CMD,

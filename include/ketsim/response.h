@@ -233,8 +233,8 @@ typedef struct ks_response_trial_row {
     double mean_hamd, mean_change_hamd, sd_change_hamd; /* with spec.hamd, else NaN */
 } ks_response_trial_row;
 /* out[i] for times_h[i]. Errors: KS_EINVAL naming the field (no patients, a
- * baseline, spread or cutoff out of range, a time off the grid, bad parameters),
- * KS_ENOMEM. */
+ * baseline, spread or cutoff out of range, a time off the grid, bad parameters, keep or
+ * score_max out of range, hamd with a scale other than MADRS), KS_ENOMEM. */
 int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *out, ks_error *err);
 
 /* Relapse on one arm of the same trial (the same patients, draws and baselines as
@@ -257,7 +257,8 @@ typedef struct ks_response_relapse {
     const char *why;       /* NULL, or why there is no median (static text) */
 } ks_response_relapse;
 /* Errors: KS_EINVAL naming the field (no patients, a baseline or spread out of range, a
- * context, an empty grid or a step that does not divide the hour, bad parameters),
+ * context, an empty grid or a step that does not divide the hour, bad parameters, keep
+ * outside [0, 1), score_max outside 0..1000, hamd with a scale other than MADRS),
  * KS_ENOMEM. Not errors (KS_OK, median NaN and why set): last dose + 24 h beyond the
  * grid, no responders, fewer than half relapsing. */
 int ks_response_trial_relapse(const ks_response_trial_spec *s, ks_response_relapse *out,

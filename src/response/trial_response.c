@@ -28,11 +28,15 @@ static int check_spec(const ks_response_trial_spec *s, const char *what, ks_erro
     if (rc) return rc;
     if (s->n < 1) return ks_error_set(err, KS_EINVAL, "%s: n: no patients", what);
     double mx = spec_max(s);
-    if (!(s->keep >= 0 && s->keep < 1) || !(s->score_max >= 0 && s->score_max <= 1000))
+    if (!(s->keep >= 0 && s->keep < 1))
+        return ks_error_set(err, KS_EINVAL, "%s: keep %g is not in [0, 1)", what, s->keep);
+    if (!(s->score_max >= 0 && s->score_max <= 1000))
+        return ks_error_set(err, KS_EINVAL, "%s: score_max %g is not in 0..1000", what,
+                            s->score_max);
+    if (s->hamd && mx != 60)
         return ks_error_set(err, KS_EINVAL,
-                            "%s: responder fraction %g or scale maximum %g out of "
-                            "range",
-                            what, s->keep, s->score_max);
+                            "%s: hamd: the HAM-D conversion is from MADRS (score_max 60, not %g)",
+                            what, mx);
     const char *nm = mx == 60 ? "MADRS" : "score";
     if (!(s->b0_mean >= 1 && s->b0_mean <= mx))
         return ks_error_set(err, KS_EINVAL, "%s: baseline %s %g is not in 1..%g", what, nm,

@@ -275,7 +275,13 @@ static void test_relapse(void **state)
     assert_int_equal(ks_response_trial_relapse(&s, &r1, &err), KS_EINVAL);
     s.score_max = 80;
     assert_int_equal(ks_response_trial_relapse(&s, &r1, &err), KS_OK);
-    s.score_max = 0, s.b0_mean = 30;
+    s.hamd = 1; /* the HAM-D conversion is from MADRS only */
+    assert_int_equal(ks_response_trial_relapse(&s, &r1, &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "hamd"));
+    s.hamd = 0, s.keep = 1;
+    assert_int_equal(ks_response_trial_relapse(&s, &r1, &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "keep 1 is not in [0, 1)"));
+    s.keep = 0, s.score_max = 0, s.b0_mean = 30;
     /* last dose + 24 h beyond the grid: no median, with the reason */
     ks_response_params q = p;
     q.last_visit_h = 80;
