@@ -150,6 +150,7 @@ typedef struct trial_resp_opts {
     double until_h;
     const char *model_path; /* the file the trial's --model names, or NULL */
     const char *hamd;       /* --hamd: baseline on HAM-D, output on HAM-D (or NULL) */
+    uint32_t replicates;    /* the trial's --replicates: the response covers the first only */
 } trial_resp_opts;
 /* Parse the options and build the regimen's typical drug state up to until_h through
  * the trial's model, which must be of the drug the response model was calibrated for

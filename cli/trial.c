@@ -1009,7 +1009,8 @@ static int parse_response(const cli_opt *o, trial_args *a)
                                                 : NULL,
                           a->times[a->spec.n_times - 1],
                           a->model_path,
-                          o[O_HAMD].value};
+                          o[O_HAMD].value,
+                          a->spec.replicates};
     return trial_resp_setup(&a->resp, a->rank == 0, &ro);
 }
 

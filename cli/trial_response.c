@@ -155,6 +155,13 @@ int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
             wl = strlen(r->warning);
             snprintf(r->warning + wl, sizeof r->warning - wl, "%s%s", wl ? "; " : "", xwarn);
         }
+        if (o->replicates > 1) { /* not silently: the other replicates are not in the file */
+            wl = strlen(r->warning);
+            snprintf(r->warning + wl, sizeof r->warning - wl,
+                     "%sthe response covers the first replicate only; the other %u replicates "
+                     "(--replicates %u) are not in it",
+                     wl ? "; " : "", o->replicates - 1, o->replicates);
+        }
         ks_covariates cov = *o->base;
         ks_covariates_set(&cov, "weight", r->weight, NULL);
         ks_covariates_set(&cov, "age", r->age, NULL);

@@ -164,6 +164,14 @@ PY
 grep -q "^# warning: 2 mg/kg iv is outside the calibrated 0.1-1 mg/kg" "$T/hi.csv" || fail "no warning in the file: $(head -3 "$T/hi.csv")"
 grep -q "^warning: --response: 2 mg/kg iv is outside" "$T/hi.err" || fail "no warning on stderr: $(cat "$T/hi.err")"
 
+# --- with --replicates, the response covers the first replicate only: stated, not silent
+"$KETSIM" trial --model domino-1982 --weight 70 --n 100 --regimen "0.5mg/kg iv over 40min" --until 2d \
+    --every 1d --madrs 30 --replicates 3 --response "$T/rep.csv" --out "$T/pk.csv" --quiet 2>"$T/rep.err" ||
+    fail "--replicates 3: exit $?"
+grep -q "^# warning: the response covers the first replicate only; the other 2 replicates (--replicates 3) are not in it" "$T/rep.csv" &&
+    grep -q "^warning: --response: the response covers the first replicate only" "$T/rep.err" ||
+    fail "--replicates 3: no warning ($(head -3 "$T/rep.csv"))"
+
 # --- a baseline at or below the remission cutoff is stated
 "$KETSIM" trial --model domino-1982 --weight 70 --n 100 --regimen "0.5mg/kg iv over 40min" --until 2d \
     --every 1d --madrs 8 --response "$T/b8.csv" --out "$T/pk.csv" --quiet 2>"$T/b8.err" || fail "--madrs 8: exit $?"
