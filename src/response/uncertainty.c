@@ -138,6 +138,38 @@ int ks_response_uncertainty_compute(const ks_response_designs *d, const ks_respo
     return rc;
 }
 
+/* Eigen-decomposition of the symmetric k x k matrix M (row-major, k <= KS_RP_N): the
+ * eigenvalues descending in lam, vector j's component a in vec[a * KS_RP_N + j]. */
+static int sym_eigen(const double *M, int k, double *lam, double *vec, const char *what,
+                     ks_error *err)
+{
+    gsl_matrix *A = gsl_matrix_alloc((size_t)k, (size_t)k),
+               *V = gsl_matrix_alloc((size_t)k, (size_t)k);
+    gsl_vector *L = gsl_vector_alloc((size_t)k);
+    gsl_eigen_symmv_workspace *w = gsl_eigen_symmv_alloc((size_t)k);
+    int rc = KS_OK;
+    if (!A || !V || !L || !w)
+        rc = ks_error_set(err, KS_ENOMEM, "%s: out of memory", what);
+    else {
+        for (int a = 0; a < k; a++)
+            for (int b = 0; b < k; b++)
+                gsl_matrix_set(A, (size_t)a, (size_t)b, M[a * k + b]);
+        if (gsl_eigen_symmv(A, L, V, w))
+            rc = ks_error_set(err, KS_ENUMERIC, "%s: eigen-decomposition failed", what);
+        else {
+            gsl_eigen_symmv_sort(L, V, GSL_EIGEN_SORT_VAL_DESC);
+            for (int j = 0; j < k; j++) {
+                lam[j] = gsl_vector_get(L, (size_t)j);
+                for (int a = 0; a < k; a++)
+                    vec[a * KS_RP_N + j] = gsl_matrix_get(V, (size_t)a, (size_t)j);
+            }
+        }
+    }
+    gsl_matrix_free(A), gsl_matrix_free(V), gsl_vector_free(L);
+    if (w) gsl_eigen_symmv_free(w);
+    return rc;
+}
+
 int ks_response_uncertainty_from_hessian(const double *H, ks_response_uncertainty *u, ks_error *err)
 {
     int idx[KS_RP_N], k = 0;
@@ -155,37 +187,24 @@ int ks_response_uncertainty_from_hessian(const double *H, ks_response_uncertaint
     memset(u->flat, 0, sizeof u->flat);
     u->n_axes = 0;
     if (k == 0) return KS_OK;
-    gsl_matrix *A = gsl_matrix_alloc((size_t)k, (size_t)k),
-               *V = gsl_matrix_alloc((size_t)k, (size_t)k);
-    gsl_vector *L = gsl_vector_alloc((size_t)k);
-    gsl_eigen_symmv_workspace *w = gsl_eigen_symmv_alloc((size_t)k);
-    int rc = KS_OK;
-    if (!A || !V || !L || !w) {
-        rc = ks_error_set(err, KS_ENOMEM, "response uncertainty: out of memory");
-        goto done;
-    }
+    double M[KS_RP_N * KS_RP_N], lam[KS_RP_N], vec[KS_RP_N * KS_RP_N];
     for (int a = 0; a < k; a++)
         for (int b = 0; b < k; b++)
-            gsl_matrix_set(A, (size_t)a, (size_t)b, H[idx[a] * KS_RP_N + idx[b]]);
-    if (gsl_eigen_symmv(A, L, V, w)) {
-        rc = ks_error_set(err, KS_ENUMERIC, "response uncertainty: eigen-decomposition failed");
-        goto done;
-    }
-    gsl_eigen_symmv_sort(L, V, GSL_EIGEN_SORT_VAL_DESC);
+            M[a * k + b] = H[idx[a] * KS_RP_N + idx[b]];
+    int rc = sym_eigen(M, k, lam, vec, "response uncertainty", err);
+    if (rc) return rc;
     /* Objective = chi-square, so the covariance is 2 H^-1 (times the scale). An axis whose
      * curvature gives a 1-SD spread above KS_RESPONSE_FLAT_LOG log units (a factor of 20) is
      * not identified by the figures: the proposal spreads it by FLAT_LOG (SIR's weights then
      * say what the objective allows), and it stays out of cov. */
-    double lmax = gsl_vector_get(L, 0);
     u->n_axes = k;
     for (int j = 0; j < k; j++) {
-        double lam = gsl_vector_get(L, (size_t)j);
-        u->eigen[j] = lam;
-        double sd = lam > lmax * 1e-14 ? sqrt(2 * u->scale / lam) : INFINITY;
+        u->eigen[j] = lam[j];
+        double sd = lam[j] > lam[0] * 1e-14 ? sqrt(2 * u->scale / lam[j]) : INFINITY;
         u->flat[j] = !(sd <= KS_RESPONSE_FLAT_LOG);
         if (u->flat[j]) sd = KS_RESPONSE_FLAT_LOG;
         for (int a = 0; a < k; a++)
-            u->axes[j][idx[a]] = sd * gsl_matrix_get(V, (size_t)a, (size_t)j);
+            u->axes[j][idx[a]] = sd * vec[a * KS_RP_N + j];
         if (!u->flat[j])
             for (int a = 0; a < KS_RP_N; a++)
                 for (int b = 0; b < KS_RP_N; b++)
@@ -196,15 +215,10 @@ int ks_response_uncertainty_from_hessian(const double *H, ks_response_uncertaint
     for (int a = 0; a < k; a++) {
         double drop = 0;
         for (int j = 0; j < k; j++)
-            if (u->flat[j])
-                drop += gsl_matrix_get(V, (size_t)a, (size_t)j) *
-                        gsl_matrix_get(V, (size_t)a, (size_t)j);
+            if (u->flat[j]) drop += vec[a * KS_RP_N + j] * vec[a * KS_RP_N + j];
         u->identified[idx[a]] = drop < 0.1;
     }
-done:
-    gsl_matrix_free(A), gsl_matrix_free(V), gsl_vector_free(L);
-    if (w) gsl_eigen_symmv_free(w);
-    return rc;
+    return KS_OK;
 }
 
 int ks_response_propose(const ks_response_params *p, const ks_response_uncertainty *u,
@@ -424,43 +438,22 @@ int ks_response_proposal_from_sets(const ks_response_params *p, const ks_respons
     memset(u->flat, 0, sizeof u->flat);
     u->n_axes = 0;
     if (k == 0) return KS_OK;
-    gsl_matrix *A = gsl_matrix_calloc((size_t)k, (size_t)k),
-               *V = gsl_matrix_alloc((size_t)k, (size_t)k);
-    gsl_vector *L = gsl_vector_alloc((size_t)k);
-    gsl_eigen_symmv_workspace *w = gsl_eigen_symmv_alloc((size_t)k);
-    int rc = KS_OK;
-    if (!A || !V || !L || !w) {
-        rc = ks_error_set(err, KS_ENOMEM, "proposal from sets: out of memory");
-        goto done;
-    }
     /* second moments of the log parameters about the fit (not the sets' mean: the
      * proposal stays centred on the fit, as the weights assume) */
+    double M[KS_RP_N * KS_RP_N] = {0}, lam[KS_RP_N], vec[KS_RP_N * KS_RP_N];
     for (int s = 0; s < n; s++)
         for (int a = 0; a < k; a++)
-            for (int b = 0; b <= a; b++) {
-                double da = log(sets[s].v[idx[a]] / p->v[idx[a]]),
-                       db = log(sets[s].v[idx[b]] / p->v[idx[b]]);
-                gsl_matrix_set(A, (size_t)a, (size_t)b,
-                               gsl_matrix_get(A, (size_t)a, (size_t)b) + da * db / n);
-            }
-    for (int a = 0; a < k; a++)
-        for (int b = 0; b < a; b++)
-            gsl_matrix_set(A, (size_t)b, (size_t)a, gsl_matrix_get(A, (size_t)a, (size_t)b));
-    if (gsl_eigen_symmv(A, L, V, w)) {
-        rc = ks_error_set(err, KS_ENUMERIC, "proposal from sets: eigen-decomposition failed");
-        goto done;
-    }
-    gsl_eigen_symmv_sort(L, V, GSL_EIGEN_SORT_VAL_DESC);
+            for (int b = 0; b < k; b++)
+                M[a * k + b] += log(sets[s].v[idx[a]] / p->v[idx[a]]) *
+                                log(sets[s].v[idx[b]] / p->v[idx[b]]) / n;
+    int rc = sym_eigen(M, k, lam, vec, "proposal from sets", err);
+    if (rc) return rc;
     for (int j = 0; j < k; j++) {
-        double lam = gsl_vector_get(L, (size_t)j);
-        if (!(lam > 0)) continue; /* a direction the sets do not spread in */
-        double sd = inflate * sqrt(lam);
+        if (!(lam[j] > 0)) continue; /* a direction the sets do not spread in */
+        double sd = inflate * sqrt(lam[j]);
         for (int a = 0; a < k; a++)
-            u->axes[u->n_axes][idx[a]] = sd * gsl_matrix_get(V, (size_t)a, (size_t)j);
+            u->axes[u->n_axes][idx[a]] = sd * vec[a * KS_RP_N + j];
         u->n_axes++;
     }
-done:
-    gsl_matrix_free(A), gsl_matrix_free(V), gsl_vector_free(L);
-    if (w) gsl_eigen_symmv_free(w);
-    return rc;
+    return KS_OK;
 }
