@@ -1,5 +1,6 @@
 /* ketsim: response summaries of a virtual trial's patients (ks_response_trial). The
- * patients' draws are those of ks_response_patient; the sums run in fixed blocks of
+ * patients' draws are those of ks_response_patient_rep (replicate 0: ks_response_patient);
+ * the sums run in fixed blocks of
  * patients in patient order, so any thread count gives the same bits. */
 #include "ketsim/response.h"
 #include "ketsim/trial.h"
@@ -19,6 +20,19 @@ static double spec_keep(const ks_response_trial_spec *s)
 static double spec_max(const ks_response_trial_spec *s)
 {
     return s->score_max > 0 ? s->score_max : 60.0;
+}
+
+/* Patient i of the spec's replicate: sensitivity, non-drug multiplier and baseline (the
+ * normal draw index 1, clipped to 1..the scale's maximum; b0_mean when b0_sd is 0). */
+static void draw(const ks_response_trial_spec *s, uint64_t i, double *th, double *ph, double *b0)
+{
+    ks_response_patient_rep(s->params, s->ctx, s->seed, s->replicate, i, th, ph);
+    *b0 = s->b0_mean;
+    if (s->b0_sd > 0) {
+        double z[2];
+        ks_rng_normal2(s->seed, s->replicate, i, KS_RNG_RESPONSE, 1, z);
+        *b0 = fmin(spec_max(s), fmax(1, s->b0_mean + s->b0_sd * z[0]));
+    }
 }
 
 /* The checks both summaries share (what: the message's prefix). */
@@ -79,15 +93,8 @@ int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *ou
     }
     int nthr = s->threads > 0 ? s->threads : omp_get_max_threads();
 #pragma omp parallel for schedule(static) num_threads(nthr)
-    for (uint64_t i = 0; i < n; i++) {
-        ks_response_patient(s->params, s->ctx, s->seed, i, &th[i], &ph[i]);
-        b0[i] = s->b0_mean;
-        if (s->b0_sd > 0) {
-            double z[2];
-            ks_rng_normal2(s->seed, 0, i, KS_RNG_RESPONSE, 1, z);
-            b0[i] = fmin(spec_max(s), fmax(1, s->b0_mean + s->b0_sd * z[0]));
-        }
-    }
+    for (uint64_t i = 0; i < n; i++)
+        draw(s, i, &th[i], &ph[i], &b0[i]);
     for (size_t ti = 0; ti < s->n_times; ti++) {
         double t = s->times_h[ti], d = 0;
         if (s->D) {
@@ -216,13 +223,8 @@ int ks_response_trial_relapse(const ks_response_trial_spec *s, ks_response_relap
      * dose to the first check without response */
 #pragma omp parallel for schedule(static) num_threads(nthr)
     for (uint64_t i = 0; i < n; i++) {
-        double th_i, ph_i, bi = s->b0_mean;
-        ks_response_patient(s->params, s->ctx, s->seed, i, &th_i, &ph_i);
-        if (s->b0_sd > 0) {
-            double z[2];
-            ks_rng_normal2(s->seed, 0, i, KS_RNG_RESPONSE, 1, z);
-            bi = fmin(spec_max(s), fmax(1, s->b0_mean + s->b0_sd * z[0]));
-        }
+        double th_i, ph_i, bi;
+        draw(s, i, &th_i, &ph_i, &bi);
         rel[i] = NAN;
         if (ks_response_score(s->params, s->ctx, bi, th_i, ph_i, t0, s->D ? s->D[k0] : 0) >
             keep * bi)
