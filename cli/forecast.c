@@ -774,8 +774,8 @@ int cmd_forecast(int argc, char **argv)
             }
             /* the library's relapse (ks_response_trial_relapse: the same patients, draws and
              * baselines as above, hourly checks, censored median), as `trial --response` */
-            ks_response_trial_spec rs = {&a->p, a->ctx, a->D,  ngrid, DT_H, NULL, 0,    N,
-                                         seed,  b0,     b0_sd, 0,     0,    0,    keep, smax, 0};
+            ks_response_trial_spec rs = {&a->p, a->ctx, a->D, ngrid, DT_H, NULL, 0,    N, seed,
+                                         b0,    b0_sd,  0,    0,     0,    keep, smax, 0};
             ks_response_relapse q;
             if (ks_response_trial_relapse(&rs, &q, &err)) {
                 cli_error(CMD, "%s", err.msg);

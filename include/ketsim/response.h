@@ -199,8 +199,7 @@ void ks_response_patient(const ks_response_params *p, int ctx, uint64_t seed, ui
  * Replicate 0 is ks_response_patient, bit for bit. The drawn baseline of a trial's
  * patient is draw index 1 of the same stream (ks_response_trial). */
 void ks_response_patient_rep(const ks_response_params *p, int ctx, uint64_t seed,
-                             uint32_t replicate, uint64_t patient, double *theta_i,
-                             double *phi_i);
+                             uint32_t replicate, uint64_t patient, double *theta_i, double *phi_i);
 /* A patient's score at time t_h: b0 exp(-(phi_i g(t) + theta_i d)). */
 double ks_response_score(const ks_response_params *p, int ctx, double b0, double theta_i,
                          double phi_i, double t_h, double d);

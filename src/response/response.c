@@ -656,8 +656,7 @@ void ks_response_patient(const ks_response_params *p, int ctx, uint64_t seed, ui
 }
 
 void ks_response_patient_rep(const ks_response_params *p, int ctx, uint64_t seed,
-                             uint32_t replicate, uint64_t patient, double *theta_i,
-                             double *phi_i)
+                             uint32_t replicate, uint64_t patient, double *theta_i, double *phi_i)
 {
     (void)ctx;
     double z[2];

@@ -108,8 +108,8 @@ static void test_against_patients(void **state)
     double *D = drive(&p);
     const double times[] = {0, 4, 24.04, 72, 95.5}; /* 24.04: between grid points */
     enum { NT = 5, N = 600 };                       /* 600: two full blocks and a part */
-    ks_response_trial_spec s = {&p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 6, 10, 1, 0, 0,
-                                0, 0};
+    ks_response_trial_spec s = {
+        &p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 6, 10, 1, 0, 0, 0, 0};
     ks_response_trial_row r1[NT], r2[NT], r0[NT];
     ks_error err = {0};
     assert_int_equal(ks_response_trial(&s, r1, &err), KS_OK);
@@ -161,8 +161,8 @@ static void test_replicates(void **state)
     }
     const double times[] = {0, 4, 24.04, 72, 95.5};
     enum { NT = 5, N = 600 };
-    ks_response_trial_spec s = {&p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 6, 10, 1, 0, 0,
-                                0, 0};
+    ks_response_trial_spec s = {
+        &p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 6, 10, 1, 0, 0, 0, 0};
     ks_response_trial_row rep0[NT], a[NT], b[NT], h[NT];
     ks_error err = {0};
     assert_int_equal(ks_response_trial(&s, rep0, &err), KS_OK);
@@ -197,7 +197,8 @@ static void test_errors(void **state)
     double D[NG] = {0}, t = 1, big = NG * DT + 1;
     ks_response_trial_row r;
     ks_error err = {0};
-    ks_response_trial_spec ok = {&p, KS_CTX_SALINE, D, NG, DT, &t, 1, 10, 1, 30, 0, 10, 1, 0, 0, 0, 0};
+    ks_response_trial_spec ok = {&p, KS_CTX_SALINE, D, NG, DT, &t, 1, 10, 1, 30, 0, 10, 1, 0, 0, 0,
+                                 0};
     assert_int_equal(ks_response_trial(&ok, &r, &err), KS_OK);
     ks_response_trial_spec s = ok;
     s.n = 0;
@@ -287,7 +288,8 @@ static void test_relapse(void **state)
     ks_response_params p = params();
     double *D = drive(&p);
     enum { N = 700 };
-    ks_response_trial_spec s = {&p, KS_CTX_ACTIVE, D, NG, DT, NULL, 0, N, 7, 30, 6, 10, 1, 0, 0, 0, 0};
+    ks_response_trial_spec s = {&p, KS_CTX_ACTIVE, D, NG, DT, NULL, 0, N, 7, 30, 6, 10, 1, 0, 0, 0,
+                                0};
     ks_response_relapse r1, r2;
     ks_error err = {0};
     int with_median = 0, censored = 0;
