@@ -604,16 +604,7 @@ int cmd_forecast(int argc, char **argv)
     /* an SIR sample that did not converge is stated wherever the intervals appear */
     char unc_warn[320] = "";
     if (!rc && unc) {
-        json_t *root = json_load_file(ppath, 0, NULL);
-        json_t *sir = json_object_get(json_object_get(root, "uncertainty"), "sir");
-        if (!json_is_true(json_object_get(sir, "converged")))
-            snprintf(unc_warn, sizeof unc_warn,
-                     "the calibration's SIR sample did not converge (effective sample size %.0f "
-                     "for %zu sets): the intervals are indicative, wider than the parameter "
-                     "uncertainty where the sets fall back on the proposal, and their tails are "
-                     "not to be trusted",
-                     json_number_value(json_object_get(sir, "effective_sample_size")), unc_n);
-        json_decref(root);
+        resp_unc_sir_warning(ppath, unc_n, unc_warn, sizeof unc_warn);
         if (*unc_warn) fprintf(stderr, "warning: --uncertainty: %s\n", unc_warn);
     }
     resp_env e;
