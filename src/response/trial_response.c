@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #define BLOCK 256
-#define CHUNK_DOUBLES ((uint64_t)1 << 21) /* per-block sums held at once (16 MiB) */
+#define CHUNK_DOUBLES ((uint64_t)1 << 19) /* per-block sums held at once (4 MiB) */
 
 /* The responder fraction (score <= keep b0) and the scale's maximum of a spec, with the
  * MADRS defaults for 0. */
