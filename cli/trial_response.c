@@ -272,6 +272,8 @@ static void shown(const trial_resp *r, const ks_response_trial_row *w, double v[
 typedef struct rel_across {
     double med[3], share[3];                       /* percentiles; INFINITY: beyond the horizon */
     uint32_t with_median, censored, no_responders; /* replicates of each kind */
+    const char *why_none; /* with no replicate having responders: why (the replicates' own
+                           * reason when they all give the same, e.g. the horizon) */
 } rel_across;
 static void relapse_across(const ks_response_relapse *rel, uint32_t k, int a, double *col,
                            rel_across *o)
@@ -289,6 +291,14 @@ static void relapse_across(const ks_response_relapse *rel, uint32_t k, int a, do
     }
     for (int j = 0; j < 3; j++)
         o->med[j] = m ? resp_quantile(col, m, ACROSS[j]) : NAN;
+    o->why_none = "no replicate has responders at the last dose + 24 h";
+    const char *w0 = rel[(size_t)a].why;
+    int same = w0 != NULL;
+    for (uint32_t i = 1; same && i < k; i++) {
+        const char *wi = rel[2 * (size_t)i + (size_t)a].why;
+        same = wi && strcmp(wi, w0) == 0;
+    }
+    if (same && !m) o->why_none = w0;
     m = 0;
     for (uint32_t i = 0; i < k; i++)
         if (rel[2 * (size_t)i + (size_t)a].responders > 0)
@@ -303,8 +313,7 @@ static void across_text(const rel_across *o, uint32_t k, double horizon_d, char 
     size_t l = 0;
     uint32_t m = o->with_median + o->censored;
     if (!m) {
-        snprintf(buf, len,
-                 "n/a (no replicate has responders at the last dose + 24 h; %u replicates)", k);
+        snprintf(buf, len, "n/a (%s; %u replicates)", o->why_none, k);
         return;
     }
     for (int j = 0; j < 3; j++) {
@@ -571,7 +580,7 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
                                     json_integer(o->no_responders));
                 const char *why = NULL;
                 if (o->with_median + o->censored == 0)
-                    why = "no replicate has responders at the last dose + 24 h";
+                    why = o->why_none;
                 else if (isinf(o->med[0]) || isinf(o->med[1]) || isinf(o->med[2]))
                     why = "a null median percentile is beyond the horizon (censored replicates)";
                 json_object_set_new(jx, "why", why ? json_string(why) : json_null());

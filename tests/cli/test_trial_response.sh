@@ -234,6 +234,40 @@ for a2, a4 in zip(k2["arms"], k4["arms"]):
         assert x["median_relapse_d_across_p95"] is None and "beyond the horizon" in x["why"], x
 PY
 
+# A censored replicate next to finite ones (the 95th percentile lands between them: beyond the
+# horizon, null), replicates without responders (left out of both percentiles, counted), and
+# a horizon before last dose + 24 h (the replicates' own reason, not "no responders")
+RB=(--model domino-1982 --weight 70 --seed 5 --madrs 32 --madrs-sd 6 --quiet --out "$T/pk.csv")
+"$KETSIM" trial "${RB[@]}" --regimen "$R" --n 300 --every 1d --until 24d --replicates 4 --response "$T/c4.json" || fail "24d K=4: exit $?"
+RB+=(--regimen "0.5mg/kg iv over 40min")
+"$KETSIM" trial "${RB[@]}" --n 2 --every 1d --until 10d --replicates 7 --response "$T/n2.json" || fail "n=2 K=7: exit $?"
+"$KETSIM" trial "${RB[@]}" --n 300 --every 1h --until 12h --replicates 2 --response "$T/h12.json" || fail "12h: exit $?"
+"$KETSIM" trial "${RB[@]}" --n 300 --every 1h --until 12h --replicates 2 --response "$T/h12.csv" || fail "12h csv: exit $?"
+python3 - "$T/c4.json" "$T/n2.json" "$T/h12.json" <<'PY' || fail "censored / no-responder / horizon replicates"
+import json, sys
+c4, n2, h12 = (json.load(open(f)) for f in sys.argv[1:])
+def q7(v, p):
+    v = sorted(v); h = p * (len(v) - 1); i = int(h)
+    return v[i] if i + 1 >= len(v) else v[i] + (h - i) * (v[i + 1] - v[i])
+x = c4["arms"][0]["relapse_across_replicates"]
+meds = [p["median_relapse_d"] for p in c4["arms"][0]["relapse_per_replicate"]]
+assert sum(m is None for m in meds) == 1 and x["replicates_censored"] == 1, (meds, x)
+assert x["median_relapse_d_across_p95"] is None, x
+fin = sorted(m for m in meds if m is not None)
+assert abs(x["median_relapse_d_across_p5"] - q7(fin + [1e300], .05)) < 1e-4, (x, fin)
+a = n2["arms"][1]  # placebo: with, censored and without responders among 7 replicates
+per, x = a["relapse_per_replicate"], a["relapse_across_replicates"]
+none = [p for p in per if p["responders_at_last_dose_plus_24h"] == 0]
+assert none and x["replicates_without_responders"] == len(none), (x, per)
+sh = [p["share_relapsed"] for p in per if p["responders_at_last_dose_plus_24h"] > 0]
+assert abs(x["share_relapsed_across_p5"] - q7(sh, .05)) < 5e-7, (x, sh)
+for a in h12["arms"]:
+    x = a["relapse_across_replicates"]
+    assert x["why"] == "last dose + 24 h is beyond the horizon", x
+PY
+grep -q '^# relapse across replicates: .*n/a (last dose + 24 h is beyond the horizon; 2 replicates)' "$T/h12.csv" ||
+    fail "12h: the across line does not give the horizon: $(grep '^# relapse across' "$T/h12.csv")"
+
 # --- --uncertainty with --response: replicate r takes the response parameter set (r - 1)
 # mod n of the calibration's SIR sample. Checked against runs whose parameter file HAS set
 # r - 1 as its parameters (no --uncertainty): replicate r's relapse (and replicate 1's rows)

@@ -190,6 +190,39 @@ static void test_replicates(void **state)
     free(D);
 }
 
+/* REVIEW DEMO: more output times than one chunk of per-block sums holds (600 patients:
+ * 3 blocks, 2^19 / 18 = 29127 times per chunk): all at once (two chunks, the second
+ * partial) against one time per call, bit for bit, with HAM-D. */
+static void test_chunks(void **state)
+{
+    (void)state;
+    ks_response_params p = params();
+    double *D = drive(&p);
+    enum { NT = 29500, N = 600 };
+    double *times = malloc(NT * sizeof *times);
+    ks_response_trial_row *all = malloc(NT * sizeof *all), one;
+    assert_non_null(times);
+    assert_non_null(all);
+    for (size_t i = 0; i < NT; i++)
+        times[i] = 95.9 * (double)i / (NT - 1);
+    ks_response_trial_spec s = {
+        &p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 6, 10, 2, 1, 0, 0, 0};
+    ks_error err = {0};
+    assert_int_equal(ks_response_trial(&s, all, &err), KS_OK);
+    for (size_t i = 0; i < NT; i += 97) {
+        ks_response_trial_spec s1 = s;
+        s1.times_h = &times[i];
+        s1.n_times = 1;
+        assert_int_equal(ks_response_trial(&s1, &one, &err), KS_OK);
+        assert_memory_equal(&one, &all[i], sizeof one);
+    }
+    s.times_h = &times[NT - 1];
+    s.n_times = 1;
+    assert_int_equal(ks_response_trial(&s, &one, &err), KS_OK);
+    assert_memory_equal(&one, &all[NT - 1], sizeof one);
+    free(times), free(all), free(D);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -385,9 +418,8 @@ static void test_relapse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_against_patients),
-        cmocka_unit_test(test_replicates),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_against_patients), cmocka_unit_test(test_replicates),
+        cmocka_unit_test(test_chunks),           cmocka_unit_test(test_errors),
         cmocka_unit_test(test_relapse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
