@@ -604,16 +604,7 @@ int cmd_forecast(int argc, char **argv)
     /* an SIR sample that did not converge is stated wherever the intervals appear */
     char unc_warn[320] = "";
     if (!rc && unc) {
-        json_t *root = json_load_file(ppath, 0, NULL);
-        json_t *sir = json_object_get(json_object_get(root, "uncertainty"), "sir");
-        if (!json_is_true(json_object_get(sir, "converged")))
-            snprintf(unc_warn, sizeof unc_warn,
-                     "the calibration's SIR sample did not converge (effective sample size %.0f "
-                     "for %zu sets): the intervals are indicative, wider than the parameter "
-                     "uncertainty where the sets fall back on the proposal, and their tails are "
-                     "not to be trusted",
-                     json_number_value(json_object_get(sir, "effective_sample_size")), unc_n);
-        json_decref(root);
+        resp_unc_sir_warning(ppath, unc_n, unc_warn, sizeof unc_warn);
         if (*unc_warn) fprintf(stderr, "warning: --uncertainty: %s\n", unc_warn);
     }
     resp_env e;
@@ -774,8 +765,8 @@ int cmd_forecast(int argc, char **argv)
             }
             /* the library's relapse (ks_response_trial_relapse: the same patients, draws and
              * baselines as above, hourly checks, censored median), as `trial --response` */
-            ks_response_trial_spec rs = {&a->p, a->ctx, a->D,  ngrid, DT_H, NULL, 0,    N,
-                                         seed,  b0,     b0_sd, 0,     0,    0,    keep, smax};
+            ks_response_trial_spec rs = {&a->p, a->ctx, a->D, ngrid, DT_H, NULL, 0,    N, seed,
+                                         b0,    b0_sd,  0,    0,     0,    keep, smax, 0};
             ks_response_relapse q;
             if (ks_response_trial_relapse(&rs, &q, &err)) {
                 cli_error(CMD, "%s", err.msg);

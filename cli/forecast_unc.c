@@ -3,8 +3,10 @@
  * file), summarised as 5th-95th percentiles over the sets. */
 #include "resp.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,9 +16,22 @@ static int cmp_d(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The q-quantile of v[0..n) (sorted in place), linear between order statistics; an
- * infinite neighbour gives infinity. */
-static double quantile(double *v, size_t n, double q)
+void resp_unc_sir_warning(const char *params_path, size_t n_sets, char *buf, size_t n)
+{
+    if (n) *buf = '\0';
+    json_t *root = json_load_file(params_path, 0, NULL);
+    json_t *sir = json_object_get(json_object_get(root, "uncertainty"), "sir");
+    if (!json_is_true(json_object_get(sir, "converged")))
+        snprintf(buf, n,
+                 "the calibration's SIR sample did not converge (effective sample size %.0f "
+                 "for %zu sets): the intervals are indicative, wider than the parameter "
+                 "uncertainty where the sets fall back on the proposal, and their tails are "
+                 "not to be trusted",
+                 json_number_value(json_object_get(sir, "effective_sample_size")), n_sets);
+    json_decref(root);
+}
+
+double resp_quantile(double *v, size_t n, double q)
 {
     qsort(v, n, sizeof *v, cmp_d);
     double pos = q * (double)(n - 1);
@@ -121,18 +136,19 @@ int resp_unc_forecast(const ks_response_params *sets, size_t n_sets, const resp_
         for (size_t j = 0; j < nd; j++) {
             for (size_t k = 0; k < n_sets; k++)
                 col[k] = r[(k * na + a) * nd + j];
-            out_resp[(a * nd + j) * 2] = quantile(col, n_sets, 0.05);
-            out_resp[(a * nd + j) * 2 + 1] = quantile(col, n_sets, 0.95);
+            out_resp[(a * nd + j) * 2] = resp_quantile(col, n_sets, 0.05);
+            out_resp[(a * nd + j) * 2 + 1] = resp_quantile(col, n_sets, 0.95);
             for (size_t k = 0; k < n_sets; k++)
                 col[k] = m[(k * na + a) * nd + j];
-            out_remit[(a * nd + j) * 2] = s->cutoff >= 0 ? quantile(col, n_sets, 0.05) : NAN;
-            out_remit[(a * nd + j) * 2 + 1] = s->cutoff >= 0 ? quantile(col, n_sets, 0.95) : NAN;
+            out_remit[(a * nd + j) * 2] = s->cutoff >= 0 ? resp_quantile(col, n_sets, 0.05) : NAN;
+            out_remit[(a * nd + j) * 2 + 1] =
+                s->cutoff >= 0 ? resp_quantile(col, n_sets, 0.95) : NAN;
         }
         for (size_t k = 0; k < n_sets; k++)
             col[k] = l[k * na + a];
         int none = isnan(col[0]); /* placebo, or last dose + 24 h beyond the horizon */
-        out_rel[a * 2] = none ? NAN : quantile(col, n_sets, 0.05);
-        out_rel[a * 2 + 1] = none ? NAN : quantile(col, n_sets, 0.95);
+        out_rel[a * 2] = none ? NAN : resp_quantile(col, n_sets, 0.05);
+        out_rel[a * 2 + 1] = none ? NAN : resp_quantile(col, n_sets, 0.95);
     }
     free(col), free(r), free(m), free(l);
     return rc;

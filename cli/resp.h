@@ -134,10 +134,15 @@ typedef struct trial_resp {
     int ctx, pctx, n_doses;
     ks_response_params p;
     resp_env e;
-    double *D;
+    double *D;   /* the regimen's drug state under p */
+    double *occ; /* the typical NMDA occupancy it comes from (for the parameter sets) */
     size_t n_grid;
     const char *pk_model;
-    char warning[1024];     /* stated limitations for the file and stderr, or "" */
+    uint32_t replicates;      /* the trial's --replicates: each its own patients */
+    int uncertainty;          /* --uncertainty: replicate r takes sets[r mod n_sets] */
+    ks_response_params *sets; /* the SIR sample of the parameter file (with --uncertainty) */
+    size_t n_sets;
+    char warning[2048];     /* stated limitations for the file and stderr, or "" */
     char params_path[4096]; /* the parameter file read (an input) */
 } trial_resp;
 /* The trial's options for --response (each text may be NULL: default). */
@@ -150,14 +155,19 @@ typedef struct trial_resp_opts {
     double until_h;
     const char *model_path; /* the file the trial's --model names, or NULL */
     const char *hamd;       /* --hamd: baseline on HAM-D, output on HAM-D (or NULL) */
-    uint32_t replicates;    /* the trial's --replicates: the response covers the first only */
+    uint32_t replicates;    /* the trial's --replicates: the response of every replicate */
+    int uncertainty;        /* the trial's --uncertainty: with --response, replicate r (from 0)
+                             * takes the response parameter set r mod n of the file's SIR
+                             * sample ($.uncertainty.sets) */
 } trial_resp_opts;
 /* Parse the options and build the regimen's typical drug state up to until_h through
  * the trial's model, which must be of the drug the response model was calibrated for
  * on the regimen's route (racemic ketamine IV, esketamine nasal). Prints errors (when
  * `print`) and returns 2 on bad input. */
 int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o);
-/* Compute both arms at `times` for patients 0..n-1 of `seed` and write r->out. */
+/* Compute both arms at `times` for patients 0..n-1 of `seed` in every replicate and write
+ * r->out: the rows and relapse of replicate 0 and, with 2 or more replicates, the 5th,
+ * 50th and 95th percentiles across them (docs/trial.md). */
 int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, uint64_t seed,
                      int threads, int quiet);
 void trial_resp_free(trial_resp *r);
@@ -190,6 +200,15 @@ typedef struct resp_unc_spec {
  * RESP_UNC_CHECK_H; INFINITY beyond the grid, NAN for the placebo arm). Out: the 5th
  * and 95th percentiles over the sets, out_resp and out_remit [arm][day][2], out_rel
  * [arm][2]. Parallel over (set, arm); the same bits for any thread count. */
+/* The warning for the SIR sample of the parameter file at params_path when it did not
+ * converge ($.uncertainty.sir.converged not true), naming its effective sample size and
+ * the n_sets sets; buf (n bytes) empty when it converged. Stated by forecast --uncertainty
+ * and trial --response --uncertainty wherever their intervals appear. */
+void resp_unc_sir_warning(const char *params_path, size_t n_sets, char *buf, size_t n);
+/* The q-quantile of v[0..n) (n >= 1; sorted in place), linear between order statistics
+ * (type 7); a position on or next to an infinite value gives infinity (a censored
+ * median stays censored). */
+double resp_quantile(double *v, size_t n, double q);
 int resp_unc_forecast(const ks_response_params *sets, size_t n_sets, const resp_unc_arm *arms,
                       int n_arms, const resp_unc_spec *s, double *out_resp, double *out_remit,
                       double *out_rel, ks_error *err);

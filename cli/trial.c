@@ -57,7 +57,9 @@ static const char HELP[] =
     "                        percentile across them (--replicates-out)\n"
     "  --uncertainty         with --replicates: each replicate also draws the model's\n"
     "                        typical values from their published standard errors\n"
-    "                        (rse_percent in the model file; log-normal)\n"
+    "                        (rse_percent in the model file; log-normal); with --response\n"
+    "                        replicate r also takes the response parameter set (r - 1) mod n\n"
+    "                        of the n sets of the calibration's uncertainty (SIR sample)\n"
     "  --exact | --histogram exact percentiles (all values kept: N x times x outputs\n"
     "                        doubles) or the streaming histogram (memory flat in N,\n"
     "                        relative error <= 0.79%); default: exact when that needs\n"
@@ -84,7 +86,10 @@ static const char HELP[] =
     "                        regimen and a placebo arm (same visits, no drug); per arm the\n"
     "                        median time to relapse after the last dose among responders\n"
     "                        24 h after it (hourly, censored at --until; '# relapse:' lines\n"
-    "                        in CSV); .csv or .json (any case)\n"
+    "                        in CSV); .csv or .json (any case). With --replicates K: these\n"
+    "                        are replicate 1's, and *_across_p5/p50/p95 columns give the\n"
+    "                        5th, 50th and 95th percentile over the K replicates, each its\n"
+    "                        own patients (relapse too: '# relapse across replicates:')\n"
     "  --madrs SCORE         with --response: baseline MADRS (1-60), required unless --hamd\n"
     "  --hamd SCORE          baseline HAM-D instead (1 to " RESP_HAMD_LIMIT_TEXT
     ", the HAM-D of MADRS 60 rounded\n"
@@ -822,8 +827,11 @@ static void print_summary(const trial_args *a, const ks_trial *t, double secs)
         else
             fprintf(stderr,
                     "warning: model %s publishes no standard errors: the replicates "
-                    "differ in the patients drawn only\n",
-                    ks_model_name(a->model));
+                    "differ in the patients drawn only%s\n",
+                    ks_model_name(a->model),
+                    a->has_resp ? " (in PK; in --response each replicate also takes a response "
+                                  "parameter set of the calibration's uncertainty)"
+                                : "");
     }
     fprintf(stderr, "%s\n", KS_DISCLAIMER);
 }
@@ -1010,7 +1018,8 @@ static int parse_response(const cli_opt *o, trial_args *a)
                           a->times[a->spec.n_times - 1],
                           a->model_path,
                           o[O_HAMD].value,
-                          a->spec.replicates};
+                          a->spec.replicates,
+                          a->spec.uncertainty};
     return trial_resp_setup(&a->resp, a->rank == 0, &ro);
 }
 

@@ -68,6 +68,9 @@ run "$KETSIM" forecast --madrs 30 --until 3 --regimen "100000mg iv over 1min"
 run "$KETSIM" trial --model kamp-2020 --weight 70 --n 100 --regimen "0.5mg/kg iv over 40min" --until 2d --every 12h --out "$TMP/tk.csv" --response "$TMP/tk.json" --madrs 30 --placebo-context saline --population "weight ~ normal(80kg, 15kg) in 45..150"
 run "$KETSIM" trial --model flint-2017 --weight 70 --n 10 --regimen "0.25mg/kg iv over 40min" --out "$TMP/tf.csv" --response "$TMP/tf.json" --madrs 30
 run "$KETSIM" trial --model domino-1982 --weight 70 --n 10 --regimen "0.5mg/kg iv over 40min" --replicates 2 --replicates-out "$TMP/rr.csv" --response "$TMP/./rr.csv" --madrs 30
+run "$KETSIM" trial --model domino-1982 --weight 70 --n 200 --threads 2 --regimen "0.5mg/kg iv over 40min; 3/week x 1w" --until 8d --every 12h --out "$TMP/tu.csv" --response "$TMP/tu.json" --madrs 30 --madrs-sd 5 --replicates 3 --uncertainty
+run "$KETSIM" trial --model domino-1982 --weight 70 --n 100 --regimen "0.5mg/kg iv over 40min" --until 3d --every 12h --out "$TMP/tuh.csv" --response "$TMP/tuh_r.csv" --hamd 22 --replicates 2
+[ -s "$TMP/tu.json" ] && grep -q '_across_p95' "$TMP/tuh_r.csv" || { echo "valgrind: trial --response --replicates wrote nothing" >&2; exit 1; }
 # a parameter file whose drive names another PD file (read, warned about with --pd), and
 # an output that would overwrite an input (refused)
 cp "$(dirname "$0")/../data/pd-acute.json" "$TMP/pd.json"

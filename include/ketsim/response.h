@@ -193,15 +193,23 @@ int ks_response_survival_rule(const ks_response_params *p, int ctx, const double
  * *phi_i the patient's multiplier of the context's non-drug component. */
 void ks_response_patient(const ks_response_params *p, int ctx, uint64_t seed, uint64_t patient,
                          double *theta_i, double *phi_i);
+/* The same for patient `patient` of replicate `replicate` (the replicate is part of the
+ * Philox counter, as for the PK patients of ks_trial: each replicate draws other
+ * patients, and patient i of replicate r is the same whatever the number of replicates).
+ * Replicate 0 is ks_response_patient, bit for bit. The drawn baseline of a trial's
+ * patient is draw index 1 of the same stream (ks_response_trial). */
+void ks_response_patient_rep(const ks_response_params *p, int ctx, uint64_t seed,
+                             uint32_t replicate, uint64_t patient, double *theta_i, double *phi_i);
 /* A patient's score at time t_h: b0 exp(-(phi_i g(t) + theta_i d)). */
 double ks_response_score(const ks_response_params *p, int ctx, double b0, double theta_i,
                          double phi_i, double t_h, double d);
 
 /* ---------------------------------------------------------------- trial summaries */
 
-/* The response of a virtual trial's patients (patients 0..n-1 of `seed`, replicate 0,
- * the draws of ks_response_patient; a drawn baseline is the normal draw of
- * KS_RNG_RESPONSE index 1: b0_mean + b0_sd z, clipped to 1..60) on one arm whose
+/* The response of a virtual trial's patients (patients 0..n-1 of `seed` and replicate
+ * `replicate`, the draws of ks_response_patient_rep; a drawn baseline is the normal draw
+ * of KS_RNG_RESPONSE index 1 of the same patient and replicate: b0_mean + b0_sd z,
+ * clipped to 1..60) on one arm whose
  * typical drug state D is given on the grid of ks_response_drive. Per output time:
  * the mean MADRS, the mean change from baseline and its SD (n - 1 denominator), and
  * the shares with a >= 50 % reduction (response) and with MADRS <= cutoff
@@ -227,6 +235,12 @@ typedef struct ks_response_trial_spec {
                             * PTSD variant's 1 - KS_RESPONSE_PTSD_REDUCTION) */
     double score_max;      /* the scale's maximum, for the baseline's range and clip, the SD's
                             * (up to half of it) and the cutoff's (0: MADRS 60; CAPS-5 80) */
+    uint32_t replicate;    /* whose patients: replicate 0 (the default, zero-initialised: the
+                            * patients of ks_response_patient) or another replicate's (a
+                            * replicated trial: each replicate its own patients, the same
+                            * for any number of replicates). The parameters are the spec's:
+                            * a caller that gives each replicate its own parameter set (the
+                            * calibration's uncertainty) sets params and D per replicate. */
 } ks_response_trial_spec;
 typedef struct ks_response_trial_row {
     double mean_madrs, mean_change_madrs, sd_change_madrs, response_frac, remission_frac;
@@ -237,8 +251,8 @@ typedef struct ks_response_trial_row {
  * score_max out of range, hamd with a scale other than MADRS), KS_ENOMEM. */
 int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *out, ks_error *err);
 
-/* Relapse on one arm of the same trial (the same patients, draws and baselines as
- * ks_response_trial; s->times_h, n_times, cutoff and hamd are not read): among the
+/* Relapse on one arm of the same trial (the same patients of s->replicate, draws and
+ * baselines as ks_response_trial; s->times_h, n_times, cutoff and hamd are not read): among the
  * patients responding (MADRS reduced by >= 50 %, also with hamd) at
  * t0 = params->last_visit_h + 24 h (the grid point nearest t0), the first hourly check
  * (every round(1 h / dt_h) grid points from t0, up to the end of the grid) at which the

@@ -652,9 +652,15 @@ double ks_response_p_sustained(const ks_response_params *p, int ctx, const doubl
 void ks_response_patient(const ks_response_params *p, int ctx, uint64_t seed, uint64_t patient,
                          double *theta_i, double *phi_i)
 {
+    ks_response_patient_rep(p, ctx, seed, 0, patient, theta_i, phi_i);
+}
+
+void ks_response_patient_rep(const ks_response_params *p, int ctx, uint64_t seed,
+                             uint32_t replicate, uint64_t patient, double *theta_i, double *phi_i)
+{
     (void)ctx;
     double z[2];
-    ks_rng_normal2(seed, 0, patient, KS_RNG_RESPONSE, 0, z);
+    ks_rng_normal2(seed, replicate, patient, KS_RNG_RESPONSE, 0, z);
     *theta_i = p->v[KS_RP_THETA] * exp(p->v[KS_RP_OMEGA_THETA] * z[0]);
     *phi_i = exp(p->v[KS_RP_OMEGA_PHI] * z[1]); /* multiplies the context's phi */
 }

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # ketsim trial --response: the response CSV/JSON (header, statement, two arms), byte-
 # identical for 1 and 2 threads and across runs, the same numbers as `ketsim forecast`
-# for the same patients (an independent code path), the drug arm ahead of placebo, and
-# bad input: one line "ketsim trial: ...", exit 2, no file.
+# for the same patients (an independent code path), the drug arm ahead of placebo; with
+# --replicates every replicate (percentiles across them, replicate 1 unchanged, replicate r
+# independent of their number) and with --uncertainty replicate r under the SIR sample's set
+# r - 1 (against runs whose parameters are that set); and bad input: one line
+# "ketsim trial: ...", exit 2, no file.
 # usage: bash test_trial_response.sh <path-to-ketsim> <source-dir>
 set -u
 KETSIM=${1:?usage: test_trial_response.sh KETSIM SOURCE_DIR}
@@ -164,13 +167,177 @@ PY
 grep -q "^# warning: 2 mg/kg iv is outside the calibrated 0.1-1 mg/kg" "$T/hi.csv" || fail "no warning in the file: $(head -3 "$T/hi.csv")"
 grep -q "^warning: --response: 2 mg/kg iv is outside" "$T/hi.err" || fail "no warning on stderr: $(cat "$T/hi.err")"
 
-# --- with --replicates, the response covers the first replicate only: stated, not silent
-"$KETSIM" trial --model domino-1982 --weight 70 --n 100 --regimen "0.5mg/kg iv over 40min" --until 2d \
-    --every 1d --madrs 30 --replicates 3 --response "$T/rep.csv" --out "$T/pk.csv" --quiet 2>"$T/rep.err" ||
-    fail "--replicates 3: exit $?"
-grep -q "^# warning: the response covers the first replicate only; the other 2 replicates (--replicates 3) are not in it" "$T/rep.csv" &&
-    grep -q "^warning: --response: the response covers the first replicate only" "$T/rep.err" ||
-    fail "--replicates 3: no warning ($(head -3 "$T/rep.csv"))"
+# --- replicates: every replicate's patients (docs/trial.md "Replicates"). The rows and the
+# relapse lines stay replicate 1's (byte-identical to a run without --replicates but for the
+# added columns and lines); *_across_p5/p50/p95 are percentiles over the replicates
+RR=(--model domino-1982 --weight 70 --n 300 --regimen "$R" --until 30d --every 1d --seed 5
+    --madrs 32 --madrs-sd 6 --quiet --out "$T/pk.csv")
+"$KETSIM" trial "${RR[@]}" --response "$T/k1.csv" || fail "K=1: exit $?"
+"$KETSIM" trial "${RR[@]}" --replicates 3 --response "$T/k3.csv" 2>"$T/k3.err" || fail "K=3: exit $?"
+H='arm,context,time_h,mean_madrs,mean_change_madrs,sd_change_madrs,response_frac,remission_frac'
+X=''
+for q in mean_madrs mean_change_madrs response_frac remission_frac; do
+    X="$X,${q}_across_p5,${q}_across_p50,${q}_across_p95"
+done
+grep -qx "$H$X" "$T/k3.csv" || fail "K=3 header: $(grep '^arm,' "$T/k3.csv")"
+grep -qx "$H" "$T/k1.csv" || fail "K=1 header changed: $(grep '^arm,' "$T/k1.csv")"
+grep -q 'first replicate only\|across' "$T/k1.csv" && fail "K=1 mentions replicates"
+grep -q 'first replicate only' "$T/k3.csv" "$T/k3.err" && fail "the old first-replicate warning is still there"
+grep -q '^# warning' "$T/k3.csv" && fail "K=3 has a warning: $(grep '^# warning' "$T/k3.csv")"
+grep -q '^# replicates: the rows and the relapse figures per arm are replicate 1 of 3 (patients 0..299 of seed 5); the \*_across_p5, \*_across_p50 and \*_across_p95 columns are the 5th, 50th and 95th percentiles of each over the 3 replicates (type 7), each replicate with its own 300 patients, the same response parameters and typical drug state$' "$T/k3.csv" ||
+    fail "K=3: no replicates line: $(grep '^# replicates' "$T/k3.csv")"
+for a in regimen 'placebo (no drug)'; do
+    grep -q "^# relapse across replicates: \"$a\": median time from the last dose to relapse .* d (5th, 50th, 95th percentile over the [0-3] of 3 replicates with responders: [0-3] with a median, [0-3] censored, counted as beyond the horizon; [0-3] without responders, left out); share relapsed [0-9.]*, [0-9.]*, [0-9.]* (the same [0-3] replicates)$" "$T/k3.csv" ||
+        fail "K=3: no relapse-across line for $a: $(grep '^# relapse across' "$T/k3.csv")"
+done
+# replicate 1 is unchanged: the same comment lines and the same first 8 columns
+diff <(grep -v '^# replicates\|^# relapse across' "$T/k3.csv" | cut -d, -f1-8) <(cut -d, -f1-8 "$T/k1.csv") >/dev/null ||
+    fail "--replicates 3 changed replicate 1's rows or relapse lines"
+# JSON: per-replicate relapse; replicate r's numbers do not depend on K (2 vs 4); the across
+# response share at the last dose + 24 h (day 12) equals the percentiles of the replicates'
+# responders / N there (the same patients and test: an independent path to the columns)
+"$KETSIM" trial "${RR[@]}" --replicates 2 --response "$T/k2.json" || fail "K=2 json: exit $?"
+"$KETSIM" trial "${RR[@]}" --replicates 4 --threads 1 --response "$T/k4.json" || fail "K=4 json: exit $?"
+"$KETSIM" trial "${RR[@]}" --replicates 4 --threads 2 --response "$T/k4b.json" || fail "K=4 json 2 threads: exit $?"
+cmp -s "$T/k4.json" "$T/k4b.json" || fail "--replicates 4: differs between 1 and 2 threads"
+python3 - "$T/k2.json" "$T/k4.json" <<'PY' || fail "replicates JSON"
+import json, sys
+k2, k4 = (json.load(open(f)) for f in sys.argv[1:])
+assert k2["replicates"] == 2 and k4["replicates"] == 4, (k2["replicates"], k4["replicates"])
+assert "parameter_set_index" not in k4["arms"][0]["relapse_per_replicate"][0]
+def q7(v, p):  # type 7
+    v = sorted(v); h = p * (len(v) - 1); i = int(h)
+    return v[i] if i + 1 >= len(v) else v[i] + (h - i) * (v[i + 1] - v[i])
+for a2, a4 in zip(k2["arms"], k4["arms"]):
+    p2, p4 = a2["relapse_per_replicate"], a4["relapse_per_replicate"]
+    assert [p["replicate"] for p in p4] == [1, 2, 3, 4]
+    assert p2 == p4[:2], (p2, p4[:2])          # replicates 1 and 2 whatever K
+    base = lambda rows: [{k: v for k, v in r.items() if "_across_" not in k} for r in rows]
+    assert base(a2["rows"]) == base(a4["rows"])
+    assert len({p["responders_at_last_dose_plus_24h"] for p in p4}) > 1, p4  # other patients
+    first = {k: v for k, v in p4[0].items() if k != "replicate"}
+    assert all(first[k] == a4["relapse"][k] for k in first), (first, a4["relapse"])
+    row = [r for r in a4["rows"] if r["time_h"] == 288][0]
+    share = [p["responders_at_last_dose_plus_24h"] / 300 for p in p4]
+    for s, p in (("p5", .05), ("p50", .5), ("p95", .95)):
+        assert abs(row["response_frac_across_" + s] - q7(share, p)) < 5e-7, (s, row, share)
+        assert row["mean_madrs_across_p5"] <= row["mean_madrs_across_" + s] <= row["mean_madrs_across_p95"]
+    sh = [p["share_relapsed"] for p in p4]
+    x = a4["relapse_across_replicates"]
+    for s, p in (("p5", .05), ("p50", .5), ("p95", .95)):
+        assert abs(x["share_relapsed_across_" + s] - q7(sh, p)) < 5e-7, (s, x, sh)
+    n_med = sum(p["median_relapse_d"] is not None for p in p4)
+    assert x["replicates_with_median"] == n_med and x["replicates_censored"] == 4 - n_med, x
+    if n_med == 4:
+        assert abs(x["median_relapse_d_across_p50"] - q7([p["median_relapse_d"] for p in p4], .5)) < 1e-4, x
+    if n_med < 4:  # a censored replicate sorts above: the 95th percentile is beyond the horizon
+        assert x["median_relapse_d_across_p95"] is None and "beyond the horizon" in x["why"], x
+PY
+
+# A censored replicate next to finite ones (the 95th percentile lands between them: beyond the
+# horizon, null), replicates without responders (left out of both percentiles, counted), and
+# a horizon before last dose + 24 h (the replicates' own reason, not "no responders")
+RB=(--model domino-1982 --weight 70 --seed 5 --madrs 32 --madrs-sd 6 --quiet --out "$T/pk.csv")
+"$KETSIM" trial "${RB[@]}" --regimen "$R" --n 300 --every 1d --until 24d --replicates 4 --response "$T/c4.json" || fail "24d K=4: exit $?"
+RB+=(--regimen "0.5mg/kg iv over 40min")
+"$KETSIM" trial "${RB[@]}" --n 2 --every 1d --until 10d --replicates 7 --response "$T/n2.json" || fail "n=2 K=7: exit $?"
+"$KETSIM" trial "${RB[@]}" --n 300 --every 1h --until 12h --replicates 2 --response "$T/h12.json" || fail "12h: exit $?"
+"$KETSIM" trial "${RB[@]}" --n 300 --every 1h --until 12h --replicates 2 --response "$T/h12.csv" || fail "12h csv: exit $?"
+python3 - "$T/c4.json" "$T/n2.json" "$T/h12.json" <<'PY' || fail "censored / no-responder / horizon replicates"
+import json, sys
+c4, n2, h12 = (json.load(open(f)) for f in sys.argv[1:])
+def q7(v, p):
+    v = sorted(v); h = p * (len(v) - 1); i = int(h)
+    return v[i] if i + 1 >= len(v) else v[i] + (h - i) * (v[i + 1] - v[i])
+x = c4["arms"][0]["relapse_across_replicates"]
+meds = [p["median_relapse_d"] for p in c4["arms"][0]["relapse_per_replicate"]]
+assert sum(m is None for m in meds) == 1 and x["replicates_censored"] == 1, (meds, x)
+assert x["median_relapse_d_across_p95"] is None, x
+fin = sorted(m for m in meds if m is not None)
+assert abs(x["median_relapse_d_across_p5"] - q7(fin + [1e300], .05)) < 1e-4, (x, fin)
+a = n2["arms"][1]  # placebo: with, censored and without responders among 7 replicates
+per, x = a["relapse_per_replicate"], a["relapse_across_replicates"]
+none = [p for p in per if p["responders_at_last_dose_plus_24h"] == 0]
+assert none and x["replicates_without_responders"] == len(none), (x, per)
+sh = [p["share_relapsed"] for p in per if p["responders_at_last_dose_plus_24h"] > 0]
+assert abs(x["share_relapsed_across_p5"] - q7(sh, .05)) < 5e-7, (x, sh)
+for a in h12["arms"]:
+    x = a["relapse_across_replicates"]
+    assert x["why"] == "last dose + 24 h is beyond the horizon", x
+PY
+grep -q '^# relapse across replicates: .*n/a (last dose + 24 h is beyond the horizon; 2 replicates)' "$T/h12.csv" ||
+    fail "12h: the across line does not give the horizon: $(grep '^# relapse across' "$T/h12.csv")"
+
+# --- --uncertainty with --response: replicate r takes the response parameter set (r - 1)
+# mod n of the calibration's SIR sample. Checked against runs whose parameter file HAS set
+# r - 1 as its parameters (no --uncertainty): replicate r's relapse (and replicate 1's rows)
+# are the same numbers. The shipped sample did not converge: forecast's warning, stated.
+"$KETSIM" trial "${RR[@]}" --replicates 3 --uncertainty --threads 1 --response "$T/u.json" 2>"$T/u.err" ||
+    fail "--uncertainty: exit $?"
+"$KETSIM" trial "${RR[@]}" --replicates 3 --uncertainty --threads 2 --response "$T/u2.json" 2>/dev/null ||
+    fail "--uncertainty 2 threads: exit $?"
+cmp -s "$T/u.json" "$T/u2.json" || fail "--uncertainty: differs between 1 and 2 threads"
+SIRW="the calibration's SIR sample did not converge (effective sample size 100 for 200 sets): the intervals are indicative, wider than the parameter uncertainty where the sets fall back on the proposal, and their tails are not to be trusted"
+grep -qF "warning: --response: $SIRW" "$T/u.err" || fail "--uncertainty: no SIR warning on stderr: $(cat "$T/u.err")"
+python3 - "$SRC/data/response-params.json" "$T" <<'PY' || fail "set files"
+import json, sys
+src, t = sys.argv[1:]
+j = json.load(open(src))
+names = list(j["parameters"])
+for r in range(3):  # set r as the parameters (visits are the regimen's, set by trial)
+    k = json.loads(json.dumps(j))
+    for n, v in zip(names, j["uncertainty"]["sets"][r]):
+        k["parameters"][n]["value"] = v
+    json.dump(k, open(f"{t}/set{r}.json", "w"))
+k = json.loads(json.dumps(j))  # two sets only, and a converged sample
+k["uncertainty"]["sets"] = j["uncertainty"]["sets"][:2]
+k["uncertainty"]["sir"]["converged"] = True
+json.dump(k, open(f"{t}/two.json", "w"))
+del k["uncertainty"]
+json.dump(k, open(f"{t}/nounc.json", "w"))
+PY
+for r in 0 1 2; do
+    "$KETSIM" trial "${RR[@]}" --replicates 3 --response-params "$T/set$r.json" --response "$T/s$r.json" 2>/dev/null ||
+        fail "set $r: exit $?"
+done
+"$KETSIM" trial "${RR[@]}" --replicates 3 --uncertainty --response-params "$T/two.json" --response "$T/two.json.out.json" 2>"$T/two.err" ||
+    fail "two sets: exit $?"
+python3 - "$T" "$SIRW" <<'PY' || fail "--uncertainty: replicate r is not set r - 1"
+import json, sys
+t, sirw = sys.argv[1:]
+u = json.load(open(f"{t}/u.json"))
+s = [json.load(open(f"{t}/s{r}.json")) for r in range(3)]
+two = json.load(open(f"{t}/two.json.out.json"))
+assert sirw in u["warning"], u["warning"]
+assert u["response_parameter_sets"] == 200 and "set (r - 1) mod 200" in u["replicates_description"]
+assert two["warning"] is not None and sirw not in two["warning"], two["warning"]  # converged
+assert "--replicates 3 exceeds the 2 parameter sets of the calibration's SIR sample: replicate r takes set (r - 1) mod 2, so sets are reused" in two["warning"], two["warning"]
+fit = json.load(open(f"{t}/k2.json"))  # the shipped fit, same seed and patients
+for a in range(2):
+    pu = u["arms"][a]["relapse_per_replicate"]
+    assert [p["parameter_set_index"] for p in pu] == [0, 1, 2]
+    for r in range(3):
+        got = {k: v for k, v in pu[r].items() if k not in ("replicate", "parameter_set_index")}
+        want = {k: v for k, v in s[r]["arms"][a]["relapse_per_replicate"][r].items() if k != "replicate"}
+        assert got == want, (a, r, got, want)
+    base = lambda rows: [{k: v for k, v in x.items() if "_across_" not in k} for x in rows]
+    assert base(u["arms"][a]["rows"]) == base(s[0]["arms"][a]["rows"]), a
+    assert base(u["arms"][a]["rows"]) != base(fit["arms"][a]["rows"]), a  # set 0 is not the fit
+    p2 = two["arms"][a]["relapse_per_replicate"]
+    assert [p["parameter_set_index"] for p in p2] == [0, 1, 0]
+    got = {k: v for k, v in p2[2].items() if k not in ("replicate", "parameter_set_index")}
+    want = {k: v for k, v in s[0]["arms"][a]["relapse_per_replicate"][2].items() if k != "replicate"}
+    assert got == want, (a, got, want)  # replicate 3 reuses set 0 with its own patients
+PY
+grep -q "^warning: --response: .*--replicates 3 exceeds the 2 parameter sets" "$T/two.err" ||
+    fail "no reuse warning on stderr: $(cat "$T/two.err")"
+# HAM-D per replicate: the across columns are HAM-D
+"$KETSIM" trial --model domino-1982 --weight 70 --n 200 --regimen "$R" --until 20d --every 5d --quiet \
+    --out "$T/pk.csv" --hamd 22 --replicates 2 --uncertainty --response "$T/h.csv" 2>/dev/null || fail "--hamd replicates: exit $?"
+grep -q '^arm,context,time_h,mean_hamd,mean_change_hamd,sd_change_hamd,response_frac,remission_frac,mean_hamd_across_p5,mean_hamd_across_p50,mean_hamd_across_p95,mean_change_hamd_across_p5,' "$T/h.csv" ||
+    fail "--hamd replicates header: $(grep '^arm' "$T/h.csv")"
+awk -F, '$1=="\"regimen\"" && $3==240 {ok = $9 > 5 && $9 <= $10 && $10 <= $11 && $11 < 22} END {exit !ok}' "$T/h.csv" ||
+    fail "--hamd replicates: day 10 HAM-D across: $(grep '^"regimen",active,240,' "$T/h.csv")"
 
 # --- a baseline at or below the remission cutoff is stated
 "$KETSIM" trial --model domino-1982 --weight 70 --n 100 --regimen "0.5mg/kg iv over 40min" --until 2d \
@@ -239,6 +406,12 @@ printf '{"dose": {"amount": "0.5mg/kg", "route": "iv", "over": "40min"}}' >"$T/r
 bad '--response "'"$T"'/r2.png": expected a .csv or .json' --response "$T/r2.png" --madrs 30
 [ -e "$T/r2.png" ] && fail "--response r2.png wrote a file"
 bad "--placebo-context" --response "$T/bad.csv" --madrs 30 --placebo-context nowhere
+# --uncertainty: needs --replicates; with --response, a parameter file with its SIR sample
+bad "--uncertainty needs --replicates 2 or more" --response "$T/bad.csv" --madrs 30 --uncertainty
+bad "--uncertainty: $T/nounc.json: \$.uncertainty" --response "$T/bad.csv" --madrs 30 --uncertainty \
+    --replicates 2 --response-params "$T/nounc.json"
+# depression only: trial has no PTSD variant
+bad 'unknown option "--indication"' --response "$T/bad.csv" --madrs 30 --indication ptsd
 bad "--placebo-context goes with --response" --placebo-context saline
 REG="20mg/kg iv over 40min" bad "more than 10 times the largest dose" --response "$T/bad.csv" --madrs 30
 # the drug of --model must be the one the response model was calibrated for on the route

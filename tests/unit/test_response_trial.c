@@ -1,6 +1,9 @@
 /* ks_response_trial, the response summaries of `ketsim trial --response`:
  * - every value against the same patients computed one by one with ks_response_patient,
  *   the baseline draw and ks_response_score (linear D between grid points);
+ * - replicates: replicate 0 is ks_response_patient bit for bit, replicate r > 0 the
+ *   patients of ks_response_patient_rep one by one (rows and relapse), other patients than
+ *   replicate 0's, the same bits for 1 and 2 threads and whatever ran before;
  * - the result is bit-identical for 1 and 2 threads (fixed blocks of patients);
  * - the drug arm improves more than the drug-free arm;
  * - argument errors. */
@@ -43,46 +46,34 @@ static double *drive(const ks_response_params *p)
     return D;
 }
 
-static void test_against_patients(void **state)
+/* rows r1 (MADRS) and rh (with HAM-D) of spec s against the same patients one by one:
+ * replicate 0 through ks_response_patient (the original API), another replicate through
+ * ks_response_patient_rep, the baseline draw of the same replicate and ks_response_score. */
+static void expect_rows(const ks_response_trial_spec *s, const ks_response_trial_row *r1,
+                        const ks_response_trial_row *rh)
 {
-    (void)state;
-    ks_response_params p = params();
-    double *D = drive(&p);
-    const double times[] = {0, 4, 24.04, 72, 95.5}; /* 24.04: between grid points */
-    enum { NT = 5, N = 600 };                       /* 600: two full blocks and a part */
-    ks_response_trial_spec s = {&p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 6, 10, 1, 0, 0,
-                                0};
-    ks_response_trial_row r1[NT], r2[NT], r0[NT];
-    ks_error err = {0};
-    assert_int_equal(ks_response_trial(&s, r1, &err), KS_OK);
-    s.threads = 2;
-    assert_int_equal(ks_response_trial(&s, r2, &err), KS_OK);
-    assert_memory_equal(r1, r2, sizeof r1);
-    /* with HAM-D: the MADRS columns unchanged, the HAM-D ones per patient (below) */
-    ks_response_trial_row rh[NT];
-    s.hamd = 1;
-    assert_int_equal(ks_response_trial(&s, rh, &err), KS_OK);
-    s.hamd = 0;
-    for (int ti = 0; ti < NT; ti++) {
-        assert_true(isnan(r1[ti].mean_hamd) && isnan(r1[ti].sd_change_hamd));
-        assert_memory_equal(&rh[ti], &r1[ti], 5 * sizeof(double));
-    }
-    for (int ti = 0; ti < NT; ti++) {
+    const ks_response_params *p = s->params;
+    const double *D = s->D, *times = s->times_h;
+    double N = (double)s->n;
+    for (size_t ti = 0; ti < s->n_times; ti++) {
         double x = times[ti] / DT, f = x - floor(x);
         size_t k = (size_t)floor(x);
         double d = D[k] + f * (D[k + 1] - D[k]);
         double sum = 0, sc = 0, sc2 = 0, nr = 0, nm = 0, hs = 0, hc = 0, hc2 = 0;
-        for (uint64_t i = 0; i < N; i++) {
+        for (uint64_t i = 0; i < s->n; i++) {
             double th, ph, z[2];
-            ks_response_patient(&p, KS_CTX_ACTIVE, 7, i, &th, &ph);
-            ks_rng_normal2(7, 0, i, KS_RNG_RESPONSE, 1, z);
-            double b = fmin(60, fmax(1, 30 + 6 * z[0]));
-            double v = ks_response_score(&p, KS_CTX_ACTIVE, b, th, ph, times[ti], d);
+            if (s->replicate == 0)
+                ks_response_patient(p, s->ctx, s->seed, i, &th, &ph);
+            else
+                ks_response_patient_rep(p, s->ctx, s->seed, s->replicate, i, &th, &ph);
+            ks_rng_normal2(s->seed, s->replicate, i, KS_RNG_RESPONSE, 1, z);
+            double b = fmin(60, fmax(1, s->b0_mean + s->b0_sd * z[0]));
+            double v = ks_response_score(p, s->ctx, b, th, ph, times[ti], d);
             sum += v;
             sc += v - b;
             sc2 += (v - b) * (v - b);
             nr += v <= 0.5 * b;
-            nm += v <= 10;
+            nm += v <= s->cutoff;
             /* HAM-D through the Leucht 2018 anchors, written out: MADRS 0/13/26/39/52.5 =
              * HAM-D 0/10/20/30/40, the last segment extended */
             double hv = v <= 13   ? v * 10 / 13
@@ -108,6 +99,33 @@ static void test_against_patients(void **state)
         assert_true(r1[ti].response_frac == nr / N);
         assert_true(r1[ti].remission_frac == nm / N);
     }
+}
+
+static void test_against_patients(void **state)
+{
+    (void)state;
+    ks_response_params p = params();
+    double *D = drive(&p);
+    const double times[] = {0, 4, 24.04, 72, 95.5}; /* 24.04: between grid points */
+    enum { NT = 5, N = 600 };                       /* 600: two full blocks and a part */
+    ks_response_trial_spec s = {
+        &p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 6, 10, 1, 0, 0, 0, 0};
+    ks_response_trial_row r1[NT], r2[NT], r0[NT];
+    ks_error err = {0};
+    assert_int_equal(ks_response_trial(&s, r1, &err), KS_OK);
+    s.threads = 2;
+    assert_int_equal(ks_response_trial(&s, r2, &err), KS_OK);
+    assert_memory_equal(r1, r2, sizeof r1);
+    /* with HAM-D: the MADRS columns unchanged, the HAM-D ones per patient (below) */
+    ks_response_trial_row rh[NT];
+    s.hamd = 1;
+    assert_int_equal(ks_response_trial(&s, rh, &err), KS_OK);
+    s.hamd = 0;
+    for (int ti = 0; ti < NT; ti++) {
+        assert_true(isnan(r1[ti].mean_hamd) && isnan(r1[ti].sd_change_hamd));
+        assert_memory_equal(&rh[ti], &r1[ti], 5 * sizeof(double));
+    }
+    expect_rows(&s, r1, rh);
     /* baseline: no change, nobody responds; a real spread of baselines (SD near 6) */
     assert_true(r1[0].mean_change_madrs == 0 && r1[0].response_frac == 0);
     assert_true(fabs(r1[0].mean_madrs - 30) < 1.0);
@@ -119,6 +137,92 @@ static void test_against_patients(void **state)
     free(D);
 }
 
+/* Replicates: replicate 0 is the original patients bit for bit (ks_response_patient_rep
+ * with 0 = ks_response_patient = the Philox draw of replicate 0 written out); replicate r
+ * draws other patients, equal to those drawn one by one with ks_response_patient_rep for
+ * r, with the same bits for 1 and 2 threads, whatever was computed before (no state). */
+static void test_replicates(void **state)
+{
+    (void)state;
+    ks_response_params p = params();
+    double *D = drive(&p);
+    for (uint64_t i = 0; i < 50; i++) {
+        double a[2], b[2], z[2];
+        ks_response_patient(&p, KS_CTX_ACTIVE, 7, i, &a[0], &a[1]);
+        ks_response_patient_rep(&p, KS_CTX_ACTIVE, 7, 0, i, &b[0], &b[1]);
+        assert_memory_equal(a, b, sizeof a);
+        ks_rng_normal2(7, 0, i, KS_RNG_RESPONSE, 0, z);
+        assert_true(a[0] == p.v[KS_RP_THETA] * exp(p.v[KS_RP_OMEGA_THETA] * z[0]));
+        assert_true(a[1] == exp(p.v[KS_RP_OMEGA_PHI] * z[1]));
+        ks_response_patient_rep(&p, KS_CTX_ACTIVE, 7, 3, i, &b[0], &b[1]);
+        assert_true(a[0] != b[0] && a[1] != b[1]); /* replicate 3: another patient */
+        ks_rng_normal2(7, 3, i, KS_RNG_RESPONSE, 0, z);
+        assert_true(b[0] == p.v[KS_RP_THETA] * exp(p.v[KS_RP_OMEGA_THETA] * z[0]));
+    }
+    const double times[] = {0, 4, 24.04, 72, 95.5};
+    enum { NT = 5, N = 600 };
+    ks_response_trial_spec s = {
+        &p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 6, 10, 1, 0, 0, 0, 0};
+    ks_response_trial_row rep0[NT], a[NT], b[NT], h[NT];
+    ks_error err = {0};
+    assert_int_equal(ks_response_trial(&s, rep0, &err), KS_OK);
+    for (uint32_t r = 1; r <= 3; r += 2) { /* 1 and 3, in that order */
+        s.replicate = r;
+        s.threads = 1;
+        assert_int_equal(ks_response_trial(&s, a, &err), KS_OK);
+        s.threads = 2;
+        assert_int_equal(ks_response_trial(&s, b, &err), KS_OK);
+        assert_memory_equal(a, b, sizeof a);
+        s.hamd = 1;
+        assert_int_equal(ks_response_trial(&s, h, &err), KS_OK);
+        s.hamd = 0;
+        expect_rows(&s, a, h);
+        /* other patients: other numbers at 24 h (a spread of ~1 point between trials of
+         * 600) */
+        assert_true(a[2].mean_madrs != rep0[2].mean_madrs);
+        assert_true(a[2].response_frac != rep0[2].response_frac);
+    }
+    /* replicate 3 alone (nothing computed before it) gives the same bits */
+    ks_response_trial_spec s3 = s;
+    s3.replicate = 3;
+    assert_int_equal(ks_response_trial(&s3, b, &err), KS_OK);
+    assert_memory_equal(a, b, sizeof a);
+    free(D);
+}
+
+/* REVIEW DEMO: more output times than one chunk of per-block sums holds (600 patients:
+ * 3 blocks, 2^19 / 18 = 29127 times per chunk): all at once (two chunks, the second
+ * partial) against one time per call, bit for bit, with HAM-D. */
+static void test_chunks(void **state)
+{
+    (void)state;
+    ks_response_params p = params();
+    double *D = drive(&p);
+    enum { NT = 29500, N = 600 };
+    double *times = malloc(NT * sizeof *times);
+    ks_response_trial_row *all = malloc(NT * sizeof *all), one;
+    assert_non_null(times);
+    assert_non_null(all);
+    for (size_t i = 0; i < NT; i++)
+        times[i] = 95.9 * (double)i / (NT - 1);
+    ks_response_trial_spec s = {
+        &p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 6, 10, 2, 1, 0, 0, 0};
+    ks_error err = {0};
+    assert_int_equal(ks_response_trial(&s, all, &err), KS_OK);
+    for (size_t i = 0; i < NT; i += 97) {
+        ks_response_trial_spec s1 = s;
+        s1.times_h = &times[i];
+        s1.n_times = 1;
+        assert_int_equal(ks_response_trial(&s1, &one, &err), KS_OK);
+        assert_memory_equal(&one, &all[i], sizeof one);
+    }
+    s.times_h = &times[NT - 1];
+    s.n_times = 1;
+    assert_int_equal(ks_response_trial(&s, &one, &err), KS_OK);
+    assert_memory_equal(&one, &all[NT - 1], sizeof one);
+    free(times), free(all), free(D);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -126,7 +230,8 @@ static void test_errors(void **state)
     double D[NG] = {0}, t = 1, big = NG * DT + 1;
     ks_response_trial_row r;
     ks_error err = {0};
-    ks_response_trial_spec ok = {&p, KS_CTX_SALINE, D, NG, DT, &t, 1, 10, 1, 30, 0, 10, 1, 0, 0, 0};
+    ks_response_trial_spec ok = {&p, KS_CTX_SALINE, D, NG, DT, &t, 1, 10, 1, 30, 0, 10, 1, 0, 0, 0,
+                                 0};
     assert_int_equal(ks_response_trial(&ok, &r, &err), KS_OK);
     ks_response_trial_spec s = ok;
     s.n = 0;
@@ -185,8 +290,8 @@ static void brute_relapse(const ks_response_trial_spec *s, uint64_t *nresp, uint
     *nrel = 0;
     for (uint64_t i = 0; i < s->n; i++) {
         double th, ph, z[2];
-        ks_response_patient(s->params, s->ctx, s->seed, i, &th, &ph);
-        ks_rng_normal2(s->seed, 0, i, KS_RNG_RESPONSE, 1, z);
+        ks_response_patient_rep(s->params, s->ctx, s->seed, s->replicate, i, &th, &ph);
+        ks_rng_normal2(s->seed, s->replicate, i, KS_RNG_RESPONSE, 1, z);
         double keep = s->keep > 0 ? s->keep : 0.5, mx = s->score_max > 0 ? s->score_max : 60;
         double b0 = fmin(mx, fmax(1, s->b0_mean + s->b0_sd * z[0]));
         double d0 = s->D ? s->D[(size_t)llround((double)h0 / s->dt_h)] : 0;
@@ -216,20 +321,24 @@ static void test_relapse(void **state)
     ks_response_params p = params();
     double *D = drive(&p);
     enum { N = 700 };
-    ks_response_trial_spec s = {&p, KS_CTX_ACTIVE, D, NG, DT, NULL, 0, N, 7, 30, 6, 10, 1, 0, 0, 0};
+    ks_response_trial_spec s = {&p, KS_CTX_ACTIVE, D, NG, DT, NULL, 0, N, 7, 30, 6, 10, 1, 0, 0, 0,
+                                0};
     ks_response_relapse r1, r2;
     ks_error err = {0};
     int with_median = 0, censored = 0;
     /* the drug arm, then no drug (D NULL), then a later last visit (shorter
      * horizon), then a fast-waning drug state (D kept: the median case), then the PTSD
      * variant's definition (>= 30 % reduction) on a CAPS-5 baseline (scale 0-80, spread
-     * that reaches the clip at 80) */
-    for (int c = 0; c < 5; c++) {
+     * that reaches the clip at 80), then the drug arm and the fast-waning one for the
+     * patients of replicate 2 (against the brute force with ks_response_patient_rep) */
+    ks_response_relapse rep0 = {0};
+    for (int c = 0; c < 7; c++) {
         ks_response_params q = p;
         s.params = &q;
         s.D = c == 1 ? NULL : D;
         if (c == 2) q.last_visit_h = 24;
-        if (c == 3) { /* a fast-waning drug state: most responders relapse in the window */
+        if (c >= 5) s.keep = 0, s.score_max = 0, s.b0_mean = 30, s.b0_sd = 6, s.replicate = 2;
+        if (c == 3 || c == 6) { /* a fast-waning drug state: most responders relapse */
             q.v[KS_RP_T_SPINE_D] = 2;
             q.v[KS_RP_THETA] *= 5;
             q.v[KS_RP_W_CONS] = 0.05;
@@ -241,6 +350,9 @@ static void test_relapse(void **state)
         s.threads = 2;
         assert_int_equal(ks_response_trial_relapse(&s, &r2, &err), KS_OK);
         assert_memory_equal(&r1, &r2, sizeof r1);
+        if (c == 0) rep0 = r1;
+        if (c == 5) /* other patients: other responders */
+            assert_true(r1.responders != rep0.responders && r1.median_d != rep0.median_d);
         uint64_t nr, nrel;
         double med;
         brute_relapse(&s, &nr, &nrel, &med);
@@ -266,6 +378,7 @@ static void test_relapse(void **state)
     assert_true(censored > 0);
     /* the PTSD case differs from the MADRS one (the definition is used, not ignored) */
     ks_response_relapse r3;
+    s.replicate = 0;
     s.keep = 0, s.score_max = 0, s.b0_mean = 30, s.b0_sd = 6, s.params = &p, s.D = D;
     assert_int_equal(ks_response_trial_relapse(&s, &r3, &err), KS_OK);
     s.keep = 0.7;
@@ -305,8 +418,8 @@ static void test_relapse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_against_patients),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_against_patients), cmocka_unit_test(test_replicates),
+        cmocka_unit_test(test_chunks),           cmocka_unit_test(test_errors),
         cmocka_unit_test(test_relapse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
