@@ -60,6 +60,8 @@ enum ks_response_param {
     KS_RP_T_NONDRUG_D,    /* half-life of the waning of the visit-bound non-drug component, d */
     KS_RP_T_CONS_D,       /* half-life of the consolidated (persistent) synapse state, d */
     KS_RP_W_CONS,         /* weight of the consolidated state in the drug state */
+    KS_RP_FLUCT,          /* share of omega_phi^2 that fluctuates within a patient (OU) */
+    KS_RP_T_FLUCT_D,      /* correlation time of that fluctuation, d */
     KS_RP_N
 };
 

@@ -415,7 +415,8 @@ static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D
             pred[1] = area;
             break;
         }
-        size_t k0 = (size_t)llround(24 / DT_H), k1 = (size_t)llround(28 * 24 / DT_H), step = 12;
+        /* daily ratings (Ibrahim 2012: inpatients rated daily) */
+        size_t k0 = (size_t)llround(24 / DT_H), k1 = (size_t)llround(28 * 24 / DT_H), step = 288;
         size_t m = (k1 - k0) / step + 1;
         double sv[700];
         if (m > 700 || ks_response_survival(p, KS_CTX_ACTIVE, D[DS_IV05], k0, k1, DT_H, step, sv)) {
@@ -437,7 +438,12 @@ static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D
         se[0] = se_p(70.8, 24);
         size_t k0 = (size_t)llround((tl + 24) / DT_H), k1 = (size_t)llround((tl + 18 * 24) / DT_H);
         obs[1] = 50.0;
-        pred[1] = PCT(ks_response_p_sustained(p, KS_CTX_ACTIVE, D[DS_IV6], k0, k1, DT_H));
+        { /* daily checks (an assumption: Murrough 2013's follow-up schedule not found) */
+            double sv[18];
+            pred[1] = ks_response_survival(p, KS_CTX_ACTIVE, D[DS_IV6], k0, k1, DT_H, 288, sv)
+                          ? NAN
+                          : PCT(sv[17]);
+        }
         se[1] = se_p(50.0, 17);
         break;
     }
@@ -513,7 +519,7 @@ static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D
 void ks_response_params_start(ks_response_params *p)
 {
     const double s[KS_RP_N] = {6,   0.2, 1,  18,  7,   1,  0.8, 0.1, 0.3,
-                               0.5, 0.6, 14, 0.4, 0.8, 30, 14,  1};
+                               0.5, 0.6, 14, 0.4, 0.8, 30, 14,  1, 0.25, 14};
     memcpy(p->v, s, sizeof s);
     p->last_visit_h = 0;
     p->first_visit_h = 0;
@@ -523,8 +529,8 @@ void ks_response_params_bounds(ks_response_params *lo, ks_response_params *hi)
 {
     /* t_untrap_h .. w_cons, in the order of ks_response_param */
     static const double l[] = {0.5,  0.01, 0.001, 2,    0.5,  0.05, 0.05, 0.005, 0.01,
-                               0.01, 0.01, 1,     0.01, 0.05, 1,    1,    0.001};
-    static const double h[] = {48, 1, 10, 96, 60, 20, 3, 2, 2, 3, 3, 60, 3, 3, 2000, 200, 20};
+                               0.01, 0.01, 1,     0.01, 0.05, 1,    1,    0.001, 0.001, 0.5};
+    static const double h[] = {48, 1, 10, 96, 60, 20, 3, 2, 2, 3, 3, 60, 3, 3, 2000, 200, 20, 0.95, 365};
     _Static_assert(sizeof l / sizeof *l == KS_RP_N, "one lower bound per parameter");
     _Static_assert(sizeof h / sizeof *h == KS_RP_N, "one upper bound per parameter");
     memcpy(lo->v, l, sizeof l);

@@ -14,9 +14,9 @@
 static const char *const NAMES[KS_RP_N] = {
     "t_untrap_h",  "k_trap",     "w_fast",      "t_delay_h",       "t_spine_d",   "theta",
     "omega_theta", "phi_saline", "phi_active",  "phi_anaesthesia", "phi_oral_ad", "t_oral_ad_d",
-    "phi_soc",     "omega_phi",  "t_nondrug_d", "t_cons_d",        "w_cons"};
+    "phi_soc",     "omega_phi",  "t_nondrug_d", "t_cons_d",        "w_cons", "fluct_share", "t_fluct_d"};
 static const char *const UNITS[KS_RP_N] = {"h", "1", "1", "h", "d", "1", "1", "1", "1",
-                                           "1", "1", "d", "1", "1", "d", "d", "1"};
+                                           "1", "1", "d", "1", "1", "d", "d", "1", "1", "d"};
 static const char *const MEANINGS[KS_RP_N] = {
     "half-life of untrapping of ketamine from closed NMDA channels",
     "NMDA occupancy at which the trapped block reaches half its maximum",
@@ -34,7 +34,9 @@ static const char *const MEANINGS[KS_RP_N] = {
     "between-patient SD of log non-drug component",
     "half-life of the waning of the visit-bound non-drug component after the last visit",
     "half-life of the consolidated (persistent) share of the new synapses",
-    "weight of the consolidated synapse state relative to the synapse state"};
+    "weight of the consolidated synapse state relative to the synapse state",
+    "share of the non-drug spread that fluctuates within a patient (Ornstein-Uhlenbeck)",
+    "correlation time of the within-patient fluctuation"};
 _Static_assert(sizeof NAMES / sizeof *NAMES == KS_RP_N, "names");
 static const char *const CTX[KS_CTX_N] = {"saline", "active", "anaesthesia", "oral-ad", "soc"};
 
@@ -71,8 +73,9 @@ int ks_response_params_check(const ks_response_params *p, ks_error *err)
 {
     for (int i = 0; i < KS_RP_N; i++) {
         double v = p->v[i];
-        int omega = i == KS_RP_OMEGA_THETA || i == KS_RP_OMEGA_PHI;
-        if (!isfinite(v) || (omega ? v < 0 : v <= 0) || (i == KS_RP_K_TRAP && v > 1))
+        int omega = i == KS_RP_OMEGA_THETA || i == KS_RP_OMEGA_PHI || i == KS_RP_FLUCT;
+        if (!isfinite(v) || (omega ? v < 0 : v <= 0) || (i == KS_RP_K_TRAP && v > 1) ||
+            (i == KS_RP_FLUCT && v >= 1))
             return ks_error_set(err, KS_EINVAL, "response parameter %s = %g is out of its domain",
                                 NAMES[i], v);
     }
@@ -498,6 +501,63 @@ int ks_response_survival(const ks_response_params *p, int ctx, const double *D, 
     return ks_response_survival_thr(p, ctx, D, k0, k1, dt_h, step, log(2.0), surv);
 }
 
+/* With within-patient fluctuation (fluct_share f > 0): log phi_i(t) = om (sqrt(1-f) zb +
+ * sqrt(f) w(t)), w a stationary Ornstein-Uhlenbeck process of unit variance and correlation
+ * time t_fluct_d, so that at any one time phi_i is the lognormal of the other quantities.
+ * Survival: common random numbers over (z1, w at the checks), KS_FLUCT_M patients in
+ * antithetic pairs, the stable part zb integrated in closed form (a normal tail of a
+ * running maximum, as without fluctuation): smooth in the parameters, deterministic. */
+#define KS_FLUCT_M 4096
+#define KS_FLUCT_SEED 20261123u
+static int survival_fluct(const ks_response_params *p, int ctx, const double *D, size_t k0,
+                          size_t m, double dt_h, size_t step, double thr, double *surv)
+{
+    double om = p->v[KS_RP_OMEGA_PHI], omt = p->v[KS_RP_OMEGA_THETA], f = p->v[KS_RP_FLUCT];
+    double sb = om * sqrt(1 - f), su = om * sqrt(f);
+    double a = exp(-(double)step * dt_h / (24 * p->v[KS_RP_T_FLUCT_D])), b = sqrt(1 - a * a);
+    double *lg = malloc(m * sizeof *lg), *num = calloc(m, sizeof *num);
+    if (!lg || !num) {
+        free(lg), free(num);
+        return KS_ENOMEM;
+    }
+    for (size_t j = 0; j < m; j++) {
+        double g = ks_response_nondrug(p, ctx, (double)(k0 + j * step) * dt_h);
+        lg[j] = g > 0 ? log(g) : NAN; /* NaN: no non-drug part */
+    }
+    double den = 0;
+    for (int i = 0; i < KS_FLUCT_M / 2; i++) {
+        double z[2];
+        ks_rng_normal2(KS_FLUCT_SEED, 0, (uint64_t)i, KS_RNG_RESPONSE, 0, z);
+        for (int sgn = -1; sgn <= 1; sgn += 2) {
+            double th = p->v[KS_RP_THETA] * exp(omt * sgn * z[0]), w = sgn * z[1], cm = -HUGE_VAL;
+            for (size_t j = 0; j < m; j++) {
+                if (j > 0) {
+                    double e[2];
+                    ks_rng_normal2(KS_FLUCT_SEED, 0, (uint64_t)i, KS_RNG_RESPONSE, 1 + (j - 1) / 2,
+                                   e);
+                    w = a * w + b * sgn * e[(j - 1) % 2];
+                }
+                size_t k = k0 + j * step;
+                double r = thr - th * (D[k] > 0 ? D[k] : 0.0), c;
+                if (r <= 0)
+                    c = -HUGE_VAL;
+                else if (isnan(lg[j]))
+                    c = HUGE_VAL;
+                else
+                    c = (log(r) - lg[j] - su * w) / sb;
+                if (c > cm) cm = c;
+                double s = 0.5 * erfc(cm / sqrt(2.0));
+                if (j == 0) den += s;
+                num[j] += s;
+            }
+        }
+    }
+    for (size_t j = 0; j < m; j++)
+        surv[j] = den > 1e-12 ? num[j] / den : 0.0;
+    free(lg), free(num);
+    return KS_OK;
+}
+
 int ks_response_survival_thr(const ks_response_params *p, int ctx, const double *D, size_t k0,
                              size_t k1, double dt_h, size_t step, double thr, double *surv)
 {
@@ -506,6 +566,8 @@ int ks_response_survival_thr(const ks_response_params *p, int ctx, const double 
     double t0 = (double)k0 * dt_h;
     if (t0 < p->last_visit_h) return KS_EINVAL;
     size_t m = (k1 - k0) / step + 1;
+    if (p->v[KS_RP_FLUCT] > 0 && p->v[KS_RP_OMEGA_PHI] > 0)
+        return survival_fluct(p, ctx, D, k0, m, dt_h, step, thr, surv);
     double om = p->v[KS_RP_OMEGA_PHI], omt = p->v[KS_RP_OMEGA_THETA];
     /* A patient (theta_i, z2) responds at s (thr: ln 2 for a >= 50 % reduction,
      * ln(1/0.7) for >= 30 %) <=> phi_ctx exp(om z2) g(s) >= thr - theta_i D(s).
