@@ -639,6 +639,73 @@ static double z_above(const ks_response_params *p, int ctx, const double *D, siz
     return g > 0 ? log(a / g) / p->v[KS_RP_OMEGA_PHI] : HUGE_VAL;
 }
 
+/* ks_response_survival_rule with within-patient fluctuation: the same common random
+ * numbers as survival_fluct, the OU path carried exactly over the irregular gaps between
+ * the cohort's ratings and the checks. */
+static double c_fluct(const ks_response_params *p, int ctx, const double *D, size_t k, double dt_h,
+                      double th, double thr, double su, double sb, double w)
+{
+    double g = ks_response_nondrug(p, ctx, (double)k * dt_h);
+    double a = thr - th * (D[k] > 0 ? D[k] : 0.0);
+    if (a <= 0) return -HUGE_VAL;
+    return g > 0 ? (log(a / g) - su * w) / sb : HUGE_VAL;
+}
+
+static int survival_rule_fluct(const ks_response_params *p, int ctx, const double *D, double dt_h,
+                               const size_t *k_resp, size_t n_resp, double thr_resp,
+                               const size_t *k_check, size_t n_check, double thr_keep,
+                               int consecutive, double *surv)
+{
+    double om = p->v[KS_RP_OMEGA_PHI], omt = p->v[KS_RP_OMEGA_THETA], f = p->v[KS_RP_FLUCT];
+    double sb = om * sqrt(1 - f), su = om * sqrt(f), tau = 24 * p->v[KS_RP_T_FLUCT_D];
+    size_t ne = n_resp + n_check;
+    double *num = calloc(n_check, sizeof *num), *w = malloc(ne * sizeof *w);
+    if (!num || !w) {
+        free(num), free(w);
+        return KS_ENOMEM;
+    }
+    double den = 0;
+    for (int i = 0; i < KS_FLUCT_M / 2; i++) {
+        double z[2];
+        ks_rng_normal2(KS_FLUCT_SEED, 0, (uint64_t)i, KS_RNG_RESPONSE, 0, z);
+        for (int sgn = -1; sgn <= 1; sgn += 2) {
+            double th = p->v[KS_RP_THETA] * exp(omt * sgn * z[0]);
+            size_t prev = 0;
+            for (size_t e = 0; e < ne; e++) { /* the path at every event time */
+                size_t k = e < n_resp ? k_resp[e] : k_check[e - n_resp];
+                if (e == 0)
+                    w[e] = sgn * z[1];
+                else {
+                    double r[2], a = exp(-(double)(k - prev) * dt_h / tau);
+                    ks_rng_normal2(KS_FLUCT_SEED, 0, (uint64_t)i, KS_RNG_RESPONSE, 1 + (e - 1) / 2,
+                                   r);
+                    w[e] = a * w[e - 1] + sqrt(1 - a * a) * sgn * r[(e - 1) % 2];
+                }
+                prev = k;
+            }
+            double zc = HUGE_VAL;
+            for (size_t r = 0; r < n_resp; r++)
+                zc = fmin(zc, c_fluct(p, ctx, D, k_resp[r], dt_h, th, thr_resp, su, sb, w[r]));
+            den += 0.5 * erfc(zc / sqrt(2.0));
+            double zm = zc;
+            for (size_t j = 0; j < n_check; j++) {
+                const double *wc = w + n_resp;
+                double zr = c_fluct(p, ctx, D, k_check[j], dt_h, th, thr_keep, su, sb, wc[j]);
+                if (consecutive == 2)
+                    zr = j + 1 < n_check ? fmin(zr, c_fluct(p, ctx, D, k_check[j + 1], dt_h, th,
+                                                            thr_keep, su, sb, wc[j + 1]))
+                                         : -HUGE_VAL;
+                if (zr > zm) zm = zr;
+                num[j] += 0.5 * erfc(zm / sqrt(2.0));
+            }
+        }
+    }
+    for (size_t j = 0; j < n_check; j++)
+        surv[j] = den > 1e-300 ? num[j] / den : 0.0;
+    free(num), free(w);
+    return KS_OK;
+}
+
 int ks_response_survival_rule(const ks_response_params *p, int ctx, const double *D, double dt_h,
                               const size_t *k_resp, size_t n_resp, double thr_resp,
                               const size_t *k_check, size_t n_check, double thr_keep,
@@ -653,6 +720,9 @@ int ks_response_survival_rule(const ks_response_params *p, int ctx, const double
         if (k_check[j] <= k_check[j - 1]) return KS_EINVAL;
     for (size_t j = 0; j < n_resp; j++)
         if (k_resp[j] >= k_check[0]) return KS_EINVAL;
+    if (p->v[KS_RP_FLUCT] > 0)
+        return survival_rule_fluct(p, ctx, D, dt_h, k_resp, n_resp, thr_resp, k_check, n_check,
+                                   thr_keep, consecutive, surv);
     /* Patient (theta_i, z2). In the cohort <=> reduction >= thr_resp at ANY of k_resp <=>
      * z2 >= zc, the smallest z_above there. Relapsed at check j <=> below thr_keep at j (and
      * at j+1 when consecutive; the last check cannot be confirmed then) <=> z2 < zr_j,
