@@ -684,13 +684,17 @@ static int check_errors(const char *path, const ks_response_designs *d)
         ks_response_params *sets = NULL;
         size_t ns = 0;
         json_t *at = json_object_get(un, "at");
-        int same = json_array_size(at) == KS_RP_N;
-        for (int i = 0; same && i < KS_RP_N; i++)
-            same = json_number_value(json_array_get(at, (size_t)i)) == p.v[i];
+        /* 17 values: a file from before the within-patient fluctuation (its parameters
+         * loaded with fluct_share 0) */
+        size_t nat = json_array_size(at);
+        int n_ok = nat == KS_RP_N || (nat == KS_RP_N_NOFLUCT && p.v[KS_RP_FLUCT] == 0);
+        int same = n_ok;
+        for (size_t i = 0; same && i < nat; i++)
+            same = json_number_value(json_array_get(at, i)) == p.v[i];
         if (ks_response_uncertainty_load(path, &sets, &ns, &err)) {
             cli_error(CMD, "--errors: %s", err.msg);
             bad = 2;
-        } else if (json_array_size(at) != KS_RP_N) {
+        } else if (!n_ok) {
             cli_error(CMD, "--errors: %s: $.uncertainty.at: missing or not %d numbers", path,
                       KS_RP_N);
             bad = 2;

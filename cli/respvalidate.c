@@ -228,6 +228,12 @@ static void uncertainty_table(sbuf *b, const char *ppath)
     for (int i = 0; i < KS_RP_N; i++) {
         const char *nm = ks_response_param_name(i);
         json_t *o = json_object_get(pars, nm), *r = json_object_get(o, "range_90_sets");
+        if (!o) { /* a file from before the within-patient fluctuation */
+            sb_printf(b, "| %s | not in the file (the model without within-patient fluctuation: "
+                         "fluct_share 0) | - | - |\n",
+                      nm);
+            continue;
+        }
         sb_printf(b, "| %s | %.4g %s | %s | %.4g-%.4g |\n", nm,
                   json_number_value(json_object_get(json_object_get(vals, nm), "value")),
                   ks_response_param_unit(i), json_string_value(json_object_get(o, "status")),
@@ -264,7 +270,7 @@ static int ibrahim_other(sbuf *b, ks_response_designs *d, const ks_response_para
                     "at any rating up to 230 min, relapse < 25 % improvement on two consecutive "
                     "daily ratings"
                   : "relapse as loss of the >= 50 % reduction among day-1 responders, checked "
-                    "hourly",
+                    "daily",
               pred[0], pred[1], z0 * z0 + z1 * z1,
               other == KS_IBRAHIM_METHODS
                   ? "The fit cannot follow the paper's rule: its non-drug responders keep a 25 % "

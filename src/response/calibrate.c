@@ -519,7 +519,7 @@ static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D
 void ks_response_params_start(ks_response_params *p)
 {
     const double s[KS_RP_N] = {6,   0.2, 1,  18,  7,   1,  0.8, 0.1, 0.3,
-                               0.5, 0.6, 14, 0.4, 0.8, 30, 14,  1, 0.25, 14};
+                               0.5, 0.6, 14, 0.4, 0.8, 30, 14,  1, 0.5, 14};
     memcpy(p->v, s, sizeof s);
     p->last_visit_h = 0;
     p->first_visit_h = 0;
@@ -530,7 +530,7 @@ void ks_response_params_bounds(ks_response_params *lo, ks_response_params *hi)
     /* t_untrap_h .. w_cons, in the order of ks_response_param */
     static const double l[] = {0.5,  0.01, 0.001, 2,    0.5,  0.05, 0.05, 0.005, 0.01,
                                0.01, 0.01, 1,     0.01, 0.05, 1,    1,    0.001, 0.001, 0.5};
-    static const double h[] = {48, 1, 10, 96, 60, 20, 3, 2, 2, 3, 3, 60, 3, 3, 2000, 200, 20, 0.95, 365};
+    static const double h[] = {48, 1, 10, 96, 60, 20, 3, 2, 2, 3, 3, 60, 3, 3, 2000, 200, 20, 0.99, 365};
     _Static_assert(sizeof l / sizeof *l == KS_RP_N, "one lower bound per parameter");
     _Static_assert(sizeof h / sizeof *h == KS_RP_N, "one upper bound per parameter");
     memcpy(lo->v, l, sizeof l);
@@ -679,7 +679,26 @@ int ks_response_params_load(const char *path, ks_response_params *p, ks_error *e
         rc = ks_error_set(err, KS_EMODEL, "%s: $.format: expected \"ketsim-response/1\"", path);
     else if (!json_is_object(params))
         rc = ks_error_set(err, KS_EMODEL, "%s: $.parameters: missing or not an object", path);
-    for (int i = 0; !rc && i < KS_RP_N; i++) {
+    /* A file from before the within-patient fluctuation has neither of its two parameters:
+     * it is the model without fluctuation (fluct_share = 0 exactly; t_fluct_d, then unused,
+     * at its start value). One without the other is an error naming the missing one. */
+    int has_f = json_object_get(params, ks_response_param_name(KS_RP_FLUCT)) != NULL,
+        has_t = json_object_get(params, ks_response_param_name(KS_RP_T_FLUCT_D)) != NULL;
+    int legacy = !rc && !has_f && !has_t;
+    if (!rc && has_f != has_t)
+        rc = ks_error_set(err, KS_EMODEL,
+                          "%s: $.parameters.%s: missing (a file has both %s and %s, or neither: "
+                          "the model without within-patient fluctuation)",
+                          path, ks_response_param_name(has_f ? KS_RP_T_FLUCT_D : KS_RP_FLUCT),
+                          ks_response_param_name(KS_RP_FLUCT),
+                          ks_response_param_name(KS_RP_T_FLUCT_D));
+    if (legacy) {
+        ks_response_params st;
+        ks_response_params_start(&st);
+        p->v[KS_RP_FLUCT] = 0;
+        p->v[KS_RP_T_FLUCT_D] = st.v[KS_RP_T_FLUCT_D];
+    }
+    for (int i = 0; !rc && i < (legacy ? KS_RP_N_NOFLUCT : KS_RP_N); i++) {
         json_t *e = json_object_get(params, ks_response_param_name(i));
         json_t *v = json_object_get(e, "value");
         const char *u = json_string_value(json_object_get(e, "unit"));
@@ -695,7 +714,7 @@ int ks_response_params_load(const char *path, ks_response_params *p, ks_error *e
         else
             p->v[i] = json_number_value(v);
     }
-    if (!rc && json_object_size(params) != KS_RP_N) {
+    if (!rc && json_object_size(params) != (size_t)(legacy ? KS_RP_N_NOFLUCT : KS_RP_N)) {
         const char *k;
         json_t *v;
         json_object_foreach(params, k, v)

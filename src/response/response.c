@@ -501,61 +501,34 @@ int ks_response_survival(const ks_response_params *p, int ctx, const double *D, 
     return ks_response_survival_thr(p, ctx, D, k0, k1, dt_h, step, log(2.0), surv);
 }
 
-/* With within-patient fluctuation (fluct_share f > 0): log phi_i(t) = om (sqrt(1-f) zb +
+/* Within-patient fluctuation (fluct_share f > 0): log phi_i(t) = om (sqrt(1-f) zb +
  * sqrt(f) w(t)), w a stationary Ornstein-Uhlenbeck process of unit variance and correlation
  * time t_fluct_d, so that at any one time phi_i is the lognormal of the other quantities.
- * Survival: common random numbers over (z1, w at the checks), KS_FLUCT_M patients in
- * antithetic pairs, the stable part zb integrated in closed form (a normal tail of a
- * running maximum, as without fluctuation): smooth in the parameters, deterministic. */
-#define KS_FLUCT_M 4096
+ * Survival (survival_fluct, survival_rule_fluct below): common random numbers over z1 and
+ * w at the event times, KS_RESPONSE_FLUCT_M patients in antithetic pairs, the stable part
+ * zb integrated in closed form (a normal tail of a running maximum, as without
+ * fluctuation): smooth in the parameters, deterministic. */
 #define KS_FLUCT_SEED 20261123u
+static int survival_rule_fluct(const ks_response_params *p, int ctx, const double *D, double dt_h,
+                               const size_t *k_resp, size_t n_resp, double thr_resp,
+                               const size_t *k_check, size_t n_check, double thr_keep,
+                               int consecutive, double *surv, double *cohort);
+
+/* surv[j] at k0 + j step, j < m: the cohort responding at k0 (thr), relapse = below thr at
+ * any later check; surv[0] = 1 (0 without a cohort). */
 static int survival_fluct(const ks_response_params *p, int ctx, const double *D, size_t k0,
                           size_t m, double dt_h, size_t step, double thr, double *surv)
 {
-    double om = p->v[KS_RP_OMEGA_PHI], omt = p->v[KS_RP_OMEGA_THETA], f = p->v[KS_RP_FLUCT];
-    double sb = om * sqrt(1 - f), su = om * sqrt(f);
-    double a = exp(-(double)step * dt_h / (24 * p->v[KS_RP_T_FLUCT_D])), b = sqrt(1 - a * a);
-    double *lg = malloc(m * sizeof *lg), *num = calloc(m, sizeof *num);
-    if (!lg || !num) {
-        free(lg), free(num);
-        return KS_ENOMEM;
-    }
-    for (size_t j = 0; j < m; j++) {
-        double g = ks_response_nondrug(p, ctx, (double)(k0 + j * step) * dt_h);
-        lg[j] = g > 0 ? log(g) : NAN; /* NaN: no non-drug part */
-    }
-    double den = 0;
-    for (int i = 0; i < KS_FLUCT_M / 2; i++) {
-        double z[2];
-        ks_rng_normal2(KS_FLUCT_SEED, 0, (uint64_t)i, KS_RNG_RESPONSE, 0, z);
-        for (int sgn = -1; sgn <= 1; sgn += 2) {
-            double th = p->v[KS_RP_THETA] * exp(omt * sgn * z[0]), w = sgn * z[1], cm = -HUGE_VAL;
-            for (size_t j = 0; j < m; j++) {
-                if (j > 0) {
-                    double e[2];
-                    ks_rng_normal2(KS_FLUCT_SEED, 0, (uint64_t)i, KS_RNG_RESPONSE, 1 + (j - 1) / 2,
-                                   e);
-                    w = a * w + b * sgn * e[(j - 1) % 2];
-                }
-                size_t k = k0 + j * step;
-                double r = thr - th * (D[k] > 0 ? D[k] : 0.0), c;
-                if (r <= 0)
-                    c = -HUGE_VAL;
-                else if (isnan(lg[j]))
-                    c = HUGE_VAL;
-                else
-                    c = (log(r) - lg[j] - su * w) / sb;
-                if (c > cm) cm = c;
-                double s = 0.5 * erfc(cm / sqrt(2.0));
-                if (j == 0) den += s;
-                num[j] += s;
-            }
-        }
-    }
-    for (size_t j = 0; j < m; j++)
-        surv[j] = den > 1e-12 ? num[j] / den : 0.0;
-    free(lg), free(num);
-    return KS_OK;
+    size_t *kc = malloc((m > 1 ? m - 1 : 1) * sizeof *kc);
+    if (!kc) return KS_ENOMEM;
+    for (size_t j = 1; j < m; j++)
+        kc[j - 1] = k0 + j * step;
+    double cohort = 0;
+    int rc = survival_rule_fluct(p, ctx, D, dt_h, &k0, 1, thr, kc, m - 1, thr, 1, surv + 1,
+                                 &cohort);
+    surv[0] = cohort > 1e-300 ? 1.0 : 0.0;
+    free(kc);
+    return rc;
 }
 
 int ks_response_survival_thr(const ks_response_params *p, int ctx, const double *D, size_t k0,
@@ -639,9 +612,9 @@ static double z_above(const ks_response_params *p, int ctx, const double *D, siz
     return g > 0 ? log(a / g) / p->v[KS_RP_OMEGA_PHI] : HUGE_VAL;
 }
 
-/* ks_response_survival_rule with within-patient fluctuation: the same common random
- * numbers as survival_fluct, the OU path carried exactly over the irregular gaps between
- * the cohort's ratings and the checks. */
+/* The reduction needed from the non-drug part at grid point k, as the stable deviate zb
+ * above which a patient of sensitivity th with fluctuation term su w responds (thr): -inf
+ * when the drug alone reaches thr, +inf when nothing can. */
 static double c_fluct(const ks_response_params *p, int ctx, const double *D, size_t k, double dt_h,
                       double th, double thr, double su, double sb, double w)
 {
@@ -651,21 +624,24 @@ static double c_fluct(const ks_response_params *p, int ctx, const double *D, siz
     return g > 0 ? (log(a / g) - su * w) / sb : HUGE_VAL;
 }
 
+/* ks_response_survival_rule with within-patient fluctuation (and survival_fluct through
+ * it): the common random numbers above, the OU path carried exactly over the gaps between
+ * the event times (k_resp, then k_check). *cohort (may be NULL): the cohort's share. */
 static int survival_rule_fluct(const ks_response_params *p, int ctx, const double *D, double dt_h,
                                const size_t *k_resp, size_t n_resp, double thr_resp,
                                const size_t *k_check, size_t n_check, double thr_keep,
-                               int consecutive, double *surv)
+                               int consecutive, double *surv, double *cohort)
 {
     double om = p->v[KS_RP_OMEGA_PHI], omt = p->v[KS_RP_OMEGA_THETA], f = p->v[KS_RP_FLUCT];
     double sb = om * sqrt(1 - f), su = om * sqrt(f), tau = 24 * p->v[KS_RP_T_FLUCT_D];
     size_t ne = n_resp + n_check;
-    double *num = calloc(n_check, sizeof *num), *w = malloc(ne * sizeof *w);
+    double *num = calloc(n_check ? n_check : 1, sizeof *num), *w = malloc(ne * sizeof *w);
     if (!num || !w) {
         free(num), free(w);
         return KS_ENOMEM;
     }
     double den = 0;
-    for (int i = 0; i < KS_FLUCT_M / 2; i++) {
+    for (int i = 0; i < KS_RESPONSE_FLUCT_M / 2; i++) {
         double z[2];
         ks_rng_normal2(KS_FLUCT_SEED, 0, (uint64_t)i, KS_RNG_RESPONSE, 0, z);
         for (int sgn = -1; sgn <= 1; sgn += 2) {
@@ -676,9 +652,9 @@ static int survival_rule_fluct(const ks_response_params *p, int ctx, const doubl
                 if (e == 0)
                     w[e] = sgn * z[1];
                 else {
-                    double r[2], a = exp(-(double)(k - prev) * dt_h / tau);
-                    ks_rng_normal2(KS_FLUCT_SEED, 0, (uint64_t)i, KS_RNG_RESPONSE, 1 + (e - 1) / 2,
-                                   r);
+                    double r[2], a = exp(-fabs((double)k - (double)prev) * dt_h / tau);
+                    ks_rng_normal2(KS_FLUCT_SEED, 0, (uint64_t)i, KS_RNG_RESPONSE,
+                                   (uint32_t)(1 + (e - 1) / 2), r);
                     w[e] = a * w[e - 1] + sqrt(1 - a * a) * sgn * r[(e - 1) % 2];
                 }
                 prev = k;
@@ -702,6 +678,7 @@ static int survival_rule_fluct(const ks_response_params *p, int ctx, const doubl
     }
     for (size_t j = 0; j < n_check; j++)
         surv[j] = den > 1e-300 ? num[j] / den : 0.0;
+    if (cohort) *cohort = den / KS_RESPONSE_FLUCT_M;
     free(num), free(w);
     return KS_OK;
 }
@@ -722,7 +699,7 @@ int ks_response_survival_rule(const ks_response_params *p, int ctx, const double
         if (k_resp[j] >= k_check[0]) return KS_EINVAL;
     if (p->v[KS_RP_FLUCT] > 0)
         return survival_rule_fluct(p, ctx, D, dt_h, k_resp, n_resp, thr_resp, k_check, n_check,
-                                   thr_keep, consecutive, surv);
+                                   thr_keep, consecutive, surv, NULL);
     /* Patient (theta_i, z2). In the cohort <=> reduction >= thr_resp at ANY of k_resp <=>
      * z2 >= zc, the smallest z_above there. Relapsed at check j <=> below thr_keep at j (and
      * at j+1 when consecutive; the last check cannot be confirmed then) <=> z2 < zr_j,
@@ -769,7 +746,7 @@ double ks_response_p_sustained(const ks_response_params *p, int ctx, const doubl
                                size_t k1, double dt_h)
 {
     if (k1 < k0) return NAN;
-    size_t step = (size_t)llround(1.0 / dt_h);
+    size_t step = (size_t)llround(KS_RESPONSE_RELAPSE_CHECK_H / dt_h); /* daily checks */
     if (step < 1) step = 1;
     size_t m = (k1 - k0) / step + 1;
     double *sv = malloc(m * sizeof *sv);
@@ -794,7 +771,63 @@ void ks_response_patient_rep(const ks_response_params *p, int ctx, uint64_t seed
     double z[2];
     ks_rng_normal2(seed, replicate, patient, KS_RNG_RESPONSE, 0, z);
     *theta_i = p->v[KS_RP_THETA] * exp(p->v[KS_RP_OMEGA_THETA] * z[0]);
-    *phi_i = exp(p->v[KS_RP_OMEGA_PHI] * z[1]); /* multiplies the context's phi */
+    /* multiplies the context's phi; the stable part with fluctuation (with f = 0,
+     * sqrt(1 - f) is 1 and the product the same bits as omega_phi z2) */
+    double f = p->v[KS_RP_FLUCT];
+    *phi_i = exp(p->v[KS_RP_OMEGA_PHI] * (f > 0 ? sqrt(1 - f) * z[1] : z[1]));
+}
+
+void ks_response_path_init(ks_response_path *path, const ks_response_params *p, uint64_t seed,
+                           uint32_t replicate, uint64_t patient)
+{
+    double f = p->v[KS_RP_FLUCT], om = p->v[KS_RP_OMEGA_PHI];
+    memset(path, 0, sizeof *path);
+    path->seed = seed;
+    path->patient = patient;
+    path->replicate = replicate;
+    path->on = f > 0 && om > 0;
+    path->a = exp(-1.0 / (24.0 * p->v[KS_RP_T_FLUCT_D]));
+    path->b = sqrt(1 - path->a * path->a);
+    path->su = om * sqrt(f);
+    path->hour = -1;
+}
+
+/* Normal number n of the path: index 2 + n/2, component n % 2 (one Philox call a pair). */
+static double path_normal(ks_response_path *path, uint64_t n)
+{
+    uint32_t idx = (uint32_t)(2 + n / 2);
+    if (path->pidx != idx) {
+        ks_rng_normal2(path->seed, path->replicate, path->patient, KS_RNG_RESPONSE, idx,
+                       path->pair);
+        path->pidx = idx;
+    }
+    return path->pair[n % 2];
+}
+
+double ks_response_path_w(ks_response_path *path, double t_h)
+{
+    if (!(t_h >= 0 && t_h < KS_RESPONSE_PATH_MAX_H)) return NAN;
+    if (!path->on) return 0.0;
+    /* the lattice hour; a time within 1e-9 h below a whole hour (k dt_h on a grid that
+     * divides the hour, rounded) counts as that hour */
+    int64_t k = (int64_t)floor(t_h + 1e-9);
+    if (k < path->hour) path->hour = -1; /* back in time: restart */
+    if (path->hour < 0) {
+        path->w = path_normal(path, 0);
+        path->hour = 0;
+    }
+    while (path->hour < k) {
+        path->hour++;
+        path->w = path->a * path->w + path->b * path_normal(path, (uint64_t)path->hour);
+    }
+    return path->w;
+}
+
+double ks_response_path_factor(ks_response_path *path, double t_h)
+{
+    double w = ks_response_path_w(path, t_h);
+    if (isnan(w)) return NAN;
+    return path->on ? exp(path->su * w) : 1.0;
 }
 
 double ks_response_score(const ks_response_params *p, int ctx, double b0, double theta_i,
