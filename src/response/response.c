@@ -626,7 +626,9 @@ static double c_fluct(const ks_response_params *p, int ctx, const double *D, siz
 
 /* ks_response_survival_rule with within-patient fluctuation (and survival_fluct through
  * it): the common random numbers above, the OU path carried exactly over the gaps between
- * the event times (k_resp, then k_check). *cohort (may be NULL): the cohort's share. */
+ * the event times (k_resp, then k_check) on the hourly lattice of the virtual patients
+ * (ks_response_path: w constant within an hour, so two events in the same hour see the
+ * same w). *cohort (may be NULL): the cohort's share. */
 static int survival_rule_fluct(const ks_response_params *p, int ctx, const double *D, double dt_h,
                                const size_t *k_resp, size_t n_resp, double thr_resp,
                                const size_t *k_check, size_t n_check, double thr_keep,
@@ -646,18 +648,19 @@ static int survival_rule_fluct(const ks_response_params *p, int ctx, const doubl
         ks_rng_normal2(KS_FLUCT_SEED, 0, (uint64_t)i, KS_RNG_RESPONSE, 0, z);
         for (int sgn = -1; sgn <= 1; sgn += 2) {
             double th = p->v[KS_RP_THETA] * exp(omt * sgn * z[0]);
-            size_t prev = 0;
+            double prev = 0;
             for (size_t e = 0; e < ne; e++) { /* the path at every event time */
                 size_t k = e < n_resp ? k_resp[e] : k_check[e - n_resp];
+                double hr = floor((double)k * dt_h + 1e-9); /* as ks_response_path_w */
                 if (e == 0)
                     w[e] = sgn * z[1];
                 else {
-                    double r[2], a = exp(-fabs((double)k - (double)prev) * dt_h / tau);
+                    double r[2], a = exp(-fabs(hr - prev) / tau);
                     ks_rng_normal2(KS_FLUCT_SEED, 0, (uint64_t)i, KS_RNG_RESPONSE,
                                    (uint32_t)(1 + (e - 1) / 2), r);
                     w[e] = a * w[e - 1] + sqrt(1 - a * a) * sgn * r[(e - 1) % 2];
                 }
-                prev = k;
+                prev = hr;
             }
             double zc = HUGE_VAL;
             for (size_t r = 0; r < n_resp; r++)

@@ -402,7 +402,8 @@ int ks_response_uncertainty_load(const char *path, ks_response_params **sets, si
      * whose parameters lack fluct_share and t_fluct_d too) are the model without it:
      * fluct_share 0, t_fluct_d its start value, as ks_response_params_load reads the file. */
     json_t *pars = json_object_get(root, "parameters");
-    int file_legacy = !json_object_get(pars, ks_response_param_name(KS_RP_FLUCT)) &&
+    int file_legacy = json_is_object(pars) &&
+                      !json_object_get(pars, ks_response_param_name(KS_RP_FLUCT)) &&
                       !json_object_get(pars, ks_response_param_name(KS_RP_T_FLUCT_D));
     ks_response_params st;
     ks_response_params_start(&st);

@@ -22,6 +22,8 @@ static ks_response_params params(void)
 {
     ks_response_params p;
     ks_response_params_start(&p);
+    p.v[KS_RP_FLUCT] = 0; /* the model without within-patient fluctuation (with it:
+                           * test_response_fluct.c) */
     p.v[KS_RP_T_DELAY_H] = 20;
     p.v[KS_RP_T_SPINE_D] = 4;
     p.v[KS_RP_W_FAST] = 0.7;
@@ -245,8 +247,9 @@ static int cmp_dbl(const void *a, const void *b)
 }
 
 /* Relapse by brute force: every patient one by one (ks_response_patient, the baseline
- * draw, ks_response_score at every hour from last dose + 24 h), the textbook median of
- * the responders' times (censored = +inf; defined when the middle value(s) are finite). */
+ * draw, the path factor of ks_response_path (exactly 1 without fluctuation),
+ * ks_response_score every 24 h from last dose + 24 h), the textbook median of the
+ * responders' times (censored = +inf; defined when the middle value(s) are finite). */
 static void brute_relapse(const ks_response_trial_spec *s, uint64_t *nresp, uint64_t *nrel,
                           double *median)
 {
@@ -262,11 +265,17 @@ static void brute_relapse(const ks_response_trial_spec *s, uint64_t *nresp, uint
         double keep = s->keep > 0 ? s->keep : 0.5, mx = s->score_max > 0 ? s->score_max : 60;
         double b0 = fmin(mx, fmax(1, s->b0_mean + s->b0_sd * z[0]));
         double d0 = s->D ? s->D[(size_t)llround((double)h0 / s->dt_h)] : 0;
-        if (ks_response_score(s->params, s->ctx, b0, th, ph, (double)h0, d0) > keep * b0) continue;
+        ks_response_path path;
+        ks_response_path_init(&path, s->params, s->seed, s->replicate, i);
+        if (ks_response_score(s->params, s->ctx, b0, th,
+                              ph * ks_response_path_factor(&path, (double)h0), (double)h0,
+                              d0) > keep * b0)
+            continue;
         double t = INFINITY;
-        for (size_t h = h0; h <= hend; h++) {
+        for (size_t h = h0; h <= hend; h += 24) {
             double d = s->D ? s->D[(size_t)llround((double)h / s->dt_h)] : 0;
-            if (ks_response_score(s->params, s->ctx, b0, th, ph, (double)h, d) > keep * b0) {
+            double phh = ph * ks_response_path_factor(&path, (double)h);
+            if (ks_response_score(s->params, s->ctx, b0, th, phh, (double)h, d) > keep * b0) {
                 t = ((double)h - last) / 24;
                 (*nrel)++;
                 break;
