@@ -177,10 +177,13 @@ double ks_response_p_sustained(const ks_response_params *p, int ctx, const doubl
  * every grid point checked up to k0 + j step (the points k0, k0 + step, ...),
  * j = 0..(k1-k0)/step. KS_EINVAL for the oral-ad context, a k0 before the last visit,
  * step 0. Without fluctuation (fluct_share 0) Simpson over z1 with z2 in closed form;
- * with it (fluct_share > 0, omega_phi > 0) common random numbers: KS_RESPONSE_FLUCT_M
- * fixed Philox draws of (z1, the path at the checks, exact OU transitions over the gaps),
- * in antithetic pairs, the stable part of z2 in closed form: deterministic and smooth in
- * the parameters, with a Monte Carlo error of its own (docs/response-model.md). With
+ * with it (fluct_share > 0, omega_phi > 0) common random numbers over KS_RESPONSE_FLUCT_M
+ * evaluations: M/2 nodes with z1 at the midpoint quantiles (i + 1/2)/(M/2) and the path's
+ * start w_0 at golden-ratio Kronecker points, each with its path's innovations (fixed
+ * Philox draws) and their negatives (antithetic); exact OU transitions over the gaps
+ * between checks on the virtual patients' hourly lattice; the stable part of z2 in
+ * closed form: deterministic and smooth in the parameters, with a sampling error of its
+ * own from the path (docs/response-model.md). With
  * fluctuation a relapse time depends strongly on how often it is checked: callers check
  * daily, as trials rate. KS_ENOMEM. */
 #define KS_RESPONSE_FLUCT_M 4096

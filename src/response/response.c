@@ -4,6 +4,7 @@
 #include "ketsim/trial.h"
 
 #include <cvode/cvode.h>
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <nvector/nvector_serial.h>
 #include <stdlib.h>
@@ -505,8 +506,8 @@ int ks_response_survival(const ks_response_params *p, int ctx, const double *D, 
  * sqrt(f) w(t)), w a stationary Ornstein-Uhlenbeck process of unit variance and correlation
  * time t_fluct_d, so that at any one time phi_i is the lognormal of the other quantities.
  * Survival (survival_fluct, survival_rule_fluct below): common random numbers over z1 and
- * w at the event times, KS_RESPONSE_FLUCT_M patients in antithetic pairs, the stable part
- * zb integrated in closed form (a normal tail of a running maximum, as without
+ * w at the event times, KS_RESPONSE_FLUCT_M nodes (z1 and w_0 on a stratified lattice,
+ * the path's innovations fixed Philox draws), the stable part zb integrated in closed form (a normal tail of a running maximum, as without
  * fluctuation): smooth in the parameters, deterministic. */
 #define KS_FLUCT_SEED 20261123u
 static int survival_rule_fluct(const ks_response_params *p, int ctx, const double *D, double dt_h,
@@ -643,45 +644,49 @@ static int survival_rule_fluct(const ks_response_params *p, int ctx, const doubl
         return KS_ENOMEM;
     }
     double den = 0;
-    for (int i = 0; i < KS_RESPONSE_FLUCT_M / 2; i++) {
-        double z[2];
-        ks_rng_normal2(KS_FLUCT_SEED, 0, (uint64_t)i, KS_RNG_RESPONSE, 0, z);
-        for (int sgn = -1; sgn <= 1; sgn += 2) {
-            double th = p->v[KS_RP_THETA] * exp(omt * sgn * z[0]);
-            double prev = 0;
-            for (size_t e = 0; e < ne; e++) { /* the path at every event time */
-                size_t k = e < n_resp ? k_resp[e] : k_check[e - n_resp];
-                double hr = floor((double)k * dt_h + 1e-9); /* as ks_response_path_w */
-                if (e == 0)
-                    w[e] = sgn * z[1];
-                else {
-                    double r[2], a = exp(-fabs(hr - prev) / tau);
-                    ks_rng_normal2(KS_FLUCT_SEED, 0, (uint64_t)i, KS_RNG_RESPONSE,
-                                   (uint32_t)(1 + (e - 1) / 2), r);
-                    w[e] = a * w[e - 1] + sqrt(1 - a * a) * sgn * r[(e - 1) % 2];
-                }
-                prev = hr;
+    /* M/2 nodes i, each twice (the path's innovations with sign +1, then -1: antithetic):
+     * z1 and the path's start w_0 on a two-dimensional lattice (z1 at the midpoint
+     * quantiles (i + 1/2)/(M/2), w_0 at the golden-ratio Kronecker points: stratified, so
+     * that as f -> 0 the z1 integral is a midpoint rule, not Monte Carlo), the innovations
+     * fixed Philox draws of node i. */
+    const int nn = KS_RESPONSE_FLUCT_M / 2;
+    for (int q = 0; q < 2 * nn; q++) {
+        int i = q / 2;
+        double sg = q % 2 ? -1.0 : 1.0;
+        double u1 = (i + 0.5) / nn, u2 = fmod(0.5 + i * 0.6180339887498949, 1.0);
+        double th = p->v[KS_RP_THETA] * exp(omt * gsl_cdf_ugaussian_Pinv(u1)), prev = 0;
+        for (size_t e = 0; e < ne; e++) { /* the path at every event time */
+            size_t k = e < n_resp ? k_resp[e] : k_check[e - n_resp];
+            double hr = floor((double)k * dt_h + 1e-9); /* as ks_response_path_w */
+            if (e == 0)
+                w[e] = gsl_cdf_ugaussian_Pinv(u2);
+            else {
+                double r[2], a = exp(-fabs(hr - prev) / tau);
+                ks_rng_normal2(KS_FLUCT_SEED, 0, (uint64_t)i, KS_RNG_RESPONSE,
+                               (uint32_t)(1 + (e - 1) / 2), r);
+                w[e] = a * w[e - 1] + sqrt(1 - a * a) * sg * r[(e - 1) % 2];
             }
-            double zc = HUGE_VAL;
-            for (size_t r = 0; r < n_resp; r++)
-                zc = fmin(zc, c_fluct(p, ctx, D, k_resp[r], dt_h, th, thr_resp, su, sb, w[r]));
-            den += 0.5 * erfc(zc / sqrt(2.0));
-            double zm = zc;
-            for (size_t j = 0; j < n_check; j++) {
-                const double *wc = w + n_resp;
-                double zr = c_fluct(p, ctx, D, k_check[j], dt_h, th, thr_keep, su, sb, wc[j]);
-                if (consecutive == 2)
-                    zr = j + 1 < n_check ? fmin(zr, c_fluct(p, ctx, D, k_check[j + 1], dt_h, th,
-                                                            thr_keep, su, sb, wc[j + 1]))
-                                         : -HUGE_VAL;
-                if (zr > zm) zm = zr;
-                num[j] += 0.5 * erfc(zm / sqrt(2.0));
-            }
+            prev = hr;
+        }
+        double zc = HUGE_VAL;
+        for (size_t r = 0; r < n_resp; r++)
+            zc = fmin(zc, c_fluct(p, ctx, D, k_resp[r], dt_h, th, thr_resp, su, sb, w[r]));
+        den += 0.5 * erfc(zc / sqrt(2.0));
+        double zm = zc;
+        for (size_t j = 0; j < n_check; j++) {
+            const double *wc = w + n_resp;
+            double zr = c_fluct(p, ctx, D, k_check[j], dt_h, th, thr_keep, su, sb, wc[j]);
+            if (consecutive == 2)
+                zr = j + 1 < n_check ? fmin(zr, c_fluct(p, ctx, D, k_check[j + 1], dt_h, th,
+                                                        thr_keep, su, sb, wc[j + 1]))
+                                     : -HUGE_VAL;
+            if (zr > zm) zm = zr;
+            num[j] += 0.5 * erfc(zm / sqrt(2.0));
         }
     }
     for (size_t j = 0; j < n_check; j++)
         surv[j] = den > 1e-300 ? num[j] / den : 0.0;
-    if (cohort) *cohort = den / KS_RESPONSE_FLUCT_M;
+    if (cohort) *cohort = den / (2 * nn);
     free(num), free(w);
     return KS_OK;
 }
