@@ -391,6 +391,92 @@ static void test_relapse(void **state)
     free(D);
 }
 
+/* Within-patient fluctuation (fluct_share 0.6, t_fluct_d 10): the response share at each
+ * output time equals the population quadrature ks_response_p_response (the marginal does
+ * not depend on the fluctuation) within 4 binomial SE of 40 000 patients, while leaving
+ * out the path factor misses it; one patient's score is its stable part times its path
+ * factor; output times in any order give the same rows; 1 and 2 threads the same bits;
+ * relapse equals the brute force over the same patients with their paths exactly. */
+static void test_fluct(void **state)
+{
+    (void)state;
+    ks_response_params p = params();
+    p.v[KS_RP_FLUCT] = 0.6, p.v[KS_RP_T_FLUCT_D] = 10, p.v[KS_RP_OMEGA_PHI] = 1.2;
+    double *D = drive(&p);
+    enum { NT = 5, N = 40000 };
+    const double times[NT] = {4, 24.04, 48, 72, 95.5};
+    ks_response_trial_spec s = {
+        &p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 0, 10, 1, 0, 0, 0, 0};
+    ks_response_trial_row r1[NT], r2[NT], rr[NT];
+    ks_error err = {0};
+    assert_int_equal(ks_response_trial(&s, r1, &err), KS_OK);
+    s.threads = 2;
+    assert_int_equal(ks_response_trial(&s, r2, &err), KS_OK);
+    assert_memory_equal(r1, r2, sizeof r1);
+    /* the stable part alone: a narrower spread of the non-drug part (negative control) */
+    ks_response_params ps = p;
+    ps.v[KS_RP_OMEGA_PHI] *= sqrt(1 - 0.6);
+    ps.v[KS_RP_FLUCT] = 0;
+    for (int ti = 0; ti < NT; ti++) {
+        double x = times[ti] / DT, f = x - floor(x);
+        size_t k = (size_t)floor(x);
+        double d = D[k] + f * (D[k + 1] - D[k]);
+        double q = ks_response_p_response(&p, KS_CTX_ACTIVE, times[ti], d);
+        double tol = 4 * sqrt(q * (1 - q) / N);
+        KS_ASSERT_CLOSE(r1[ti].response_frac, q, 0, tol);
+        double qs = ks_response_p_response(&ps, KS_CTX_ACTIVE, times[ti], d);
+        if (ti >= 2) assert_true(fabs(qs - q) > 2 * tol);
+    }
+    /* times in reverse order: the same rows (each path restarts when asked back) */
+    const double rev[NT] = {95.5, 72, 48, 24.04, 4};
+    s.times_h = rev;
+    assert_int_equal(ks_response_trial(&s, rr, &err), KS_OK);
+    for (int ti = 0; ti < NT; ti++)
+        assert_memory_equal(&rr[ti], &r1[NT - 1 - ti], sizeof rr[ti]);
+    /* one patient: its score is the stable part times its path factor */
+    s.times_h = times;
+    s.n = 1;
+    s.seed = 12;
+    assert_int_equal(ks_response_trial(&s, rr, &err), KS_OK);
+    double th, ph;
+    ks_response_patient(&p, KS_CTX_ACTIVE, 12, 0, &th, &ph);
+    ks_response_path path;
+    ks_response_path_init(&path, &p, 12, 0, 0);
+    for (int ti = 0; ti < NT; ti++) {
+        double x = times[ti] / DT, f = x - floor(x);
+        size_t k = (size_t)floor(x);
+        double d = D[k] + f * (D[k + 1] - D[k]);
+        double v = ks_response_score(&p, KS_CTX_ACTIVE, 30, th,
+                                     ph * ks_response_path_factor(&path, times[ti]), times[ti], d);
+        KS_ASSERT_CLOSE(rr[ti].mean_madrs, v, 1e-14, 0);
+    }
+    /* relapse: the same patients and paths, one by one (daily checks) */
+    s.n = 3000, s.seed = 7;
+    ks_response_relapse q1, q2;
+    s.threads = 1;
+    assert_int_equal(ks_response_trial_relapse(&s, &q1, &err), KS_OK);
+    s.threads = 2;
+    assert_int_equal(ks_response_trial_relapse(&s, &q2, &err), KS_OK);
+    assert_memory_equal(&q1, &q2, sizeof q1);
+    uint64_t nr, nrel;
+    double med;
+    brute_relapse(&s, &nr, &nrel, &med);
+    assert_true(nr > 100);
+    assert_int_equal(q1.responders, nr);
+    assert_int_equal(q1.relapsed, nrel);
+    if (isnan(med))
+        assert_true(isnan(q1.median_d));
+    else
+        assert_true(near(q1.median_d, med, 1e-12));
+    /* the fluctuation changes who relapses (against the same stable parts without it) */
+    ks_response_params p0 = p;
+    p0.v[KS_RP_FLUCT] = 0;
+    s.params = &p0;
+    assert_int_equal(ks_response_trial_relapse(&s, &q2, &err), KS_OK);
+    assert_true(q2.relapsed != q1.relapsed);
+    free(D);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_replicates),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_relapse),
+        cmocka_unit_test(test_fluct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
