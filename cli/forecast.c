@@ -827,14 +827,14 @@ int cmd_forecast(int argc, char **argv)
                "seed %llu, weight %.4g kg, age %.4g y\n"
                "response = CAPS-5 reduced by >= 30 %%; no remission (no published CAPS-5 "
                "definition in the notes); relapse = loss of response after the last dose "
-               "(responders 24 h after it)\n\n",
+               "(responders 24 h after it; checked daily)\n\n",
                b0, b0_sd > 0 ? " (trial: spread given)" : "", N, (unsigned long long)seed, weight,
                age);
     else if (!rc && !hamd)
         printf("forecast: baseline MADRS %.4g%s, %zu virtual patients per arm, seed %llu, "
                "weight %.4g kg, age %.4g y\n"
                "response = MADRS reduced by >= 50 %%; remission = MADRS <= %.4g; relapse = loss of "
-               "response after the last dose (responders 24 h after it)\n\n",
+               "response after the last dose (responders 24 h after it; checked daily)\n\n",
                b0, b0_sd > 0 ? " (trial: spread given)" : "", N, (unsigned long long)seed, weight,
                age, cutoff);
     else if (!rc)
@@ -844,7 +844,7 @@ int cmd_forecast(int argc, char **argv)
                "response = score reduced by >= 50 %% (computed in MADRS; Leucht 2018: a "
                "percentage improvement is about the same on both scales); remission = HAM-D <= "
                "%.4g (MADRS <= %.4g%s); relapse = loss of response after the last dose "
-               "(responders 24 h after it)\n\n",
+               "(responders 24 h after it; checked daily)\n\n",
                b0_h, b0, N, (unsigned long long)seed, weight, age, KS_HAMD_SOURCE, cutoff_h, cutoff,
                o[O_CUTOFF].value ? "" : "; HAM-D <= 7 is the HRSD remission of Zarate 2006");
     if (!rc) {

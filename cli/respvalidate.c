@@ -229,8 +229,9 @@ static void uncertainty_table(sbuf *b, const char *ppath)
         const char *nm = ks_response_param_name(i);
         json_t *o = json_object_get(pars, nm), *r = json_object_get(o, "range_90_sets");
         if (!o) { /* a file from before the within-patient fluctuation */
-            sb_printf(b, "| %s | not in the file (the model without within-patient fluctuation: "
-                         "fluct_share 0) | - | - |\n",
+            sb_printf(b,
+                      "| %s | not in the file (the model without within-patient fluctuation: "
+                      "fluct_share 0) | - | - |\n",
                       nm);
             continue;
         }

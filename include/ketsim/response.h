@@ -168,9 +168,9 @@ double ks_response_mean_ratio(const ks_response_params *p, int ctx, double t_h, 
 double ks_response_mean_diff_ratio(const ks_response_params *p, int ctx, double t_h, double d);
 /* Among responders at grid index k0, the share still responding at every daily check from
  * k0 to k1 (every round(24 h/dt_h) grid points from k0, the last one at or before k1;
- * relapse = loss of the >= 50 % reduction; within-patient fluctuation included). D has the grid of ks_response_drive. The non-drug component must
- * not increase from k0 on (true for every context after the last visit; the oral-ad context is
- * rejected: returns NaN). */
+ * relapse = loss of the >= 50 % reduction; within-patient fluctuation included). D has the grid of
+ * ks_response_drive. The non-drug component must not increase from k0 on (true for every context
+ * after the last visit; the oral-ad context is rejected: returns NaN). */
 double ks_response_p_sustained(const ks_response_params *p, int ctx, const double *D, size_t k0,
                                size_t k1, double dt_h);
 /* The whole curve at once: surv[j] = share of the responders at k0 still responding at
@@ -280,7 +280,12 @@ double ks_response_path_factor(ks_response_path *path, double t_h);
  * the mean MADRS, the mean change from baseline and its SD (n - 1 denominator), and
  * the shares with a >= 50 % reduction (response) and with MADRS <= cutoff
  * (remission). Patients are summed in blocks of 256 in patient order, so the result
- * is bit-identical for any thread count. */
+ * is bit-identical for any thread count. With fluct_share > 0 each patient's non-drug
+ * multiplier at an output time is its stable part times its path factor
+ * (ks_response_path, advanced through the output times in the order given: ascending
+ * costs one normal number per hour of the last time, an earlier time restarts the
+ * path); with fluct_share 0 no path is made and the result is the same bits as before
+ * the fluctuation existed. */
 typedef struct ks_response_trial_spec {
     const ks_response_params *params; /* with the arm's last_visit_h */
     int ctx;                          /* non-drug context of the arm */
@@ -622,7 +627,11 @@ int ks_response_proposal_from_sets(const ks_response_params *p, const ks_respons
 double ks_response_objective_fn(const ks_response_params *p, void *ud);
 
 /* The parameter sets of a file's "uncertainty" section ($.uncertainty.sets: arrays of
- * KS_RP_N values in the order of ks_response_param_name, written by ketsim calibrate).
+ * KS_RP_N values in the order of ks_response_param_name, written by ketsim calibrate; in
+ * a file whose $.parameters have neither fluct_share nor t_fluct_d, also arrays of
+ * KS_RP_N_NOFLUCT values, read with fluct_share 0 and t_fluct_d at its start value, or of
+ * KS_RP_N values with fluct_share exactly 0; fluct_share 0 is accepted below its fit
+ * bound: the model without fluctuation).
  * *sets is allocated (free()), *n its count; each set is checked in range and bounds.
  * KS_EMODEL naming the JSON path when missing (a file from before the section) or
  * malformed, KS_EIO, KS_EPARSE. */

@@ -518,8 +518,8 @@ static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D
 
 void ks_response_params_start(ks_response_params *p)
 {
-    const double s[KS_RP_N] = {6,   0.2, 1,  18,  7,   1,  0.8, 0.1, 0.3,
-                               0.5, 0.6, 14, 0.4, 0.8, 30, 14,  1, 0.5, 14};
+    const double s[KS_RP_N] = {6,   0.2, 1,   18,  7,  1,  0.8, 0.1, 0.3, 0.5,
+                               0.6, 14,  0.4, 0.8, 30, 14, 1,   0.5, 14};
     memcpy(p->v, s, sizeof s);
     p->last_visit_h = 0;
     p->first_visit_h = 0;
@@ -528,9 +528,10 @@ void ks_response_params_start(ks_response_params *p)
 void ks_response_params_bounds(ks_response_params *lo, ks_response_params *hi)
 {
     /* t_untrap_h .. w_cons, in the order of ks_response_param */
-    static const double l[] = {0.5,  0.01, 0.001, 2,    0.5,  0.05, 0.05, 0.005, 0.01,
-                               0.01, 0.01, 1,     0.01, 0.05, 1,    1,    0.001, 0.001, 0.5};
-    static const double h[] = {48, 1, 10, 96, 60, 20, 3, 2, 2, 3, 3, 60, 3, 3, 2000, 200, 20, 0.99, 365};
+    static const double l[] = {0.5,  0.01, 0.001, 2,    0.5, 0.05, 0.05,  0.005, 0.01, 0.01,
+                               0.01, 1,    0.01,  0.05, 1,   1,    0.001, 0.001, 0.5};
+    static const double h[] = {48, 1,  10, 96, 60,   20,  3,  2,    2,  3,
+                               3,  60, 3,  3,  2000, 200, 20, 0.99, 365};
     _Static_assert(sizeof l / sizeof *l == KS_RP_N, "one lower bound per parameter");
     _Static_assert(sizeof h / sizeof *h == KS_RP_N, "one upper bound per parameter");
     memcpy(lo->v, l, sizeof l);

@@ -13,11 +13,12 @@
 #include <sunmatrix/sunmatrix_dense.h>
 
 static const char *const NAMES[KS_RP_N] = {
-    "t_untrap_h",  "k_trap",     "w_fast",      "t_delay_h",       "t_spine_d",   "theta",
-    "omega_theta", "phi_saline", "phi_active",  "phi_anaesthesia", "phi_oral_ad", "t_oral_ad_d",
-    "phi_soc",     "omega_phi",  "t_nondrug_d", "t_cons_d",        "w_cons", "fluct_share", "t_fluct_d"};
-static const char *const UNITS[KS_RP_N] = {"h", "1", "1", "h", "d", "1", "1", "1", "1",
-                                           "1", "1", "d", "1", "1", "d", "d", "1", "1", "d"};
+    "t_untrap_h",  "k_trap",      "w_fast",      "t_delay_h",  "t_spine_d",
+    "theta",       "omega_theta", "phi_saline",  "phi_active", "phi_anaesthesia",
+    "phi_oral_ad", "t_oral_ad_d", "phi_soc",     "omega_phi",  "t_nondrug_d",
+    "t_cons_d",    "w_cons",      "fluct_share", "t_fluct_d"};
+static const char *const UNITS[KS_RP_N] = {"h", "1", "1", "h", "d", "1", "1", "1", "1", "1",
+                                           "1", "d", "1", "1", "d", "d", "1", "1", "d"};
 static const char *const MEANINGS[KS_RP_N] = {
     "half-life of untrapping of ketamine from closed NMDA channels",
     "NMDA occupancy at which the trapped block reaches half its maximum",
@@ -507,8 +508,9 @@ int ks_response_survival(const ks_response_params *p, int ctx, const double *D, 
  * time t_fluct_d, so that at any one time phi_i is the lognormal of the other quantities.
  * Survival (survival_fluct, survival_rule_fluct below): common random numbers over z1 and
  * w at the event times, KS_RESPONSE_FLUCT_M nodes (z1 and w_0 on a stratified lattice,
- * the path's innovations fixed Philox draws), the stable part zb integrated in closed form (a normal tail of a running maximum, as without
- * fluctuation): smooth in the parameters, deterministic. */
+ * the path's innovations fixed Philox draws), the stable part zb integrated in closed form (a
+ * normal tail of a running maximum, as without fluctuation): smooth in the parameters,
+ * deterministic. */
 #define KS_FLUCT_SEED 20261123u
 static int survival_rule_fluct(const ks_response_params *p, int ctx, const double *D, double dt_h,
                                const size_t *k_resp, size_t n_resp, double thr_resp,
@@ -525,8 +527,8 @@ static int survival_fluct(const ks_response_params *p, int ctx, const double *D,
     for (size_t j = 1; j < m; j++)
         kc[j - 1] = k0 + j * step;
     double cohort = 0;
-    int rc = survival_rule_fluct(p, ctx, D, dt_h, &k0, 1, thr, kc, m - 1, thr, 1, surv + 1,
-                                 &cohort);
+    int rc =
+        survival_rule_fluct(p, ctx, D, dt_h, &k0, 1, thr, kc, m - 1, thr, 1, surv + 1, &cohort);
     surv[0] = cohort > 1e-300 ? 1.0 : 0.0;
     free(kc);
     return rc;

@@ -248,8 +248,8 @@ int ks_response_propose(const ks_response_params *p, const ks_response_uncertain
             out->v[i] = dx != 0 ? p->v[i] * exp(dx) : p->v[i];
             /* fluct_share 0 (no fluctuation, held with t_fluct_d: mark_free) is kept */
             int nofluct = p->v[KS_RP_FLUCT] == 0 && (i == KS_RP_FLUCT || i == KS_RP_T_FLUCT_D);
-            inside = (out->v[i] >= lo.v[i] && out->v[i] <= hi.v[i]) ||
-                     (nofluct && out->v[i] == p->v[i]);
+            inside =
+                (out->v[i] >= lo.v[i] && out->v[i] <= hi.v[i]) || (nofluct && out->v[i] == p->v[i]);
         }
         for (int j = 0; j < u->n_axes; j++)
             zz += z[j] * z[j];
@@ -422,10 +422,11 @@ int ks_response_uncertainty_load(const char *path, ks_response_params **sets, si
         }
         if (file_legacy && want == KS_RP_N &&
             json_number_value(json_array_get(a, KS_RP_FLUCT)) != 0) {
-            rc = ks_error_set(err, KS_EMODEL,
-                              "%s: $.uncertainty.sets[%zu][%d] (fluct_share): not 0 in a file whose "
-                              "parameters have no fluct_share (the model without fluctuation)",
-                              path, j, KS_RP_FLUCT);
+            rc =
+                ks_error_set(err, KS_EMODEL,
+                             "%s: $.uncertainty.sets[%zu][%d] (fluct_share): not 0 in a file whose "
+                             "parameters have no fluct_share (the model without fluctuation)",
+                             path, j, KS_RP_FLUCT);
             break;
         }
         q->v[KS_RP_FLUCT] = 0;

@@ -124,8 +124,8 @@ static void test_path(void **state)
     const double lag[3] = {240, 12, 988}, cr[3] = {c01, c12, c03};
     for (int j = 0; j < 3; j++) {
         double ma = s1[pa[j]] / N, mb = s1[pb[j]] / N;
-        double r = (cr[j] / N - ma * mb) /
-                   sqrt((s2[pa[j]] / N - ma * ma) * (s2[pb[j]] / N - mb * mb));
+        double r =
+            (cr[j] / N - ma * mb) / sqrt((s2[pa[j]] / N - ma * ma) * (s2[pb[j]] / N - mb * mb));
         double rho = exp(-lag[j] / tau_h);
         KS_ASSERT_CLOSE(r, rho, 0, 4 * (1 - rho * rho) / sqrt(N) + 4.0 / N);
     }
@@ -150,8 +150,8 @@ static void test_stable_part(void **state)
 /* ---------------------------------------------------------------- survival */
 
 typedef struct bf {
-    double cohort, surv[DAYS]; /* brute force: share responding at k0, then surviving */
-    double se[DAYS];           /* its binomial SE */
+    double cohort, surv[DAYS];    /* brute force: share responding at k0, then surviving */
+    double se[DAYS];              /* its binomial SE */
     double rb[DAYS], se_rb[DAYS]; /* zb in closed form over the same patients (ratio) */
     double se_q[DAYS];            /* the SE of a 4096-draw quadrature with that integrand */
 } bf;
@@ -198,18 +198,18 @@ static void brute(const ks_response_params *p, const double *D, const size_t *kr
         for (int r = 0; r < nr; r++) {
             double t = (double)kr[r] * DT;
             wr[r] = ks_response_path_w(&path, t);
-            double L = ph * ks_response_path_factor(&path, t) *
-                           ks_response_nondrug(p, KS_CTX_ACTIVE, t) +
-                       th * D[kr[r]];
+            double L =
+                ph * ks_response_path_factor(&path, t) * ks_response_nondrug(p, KS_CTX_ACTIVE, t) +
+                th * D[kr[r]];
             in |= L >= thr_resp;
         }
         int below[DAYS + 1];
         for (int j = 0; j < nc; j++) {
             double t = (double)kc[j] * DT;
             wc[j] = ks_response_path_w(&path, t);
-            double L = ph * ks_response_path_factor(&path, t) *
-                           ks_response_nondrug(p, KS_CTX_ACTIVE, t) +
-                       th * D[kc[j]];
+            double L =
+                ph * ks_response_path_factor(&path, t) * ks_response_nondrug(p, KS_CTX_ACTIVE, t) +
+                th * D[kc[j]];
             below[j] = L < thr_keep;
         }
         if (in) {
@@ -269,8 +269,8 @@ static void test_survival_vs_patients(void **state)
         for (int j = 0; j < nc; j++)
             kc[j] = (size_t)(24 * 12 * (j + 2));
         double sv[DAYS], sv0[DAYS];
-        assert_int_equal(
-            ks_response_survival(&p, KS_CTX_ACTIVE, D, k0, NG - 1, DT, 24 * 12, sv), KS_OK);
+        assert_int_equal(ks_response_survival(&p, KS_CTX_ACTIVE, D, k0, NG - 1, DT, 24 * 12, sv),
+                         KS_OK);
         assert_true(sv[0] == 1.0);
         bf o;
         brute(&p, D, &k0, 1, ln2, kc, nc, ln2, 1, 100000, &o);
@@ -285,8 +285,8 @@ static void test_survival_vs_patients(void **state)
         /* the fluctuation matters here: without it the day-29 survival is far off */
         ks_response_params p0 = p;
         p0.v[KS_RP_FLUCT] = 0;
-        assert_int_equal(
-            ks_response_survival(&p0, KS_CTX_ACTIVE, D, k0, NG - 1, DT, 24 * 12, sv0), KS_OK);
+        assert_int_equal(ks_response_survival(&p0, KS_CTX_ACTIVE, D, k0, NG - 1, DT, 24 * 12, sv0),
+                         KS_OK);
         double tol_end = 4 * sqrt(o.se[nc - 1] * o.se[nc - 1] + o.se_q[nc - 1] * o.se_q[nc - 1]);
         assert_true(fabs(sv0[nc] - o.surv[nc - 1]) > 3 * tol_end);
         printf("  f %.2f tau %2.0f d: responders %.3f, day 29 surv %.4f (patients %.4f, SE "
@@ -298,9 +298,9 @@ static void test_survival_vs_patients(void **state)
         size_t kd[28];
         for (int j = 0; j < 28; j++)
             kd[j] = (size_t)(24 * 12 * (j + 1));
-        assert_int_equal(ks_response_survival_rule(&p, KS_CTX_ACTIVE, D, DT, kr, 4, ln2, kd, 28,
-                                                   keep25, 2, sv),
-                         KS_OK);
+        assert_int_equal(
+            ks_response_survival_rule(&p, KS_CTX_ACTIVE, D, DT, kr, 4, ln2, kd, 28, keep25, 2, sv),
+            KS_OK);
         brute(&p, D, kr, 4, ln2, kd, 28, keep25, 2, 100000, &o);
         for (int j = 0; j < 28; j++) {
             KS_ASSERT_CLOSE(sv[j], o.surv[j], 0,
@@ -333,8 +333,7 @@ static void test_f_to_zero(void **state)
     assert_true(worst < 1e-4);
     /* t_fluct_d does not enter with f = 0 */
     p0.v[KS_RP_T_FLUCT_D] = 300;
-    assert_int_equal(ks_response_survival(&p0, KS_CTX_ACTIVE, D, k0, NG - 1, DT, 288, s00),
-                     KS_OK);
+    assert_int_equal(ks_response_survival(&p0, KS_CTX_ACTIVE, D, k0, NG - 1, DT, 288, s00), KS_OK);
     assert_memory_equal(s0, s00, sizeof s0);
     /* the sustained share (daily checks) is the curve's last point */
     double ps = ks_response_p_sustained(&p0, KS_CTX_ACTIVE, D, k0, NG - 1, DT);
