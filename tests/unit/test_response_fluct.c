@@ -40,18 +40,7 @@ static ks_response_params params(double f, double tau_d)
 /* A 40-minute infusion-like occupancy pulse at 0, then the drug state over DAYS days. */
 static double *drive(const ks_response_params *p)
 {
-    double *occ = calloc(NG, sizeof *occ), *D = calloc(NG, sizeof *D);
-    assert_non_null(occ);
-    assert_non_null(D);
-    for (size_t k = 0; k < NG; k++) {
-        double t = (double)k * DT;
-        occ[k] = t <= 0.67 ? 0.5 * t / 0.67 : 0.5 * exp(-(t - 0.67) / 2.5);
-    }
-    ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
-    ks_error err = {0};
-    assert_int_equal(ks_response_drive(p, occ, NG, DT, &st, &err), KS_OK);
-    free(occ);
-    return D;
+    return ks_test_pulse_drive(p, NG, DT);
 }
 
 /* ---------------------------------------------------------------- the path */
@@ -178,6 +167,17 @@ static void ratio_se(double sc, double sc2, double ss, double ss2, double scs, d
     *se = sqrt(var > 0 ? var : 0) / (mc * sqrt(m));
 }
 
+/* A virtual patient's log-score reduction at grid point k: its stable non-drug part times
+ * its path factor, plus the drug part; *w gets the path's w there. */
+static double reduction(const ks_response_params *p, const double *D, ks_response_path *path,
+                        double th, double ph, size_t k, double *w)
+{
+    double t = (double)k * DT;
+    *w = ks_response_path_w(path, t);
+    return ph * ks_response_path_factor(path, t) * ks_response_nondrug(p, KS_CTX_ACTIVE, t) +
+           th * D[k];
+}
+
 /* n virtual patients (seed 77): the cohort responds (reduction >= thr_resp) at any of
  * k_resp; relapse at check j when the reduction is below thr_keep there (and at j + 1 with
  * consecutive 2). Every patient's score from ks_response_patient and the path factor. */
@@ -195,23 +195,11 @@ static void brute(const ks_response_params *p, const double *D, const size_t *kr
         ks_response_path_init(&path, p, 77, 0, i);
         double wr[8], wc[DAYS + 1];
         int in = 0;
-        for (int r = 0; r < nr; r++) {
-            double t = (double)kr[r] * DT;
-            wr[r] = ks_response_path_w(&path, t);
-            double L =
-                ph * ks_response_path_factor(&path, t) * ks_response_nondrug(p, KS_CTX_ACTIVE, t) +
-                th * D[kr[r]];
-            in |= L >= thr_resp;
-        }
+        for (int r = 0; r < nr; r++)
+            in |= reduction(p, D, &path, th, ph, kr[r], &wr[r]) >= thr_resp;
         int below[DAYS + 1];
-        for (int j = 0; j < nc; j++) {
-            double t = (double)kc[j] * DT;
-            wc[j] = ks_response_path_w(&path, t);
-            double L =
-                ph * ks_response_path_factor(&path, t) * ks_response_nondrug(p, KS_CTX_ACTIVE, t) +
-                th * D[kc[j]];
-            below[j] = L < thr_keep;
-        }
+        for (int j = 0; j < nc; j++)
+            below[j] = reduction(p, D, &path, th, ph, kc[j], &wc[j]) < thr_keep;
         if (in) {
             ncoh++;
             int gone = 0;

@@ -34,18 +34,15 @@ static ks_response_params params(void)
 /* A 40-minute infusion-like occupancy pulse, then the drug state. */
 static double *drive(const ks_response_params *p)
 {
-    double *occ = calloc(NG, sizeof *occ), *D = calloc(NG, sizeof *D);
-    assert_non_null(occ);
-    assert_non_null(D);
-    for (size_t k = 0; k < NG; k++) {
-        double t = (double)k * DT;
-        occ[k] = t <= 0.67 ? 0.5 * t / 0.67 : 0.5 * exp(-(t - 0.67) / 2.5);
-    }
-    ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
-    ks_error err = {0};
-    assert_int_equal(ks_response_drive(p, occ, NG, DT, &st, &err), KS_OK);
-    free(occ);
-    return D;
+    return ks_test_pulse_drive(p, NG, DT);
+}
+
+/* D at t (h), linear between grid points */
+static double d_at(const double *D, double t)
+{
+    double x = t / DT, f = x - floor(x);
+    size_t k = (size_t)floor(x);
+    return D[k] + f * (D[k + 1] - D[k]);
 }
 
 /* rows r1 (MADRS) and rh (with HAM-D) of spec s against the same patients one by one:
@@ -58,9 +55,7 @@ static void expect_rows(const ks_response_trial_spec *s, const ks_response_trial
     const double *D = s->D, *times = s->times_h;
     double N = (double)s->n;
     for (size_t ti = 0; ti < s->n_times; ti++) {
-        double x = times[ti] / DT, f = x - floor(x);
-        size_t k = (size_t)floor(x);
-        double d = D[k] + f * (D[k + 1] - D[k]);
+        double d = d_at(D, times[ti]);
         double sum = 0, sc = 0, sc2 = 0, nr = 0, nm = 0, hs = 0, hc = 0, hc2 = 0;
         for (uint64_t i = 0; i < s->n; i++) {
             double th, ph, z[2];
@@ -103,6 +98,20 @@ static void expect_rows(const ks_response_trial_spec *s, const ks_response_trial
     }
 }
 
+/* ks_response_trial on 1 thread (s->threads as given), then on 2 (left set): the same
+ * bits; the rows in r1 (s->n_times of them). */
+static void trial_1_2(ks_response_trial_spec *s, ks_response_trial_row *r1)
+{
+    ks_response_trial_row *r2 = malloc(s->n_times * sizeof *r2);
+    ks_error err = {0};
+    assert_non_null(r2);
+    assert_int_equal(ks_response_trial(s, r1, &err), KS_OK);
+    s->threads = 2;
+    assert_int_equal(ks_response_trial(s, r2, &err), KS_OK);
+    assert_memory_equal(r1, r2, s->n_times * sizeof *r2);
+    free(r2);
+}
+
 static void test_against_patients(void **state)
 {
     (void)state;
@@ -112,12 +121,9 @@ static void test_against_patients(void **state)
     enum { NT = 5, N = 600 };                       /* 600: two full blocks and a part */
     ks_response_trial_spec s = {
         &p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 6, 10, 1, 0, 0, 0, 0};
-    ks_response_trial_row r1[NT], r2[NT], r0[NT];
+    ks_response_trial_row r1[NT], r0[NT];
     ks_error err = {0};
-    assert_int_equal(ks_response_trial(&s, r1, &err), KS_OK);
-    s.threads = 2;
-    assert_int_equal(ks_response_trial(&s, r2, &err), KS_OK);
-    assert_memory_equal(r1, r2, sizeof r1);
+    trial_1_2(&s, r1);
     /* with HAM-D: the MADRS columns unchanged, the HAM-D ones per patient (below) */
     ks_response_trial_row rh[NT];
     s.hamd = 1;
@@ -291,6 +297,19 @@ static void brute_relapse(const ks_response_trial_spec *s, uint64_t *nresp, uint
     free(v);
 }
 
+/* r's responders and relapsed equal the brute force's (at least min_resp responders); the
+ * brute force's counts and median (NaN: none) returned. */
+static double same_as_brute(const ks_response_trial_spec *s, const ks_response_relapse *r,
+                            uint64_t min_resp, uint64_t *nr, uint64_t *nrel)
+{
+    double med;
+    brute_relapse(s, nr, nrel, &med);
+    assert_true(*nr >= min_resp);
+    assert_int_equal(r->responders, *nr);
+    assert_int_equal(r->relapsed, *nrel);
+    return med;
+}
+
 static void test_relapse(void **state)
 {
     (void)state;
@@ -330,11 +349,7 @@ static void test_relapse(void **state)
         if (c == 5) /* other patients: other responders */
             assert_true(r1.responders != rep0.responders && r1.median_d != rep0.median_d);
         uint64_t nr, nrel;
-        double med;
-        brute_relapse(&s, &nr, &nrel, &med);
-        assert_true(nr > 0);
-        assert_int_equal(r1.responders, nr);
-        assert_int_equal(r1.relapsed, nrel);
+        double med = same_as_brute(&s, &r1, 1, &nr, &nrel);
         assert_true(near(r1.share_relapsed, (double)nrel / (double)nr, 1e-15));
         assert_true(near(r1.horizon_d, (96 - q.last_visit_h) / 24, 1e-12));
         if (isnan(med)) {
@@ -407,20 +422,15 @@ static void test_fluct(void **state)
     const double times[NT] = {4, 24.04, 48, 72, 95.5};
     ks_response_trial_spec s = {
         &p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 0, 10, 1, 0, 0, 0, 0};
-    ks_response_trial_row r1[NT], r2[NT], rr[NT];
+    ks_response_trial_row r1[NT], rr[NT];
     ks_error err = {0};
-    assert_int_equal(ks_response_trial(&s, r1, &err), KS_OK);
-    s.threads = 2;
-    assert_int_equal(ks_response_trial(&s, r2, &err), KS_OK);
-    assert_memory_equal(r1, r2, sizeof r1);
+    trial_1_2(&s, r1);
     /* the stable part alone: a narrower spread of the non-drug part (negative control) */
     ks_response_params ps = p;
     ps.v[KS_RP_OMEGA_PHI] *= sqrt(1 - 0.6);
     ps.v[KS_RP_FLUCT] = 0;
     for (int ti = 0; ti < NT; ti++) {
-        double x = times[ti] / DT, f = x - floor(x);
-        size_t k = (size_t)floor(x);
-        double d = D[k] + f * (D[k + 1] - D[k]);
+        double d = d_at(D, times[ti]);
         double q = ks_response_p_response(&p, KS_CTX_ACTIVE, times[ti], d);
         double tol = 4 * sqrt(q * (1 - q) / N);
         KS_ASSERT_CLOSE(r1[ti].response_frac, q, 0, tol);
@@ -443,9 +453,7 @@ static void test_fluct(void **state)
     ks_response_path path;
     ks_response_path_init(&path, &p, 12, 0, 0);
     for (int ti = 0; ti < NT; ti++) {
-        double x = times[ti] / DT, f = x - floor(x);
-        size_t k = (size_t)floor(x);
-        double d = D[k] + f * (D[k + 1] - D[k]);
+        double d = d_at(D, times[ti]);
         double v = ks_response_score(&p, KS_CTX_ACTIVE, 30, th,
                                      ph * ks_response_path_factor(&path, times[ti]), times[ti], d);
         KS_ASSERT_CLOSE(rr[ti].mean_madrs, v, 1e-14, 0);
@@ -459,11 +467,7 @@ static void test_fluct(void **state)
     assert_int_equal(ks_response_trial_relapse(&s, &q2, &err), KS_OK);
     assert_memory_equal(&q1, &q2, sizeof q1);
     uint64_t nr, nrel;
-    double med;
-    brute_relapse(&s, &nr, &nrel, &med);
-    assert_true(nr > 100);
-    assert_int_equal(q1.responders, nr);
-    assert_int_equal(q1.relapsed, nrel);
+    double med = same_as_brute(&s, &q1, 100, &nr, &nrel);
     if (isnan(med))
         assert_true(isnan(q1.median_d));
     else

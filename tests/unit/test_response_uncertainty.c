@@ -250,16 +250,7 @@ static void test_proposal_from_sets(void **state)
 #define NG (24 * 12 * 12 + 1) /* 12 days */
 static double *drive(const ks_response_params *p)
 {
-    double *occ = calloc(NG, sizeof *occ), *D = calloc(NG, sizeof *D);
-    for (size_t k = 0; k < NG; k++) {
-        double t = (double)k * DT;
-        occ[k] = t <= 0.67 ? 0.5 * t / 0.67 : 0.5 * exp(-(t - 0.67) / 2.5);
-    }
-    ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
-    ks_error err = {0};
-    assert_int_equal(ks_response_drive(p, occ, NG, DT, &st, &err), KS_OK);
-    free(occ);
-    return D;
+    return ks_test_pulse_drive(p, NG, DT);
 }
 
 static void test_survival_rule(void **state)
