@@ -527,7 +527,7 @@ void ks_response_params_start(ks_response_params *p)
 
 void ks_response_params_bounds(ks_response_params *lo, ks_response_params *hi)
 {
-    /* t_untrap_h .. w_cons, in the order of ks_response_param */
+    /* t_untrap_h .. w_cons, fluct_share, t_fluct_d, in the order of ks_response_param */
     static const double l[] = {0.5,  0.01, 0.001, 2,    0.5, 0.05, 0.05,  0.005, 0.01, 0.01,
                                0.01, 1,    0.01,  0.05, 1,   1,    0.001, 0.001, 0.5};
     static const double h[] = {48, 1,  10, 96, 60,   20,  3,  2,    2,  3,
