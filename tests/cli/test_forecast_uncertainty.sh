@@ -134,6 +134,14 @@ awk '/^  "uncertainty": \{/ {skip = 1} skip && /^  \},/ {skip = 0; next} !skip {
 bad '$.uncertainty: missing' forecast --madrs 30 --params "$T/none.json" --uncertainty
 with_sets "$(cat "$T/fit.txt");1, 2, 3" >"$T/short.json"
 bad '$.uncertainty.sets[1]: not 19 numbers (or 17, the file'"'"'s parameters having no fluct_share' forecast --madrs 30 --params "$T/short.json" --uncertainty
+# a parameter file with one of the fluctuation's two parameters but not the other
+sed 's|^  "parameters": {|  "parameters": {\n    "fluct_share": {"value": 0.5, "unit": "1"},|' "$P" >"$T/half.json"
+bad '$.parameters.t_fluct_d: missing (a file has both fluct_share and t_fluct_d, or neither' \
+    forecast --madrs 30 --params "$T/half.json"
+sed 's|^  "parameters": {|  "parameters": {\n    "t_fluct_d": {"value": 9, "unit": "d"},|' "$P" >"$T/half2.json"
+bad '$.parameters.fluct_share: missing' trial --model domino-1982 --weight 70 --n 10 \
+    --regimen "0.5mg/kg iv over 40min" --out "$T/h2.csv" --response "$T/h2r.csv" --madrs 30 \
+    --response-params "$T/half2.json"
 bad "--uncertainty FILE: not with --errors or --stage2" calibrate --uncertainty "$P" --errors "$P"
 bad "--no-uncertainty: only with a fit that writes" calibrate --no-uncertainty
 
