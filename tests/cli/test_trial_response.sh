@@ -40,10 +40,13 @@ grep -q '^arm,context,time_h,mean_madrs,mean_change_madrs,sd_change_madrs,respon
 # --- the same patients through `ketsim forecast` (same seed, baseline and spread)
 "$KETSIM" forecast --madrs 32 --madrs-sd 6 --patients 1500 --seed 3 --until 30 --days 1,14,20 \
     --regimen "six=$R" --out "$T/f.csv" >/dev/null 2>&1 || fail "forecast: exit $?"
+# row_of FILE ARM HOURS / frow_of FILE ARM DAYS: a trial --response row and the forecast's
+row_of() { awk -F, -v a="\"$2\"" -v h="$3" '$1==a && $3==h {print $4, $5, $6, $7, $8}' "$1"; }
+frow_of() { awk -F, -v a="\"$2\"" -v d="$3" '$1==a && $3==d {print $4, $8, $9, $10, $11}' "$1"; }
 for d in 1 14 20; do
     h=$((d * 24))
-    t=$(awk -F, -v h="$h" '$1=="\"regimen\"" && $3==h {print $4, $5, $6, $7, $8}' "$T/r1.csv")
-    f=$(awk -F, -v d="$d" '$1=="\"six\"" && $3==d {print $4, $8, $9, $10, $11}' "$T/f.csv")
+    t=$(row_of "$T/r1.csv" regimen "$h")
+    f=$(frow_of "$T/f.csv" six "$d")
     [ -n "$t" ] && [ "$t" = "$f" ] || fail "day $d: trial --response \"$t\" vs forecast \"$f\""
     t=$(awk -F, -v h="$h" '$1=="\"placebo (no drug)\"" && $3==h {print $4, $5, $6, $7, $8}' "$T/r1.csv")
     f=$(awk -F, -v d="$d" '$1=="\"placebo (no drug)\"" && $3==d {print $4, $8, $9, $10, $11}' "$T/f.csv")
@@ -86,11 +89,10 @@ sed 's|^  "parameters": {|  "parameters": {\n    "fluct_share": {"value": 0.6, "
     --regimen "six=$R" --params "$T/fl.json" --out "$T/ff.csv" >/dev/null 2>&1 || fail "fluctuation: forecast exit $?"
 for d in 1 14 20; do
     h=$((d * 24))
-    t=$(awk -F, -v h="$h" '$1=="\"regimen\"" && $3==h {print $4, $5, $6, $7, $8}' "$T/rf.csv")
-    f=$(awk -F, -v d="$d" '$1=="\"six\"" && $3==d {print $4, $8, $9, $10, $11}' "$T/ff.csv")
+    t=$(row_of "$T/rf.csv" regimen "$h")
+    f=$(frow_of "$T/ff.csv" six "$d")
     [ -n "$t" ] && [ "$t" = "$f" ] || fail "fluctuation day $d: trial --response \"$t\" vs forecast \"$f\""
-    t0=$(awk -F, -v h="$h" '$1=="\"regimen\"" && $3==h {print $4, $5, $6, $7, $8}' "$T/r1.csv")
-    [ "$t" != "$t0" ] || fail "fluctuation day $d: the same row as without it ($t)"
+    [ "$t" != "$(row_of "$T/r1.csv" regimen "$h")" ] || fail "fluctuation day $d: the same row as without it ($t)"
 done
 grep -q 'checked daily$' "$T/rf.csv" || fail "fluctuation: the relapse line does not say daily"
 "$KETSIM" trial "${COMMON[@]}" --out "$T/pkf2.csv" --response "$T/rf.json" --response-params "$T/fl.json" ||
