@@ -208,6 +208,33 @@ static void test_sir(void **state)
     free(s1), free(s2);
 }
 
+/* The model without within-patient fluctuation (fluct_share 0, below its fit bound, with
+ * t_fluct_d held: what ks_response_uncertainty_compute holds for such a file): proposals
+ * keep fluct_share 0 and t_fluct_d, and are not refused for fluct_share lying outside the
+ * calibration bounds. */
+static void test_propose_without_fluct(void **state)
+{
+    (void)state;
+    ks_response_params p = centre(), out;
+    p.v[KS_RP_FLUCT] = 0;
+    ks_response_uncertainty u;
+    memset(&u, 0, sizeof u);
+    double H[KS_RP_N * KS_RP_N] = {0};
+    for (int i = 0; i < KS_RP_N; i++) {
+        u.free[i] = i != KS_RP_FLUCT && i != KS_RP_T_FLUCT_D;
+        H[i * KS_RP_N + i] = u.free[i] ? 100 : 0;
+    }
+    u.n_points = 1000, u.objective = 10;
+    ks_error err = {0};
+    assert_int_equal(ks_response_uncertainty_from_hessian(H, &u, &err), KS_OK);
+    for (uint64_t k = 1; k <= 20; k++) {
+        double z2;
+        assert_int_equal(ks_response_propose(&p, &u, 5, k, &out, &z2, &err), KS_OK);
+        assert_true(out.v[KS_RP_FLUCT] == 0 && out.v[KS_RP_T_FLUCT_D] == p.v[KS_RP_T_FLUCT_D]);
+        assert_true(out.v[0] != p.v[0]); /* the others move */
+    }
+}
+
 /* The iterated proposal: its axes give back the sets' second moments about the fit, times
  * the inflation squared, on the free parameters only. */
 static void test_proposal_from_sets(void **state)
@@ -378,9 +405,13 @@ static void test_load_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hessian_exact), cmocka_unit_test(test_covariance),
-        cmocka_unit_test(test_sir),           cmocka_unit_test(test_proposal_from_sets),
-        cmocka_unit_test(test_survival_rule), cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_hessian_exact),
+        cmocka_unit_test(test_covariance),
+        cmocka_unit_test(test_sir),
+        cmocka_unit_test(test_proposal_from_sets),
+        cmocka_unit_test(test_survival_rule),
+        cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_propose_without_fluct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
