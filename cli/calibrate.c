@@ -700,8 +700,10 @@ static int check_errors(const char *path, const ks_response_designs *d)
             cli_error(CMD, "--errors: %s", err.msg);
             bad = 2;
         } else if (!n_ok) {
-            cli_error(CMD, "--errors: %s: $.uncertainty.at: missing or not %d numbers", path,
-                      KS_RP_N);
+            cli_error(CMD,
+                      "--errors: %s: $.uncertainty.at: missing or not %d numbers (%d for a file "
+                      "without the fluctuation parameters)",
+                      path, KS_RP_N, KS_RP_N_NOFLUCT);
             bad = 2;
         } else if (!same) {
             cli_error(CMD,

@@ -417,7 +417,7 @@ int ks_response_designs_create_ptsd(const ks_model *rac_iv, const ks_pd *pd,
                                     ks_response_designs **out, ks_error *err);
 void ks_response_designs_free(ks_response_designs *d);
 /* How Ibrahim 2012's durability figure is read: KS_IBRAHIM_LOSS50 (the default and the
- * shipped fit: day-1 responders, relapse = loss of the >= 50 % reduction, checked hourly:
+ * shipped fit: day-1 responders, relapse = loss of the >= 50 % reduction, checked daily:
  * an assumption made while the paper's definition was not found) or KS_IBRAHIM_METHODS
  * (the rule of the paper's Methods, read on a level-D copy: responders >= 50 % at any
  * rating up to 230 min, relapse < 25 % improvement on two consecutive daily ratings).
@@ -515,7 +515,7 @@ int ks_response_ptsd_calibrate_at(const ks_response_designs *d, const ks_respons
                                   ks_error *err);
 /* Out of sample: among the responders (>= 30 %) at week 2 (KS_RESPONSE_PTSD_WEEK2_H, after
  * six 0.5 mg/kg infusions on days 0, 2, 4, 7, 9, 11), the median time (d) from that
- * assessment to the loss of response, checked hourly; +INFINITY when more than half
+ * assessment to the loss of response, checked daily; +INFINITY when more than half
  * still respond at the end of the design's window (*window_d days after week 2).
  * *diff_frac (may be NULL): the week-2 mean difference midazolam - ketamine as a fraction
  * of the baseline (ks_response_mean_diff_ratio). */

@@ -424,11 +424,13 @@ static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D
             break;
         }
         pred[0] = PCT(sv[m - 1]);
-        /* restricted mean from the infusion: 1 day + the area under the curve to day 28 */
-        double area = 0;
+        /* restricted mean from the infusion to day 28, a relapse dated at its daily check
+         * (a step curve, as the Methods branch above and ks_response_trial_relapse): not
+         * relapsed on [0, 1 d), then sv[d-1] on [d, d+1), d 1..27 */
+        double area = 1;
         for (size_t j = 0; j + 1 < m; j++)
-            area += 0.5 * (sv[j] + sv[j + 1]) * (double)step * DT_H / 24;
-        pred[1] = 1 + area;
+            area += sv[j] * (double)step * DT_H / 24;
+        pred[1] = area;
         break;
     }
     case F_MURROUGH_BP: {
@@ -923,12 +925,16 @@ int ks_response_ptsd_predict_at(const ks_response_designs *d, const ks_response_
     ks_response_ptsd_params(dep, v, &q);
     q.first_visit_h = 0;
     q.last_visit_h = 24 * IV6_DAYS[5];
-    size_t n = d->n[DS_IV6], k0 = (size_t)llround(read_h / DT_H), step = 12; /* hourly */
-    size_t m = (n - 1 - k0) / step + 1;
-    double *sv = malloc(m * sizeof *sv);
-    if (!sv) rc = ks_error_set(err, KS_ENOMEM, "out of memory");
-    if (!rc && ks_response_survival_thr(&q, KS_CTX_ACTIVE, D, k0, n - 1, DT_H, step,
-                                        KS_RESPONSE_PTSD_THR, sv))
+    /* daily checks (as every relapse in ketsim); the trial's weekly visits apart below:
+     * with within-patient fluctuation a survival depends on how often it is checked */
+    size_t n = d->n[DS_IV6], k0 = (size_t)llround(read_h / DT_H), step = 288;
+    size_t m = (n - 1 - k0) / step + 1, wk = 7 * step, mw = (n - 1 - k0) / wk + 1;
+    double *sv = malloc(m * sizeof *sv), *svw = malloc(mw * sizeof *svw);
+    if (!sv || !svw) rc = ks_error_set(err, KS_ENOMEM, "out of memory");
+    if (!rc && (ks_response_survival_thr(&q, KS_CTX_ACTIVE, D, k0, n - 1, DT_H, step,
+                                         KS_RESPONSE_PTSD_THR, sv) ||
+                ks_response_survival_thr(&q, KS_CTX_ACTIVE, D, k0, n - 1, DT_H, wk,
+                                         KS_RESPONSE_PTSD_THR, svw)))
         rc = ks_error_set(err, KS_ENUMERIC, "PTSD relapse: survival quadrature failed");
     if (!rc) {
         double hstep = (double)step * DT_H / 24.0; /* days per point */
@@ -943,17 +949,17 @@ int ks_response_ptsd_predict_at(const ks_response_designs *d, const ks_response_
         /* as the trial saw it: weekly follow-up visits from the week-2 assessment, the
          * median the first visit at which half of the responders have lost response */
         if (weekly_d) {
-            size_t wk = (size_t)llround(7 * 24 / ((double)step * DT_H)); /* points per week */
             *weekly_d = INFINITY;
-            for (size_t j = wk; j < m; j += wk)
-                if (sv[j] <= 0.5) {
-                    *weekly_d = (double)j * hstep;
+            for (size_t j = 1; j < mw; j++)
+                if (svw[j] <= 0.5) {
+                    *weekly_d = 7.0 * (double)j;
                     break;
                 }
         }
         if (diff_frac) *diff_frac = ks_response_mean_diff_ratio(&q, KS_CTX_ACTIVE, read_h, D[k0]);
     }
     free(sv);
+    free(svw);
     free(D);
     return rc;
 }

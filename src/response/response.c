@@ -705,6 +705,8 @@ int ks_response_survival_rule(const ks_response_params *p, int ctx, const double
         return KS_EINVAL;
     for (size_t j = 1; j < n_check; j++)
         if (k_check[j] <= k_check[j - 1]) return KS_EINVAL;
+    for (size_t j = 1; j < n_resp; j++) /* the path runs through them in order */
+        if (k_resp[j] <= k_resp[j - 1]) return KS_EINVAL;
     for (size_t j = 0; j < n_resp; j++)
         if (k_resp[j] >= k_check[0]) return KS_EINVAL;
     if (p->v[KS_RP_FLUCT] > 0)

@@ -273,7 +273,8 @@ int ks_response_trial_relapse(const ks_response_trial_spec *s, ks_response_relap
         if (fl) ks_response_path_init(&path, s->params, s->seed, s->replicate, i);
         rel[i] = NAN;
         /* f = 0: the stable multiplier alone (the path factor is exactly 1) */
-        double ph0 = fl ? ph_i * ks_response_path_factor(&path, t0) : ph_i;
+        /* the path at the cohort's check (k0), the same lattice hour as the first check */
+        double ph0 = fl ? ph_i * ks_response_path_factor(&path, (double)k0 * s->dt_h) : ph_i;
         if (ks_response_score(s->params, s->ctx, bi, th_i, ph0, t0, s->D ? s->D[k0] : 0) >
             keep * bi)
             continue;

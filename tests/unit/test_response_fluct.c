@@ -326,6 +326,25 @@ static void test_f_to_zero(void **state)
     /* the sustained share (daily checks) is the curve's last point */
     double ps = ks_response_p_sustained(&p0, KS_CTX_ACTIVE, D, k0, NG - 1, DT);
     assert_true(ps == s0[DAYS - 1]);
+    /* with fluctuation too: daily checks, not hourly (which lose more responders) */
+    ks_response_params pf = params(0.5, 10);
+    double sf[DAYS], *sh = malloc((size_t)(24 * (DAYS - 1) + 1) * sizeof *sh);
+    assert_non_null(sh);
+    assert_int_equal(ks_response_survival(&pf, KS_CTX_ACTIVE, D, k0, NG - 1, DT, 288, sf), KS_OK);
+    assert_int_equal(
+        ks_response_survival(&pf, KS_CTX_ACTIVE, D, k0, k0 + (size_t)(DAYS - 1) * 288, DT, 12, sh),
+        KS_OK);
+    ps = ks_response_p_sustained(&pf, KS_CTX_ACTIVE, D, k0, NG - 1, DT);
+    printf("  f 0.5: sustained to the end %.4f (daily), hourly %.4f\n", ps, sh[24 * (DAYS - 1)]);
+    assert_true(ps == sf[DAYS - 1]);
+    assert_true(sh[24 * (DAYS - 1)] < ps - 0.01);
+    free(sh);
+    /* the rule's cohort times must be ascending (the path runs through them in order) */
+    const size_t kr[2] = {12, 6}, kc[2] = {288, 576};
+    double sv2[2];
+    assert_int_equal(ks_response_survival_rule(&pf, KS_CTX_ACTIVE, D, DT, kr, 2, log(2.0), kc, 2,
+                                               -log(0.75), 2, sv2),
+                     KS_EINVAL);
     free(D);
 }
 

@@ -473,6 +473,30 @@ static void test_fluct(void **state)
     else
         assert_true(near(q1.median_d, med, 1e-12));
     /* the fluctuation changes who relapses (against the same stable parts without it) */
+    /* another replicate: its own patients AND its own paths (ks_response_path_init with the
+     * replicate), in the table (one patient) and in relapse (brute force) */
+    s.replicate = 3;
+    assert_int_equal(ks_response_trial_relapse(&s, &q2, &err), KS_OK);
+    med = same_as_brute(&s, &q2, 100, &nr, &nrel);
+    if (isnan(med))
+        assert_true(isnan(q2.median_d));
+    else
+        assert_true(near(q2.median_d, med, 1e-12));
+    s.n = 1, s.seed = 12;
+    assert_int_equal(ks_response_trial(&s, rr, &err), KS_OK);
+    ks_response_patient_rep(&p, KS_CTX_ACTIVE, 12, 3, 0, &th, &ph);
+    ks_response_path_init(&path, &p, 12, 3, 0);
+    ks_response_path p0path;
+    ks_response_path_init(&p0path, &p, 12, 0, 0);
+    int differs = 0;
+    for (int ti = 0; ti < NT; ti++) {
+        double d = d_at(D, times[ti]), fac = ks_response_path_factor(&path, times[ti]);
+        double v = ks_response_score(&p, KS_CTX_ACTIVE, 30, th, ph * fac, times[ti], d);
+        KS_ASSERT_CLOSE(rr[ti].mean_madrs, v, 1e-14, 0);
+        differs |= fac != ks_response_path_factor(&p0path, times[ti]);
+    }
+    assert_true(differs); /* replicate 3's path is not replicate 0's */
+    s.replicate = 0, s.n = 3000, s.seed = 7;
     ks_response_params p0 = p;
     p0.v[KS_RP_FLUCT] = 0;
     s.params = &p0;
