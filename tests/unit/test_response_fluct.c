@@ -302,6 +302,38 @@ static void test_survival_vs_patients(void **state)
     }
 }
 
+/* Checks off the whole hours with a fast fluctuation (correlation time 6 h): the cohort at
+ * 24 h 55 min, then checks at 5 and 55 minutes past each hour (ks_response_survival_rule,
+ * loss of response). On the virtual patients' hourly lattice (w constant within each
+ * hour) the check at :55 sees the same w as the one at :05 before it; a quadrature that
+ * used the clock gaps (10 and 50 min) would give each check a new w and lose more. */
+static void test_off_hour_checks(void **state)
+{
+    (void)state;
+    ks_response_params p = params(0.9, 0.25);
+    double *D = drive(&p);
+    enum { NC = 24 };
+    size_t k0 = 24 * 12 + 11, kc[NC]; /* 24 h 55 min; the grid is 5 min */
+    for (int j = 0; j < NC; j++)
+        kc[j] = (size_t)(12 * (25 + j / 2) + (j % 2 ? 11 : 1)); /* :05, :55, :05, ... */
+    double sv[NC];
+    assert_int_equal(ks_response_survival_rule(&p, KS_CTX_ACTIVE, D, DT, &k0, 1, log(2.0), kc, NC,
+                                               log(2.0), 1, sv),
+                     KS_OK);
+    bf o;
+    brute(&p, D, &k0, 1, log(2.0), kc, NC, log(2.0), 1, 100000, &o);
+    double worst = 0;
+    for (int j = 0; j < NC; j++) {
+        double tol = 4 * sqrt(o.se_rb[j] * o.se_rb[j] + o.se_q[j] * o.se_q[j]);
+        KS_ASSERT_CLOSE(sv[j], o.rb[j], 0, tol);
+        worst = fmax(worst, fabs(sv[j] - o.rb[j]) / tol);
+    }
+    printf("  off-hour checks, tau 6 h: not relapsed after 12 h %.4f (patients %.4f); largest "
+           "|diff|/tol %.2f\n",
+           sv[NC - 1], o.rb[NC - 1], worst);
+    free(D);
+}
+
 /* f -> 0: with f = 1e-9 the fluctuation quadrature (Monte Carlo over z1 with 4096 draws)
  * agrees with the one without fluctuation (Simpson over z1) within 1e-4 on the survival
  * curve; f = 0 takes the quadrature without fluctuation itself (identical bits). */
@@ -438,7 +470,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_path),      cmocka_unit_test(test_stable_part),
         cmocka_unit_test(test_f_to_zero), cmocka_unit_test(test_survival_vs_patients),
-        cmocka_unit_test(test_loader),
+        cmocka_unit_test(test_loader),    cmocka_unit_test(test_off_hour_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
