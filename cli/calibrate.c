@@ -27,6 +27,11 @@ static const char HELP[] =
     "(theta_ptsd, phi_ptsd_active) solved from Feder 2021's two week-2 response shares\n"
     "(>= 30 % reduction; ketamine 67 %, midazolam 20 %, 15 per arm): exactly determined,\n"
     "written under \"variants\".\"ptsd\" of the same file.\n"
+    "The relapse figures (Ibrahim 2012, Murrough 2013) are read on daily checks. The fit\n"
+    "includes the within-patient fluctuation of the non-drug part (fluct_share, t_fluct_d);\n"
+    "a FILE without those two parameters (written before they existed, as the shipped one)\n"
+    "is read as the model without fluctuation, fluct_share 0, which --uncertainty then\n"
+    "holds with t_fluct_d.\n"
     "\n"
     "  --write FILE     write the fitted parameters, what they were fitted to and the fit\n"
     "                   error per figure to FILE (whole or not at all); the shipped file\n"
@@ -684,15 +689,21 @@ static int check_errors(const char *path, const ks_response_designs *d)
         ks_response_params *sets = NULL;
         size_t ns = 0;
         json_t *at = json_object_get(un, "at");
-        int same = json_array_size(at) == KS_RP_N;
-        for (int i = 0; same && i < KS_RP_N; i++)
-            same = json_number_value(json_array_get(at, (size_t)i)) == p.v[i];
+        /* 17 values: a file from before the within-patient fluctuation (its parameters
+         * loaded with fluct_share 0) */
+        size_t nat = json_array_size(at);
+        int n_ok = nat == KS_RP_N || (nat == KS_RP_N_NOFLUCT && p.v[KS_RP_FLUCT] == 0);
+        int same = n_ok;
+        for (size_t i = 0; same && i < nat; i++)
+            same = json_number_value(json_array_get(at, i)) == p.v[i];
         if (ks_response_uncertainty_load(path, &sets, &ns, &err)) {
             cli_error(CMD, "--errors: %s", err.msg);
             bad = 2;
-        } else if (json_array_size(at) != KS_RP_N) {
-            cli_error(CMD, "--errors: %s: $.uncertainty.at: missing or not %d numbers", path,
-                      KS_RP_N);
+        } else if (!n_ok) {
+            cli_error(CMD,
+                      "--errors: %s: $.uncertainty.at: missing or not %d numbers (%d for a file "
+                      "without the fluctuation parameters)",
+                      path, KS_RP_N, KS_RP_N_NOFLUCT);
             bad = 2;
         } else if (!same) {
             cli_error(CMD,

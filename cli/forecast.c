@@ -107,7 +107,7 @@ static const char HELP[] =
     "                       relapse recomputed (population quadrature) under every\n"
     "                       parameter set the --params file's SIR sample holds (200 for\n"
     "                       the shipped file), reported as 5-95 % intervals over the\n"
-    "                       sets (relapse checked every 6 h); depression only; about a\n"
+    "                       sets (relapse checked daily); depression only; about a\n"
     "                       minute on two cores for the default regimens\n"
     "\n"
     "examples:\n"
@@ -295,7 +295,7 @@ static void print_uncertainty(const arm *arms, int narm, const double *days, int
 {
     printf("\nCalibration uncertainty: 5-95 %% over the %zu parameter sets of the fit's SIR "
            "sample (docs/response-model.md, Parameter uncertainty); population shares by "
-           "quadrature, relapse checked every %g h:\n",
+           "quadrature, relapse checked every %g h (daily):\n",
            nsets, RESP_UNC_CHECK_H);
     printf("%-24s", "regimen");
     for (int j = 0; j < ndays; j++)
@@ -675,6 +675,7 @@ int cmd_forecast(int argc, char **argv)
     double *relapse_med = NULL, *relapse_share = NULL, *resp_last = NULL;
     const char *relapse_why[MAX_ARMS] = {0}; /* why an arm has no median, or NULL */
     double *buf = NULL, *score = NULL, *base = NULL;
+    ks_response_path *path = NULL; /* each patient's within-patient fluctuation */
     if (!rc) {
         stats = calloc((size_t)narm * (size_t)ndays, sizeof *stats);
         traj = calloc((size_t)narm * 4 * nt, sizeof *traj);
@@ -684,13 +685,19 @@ int cmd_forecast(int argc, char **argv)
         buf = malloc(N * sizeof *buf);
         score = malloc(N * sizeof *score);
         base = malloc(N * sizeof *base);
+        path = malloc(N * sizeof *path);
         if (!stats || !traj || !relapse_med || !relapse_share || !resp_last || !buf || !score ||
-            !base)
+            !base || !path)
             rc = 1;
     }
     if (!rc) fprintf(stderr, "forecast: %d arms x %zu virtual patients...\n", narm, N);
     for (int ai = 0; !rc && ai < narm; ai++) {
         arm *a = &arms[ai];
+        /* the patients' fluctuation paths (none with fluct_share 0: the factor is 1), advanced
+         * through the days below in their order (a requested day earlier than the last one
+         * restarts a path) */
+        for (size_t i = 0; i < N; i++)
+            ks_response_path_init(&path[i], &a->p, seed, 0, i);
         /* daily visits (t = 0 is baseline), plus the requested days */
         for (size_t di = 0; di < nt + (size_t)ndays; di++) {
             double td = di < nt ? (double)di : days[di - nt];
@@ -711,7 +718,9 @@ int cmd_forecast(int argc, char **argv)
                     bi = fmin(smax, fmax(1, b0 + b0_sd * z[0]));
                 }
                 base[i] = bi;
-                score[i] = ks_response_score(&a->p, a->ctx, bi, th_i, ph_i, th, d);
+                /* ph_i is the stable part; the path factor is exactly 1 without fluctuation */
+                score[i] = ks_response_score(&a->p, a->ctx, bi, th_i,
+                                             ph_i * ks_response_path_factor(&path[i], th), th, d);
             }
             double sum = 0, sumc = 0, sumc2 = 0;
             size_t nresp = 0, nrem = 0;
@@ -753,8 +762,8 @@ int cmd_forecast(int argc, char **argv)
             } else
                 stats[(size_t)ai * (size_t)ndays + (di - nt)] = st;
         }
-        /* Relapse: among responders 24 h after the last dose, hours from the last dose to
-         * the first hour without response (censored at the horizon). */
+        /* Relapse: among responders 24 h after the last dose, days from the last dose to
+         * the first daily check without response (censored at the horizon). */
         if (!a->placebo) {
             double t0 = a->last_dose_h + 24;
             size_t k0 = (size_t)llround(t0 / DT_H);
@@ -764,7 +773,7 @@ int cmd_forecast(int argc, char **argv)
                 continue;
             }
             /* the library's relapse (ks_response_trial_relapse: the same patients, draws and
-             * baselines as above, hourly checks, censored median), as `trial --response` */
+             * baselines as above, daily checks, censored median), as `trial --response` */
             ks_response_trial_spec rs = {&a->p, a->ctx, a->D, ngrid, DT_H, NULL, 0,    N, seed,
                                          b0,    b0_sd,  0,    0,     0,    keep, smax, 0};
             ks_response_relapse q;
@@ -818,14 +827,14 @@ int cmd_forecast(int argc, char **argv)
                "seed %llu, weight %.4g kg, age %.4g y\n"
                "response = CAPS-5 reduced by >= 30 %%; no remission (no published CAPS-5 "
                "definition in the notes); relapse = loss of response after the last dose "
-               "(responders 24 h after it)\n\n",
+               "(responders 24 h after it; checked daily)\n\n",
                b0, b0_sd > 0 ? " (trial: spread given)" : "", N, (unsigned long long)seed, weight,
                age);
     else if (!rc && !hamd)
         printf("forecast: baseline MADRS %.4g%s, %zu virtual patients per arm, seed %llu, "
                "weight %.4g kg, age %.4g y\n"
                "response = MADRS reduced by >= 50 %%; remission = MADRS <= %.4g; relapse = loss of "
-               "response after the last dose (responders 24 h after it)\n\n",
+               "response after the last dose (responders 24 h after it; checked daily)\n\n",
                b0, b0_sd > 0 ? " (trial: spread given)" : "", N, (unsigned long long)seed, weight,
                age, cutoff);
     else if (!rc)
@@ -835,7 +844,7 @@ int cmd_forecast(int argc, char **argv)
                "response = score reduced by >= 50 %% (computed in MADRS; Leucht 2018: a "
                "percentage improvement is about the same on both scales); remission = HAM-D <= "
                "%.4g (MADRS <= %.4g%s); relapse = loss of response after the last dose "
-               "(responders 24 h after it)\n\n",
+               "(responders 24 h after it; checked daily)\n\n",
                b0_h, b0, N, (unsigned long long)seed, weight, age, KS_HAMD_SOURCE, cutoff_h, cutoff,
                o[O_CUTOFF].value ? "" : "; HAM-D <= 7 is the HRSD remission of Zarate 2006");
     if (!rc) {
@@ -1004,7 +1013,7 @@ int cmd_forecast(int argc, char **argv)
                                     "--params file's SIR sample (calibration uncertainty; "
                                     "docs/response-model.md, Parameter uncertainty); shares by "
                                     "population quadrature at each set; relapse median checked "
-                                    "every 6 h, null when beyond the horizon"));
+                                    "daily, null when beyond the horizon"));
                     for (int ai = 0; ai < narm; ai++) {
                         const double *l = unc_rel + 2 * ai;
                         json_array_append_new(
@@ -1133,6 +1142,7 @@ int cmd_forecast(int argc, char **argv)
     free(buf);
     free(score);
     free(base);
+    free(path);
     resp_env_free(&e);
     cli_free_opts(o, O_COUNT);
     return rc;

@@ -382,13 +382,13 @@ static double median_relapse(const ks_response_params *p0, const double *D, size
     q.last_visit_h = last_h;
     size_t k0 = (size_t)llround((last_h + 24) * 12);
     if (k0 >= n) return NAN;
-    size_t m = (n - 1 - k0) / 12 + 1;
+    size_t m = (n - 1 - k0) / 288 + 1; /* daily checks */
     double *sv = malloc(m * sizeof *sv);
     double r = INFINITY;
-    if (sv && ks_response_survival(&q, KS_CTX_ACTIVE, D, k0, n - 1, 1.0 / 12, 12, sv) == KS_OK)
+    if (sv && ks_response_survival(&q, KS_CTX_ACTIVE, D, k0, n - 1, 1.0 / 12, 288, sv) == KS_OK)
         for (size_t j = 0; j < m; j++)
             if (sv[j] < 0.5) {
-                r = ((double)(k0 + 12 * j) / 12 - last_h) / 24;
+                r = ((double)(k0 + 288 * j) / 12 - last_h) / 24;
                 break;
             }
     free(sv);

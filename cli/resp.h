@@ -193,7 +193,8 @@ typedef struct resp_unc_spec {
     double cutoff;      /* remission cutoff, MADRS (< 0: no remission) */
     double b0, b0_sd;   /* baseline MADRS and its spread */
 } resp_unc_spec;
-#define RESP_UNC_CHECK_H 6.0 /* relapse checks of the uncertainty band, h */
+/* relapse checks of the uncertainty band: daily, h */
+#define RESP_UNC_CHECK_H KS_RESPONSE_RELAPSE_CHECK_H
 /* Under each of n_sets parameter sets, per arm: the population response share (by
  * quadrature, ks_response_p_response_thr) and remission share on the days, and the
  * median time from the last dose to relapse among responders 24 h after it (checks every

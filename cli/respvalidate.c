@@ -158,40 +158,40 @@ static int ptsd_section(sbuf *b, const ks_response_designs *d, const ks_response
            hi = PTSD_MEDIAN_OBS_D * (1 + PTSD_MEDIAN_TOL);
     /* the verdict on the weekly-visit median: the grid the trial observed on */
     int pass = isfinite(wmed) && wmed >= lo && wmed <= hi;
-    char pred[96], hourly[64], pred12[96], hourly12[64];
+    char pred[96], daily[64], pred12[96], daily12[64];
     if (isfinite(wmed))
         snprintf(pred, sizeof pred, "%.0f d (visit %.0f)", wmed, wmed / 7);
     else
         snprintf(pred, sizeof pred, "> %.0f d (more than half still respond at the end)", win);
-    days_text(hourly, sizeof hourly, med, 1, win);
+    days_text(daily, sizeof daily, med, 1, win);
     days_text(pred12, sizeof pred12, wmed12, 0, win12);
-    days_text(hourly12, sizeof hourly12, med12, 1, win12);
-    sb_printf(b,
-              "Out of sample (not fitted):\n\n"
-              "| check | published | predicted | tolerance | result |\n|---|---|---|---|---|\n"
-              "| median time to loss of response (>= 30 %%) among week-2 ketamine responders, "
-              "from the week-2 assessment, on weekly follow-up visits (days 7, 14, ... after "
-              "it; the first visit at which half have lost response; %.0f d window) | %.1f d "
-              "(Feder 2021, efficacy.md 18, level B) | %s (hourly, not the trial's grid: %s) | "
-              "%.1f-%.1f d (within %.0f %%, set before the prediction was computed: a median of "
-              "about 10 responders) | **%s** |\n"
-              "| week-2 CAPS-5 difference ketamine - midazolam | -11.88 points (SE 3.96) | "
-              "%.1f %% of the baseline | - | **not checked**: the baseline CAPS-5 is not in the "
-              "notes (it would take a baseline of %.1f points to give -11.88) |\n\n"
-              "Follow-up visits are not treatment visits in the model (the non-drug part wanes "
-              "from the last infusion): the relapse check assumes Feder's follow-up ratings did "
-              "not sustain it.\n\n"
-              "Week 2 is read at day %d (%.0f h after the first infusion; weekly visits counted "
-              "from baseline, infusions on days 0-11): an **assumption**, no source gives the "
-              "hour. Sensitivity, week 2 read 24 h after the sixth infusion (day 12) instead: "
-              "theta_ptsd %.4g, phi_ptsd_active %.4g; median time to loss of response %s on "
-              "weekly visits (hourly %s), %s.\n",
-              win, PTSD_MEDIAN_OBS_D, pred, hourly, lo, hi, 100 * PTSD_MEDIAN_TOL,
-              pass ? "PASS" : "FAIL", -100 * frac, frac > 0 ? 11.88 / frac : NAN,
-              KS_RESPONSE_PTSD_WEEK2_DAY, KS_RESPONSE_PTSD_WEEK2_H, v12.theta_ptsd,
-              v12.phi_ptsd_active, pred12, hourly12,
-              isfinite(wmed12) && wmed12 >= lo && wmed12 <= hi ? "within the tolerance"
-                                                               : "outside the tolerance");
+    days_text(daily12, sizeof daily12, med12, 1, win12);
+    sb_printf(
+        b,
+        "Out of sample (not fitted):\n\n"
+        "| check | published | predicted | tolerance | result |\n|---|---|---|---|---|\n"
+        "| median time to loss of response (>= 30 %%) among week-2 ketamine responders, "
+        "from the week-2 assessment, on weekly follow-up visits (days 7, 14, ... after "
+        "it; the first visit at which half have lost response; %.0f d window) | %.1f d "
+        "(Feder 2021, efficacy.md 18, level B) | %s (daily checks, not the trial's grid: %s) | "
+        "%.1f-%.1f d (within %.0f %%, set before the prediction was computed: a median of "
+        "about 10 responders) | **%s** |\n"
+        "| week-2 CAPS-5 difference ketamine - midazolam | -11.88 points (SE 3.96) | "
+        "%.1f %% of the baseline | - | **not checked**: the baseline CAPS-5 is not in the "
+        "notes (it would take a baseline of %.1f points to give -11.88) |\n\n"
+        "Follow-up visits are not treatment visits in the model (the non-drug part wanes "
+        "from the last infusion): the relapse check assumes Feder's follow-up ratings did "
+        "not sustain it.\n\n"
+        "Week 2 is read at day %d (%.0f h after the first infusion; weekly visits counted "
+        "from baseline, infusions on days 0-11): an **assumption**, no source gives the "
+        "hour. Sensitivity, week 2 read 24 h after the sixth infusion (day 12) instead: "
+        "theta_ptsd %.4g, phi_ptsd_active %.4g; median time to loss of response %s on "
+        "weekly visits (daily checks %s), %s.\n",
+        win, PTSD_MEDIAN_OBS_D, pred, daily, lo, hi, 100 * PTSD_MEDIAN_TOL, pass ? "PASS" : "FAIL",
+        -100 * frac, frac > 0 ? 11.88 / frac : NAN, KS_RESPONSE_PTSD_WEEK2_DAY,
+        KS_RESPONSE_PTSD_WEEK2_H, v12.theta_ptsd, v12.phi_ptsd_active, pred12, daily12,
+        isfinite(wmed12) && wmed12 >= lo && wmed12 <= hi ? "within the tolerance"
+                                                         : "outside the tolerance");
     return 0;
 }
 
@@ -228,6 +228,13 @@ static void uncertainty_table(sbuf *b, const char *ppath)
     for (int i = 0; i < KS_RP_N; i++) {
         const char *nm = ks_response_param_name(i);
         json_t *o = json_object_get(pars, nm), *r = json_object_get(o, "range_90_sets");
+        if (!o) { /* a file from before the within-patient fluctuation */
+            sb_printf(b,
+                      "| %s | not in the file (the model without within-patient fluctuation: "
+                      "fluct_share 0) | - | - |\n",
+                      nm);
+            continue;
+        }
         sb_printf(b, "| %s | %.4g %s | %s | %.4g-%.4g |\n", nm,
                   json_number_value(json_object_get(json_object_get(vals, nm), "value")),
                   ks_response_param_unit(i), json_string_value(json_object_get(o, "status")),
@@ -264,7 +271,7 @@ static int ibrahim_other(sbuf *b, ks_response_designs *d, const ks_response_para
                     "at any rating up to 230 min, relapse < 25 % improvement on two consecutive "
                     "daily ratings"
                   : "relapse as loss of the >= 50 % reduction among day-1 responders, checked "
-                    "hourly",
+                    "daily",
               pred[0], pred[1], z0 * z0 + z1 * z1,
               other == KS_IBRAHIM_METHODS
                   ? "The fit cannot follow the paper's rule: its non-drug responders keep a 25 % "

@@ -85,7 +85,7 @@ static const char HELP[] =
     "                        response (>= 50 % reduction) and remission shares, for the\n"
     "                        regimen and a placebo arm (same visits, no drug); per arm the\n"
     "                        median time to relapse after the last dose among responders\n"
-    "                        24 h after it (hourly, censored at --until; '# relapse:' lines\n"
+    "                        24 h after it (daily, censored at --until; '# relapse:' lines\n"
     "                        in CSV); .csv or .json (any case). With --replicates K: these\n"
     "                        are replicate 1's, and *_across_p5/p50/p95 columns give the\n"
     "                        5th, 50th and 95th percentile over the K replicates, each its\n"

@@ -202,7 +202,7 @@ int trial_resp_setup(trial_resp *r, int print, const trial_resp_opts *o)
 
 #define RELAPSE_DEF                                                                                \
     "among responders (MADRS reduced by >= 50 %, also with --hamd) 24 h after the last dose, "     \
-    "days from the last dose to the first hourly check without response; censored at the horizon"
+    "days from the last dose to the first daily check without response; censored at the horizon"
 #define ACROSS_DEF                                                                                 \
     "over the replicates: the median time to relapse of each replicate with responders (a "        \
     "censored one, whose median is beyond the horizon, sorts above every other; a percentile "     \
@@ -478,7 +478,7 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
             fprintf(f,
                     "# relapse: \"%s\": %llu responders (MADRS reduced by >= 50 %%) at the last "
                     "dose + 24 h; median time from the last dose to relapse %s; %s of them "
-                    "relapsed within the horizon (%.6g d after the last dose); checked hourly\n",
+                    "relapsed within the horizon (%.6g d after the last dose); checked daily\n",
                     arm[a], (unsigned long long)rel[a].responders, med, share, rel[a].horizon_d);
         }
         if (k > 1) {

@@ -83,4 +83,12 @@ run "$KETSIM" trial --model domino-1982 --weight 70 --n 10 --regimen "0.5mg/kg i
 [ -s "$TMP/tr.json" ] && [ -s "$TMP/tk.json" ] && [ -s "$TMP/fw.json" ] || { echo "valgrind: trial --response wrote nothing" >&2; exit 1; }
 [ -s "$TMP/fc.csv" ] && [ -s "$TMP/fc.json" ] && [ -s "$TMP/fh.json" ] && [ -s "$TMP/fh.csv" ] && [ -s "$TMP/th.json" ] && [ -s "$TMP/fp.json" ] && [ -s "$TMP/s2.json" ] || { echo "valgrind: forecast wrote nothing" >&2; exit 1; }
 [ -s "$TMP/pred.csv" ] || { echo "valgrind: dataset predict wrote nothing" >&2; exit 1; }
+# within-patient fluctuation: a parameter file with both of its parameters (paths in the
+# forecast's band, the trial's table and relapse), and one with only one (refused)
+sed 's|^  "parameters": {|  "parameters": {\n    "fluct_share": {"value": 0.5, "unit": "1"}, "t_fluct_d": {"value": 14, "unit": "d"},|' "$(dirname "$0")/../data/response-params.json" >"$TMP/fl.json"
+sed 's|^  "parameters": {|  "parameters": {\n    "fluct_share": {"value": 0.5, "unit": "1"},|' "$(dirname "$0")/../data/response-params.json" >"$TMP/fl1.json"
+run "$KETSIM" forecast --madrs 30 --until 5 --days 1,3,2 --patients 50 --regimen "one=0.5mg/kg iv over 40min" --params "$TMP/fl.json" --out "$TMP/ff.csv"
+run "$KETSIM" trial --model domino-1982 --weight 70 --n 60 --regimen "0.5mg/kg iv over 40min" --until 4d --every 12h --out "$TMP/tfl.csv" --response "$TMP/tfl.json" --madrs 30 --response-params "$TMP/fl.json"
+[ -s "$TMP/ff.csv" ] && [ -s "$TMP/tfl.json" ] || { echo "valgrind: fluctuation runs wrote nothing" >&2; exit 1; }
+run "$KETSIM" forecast --madrs 30 --until 2 --params "$TMP/fl1.json"
 echo "valgrind: $(grep -c '^run ' "$0") CLI runs, no leaks or memory errors"

@@ -16,8 +16,12 @@
  * (expectancy, placebo, natural course) of the treatment context, and g_ctx its time
  * course (0 before the first treatment visit t_1, 1 from it to the last visit, then waning
  * with half-life t_nondrug; 1 - 2^(-(t - t_1)/t_ad) for a newly started oral
- * antidepressant). The ODEs are
- * integrated with SUNDIALS CVODE (BDF, dense).
+ * antidepressant). Within a patient the non-drug level may fluctuate (fluct_share f > 0):
+ * log phi_i(t) = log phi_ctx + omega_phi (sqrt(1-f) z2 + sqrt(f) w_i(t)), w_i a stationary
+ * Ornstein-Uhlenbeck process of unit variance and correlation time t_fluct_d
+ * (ks_response_path); at any one time phi_i is the same lognormal as with f = 0, so the
+ * population shares at one time do not depend on f, but following the same patients over
+ * time (relapse) does. The ODEs are integrated with SUNDIALS CVODE (BDF, dense).
  *
  * Parameters are data: data/response-params.json ("ketsim-response/1"), written by
  * `ketsim calibrate` (ks_response_calibrate), which records what they were fitted to
@@ -60,8 +64,13 @@ enum ks_response_param {
     KS_RP_T_NONDRUG_D,    /* half-life of the waning of the visit-bound non-drug component, d */
     KS_RP_T_CONS_D,       /* half-life of the consolidated (persistent) synapse state, d */
     KS_RP_W_CONS,         /* weight of the consolidated state in the drug state */
+    KS_RP_FLUCT,          /* share of omega_phi^2 that fluctuates within a patient (OU) */
+    KS_RP_T_FLUCT_D,      /* correlation time of that fluctuation, d */
     KS_RP_N
 };
+/* The parameters before the fluctuation (the first 17): a parameter vector of this length
+ * (an older file's $.uncertainty.sets) is the model without fluctuation, fluct_share = 0. */
+#define KS_RP_N_NOFLUCT KS_RP_FLUCT
 
 /* Treatment contexts: the non-drug component that applies. */
 enum ks_response_context {
@@ -96,12 +105,15 @@ const char *ks_response_param_name(int i);
 const char *ks_response_param_unit(int i);
 const char *ks_response_param_meaning(int i);
 /* Check that every value is finite and in its domain (positive; K_T in (0,1];
- * omegas >= 0). KS_EINVAL names the parameter. */
+ * omegas >= 0; 0 <= fluct_share < 1). KS_EINVAL names the parameter. */
 int ks_response_params_check(const ks_response_params *p, ks_error *err);
 
 /* The parameter file: load its values (strict: format "ketsim-response/1", every
- * parameter with value and unit as above). Errors: KS_EIO, KS_EPARSE, KS_EMODEL with
- * the file and JSON path. */
+ * parameter with value and unit as above). A file without both fluct_share and t_fluct_d
+ * (one written before the within-patient fluctuation existed) is the model without
+ * fluctuation: fluct_share = 0 exactly and t_fluct_d its start value (unused then); a
+ * file with only one of the two is refused, naming the missing one. Errors: KS_EIO,
+ * KS_EPARSE, KS_EMODEL with the file and JSON path. */
 int ks_response_params_load(const char *path, ks_response_params *p, ks_error *err);
 
 /* ---------------------------------------------------------------- the drive */
@@ -154,17 +166,27 @@ double ks_response_mean_ratio(const ks_response_params *p, int ctx, double t_h, 
 /* Mean of exp(-L_placebo) - exp(-L_drug): the mean drug-placebo difference per unit
  * baseline when both arms share context ctx. */
 double ks_response_mean_diff_ratio(const ks_response_params *p, int ctx, double t_h, double d);
-/* Among responders at grid index k0, the share still responding at every hour from k0
- * to k1 (every round(1 h/dt_h) grid points, the last one at or before k1; relapse =
- * loss of the >= 50 % reduction). D has the grid of ks_response_drive. The non-drug component must
- * not increase from k0 on (true for every context after the last visit; the oral-ad context is
- * rejected: returns NaN). */
+/* Among responders at grid index k0, the share still responding at every daily check from
+ * k0 to k1 (every round(24 h/dt_h) grid points from k0, the last one at or before k1;
+ * relapse = loss of the >= 50 % reduction; within-patient fluctuation included). D has the grid of
+ * ks_response_drive. The non-drug component must not increase from k0 on (true for every context
+ * after the last visit; the oral-ad context is rejected: returns NaN). */
 double ks_response_p_sustained(const ks_response_params *p, int ctx, const double *D, size_t k0,
                                size_t k1, double dt_h);
 /* The whole curve at once: surv[j] = share of the responders at k0 still responding at
  * every grid point checked up to k0 + j step (the points k0, k0 + step, ...),
  * j = 0..(k1-k0)/step. KS_EINVAL for the oral-ad context, a k0 before the last visit,
- * step 0. */
+ * step 0. Without fluctuation (fluct_share 0) Simpson over z1 with z2 in closed form;
+ * with it (fluct_share > 0, omega_phi > 0) common random numbers over KS_RESPONSE_FLUCT_M
+ * evaluations: M/2 nodes with z1 at the midpoint quantiles (i + 1/2)/(M/2) and the path's
+ * start w_0 at golden-ratio Kronecker points, each with its path's innovations (fixed
+ * Philox draws) and their negatives (antithetic); exact OU transitions over the gaps
+ * between checks on the virtual patients' hourly lattice; the stable part of z2 in
+ * closed form: deterministic and smooth in the parameters, with a sampling error of its
+ * own from the path (docs/response-model.md). With
+ * fluctuation a relapse time depends strongly on how often it is checked: callers check
+ * daily, as trials rate. KS_ENOMEM. */
+#define KS_RESPONSE_FLUCT_M 4096
 int ks_response_survival(const ks_response_params *p, int ctx, const double *D, size_t k0,
                          size_t k1, double dt_h, size_t step, double *surv);
 /* The same with response defined by the log-score threshold thr (> 0; see
@@ -178,8 +200,10 @@ int ks_response_survival_thr(const ks_response_params *p, int ctx, const double 
  * at the next check (consecutive 2: the last check cannot confirm a relapse). surv[j]
  * (n_check entries) = share of the cohort not relapsed at any check up to j. k_check
  * increasing and after every k_resp; omega_phi and omega_theta > 0; any context (the
- * rule is explicit about its checks, so the non-drug part may rise or fall). KS_EINVAL
- * otherwise, KS_ENOMEM. Ibrahim 2012's rule: response >= 50 % at or
+ * rule is explicit about its checks, so the non-drug part may rise or fall). With
+ * fluct_share > 0 the common-random-number quadrature of ks_response_survival_thr over
+ * the path at k_resp then k_check (the path runs through the k_resp in the order given:
+ * give them ascending). KS_EINVAL otherwise, KS_ENOMEM. Ibrahim 2012's rule: response >= 50 % at or
  * before 230 min, relapse < 25 % improvement on 2 consecutive daily ratings. */
 int ks_response_survival_rule(const ks_response_params *p, int ctx, const double *D, double dt_h,
                               const size_t *k_resp, size_t n_resp, double thr_resp,
@@ -189,8 +213,13 @@ int ks_response_survival_rule(const ks_response_params *p, int ctx, const double
 /* ---------------------------------------------------------------- virtual patients */
 
 /* Individual values of patient `patient` (replicate 0) under `seed`: the two standard
- * normal draws of KS_RNG_RESPONSE, index 0 (trial.h): *theta_i the sensitivity and
- * *phi_i the patient's multiplier of the context's non-drug component. */
+ * normal draws of KS_RNG_RESPONSE, index 0 (trial.h): *theta_i = theta exp(omega_theta z1)
+ * the sensitivity and *phi_i = exp(omega_phi sqrt(1 - fluct_share) z2) the STABLE part of
+ * the patient's multiplier of the context's non-drug component. With fluct_share 0 that
+ * is the whole multiplier (the same bits as before the fluctuation existed); with
+ * fluct_share > 0 the multiplier at time t is *phi_i times the path factor
+ * ks_response_path_factor(t) of the same patient (ks_response_path_init): a score at t
+ * needs both. */
 void ks_response_patient(const ks_response_params *p, int ctx, uint64_t seed, uint64_t patient,
                          double *theta_i, double *phi_i);
 /* The same for patient `patient` of replicate `replicate` (the replicate is part of the
@@ -200,9 +229,46 @@ void ks_response_patient(const ks_response_params *p, int ctx, uint64_t seed, ui
  * patient is draw index 1 of the same stream (ks_response_trial). */
 void ks_response_patient_rep(const ks_response_params *p, int ctx, uint64_t seed,
                              uint32_t replicate, uint64_t patient, double *theta_i, double *phi_i);
-/* A patient's score at time t_h: b0 exp(-(phi_i g(t) + theta_i d)). */
+/* A patient's score at time t_h: b0 exp(-(phi_i g(t) + theta_i d)); phi_i the whole
+ * multiplier at t_h (with fluctuation: the stable part times the path factor at t_h). */
 double ks_response_score(const ks_response_params *p, int ctx, double b0, double theta_i,
                          double phi_i, double t_h, double d);
+
+/* A virtual patient's within-patient fluctuation w(t) (docs/response-model.md,
+ * "Within-patient fluctuation"): a stationary Ornstein-Uhlenbeck process of unit variance
+ * and correlation time t_fluct_d, on an hourly lattice from t = 0: w is constant on
+ * [k, k+1) h, w_0 ~ N(0, 1), w_k = a w_(k-1) + sqrt(1 - a^2) e_k with a = exp(-1 h /
+ * t_fluct) (the exact transition, so w at every time is exactly N(0, 1) and the
+ * correlation of w(s) and w(t) is exp(-(k_t - k_s) h / t_fluct)). The normal numbers are
+ * Philox draws of the patient (ks_rng_normal2, KS_RNG_RESPONSE, indices 2, 3, ...: number
+ * n at index 2 + n/2, component n % 2; w_0 is number 0, e_k number k; index 0 is (z1, z2)
+ * and index 1 the baseline): the same patient gets the same path whatever the thread
+ * count or the other times asked. Advancing to a later time costs one normal number per
+ * hour; asking for an earlier time than the last one restarts from t = 0 (correct, but
+ * slow: ask in ascending order). With fluct_share 0 (or omega_phi 0) there is no path:
+ * w is 0 and the factor exactly 1, without any draw. One state per patient (a state is
+ * not shared between threads). */
+#define KS_RESPONSE_PATH_MAX_H 1e7 /* hours: later times are refused (NaN) */
+typedef struct ks_response_path {
+    uint64_t seed, patient;
+    uint32_t replicate;
+    int on;        /* fluct_share > 0 and omega_phi > 0 */
+    double a, b;   /* exp(-1 h / t_fluct), sqrt(1 - a^2) */
+    double su;     /* omega_phi sqrt(fluct_share) */
+    int64_t hour;  /* the lattice hour w holds; -1 before the first call */
+    double w;      /* w at that hour */
+    uint32_t pidx; /* Philox index of the normal pair cached in pair (0: none) */
+    double pair[2];
+} ks_response_path;
+/* Patient `patient` of `replicate` under `seed` (the draws of ks_response_patient_rep). */
+void ks_response_path_init(ks_response_path *path, const ks_response_params *p, uint64_t seed,
+                           uint32_t replicate, uint64_t patient);
+/* w at t_h (h, 0 <= t_h < KS_RESPONSE_PATH_MAX_H; NaN otherwise); 0 without fluctuation. */
+double ks_response_path_w(ks_response_path *path, double t_h);
+/* The time-varying factor of the patient's non-drug multiplier, exp(omega_phi
+ * sqrt(fluct_share) w(t_h)): exactly 1 without fluctuation; NaN where ks_response_path_w
+ * is. */
+double ks_response_path_factor(ks_response_path *path, double t_h);
 
 /* ---------------------------------------------------------------- trial summaries */
 
@@ -214,7 +280,12 @@ double ks_response_score(const ks_response_params *p, int ctx, double b0, double
  * the mean MADRS, the mean change from baseline and its SD (n - 1 denominator), and
  * the shares with a >= 50 % reduction (response) and with MADRS <= cutoff
  * (remission). Patients are summed in blocks of 256 in patient order, so the result
- * is bit-identical for any thread count. */
+ * is bit-identical for any thread count. With fluct_share > 0 each patient's non-drug
+ * multiplier at an output time is its stable part times its path factor
+ * (ks_response_path, advanced through the output times in the order given: ascending
+ * costs one normal number per hour of the last time, an earlier time restarts the
+ * path); with fluct_share 0 no path is made and the result is the same bits as before
+ * the fluctuation existed. */
 typedef struct ks_response_trial_spec {
     const ks_response_params *params; /* with the arm's last_visit_h */
     int ctx;                          /* non-drug context of the arm */
@@ -254,14 +325,18 @@ int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *ou
 /* Relapse on one arm of the same trial (the same patients of s->replicate, draws and
  * baselines as ks_response_trial; s->times_h, n_times, cutoff and hamd are not read): among the
  * patients responding (MADRS reduced by >= 50 %, also with hamd) at
- * t0 = params->last_visit_h + 24 h (the grid point nearest t0), the first hourly check
- * (every round(1 h / dt_h) grid points from t0, up to the end of the grid) at which the
- * patient no longer responds; relapse time = that check minus the last dose. The median
+ * t0 = params->last_visit_h + 24 h (the grid point nearest t0), the first daily check
+ * (every round(24 h / dt_h) grid points from t0, up to the end of the grid; no trial rates
+ * more often, and with within-patient fluctuation the check frequency changes a
+ * first-passage time a lot) at which the patient no longer responds; relapse time = that
+ * check minus the last dose. With fluct_share > 0 each patient's score carries its path
+ * (ks_response_path), as in ks_response_trial. The median
  * over the responders counts those still responding at the end as censored (+inf) and
  * takes the same quantile as `ketsim forecast`; it exists only when more than half of
  * them relapse within the horizon. Patients go into slots, then in patient order and a
- * sort: the same bits for any thread count. Cost: up to (horizon hours) scores per
- * responder. */
+ * sort: the same bits for any thread count. Cost: up to (horizon days) scores per
+ * responder, plus one normal number per hour of the horizon with fluctuation. */
+#define KS_RESPONSE_RELAPSE_CHECK_H 24.0 /* relapse checks: daily */
 typedef struct ks_response_relapse {
     uint64_t responders;   /* responders at last dose + 24 h */
     uint64_t relapsed;     /* of them, relapsed within the horizon */
@@ -342,7 +417,7 @@ int ks_response_designs_create_ptsd(const ks_model *rac_iv, const ks_pd *pd,
                                     ks_response_designs **out, ks_error *err);
 void ks_response_designs_free(ks_response_designs *d);
 /* How Ibrahim 2012's durability figure is read: KS_IBRAHIM_LOSS50 (the default and the
- * shipped fit: day-1 responders, relapse = loss of the >= 50 % reduction, checked hourly:
+ * shipped fit: day-1 responders, relapse = loss of the >= 50 % reduction, checked daily:
  * an assumption made while the paper's definition was not found) or KS_IBRAHIM_METHODS
  * (the rule of the paper's Methods, read on a level-D copy: responders >= 50 % at any
  * rating up to 230 min, relapse < 25 % improvement on two consecutive daily ratings).
@@ -440,7 +515,7 @@ int ks_response_ptsd_calibrate_at(const ks_response_designs *d, const ks_respons
                                   ks_error *err);
 /* Out of sample: among the responders (>= 30 %) at week 2 (KS_RESPONSE_PTSD_WEEK2_H, after
  * six 0.5 mg/kg infusions on days 0, 2, 4, 7, 9, 11), the median time (d) from that
- * assessment to the loss of response, checked hourly; +INFINITY when more than half
+ * assessment to the loss of response, checked daily; +INFINITY when more than half
  * still respond at the end of the design's window (*window_d days after week 2).
  * *diff_frac (may be NULL): the week-2 mean difference midazolam - ketamine as a fraction
  * of the baseline (ks_response_mean_diff_ratio). */
@@ -552,7 +627,11 @@ int ks_response_proposal_from_sets(const ks_response_params *p, const ks_respons
 double ks_response_objective_fn(const ks_response_params *p, void *ud);
 
 /* The parameter sets of a file's "uncertainty" section ($.uncertainty.sets: arrays of
- * KS_RP_N values in the order of ks_response_param_name, written by ketsim calibrate).
+ * KS_RP_N values in the order of ks_response_param_name, written by ketsim calibrate; in
+ * a file whose $.parameters have neither fluct_share nor t_fluct_d, also arrays of
+ * KS_RP_N_NOFLUCT values, read with fluct_share 0 and t_fluct_d at its start value, or of
+ * KS_RP_N values with fluct_share exactly 0; fluct_share 0 is accepted below its fit
+ * bound: the model without fluctuation).
  * *sets is allocated (free()), *n its count; each set is checked in range and bounds.
  * KS_EMODEL naming the JSON path when missing (a file from before the section) or
  * malformed, KS_EIO, KS_EPARSE. */

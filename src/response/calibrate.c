@@ -415,7 +415,8 @@ static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D
             pred[1] = area;
             break;
         }
-        size_t k0 = (size_t)llround(24 / DT_H), k1 = (size_t)llround(28 * 24 / DT_H), step = 12;
+        /* daily ratings (Ibrahim 2012: inpatients rated daily) */
+        size_t k0 = (size_t)llround(24 / DT_H), k1 = (size_t)llround(28 * 24 / DT_H), step = 288;
         size_t m = (k1 - k0) / step + 1;
         double sv[700];
         if (m > 700 || ks_response_survival(p, KS_CTX_ACTIVE, D[DS_IV05], k0, k1, DT_H, step, sv)) {
@@ -423,11 +424,13 @@ static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D
             break;
         }
         pred[0] = PCT(sv[m - 1]);
-        /* restricted mean from the infusion: 1 day + the area under the curve to day 28 */
-        double area = 0;
+        /* restricted mean from the infusion to day 28, a relapse dated at its daily check
+         * (a step curve, as the Methods branch above and ks_response_trial_relapse): not
+         * relapsed on [0, 1 d), then sv[d-1] on [d, d+1), d 1..27 */
+        double area = 1;
         for (size_t j = 0; j + 1 < m; j++)
-            area += 0.5 * (sv[j] + sv[j + 1]) * (double)step * DT_H / 24;
-        pred[1] = 1 + area;
+            area += sv[j] * (double)step * DT_H / 24;
+        pred[1] = area;
         break;
     }
     case F_MURROUGH_BP: {
@@ -437,7 +440,12 @@ static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D
         se[0] = se_p(70.8, 24);
         size_t k0 = (size_t)llround((tl + 24) / DT_H), k1 = (size_t)llround((tl + 18 * 24) / DT_H);
         obs[1] = 50.0;
-        pred[1] = PCT(ks_response_p_sustained(p, KS_CTX_ACTIVE, D[DS_IV6], k0, k1, DT_H));
+        { /* daily checks (an assumption: Murrough 2013's follow-up schedule not found) */
+            double sv[18];
+            pred[1] = ks_response_survival(p, KS_CTX_ACTIVE, D[DS_IV6], k0, k1, DT_H, 288, sv)
+                          ? NAN
+                          : PCT(sv[17]);
+        }
         se[1] = se_p(50.0, 17);
         break;
     }
@@ -512,8 +520,8 @@ static void eval_fig(const ks_response_params *p_in, size_t fi, double *const *D
 
 void ks_response_params_start(ks_response_params *p)
 {
-    const double s[KS_RP_N] = {6,   0.2, 1,  18,  7,   1,  0.8, 0.1, 0.3,
-                               0.5, 0.6, 14, 0.4, 0.8, 30, 14,  1};
+    const double s[KS_RP_N] = {6,   0.2, 1,   18,  7,  1,  0.8, 0.1, 0.3, 0.5,
+                               0.6, 14,  0.4, 0.8, 30, 14, 1,   0.5, 14};
     memcpy(p->v, s, sizeof s);
     p->last_visit_h = 0;
     p->first_visit_h = 0;
@@ -521,10 +529,11 @@ void ks_response_params_start(ks_response_params *p)
 
 void ks_response_params_bounds(ks_response_params *lo, ks_response_params *hi)
 {
-    /* t_untrap_h .. w_cons, in the order of ks_response_param */
-    static const double l[] = {0.5,  0.01, 0.001, 2,    0.5,  0.05, 0.05, 0.005, 0.01,
-                               0.01, 0.01, 1,     0.01, 0.05, 1,    1,    0.001};
-    static const double h[] = {48, 1, 10, 96, 60, 20, 3, 2, 2, 3, 3, 60, 3, 3, 2000, 200, 20};
+    /* t_untrap_h .. w_cons, fluct_share, t_fluct_d, in the order of ks_response_param */
+    static const double l[] = {0.5,  0.01, 0.001, 2,    0.5, 0.05, 0.05,  0.005, 0.01, 0.01,
+                               0.01, 1,    0.01,  0.05, 1,   1,    0.001, 0.001, 0.5};
+    static const double h[] = {48, 1,  10, 96, 60,   20,  3,  2,    2,  3,
+                               3,  60, 3,  3,  2000, 200, 20, 0.99, 365};
     _Static_assert(sizeof l / sizeof *l == KS_RP_N, "one lower bound per parameter");
     _Static_assert(sizeof h / sizeof *h == KS_RP_N, "one upper bound per parameter");
     memcpy(lo->v, l, sizeof l);
@@ -673,7 +682,26 @@ int ks_response_params_load(const char *path, ks_response_params *p, ks_error *e
         rc = ks_error_set(err, KS_EMODEL, "%s: $.format: expected \"ketsim-response/1\"", path);
     else if (!json_is_object(params))
         rc = ks_error_set(err, KS_EMODEL, "%s: $.parameters: missing or not an object", path);
-    for (int i = 0; !rc && i < KS_RP_N; i++) {
+    /* A file from before the within-patient fluctuation has neither of its two parameters:
+     * it is the model without fluctuation (fluct_share = 0 exactly; t_fluct_d, then unused,
+     * at its start value). One without the other is an error naming the missing one. */
+    int has_f = json_object_get(params, ks_response_param_name(KS_RP_FLUCT)) != NULL,
+        has_t = json_object_get(params, ks_response_param_name(KS_RP_T_FLUCT_D)) != NULL;
+    int legacy = !rc && !has_f && !has_t;
+    if (!rc && has_f != has_t)
+        rc = ks_error_set(err, KS_EMODEL,
+                          "%s: $.parameters.%s: missing (a file has both %s and %s, or neither: "
+                          "the model without within-patient fluctuation)",
+                          path, ks_response_param_name(has_f ? KS_RP_T_FLUCT_D : KS_RP_FLUCT),
+                          ks_response_param_name(KS_RP_FLUCT),
+                          ks_response_param_name(KS_RP_T_FLUCT_D));
+    if (legacy) {
+        ks_response_params st;
+        ks_response_params_start(&st);
+        p->v[KS_RP_FLUCT] = 0;
+        p->v[KS_RP_T_FLUCT_D] = st.v[KS_RP_T_FLUCT_D];
+    }
+    for (int i = 0; !rc && i < (legacy ? KS_RP_N_NOFLUCT : KS_RP_N); i++) {
         json_t *e = json_object_get(params, ks_response_param_name(i));
         json_t *v = json_object_get(e, "value");
         const char *u = json_string_value(json_object_get(e, "unit"));
@@ -689,7 +717,7 @@ int ks_response_params_load(const char *path, ks_response_params *p, ks_error *e
         else
             p->v[i] = json_number_value(v);
     }
-    if (!rc && json_object_size(params) != KS_RP_N) {
+    if (!rc && json_object_size(params) != (size_t)(legacy ? KS_RP_N_NOFLUCT : KS_RP_N)) {
         const char *k;
         json_t *v;
         json_object_foreach(params, k, v)
@@ -897,12 +925,16 @@ int ks_response_ptsd_predict_at(const ks_response_designs *d, const ks_response_
     ks_response_ptsd_params(dep, v, &q);
     q.first_visit_h = 0;
     q.last_visit_h = 24 * IV6_DAYS[5];
-    size_t n = d->n[DS_IV6], k0 = (size_t)llround(read_h / DT_H), step = 12; /* hourly */
-    size_t m = (n - 1 - k0) / step + 1;
-    double *sv = malloc(m * sizeof *sv);
-    if (!sv) rc = ks_error_set(err, KS_ENOMEM, "out of memory");
-    if (!rc && ks_response_survival_thr(&q, KS_CTX_ACTIVE, D, k0, n - 1, DT_H, step,
-                                        KS_RESPONSE_PTSD_THR, sv))
+    /* daily checks (as every relapse in ketsim); the trial's weekly visits apart below:
+     * with within-patient fluctuation a survival depends on how often it is checked */
+    size_t n = d->n[DS_IV6], k0 = (size_t)llround(read_h / DT_H), step = 288;
+    size_t m = (n - 1 - k0) / step + 1, wk = 7 * step, mw = (n - 1 - k0) / wk + 1;
+    double *sv = malloc(m * sizeof *sv), *svw = malloc(mw * sizeof *svw);
+    if (!sv || !svw) rc = ks_error_set(err, KS_ENOMEM, "out of memory");
+    if (!rc && (ks_response_survival_thr(&q, KS_CTX_ACTIVE, D, k0, n - 1, DT_H, step,
+                                         KS_RESPONSE_PTSD_THR, sv) ||
+                ks_response_survival_thr(&q, KS_CTX_ACTIVE, D, k0, n - 1, DT_H, wk,
+                                         KS_RESPONSE_PTSD_THR, svw)))
         rc = ks_error_set(err, KS_ENUMERIC, "PTSD relapse: survival quadrature failed");
     if (!rc) {
         double hstep = (double)step * DT_H / 24.0; /* days per point */
@@ -917,17 +949,17 @@ int ks_response_ptsd_predict_at(const ks_response_designs *d, const ks_response_
         /* as the trial saw it: weekly follow-up visits from the week-2 assessment, the
          * median the first visit at which half of the responders have lost response */
         if (weekly_d) {
-            size_t wk = (size_t)llround(7 * 24 / ((double)step * DT_H)); /* points per week */
             *weekly_d = INFINITY;
-            for (size_t j = wk; j < m; j += wk)
-                if (sv[j] <= 0.5) {
-                    *weekly_d = (double)j * hstep;
+            for (size_t j = 1; j < mw; j++)
+                if (svw[j] <= 0.5) {
+                    *weekly_d = 7.0 * (double)j;
                     break;
                 }
         }
         if (diff_frac) *diff_frac = ks_response_mean_diff_ratio(&q, KS_CTX_ACTIVE, read_h, D[k0]);
     }
     free(sv);
+    free(svw);
     free(D);
     return rc;
 }

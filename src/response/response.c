@@ -4,6 +4,7 @@
 #include "ketsim/trial.h"
 
 #include <cvode/cvode.h>
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <nvector/nvector_serial.h>
 #include <stdlib.h>
@@ -12,11 +13,12 @@
 #include <sunmatrix/sunmatrix_dense.h>
 
 static const char *const NAMES[KS_RP_N] = {
-    "t_untrap_h",  "k_trap",     "w_fast",      "t_delay_h",       "t_spine_d",   "theta",
-    "omega_theta", "phi_saline", "phi_active",  "phi_anaesthesia", "phi_oral_ad", "t_oral_ad_d",
-    "phi_soc",     "omega_phi",  "t_nondrug_d", "t_cons_d",        "w_cons"};
-static const char *const UNITS[KS_RP_N] = {"h", "1", "1", "h", "d", "1", "1", "1", "1",
-                                           "1", "1", "d", "1", "1", "d", "d", "1"};
+    "t_untrap_h",  "k_trap",      "w_fast",      "t_delay_h",  "t_spine_d",
+    "theta",       "omega_theta", "phi_saline",  "phi_active", "phi_anaesthesia",
+    "phi_oral_ad", "t_oral_ad_d", "phi_soc",     "omega_phi",  "t_nondrug_d",
+    "t_cons_d",    "w_cons",      "fluct_share", "t_fluct_d"};
+static const char *const UNITS[KS_RP_N] = {"h", "1", "1", "h", "d", "1", "1", "1", "1", "1",
+                                           "1", "d", "1", "1", "d", "d", "1", "1", "d"};
 static const char *const MEANINGS[KS_RP_N] = {
     "half-life of untrapping of ketamine from closed NMDA channels",
     "NMDA occupancy at which the trapped block reaches half its maximum",
@@ -34,7 +36,9 @@ static const char *const MEANINGS[KS_RP_N] = {
     "between-patient SD of log non-drug component",
     "half-life of the waning of the visit-bound non-drug component after the last visit",
     "half-life of the consolidated (persistent) share of the new synapses",
-    "weight of the consolidated synapse state relative to the synapse state"};
+    "weight of the consolidated synapse state relative to the synapse state",
+    "share of the non-drug spread that fluctuates within a patient (Ornstein-Uhlenbeck)",
+    "correlation time of the within-patient fluctuation"};
 _Static_assert(sizeof NAMES / sizeof *NAMES == KS_RP_N, "names");
 static const char *const CTX[KS_CTX_N] = {"saline", "active", "anaesthesia", "oral-ad", "soc"};
 
@@ -71,8 +75,9 @@ int ks_response_params_check(const ks_response_params *p, ks_error *err)
 {
     for (int i = 0; i < KS_RP_N; i++) {
         double v = p->v[i];
-        int omega = i == KS_RP_OMEGA_THETA || i == KS_RP_OMEGA_PHI;
-        if (!isfinite(v) || (omega ? v < 0 : v <= 0) || (i == KS_RP_K_TRAP && v > 1))
+        int omega = i == KS_RP_OMEGA_THETA || i == KS_RP_OMEGA_PHI || i == KS_RP_FLUCT;
+        if (!isfinite(v) || (omega ? v < 0 : v <= 0) || (i == KS_RP_K_TRAP && v > 1) ||
+            (i == KS_RP_FLUCT && v >= 1))
             return ks_error_set(err, KS_EINVAL, "response parameter %s = %g is out of its domain",
                                 NAMES[i], v);
     }
@@ -498,6 +503,37 @@ int ks_response_survival(const ks_response_params *p, int ctx, const double *D, 
     return ks_response_survival_thr(p, ctx, D, k0, k1, dt_h, step, log(2.0), surv);
 }
 
+/* Within-patient fluctuation (fluct_share f > 0): log phi_i(t) = om (sqrt(1-f) zb +
+ * sqrt(f) w(t)), w a stationary Ornstein-Uhlenbeck process of unit variance and correlation
+ * time t_fluct_d, so that at any one time phi_i is the lognormal of the other quantities.
+ * Survival (survival_fluct, survival_rule_fluct below): common random numbers over z1 and
+ * w at the event times, KS_RESPONSE_FLUCT_M nodes (z1 and w_0 on a stratified lattice,
+ * the path's innovations fixed Philox draws), the stable part zb integrated in closed form (a
+ * normal tail of a running maximum, as without fluctuation): smooth in the parameters,
+ * deterministic. */
+#define KS_FLUCT_SEED 20261123u
+static int survival_rule_fluct(const ks_response_params *p, int ctx, const double *D, double dt_h,
+                               const size_t *k_resp, size_t n_resp, double thr_resp,
+                               const size_t *k_check, size_t n_check, double thr_keep,
+                               int consecutive, double *surv, double *cohort);
+
+/* surv[j] at k0 + j step, j < m: the cohort responding at k0 (thr), relapse = below thr at
+ * any later check; surv[0] = 1 (0 without a cohort). */
+static int survival_fluct(const ks_response_params *p, int ctx, const double *D, size_t k0,
+                          size_t m, double dt_h, size_t step, double thr, double *surv)
+{
+    size_t *kc = malloc((m > 1 ? m - 1 : 1) * sizeof *kc);
+    if (!kc) return KS_ENOMEM;
+    for (size_t j = 1; j < m; j++)
+        kc[j - 1] = k0 + j * step;
+    double cohort = 0;
+    int rc =
+        survival_rule_fluct(p, ctx, D, dt_h, &k0, 1, thr, kc, m - 1, thr, 1, surv + 1, &cohort);
+    surv[0] = cohort > 1e-300 ? 1.0 : 0.0;
+    free(kc);
+    return rc;
+}
+
 int ks_response_survival_thr(const ks_response_params *p, int ctx, const double *D, size_t k0,
                              size_t k1, double dt_h, size_t step, double thr, double *surv)
 {
@@ -506,6 +542,8 @@ int ks_response_survival_thr(const ks_response_params *p, int ctx, const double 
     double t0 = (double)k0 * dt_h;
     if (t0 < p->last_visit_h) return KS_EINVAL;
     size_t m = (k1 - k0) / step + 1;
+    if (p->v[KS_RP_FLUCT] > 0 && p->v[KS_RP_OMEGA_PHI] > 0)
+        return survival_fluct(p, ctx, D, k0, m, dt_h, step, thr, surv);
     double om = p->v[KS_RP_OMEGA_PHI], omt = p->v[KS_RP_OMEGA_THETA];
     /* A patient (theta_i, z2) responds at s (thr: ln 2 for a >= 50 % reduction,
      * ln(1/0.7) for >= 30 %) <=> phi_ctx exp(om z2) g(s) >= thr - theta_i D(s).
@@ -577,6 +615,84 @@ static double z_above(const ks_response_params *p, int ctx, const double *D, siz
     return g > 0 ? log(a / g) / p->v[KS_RP_OMEGA_PHI] : HUGE_VAL;
 }
 
+/* The reduction needed from the non-drug part at grid point k, as the stable deviate zb
+ * above which a patient of sensitivity th with fluctuation term su w responds (thr): -inf
+ * when the drug alone reaches thr, +inf when nothing can. */
+static double c_fluct(const ks_response_params *p, int ctx, const double *D, size_t k, double dt_h,
+                      double th, double thr, double su, double sb, double w)
+{
+    double g = ks_response_nondrug(p, ctx, (double)k * dt_h);
+    double a = thr - th * (D[k] > 0 ? D[k] : 0.0);
+    if (a <= 0) return -HUGE_VAL;
+    return g > 0 ? (log(a / g) - su * w) / sb : HUGE_VAL;
+}
+
+/* ks_response_survival_rule with within-patient fluctuation (and survival_fluct through
+ * it): the common random numbers above, the OU path carried exactly over the gaps between
+ * the event times (k_resp, then k_check) on the hourly lattice of the virtual patients
+ * (ks_response_path: w constant within an hour, so two events in the same hour see the
+ * same w). *cohort (may be NULL): the cohort's share. */
+static int survival_rule_fluct(const ks_response_params *p, int ctx, const double *D, double dt_h,
+                               const size_t *k_resp, size_t n_resp, double thr_resp,
+                               const size_t *k_check, size_t n_check, double thr_keep,
+                               int consecutive, double *surv, double *cohort)
+{
+    double om = p->v[KS_RP_OMEGA_PHI], omt = p->v[KS_RP_OMEGA_THETA], f = p->v[KS_RP_FLUCT];
+    double sb = om * sqrt(1 - f), su = om * sqrt(f), tau = 24 * p->v[KS_RP_T_FLUCT_D];
+    size_t ne = n_resp + n_check;
+    double *num = calloc(n_check ? n_check : 1, sizeof *num), *w = malloc(ne * sizeof *w);
+    if (!num || !w) {
+        free(num), free(w);
+        return KS_ENOMEM;
+    }
+    double den = 0;
+    /* M/2 nodes i, each twice (the path's innovations with sign +1, then -1: antithetic):
+     * z1 and the path's start w_0 on a two-dimensional lattice (z1 at the midpoint
+     * quantiles (i + 1/2)/(M/2), w_0 at the golden-ratio Kronecker points: stratified, so
+     * that as f -> 0 the z1 integral is a midpoint rule, not Monte Carlo), the innovations
+     * fixed Philox draws of node i. */
+    const int nn = KS_RESPONSE_FLUCT_M / 2;
+    for (int q = 0; q < 2 * nn; q++) {
+        int i = q / 2;
+        double sg = q % 2 ? -1.0 : 1.0;
+        double u1 = (i + 0.5) / nn, u2 = fmod(0.5 + i * 0.6180339887498949, 1.0);
+        double th = p->v[KS_RP_THETA] * exp(omt * gsl_cdf_ugaussian_Pinv(u1)), prev = 0;
+        for (size_t e = 0; e < ne; e++) { /* the path at every event time */
+            size_t k = e < n_resp ? k_resp[e] : k_check[e - n_resp];
+            double hr = floor((double)k * dt_h + 1e-9); /* as ks_response_path_w */
+            if (e == 0)
+                w[e] = gsl_cdf_ugaussian_Pinv(u2);
+            else {
+                double r[2], a = exp(-fabs(hr - prev) / tau);
+                ks_rng_normal2(KS_FLUCT_SEED, 0, (uint64_t)i, KS_RNG_RESPONSE,
+                               (uint32_t)(1 + (e - 1) / 2), r);
+                w[e] = a * w[e - 1] + sqrt(1 - a * a) * sg * r[(e - 1) % 2];
+            }
+            prev = hr;
+        }
+        double zc = HUGE_VAL;
+        for (size_t r = 0; r < n_resp; r++)
+            zc = fmin(zc, c_fluct(p, ctx, D, k_resp[r], dt_h, th, thr_resp, su, sb, w[r]));
+        den += 0.5 * erfc(zc / sqrt(2.0));
+        double zm = zc;
+        for (size_t j = 0; j < n_check; j++) {
+            const double *wc = w + n_resp;
+            double zr = c_fluct(p, ctx, D, k_check[j], dt_h, th, thr_keep, su, sb, wc[j]);
+            if (consecutive == 2)
+                zr = j + 1 < n_check ? fmin(zr, c_fluct(p, ctx, D, k_check[j + 1], dt_h, th,
+                                                        thr_keep, su, sb, wc[j + 1]))
+                                     : -HUGE_VAL;
+            if (zr > zm) zm = zr;
+            num[j] += 0.5 * erfc(zm / sqrt(2.0));
+        }
+    }
+    for (size_t j = 0; j < n_check; j++)
+        surv[j] = den > 1e-300 ? num[j] / den : 0.0;
+    if (cohort) *cohort = den / (2 * nn);
+    free(num), free(w);
+    return KS_OK;
+}
+
 int ks_response_survival_rule(const ks_response_params *p, int ctx, const double *D, double dt_h,
                               const size_t *k_resp, size_t n_resp, double thr_resp,
                               const size_t *k_check, size_t n_check, double thr_keep,
@@ -589,8 +705,13 @@ int ks_response_survival_rule(const ks_response_params *p, int ctx, const double
         return KS_EINVAL;
     for (size_t j = 1; j < n_check; j++)
         if (k_check[j] <= k_check[j - 1]) return KS_EINVAL;
+    for (size_t j = 1; j < n_resp; j++) /* the path runs through them in order */
+        if (k_resp[j] <= k_resp[j - 1]) return KS_EINVAL;
     for (size_t j = 0; j < n_resp; j++)
         if (k_resp[j] >= k_check[0]) return KS_EINVAL;
+    if (p->v[KS_RP_FLUCT] > 0)
+        return survival_rule_fluct(p, ctx, D, dt_h, k_resp, n_resp, thr_resp, k_check, n_check,
+                                   thr_keep, consecutive, surv, NULL);
     /* Patient (theta_i, z2). In the cohort <=> reduction >= thr_resp at ANY of k_resp <=>
      * z2 >= zc, the smallest z_above there. Relapsed at check j <=> below thr_keep at j (and
      * at j+1 when consecutive; the last check cannot be confirmed then) <=> z2 < zr_j,
@@ -637,7 +758,7 @@ double ks_response_p_sustained(const ks_response_params *p, int ctx, const doubl
                                size_t k1, double dt_h)
 {
     if (k1 < k0) return NAN;
-    size_t step = (size_t)llround(1.0 / dt_h);
+    size_t step = (size_t)llround(KS_RESPONSE_RELAPSE_CHECK_H / dt_h); /* daily checks */
     if (step < 1) step = 1;
     size_t m = (k1 - k0) / step + 1;
     double *sv = malloc(m * sizeof *sv);
@@ -662,7 +783,63 @@ void ks_response_patient_rep(const ks_response_params *p, int ctx, uint64_t seed
     double z[2];
     ks_rng_normal2(seed, replicate, patient, KS_RNG_RESPONSE, 0, z);
     *theta_i = p->v[KS_RP_THETA] * exp(p->v[KS_RP_OMEGA_THETA] * z[0]);
-    *phi_i = exp(p->v[KS_RP_OMEGA_PHI] * z[1]); /* multiplies the context's phi */
+    /* multiplies the context's phi; the stable part with fluctuation (with f = 0,
+     * sqrt(1 - f) is 1 and the product the same bits as omega_phi z2) */
+    double f = p->v[KS_RP_FLUCT];
+    *phi_i = exp(p->v[KS_RP_OMEGA_PHI] * (f > 0 ? sqrt(1 - f) * z[1] : z[1]));
+}
+
+void ks_response_path_init(ks_response_path *path, const ks_response_params *p, uint64_t seed,
+                           uint32_t replicate, uint64_t patient)
+{
+    double f = p->v[KS_RP_FLUCT], om = p->v[KS_RP_OMEGA_PHI];
+    memset(path, 0, sizeof *path);
+    path->seed = seed;
+    path->patient = patient;
+    path->replicate = replicate;
+    path->on = f > 0 && om > 0;
+    path->a = exp(-1.0 / (24.0 * p->v[KS_RP_T_FLUCT_D]));
+    path->b = sqrt(1 - path->a * path->a);
+    path->su = om * sqrt(f);
+    path->hour = -1;
+}
+
+/* Normal number n of the path: index 2 + n/2, component n % 2 (one Philox call a pair). */
+static double path_normal(ks_response_path *path, uint64_t n)
+{
+    uint32_t idx = (uint32_t)(2 + n / 2);
+    if (path->pidx != idx) {
+        ks_rng_normal2(path->seed, path->replicate, path->patient, KS_RNG_RESPONSE, idx,
+                       path->pair);
+        path->pidx = idx;
+    }
+    return path->pair[n % 2];
+}
+
+double ks_response_path_w(ks_response_path *path, double t_h)
+{
+    if (!(t_h >= 0 && t_h < KS_RESPONSE_PATH_MAX_H)) return NAN;
+    if (!path->on) return 0.0;
+    /* the lattice hour; a time within 1e-9 h below a whole hour (k dt_h on a grid that
+     * divides the hour, rounded) counts as that hour */
+    int64_t k = (int64_t)floor(t_h + 1e-9);
+    if (k < path->hour) path->hour = -1; /* back in time: restart */
+    if (path->hour < 0) {
+        path->w = path_normal(path, 0);
+        path->hour = 0;
+    }
+    while (path->hour < k) {
+        path->hour++;
+        path->w = path->a * path->w + path->b * path_normal(path, (uint64_t)path->hour);
+    }
+    return path->w;
+}
+
+double ks_response_path_factor(ks_response_path *path, double t_h)
+{
+    double w = ks_response_path_w(path, t_h);
+    if (isnan(w)) return NAN;
+    return path->on ? exp(path->su * w) : 1.0;
 }
 
 double ks_response_score(const ks_response_params *p, int ctx, double b0, double theta_i,

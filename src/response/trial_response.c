@@ -36,6 +36,12 @@ static void draw(const ks_response_trial_spec *s, uint64_t i, double *th, double
     }
 }
 
+/* Whether the spec's patients fluctuate within themselves (a path per patient). */
+static int spec_fluct(const ks_response_trial_spec *s)
+{
+    return s->params->v[KS_RP_FLUCT] > 0 && s->params->v[KS_RP_OMEGA_PHI] > 0;
+}
+
 /* The checks both summaries share (what: the message's prefix). */
 static int check_spec(const ks_response_trial_spec *s, const char *what, ks_error *err)
 {
@@ -96,16 +102,23 @@ int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *ou
     double *bs = malloc(chunk * nb * 6 * sizeof *bs);
     uint64_t *bc = malloc(chunk * nb * 3 * sizeof *bc);
     double *g = malloc((nt ? nt : 1) * sizeof *g), *dd = malloc((nt ? nt : 1) * sizeof *dd);
+    /* with within-patient fluctuation, each patient's path (advanced through the output
+     * times in their order: ascending costs one normal number per hour, an earlier time
+     * restarts the path) */
+    int fl = spec_fluct(s);
+    ks_response_path *path = fl ? malloc(n * sizeof *path) : NULL;
     rc = KS_OK;
-    if (!th || !ph || !b0 || !bs || !bc || !g || !dd) {
+    if (!th || !ph || !b0 || !bs || !bc || !g || !dd || (fl && !path)) {
         rc = ks_error_set(err, KS_ENOMEM, "response trial: out of memory for %llu patients",
                           (unsigned long long)n);
         goto done;
     }
     int nthr = s->threads > 0 ? s->threads : omp_get_max_threads();
 #pragma omp parallel for schedule(static) num_threads(nthr)
-    for (uint64_t i = 0; i < n; i++)
+    for (uint64_t i = 0; i < n; i++) {
         draw(s, i, &th[i], &ph[i], &b0[i]);
+        if (fl) ks_response_path_init(&path[i], s->params, s->seed, s->replicate, i);
+    }
     for (size_t ti = 0; ti < nt; ti++) {
         double t = s->times_h[ti], d = 0;
         if (s->D) {
@@ -129,12 +142,15 @@ int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *ou
         for (uint64_t b = 0; b < nb; b++) {
             uint64_t hi = (b + 1) * BLOCK < n ? (b + 1) * BLOCK : n;
             for (size_t j = 0; j < m; j++) {
-                double gj = g[t0 + j], dj = dd[t0 + j];
+                double gj = g[t0 + j], dj = dd[t0 + j], tj = s->times_h[t0 + j];
                 double sum = 0, sc = 0, sc2 = 0, hsum = 0, hsc = 0, hsc2 = 0;
                 /* nbad: scores without a HAM-D equivalent (none expected: 0..60) */
                 uint64_t nr = 0, nm = 0, nbad = 0;
                 for (uint64_t i = b * BLOCK; i < hi; i++) {
-                    double sc_i = b0[i] * exp(-(ph[i] * gj + th[i] * dj));
+                    /* the stable part times the path factor at tj (f = 0: no path, the
+                     * same bits as before the fluctuation) */
+                    double ph_i = fl ? ph[i] * ks_response_path_factor(&path[i], tj) : ph[i];
+                    double sc_i = b0[i] * exp(-(ph_i * gj + th[i] * dj));
                     double c = sc_i - b0[i];
                     sum += sc_i;
                     sc += c;
@@ -189,6 +205,7 @@ int ks_response_trial(const ks_response_trial_spec *s, ks_response_trial_row *ou
         }
     }
 done:
+    free(path);
     free(th);
     free(ph);
     free(b0);
@@ -242,24 +259,35 @@ int ks_response_trial_relapse(const ks_response_trial_spec *s, ks_response_relap
         return ks_error_set(err, KS_ENOMEM, "response relapse: out of memory for %llu patients",
                             (unsigned long long)n);
     int nthr = s->threads > 0 ? s->threads : omp_get_max_threads();
+    int fl = spec_fluct(s);
+    /* daily checks: the grid divides the hour, so a day is 24 hour steps */
+    size_t dstep = step * (size_t)KS_RESPONSE_RELAPSE_CHECK_H;
     /* each patient's result in its own slot: NaN not a responder at t0, +INFINITY still
-     * responding at every hourly check to the end of the grid, else days from the last
+     * responding at every daily check to the end of the grid, else days from the last
      * dose to the first check without response */
 #pragma omp parallel for schedule(static) num_threads(nthr)
     for (uint64_t i = 0; i < n; i++) {
         double th_i, ph_i, bi;
         draw(s, i, &th_i, &ph_i, &bi);
+        ks_response_path path;
+        if (fl) ks_response_path_init(&path, s->params, s->seed, s->replicate, i);
         rel[i] = NAN;
-        if (ks_response_score(s->params, s->ctx, bi, th_i, ph_i, t0, s->D ? s->D[k0] : 0) >
+        /* f = 0: the stable multiplier alone (the path factor is exactly 1) */
+        /* the path at the cohort's check (k0), the same lattice hour as the first check */
+        double ph0 = fl ? ph_i * ks_response_path_factor(&path, (double)k0 * s->dt_h) : ph_i;
+        if (ks_response_score(s->params, s->ctx, bi, th_i, ph0, t0, s->D ? s->D[k0] : 0) >
             keep * bi)
             continue;
         rel[i] = INFINITY;
-        for (size_t k = k0; k < s->n_grid; k += step)
-            if (ks_response_score(s->params, s->ctx, bi, th_i, ph_i, (double)k * s->dt_h,
-                                  s->D ? s->D[k] : 0) > keep * bi) {
-                rel[i] = ((double)k * s->dt_h - last) / 24.0;
+        for (size_t k = k0; k < s->n_grid; k += dstep) {
+            double tk = (double)k * s->dt_h;
+            double phk = fl ? ph_i * ks_response_path_factor(&path, tk) : ph_i;
+            if (ks_response_score(s->params, s->ctx, bi, th_i, phk, tk, s->D ? s->D[k] : 0) >
+                keep * bi) {
+                rel[i] = (tk - last) / 24.0;
                 break;
             }
+        }
     }
     size_t m = 0, nrel = 0;
     for (uint64_t i = 0; i < n; i++)

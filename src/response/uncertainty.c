@@ -36,6 +36,9 @@ static void mark_free(const ks_response_params *p, int *free_)
     for (int i = 0; i < KS_RP_N; i++)
         free_[i] = log(p->v[i] / lo.v[i]) > KS_RESPONSE_AT_BOUND &&
                    log(hi.v[i] / p->v[i]) > KS_RESPONSE_AT_BOUND;
+    /* the model without within-patient fluctuation (fluct_share 0, below its bound: a file
+     * from before it): both of its parameters held, t_fluct_d being unused then */
+    if (p->v[KS_RP_FLUCT] == 0) free_[KS_RP_FLUCT] = free_[KS_RP_T_FLUCT_D] = 0;
 }
 
 int ks_response_hessian(ks_response_objfn fn, void *ud, const ks_response_params *p,
@@ -243,7 +246,10 @@ int ks_response_propose(const ks_response_params *p, const ks_response_uncertain
                 dx += u->axes[j][i] * z[j];
             /* a parameter held at its bound keeps its value to the bit */
             out->v[i] = dx != 0 ? p->v[i] * exp(dx) : p->v[i];
-            inside = out->v[i] >= lo.v[i] && out->v[i] <= hi.v[i];
+            /* fluct_share 0 (no fluctuation, held with t_fluct_d: mark_free) is kept */
+            int nofluct = p->v[KS_RP_FLUCT] == 0 && (i == KS_RP_FLUCT || i == KS_RP_T_FLUCT_D);
+            inside =
+                (out->v[i] >= lo.v[i] && out->v[i] <= hi.v[i]) || (nofluct && out->v[i] == p->v[i]);
         }
         for (int j = 0; j < u->n_axes; j++)
             zz += z[j] * z[j];
@@ -392,21 +398,47 @@ int ks_response_uncertainty_load(const char *path, ks_response_params **sets, si
         rc = ks_error_set(err, KS_EMODEL, "%s: $.uncertainty.sets: missing or empty", path);
     else if (!(*sets = malloc(m * sizeof **sets)))
         rc = ks_error_set(err, KS_ENOMEM, "%s: out of memory for %zu sets", path, m);
+    /* Sets of KS_RP_N_NOFLUCT values (a file from before the within-patient fluctuation,
+     * whose parameters lack fluct_share and t_fluct_d too) are the model without it:
+     * fluct_share 0, t_fluct_d its start value, as ks_response_params_load reads the file. */
+    json_t *pars = json_object_get(root, "parameters");
+    int file_legacy = json_is_object(pars) &&
+                      !json_object_get(pars, ks_response_param_name(KS_RP_FLUCT)) &&
+                      !json_object_get(pars, ks_response_param_name(KS_RP_T_FLUCT_D));
+    ks_response_params st;
+    ks_response_params_start(&st);
     for (size_t j = 0; !rc && j < m; j++) {
         json_t *a = json_array_get(arr, j);
         ks_response_params *q = &(*sets)[j];
         q->first_visit_h = q->last_visit_h = 0;
-        if (!json_is_array(a) || json_array_size(a) != KS_RP_N) {
-            rc = ks_error_set(err, KS_EMODEL, "%s: $.uncertainty.sets[%zu]: not %d numbers", path,
-                              j, KS_RP_N);
+        size_t want = json_array_size(a);
+        if (!json_is_array(a) || !(want == KS_RP_N || (file_legacy && want == KS_RP_N_NOFLUCT))) {
+            rc = ks_error_set(err, KS_EMODEL, "%s: $.uncertainty.sets[%zu]: not %d numbers%s", path,
+                              j, KS_RP_N,
+                              file_legacy ? " (or 17, the file's parameters having no fluct_share "
+                                            "and t_fluct_d: the model without fluctuation)"
+                                          : "");
             break;
         }
-        for (int i = 0; i < KS_RP_N && !rc; i++) {
+        if (file_legacy && want == KS_RP_N &&
+            json_number_value(json_array_get(a, KS_RP_FLUCT)) != 0) {
+            rc =
+                ks_error_set(err, KS_EMODEL,
+                             "%s: $.uncertainty.sets[%zu][%d] (fluct_share): not 0 in a file whose "
+                             "parameters have no fluct_share (the model without fluctuation)",
+                             path, j, KS_RP_FLUCT);
+            break;
+        }
+        q->v[KS_RP_FLUCT] = 0;
+        q->v[KS_RP_T_FLUCT_D] = st.v[KS_RP_T_FLUCT_D];
+        for (int i = 0; i < (int)want && !rc; i++) {
             json_t *x = json_array_get(a, (size_t)i);
             q->v[i] = json_number_value(x);
-            /* the file keeps 6 digits: a value at a bound may round just outside it */
-            if (!json_is_number(x) || !(q->v[i] >= lo.v[i] * (1 - 1e-5)) ||
-                !(q->v[i] <= hi.v[i] * (1 + 1e-5)))
+            /* the file keeps 6 digits: a value at a bound may round just outside it;
+             * fluct_share 0 is the model without fluctuation (below its fit bound) */
+            int off = i == KS_RP_FLUCT && json_is_number(x) && q->v[i] == 0;
+            if (!off && (!json_is_number(x) || !(q->v[i] >= lo.v[i] * (1 - 1e-5)) ||
+                         !(q->v[i] <= hi.v[i] * (1 + 1e-5))))
                 rc = ks_error_set(err, KS_EMODEL,
                                   "%s: $.uncertainty.sets[%zu][%d] (%s): not a number within the "
                                   "calibration bounds %g-%g",

@@ -23,7 +23,9 @@ fail() {
 P="$SRC/data/response-params.json"
 
 # The fit's 17 values in the order of the parameters (the first 17 "value" lines after
-# "parameters": the depression ones; the PTSD variant's come later).
+# "parameters": the depression ones; the PTSD variant's come later). The shipped file has
+# no fluct_share and t_fluct_d (the model without within-patient fluctuation), so its sets
+# have 17 values too.
 awk '/^  "parameters": \{/ {on = 1} on && /"value":/ && n < 17 {v = $2; sub(/,$/, "", v); printf "%s%s", n ? ", " : "", v; n++} END {print ""}' \
     "$P" >"$T/fit.txt"
 [ "$(tr ',' '\n' <"$T/fit.txt" | wc -l)" -eq 17 ] || fail "could not read the 17 fitted values: $(cat "$T/fit.txt")"
@@ -45,7 +47,7 @@ SIX='six=0.5mg/kg iv over 40min; 3/week x 2w'
 ESK='esk=84mg nasal; 2/week x 2w'
 # 1. identical sets: intervals collapse onto the fit's share = the virtual patients', for a
 #    single infusion, a course (its own visits) and an esketamine course (oral-ad context);
-#    the relapse interval onto the main table's median (6-h checks against hourly ones)
+#    the relapse interval onto the main table's median (daily checks in both)
 "$KETSIM" forecast --madrs 30 --until 40 --days 1,7,14,21 --patients 200000 --regimen "$REG" \
     --regimen "$SIX" --regimen "$ESK" --params "$T/same.json" --uncertainty --out "$T/same.csv" \
     >"$T/same.txt" 2>"$T/same.err" || fail "forecast --uncertainty (same sets): $(cat "$T/same.err")"
@@ -71,7 +73,7 @@ for arm in one six esk; do
         case "$lo" in ">"*) ;; *) fail "$arm: censored in the table, $lo in the interval" ;; esac
     else
         awk -v m="$main" -v u="$lo" 'BEGIN {d = m - u; if (d < 0) d = -d; exit !(d <= 0.4)}' ||
-            fail "$arm: relapse median $main d (hourly, virtual patients) vs $lo d (6-h checks, quadrature)"
+            fail "$arm: relapse median $main d (daily, virtual patients) vs $lo d (daily, quadrature)"
     fi
 done
 grep -q '^# uncertainty: "one": median relapse' "$T/same.csv" || fail "no relapse interval in the CSV"
@@ -131,7 +133,15 @@ bad "--uncertainty: not with --indication ptsd" forecast --indication ptsd --cap
 awk '/^  "uncertainty": \{/ {skip = 1} skip && /^  \},/ {skip = 0; next} !skip {print}' "$P" >"$T/none.json"
 bad '$.uncertainty: missing' forecast --madrs 30 --params "$T/none.json" --uncertainty
 with_sets "$(cat "$T/fit.txt");1, 2, 3" >"$T/short.json"
-bad '$.uncertainty.sets[1]: not 17 numbers' forecast --madrs 30 --params "$T/short.json" --uncertainty
+bad '$.uncertainty.sets[1]: not 19 numbers (or 17, the file'"'"'s parameters having no fluct_share' forecast --madrs 30 --params "$T/short.json" --uncertainty
+# a parameter file with one of the fluctuation's two parameters but not the other
+sed 's|^  "parameters": {|  "parameters": {\n    "fluct_share": {"value": 0.5, "unit": "1"},|' "$P" >"$T/half.json"
+bad '$.parameters.t_fluct_d: missing (a file has both fluct_share and t_fluct_d, or neither' \
+    forecast --madrs 30 --params "$T/half.json"
+sed 's|^  "parameters": {|  "parameters": {\n    "t_fluct_d": {"value": 9, "unit": "d"},|' "$P" >"$T/half2.json"
+bad '$.parameters.fluct_share: missing' trial --model domino-1982 --weight 70 --n 10 \
+    --regimen "0.5mg/kg iv over 40min" --out "$T/h2.csv" --response "$T/h2r.csv" --madrs 30 \
+    --response-params "$T/half2.json"
 bad "--uncertainty FILE: not with --errors or --stage2" calibrate --uncertainty "$P" --errors "$P"
 bad "--no-uncertainty: only with a fit that writes" calibrate --no-uncertainty
 

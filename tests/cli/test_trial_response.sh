@@ -40,10 +40,13 @@ grep -q '^arm,context,time_h,mean_madrs,mean_change_madrs,sd_change_madrs,respon
 # --- the same patients through `ketsim forecast` (same seed, baseline and spread)
 "$KETSIM" forecast --madrs 32 --madrs-sd 6 --patients 1500 --seed 3 --until 30 --days 1,14,20 \
     --regimen "six=$R" --out "$T/f.csv" >/dev/null 2>&1 || fail "forecast: exit $?"
+# row_of FILE ARM HOURS / frow_of FILE ARM DAYS: a trial --response row and the forecast's
+row_of() { awk -F, -v a="\"$2\"" -v h="$3" '$1==a && $3==h {print $4, $5, $6, $7, $8}' "$1"; }
+frow_of() { awk -F, -v a="\"$2\"" -v d="$3" '$1==a && $3==d {print $4, $8, $9, $10, $11}' "$1"; }
 for d in 1 14 20; do
     h=$((d * 24))
-    t=$(awk -F, -v h="$h" '$1=="\"regimen\"" && $3==h {print $4, $5, $6, $7, $8}' "$T/r1.csv")
-    f=$(awk -F, -v d="$d" '$1=="\"six\"" && $3==d {print $4, $8, $9, $10, $11}' "$T/f.csv")
+    t=$(row_of "$T/r1.csv" regimen "$h")
+    f=$(frow_of "$T/f.csv" six "$d")
     [ -n "$t" ] && [ "$t" = "$f" ] || fail "day $d: trial --response \"$t\" vs forecast \"$f\""
     t=$(awk -F, -v h="$h" '$1=="\"placebo (no drug)\"" && $3==h {print $4, $5, $6, $7, $8}' "$T/r1.csv")
     f=$(awk -F, -v d="$d" '$1=="\"placebo (no drug)\"" && $3==d {print $4, $8, $9, $10, $11}' "$T/f.csv")
@@ -73,6 +76,39 @@ assert 0 < r["share_relapsed"] < 1 and r["responders_at_last_dose_plus_24h"] > 0
 assert r["relapsed"] == round(r["share_relapsed"] * r["responders_at_last_dose_plus_24h"]), r
 assert abs(r["horizon_d"] - 19) < 1e-9, r  # 30 d - the last dose on day 11
 assert p["median_relapse_d"] is None and "fewer than half" in p["why"], p
+PY
+# --- within-patient fluctuation (a copy of the parameter file with fluct_share and
+# t_fluct_d): the same patients with the same paths in trial --response and forecast (days
+# asked after the daily visits restart each path), so the same rows and relapse; and the
+# rows differ from the file without fluctuation (the paths are used)
+sed 's|^  "parameters": {|  "parameters": {\n    "fluct_share": {"value": 0.6, "unit": "1"}, "t_fluct_d": {"value": 10, "unit": "d"},|' \
+    "$SRC/data/response-params.json" >"$T/fl.json"
+"$KETSIM" trial "${COMMON[@]}" --out "$T/pkf.csv" --response "$T/rf.csv" --response-params "$T/fl.json" ||
+    fail "fluctuation: trial exit $?"
+"$KETSIM" forecast --madrs 32 --madrs-sd 6 --patients 1500 --seed 3 --until 30 --days 1,14,20 \
+    --regimen "six=$R" --params "$T/fl.json" --out "$T/ff.csv" >/dev/null 2>&1 || fail "fluctuation: forecast exit $?"
+for d in 1 14 20; do
+    h=$((d * 24))
+    t=$(row_of "$T/rf.csv" regimen "$h")
+    f=$(frow_of "$T/ff.csv" six "$d")
+    [ -n "$t" ] && [ "$t" = "$f" ] || fail "fluctuation day $d: trial --response \"$t\" vs forecast \"$f\""
+    [ "$t" != "$(row_of "$T/r1.csv" regimen "$h")" ] || fail "fluctuation day $d: the same row as without it ($t)"
+done
+grep -q 'checked daily$' "$T/rf.csv" || fail "fluctuation: the relapse line does not say daily"
+"$KETSIM" trial "${COMMON[@]}" --out "$T/pkf2.csv" --response "$T/rf.json" --response-params "$T/fl.json" ||
+    fail "fluctuation: trial json exit $?"
+"$KETSIM" forecast --madrs 32 --madrs-sd 6 --patients 1500 --seed 3 --until 30 --days 1,14,20 \
+    --regimen "six=$R" --params "$T/fl.json" --out "$T/ff.json" >/dev/null 2>&1 || fail "fluctuation: forecast json exit $?"
+python3 - "$T/rf.json" "$T/ff.json" "$T/r4.json" <<'PY' || fail "fluctuation: relapse, trial --response vs forecast"
+import json, sys
+t, f, t0 = (json.load(open(x)) for x in sys.argv[1:])
+r, fr, r0 = t["arms"][0]["relapse"], f["relapse"][0], t0["arms"][0]["relapse"]
+assert fr["arm"] == "six" and fr["median_relapse_d"] is not None, fr
+assert float("%.6g" % fr["median_relapse_d"]) == r["median_relapse_d"], (r, fr)
+assert float("%.6g" % fr["relapse_share"]) == r["share_relapsed"], (r, fr)
+# daily checks from the last dose + 24 h: whole days (or a half between two)
+assert (2 * r["median_relapse_d"]) % 1 == 0, r
+assert r["median_relapse_d"] != r0["median_relapse_d"], (r, r0)
 PY
 # last dose (day 11) + 24 h beyond --until 11.5d: null with that reason
 "$KETSIM" trial --model domino-1982 --weight 70 --n 200 --regimen "$R" --until 11.5d --every 1d \

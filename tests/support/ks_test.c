@@ -1,6 +1,7 @@
 #include "ks_test.h"
 #include <string.h>
 #include "ketsim/model.h"
+#include "ketsim/response.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -60,4 +61,20 @@ double ks_test_param(const ks_model *m, const char *name, const char **unit)
     }
     fail_msg("no parameter %s", name);
     return NAN;
+}
+
+double *ks_test_pulse_drive(const ks_response_params *p, size_t n, double dt_h)
+{
+    double *occ = calloc(n, sizeof *occ), *D = calloc(n, sizeof *D);
+    assert_non_null(occ);
+    assert_non_null(D);
+    for (size_t k = 0; k < n; k++) {
+        double t = (double)k * dt_h;
+        occ[k] = t <= 0.67 ? 0.5 * t / 0.67 : 0.5 * exp(-(t - 0.67) / 2.5);
+    }
+    ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
+    ks_error err = {0};
+    assert_int_equal(ks_response_drive(p, occ, n, dt_h, &st, &err), KS_OK);
+    free(occ);
+    return D;
 }

@@ -25,4 +25,10 @@ char *ks_test_read_file(const char *path);
 struct ks_model;
 double ks_test_param(const struct ks_model *m, const char *name, const char **unit);
 
+/* The drug state of the response tests (ks_response_drive, CVODE) for a 40-minute
+ * infusion-like NMDA occupancy pulse at t = 0 (0.5 at its end, decaying with a 2.5-h time
+ * constant), on n grid points of dt_h; malloc'ed (free()); fails the test on an error. */
+struct ks_response_params;
+double *ks_test_pulse_drive(const struct ks_response_params *p, size_t n, double dt_h);
+
 #endif

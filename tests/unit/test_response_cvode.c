@@ -23,6 +23,8 @@ static ks_response_params params(void)
 {
     ks_response_params p;
     ks_response_params_start(&p);
+    p.v[KS_RP_FLUCT] = 0; /* the model without within-patient fluctuation (with it:
+                           * test_response_fluct.c) */
     p.v[KS_RP_T_UNTRAP_H] = 5;
     p.v[KS_RP_K_TRAP] = 0.25;
     p.v[KS_RP_T_DELAY_H] = 20;

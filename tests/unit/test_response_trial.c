@@ -22,6 +22,8 @@ static ks_response_params params(void)
 {
     ks_response_params p;
     ks_response_params_start(&p);
+    p.v[KS_RP_FLUCT] = 0; /* the model without within-patient fluctuation (with it:
+                           * test_response_fluct.c) */
     p.v[KS_RP_T_DELAY_H] = 20;
     p.v[KS_RP_T_SPINE_D] = 4;
     p.v[KS_RP_W_FAST] = 0.7;
@@ -32,18 +34,15 @@ static ks_response_params params(void)
 /* A 40-minute infusion-like occupancy pulse, then the drug state. */
 static double *drive(const ks_response_params *p)
 {
-    double *occ = calloc(NG, sizeof *occ), *D = calloc(NG, sizeof *D);
-    assert_non_null(occ);
-    assert_non_null(D);
-    for (size_t k = 0; k < NG; k++) {
-        double t = (double)k * DT;
-        occ[k] = t <= 0.67 ? 0.5 * t / 0.67 : 0.5 * exp(-(t - 0.67) / 2.5);
-    }
-    ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
-    ks_error err = {0};
-    assert_int_equal(ks_response_drive(p, occ, NG, DT, &st, &err), KS_OK);
-    free(occ);
-    return D;
+    return ks_test_pulse_drive(p, NG, DT);
+}
+
+/* D at t (h), linear between grid points */
+static double d_at(const double *D, double t)
+{
+    double x = t / DT, f = x - floor(x);
+    size_t k = (size_t)floor(x);
+    return D[k] + f * (D[k + 1] - D[k]);
 }
 
 /* rows r1 (MADRS) and rh (with HAM-D) of spec s against the same patients one by one:
@@ -56,9 +55,7 @@ static void expect_rows(const ks_response_trial_spec *s, const ks_response_trial
     const double *D = s->D, *times = s->times_h;
     double N = (double)s->n;
     for (size_t ti = 0; ti < s->n_times; ti++) {
-        double x = times[ti] / DT, f = x - floor(x);
-        size_t k = (size_t)floor(x);
-        double d = D[k] + f * (D[k + 1] - D[k]);
+        double d = d_at(D, times[ti]);
         double sum = 0, sc = 0, sc2 = 0, nr = 0, nm = 0, hs = 0, hc = 0, hc2 = 0;
         for (uint64_t i = 0; i < s->n; i++) {
             double th, ph, z[2];
@@ -101,6 +98,20 @@ static void expect_rows(const ks_response_trial_spec *s, const ks_response_trial
     }
 }
 
+/* ks_response_trial on 1 thread (s->threads as given), then on 2 (left set): the same
+ * bits; the rows in r1 (s->n_times of them). */
+static void trial_1_2(ks_response_trial_spec *s, ks_response_trial_row *r1)
+{
+    ks_response_trial_row *r2 = malloc(s->n_times * sizeof *r2);
+    ks_error err = {0};
+    assert_non_null(r2);
+    assert_int_equal(ks_response_trial(s, r1, &err), KS_OK);
+    s->threads = 2;
+    assert_int_equal(ks_response_trial(s, r2, &err), KS_OK);
+    assert_memory_equal(r1, r2, s->n_times * sizeof *r2);
+    free(r2);
+}
+
 static void test_against_patients(void **state)
 {
     (void)state;
@@ -110,12 +121,9 @@ static void test_against_patients(void **state)
     enum { NT = 5, N = 600 };                       /* 600: two full blocks and a part */
     ks_response_trial_spec s = {
         &p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 6, 10, 1, 0, 0, 0, 0};
-    ks_response_trial_row r1[NT], r2[NT], r0[NT];
+    ks_response_trial_row r1[NT], r0[NT];
     ks_error err = {0};
-    assert_int_equal(ks_response_trial(&s, r1, &err), KS_OK);
-    s.threads = 2;
-    assert_int_equal(ks_response_trial(&s, r2, &err), KS_OK);
-    assert_memory_equal(r1, r2, sizeof r1);
+    trial_1_2(&s, r1);
     /* with HAM-D: the MADRS columns unchanged, the HAM-D ones per patient (below) */
     ks_response_trial_row rh[NT];
     s.hamd = 1;
@@ -278,8 +286,9 @@ static int cmp_dbl(const void *a, const void *b)
 }
 
 /* Relapse by brute force: every patient one by one (ks_response_patient, the baseline
- * draw, ks_response_score at every hour from last dose + 24 h), the textbook median of
- * the responders' times (censored = +inf; defined when the middle value(s) are finite). */
+ * draw, the path factor of ks_response_path (exactly 1 without fluctuation),
+ * ks_response_score every 24 h from last dose + 24 h), the textbook median of the
+ * responders' times (censored = +inf; defined when the middle value(s) are finite). */
 static void brute_relapse(const ks_response_trial_spec *s, uint64_t *nresp, uint64_t *nrel,
                           double *median)
 {
@@ -295,11 +304,17 @@ static void brute_relapse(const ks_response_trial_spec *s, uint64_t *nresp, uint
         double keep = s->keep > 0 ? s->keep : 0.5, mx = s->score_max > 0 ? s->score_max : 60;
         double b0 = fmin(mx, fmax(1, s->b0_mean + s->b0_sd * z[0]));
         double d0 = s->D ? s->D[(size_t)llround((double)h0 / s->dt_h)] : 0;
-        if (ks_response_score(s->params, s->ctx, b0, th, ph, (double)h0, d0) > keep * b0) continue;
+        ks_response_path path;
+        ks_response_path_init(&path, s->params, s->seed, s->replicate, i);
+        if (ks_response_score(s->params, s->ctx, b0, th,
+                              ph * ks_response_path_factor(&path, (double)h0), (double)h0,
+                              d0) > keep * b0)
+            continue;
         double t = INFINITY;
-        for (size_t h = h0; h <= hend; h++) {
+        for (size_t h = h0; h <= hend; h += 24) {
             double d = s->D ? s->D[(size_t)llround((double)h / s->dt_h)] : 0;
-            if (ks_response_score(s->params, s->ctx, b0, th, ph, (double)h, d) > keep * b0) {
+            double phh = ph * ks_response_path_factor(&path, (double)h);
+            if (ks_response_score(s->params, s->ctx, b0, th, phh, (double)h, d) > keep * b0) {
                 t = ((double)h - last) / 24;
                 (*nrel)++;
                 break;
@@ -313,6 +328,19 @@ static void brute_relapse(const ks_response_trial_spec *s, uint64_t *nresp, uint
     if (m % 2 && isfinite(v[m / 2])) *median = v[m / 2];
     if (m && m % 2 == 0 && isfinite(v[m / 2])) *median = 0.5 * (v[m / 2 - 1] + v[m / 2]);
     free(v);
+}
+
+/* r's responders and relapsed equal the brute force's (at least min_resp responders); the
+ * brute force's counts and median (NaN: none) returned. */
+static double same_as_brute(const ks_response_trial_spec *s, const ks_response_relapse *r,
+                            uint64_t min_resp, uint64_t *nr, uint64_t *nrel)
+{
+    double med;
+    brute_relapse(s, nr, nrel, &med);
+    assert_true(*nr >= min_resp);
+    assert_int_equal(r->responders, *nr);
+    assert_int_equal(r->relapsed, *nrel);
+    return med;
 }
 
 static void test_relapse(void **state)
@@ -354,11 +382,7 @@ static void test_relapse(void **state)
         if (c == 5) /* other patients: other responders */
             assert_true(r1.responders != rep0.responders && r1.median_d != rep0.median_d);
         uint64_t nr, nrel;
-        double med;
-        brute_relapse(&s, &nr, &nrel, &med);
-        assert_true(nr > 0);
-        assert_int_equal(r1.responders, nr);
-        assert_int_equal(r1.relapsed, nrel);
+        double med = same_as_brute(&s, &r1, 1, &nr, &nrel);
         assert_true(near(r1.share_relapsed, (double)nrel / (double)nr, 1e-15));
         assert_true(near(r1.horizon_d, (96 - q.last_visit_h) / 24, 1e-12));
         if (isnan(med)) {
@@ -415,12 +439,112 @@ static void test_relapse(void **state)
     free(D);
 }
 
+/* Within-patient fluctuation (fluct_share 0.6, t_fluct_d 10): the response share at each
+ * output time equals the population quadrature ks_response_p_response (the marginal does
+ * not depend on the fluctuation) within 4 binomial SE of 40 000 patients, while leaving
+ * out the path factor misses it; one patient's score is its stable part times its path
+ * factor; output times in any order give the same rows; 1 and 2 threads the same bits;
+ * relapse equals the brute force over the same patients with their paths exactly. */
+static void test_fluct(void **state)
+{
+    (void)state;
+    ks_response_params p = params();
+    p.v[KS_RP_FLUCT] = 0.6, p.v[KS_RP_T_FLUCT_D] = 10, p.v[KS_RP_OMEGA_PHI] = 1.2;
+    double *D = drive(&p);
+    enum { NT = 5, N = 40000 };
+    const double times[NT] = {4, 24.04, 48, 72, 95.5};
+    ks_response_trial_spec s = {
+        &p, KS_CTX_ACTIVE, D, NG, DT, times, NT, N, 7, 30, 0, 10, 1, 0, 0, 0, 0};
+    ks_response_trial_row r1[NT], rr[NT];
+    ks_error err = {0};
+    trial_1_2(&s, r1);
+    /* the stable part alone: a narrower spread of the non-drug part (negative control) */
+    ks_response_params ps = p;
+    ps.v[KS_RP_OMEGA_PHI] *= sqrt(1 - 0.6);
+    ps.v[KS_RP_FLUCT] = 0;
+    for (int ti = 0; ti < NT; ti++) {
+        double d = d_at(D, times[ti]);
+        double q = ks_response_p_response(&p, KS_CTX_ACTIVE, times[ti], d);
+        double tol = 4 * sqrt(q * (1 - q) / N);
+        KS_ASSERT_CLOSE(r1[ti].response_frac, q, 0, tol);
+        double qs = ks_response_p_response(&ps, KS_CTX_ACTIVE, times[ti], d);
+        if (ti >= 2) assert_true(fabs(qs - q) > 2 * tol);
+    }
+    /* times in reverse order: the same rows (each path restarts when asked back) */
+    const double rev[NT] = {95.5, 72, 48, 24.04, 4};
+    s.times_h = rev;
+    assert_int_equal(ks_response_trial(&s, rr, &err), KS_OK);
+    for (int ti = 0; ti < NT; ti++)
+        assert_memory_equal(&rr[ti], &r1[NT - 1 - ti], sizeof rr[ti]);
+    /* one patient: its score is the stable part times its path factor */
+    s.times_h = times;
+    s.n = 1;
+    s.seed = 12;
+    assert_int_equal(ks_response_trial(&s, rr, &err), KS_OK);
+    double th, ph;
+    ks_response_patient(&p, KS_CTX_ACTIVE, 12, 0, &th, &ph);
+    ks_response_path path;
+    ks_response_path_init(&path, &p, 12, 0, 0);
+    for (int ti = 0; ti < NT; ti++) {
+        double d = d_at(D, times[ti]);
+        double v = ks_response_score(&p, KS_CTX_ACTIVE, 30, th,
+                                     ph * ks_response_path_factor(&path, times[ti]), times[ti], d);
+        KS_ASSERT_CLOSE(rr[ti].mean_madrs, v, 1e-14, 0);
+    }
+    /* relapse: the same patients and paths, one by one (daily checks) */
+    s.n = 3000, s.seed = 7;
+    ks_response_relapse q1, q2;
+    s.threads = 1;
+    assert_int_equal(ks_response_trial_relapse(&s, &q1, &err), KS_OK);
+    s.threads = 2;
+    assert_int_equal(ks_response_trial_relapse(&s, &q2, &err), KS_OK);
+    assert_memory_equal(&q1, &q2, sizeof q1);
+    uint64_t nr, nrel;
+    double med = same_as_brute(&s, &q1, 100, &nr, &nrel);
+    if (isnan(med))
+        assert_true(isnan(q1.median_d));
+    else
+        assert_true(near(q1.median_d, med, 1e-12));
+    /* the fluctuation changes who relapses (against the same stable parts without it) */
+    /* another replicate: its own patients AND its own paths (ks_response_path_init with the
+     * replicate), in the table (one patient) and in relapse (brute force) */
+    s.replicate = 3;
+    assert_int_equal(ks_response_trial_relapse(&s, &q2, &err), KS_OK);
+    med = same_as_brute(&s, &q2, 100, &nr, &nrel);
+    if (isnan(med))
+        assert_true(isnan(q2.median_d));
+    else
+        assert_true(near(q2.median_d, med, 1e-12));
+    s.n = 1, s.seed = 12;
+    assert_int_equal(ks_response_trial(&s, rr, &err), KS_OK);
+    ks_response_patient_rep(&p, KS_CTX_ACTIVE, 12, 3, 0, &th, &ph);
+    ks_response_path_init(&path, &p, 12, 3, 0);
+    ks_response_path p0path;
+    ks_response_path_init(&p0path, &p, 12, 0, 0);
+    int differs = 0;
+    for (int ti = 0; ti < NT; ti++) {
+        double d = d_at(D, times[ti]), fac = ks_response_path_factor(&path, times[ti]);
+        double v = ks_response_score(&p, KS_CTX_ACTIVE, 30, th, ph * fac, times[ti], d);
+        KS_ASSERT_CLOSE(rr[ti].mean_madrs, v, 1e-14, 0);
+        differs |= fac != ks_response_path_factor(&p0path, times[ti]);
+    }
+    assert_true(differs); /* replicate 3's path is not replicate 0's */
+    s.replicate = 0, s.n = 3000, s.seed = 7;
+    ks_response_params p0 = p;
+    p0.v[KS_RP_FLUCT] = 0;
+    s.params = &p0;
+    assert_int_equal(ks_response_trial_relapse(&s, &q2, &err), KS_OK);
+    assert_true(q2.relapsed != q1.relapsed);
+    free(D);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_patients), cmocka_unit_test(test_replicates),
         cmocka_unit_test(test_chunks),           cmocka_unit_test(test_errors),
         cmocka_unit_test(test_relapse),
+        cmocka_unit_test(test_fluct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -105,13 +105,14 @@ static void test_single_infusion_shape(void **state)
     free(D);
 }
 
-/* Median days from the last dose to relapse among responders 24 h after it. */
+/* Median days from the last dose to relapse among responders 24 h after it (daily checks,
+ * as ks_response_p_sustained makes them). */
 static double median_relapse_d(const double *D, size_t n, double last_h, int ctx)
 {
     ks_response_params q = P;
     q.last_visit_h = last_h;
-    size_t k0 = (size_t)llround((last_h + 24) / DT);
-    for (size_t k1 = k0 + 12; k1 < n; k1 += 12)
+    size_t k0 = (size_t)llround((last_h + 24) / DT), day = (size_t)llround(24 / DT);
+    for (size_t k1 = k0 + day; k1 < n; k1 += day)
         if (ks_response_p_sustained(&q, ctx, D, k0, k1, DT) < 0.5)
             return ((double)k1 * DT - last_h) / 24;
     return INFINITY;
