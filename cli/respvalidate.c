@@ -292,9 +292,16 @@ static int fit_section(sbuf *b, ks_response_designs *d, const ks_response_params
               shown_path, file_hash(ppath), ks_response_objective(d, p, NULL),
               ks_response_n_figures());
     sb_printf(b, "| parameter | value | unit | meaning |\n|---|---|---|---|\n");
-    for (int i = 0; i < KS_RP_N; i++)
+    for (int i = 0; i < KS_RP_N; i++) {
+        if (i == KS_RP_T_FLUCT_D && p->v[KS_RP_FLUCT] == 0) { /* held, has no effect */
+            sb_printf(b, "| %s | unused (fluct_share 0: no fluctuation) | %s | %s |\n",
+                      ks_response_param_name(i), ks_response_param_unit(i),
+                      ks_response_param_meaning(i));
+            continue;
+        }
         sb_printf(b, "| %s | %.4g | %s | %s |\n", ks_response_param_name(i), p->v[i],
                   ks_response_param_unit(i), ks_response_param_meaning(i));
+    }
     sb_printf(b, "\n| figure | study | n | RMSE | largest error | unit | observed -> predicted |\n"
                  "|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < ks_response_n_figures(); i++) {

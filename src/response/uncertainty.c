@@ -435,8 +435,10 @@ int ks_response_uncertainty_load(const char *path, ks_response_params **sets, si
             json_t *x = json_array_get(a, (size_t)i);
             q->v[i] = json_number_value(x);
             /* the file keeps 6 digits: a value at a bound may round just outside it;
-             * fluct_share 0 is the model without fluctuation (below its fit bound) */
-            int off = i == KS_RP_FLUCT && json_is_number(x) && q->v[i] == 0;
+             * fluct_share 0 is the model without fluctuation (below its fit bound), which
+             * only a file whose parameters lack fluct_share describes: a fitted file's
+             * sets come from its fit bounds */
+            int off = file_legacy && i == KS_RP_FLUCT && json_is_number(x) && q->v[i] == 0;
             if (!off && (!json_is_number(x) || !(q->v[i] >= lo.v[i] * (1 - 1e-5)) ||
                          !(q->v[i] <= hi.v[i] * (1 + 1e-5))))
                 rc = ks_error_set(err, KS_EMODEL,

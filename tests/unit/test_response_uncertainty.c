@@ -399,6 +399,17 @@ static void test_load_errors(void **state)
     assert_int_equal(ks_response_uncertainty_load(path, &sets, &n, &err), KS_EMODEL);
     assert_non_null(strstr(err.msg, "$.uncertainty.sets[1][4] (t_spine_d)"));
     assert_null(sets);
+    /* fluct_share exactly 0 (the model without fluctuation) in a file that does not say its
+     * parameters lack fluct_share: below the fit bound, refused */
+    strcpy(buf, "{\"uncertainty\": {\"sets\": [[");
+    for (int i = 0; i < KS_RP_N; i++)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%.17g", i ? ", " : "",
+                 i == KS_RP_FLUCT ? 0.0 : c.v[i]);
+    strcat(buf, "]]}}");
+    write_text(path, buf);
+    assert_int_equal(ks_response_uncertainty_load(path, &sets, &n, &err), KS_EMODEL);
+    assert_non_null(strstr(err.msg, "(fluct_share): not a number within the calibration bounds"));
+    assert_null(sets);
     remove(path);
 }
 

@@ -169,7 +169,8 @@ static void test_dose_response_monotone(void **state)
  * relapse as it wanes (t_nondrug_d), the others as the synapse state decays
  * (t_spine_d); the consolidated state is a few per cent of D after six. Six infusions
  * add drug-dependent responders only, so the median moves earlier. 40 000 virtual
- * patients (Philox, seed 1), hourly checks. If a refit changes these numbers, the
+ * patients (Philox, seed 1, with their fluctuation paths), daily checks from 24 h after
+ * the last dose; "non-drug-only" is read at that first check. If a refit changes these numbers, the
  * diagnosis in the docs must change with them. */
 typedef struct relapse_mix {
     double resp, nondrug_share, med_all, med_drug, med_nondrug, cons_frac, d0, s_frac;
@@ -214,12 +215,18 @@ static relapse_mix mix(const double *days, size_t nd, double until_d)
     for (uint64_t i = 0; i < N; i++) {
         double th, ph;
         ks_response_patient(&q, KS_CTX_ACTIVE, 1, i, &th, &ph);
-        double lnd = ph * ks_response_nondrug(&q, KS_CTX_ACTIVE, (double)k0 * DT);
+        ks_response_path path;
+        ks_response_path_init(&path, &q, 1, 0, i);
+        double t0 = (double)k0 * DT;
+        double lnd = ph * ks_response_path_factor(&path, t0) *
+                     ks_response_nondrug(&q, KS_CTX_ACTIVE, t0);
         if (lnd + th * D[k0] < ln2) continue;
         double rel = INFINITY;
-        for (size_t k = k0; k < n; k += 12) {
+        for (size_t k = k0; k < n; k += 288) { /* daily checks, as the relapse figures */
             double t = (double)k * DT;
-            if (ph * ks_response_nondrug(&q, KS_CTX_ACTIVE, t) + th * D[k] < ln2) {
+            double nd = ph * ks_response_path_factor(&path, t) *
+                        ks_response_nondrug(&q, KS_CTX_ACTIVE, t);
+            if (nd + th * D[k] < ln2) {
                 rel = (t - last) / 24;
                 break;
             }
