@@ -218,14 +218,14 @@ static relapse_mix mix(const double *days, size_t nd, double until_d)
         ks_response_path path;
         ks_response_path_init(&path, &q, 1, 0, i);
         double t0 = (double)k0 * DT;
-        double lnd = ph * ks_response_path_factor(&path, t0) *
-                     ks_response_nondrug(&q, KS_CTX_ACTIVE, t0);
+        double lnd =
+            ph * ks_response_path_factor(&path, t0) * ks_response_nondrug(&q, KS_CTX_ACTIVE, t0);
         if (lnd + th * D[k0] < ln2) continue;
         double rel = INFINITY;
         for (size_t k = k0; k < n; k += 288) { /* daily checks, as the relapse figures */
             double t = (double)k * DT;
-            double nd = ph * ks_response_path_factor(&path, t) *
-                        ks_response_nondrug(&q, KS_CTX_ACTIVE, t);
+            double nd =
+                ph * ks_response_path_factor(&path, t) * ks_response_nondrug(&q, KS_CTX_ACTIVE, t);
             if (nd + th * D[k] < ln2) {
                 rel = (t - last) / 24;
                 break;
@@ -237,14 +237,9 @@ static relapse_mix mix(const double *days, size_t nd, double until_d)
         else
             drug[ndg++] = rel;
     }
-    relapse_mix r = {(double)na / N,
-                     (double)nnd / (double)na,
-                     0,
-                     0,
-                     0,
-                     P.v[KS_RP_W_CONS] * C[k0] / D[k0],
-                     D[k0],
-                     S[k0] / D[k0]};
+    relapse_mix r = {
+        (double)na / N, (double)nnd / (double)na, 0, 0, 0, P.v[KS_RP_W_CONS] * C[k0] / D[k0], D[k0],
+        S[k0] / D[k0]};
     r.med_all = median_of(all, na);
     r.med_drug = median_of(drug, ndg);
     r.med_nondrug = median_of(nond, nnd);
