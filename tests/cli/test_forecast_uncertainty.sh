@@ -22,13 +22,12 @@ fail() {
 }
 P="$SRC/data/response-params.json"
 
-# The fit's 17 values in the order of the parameters (the first 17 "value" lines after
-# "parameters": the depression ones; the PTSD variant's come later). The shipped file has
-# no fluct_share and t_fluct_d (the model without within-patient fluctuation), so its sets
-# have 17 values too.
-awk '/^  "parameters": \{/ {on = 1} on && /"value":/ && n < 17 {v = $2; sub(/,$/, "", v); printf "%s%s", n ? ", " : "", v; n++} END {print ""}' \
+# The fit's 19 values in the order of the parameters (the first 19 "value" lines after
+# "parameters": the depression ones, fluct_share and t_fluct_d last; the PTSD variant's
+# come later).
+awk '/^  "parameters": \{/ {on = 1} on && /"value":/ && n < 19 {v = $2; sub(/,$/, "", v); printf "%s%s", n ? ", " : "", v; n++} END {print ""}' \
     "$P" >"$T/fit.txt"
-[ "$(tr ',' '\n' <"$T/fit.txt" | wc -l)" -eq 17 ] || fail "could not read the 17 fitted values: $(cat "$T/fit.txt")"
+[ "$(tr ',' '\n' <"$T/fit.txt" | wc -l)" -eq 19 ] || fail "could not read the 19 fitted values: $(cat "$T/fit.txt")"
 # theta is the 6th value: the same set with theta doubled
 awk -F', ' -v OFS=', ' '{$6 = 2 * $6; print}' "$T/fit.txt" >"$T/fit2.txt"
 # Replace the file's sets by the given lines (one set per line).
@@ -133,12 +132,16 @@ bad "--uncertainty: not with --indication ptsd" forecast --indication ptsd --cap
 awk '/^  "uncertainty": \{/ {skip = 1} skip && /^  \},/ {skip = 0; next} !skip {print}' "$P" >"$T/none.json"
 bad '$.uncertainty: missing' forecast --madrs 30 --params "$T/none.json" --uncertainty
 with_sets "$(cat "$T/fit.txt");1, 2, 3" >"$T/short.json"
-bad '$.uncertainty.sets[1]: not 19 numbers (or 17, the file'"'"'s parameters having no fluct_share' forecast --madrs 30 --params "$T/short.json" --uncertainty
+bad '$.uncertainty.sets[1]: not 19 numbers' forecast --madrs 30 --params "$T/short.json" --uncertainty
+grep -q 'or 17' "$T/err" && fail "a fitted file's sets offered 17 numbers: $(cat "$T/err")"
 # a parameter file with one of the fluctuation's two parameters but not the other
-sed 's|^  "parameters": {|  "parameters": {\n    "fluct_share": {"value": 0.5, "unit": "1"},|' "$P" >"$T/half.json"
+without_param() {
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); del d["parameters"][sys.argv[2]]; json.dump(d, open(sys.argv[3], "w"), indent=2)' "$P" "$1" "$2"
+}
+without_param t_fluct_d "$T/half.json"
 bad '$.parameters.t_fluct_d: missing (a file has both fluct_share and t_fluct_d, or neither' \
     forecast --madrs 30 --params "$T/half.json"
-sed 's|^  "parameters": {|  "parameters": {\n    "t_fluct_d": {"value": 9, "unit": "d"},|' "$P" >"$T/half2.json"
+without_param fluct_share "$T/half2.json"
 bad '$.parameters.fluct_share: missing' trial --model domino-1982 --weight 70 --n 10 \
     --regimen "0.5mg/kg iv over 40min" --out "$T/h2.csv" --response "$T/h2r.csv" --madrs 30 \
     --response-params "$T/half2.json"

@@ -4,8 +4,8 @@
  * - stage 2 of the calibration reproduces Feder 2021's two week-2 response shares
  *   (ketamine 67 % = 10/15, midazolam 20 % = 3/15; efficacy.md 18), read at day 14, and the
  *   shipped file's values; the read time matters (day 12 gives other values);
- * - the out-of-sample median time to loss of response agrees with virtual patients, hourly
- *   and on the trial's weekly follow-up visits;
+ * - the out-of-sample median time to loss of response agrees with virtual patients (with
+ *   their fluctuation paths), on daily checks and on the trial's weekly follow-up visits;
  * - the PTSD-only designs give the same stage 2 and refuse depression figures;
  * - the loader names what is missing. */
 #include "ks_test.h"
@@ -104,57 +104,71 @@ static void test_threshold_ln2_identity(void **state)
     free(s1), free(s2), free(s3), free(D);
 }
 
-/* Virtual patients of the PTSD model at week 2 (read_h): their >= 30 % response share, the
- * median (days, from week 2) of the first hourly check without it among the responders,
- * and the first weekly visit (7, 14, ... d after week 2) at which half have lost it. */
+/* First check (every `step` grid points from k0) without response (>= 30 %) of a week-2
+ * responder, in days from the week-2 read; INFINITY when it keeps response to the end. The
+ * non-drug multiplier is the stable part times the patient's fluctuation path. */
+static double first_loss(const ks_response_params *q, const double *D, size_t n, size_t k0,
+                         size_t step, double th, double ph, ks_response_path *path)
+{
+    for (size_t k = k0 + step; k < n; k += step) {
+        double t = (double)k * DT;
+        if (ks_response_score(q, KS_CTX_ACTIVE, 1.0, th, ph * ks_response_path_factor(path, t), t,
+                              D[k]) > 0.7)
+            return (t - (double)k0 * DT) / 24;
+    }
+    return INFINITY;
+}
+
+/* Virtual patients (seed 7, with their fluctuation paths): the week-2 response share, the
+ * median time to loss of response on daily checks (linear between the daily survival
+ * points, as ks_response_ptsd_predict_at) and on weekly visits (the first visit at which
+ * at most half have lost it). */
 static void monte_carlo(const ks_response_params *q, const double *D, size_t n, double read_h,
                         double *share, double *median_d, double *weekly_d)
 {
-    const size_t N = 200000;
+    const size_t N = 200000, day = 288;
     size_t k0 = (size_t)llround(read_h / DT), nr = 0;
-    double *lost = malloc(N * sizeof *lost);
+    size_t nd = (n - 1 - k0) / day + 1, nw = (n - 1 - k0) / (7 * day) + 1;
+    size_t *lost_d = calloc(nd, sizeof *lost_d), *lost_w = calloc(nw, sizeof *lost_w);
     for (size_t i = 0; i < N; i++) {
         double th, ph;
         ks_response_patient(q, KS_CTX_ACTIVE, 7, i, &th, &ph);
+        ks_response_path pd_, pw_;
+        ks_response_path_init(&pd_, q, 7, 0, i);
         double t0 = (double)k0 * DT;
-        if (ks_response_score(q, KS_CTX_ACTIVE, 1.0, th, ph, t0, D[k0]) > 0.7) continue;
-        lost[nr] = INFINITY;
-        for (size_t k = k0; k < n; k += 12)
-            if (ks_response_score(q, KS_CTX_ACTIVE, 1.0, th, ph, (double)k * DT, D[k]) > 0.7) {
-                lost[nr] = ((double)k * DT - t0) / 24;
-                break;
-            }
+        if (ks_response_score(q, KS_CTX_ACTIVE, 1.0, th, ph * ks_response_path_factor(&pd_, t0), t0,
+                              D[k0]) > 0.7)
+            continue;
         nr++;
+        pw_ = pd_; /* the same path, checked weekly */
+        double ld = first_loss(q, D, n, k0, day, th, ph, &pd_);
+        double lw = first_loss(q, D, n, k0, 7 * day, th, ph, &pw_);
+        if (isfinite(ld)) lost_d[(size_t)llround(ld)]++;
+        if (isfinite(lw)) lost_w[(size_t)llround(lw / 7)]++;
     }
     *share = (double)nr / (double)N;
-    /* median by counting (values are on an hourly grid) */
-    size_t below = 0;
-    double t = 0;
-    for (; t <= 48 && below * 2 < nr; t += 1.0 / 24) {
-        below = 0;
-        for (size_t i = 0; i < nr; i++)
-            below += lost[i] <= t + 1e-9;
-    }
-    *median_d = below * 2 >= nr ? t - 1.0 / 24 : INFINITY;
-    /* weekly visits: lost by visit j when the first hourly check without response is at
-     * or before it (response is checked only at the visit, but a response lost between
-     * hourly checks and regained is below this model's resolution) */
-    *weekly_d = INFINITY;
-    for (int j = 1; 7.0 * j <= (double)(n - 1 - k0) * DT / 24 + 1e-9; j++) {
-        size_t kv = k0 + (size_t)llround(7.0 * 24 * j / DT), gone = 0;
-        for (size_t i = 0; i < N && nr; i++) {
-            double th, ph;
-            ks_response_patient(q, KS_CTX_ACTIVE, 7, i, &th, &ph);
-            if (ks_response_score(q, KS_CTX_ACTIVE, 1.0, th, ph, (double)k0 * DT, D[k0]) > 0.7)
-                continue; /* not a week-2 responder */
-            gone += ks_response_score(q, KS_CTX_ACTIVE, 1.0, th, ph, (double)kv * DT, D[kv]) > 0.7;
+    *median_d = *weekly_d = INFINITY;
+    size_t gone = 0;
+    double prev = 1;
+    for (size_t j = 1; j < nd; j++) {
+        gone += lost_d[j];
+        double sv = 1 - (double)gone / (double)nr;
+        if (sv <= 0.5) {
+            *median_d = (double)(j - 1) + (prev - 0.5) / (prev - sv);
+            break;
         }
-        if (gone * 2 >= nr) {
-            *weekly_d = 7.0 * j;
+        prev = sv;
+    }
+    gone = 0;
+    for (size_t j = 1; j < nw; j++) {
+        gone += lost_w[j];
+        if (2 * gone >= nr) {
+            *weekly_d = 7.0 * (double)j;
             break;
         }
     }
-    free(lost);
+    free(lost_d);
+    free(lost_w);
 }
 
 /* Stage 2 reproduces the two shares it is solved from (exactly determined), the midazolam
@@ -202,7 +216,7 @@ static void test_stage2_reproduces_feder2021(void **state)
                                                  &win, &frac, &err),
                      0);
     KS_ASSERT_CLOSE(win, 60.0 - 14, 0, 1.0 / 24 + 1e-9);
-    printf("PTSD: theta_ptsd %.6g phi_ptsd_active %.6g; median loss of response %.2f d hourly, "
+    printf("PTSD: theta_ptsd %.6g phi_ptsd_active %.6g; median loss of response %.2f d daily, "
            "%.0f d on weekly visits (virtual patients %.2f d, %.0f d); week-2 difference %.4f of "
            "baseline\n",
            v.theta_ptsd, v.phi_ptsd_active, med, wk, med_mc, wk_mc, frac);
@@ -210,7 +224,7 @@ static void test_stage2_reproduces_feder2021(void **state)
         assert_true(isinf(med_mc));
     else
         KS_ASSERT_CLOSE(med, med_mc, 0, 0.5);
-    /* weekly: a visit (multiple of 7 d), not before the hourly median, as virtual patients */
+    /* weekly: a visit (multiple of 7 d), not before the daily median, as virtual patients */
     if (isinf(wk))
         assert_true(isinf(wk_mc));
     else {
