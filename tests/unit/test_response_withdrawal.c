@@ -86,8 +86,7 @@ static void test_doses_and_checks(void **state)
     assert_int_equal(n, 8 + (105 - 28) / 7 + 1);
     assert_true(d[n - 1].time_h == 24 * 105.0);
     /* every other week after the weekly doses of weeks 5-8: 63, 77, 91, 105, 119, ... */
-    assert_int_equal(ks_response_withdrawal_doses(KS_WD_BIWEEKLY, KS_WD_ESK, d, 200, &n, &err),
-                     0);
+    assert_int_equal(ks_response_withdrawal_doses(KS_WD_BIWEEKLY, KS_WD_ESK, d, 200, &n, &err), 0);
     assert_true(d[11].time_h == 24 * 49.0 && d[12].time_h == 24 * 63.0);
     assert_true(d[16].time_h == 24 * 119.0 && d[n - 1].time_h == 24 * 749.0);
     assert_int_equal(n, 12 + (749 - 63) / 14 + 1);
@@ -330,10 +329,8 @@ static void test_deterministic(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_doses_and_checks),
-        cmocka_unit_test(test_drug_state),
-        cmocka_unit_test(test_brute_force_fluct),
-        cmocka_unit_test(test_no_fluctuation),
+        cmocka_unit_test(test_doses_and_checks),  cmocka_unit_test(test_drug_state),
+        cmocka_unit_test(test_brute_force_fluct), cmocka_unit_test(test_no_fluctuation),
         cmocka_unit_test(test_deterministic),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
