@@ -299,10 +299,8 @@ static void sus_days(char *buf, size_t n, double d)
 {
     if (isnan(d))
         snprintf(buf, n, "none (no stable remitters)");
-    else if (isinf(d))
-        snprintf(buf, n, "not reached by %.0f d", KS_WD_HORIZON_D);
     else
-        snprintf(buf, n, "%.0f d", d);
+        days_text(buf, n, d, 0, KS_WD_HORIZON_D);
 }
 
 static int sustain_section(sbuf *b, const ks_response_params *p, const resp_env *env)

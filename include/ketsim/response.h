@@ -396,7 +396,9 @@ enum { KS_WD_ESK = 0, KS_WD_PLACEBO = 1 };
 
 /* The design's drug occupancy (both schedules, both arms), computed once through the
  * esketamine nasal model (70 kg, 45 y, as the calibration) and the PD file: the
- * parameters do not change it. Errors as ks_response_occupancy. */
+ * parameters do not change it. One short simulation per schedule, repeated with the
+ * dosing interval (src/response/withdrawal.c says why that is exact to the PK tail the
+ * drive already cuts); about 10 s. Errors as ks_response_occupancy. */
 typedef struct ks_response_withdrawal ks_response_withdrawal;
 int ks_response_withdrawal_create(const ks_model *esk_nasal, const ks_pd *pd,
                                   ks_response_withdrawal **out, ks_error *err);

@@ -19,6 +19,12 @@
 /* weeks 13-16: the weekly assessments of the end of optimisation */
 static const double REMIT_D[4] = {84, 91, 98, 105};
 
+/* Grid index of a time in days (the visits fall on the grid). */
+static size_t kd(double t_d)
+{
+    return (size_t)llround(24.0 * t_d / WD_DT);
+}
+
 struct ks_response_withdrawal {
     double *occ[KS_WD_N_SCHEDULES][2];
     size_t n[KS_WD_N_SCHEDULES][2];
@@ -87,44 +93,72 @@ void ks_response_withdrawal_checks(int schedule, double *check_d, size_t *n)
     *n = k;
 }
 
-/* The esketamine arm's occupancy is simulated up to randomisation + 2 dosing intervals and
- * repeated with the interval after that: from there on every dose within the PK tail that
- * ks_response_occupancy keeps (KS_RESPONSE_OCC_TAIL_H, 8 d) is a dose of the periodic
- * lattice (weekly from 56 d, every other week from 63 d), so each interval sees the same
- * doses at the same offsets (tests/unit/test_response_withdrawal.c checks it against the
- * whole simulation). Simulating all 756 days instead takes about 15 s per arm. */
-static int occupancy(const ks_model *m, const ks_pd *pd, int s, int a, double **occ, size_t *n,
+/* The occupancy of both arms of a schedule from one short simulation. From the start of
+ * the schedule's periodic lattice (weekly from 28 d; every other week from 49 d, the
+ * week-8 dose) the doses are periodic; ks_response_occupancy keeps a dose's PK tail for
+ * KS_RESPONSE_OCC_TAIL_H (8 d) after the last dose and its occupancy is below 1e-5 there.
+ * So once every dose of the last LATTICE_HISTORY_D (two tails, 16 d) is a lattice dose,
+ * each interval sees the same doses at the same offsets, and the occupancy repeats with the
+ * interval. The simulation runs the esketamine arm's doses up to the first lattice dose L
+ * with such a history one interval before it, and on to L + 8 d without a further dose:
+ *   - esketamine arm: the simulation before L, then the interval before L repeated;
+ *   - placebo arm: the esketamine arm's up to the next lattice time after the last dose
+ *     before randomisation (105 d), then the simulation's tail after L shifted there, then 0
+ *     (as ks_response_occupancy sets it 8 d after the last dose).
+ * tests/unit/test_response_withdrawal.c checks both arms of both schedules against the
+ * whole simulation of their doses. Simulating every arm whole takes about 70 s; this, about
+ * 160 simulated days instead of 760, a few seconds. */
+#define LATTICE_HISTORY_D (2.0 * KS_RESPONSE_OCC_TAIL_H / 24.0)
+static int occupancy(const ks_model *m, const ks_pd *pd, int s, double *occ[2], size_t *n,
                      ks_error *err)
 {
+    occ[0] = occ[1] = NULL;
+    *n = 0;
     ks_covariates cov = {0};
     ks_response_calib_cov(&cov);
     ks_dose doses[MAX_DOSES];
     size_t nd;
-    int rc = ks_response_withdrawal_doses(s, a, doses, MAX_DOSES, &nd, err);
+    int rc = ks_response_withdrawal_doses(s, KS_WD_ESK, doses, MAX_DOSES, &nd, err);
     if (rc) return rc;
     double first, every;
     after_week8(s, &first, &every);
-    double t_sim = a == KS_WD_ESK ? KS_WD_RAND_D + 2 * every : END_D;
+    double lat0 = s == KS_WD_WEEKLY ? OP_WEEKLY_FIRST_D : OP_WEEKLY_LAST_D;
+    double L = lat0;
+    while (L - every < lat0 + LATTICE_HISTORY_D)
+        L += every;
+    double last_pre = L; /* the last lattice dose before randomisation */
+    while (last_pre + every < KS_WD_RAND_D)
+        last_pre += every;
     size_t m_sim = 0;
-    while (m_sim < nd && doses[m_sim].time_h < 24.0 * t_sim)
+    while (m_sim < nd && doses[m_sim].time_h <= 24.0 * L)
         m_sim++;
-    double *o = NULL;
-    size_t no = 0;
-    rc = ks_response_occupancy(m, pd, &cov, doses, m_sim, 24.0 * t_sim, WD_DT, &o, &no, err);
+    double tail_d = KS_RESPONSE_OCC_TAIL_H / 24.0;
+    double *run = NULL;
+    size_t nr = 0;
+    rc = ks_response_occupancy(m, pd, &cov, doses, m_sim, 24.0 * (L + tail_d), WD_DT, &run, &nr,
+                               err);
     if (rc) return rc;
-    size_t n_all = (size_t)llround(24.0 * END_D / WD_DT) + 1;
-    if (no < n_all) {
-        double *full = realloc(o, n_all * sizeof *full);
-        if (!full) {
-            free(o);
-            return ks_error_set(err, KS_ENOMEM, "withdrawal: out of memory");
-        }
-        o = full;
-        size_t per = (size_t)llround(24.0 * every / WD_DT);
-        for (size_t k = no; k < n_all; k++)
-            o[k] = o[k - per];
+    size_t n_all = kd(END_D) + 1, kL = kd(L), per = kd(every), kpre = kd(last_pre);
+    double *e = malloc(n_all * sizeof *e), *p = malloc(n_all * sizeof *p);
+    if (!e || !p) {
+        free(run);
+        free(e);
+        free(p);
+        return ks_error_set(err, KS_ENOMEM, "withdrawal: out of memory");
     }
-    *occ = o;
+    for (size_t k = 0; k < n_all; k++)
+        e[k] = k < kL ? run[k] : e[k - per];
+    for (size_t k = 0; k < n_all; k++) {
+        if (k < kpre + per)
+            p[k] = e[k];
+        else {
+            size_t j = k - kpre + kL;
+            p[k] = j < nr ? run[j] : 0.0;
+        }
+    }
+    free(run);
+    occ[KS_WD_ESK] = e;
+    occ[KS_WD_PLACEBO] = p;
     *n = n_all;
     return KS_OK;
 }
@@ -136,11 +170,12 @@ int ks_response_withdrawal_create(const ks_model *esk_nasal, const ks_pd *pd,
     ks_response_withdrawal *w = calloc(1, sizeof *w);
     if (!w) return ks_error_set(err, KS_ENOMEM, "withdrawal: out of memory");
     int rc = KS_OK;
-    for (int s = 0; s < KS_WD_N_SCHEDULES && !rc; s++)
-        for (int a = 0; a < 2 && !rc; a++) {
-            rc = occupancy(esk_nasal, pd, s, a, &w->occ[s][a], &w->n[s][a], err);
-            if (rc) ks_error_prefix(err, "withdrawal design (schedule %d, arm %d)", s, a);
-        }
+    for (int s = 0; s < KS_WD_N_SCHEDULES && !rc; s++) {
+        size_t n = 0;
+        rc = occupancy(esk_nasal, pd, s, w->occ[s], &n, err);
+        w->n[s][0] = w->n[s][1] = n;
+        if (rc) ks_error_prefix(err, "withdrawal design (schedule %d)", s);
+    }
     if (rc) {
         ks_response_withdrawal_free(w);
         return rc;
@@ -169,12 +204,6 @@ int ks_response_withdrawal_drug(const ks_response_withdrawal *w, const ks_respon
     *D = d;
     *n = m;
     return KS_OK;
-}
-
-/* Grid index of a time in days (the visits fall on the grid). */
-static size_t kd(double t_d)
-{
-    return (size_t)llround(24.0 * t_d / WD_DT);
 }
 
 /* Per patient: 0 not an entrant, 1 entrant not in stable remission, 2 stable remitter; and

@@ -110,14 +110,15 @@ static void test_doses_and_checks(void **state)
     assert_true(c[0] == 7 && c[1] == 21 && c[45] == 637);
 }
 
-/* The esketamine arm's drug state (periodic repeat of the occupancy after randomisation +
- * two intervals) against the whole simulation of its doses up to until_d. */
-static void check_drug(int schedule, double until_d)
+/* The drug state of an arm (the occupancy of one short simulation repeated with the dosing
+ * interval, and the placebo arm's tail shifted) against the whole simulation of its doses
+ * up to until_d. */
+static void check_drug(int schedule, int arm, double until_d)
 {
     ks_error err = {0};
     ks_dose d[200];
     size_t nd, m = 0;
-    assert_int_equal(ks_response_withdrawal_doses(schedule, KS_WD_ESK, d, 200, &nd, &err), 0);
+    assert_int_equal(ks_response_withdrawal_doses(schedule, arm, d, 200, &nd, &err), 0);
     while (m < nd && d[m].time_h < 24 * until_d)
         m++;
     ks_covariates cov = {0};
@@ -130,19 +131,23 @@ static void check_drug(int schedule, double until_d)
     double *D = malloc(n * sizeof *D);
     ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
     assert_int_equal(ks_response_drive(&P0, occ, n, DT, &st, &err), 0);
-    assert_int_equal(ks_response_withdrawal_drug(W, &P0, schedule, KS_WD_ESK, &Dw, &nw, &err), 0);
+    assert_int_equal(ks_response_withdrawal_drug(W, &P0, schedule, arm, &Dw, &nw, &err), 0);
     assert_int_equal(nw, (size_t)llround(24 * 756 / DT) + 1);
     double mx = 0, dmax = 0;
     for (size_t k = 0; k < n; k++) {
         mx = fmax(mx, D[k]);
         dmax = fmax(dmax, fabs(D[k] - Dw[k]));
     }
-    printf("schedule %d: drug state to %g d, largest difference %.3g (largest D %.3g)\n", schedule,
-           until_d, dmax, mx);
-    /* the occupancy ks_response_occupancy leaves after 192 h is below 1e-5: the repeat
-     * differs by less than that in the drug state */
+    printf("schedule %d, arm %d: drug state to %g d, largest difference %.3g (largest D %.3g)\n",
+           schedule, arm, until_d, dmax, mx);
+    /* The repeat is exact up to the PK tails older than 16 d (below 1e-5 in occupancy) and
+     * the reference's own noise: the whole simulation's occupancy 10 min after the dose at
+     * 91 d is 0.174872, 10 min after earlier doses of the same lattice 0.174868, with 16 or 40
+     * d of lattice history alike (measured 2026-11-22): 3e-6, a drug state up to 1.3e-5 (9e-6 of
+     * its largest) apart. A repeat from the wrong interval or a wrong tail is off by the drug state
+     * itself. */
     assert_true(mx > 0.1);
-    assert_true(dmax < 1e-6 * mx);
+    assert_true(dmax < 2e-5 * mx);
     free(occ);
     free(D);
     free(Dw);
@@ -151,8 +156,10 @@ static void check_drug(int schedule, double until_d)
 static void test_drug_state(void **state)
 {
     (void)state;
-    check_drug(KS_WD_WEEKLY, KS_WD_RAND_D + 35);
-    check_drug(KS_WD_BIWEEKLY, KS_WD_RAND_D + 42);
+    /* past several repeats of the interval, and past the placebo arm's washout */
+    for (int s = 0; s < KS_WD_N_SCHEDULES; s++)
+        for (int a = 0; a < 2; a++)
+            check_drug(s, a, KS_WD_RAND_D + 21);
 }
 
 /* ---------------------------------------------------------------- brute force */
