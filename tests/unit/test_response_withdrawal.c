@@ -156,10 +156,11 @@ static void check_drug(int schedule, int arm, double until_d)
 static void test_drug_state(void **state)
 {
     (void)state;
-    /* past several repeats of the interval, and past the placebo arm's washout */
+    /* past several repeats of the interval (from 56 d weekly, 91 d every other week), the
+     * first maintenance doses and the placebo arm's washout (113 d) */
     for (int s = 0; s < KS_WD_N_SCHEDULES; s++)
         for (int a = 0; a < 2; a++)
-            check_drug(s, a, KS_WD_RAND_D + 21);
+            check_drug(s, a, KS_WD_RAND_D + 8);
 }
 
 /* ---------------------------------------------------------------- brute force */
