@@ -353,6 +353,103 @@ typedef struct ks_response_relapse {
 int ks_response_trial_relapse(const ks_response_trial_spec *s, ks_response_relapse *out,
                               ks_error *err);
 
+/* ---------------------------------------------------------------- randomised withdrawal */
+
+/* SUSTAIN-1 (Daly 2019, JAMA Psychiatry 76:893, doi:10.1001/jamapsychiatry.2019.1189;
+ * efficacy.md 21, the literature brief of 2026-11-22) as an out-of-sample prediction of
+ * the model (nothing here is fitted; docs/response-model.md, "SUSTAIN-1: a prediction"
+ * has the design as modelled, every assumption and the sources with their levels).
+ * Time t (d) from the first dose, in the oral-antidepressant context (KS_CTX_ORAL_AD,
+ * started with the first dose and continued in both arms), baseline MADRS drawn per
+ * patient from TRANSFORM-2's 37.7 (SD 5.49) (not published for SUSTAIN-1: an assumption):
+ *   - induction: esketamine nasal twice weekly, TRANSFORM's days and doses (t 0-24 d);
+ *     entry to optimisation: >= 50 % MADRS reduction at t = 27 d (day 28);
+ *   - optimisation: 84 mg weekly at t = 28, 35, 42, 49 (weeks 5-8); then, the bracket
+ *     of the trial's MADRS algorithm (schedule): KS_WD_WEEKLY every week from t = 56,
+ *     KS_WD_BIWEEKLY every other week from t = 63 (63, 77, 91, 105, ...);
+ *   - stable remission: MADRS <= 12 at the weekly assessments of weeks 15 and 16 (t = 98,
+ *     105) and at least one of weeks 13 and 14 (t = 84, 91) (the registry's "3 of the last
+ *     4 weeks, one excursion at week 13 or 14");
+ *   - randomisation at t = KS_WD_RAND_D (112 d, after week 16): esketamine continued
+ *     (KS_WD_ESK) or stopped (KS_WD_PLACEBO, placebo spray); the same patients, the same
+ *     fluctuation paths, in both arms (common random numbers);
+ *   - maintenance assessments at the visits, before that visit's dose: weekly from t =
+ *     119 d (KS_WD_WEEKLY) or every other week from t = 119 d (KS_WD_BIWEEKLY), up to
+ *     KS_WD_HORIZON_D after randomisation;
+ *   - relapse: MADRS >= 22 at two consecutive assessments 5-15 days apart, dated at the
+ *     first of the two (the last assessment cannot start a relapse); hospitalisation and
+ *     suicide-related events, the registry's other arm, are not modelled: the model
+ *     under-counts relapse by those.
+ * Scores are continuous (thresholds on the model's MADRS, no rounding). Every assessment is
+ * at the visit's time, before its dose (the drug state at that grid point). */
+#define KS_WD_RAND_D 112.0       /* randomisation, d after the first dose (end of week 16) */
+#define KS_WD_HORIZON_D 644.0    /* maintenance follow-up, d: 92 weeks, the registry's maximum */
+#define KS_WD_EXPOSURE_D 123.9   /* 17.7 weeks: median maintenance exposure, stable remitters */
+#define KS_WD_ENTRY_D 27.0       /* end-of-induction response read (TRANSFORM's day 28) */
+#define KS_WD_REMIT_MADRS 12.0   /* stable remission: MADRS <= 12 */
+#define KS_WD_RELAPSE_MADRS 22.0 /* relapse: MADRS >= 22 ... */
+#define KS_WD_GAP_MIN_D 5.0      /* ... on two consecutive assessments 5-15 d apart */
+#define KS_WD_GAP_MAX_D 15.0
+#define KS_WD_MAX_CHECKS 96
+enum { KS_WD_WEEKLY = 0, KS_WD_BIWEEKLY = 1, KS_WD_N_SCHEDULES = 2 };
+enum { KS_WD_ESK = 0, KS_WD_PLACEBO = 1 };
+
+/* The design's drug occupancy (both schedules, both arms), computed once through the
+ * esketamine nasal model (70 kg, 45 y, as the calibration) and the PD file: the
+ * parameters do not change it. One short simulation per schedule, repeated with the
+ * dosing interval (src/response/withdrawal.c says why that is exact to the PK tail the
+ * drive already cuts); about 10 s. Errors as ks_response_occupancy. */
+typedef struct ks_response_withdrawal ks_response_withdrawal;
+int ks_response_withdrawal_create(const ks_model *esk_nasal, const ks_pd *pd,
+                                  ks_response_withdrawal **out, ks_error *err);
+void ks_response_withdrawal_free(ks_response_withdrawal *w);
+/* The doses of a schedule and arm (time_h from the first dose, mg, route "nasal"), in
+ * time order: at most cap written, *n the count (KS_EINVAL when cap is too small or the
+ * schedule or arm is not one). */
+int ks_response_withdrawal_doses(int schedule, int arm, ks_dose *doses, size_t cap, size_t *n,
+                                 ks_error *err);
+/* The maintenance assessment times of a schedule, d after randomisation (ascending;
+ * *n <= KS_WD_MAX_CHECKS). */
+void ks_response_withdrawal_checks(int schedule, double *check_d, size_t *n);
+/* The drug state D of a schedule and arm on the grid t_k = k dt (KS_RESPONSE_WD_DT_H,
+ * from the first dose to randomisation + horizon): *D allocated (free()), *n points. */
+#define KS_RESPONSE_WD_DT_H (1.0 / 12.0)
+int ks_response_withdrawal_drug(const ks_response_withdrawal *w, const ks_response_params *p,
+                                int schedule, int arm, double **D, size_t *n, ks_error *err);
+
+typedef struct ks_response_withdrawal_result {
+    int schedule;
+    uint64_t n;             /* patients started on induction */
+    uint64_t n_entrants;    /* of them responding at the end of induction (entered optimisation) */
+    uint64_t n_stable;      /* of them in stable remission at randomisation */
+    double stable_share;    /* n_stable / n */
+    double stable_share_op; /* n_stable / n_entrants (NaN without entrants) */
+    size_t n_checks;        /* maintenance assessments */
+    double check_d[KS_WD_MAX_CHECKS]; /* their times, d after randomisation */
+    /* per arm (KS_WD_ESK, KS_WD_PLACEBO), among the stable remitters: */
+    double cum_relapse[2][KS_WD_MAX_CHECKS]; /* share relapsed at or before check j (by the
+                                                relapse date); no censoring: every virtual
+                                                patient is followed to the horizon, so this
+                                                is the Kaplan-Meier curve 1 - S(t) */
+    uint64_t relapsed[2];                    /* relapsed within the horizon */
+    double median_d[2];                      /* first check with cum_relapse >= 0.5, d after
+                                                randomisation; +INFINITY: not reached within the
+                                                horizon; NaN: no stable remitters */
+    double share_by_exposure[2];             /* cum_relapse at the last check at or before
+                                                KS_WD_EXPOSURE_D (0 before the first check) */
+    double horizon_d;                        /* KS_WD_HORIZON_D */
+} ks_response_withdrawal_result;
+/* The randomised-withdrawal prediction for p on schedule, over patients 0..n-1 of seed
+ * (replicate 0: the draws of ks_response_patient and their paths, ks_response_path; the
+ * baseline is the normal draw of KS_RNG_RESPONSE index 1, as ks_response_trial's, clipped
+ * to 1..60). Deterministic: the same bits for any thread count (0: OpenMP's default).
+ * Works for any parameter set, with or without fluctuation. Cost: 4 drug-state
+ * integrations (about 1 s), plus per stable remitter one normal number per hour to the
+ * horizon with fluctuation. KS_EINVAL (schedule, n < 1, bad parameters), KS_ENOMEM. */
+int ks_response_withdraw(const ks_response_withdrawal *w, const ks_response_params *p, int schedule,
+                         uint64_t n, uint64_t seed, int threads, ks_response_withdrawal_result *out,
+                         ks_error *err);
+
 /* ---------------------------------------------------------------- MADRS <-> HAM-D */
 
 /* The model works in MADRS points. HAM-D output goes through the published

@@ -1,6 +1,7 @@
 /* Calibration of the response model to the published figures of
  * ../shared/data/efficacy.md (and nothing else), and the parameter file. */
 #include "ketsim/response.h"
+#include "response_internal.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -10,7 +11,7 @@
 
 /* ---------------------------------------------------------------- designs */
 
-#define DT_H (1.0 / 12.0) /* 5-min grid */
+#define DT_H KS_RESPONSE_DT_H /* 5-min grid */
 enum { DS_IV02, DS_IV05, DS_IV10, DS_IV6, DS_ESK_T2, DS_ESK84, DS_N };
 
 struct ks_response_designs {
@@ -31,7 +32,7 @@ int ks_response_designs_ibrahim(const ks_response_designs *d)
     return d->ibrahim_rule;
 }
 
-static const double ESK_DAYS[8] = {0, 3, 7, 10, 14, 17, 21, 24};
+#define ESK_DAYS KS_ESK_INDUCTION_DAYS
 static const double IV6_DAYS[6] = {0, 2, 4, 7, 9, 11};
 
 void ks_response_designs_free(ks_response_designs *d)
@@ -67,8 +68,7 @@ static int designs_build(const ks_model *rac_iv, const ks_model *esk_nasal, cons
     ks_response_designs *d = calloc(1, sizeof *d);
     if (!d) return ks_error_set(err, KS_ENOMEM, "out of memory");
     ks_covariates cov = {0};
-    ks_covariates_set(&cov, "weight", 70.0, NULL);
-    ks_covariates_set(&cov, "age", 45.0, NULL);
+    ks_response_calib_cov(&cov);
     int rc = KS_OK;
     for (int ds = 0; ds < DS_N && !rc; ds++) {
         if (need && !need[ds]) continue;
@@ -91,8 +91,9 @@ static int designs_build(const ks_model *rac_iv, const ks_model *esk_nasal, cons
             break;
         default:
             m = esk_nasal;
-            for (int i = 0; i < 8; i++)
-                doses[nd++] = (ks_dose){24.0 * ESK_DAYS[i], ds == DS_ESK_T2 && i == 0 ? 56.0 : 84.0,
+            for (int i = 0; i < KS_ESK_INDUCTION_N; i++)
+                doses[nd++] = (ks_dose){24.0 * ESK_DAYS[i],
+                                        ds == DS_ESK_T2 && i == 0 ? KS_ESK_FIRST_MG : KS_ESK_MG,
                                         0.0, "nasal"};
         }
         /* Models that do not use age ignore it; a model that needs another covariate

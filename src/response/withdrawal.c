@@ -1,0 +1,329 @@
+/* ketsim: a randomised-withdrawal trial like SUSTAIN-1 (Daly 2019) predicted by the response
+ * model (ks_response_withdraw; the design and its assumptions are in response.h and
+ * docs/response-model.md, "SUSTAIN-1: a prediction"). Virtual patients with their
+ * within-patient fluctuation paths, the same patients in both arms. */
+#include "ketsim/response.h"
+#include "ketsim/trial.h"
+#include "response_internal.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WD_DT KS_RESPONSE_WD_DT_H
+#define OP_WEEKLY_FIRST_D 28.0 /* weeks 5-8: weekly at 28, 35, 42, 49 */
+#define OP_WEEKLY_LAST_D 49.0
+#define END_D (KS_WD_RAND_D + KS_WD_HORIZON_D)
+#define MAX_DOSES 160
+/* weeks 13-16: the weekly assessments of the end of optimisation */
+static const double REMIT_D[4] = {84, 91, 98, 105};
+
+/* Grid index of a time in days (the visits fall on the grid). */
+static size_t kd(double t_d)
+{
+    return (size_t)llround(24.0 * t_d / WD_DT);
+}
+
+struct ks_response_withdrawal {
+    double *occ[KS_WD_N_SCHEDULES][2];
+    size_t n[KS_WD_N_SCHEDULES][2];
+};
+
+void ks_response_withdrawal_free(ks_response_withdrawal *w)
+{
+    if (!w) return;
+    for (int s = 0; s < KS_WD_N_SCHEDULES; s++)
+        for (int a = 0; a < 2; a++)
+            free(w->occ[s][a]);
+    free(w);
+}
+
+static int bad_design(int schedule, int arm, ks_error *err)
+{
+    if (schedule < 0 || schedule >= KS_WD_N_SCHEDULES)
+        return ks_error_set(err, KS_EINVAL, "withdrawal: schedule %d is not one", schedule);
+    if (arm != KS_WD_ESK && arm != KS_WD_PLACEBO)
+        return ks_error_set(err, KS_EINVAL, "withdrawal: arm %d is not one", arm);
+    return KS_OK;
+}
+
+/* After the weekly doses of weeks 5-8: the first dose and the interval (d). */
+static void after_week8(int schedule, double *first_d, double *every_d)
+{
+    *every_d = schedule == KS_WD_WEEKLY ? 7.0 : 14.0;
+    *first_d = OP_WEEKLY_LAST_D + *every_d;
+}
+
+int ks_response_withdrawal_doses(int schedule, int arm, ks_dose *doses, size_t cap, size_t *n,
+                                 ks_error *err)
+{
+    *n = 0;
+    int rc = bad_design(schedule, arm, err);
+    if (rc) return rc;
+    size_t k = 0;
+#define PUT(t_d, mg)                                                                               \
+    do {                                                                                           \
+        if (k >= cap) return ks_error_set(err, KS_EINVAL, "withdrawal: more than %zu doses", cap); \
+        doses[k++] = (ks_dose){24.0 * (t_d), (mg), 0.0, "nasal"};                                  \
+    } while (0)
+    for (int i = 0; i < KS_ESK_INDUCTION_N; i++)
+        PUT(KS_ESK_INDUCTION_DAYS[i], i == 0 ? KS_ESK_FIRST_MG : KS_ESK_MG);
+    for (double t = OP_WEEKLY_FIRST_D; t <= OP_WEEKLY_LAST_D; t += 7)
+        PUT(t, KS_ESK_MG);
+    double t, every;
+    after_week8(schedule, &t, &every);
+    /* placebo: the esketamine doses stop at randomisation (the spray is placebo) */
+    double stop = arm == KS_WD_PLACEBO ? KS_WD_RAND_D : END_D;
+    for (; t < stop; t += every)
+        PUT(t, KS_ESK_MG);
+#undef PUT
+    *n = k;
+    return KS_OK;
+}
+
+void ks_response_withdrawal_checks(int schedule, double *check_d, size_t *n)
+{
+    /* the visits after randomisation: the first at 119 d in both schedules (a week after
+     * randomisation; the every-other-week lattice from 63 d passes 119 d) */
+    double every = schedule == KS_WD_WEEKLY ? 7.0 : 14.0;
+    size_t k = 0;
+    for (double t = KS_WD_RAND_D + 7; t <= END_D + 1e-9 && k < KS_WD_MAX_CHECKS; t += every)
+        check_d[k++] = t - KS_WD_RAND_D;
+    *n = k;
+}
+
+/* The occupancy of both arms of a schedule from one short simulation. From the start of
+ * the schedule's periodic lattice (weekly from 28 d; every other week from 49 d, the
+ * week-8 dose) the doses are periodic; ks_response_occupancy keeps a dose's PK tail for
+ * KS_RESPONSE_OCC_TAIL_H (8 d) after the last dose and its occupancy is below 1e-5 there.
+ * So once every dose of the last LATTICE_HISTORY_D (two tails, 16 d) is a lattice dose,
+ * each interval sees the same doses at the same offsets, and the occupancy repeats with the
+ * interval. The simulation runs the esketamine arm's doses up to the first lattice dose L
+ * with such a history one interval before it, and on to L + 8 d without a further dose:
+ *   - esketamine arm: the simulation before L, then the interval before L repeated;
+ *   - placebo arm: the esketamine arm's up to the next lattice time after the last dose
+ *     before randomisation (105 d), then the simulation's tail after L shifted there, then 0
+ *     (as ks_response_occupancy sets it 8 d after the last dose).
+ * tests/unit/test_response_withdrawal.c checks both arms of both schedules against the
+ * whole simulation of their doses. Simulating every arm whole takes about 70 s; this, about
+ * 160 simulated days instead of 760, a few seconds. */
+#define LATTICE_HISTORY_D (2.0 * KS_RESPONSE_OCC_TAIL_H / 24.0)
+static int occupancy(const ks_model *m, const ks_pd *pd, int s, double *occ[2], size_t *n,
+                     ks_error *err)
+{
+    occ[0] = occ[1] = NULL;
+    *n = 0;
+    ks_covariates cov = {0};
+    ks_response_calib_cov(&cov);
+    ks_dose doses[MAX_DOSES];
+    size_t nd;
+    int rc = ks_response_withdrawal_doses(s, KS_WD_ESK, doses, MAX_DOSES, &nd, err);
+    if (rc) return rc;
+    double first, every;
+    after_week8(s, &first, &every);
+    double lat0 = s == KS_WD_WEEKLY ? OP_WEEKLY_FIRST_D : OP_WEEKLY_LAST_D;
+    double L = lat0;
+    while (L - every < lat0 + LATTICE_HISTORY_D)
+        L += every;
+    double last_pre = L; /* the last lattice dose before randomisation */
+    while (last_pre + every < KS_WD_RAND_D)
+        last_pre += every;
+    size_t m_sim = 0;
+    while (m_sim < nd && doses[m_sim].time_h <= 24.0 * L)
+        m_sim++;
+    double tail_d = KS_RESPONSE_OCC_TAIL_H / 24.0;
+    double *run = NULL;
+    size_t nr = 0;
+    rc = ks_response_occupancy(m, pd, &cov, doses, m_sim, 24.0 * (L + tail_d), WD_DT, &run, &nr,
+                               err);
+    if (rc) return rc;
+    size_t n_all = kd(END_D) + 1, kL = kd(L), per = kd(every), kpre = kd(last_pre);
+    double *e = malloc(n_all * sizeof *e), *p = malloc(n_all * sizeof *p);
+    if (!e || !p) {
+        free(run);
+        free(e);
+        free(p);
+        return ks_error_set(err, KS_ENOMEM, "withdrawal: out of memory");
+    }
+    for (size_t k = 0; k < n_all; k++)
+        e[k] = k < kL ? run[k] : e[k - per];
+    for (size_t k = 0; k < n_all; k++) {
+        if (k < kpre + per)
+            p[k] = e[k];
+        else {
+            size_t j = k - kpre + kL;
+            p[k] = j < nr ? run[j] : 0.0;
+        }
+    }
+    free(run);
+    occ[KS_WD_ESK] = e;
+    occ[KS_WD_PLACEBO] = p;
+    *n = n_all;
+    return KS_OK;
+}
+
+int ks_response_withdrawal_create(const ks_model *esk_nasal, const ks_pd *pd,
+                                  ks_response_withdrawal **out, ks_error *err)
+{
+    *out = NULL;
+    ks_response_withdrawal *w = calloc(1, sizeof *w);
+    if (!w) return ks_error_set(err, KS_ENOMEM, "withdrawal: out of memory");
+    int rc = KS_OK;
+    for (int s = 0; s < KS_WD_N_SCHEDULES && !rc; s++) {
+        size_t n = 0;
+        rc = occupancy(esk_nasal, pd, s, w->occ[s], &n, err);
+        w->n[s][0] = w->n[s][1] = n;
+        if (rc) ks_error_prefix(err, "withdrawal design (schedule %d)", s);
+    }
+    if (rc) {
+        ks_response_withdrawal_free(w);
+        return rc;
+    }
+    *out = w;
+    return KS_OK;
+}
+
+int ks_response_withdrawal_drug(const ks_response_withdrawal *w, const ks_response_params *p,
+                                int schedule, int arm, double **D, size_t *n, ks_error *err)
+{
+    *D = NULL;
+    *n = 0;
+    int rc = bad_design(schedule, arm, err);
+    if (rc) return rc;
+    size_t m = w->n[schedule][arm];
+    double *d = malloc(m * sizeof *d);
+    if (!d) return ks_error_set(err, KS_ENOMEM, "withdrawal: out of memory");
+    ks_response_states st = {0};
+    st.D = d;
+    rc = ks_response_drive(p, w->occ[schedule][arm], m, WD_DT, &st, err);
+    if (rc) {
+        free(d);
+        return rc;
+    }
+    *D = d;
+    *n = m;
+    return KS_OK;
+}
+
+/* Per patient: 0 not an entrant, 1 entrant not in stable remission, 2 stable remitter; and
+ * for a stable remitter the check index of the relapse date per arm (-1: none). */
+typedef struct {
+    signed char status;
+    short rel[2];
+} wd_slot;
+
+int ks_response_withdraw(const ks_response_withdrawal *w, const ks_response_params *p_in,
+                         int schedule, uint64_t n, uint64_t seed, int threads,
+                         ks_response_withdrawal_result *out, ks_error *err)
+{
+    int rc = bad_design(schedule, KS_WD_ESK, err);
+    if (rc) return rc;
+    if (n < 1) return ks_error_set(err, KS_EINVAL, "withdrawal: n: no patients");
+    rc = ks_response_params_check(p_in, err);
+    if (rc) return rc;
+    /* the oral antidepressant starts with the first dose at 0 */
+    ks_response_params p = *p_in;
+    p.first_visit_h = 0;
+    p.last_visit_h = 0;
+    double *D[2] = {NULL, NULL};
+    size_t nD[2] = {0, 0};
+    wd_slot *slot = NULL;
+    for (int a = 0; a < 2 && !rc; a++)
+        rc = ks_response_withdrawal_drug(w, &p, schedule, a, &D[a], &nD[a], err);
+    if (rc) goto done;
+    double chk[KS_WD_MAX_CHECKS];
+    size_t nc;
+    ks_response_withdrawal_checks(schedule, chk, &nc);
+    for (size_t j = 0; j < nc; j++)
+        if (kd(KS_WD_RAND_D + chk[j]) >= nD[0] || kd(KS_WD_RAND_D + chk[j]) >= nD[1]) {
+            rc = ks_error_set(err, KS_EINVAL, "withdrawal: check %g d beyond the drug state",
+                              chk[j]);
+            goto done;
+        }
+    slot = malloc(n * sizeof *slot);
+    if (!slot) {
+        rc = ks_error_set(err, KS_ENOMEM, "withdrawal: out of memory for %llu patients",
+                          (unsigned long long)n);
+        goto done;
+    }
+    int fl = p.v[KS_RP_FLUCT] > 0 && p.v[KS_RP_OMEGA_PHI] > 0;
+    int nthr = threads > 0 ? threads : omp_get_max_threads();
+    const int ctx = KS_CTX_ORAL_AD;
+#pragma omp parallel for schedule(dynamic, 64) num_threads(nthr)
+    for (uint64_t i = 0; i < n; i++) {
+        double th, ph, z[2];
+        ks_response_patient(&p, ctx, seed, i, &th, &ph);
+        ks_rng_normal2(seed, 0, i, KS_RNG_RESPONSE, 1, z);
+        double b0 = fmin(60.0, fmax(1.0, 37.7 + 5.49 * z[0]));
+        ks_response_path path;
+        if (fl) ks_response_path_init(&path, &p, seed, 0, i);
+        wd_slot *o = &slot[i];
+        o->status = 0;
+        o->rel[0] = o->rel[1] = -1;
+        /* The score at day t_d in arm a: the path at that time (times ascending). */
+#define SCORE(a, t_d)                                                                              \
+    ks_response_score(&p, ctx, b0, th, fl ? ph *ks_response_path_factor(&path, 24.0 * (t_d)) : ph, \
+                      24.0 * (t_d), D[a][kd(t_d)])
+        if (SCORE(0, KS_WD_ENTRY_D) > 0.5 * b0) continue;
+        o->status = 1;
+        int le[4];
+        for (int q = 0; q < 4; q++)
+            le[q] = SCORE(0, REMIT_D[q]) <= KS_WD_REMIT_MADRS;
+        if (!(le[2] && le[3] && (le[0] || le[1]))) continue;
+        o->status = 2;
+        /* the maintenance assessments: one path factor per check, both arms */
+        int hi[2][KS_WD_MAX_CHECKS];
+        for (size_t j = 0; j < nc; j++) {
+            double t = KS_WD_RAND_D + chk[j], th_h = 24.0 * t;
+            double phj = fl ? ph * ks_response_path_factor(&path, th_h) : ph;
+            for (int a = 0; a < 2; a++)
+                hi[a][j] = ks_response_score(&p, ctx, b0, th, phj, th_h, D[a][kd(t)]) >=
+                           KS_WD_RELAPSE_MADRS;
+        }
+#undef SCORE
+        for (int a = 0; a < 2; a++)
+            for (size_t j = 0; j + 1 < nc; j++) {
+                double gap = chk[j + 1] - chk[j];
+                if (hi[a][j] && hi[a][j + 1] && gap >= KS_WD_GAP_MIN_D && gap <= KS_WD_GAP_MAX_D) {
+                    o->rel[a] = (short)j;
+                    break;
+                }
+            }
+    }
+    memset(out, 0, sizeof *out);
+    out->schedule = schedule;
+    out->n = n;
+    out->n_checks = nc;
+    out->horizon_d = KS_WD_HORIZON_D;
+    for (size_t j = 0; j < nc; j++)
+        out->check_d[j] = chk[j];
+    uint64_t cnt[2][KS_WD_MAX_CHECKS] = {{0}};
+    for (uint64_t i = 0; i < n; i++) {
+        out->n_entrants += slot[i].status >= 1;
+        if (slot[i].status != 2) continue;
+        out->n_stable++;
+        for (int a = 0; a < 2; a++)
+            if (slot[i].rel[a] >= 0) cnt[a][slot[i].rel[a]]++;
+    }
+    out->stable_share = (double)out->n_stable / (double)n;
+    out->stable_share_op = out->n_entrants ? (double)out->n_stable / (double)out->n_entrants : NAN;
+    for (int a = 0; a < 2; a++) {
+        uint64_t c = 0;
+        out->median_d[a] = out->n_stable ? INFINITY : NAN;
+        out->share_by_exposure[a] = out->n_stable ? 0.0 : NAN;
+        for (size_t j = 0; j < nc; j++) {
+            c += cnt[a][j];
+            double f = out->n_stable ? (double)c / (double)out->n_stable : NAN;
+            out->cum_relapse[a][j] = f;
+            if (out->n_stable && isinf(out->median_d[a]) && f >= 0.5) out->median_d[a] = chk[j];
+            if (chk[j] <= KS_WD_EXPOSURE_D) out->share_by_exposure[a] = f;
+        }
+        out->relapsed[a] = c;
+    }
+done:
+    free(slot);
+    free(D[0]);
+    free(D[1]);
+    return rc;
+}
