@@ -545,8 +545,9 @@ int ks_response_ptsd_load(const char *path, ks_response_ptsd *v, ks_error *err);
  * Pharmacokinet Pharmacodyn 43:583, doi:10.1007/s10928-016-9487-8) weights proposals by
  * the objective itself and keeps a set of parameter vectors, stored in the file; forecasts
  * use those sets. */
-#define KS_RESPONSE_AT_BOUND 1e-3     /* log units: a parameter this close to a bound is held */
-#define KS_RESPONSE_FLAT_LOG 3.0      /* an axis whose 1-SD spread exceeds this (log units, a \
+#define KS_RESPONSE_AT_BOUND 1e-3 /* log units: a parameter this close to a bound is held */
+#define KS_RESPONSE_FLAT_LOG                                                                       \
+    3.0                               /* an axis whose 1-SD spread exceeds this (log units, a      \
                                          factor of 20) is not identified by the figures */
 #define KS_RESPONSE_HESSIAN_STEP 0.01 /* log units (1 %) */
 #define KS_RESPONSE_DRAW_TRIES 1000   /* proposals outside the bounds before giving up */
@@ -554,17 +555,17 @@ int ks_response_ptsd_load(const char *path, ks_response_ptsd *v, ks_error *err);
 #define KS_RESPONSE_SIR_N 200         /* parameter sets kept */
 #define KS_RESPONSE_SIR_SEED 20261122 /* fixed: the calibration is deterministic */
 typedef struct ks_response_uncertainty {
-    int n_points;               /* calibration data points */
-    int n_free;                 /* parameters not at a bound */
-    int free[KS_RP_N];          /* 1: not at a bound (has a Hessian row); 0: held at its bound */
-    int identified[KS_RP_N];    /* 1: free and less than 10 % of its direction on flat axes */
-    double objective;           /* the objective at the fit */
-    double scale;               /* residual variance factor: objective/(n_points - n_free), >= 1 */
-    double step;                /* finite-difference step, log units */
-    double step_change;         /* largest relative change of an identified SD at 2 steps */
-    double eigen[KS_RP_N];      /* eigenvalues of H over the free parameters, descending */
-    int n_axes;                 /* eigen-axes of the proposal (= n_free) */
-    int flat[KS_RP_N];          /* axis j not identified: its proposal SD is FLAT_LOG */
+    int n_points;            /* calibration data points */
+    int n_free;              /* parameters not at a bound */
+    int free[KS_RP_N];       /* 1: not at a bound (has a Hessian row); 0: held at its bound */
+    int identified[KS_RP_N]; /* 1: free and less than 10 % of its direction on flat axes */
+    double objective;        /* the objective at the fit */
+    double scale;            /* residual variance factor: objective/(n_points - n_free), >= 1 */
+    double step;             /* finite-difference step, log units */
+    double step_change;      /* largest relative change of an identified SD at 2 steps */
+    double eigen[KS_RP_N];   /* eigenvalues of H over the free parameters, descending */
+    int n_axes;              /* eigen-axes of the proposal (= n_free) */
+    int flat[KS_RP_N];       /* axis j not identified: its proposal SD is FLAT_LOG */
     double axes[KS_RP_N][KS_RP_N]; /* axes[j][i]: 1-SD proposal displacement of log param i */
     double cov[KS_RP_N][KS_RP_N];  /* covariance of the log parameters, identified axes only */
 } ks_response_uncertainty;
@@ -600,11 +601,11 @@ int ks_response_propose(const ks_response_params *p, const ks_response_uncertain
 
 /* What SIR did. */
 typedef struct ks_response_sir_stats {
-    int m, n;           /* proposals, sets kept */
-    double ess;         /* effective sample size of the importance weights, (sum w)^2/sum w^2 */
-    double max_share;   /* largest single weight / sum of weights */
-    double dobj_q[3];   /* 5th, 50th, 95th percentile of objective - fit over the kept sets */
-    int n_infinite;     /* proposals where fn was not finite (weight 0) */
+    int m, n;         /* proposals, sets kept */
+    double ess;       /* effective sample size of the importance weights, (sum w)^2/sum w^2 */
+    double max_share; /* largest single weight / sum of weights */
+    double dobj_q[3]; /* 5th, 50th, 95th percentile of objective - fit over the kept sets */
+    int n_infinite;   /* proposals where fn was not finite (weight 0) */
 } ks_response_sir_stats;
 /* Sampling importance resampling: m proposals (ks_response_propose, seed), importance
  * weight exp(-(fn - fn(p)) / (2 u->scale) + z2/2), n sets drawn without replacement with
@@ -618,8 +619,8 @@ int ks_response_sir(ks_response_objfn fn, void *ud, const ks_response_params *p,
  * 44:509, doi:10.1007/s10928-017-9542-0): u's axes replaced by the eigen-axes of the
  * second moments of the n sets' log parameters about the fit p (u->free kept; axes with
  * no spread dropped), each SD times `inflate`. KS_EINVAL for n < 2 or inflate <= 0. */
-#define KS_RESPONSE_SIR_ITER 5        /* at most this many SIR iterations */
-#define KS_RESPONSE_SIR_INFLATE 1.2   /* SD inflation of an iterated proposal */
+#define KS_RESPONSE_SIR_ITER 5      /* at most this many SIR iterations */
+#define KS_RESPONSE_SIR_INFLATE 1.2 /* SD inflation of an iterated proposal */
 int ks_response_proposal_from_sets(const ks_response_params *p, const ks_response_params *sets,
                                    int n, double inflate, ks_response_uncertainty *u,
                                    ks_error *err);
@@ -638,11 +639,11 @@ int ks_response_proposal_from_sets(const ks_response_params *p, const ks_respons
  * B: the draws kept come from a fixed Metropolis kernel. Chains use Philox stream
  * KS_RNG_RESPONSE_MCMC of the seed, keyed by chain and iteration: the same bits for any
  * thread count (chains run in parallel; fn must be thread-safe). */
-#define KS_RESPONSE_MCMC_CHAINS 4        /* default chains */
-#define KS_RESPONSE_MCMC_MAX_CHAINS 64   /* at most */
-#define KS_RESPONSE_MCMC_DRAWS 3000      /* default draws kept per chain, after burn-in */
-#define KS_RESPONSE_MCMC_BURN 1500       /* default burn-in (adaptation) per chain */
-#define KS_RESPONSE_MCMC_BETA 0.05       /* share of steps from the fixed Hessian proposal */
+#define KS_RESPONSE_MCMC_CHAINS 4         /* default chains */
+#define KS_RESPONSE_MCMC_MAX_CHAINS 64    /* at most */
+#define KS_RESPONSE_MCMC_DRAWS 3000       /* default draws kept per chain, after burn-in */
+#define KS_RESPONSE_MCMC_BURN 1500        /* default burn-in (adaptation) per chain */
+#define KS_RESPONSE_MCMC_BETA 0.05        /* share of steps from the fixed Hessian proposal */
 #define KS_RESPONSE_MCMC_TARGET_ACC 0.234 /* target acceptance of the scale adaptation */
 /* Convergence criteria (Vehtari et al. 2021, Bayesian Anal 16:667, doi:10.1214/20-BA1221:
  * rank-normalised split-R-hat below 1.01; bulk- and tail-ESS at least 100 per chain),
@@ -666,13 +667,13 @@ typedef struct ks_response_mcmc_stats {
     int chains, draws, burn, n_free;
     double accept[KS_RESPONSE_MCMC_MAX_CHAINS]; /* acceptance after the burn-in, per chain */
     double accept_rate;                         /* over all chains after the burn-in */
-    double outside_rate;   /* share of proposals after the burn-in rejected at a bound */
+    double outside_rate; /* share of proposals after the burn-in rejected at a bound */
     double scale_lambda[KS_RESPONSE_MCMC_MAX_CHAINS]; /* final lambda per chain */
-    double rhat[KS_RP_N];  /* max of bulk and folded rank-normalised split-R-hat; NAN held */
+    double rhat[KS_RP_N]; /* max of bulk and folded rank-normalised split-R-hat; NAN held */
     double ess_bulk[KS_RP_N], ess_tail[KS_RP_N]; /* NAN for a held parameter */
     double max_rhat, min_ess_bulk, min_ess_tail; /* over the free parameters */
-    int converged;        /* max_rhat < RHAT_MAX and both minimum ESS >= ESS_PER_CHAIN x chains */
-    double dobj_q[3];     /* 5th, 50th, 95th percentile of objective - fn(p), kept sets */
+    int converged;    /* max_rhat < RHAT_MAX and both minimum ESS >= ESS_PER_CHAIN x chains */
+    double dobj_q[3]; /* 5th, 50th, 95th percentile of objective - fn(p), kept sets */
     double q05[KS_RP_N], q95[KS_RP_N]; /* 5th and 95th percentile over all kept draws */
 } ks_response_mcmc_stats;
 

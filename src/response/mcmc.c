@@ -206,7 +206,8 @@ static int cholesky(const double *A, int k, double *L)
                 for (int m = 0; m < j; m++)
                     s -= L[i * k + m] * L[j * k + m];
                 if (i == j) {
-                    if (!(s > 0)) ok = 0;
+                    if (!(s > 0))
+                        ok = 0;
                     else
                         L[i * k + i] = sqrt(s);
                 } else
@@ -244,8 +245,8 @@ typedef struct chain_res {
 
 /* Chain c from start x0 (log values of the free parameters, objective f0): its draws after
  * the burn-in into out (natural values, KS_RP_N each) and fo (objective). */
-static void run_chain(const shared *sh, int c, const double *x0, double f0, double *out,
-                      double *fo, chain_res *res)
+static void run_chain(const shared *sh, int c, const double *x0, double f0, double *out, double *fo,
+                      chain_res *res)
 {
     const int k = sh->k, B = sh->o->burn, N = sh->o->draws, total = B + N;
     const uint64_t seed = sh->o->seed;
@@ -300,8 +301,7 @@ static void run_chain(const shared *sh, int c, const double *x0, double f0, doub
             res->outside++;
         if (t < B) {
             /* Robbins-Monro on log lambda towards the target acceptance (adaptive steps) */
-            if (!fixed)
-                loglam += pow(t + 1.0, -0.6) * (alpha - KS_RESPONSE_MCMC_TARGET_ACC);
+            if (!fixed) loglam += pow(t + 1.0, -0.6) * (alpha - KS_RESPONSE_MCMC_TARGET_ACC);
             if (win < 3 && t >= wstart[win]) { /* Welford over the window's states */
                 wn++;
                 double d[KS_RP_N];
@@ -443,8 +443,8 @@ int ks_response_mcmc(ks_response_objfn fn, void *ud, const ks_response_params *p
         pick[j] = (long)floor((j + 0.5) * (double)T / n_sets);
     for (int j = n_sets - 1; j > 0; j--) {
         double uu[2];
-        ks_rng_uniform2(o->seed, KS_RESPONSE_MCMC_MAX_CHAINS, (uint64_t)j, KS_RNG_RESPONSE_MCMC,
-                        0, uu);
+        ks_rng_uniform2(o->seed, KS_RESPONSE_MCMC_MAX_CHAINS, (uint64_t)j, KS_RNG_RESPONSE_MCMC, 0,
+                        uu);
         int r = (int)floor(uu[0] * (j + 1));
         if (r > j) r = j;
         long tmp = pick[j];
@@ -477,8 +477,8 @@ int ks_response_mcmc(ks_response_objfn fn, void *ud, const ks_response_params *p
             if (!u->free[i]) continue;
             for (long t = 0; t < T; t++)
                 col[t] = log(draws[(size_t)t * KS_RP_N + i]);
-            rc = ks_response_mcmc_diagnose(col, o->chains, o->draws, &st->rhat[i],
-                                           &st->ess_bulk[i], &st->ess_tail[i], err);
+            rc = ks_response_mcmc_diagnose(col, o->chains, o->draws, &st->rhat[i], &st->ess_bulk[i],
+                                           &st->ess_tail[i], err);
             if (isnan(st->rhat[i]) || isnan(st->ess_bulk[i]) || isnan(st->ess_tail[i]))
                 nan_seen = 1;
             else {

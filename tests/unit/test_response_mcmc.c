@@ -27,7 +27,7 @@
 static const double C1[10] = {0.1, 0.5, 0.9, 1.2, 0.8, 0.3, -0.2, -0.5, -0.1, 0.4};
 static const double C2[10] = {1.0, 1.3, 0.7, 0.2, 0.4, 0.9, 1.5, 1.1, 0.6, 0.0};
 static const double S1[16] = {0.0, 0.5, -0.6, 0.5, 0.9, 1.2, 2.0, 2.6,
-                              2.6, 2.6, 2.6, 1.6, 1.8, 0.4, 1.3, 1.5};
+                              2.6, 2.6, 2.6,  1.6, 1.8, 0.4, 1.3, 1.5};
 static const double S2[16] = {0.0,  -1.0, -1.3, -1.5, -0.2, 0.8,  1.1,  0.4,
                               -0.7, -1.1, -1.9, -1.0, -1.8, -0.4, -1.3, -2.0};
 
@@ -105,12 +105,12 @@ static void test_diagnose_hand(void **state)
  * its lower bound. */
 enum { A = KS_RP_T_UNTRAP_H, BN = KS_RP_T_DELAY_H, G1 = KS_RP_THETA, G2 = KS_RP_T_NONDRUG_D };
 enum { U = KS_RP_W_CONS, H = KS_RP_OMEGA_THETA };
-#define SA 0.4    /* SD of log t_untrap */
-#define SB 0.2    /* SD of the banana's noise */
-#define BB 1.0    /* banana curvature */
-#define SG1 0.3   /* SD of log theta */
-#define SG2 0.5   /* SD of log t_nondrug */
-#define RHO 0.8   /* their correlation */
+#define SA 0.4  /* SD of log t_untrap */
+#define SB 0.2  /* SD of the banana's noise */
+#define BB 1.0  /* banana curvature */
+#define SG1 0.3 /* SD of log theta */
+#define SG2 0.5 /* SD of log t_nondrug */
+#define RHO 0.8 /* their correlation */
 
 typedef struct target {
     double c[KS_RP_N]; /* centre, log units */
@@ -296,11 +296,12 @@ static void test_bound(void **state)
     s /= 4 * 5000;
     /* N(mode, 1) cut at beta = -TMU: mean = mode - phi(beta)/Phi(beta) (the lower bound
      * 8 SDs away) */
-    double beta = -TMU, phi = exp(-beta * beta / 2) / sqrt(2 * 3.14159265358979323846), Phi = 0.5 * erfc(-beta / sqrt(2.0));
+    double beta = -TMU, phi = exp(-beta * beta / 2) / sqrt(2 * 3.14159265358979323846),
+           Phi = 0.5 * erfc(-beta / sqrt(2.0));
     double want = c[0] - phi / Phi;
     double var = 1 - beta * phi / Phi - (phi / Phi) * (phi / Phi);
-    printf("truncated: mean %.4f, want %.4f (ESS %.0f), outside %.3f\n", s, want,
-           st.ess_bulk[G1], st.outside_rate);
+    printf("truncated: mean %.4f, want %.4f (ESS %.0f), outside %.3f\n", s, want, st.ess_bulk[G1],
+           st.outside_rate);
     assert_true(fabs(s - want) <= 5 * sqrt(var / st.ess_bulk[G1]));
     assert_true(st.outside_rate > 0.02); /* the bound was met */
     free(dr);
@@ -351,9 +352,9 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic_hand), cmocka_unit_test(test_diagnose_hand),
+        cmocka_unit_test(test_basic_hand),      cmocka_unit_test(test_diagnose_hand),
         cmocka_unit_test(test_analytic_target), cmocka_unit_test(test_bound),
-        cmocka_unit_test(test_threads), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_threads),         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
