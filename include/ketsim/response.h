@@ -632,11 +632,12 @@ int ks_response_proposal_from_sets(const ks_response_params *p, const ks_respons
  * (Roberts & Rosenthal 2009, J Comput Graph Stat 18:349, doi:10.1198/jcgs.2009.06134,
  * "adaptive Metropolis"): with probability KS_RESPONSE_MCMC_BETA the fixed step
  * N(0, 2.38^2/d Sigma_H) (Sigma_H the proposal's covariance, d the free parameters),
- * else N(0, lambda^2 2.38^2/d C) with C the chain's own covariance of its log parameters
- * (re-estimated at the end of each adaptation window of the burn-in: iterations
- * [B/8, B/4), [B/4, B/2), [B/2, B)) and lambda moved by a Robbins-Monro step towards an
- * acceptance of KS_RESPONSE_MCMC_TARGET_ACC. Adaptation stops at the end of the burn-in
- * B: the draws kept come from a fixed Metropolis kernel. Chains use Philox stream
+ * else N(0, lambda^2 2.38^2/d C). C is Sigma_H, then the covariance of the log
+ * parameters of all chains' states pooled over each adaptation window of the burn-in B
+ * (iterations [B/8, B/4), [B/4, B/2), [B/2, B); every chain finishes a window before any
+ * starts the next), and each chain's lambda follows a Robbins-Monro step towards an
+ * acceptance of KS_RESPONSE_MCMC_TARGET_ACC. Adaptation stops at the end of the burn-in:
+ * the draws kept come from a fixed Metropolis kernel. Chains use Philox stream
  * KS_RNG_RESPONSE_MCMC of the seed, keyed by chain and iteration: the same bits for any
  * thread count (chains run in parallel; fn must be thread-safe). */
 #define KS_RESPONSE_MCMC_CHAINS 4         /* default chains */

@@ -237,112 +237,120 @@ typedef struct shared {
     const double *Sigma_H;           /* k x k */
 } shared;
 
-typedef struct chain_res {
-    long acc, outside, n_post;
-    double lambda;
-    int fail; /* a Cholesky factor could not be formed */
-} chain_res;
-
-/* Chain c from start x0 (log values of the free parameters, objective f0): its draws after
- * the burn-in into out (natural values, KS_RP_N each) and fo (objective). */
-static void run_chain(const shared *sh, int c, const double *x0, double f0, double *out, double *fo,
-                      chain_res *res)
-{
-    const int k = sh->k, B = sh->o->burn, N = sh->o->draws, total = B + N;
-    const uint64_t seed = sh->o->seed;
-    double x[KS_RP_N], y[KS_RP_N], z[KS_RP_N + 1], step[KS_RP_N], f = f0;
-    double C[KS_RP_N * KS_RP_N], L[KS_RP_N * KS_RP_N], A[KS_RP_N * KS_RP_N];
+/* A chain's state between the phases of the run. */
+typedef struct chain_state {
+    double x[KS_RP_N], f; /* log values of the free parameters; objective there */
+    double loglam;        /* log of the adaptive step's global scale */
+    long acc, outside;    /* after the burn-in: accepted; rejected at a bound */
+    /* the states of the current adaptation window: count, mean, sum of squared deviations */
+    long wn;
     double wmean[KS_RP_N], wm2[KS_RP_N * KS_RP_N];
-    long wn = 0;
-    memcpy(x, x0, (size_t)k * sizeof *x);
-    memcpy(C, sh->Sigma_H, (size_t)k * k * sizeof *C);
-    memcpy(L, sh->L0, (size_t)k * k * sizeof *L); /* Cholesky of sd2 C */
-    memset(wmean, 0, sizeof wmean), memset(wm2, 0, sizeof wm2);
-    double loglam = 0;
-    /* adaptation windows of the burn-in: [B/8, B/4), [B/4, B/2), [B/2, B) */
-    const int wstart[3] = {B / 8, B / 4, B / 2}, wend[3] = {B / 4, B / 2, B};
-    int win = 0;
+} chain_state;
+
+/* Iterations [t0, t1) of chain c from its state cs, with the adaptive step's Cholesky
+ * factor L (of sd2 C); `window`: the states are added to the window's moments; draws after
+ * the burn-in go to out (natural values, KS_RP_N each, from draw 0 at iteration B) and fo
+ * (objective). */
+static void run_segment(const shared *sh, int c, chain_state *cs, int t0, int t1, const double *L,
+                        int window, double *out, double *fo)
+{
+    const int k = sh->k, B = sh->o->burn, total = B + sh->o->draws;
+    const uint64_t seed = sh->o->seed;
+    double y[KS_RP_N], z[KS_RP_N + 1];
     ks_response_params q = *sh->p;
-    memset(res, 0, sizeof *res);
-    for (int t = 0; t < total; t++) {
+    for (int t = t0; t < t1; t++) {
         for (int j = 0; j < k; j += 2)
             ks_rng_normal2(seed, (uint32_t)c, (uint64_t)t, KS_RNG_RESPONSE_MCMC, (uint32_t)(j / 2),
                            z + j);
         double uu[2];
         ks_rng_uniform2(seed, (uint32_t)c, (uint64_t)t, KS_RNG_RESPONSE_MCMC, 0xFFFFFFu, uu);
+        /* the mixture: the fixed Hessian step with probability BETA, else the adaptive one */
         int fixed = uu[0] < KS_RESPONSE_MCMC_BETA;
         const double *F = fixed ? sh->L0 : L;
-        double lam = fixed ? 1.0 : exp(loglam);
-        for (int a = 0; a < k; a++) {
-            double s = 0;
-            for (int b = 0; b <= a; b++)
-                s += F[a * k + b] * z[b];
-            step[a] = lam * s;
-            y[a] = x[a] + step[a];
-        }
+        double lam = fixed ? 1.0 : exp(cs->loglam);
         int inside = 1;
-        for (int a = 0; a < k && inside; a++) {
+        for (int a = 0; a < k; a++) {
+            double st = 0;
+            for (int b = 0; b <= a; b++)
+                st += F[a * k + b] * z[b];
+            y[a] = cs->x[a] + lam * st;
             q.v[sh->idx[a]] = exp(y[a]);
-            inside = q.v[sh->idx[a]] >= sh->lo[sh->idx[a]] && q.v[sh->idx[a]] <= sh->hi[sh->idx[a]];
+            inside = inside && q.v[sh->idx[a]] >= sh->lo[sh->idx[a]] &&
+                     q.v[sh->idx[a]] <= sh->hi[sh->idx[a]];
         }
-        double alpha = 0, fy = HUGE_VAL;
+        double alpha = 0;
         if (inside && ks_response_params_check(&q, NULL) == KS_OK) {
-            fy = sh->fn(&q, sh->ud);
+            double fy = sh->fn(&q, sh->ud);
             if (isfinite(fy) && fy < 1e11) {
-                double la = -(fy - f) / (2 * sh->scale);
+                double la = -(fy - cs->f) / (2 * sh->scale);
                 alpha = la >= 0 ? 1.0 : exp(la);
                 if (log(uu[1]) < la) {
-                    memcpy(x, y, (size_t)k * sizeof *x);
-                    f = fy;
-                    if (t >= B) res->acc++;
+                    memcpy(cs->x, y, (size_t)k * sizeof *y);
+                    cs->f = fy;
+                    if (t >= B) cs->acc++;
                 }
             }
         } else if (t >= B)
-            res->outside++;
+            cs->outside++;
         if (t < B) {
             /* Robbins-Monro on log lambda towards the target acceptance (adaptive steps) */
-            if (!fixed) loglam += pow(t + 1.0, -0.6) * (alpha - KS_RESPONSE_MCMC_TARGET_ACC);
-            if (win < 3 && t >= wstart[win]) { /* Welford over the window's states */
-                wn++;
+            if (!fixed) cs->loglam += pow(t + 1.0, -0.6) * (alpha - KS_RESPONSE_MCMC_TARGET_ACC);
+            if (window) { /* Welford */
                 double d[KS_RP_N];
+                cs->wn++;
                 for (int a = 0; a < k; a++) {
-                    d[a] = x[a] - wmean[a];
-                    wmean[a] += d[a] / wn;
+                    d[a] = cs->x[a] - cs->wmean[a];
+                    cs->wmean[a] += d[a] / cs->wn;
                 }
                 for (int a = 0; a < k; a++)
                     for (int b = 0; b < k; b++)
-                        wm2[a * k + b] += d[a] * (x[b] - wmean[b]);
-            }
-            if (win < 3 && t + 1 == wend[win]) {
-                if (wn >= 2) {
-                    /* regularised towards a small diagonal (as Stan's windowed adaptation) */
-                    double sh_w = wn / (wn + 5.0), reg = 1e-3 * 5.0 / (wn + 5.0);
-                    for (int a = 0; a < k; a++)
-                        for (int b = 0; b < k; b++) {
-                            C[a * k + b] = sh_w * wm2[a * k + b] / (wn - 1) + (a == b ? reg : 0);
-                            A[a * k + b] = sh->sd2 * C[a * k + b];
-                        }
-                    if (cholesky(A, k, L)) res->fail = 1;
-                }
-                wn = 0;
-                memset(wmean, 0, sizeof wmean), memset(wm2, 0, sizeof wm2);
-                win++;
-                while (win < 3 && wend[win] <= t + 1)
-                    win++;
+                        cs->wm2[a * k + b] += d[a] * (cs->x[b] - cs->wmean[b]);
             }
         } else {
             double *o = out + (size_t)(t - B) * KS_RP_N;
             for (int i = 0; i < KS_RP_N; i++)
                 o[i] = sh->p->v[i];
             for (int a = 0; a < k; a++)
-                o[sh->idx[a]] = exp(x[a]);
-            fo[t - B] = f;
-            res->n_post++;
+                o[sh->idx[a]] = exp(cs->x[a]);
+            fo[t - B] = cs->f;
         }
         if (sh->o->progress && ((t + 1) % 100 == 0 || t + 1 == total))
             sh->o->progress(c, t + 1, total, sh->o->pud);
     }
-    res->lambda = exp(loglam);
+}
+
+/* The covariance of all chains' window states pooled (the chains' moments merged in chain
+ * order: Chan et al.'s pairwise update), regularised towards a small diagonal as Stan's
+ * windowed adaptation (n/(n+5) C + 1e-3 5/(n+5) I), times sd2, into the Cholesky factor
+ * L; the windows emptied. 0, or -1 when no factor can be formed; L kept when the window
+ * had fewer than 2 states. */
+static int pool_window(const shared *sh, chain_state *cs, int chains, double *L)
+{
+    const int k = sh->k;
+    double n = 0, mean[KS_RP_N] = {0}, m2[KS_RP_N * KS_RP_N] = {0}, A[KS_RP_N * KS_RP_N];
+    for (int c = 0; c < chains; c++) {
+        double nb = (double)cs[c].wn, d[KS_RP_N];
+        if (nb == 0) continue;
+        double nn = n + nb;
+        for (int a = 0; a < k; a++)
+            d[a] = cs[c].wmean[a] - mean[a];
+        for (int a = 0; a < k; a++)
+            for (int b = 0; b < k; b++)
+                m2[a * k + b] += cs[c].wm2[a * k + b] + d[a] * d[b] * n * nb / nn;
+        for (int a = 0; a < k; a++)
+            mean[a] += d[a] * nb / nn;
+        n = nn;
+    }
+    for (int c = 0; c < chains; c++) {
+        cs[c].wn = 0;
+        memset(cs[c].wmean, 0, sizeof cs[c].wmean), memset(cs[c].wm2, 0, sizeof cs[c].wm2);
+    }
+    if (n < 2) return 0;
+    double w = n / (n + 5.0), reg = 1e-3 * 5.0 / (n + 5.0);
+    for (int a = 0; a < k; a++)
+        for (int b = 0; b < k; b++)
+            A[a * k + b] = sh->sd2 * (w * m2[a * k + b] / (n - 1) + (a == b ? reg : 0));
+    return cholesky(A, k, L);
 }
 
 int ks_response_mcmc(ks_response_objfn fn, void *ud, const ks_response_params *p,
@@ -394,12 +402,12 @@ int ks_response_mcmc(ks_response_objfn fn, void *ud, const ks_response_params *p
     double *own = NULL, *fo = malloc((size_t)T * sizeof *fo), *col = NULL;
     double *x0 = malloc((size_t)o->chains * KS_RP_N * sizeof *x0),
            *fs = malloc((size_t)o->chains * sizeof *fs);
-    chain_res *res = calloc((size_t)o->chains, sizeof *res);
+    chain_state *cs = calloc((size_t)o->chains, sizeof *cs);
     long *pick = malloc((size_t)n_sets * sizeof *pick);
     if (!draws) draws = own = malloc((size_t)T * KS_RP_N * sizeof *draws);
     col = malloc((size_t)T * sizeof *col);
     int rc = KS_OK;
-    if (!fo || !x0 || !fs || !res || !pick || !draws || !col) {
+    if (!fo || !x0 || !fs || !cs || !pick || !draws || !col) {
         rc = ks_error_set(err, KS_ENOMEM, "MCMC: out of memory for %ld draws", T);
         goto done;
     }
@@ -427,17 +435,33 @@ int ks_response_mcmc(ks_response_objfn fn, void *ud, const ks_response_params *p
                               c + 1, KS_RESPONSE_DRAW_TRIES);
     }
     if (rc) goto done;
+    /* The run in phases, every chain through each before the next (the chains in
+     * parallel): the burn-in up to B/8 (the scale adapts), three windows [B/8, B/4),
+     * [B/4, B/2), [B/2, B) at whose ends the adaptive step's covariance becomes that of
+     * the window's states of all chains pooled, then the draws [B, B + N) with everything
+     * fixed. */
+    for (int c = 0; c < o->chains; c++) {
+        memcpy(cs[c].x, x0 + c * KS_RP_N, sizeof cs[c].x);
+        cs[c].f = fs[c];
+    }
+    double L[KS_RP_N * KS_RP_N];
+    memcpy(L, L0, sizeof L); /* the Hessian's, until the first window ends */
+    const int B = o->burn;
+    const int edge[6] = {0, B / 8, B / 4, B / 2, B, B + o->draws};
     int nthr = o->threads > 0 ? o->threads : omp_get_max_threads();
+    for (int ph = 0; ph < 5 && !rc; ph++) {
+        if (edge[ph + 1] <= edge[ph]) continue;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthr)
-    for (int c = 0; c < o->chains; c++)
-        run_chain(&sh, c, x0 + c * KS_RP_N, fs[c], draws + (size_t)c * o->draws * KS_RP_N,
-                  fo + (size_t)c * o->draws, &res[c]);
-    for (int c = 0; c < o->chains; c++)
-        if (res[c].fail) {
+        for (int c = 0; c < o->chains; c++)
+            run_segment(&sh, c, &cs[c], edge[ph], edge[ph + 1], L, ph >= 1 && ph <= 3,
+                        draws + (size_t)c * o->draws * KS_RP_N, fo + (size_t)c * o->draws);
+        if (ph >= 1 && ph <= 3 && pool_window(&sh, cs, o->chains, L))
             rc = ks_error_set(err, KS_ENUMERIC,
-                              "MCMC: chain %d's covariance is not positive definite", c + 1);
-            goto done;
-        }
+                              "MCMC: the chains' covariance at iteration %d is not positive "
+                              "definite",
+                              edge[ph + 1]);
+    }
+    if (rc) goto done;
     /* the sets: evenly spaced over the chains' draws, then shuffled */
     for (int j = 0; j < n_sets; j++)
         pick[j] = (long)floor((j + 0.5) * (double)T / n_sets);
@@ -459,9 +483,9 @@ int ks_response_mcmc(ks_response_objfn fn, void *ud, const ks_response_params *p
         st->chains = o->chains, st->draws = o->draws, st->burn = o->burn, st->n_free = k;
         long acc = 0, out = 0;
         for (int c = 0; c < o->chains; c++) {
-            st->accept[c] = (double)res[c].acc / o->draws;
-            st->scale_lambda[c] = res[c].lambda;
-            acc += res[c].acc, out += res[c].outside;
+            st->accept[c] = (double)cs[c].acc / o->draws;
+            st->scale_lambda[c] = exp(cs[c].loglam);
+            acc += cs[c].acc, out += cs[c].outside;
         }
         st->accept_rate = (double)acc / T;
         st->outside_rate = (double)out / T;
@@ -500,6 +524,6 @@ int ks_response_mcmc(ks_response_objfn fn, void *ud, const ks_response_params *p
         st->dobj_q[2] = col[(int)ceil(0.95 * (n_sets - 1))];
     }
 done:
-    free(own), free(fo), free(col), free(x0), free(fs), free(res), free(pick);
+    free(own), free(fo), free(col), free(x0), free(fs), free(cs), free(pick);
     return rc;
 }

@@ -300,8 +300,9 @@ static void test_bound(void **state)
            Phi = 0.5 * erfc(-beta / sqrt(2.0));
     double want = c[0] - phi / Phi;
     double var = 1 - beta * phi / Phi - (phi / Phi) * (phi / Phi);
-    printf("truncated: mean %.4f, want %.4f (ESS %.0f), outside %.3f\n", s, want, st.ess_bulk[G1],
-           st.outside_rate);
+    printf("truncated: mean %.4f, want %.4f (ESS %.0f), outside %.3f, acceptance %.3f, lambda "
+           "%.3g\n",
+           s, want, st.ess_bulk[G1], st.outside_rate, st.accept_rate, st.scale_lambda[0]);
     assert_true(fabs(s - want) <= 5 * sqrt(var / st.ess_bulk[G1]));
     assert_true(st.outside_rate > 0.02); /* the bound was met */
     free(dr);
