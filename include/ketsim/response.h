@@ -684,8 +684,9 @@ typedef struct ks_response_mcmc_stats {
  * thinned sample over all chains), and the diagnostics in *st (may be NULL). draws (may
  * be NULL) gets every kept draw, [chain][draw][KS_RP_N] natural values. The visits of p
  * are kept. KS_EINVAL for bad options or n_sets outside 1..chains x draws; KS_ENUMERIC
- * when fn is not finite at p or no start with a finite fn is found in
- * KS_RESPONSE_DRAW_TRIES proposals; KS_ENOMEM. */
+ * when fn is not finite at p, no start with a finite fn is found in
+ * KS_RESPONSE_DRAW_TRIES proposals, or a covariance has no Cholesky factor; KS_EINVAL
+ * also when no parameter is free; KS_ENOMEM. */
 int ks_response_mcmc(ks_response_objfn fn, void *ud, const ks_response_params *p,
                      const ks_response_uncertainty *u, const ks_response_mcmc_opts *o, int n_sets,
                      ks_response_params *sets, double *draws, ks_response_mcmc_stats *st,
