@@ -3,7 +3,8 @@
  * - R-hat and ESS on small fixed sequences against values computed independently (a
  *   Python stdlib script, written from the formulas of the header, not from this code):
  *   a sequence whose Geyer sum stops at a negative pair, one whose pairs must be made
- *   monotone, a trend that only the split R-hat sees, ties, an odd length;
+ *   monotone, a trend that only the split R-hat sees, a difference in spread that only
+ *   the folded R-hat sees, ties, an odd length;
  * - the sampler through the ks_response_objfn interface on a cheap analytic target with a
  *   known answer: a correlated normal pair, a banana (x2 = b (x1^2 - s1^2) + e) and a
  *   direction the objective ignores (uniform between the box bounds in log units), one
@@ -86,6 +87,15 @@ static void test_diagnose_hand(void **state)
     KS_ASSERT_CLOSE(eb, 3.18686883497018, 1e-10, 0);
     /* the indicator of the 95th percentile is constant within every half: no tail ESS */
     assert_true(isnan(et));
+    /* the same centre, ten times the spread: the bulk R-hat is 0.944, the folded one (the
+     * distance from the median) 1.766, and R-hat is the larger */
+    const double v1[10] = {0.1, -0.1, 0.2, -0.2, 0.05, -0.05, 0.15, -0.15, 0.12, -0.12};
+    const double v2[10] = {2, -2, 1.5, -1.5, 3, -3, 2.5, -2.5, 1, -1};
+    join(x, v1, v2, 10);
+    assert_int_equal(ks_response_mcmc_diagnose(x, 2, 10, &r, &eb, &et, NULL), KS_OK);
+    KS_ASSERT_CLOSE(r, 1.7656701904193, 1e-10, 0);
+    KS_ASSERT_CLOSE(eb, 26.0205999132796, 1e-10, 0);
+    KS_ASSERT_CLOSE(et, 21.7391304347826, 1e-10, 0);
     /* odd length: the middle draw of each chain dropped (chains of 15) */
     double y[30];
     memcpy(y, S1, 15 * sizeof *y);
