@@ -2,6 +2,7 @@
  * ../shared/data/efficacy.md, write the versioned parameter file. */
 #include "resp.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +11,8 @@
 
 #define CMD "calibrate"
 #define PARAM_VERSION "1"
+/* the default sampler of the uncertainty section: 1 Markov chains, 0 SIR */
+#define UNC_DEFAULT_MCMC 0
 
 static const char HELP[] =
     "usage: ketsim calibrate [--write FILE | --errors FILE] [--max-eval N]\n"
@@ -47,10 +50,21 @@ static const char HELP[] =
     "                   read at day 14, with the day-12 solution recorded as a sensitivity)\n"
     "  --uncertainty FILE  no fit: FILE's parameters as they are, its \"uncertainty\"\n"
     "                   section recomputed and printed (written to --write OUT when\n"
-    "                   given): the Hessian of the objective, then sampling importance\n"
-    "                   resampling, 2000 proposals, 200 parameter sets kept (ketsim\n"
-    "                   forecast --uncertainty uses them); a few minutes. A fit with\n"
-    "                   --write computes it too\n"
+    "                   given): the Hessian of the objective, then 200 parameter sets\n"
+    "                   (ketsim forecast --uncertainty uses them) drawn by the --sampler;\n"
+    "                   a few minutes (SIR) to half an hour (MCMC). A fit with --write\n"
+    "                   computes it too\n"
+    "  --sampler S      how the sets are drawn: sir (the default: iterated sampling\n"
+    "                   importance resampling, up to 5 x 2000 proposals) or mcmc (adaptive\n"
+    "                   random-walk Metropolis, several chains from dispersed starts; the\n"
+    "                   file records acceptance, rank-normalised split-R-hat and bulk/tail\n"
+    "                   ESS per parameter, and \"converged\": R-hat < 1.01 and both ESS >= 100\n"
+    "                   per chain). Progress on stderr. docs/response-model.md\n"
+    "  --mcmc-draws N   draws kept per chain after the burn-in (default 3000, >= 100)\n"
+    "  --mcmc-burn N    burn-in (adaptation) iterations per chain (default 1500)\n"
+    "  --mcmc-chains N  chains, 2-64 (default 4; they run in parallel on OpenMP's threads,\n"
+    "                   the same sets for any thread count); an objective evaluation takes\n"
+    "                   30-60 ms: chains x (draws + burn-in) of them\n"
     "  --no-uncertainty with --write: skip that section (a quick fit; forecast\n"
     "                   --uncertainty then refuses the file)\n"
     "  --ibrahim-rule R how Ibrahim 2012's durability is read: loss50 (default, the shipped\n"
@@ -74,6 +88,7 @@ static const char HELP[] =
     "  ketsim calibrate --errors data/response-params.json\n"
     "  ketsim calibrate --stage2 data/response-params.json --write new.json\n"
     "  ketsim calibrate --uncertainty data/response-params.json\n"
+    "  ketsim calibrate --uncertainty fit.json --sampler mcmc --mcmc-draws 2000 --write out.json\n"
     "\n"
     "Exit status: 0 done; 1 numerical failure or a fit error above the recorded one; 2 bad\n"
     "input.\n";
@@ -90,6 +105,10 @@ enum {
     O_UNC,
     O_NOUNC,
     O_IBRAHIM,
+    O_SAMPLER,
+    O_MCMC_DRAWS,
+    O_MCMC_BURN,
+    O_MCMC_CHAINS,
     O_COUNT
 };
 
@@ -245,89 +264,235 @@ static int cmp_dbl(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The sampler of the "uncertainty" section (--sampler, --mcmc-*): set once by
+ * cmd_calibrate. */
+typedef struct unc_cfg {
+    int mcmc; /* 1: Markov chains; 0: iterated SIR */
+    int chains, draws, burn;
+} unc_cfg;
+static unc_cfg g_unc = {UNC_DEFAULT_MCMC, KS_RESPONSE_MCMC_CHAINS, KS_RESPONSE_MCMC_DRAWS,
+                        KS_RESPONSE_MCMC_BURN};
+
+/* Iterated SIR from the Hessian proposal u: KS_RESPONSE_SIR_N sets into sets, *st the
+ * kept iteration's statistics; the "sir" object, or NULL (printed). */
+static json_t *sir_json(const ks_response_designs *d, const ks_response_params *p,
+                        const ks_response_uncertainty *u, ks_response_params *sets,
+                        ks_response_sir_stats *st)
+{
+    ks_error err = {0};
+    /* Iterative SIR (Dosne 2017): the first proposal from the Hessian, each next one from
+     * the second moments of the sets just drawn (SDs x 1.2), until the weights spread over
+     * at least as many proposals as sets are kept (effective sample size >= n). */
+    json_t *iters = json_array();
+    ks_response_uncertainty prop = *u;
+    /* the iteration with the largest effective sample size is the one kept */
+    ks_response_params *cur = malloc(KS_RESPONSE_SIR_N * sizeof *cur);
+    ks_response_sir_stats bst = {0}, s1;
+    int it = 0, best_it = 0, rc = KS_OK;
+    if (!cur) rc = ks_error_set(&err, KS_ENOMEM, "out of memory");
+    while (!rc && it < KS_RESPONSE_SIR_ITER) {
+        if (it > 0)
+            rc = ks_response_proposal_from_sets(p, cur, KS_RESPONSE_SIR_N, KS_RESPONSE_SIR_INFLATE,
+                                                &prop, &err);
+        if (!rc)
+            rc = ks_response_sir(ks_response_objective_fn, (void *)d, p, &prop, KS_RESPONSE_SIR_M,
+                                 KS_RESPONSE_SIR_N, KS_RESPONSE_SIR_SEED + (uint64_t)it, 0, cur,
+                                 &s1, &err);
+        if (rc) break;
+        it++;
+        fprintf(stderr,
+                "calibrate: SIR iteration %d: effective sample size %.0f of %d proposals, largest "
+                "weight %.2g %%, kept sets' objective above the fit: median %.3g\n",
+                it, s1.ess, s1.m, 100 * s1.max_share, s1.dobj_q[1]);
+        json_array_append_new(
+            iters, json_pack("{s:i,s:s,s:f,s:f,s:[f,f,f]}", "iteration", it, "proposal",
+                             it == 1 ? "Hessian (flat axes 3 log units)"
+                                     : "second moments of the previous sets, SDs x 1.2",
+                             "effective_sample_size", round6(s1.ess), "largest_weight_share",
+                             round6(s1.max_share), "objective_above_fit_p05_p50_p95",
+                             round6(s1.dobj_q[0]), round6(s1.dobj_q[1]), round6(s1.dobj_q[2])));
+        if (s1.ess > bst.ess) {
+            bst = s1, best_it = it;
+            memcpy(sets, cur, KS_RESPONSE_SIR_N * sizeof *sets);
+        }
+        if (s1.ess >= KS_RESPONSE_SIR_N) break;
+    }
+    free(cur);
+    if (rc) {
+        cli_error(CMD, "uncertainty: %s", err.msg);
+        json_decref(iters);
+        return NULL;
+    }
+    *st = bst;
+    json_t *sir = json_object();
+    json_object_set_new(sir, "iterations", iters);
+    json_object_set_new(sir, "iteration_kept", json_integer(best_it));
+    json_object_set_new(sir, "converged", json_boolean(st->ess >= KS_RESPONSE_SIR_N));
+    json_object_set_new(sir, "converged_meaning",
+                        json_string("the kept iteration's effective sample size reached the "
+                                    "number of sets kept; if false, the sets are fewer "
+                                    "independent draws than they look and the tails of the "
+                                    "intervals are not to be trusted"));
+    json_object_set_new(sir, "proposals", json_integer(st->m));
+    json_object_set_new(sir, "sets", json_integer(st->n));
+    json_object_set_new(sir, "seed", json_integer(KS_RESPONSE_SIR_SEED));
+    json_object_set_new(sir, "effective_sample_size", json_real(round6(st->ess)));
+    json_object_set_new(sir, "largest_weight_share", json_real(round6(st->max_share)));
+    json_object_set_new(sir, "proposals_without_weight", json_integer(st->n_infinite));
+    json_object_set_new(
+        sir, "objective_above_fit_p05_p50_p95",
+        json_pack("[f,f,f]", round6(st->dobj_q[0]), round6(st->dobj_q[1]), round6(st->dobj_q[2])));
+    printf("calibrate: SIR, iteration %d kept: %d of %d proposals kept, effective sample size "
+           "%.0f%s, largest weight %.2g %% of the total; kept sets' objective above the fit: "
+           "median %.3g (5-95 %%: %.3g-%.3g)\n",
+           best_it, st->n, st->m, st->ess,
+           st->ess >= KS_RESPONSE_SIR_N ? "" : " (below the sets kept: NOT converged)",
+           100 * st->max_share, st->dobj_q[1], st->dobj_q[0], st->dobj_q[2]);
+    return sir;
+}
+
+static void mcmc_progress(int chain, int done, int total, void *pud)
+{
+    (void)pud;
+    if (done % 500 == 0 || done == total)
+        fprintf(stderr, "calibrate: MCMC chain %d: %d of %d iterations (the first %d burn-in)\n",
+                chain + 1, done, total, g_unc.burn);
+}
+
+/* Markov chains from the Hessian proposal u: KS_RESPONSE_SIR_N sets into sets, *st the
+ * diagnostics; the "mcmc" object, or NULL (printed). */
+static json_t *mcmc_json(const ks_response_designs *d, const ks_response_params *p,
+                         const ks_response_uncertainty *u, ks_response_params *sets,
+                         ks_response_mcmc_stats *st)
+{
+    ks_error err = {0};
+    ks_response_mcmc_opts o = {g_unc.chains,  g_unc.draws, g_unc.burn, KS_RESPONSE_SIR_SEED, 0,
+                               mcmc_progress, NULL};
+    if (ks_response_mcmc(ks_response_objective_fn, (void *)d, p, u, &o, KS_RESPONSE_SIR_N, sets,
+                         NULL, st, &err)) {
+        cli_error(CMD, "uncertainty: %s", err.msg);
+        return NULL;
+    }
+    json_t *m = json_object();
+    json_object_set_new(m, "sampler",
+                        json_string("adaptive random-walk Metropolis (Roberts & Rosenthal 2009 "
+                                    "adaptive Metropolis with a Robbins-Monro global scale), "
+                                    "adaptation during the burn-in only"));
+    json_object_set_new(m, "chains", json_integer(st->chains));
+    json_object_set_new(m, "burn_in_per_chain", json_integer(st->burn));
+    json_object_set_new(m, "draws_per_chain", json_integer(st->draws));
+    json_object_set_new(m, "seed", json_integer(KS_RESPONSE_SIR_SEED));
+    json_object_set_new(m, "sets", json_integer(KS_RESPONSE_SIR_N));
+    json_object_set_new(m, "acceptance", json_real(round6(st->accept_rate)));
+    json_t *ac = json_array();
+    for (int c = 0; c < st->chains; c++)
+        json_array_append_new(ac, json_real(round6(st->accept[c])));
+    json_object_set_new(m, "acceptance_per_chain", ac);
+    json_object_set_new(m, "proposals_outside_bounds", json_real(round6(st->outside_rate)));
+    json_object_set_new(m, "max_rhat", json_real(round6(st->max_rhat)));
+    json_object_set_new(m, "min_ess_bulk", json_real(round6(st->min_ess_bulk)));
+    json_object_set_new(m, "min_ess_tail", json_real(round6(st->min_ess_tail)));
+    json_object_set_new(m, "converged", json_boolean(st->converged));
+    char crit[512];
+    snprintf(crit, sizeof crit,
+             "over the free parameters: rank-normalised split-R-hat (the larger of bulk and "
+             "folded) below %.2f and bulk- and tail-ESS at least %d per chain (%d) (Vehtari et "
+             "al. 2021); if false, the sets are fewer independent draws than they look, or the "
+             "chains have not found the same distribution, and the intervals are not to be "
+             "trusted",
+             KS_RESPONSE_MCMC_RHAT_MAX, KS_RESPONSE_MCMC_ESS_PER_CHAIN,
+             KS_RESPONSE_MCMC_ESS_PER_CHAIN * st->chains);
+    json_object_set_new(m, "converged_meaning", json_string(crit));
+    json_object_set_new(
+        m, "objective_above_fit_p05_p50_p95",
+        json_pack("[f,f,f]", round6(st->dobj_q[0]), round6(st->dobj_q[1]), round6(st->dobj_q[2])));
+    printf("calibrate: MCMC, %d chains of %d draws after %d burn-in: acceptance %.3f (per chain",
+           st->chains, st->draws, st->burn, st->accept_rate);
+    for (int c = 0; c < st->chains; c++)
+        printf(" %.3f", st->accept[c]);
+    printf("), proposals outside the bounds %.3f; max R-hat %.4g, min bulk-ESS %.0f, min "
+           "tail-ESS %.0f (criteria: R-hat < %.2f, ESS >= %d): %s; kept sets' objective above "
+           "the fit: median %.3g (5-95 %%: %.3g-%.3g)\n",
+           st->outside_rate, st->max_rhat, st->min_ess_bulk, st->min_ess_tail,
+           KS_RESPONSE_MCMC_RHAT_MAX, KS_RESPONSE_MCMC_ESS_PER_CHAIN * st->chains,
+           st->converged ? "converged" : "NOT converged", st->dobj_q[1], st->dobj_q[0],
+           st->dobj_q[2]);
+    return m;
+}
+
 /* The "uncertainty" section at the fit p (all figures' designs in d), printed as a table;
  * NULL on error (printed). */
 static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_params *p)
 {
     ks_error err = {0};
     ks_response_uncertainty u;
-    fprintf(stderr,
-            "calibrate: parameter uncertainty: Hessian of the objective at 2 steps, then up to "
-            "%d SIR iterations of %d proposals (a few minutes)...\n",
-            KS_RESPONSE_SIR_ITER, KS_RESPONSE_SIR_M);
+    if (g_unc.mcmc)
+        fprintf(stderr,
+                "calibrate: parameter uncertainty: Hessian of the objective at 2 steps, then %d "
+                "Markov chains of %d iterations (%d burn-in): %d objective evaluations...\n",
+                g_unc.chains, g_unc.burn + g_unc.draws, g_unc.burn,
+                g_unc.chains * (g_unc.burn + g_unc.draws));
+    else
+        fprintf(stderr,
+                "calibrate: parameter uncertainty: Hessian of the objective at 2 steps, then up "
+                "to %d SIR iterations of %d proposals (a few minutes)...\n",
+                KS_RESPONSE_SIR_ITER, KS_RESPONSE_SIR_M);
     ks_response_params *sets = malloc(KS_RESPONSE_SIR_N * sizeof *sets);
-    ks_response_sir_stats st;
     if (!sets) {
         cli_error(CMD, "uncertainty: out of memory");
         return NULL;
     }
-    /* Iterative SIR (Dosne 2017): the first proposal from the Hessian, each next one from
-     * the second moments of the sets just drawn (SDs x 1.2), until the weights spread over
-     * at least as many proposals as sets are kept (effective sample size >= n). */
-    json_t *iters = json_array();
-    int rc = ks_response_uncertainty_compute(d, p, KS_RESPONSE_HESSIAN_STEP, 0, &u, &err);
-    ks_response_uncertainty prop = u;
-    /* the iteration with the largest effective sample size is the one kept */
-    ks_response_params *best = malloc(KS_RESPONSE_SIR_N * sizeof *best);
-    ks_response_sir_stats bst = {0};
-    int it = 0, best_it = 0;
-    if (!best) rc = ks_error_set(&err, KS_ENOMEM, "out of memory");
-    while (!rc && it < KS_RESPONSE_SIR_ITER) {
-        if (it > 0)
-            rc = ks_response_proposal_from_sets(p, sets, KS_RESPONSE_SIR_N, KS_RESPONSE_SIR_INFLATE,
-                                                &prop, &err);
-        if (!rc)
-            rc = ks_response_sir(ks_response_objective_fn, (void *)d, p, &prop, KS_RESPONSE_SIR_M,
-                                 KS_RESPONSE_SIR_N, KS_RESPONSE_SIR_SEED + (uint64_t)it, 0, sets,
-                                 &st, &err);
-        if (rc) break;
-        it++;
-        fprintf(stderr,
-                "calibrate: SIR iteration %d: effective sample size %.0f of %d proposals, largest "
-                "weight %.2g %%, kept sets' objective above the fit: median %.3g\n",
-                it, st.ess, st.m, 100 * st.max_share, st.dobj_q[1]);
-        json_array_append_new(
-            iters, json_pack("{s:i,s:s,s:f,s:f,s:[f,f,f]}", "iteration", it, "proposal",
-                             it == 1 ? "Hessian (flat axes 3 log units)"
-                                     : "second moments of the previous sets, SDs x 1.2",
-                             "effective_sample_size", round6(st.ess), "largest_weight_share",
-                             round6(st.max_share), "objective_above_fit_p05_p50_p95",
-                             round6(st.dobj_q[0]), round6(st.dobj_q[1]), round6(st.dobj_q[2])));
-        if (st.ess > bst.ess) {
-            bst = st, best_it = it;
-            memcpy(best, sets, KS_RESPONSE_SIR_N * sizeof *best);
-        }
-        if (st.ess >= KS_RESPONSE_SIR_N) break;
-    }
-    if (rc) {
+    if (ks_response_uncertainty_compute(d, p, KS_RESPONSE_HESSIAN_STEP, 0, &u, &err)) {
         cli_error(CMD, "uncertainty: %s", err.msg);
-        json_decref(iters);
-        free(sets), free(best);
+        free(sets);
         return NULL;
     }
-    free(sets);
-    sets = best;
-    st = bst;
+    ks_response_sir_stats st;
+    ks_response_mcmc_stats mst;
+    json_t *samp = g_unc.mcmc ? mcmc_json(d, p, &u, sets, &mst) : sir_json(d, p, &u, sets, &st);
+    if (!samp) {
+        free(sets);
+        return NULL;
+    }
     json_t *un = json_object();
     json_object_set_new(
         un, "method",
         json_string(
-            "Sampling importance resampling (SIR; Dosne A-G et al. 2016, J Pharmacokinet "
-            "Pharmacodyn 43:583, doi:10.1007/s10928-016-9487-8), iterated (Dosne A-G, Bergstrand "
-            "M, Karlsson MO 2017, J Pharmacokinet Pharmacodyn 44:509, "
-            "doi:10.1007/s10928-017-9542-0). First proposal: the objective is a sum "
-            "of squared standardised residuals (-2 log-likelihood up to a constant for normal "
-            "errors), so near the fit the log parameters are approximately normal with "
-            "covariance 2 H^-1 times scale (H: central-difference Hessian of the objective in log "
-            "parameters); eigen-axes with a 1-SD spread above 3 log units are not identified and "
-            "are proposed with 3 log units; proposals outside the calibration bounds are redrawn; "
-            "parameters the fit left at a bound are held there. Importance weight: exp(-(objective "
-            "- fit) / (2 scale)) over the proposal density; sets drawn without replacement in "
-            "proportion to the weights. Next proposals: normal about the fit with the second "
-            "moments of the sets just drawn, SDs x 1.2; stop when the effective sample size "
-            "reaches the number of sets (at most 5 iterations). Forecasts use the sets of the "
-            "iteration with the largest effective sample size (ketsim forecast --uncertainty). "
-            "docs/response-model.md, Parameter uncertainty."));
+            g_unc.mcmc
+                ? "Markov chain Monte Carlo on the log parameters: target density proportional "
+                  "to exp(-objective / (2 scale)) within the calibration bounds (the objective "
+                  "is a sum of squared standardised residuals, -2 log-likelihood up to a "
+                  "constant for normal errors), parameters the fit left at a bound held there. "
+                  "Adaptive random-walk Metropolis (Roberts GO, Rosenthal JS 2009, J Comput "
+                  "Graph Stat 18:349, doi:10.1198/jcgs.2009.06134, adaptive Metropolis: a "
+                  "share 0.05 of steps from the fixed proposal, the rest from 2.38^2/d times "
+                  "the covariance of the chains' states, here pooled over the chains in three "
+                  "windows, with a Robbins-Monro global scale towards acceptance 0.234), "
+                  "adapted during the burn-in only; several chains started "
+                  "from dispersed draws of the Hessian's normal (covariance 2 H^-1 times scale, "
+                  "flat axes 3 log units), which is also the fixed proposal. Convergence: "
+                  "rank-normalised split-R-hat and bulk/tail effective sample sizes (Vehtari A, "
+                  "Gelman A, Simpson D, Carpenter B, Buerkner P-C 2021, Bayesian Anal 16:667, "
+                  "doi:10.1214/20-BA1221; autocorrelations summed with Geyer's initial monotone "
+                  "sequence). The sets are thinned evenly from every chain's draws after the "
+                  "burn-in. docs/response-model.md, Parameter uncertainty."
+                : "Sampling importance resampling (SIR; Dosne A-G et al. 2016, J Pharmacokinet "
+                  "Pharmacodyn 43:583, doi:10.1007/s10928-016-9487-8), iterated (Dosne A-G, "
+                  "Bergstrand M, Karlsson MO 2017, J Pharmacokinet Pharmacodyn 44:509, "
+                  "doi:10.1007/s10928-017-9542-0). First proposal: the objective is a sum "
+                  "of squared standardised residuals (-2 log-likelihood up to a constant for "
+                  "normal errors), so near the fit the log parameters are approximately normal "
+                  "with covariance 2 H^-1 times scale (H: central-difference Hessian of the "
+                  "objective in log parameters); eigen-axes with a 1-SD spread above 3 log units "
+                  "are not identified and are proposed with 3 log units; proposals outside the "
+                  "calibration bounds are redrawn; parameters the fit left at a bound are held "
+                  "there. Importance weight: exp(-(objective - fit) / (2 scale)) over the "
+                  "proposal density; sets drawn without replacement in proportion to the "
+                  "weights. Next proposals: normal about the fit with the second moments of the "
+                  "sets just drawn, SDs x 1.2; stop when the effective sample size reaches the "
+                  "number of sets (at most 5 iterations). Forecasts use the sets of the "
+                  "iteration with the largest effective sample size (ketsim forecast "
+                  "--uncertainty). docs/response-model.md, Parameter uncertainty."));
     json_t *at = json_array();
     for (int i = 0; i < KS_RP_N; i++)
         json_array_append_new(at, json_real(round6(p->v[i])));
@@ -352,28 +517,13 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
         nflat += u.flat[j];
     json_object_set_new(un, "axes", json_integer(u.n_axes));
     json_object_set_new(un, "axes_not_identified", json_integer(nflat));
-    json_t *sir = json_object();
-    json_object_set_new(sir, "iterations", iters);
-    json_object_set_new(sir, "iteration_kept", json_integer(best_it));
-    json_object_set_new(sir, "converged", json_boolean(st.ess >= KS_RESPONSE_SIR_N));
-    json_object_set_new(sir, "converged_meaning",
-                        json_string("the kept iteration's effective sample size reached the "
-                                    "number of sets kept; if false, the sets are fewer "
-                                    "independent draws than they look and the tails of the "
-                                    "intervals are not to be trusted"));
-    json_object_set_new(sir, "proposals", json_integer(st.m));
-    json_object_set_new(sir, "sets", json_integer(st.n));
-    json_object_set_new(sir, "seed", json_integer(KS_RESPONSE_SIR_SEED));
-    json_object_set_new(sir, "effective_sample_size", json_real(round6(st.ess)));
-    json_object_set_new(sir, "largest_weight_share", json_real(round6(st.max_share)));
-    json_object_set_new(sir, "proposals_without_weight", json_integer(st.n_infinite));
-    json_object_set_new(
-        sir, "objective_above_fit_p05_p50_p95",
-        json_pack("[f,f,f]", round6(st.dobj_q[0]), round6(st.dobj_q[1]), round6(st.dobj_q[2])));
-    json_object_set_new(un, "sir", sir);
+    json_object_set_new(un, g_unc.mcmc ? "mcmc" : "sir", samp);
     json_t *pars = json_object();
-    printf("\n%-18s %12s  %-20s %9s  %-22s %s\n", "parameter", "value", "status", "sd_log",
-           "90 % of the sets", "unit");
+    printf("\n%-18s %12s  %-20s %9s  %-22s", "parameter", "value", "status", "sd_log",
+           "90 % of the sets");
+    if (g_unc.mcmc)
+        printf(" %-22s %7s %8s %8s", "90 % of all draws", "R-hat", "ESS_bulk", "ESS_tail");
+    printf(" %s\n", "unit");
     double col[KS_RESPONSE_SIR_N];
     for (int i = 0; i < KS_RP_N; i++) {
         json_t *o = json_object();
@@ -389,8 +539,20 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
         json_object_set_new(o, "range_90_sets", json_pack("[f,f]", round6(lo), round6(hi)));
         char sd[16] = "-";
         if (u.identified[i]) snprintf(sd, sizeof sd, "%.3g", sqrt(u.cov[i][i]));
-        printf("%-18s %12.5g  %-20s %9s  %10.4g-%-10.4g %s\n", ks_response_param_name(i), p->v[i],
-               stt, sd, lo, hi, ks_response_param_unit(i));
+        printf("%-18s %12.5g  %-20s %9s  %10.4g-%-10.4g", ks_response_param_name(i), p->v[i], stt,
+               sd, lo, hi);
+        if (g_unc.mcmc) {
+            json_object_set_new(o, "range_90_draws",
+                                json_pack("[f,f]", round6(mst.q05[i]), round6(mst.q95[i])));
+            if (u.free[i]) {
+                json_object_set_new(o, "rhat", json_real(round6(mst.rhat[i])));
+                json_object_set_new(o, "ess_bulk", json_real(round6(mst.ess_bulk[i])));
+                json_object_set_new(o, "ess_tail", json_real(round6(mst.ess_tail[i])));
+            }
+            printf(" %10.4g-%-10.4g %7.4g %8.0f %8.0f", mst.q05[i], mst.q95[i], mst.rhat[i],
+                   mst.ess_bulk[i], mst.ess_tail[i]);
+        }
+        printf(" %s\n", ks_response_param_unit(i));
         json_object_set_new(pars, ks_response_param_name(i), o);
     }
     json_object_set_new(un, "parameters", pars);
@@ -401,18 +563,18 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
             json_array_append_new(a, json_real(round6(sets[k].v[i])));
         json_array_append_new(arr, a);
     }
-    json_object_set_new(un, "sets_meaning",
-                        json_string("parameter sets in the order of parameters, drawn by SIR; "
-                                    "any first n of them is itself a weighted sample"));
+    json_object_set_new(
+        un, "sets_meaning",
+        json_string(g_unc.mcmc ? "parameter sets in the order of parameters, thinned evenly from "
+                                 "every chain's draws after the burn-in, in a shuffled order: "
+                                 "any first n of them is itself a thinned sample"
+                               : "parameter sets in the order of parameters, drawn by SIR; "
+                                 "any first n of them is itself a weighted sample"));
     json_object_set_new(un, "sets", arr);
     printf("calibrate: %d of %d parameters free (the others at a bound), %d of %d axes not "
            "identified; residual variance factor %.3g; identified SDs change by at most %.2g %% "
-           "at twice the step; SIR, iteration %d kept: %d of %d proposals kept, effective "
-           "sample size %.0f%s, largest weight %.2g %% of the total; kept sets' objective above "
-           "the fit: median %.3g (5-95 %%: %.3g-%.3g)\n",
-           u.n_free, KS_RP_N, nflat, u.n_axes, u.scale, 100 * u.step_change, best_it, st.n, st.m,
-           st.ess, st.ess >= KS_RESPONSE_SIR_N ? "" : " (below the sets kept: NOT converged)",
-           100 * st.max_share, st.dobj_q[1], st.dobj_q[0], st.dobj_q[2]);
+           "at twice the step\n",
+           u.n_free, KS_RP_N, nflat, u.n_axes, u.scale, 100 * u.step_change);
     free(sets);
     return un;
 }
@@ -617,6 +779,56 @@ static int write_uncertainty(const char *in, const char *out, const ks_response_
     return rc;
 }
 
+/* A whole number option --NAME in [lo, hi] into *out; 2 with a message otherwise. */
+static int parse_int(const cli_opt *o, long lo, long hi, int *out)
+{
+    char *end;
+    long v = strtol(o->value, &end, 10);
+    if (!isdigit((unsigned char)o->value[0]) || *end || v < lo || v > hi) {
+        cli_error(CMD, "--%s \"%s\": expected a whole number from %ld to %ld", o->name, o->value,
+                  lo, hi);
+        return 2;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* --sampler and --mcmc-* into g_unc; only where an uncertainty section is computed
+ * (--uncertainty FILE, or a fit with --write and without --no-uncertainty). */
+static int parse_sampler(const cli_opt *o, int fitted)
+{
+    int unc = o[O_UNC].value || (!fitted && o[O_WRITE].value && !o[O_NOUNC].seen);
+    for (int q = O_SAMPLER; q <= O_MCMC_CHAINS; q++)
+        if (o[q].value && !unc) {
+            cli_error(CMD,
+                      "--%s: only where the uncertainty section is computed (--uncertainty FILE, "
+                      "or a fit with --write and without --no-uncertainty)",
+                      o[q].name);
+            return 2;
+        }
+    if (o[O_SAMPLER].value) {
+        if (strcmp(o[O_SAMPLER].value, "mcmc") == 0)
+            g_unc.mcmc = 1;
+        else if (strcmp(o[O_SAMPLER].value, "sir") == 0)
+            g_unc.mcmc = 0;
+        else {
+            cli_error(CMD, "--sampler \"%s\": expected mcmc or sir", o[O_SAMPLER].value);
+            return 2;
+        }
+    }
+    for (int q = O_MCMC_DRAWS; q <= O_MCMC_CHAINS; q++)
+        if (o[q].value && !g_unc.mcmc) {
+            cli_error(CMD, "--%s: only with --sampler mcmc", o[q].name);
+            return 2;
+        }
+    if (o[O_MCMC_DRAWS].value && parse_int(&o[O_MCMC_DRAWS], 100, 10000000, &g_unc.draws)) return 2;
+    if (o[O_MCMC_BURN].value && parse_int(&o[O_MCMC_BURN], 0, 10000000, &g_unc.burn)) return 2;
+    if (o[O_MCMC_CHAINS].value &&
+        parse_int(&o[O_MCMC_CHAINS], 2, KS_RESPONSE_MCMC_MAX_CHAINS, &g_unc.chains))
+        return 2;
+    return 0;
+}
+
 /* Compare the fit errors of FILE's parameters with those FILE records. */
 static int check_errors(const char *path, const ks_response_designs *d)
 {
@@ -724,12 +936,14 @@ static int check_errors(const char *path, const ks_response_designs *d)
 int cmd_calibrate(int argc, char **argv)
 {
     cli_opt o[O_COUNT] = {
-        {"write", 1, NULL, 0, NULL, 0, 0},       {"errors", 1, NULL, 0, NULL, 0, 0},
-        {"max-eval", 1, NULL, 0, NULL, 0, 0},    {"start", 1, NULL, 0, NULL, 0, 0},
-        {"pd", 1, NULL, 0, NULL, 0, 0},          {"iv-model", 1, NULL, 0, NULL, 0, 0},
-        {"nasal-model", 1, NULL, 0, NULL, 0, 0}, {"stage2", 1, NULL, 0, NULL, 0, 0},
-        {"uncertainty", 1, NULL, 0, NULL, 0, 0}, {"no-uncertainty", 0, NULL, 0, NULL, 0, 0},
-        {"ibrahim-rule", 1, NULL, 0, NULL, 0, 0}};
+        {"write", 1, NULL, 0, NULL, 0, 0},        {"errors", 1, NULL, 0, NULL, 0, 0},
+        {"max-eval", 1, NULL, 0, NULL, 0, 0},     {"start", 1, NULL, 0, NULL, 0, 0},
+        {"pd", 1, NULL, 0, NULL, 0, 0},           {"iv-model", 1, NULL, 0, NULL, 0, 0},
+        {"nasal-model", 1, NULL, 0, NULL, 0, 0},  {"stage2", 1, NULL, 0, NULL, 0, 0},
+        {"uncertainty", 1, NULL, 0, NULL, 0, 0},  {"no-uncertainty", 0, NULL, 0, NULL, 0, 0},
+        {"ibrahim-rule", 1, NULL, 0, NULL, 0, 0}, {"sampler", 1, NULL, 0, NULL, 0, 0},
+        {"mcmc-draws", 1, NULL, 0, NULL, 0, 0},   {"mcmc-burn", 1, NULL, 0, NULL, 0, 0},
+        {"mcmc-chains", 1, NULL, 0, NULL, 0, 0}};
     int help = 0;
     if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
     if (help) {
@@ -792,6 +1006,7 @@ int cmd_calibrate(int argc, char **argv)
                                         o[O_STAGE2].value ? o[O_STAGE2].value : o[O_UNC].value};
         rc = cli_check_inputs(CMD, names, paths, 1, in_names, in_paths, in_paths[1] ? 2 : 1);
     }
+    if (!rc) rc = parse_sampler(o, fitted != NULL);
     int methods = 0;
     if (!rc && o[O_IBRAHIM].value) {
         if (fitted) {

@@ -189,9 +189,9 @@ typedef struct resp_unc_spec {
     double dt_h;
     const double *days;
     int n_days;
-    double thr;         /* responder log-score threshold (ln 2: >= 50 %) */
-    double cutoff;      /* remission cutoff, MADRS (< 0: no remission) */
-    double b0, b0_sd;   /* baseline MADRS and its spread */
+    double thr;       /* responder log-score threshold (ln 2: >= 50 %) */
+    double cutoff;    /* remission cutoff, MADRS (< 0: no remission) */
+    double b0, b0_sd; /* baseline MADRS and its spread */
 } resp_unc_spec;
 /* relapse checks of the uncertainty band: daily, h */
 #define RESP_UNC_CHECK_H KS_RESPONSE_RELAPSE_CHECK_H
@@ -203,7 +203,9 @@ typedef struct resp_unc_spec {
  * [arm][2]. Parallel over (set, arm); the same bits for any thread count. */
 /* The warning for the SIR sample of the parameter file at params_path when it did not
  * converge ($.uncertainty.sir.converged not true), naming its effective sample size and
- * the n_sets sets; buf (n bytes) empty when it converged. Stated by forecast --uncertainty
+ * the n_sets sets, or, for sets drawn by Markov chains, when $.uncertainty.mcmc.converged
+ * is not true, naming the largest R-hat and smallest ESS; buf (n bytes) empty when it
+ * converged. Stated by forecast --uncertainty
  * and trial --response --uncertainty wherever their intervals appear. */
 void resp_unc_sir_warning(const char *params_path, size_t n_sets, char *buf, size_t n);
 /* The q-quantile of v[0..n) (n >= 1; sorted in place), linear between order statistics

@@ -196,32 +196,52 @@ static int ptsd_section(sbuf *b, const ks_response_designs *d, const ks_response
     return 0;
 }
 
-/* The file's "uncertainty" section as a table (status and the 5-95 % range over the SIR
- * sets per parameter), or a line saying it has none. */
+/* The file's "uncertainty" section as a table (status and the 5-95 % range over the sets
+ * per parameter, drawn by SIR or by Markov chains), or a line saying it has none. */
 static void uncertainty_table(sbuf *b, const char *ppath)
 {
     json_t *root = json_load_file(ppath, 0, NULL);
     json_t *un = json_object_get(root, "uncertainty");
-    json_t *pars = json_object_get(un, "parameters"), *sir = json_object_get(un, "sir");
-    sb_printf(b, "\n### Parameter uncertainty (the file's SIR sets; response-model.md, Parameter "
-                 "uncertainty)\n\n");
-    if (!json_is_object(pars) || !json_is_object(sir)) {
+    json_t *pars = json_object_get(un, "parameters"), *sir = json_object_get(un, "sir"),
+           *mc = json_object_get(un, "mcmc");
+    sb_printf(b,
+              "\n### Parameter uncertainty (the file's %s sets; response-model.md, Parameter "
+              "uncertainty)\n\n",
+              mc ? "MCMC" : "SIR");
+    if (!json_is_object(pars) || !(json_is_object(sir) || json_is_object(mc))) {
         sb_printf(b, "The parameter file has no uncertainty section.\n");
         json_decref(root);
         return;
     }
-    json_t *q = json_object_get(sir, "objective_above_fit_p05_p50_p95");
+    json_t *q = json_object_get(mc ? mc : sir, "objective_above_fit_p05_p50_p95");
+    if (mc)
+        sb_printf(b,
+                  "%lld parameter sets thinned from %lld Markov chains of %lld draws after %lld "
+                  "burn-in; acceptance %.3g; largest R-hat %.4g, smallest bulk/tail effective "
+                  "sample size %.4g/%.4g: %s; ",
+                  (long long)json_integer_value(json_object_get(mc, "sets")),
+                  (long long)json_integer_value(json_object_get(mc, "chains")),
+                  (long long)json_integer_value(json_object_get(mc, "draws_per_chain")),
+                  (long long)json_integer_value(json_object_get(mc, "burn_in_per_chain")),
+                  json_number_value(json_object_get(mc, "acceptance")),
+                  json_number_value(json_object_get(mc, "max_rhat")),
+                  json_number_value(json_object_get(mc, "min_ess_bulk")),
+                  json_number_value(json_object_get(mc, "min_ess_tail")),
+                  json_is_true(json_object_get(mc, "converged")) ? "converged" : "NOT converged");
+    else
+        sb_printf(b,
+                  "%lld parameter sets kept of %lld proposals; effective sample size %.4g; "
+                  "largest weight %.3g %% of the total; ",
+                  (long long)json_integer_value(json_object_get(sir, "sets")),
+                  (long long)json_integer_value(json_object_get(sir, "proposals")),
+                  json_number_value(json_object_get(sir, "effective_sample_size")),
+                  100 * json_number_value(json_object_get(sir, "largest_weight_share")));
     sb_printf(b,
-              "%lld parameter sets kept of %lld proposals; effective sample size %.4g; largest "
-              "weight %.3g %% of the total; residual variance factor %.4g; the kept sets' "
+              "residual variance factor %.4g; the kept sets' "
               "objective above the fit: median %.3g (5-95 %%: %.3g-%.3g). Held: at a bound, no "
               "interval. Not identified: more than 10 %% of its direction on axes the figures "
               "leave flat (a 1-SD spread above a factor of 20).\n\n"
               "| parameter | value | status | 5-95 %% of the sets |\n|---|---|---|---|\n",
-              (long long)json_integer_value(json_object_get(sir, "sets")),
-              (long long)json_integer_value(json_object_get(sir, "proposals")),
-              json_number_value(json_object_get(sir, "effective_sample_size")),
-              100 * json_number_value(json_object_get(sir, "largest_weight_share")),
               json_number_value(json_object_get(un, "scale")),
               json_number_value(json_array_get(q, 1)), json_number_value(json_array_get(q, 0)),
               json_number_value(json_array_get(q, 2)));

@@ -642,8 +642,9 @@ int ks_response_ptsd_load(const char *path, ks_response_ptsd *v, ks_error *err);
  * Pharmacokinet Pharmacodyn 43:583, doi:10.1007/s10928-016-9487-8) weights proposals by
  * the objective itself and keeps a set of parameter vectors, stored in the file; forecasts
  * use those sets. */
-#define KS_RESPONSE_AT_BOUND 1e-3     /* log units: a parameter this close to a bound is held */
-#define KS_RESPONSE_FLAT_LOG 3.0      /* an axis whose 1-SD spread exceeds this (log units, a \
+#define KS_RESPONSE_AT_BOUND 1e-3 /* log units: a parameter this close to a bound is held */
+#define KS_RESPONSE_FLAT_LOG                                                                       \
+    3.0                               /* an axis whose 1-SD spread exceeds this (log units, a      \
                                          factor of 20) is not identified by the figures */
 #define KS_RESPONSE_HESSIAN_STEP 0.01 /* log units (1 %) */
 #define KS_RESPONSE_DRAW_TRIES 1000   /* proposals outside the bounds before giving up */
@@ -651,17 +652,17 @@ int ks_response_ptsd_load(const char *path, ks_response_ptsd *v, ks_error *err);
 #define KS_RESPONSE_SIR_N 200         /* parameter sets kept */
 #define KS_RESPONSE_SIR_SEED 20261122 /* fixed: the calibration is deterministic */
 typedef struct ks_response_uncertainty {
-    int n_points;               /* calibration data points */
-    int n_free;                 /* parameters not at a bound */
-    int free[KS_RP_N];          /* 1: not at a bound (has a Hessian row); 0: held at its bound */
-    int identified[KS_RP_N];    /* 1: free and less than 10 % of its direction on flat axes */
-    double objective;           /* the objective at the fit */
-    double scale;               /* residual variance factor: objective/(n_points - n_free), >= 1 */
-    double step;                /* finite-difference step, log units */
-    double step_change;         /* largest relative change of an identified SD at 2 steps */
-    double eigen[KS_RP_N];      /* eigenvalues of H over the free parameters, descending */
-    int n_axes;                 /* eigen-axes of the proposal (= n_free) */
-    int flat[KS_RP_N];          /* axis j not identified: its proposal SD is FLAT_LOG */
+    int n_points;            /* calibration data points */
+    int n_free;              /* parameters not at a bound */
+    int free[KS_RP_N];       /* 1: not at a bound (has a Hessian row); 0: held at its bound */
+    int identified[KS_RP_N]; /* 1: free and less than 10 % of its direction on flat axes */
+    double objective;        /* the objective at the fit */
+    double scale;            /* residual variance factor: objective/(n_points - n_free), >= 1 */
+    double step;             /* finite-difference step, log units */
+    double step_change;      /* largest relative change of an identified SD at 2 steps */
+    double eigen[KS_RP_N];   /* eigenvalues of H over the free parameters, descending */
+    int n_axes;              /* eigen-axes of the proposal (= n_free) */
+    int flat[KS_RP_N];       /* axis j not identified: its proposal SD is FLAT_LOG */
     double axes[KS_RP_N][KS_RP_N]; /* axes[j][i]: 1-SD proposal displacement of log param i */
     double cov[KS_RP_N][KS_RP_N];  /* covariance of the log parameters, identified axes only */
 } ks_response_uncertainty;
@@ -697,11 +698,11 @@ int ks_response_propose(const ks_response_params *p, const ks_response_uncertain
 
 /* What SIR did. */
 typedef struct ks_response_sir_stats {
-    int m, n;           /* proposals, sets kept */
-    double ess;         /* effective sample size of the importance weights, (sum w)^2/sum w^2 */
-    double max_share;   /* largest single weight / sum of weights */
-    double dobj_q[3];   /* 5th, 50th, 95th percentile of objective - fit over the kept sets */
-    int n_infinite;     /* proposals where fn was not finite (weight 0) */
+    int m, n;         /* proposals, sets kept */
+    double ess;       /* effective sample size of the importance weights, (sum w)^2/sum w^2 */
+    double max_share; /* largest single weight / sum of weights */
+    double dobj_q[3]; /* 5th, 50th, 95th percentile of objective - fit over the kept sets */
+    int n_infinite;   /* proposals where fn was not finite (weight 0) */
 } ks_response_sir_stats;
 /* Sampling importance resampling: m proposals (ks_response_propose, seed), importance
  * weight exp(-(fn - fn(p)) / (2 u->scale) + z2/2), n sets drawn without replacement with
@@ -715,11 +716,98 @@ int ks_response_sir(ks_response_objfn fn, void *ud, const ks_response_params *p,
  * 44:509, doi:10.1007/s10928-017-9542-0): u's axes replaced by the eigen-axes of the
  * second moments of the n sets' log parameters about the fit p (u->free kept; axes with
  * no spread dropped), each SD times `inflate`. KS_EINVAL for n < 2 or inflate <= 0. */
-#define KS_RESPONSE_SIR_ITER 5        /* at most this many SIR iterations */
-#define KS_RESPONSE_SIR_INFLATE 1.2   /* SD inflation of an iterated proposal */
+#define KS_RESPONSE_SIR_ITER 5      /* at most this many SIR iterations */
+#define KS_RESPONSE_SIR_INFLATE 1.2 /* SD inflation of an iterated proposal */
 int ks_response_proposal_from_sets(const ks_response_params *p, const ks_response_params *sets,
                                    int n, double inflate, ks_response_uncertainty *u,
                                    ks_error *err);
+/* Adaptive random-walk Metropolis on the same target as SIR (docs/response-model.md,
+ * "Parameter uncertainty"): density proportional to exp(-fn / (2 u->scale)) on the log
+ * parameters with u->free, zero outside the calibration bounds (a proposal outside is
+ * rejected), the others held at p. Each chain starts from a dispersed point drawn from the
+ * Hessian proposal (ks_response_propose, u's axes) and moves by a mixture of normal steps
+ * (Roberts & Rosenthal 2009, J Comput Graph Stat 18:349, doi:10.1198/jcgs.2009.06134,
+ * "adaptive Metropolis"): with probability KS_RESPONSE_MCMC_BETA the fixed step
+ * N(0, 2.38^2/d Sigma_H) (Sigma_H the proposal's covariance, d the free parameters),
+ * else N(0, lambda^2 2.38^2/d C). C is Sigma_H, then the covariance of the log
+ * parameters of all chains' states pooled over each adaptation window of the burn-in B
+ * (iterations [B/8, B/4), [B/4, B/2), [B/2, B); every chain finishes a window before any
+ * starts the next), and each chain's lambda follows a Robbins-Monro step towards an
+ * acceptance of KS_RESPONSE_MCMC_TARGET_ACC. Adaptation stops at the end of the burn-in:
+ * the draws kept come from a fixed Metropolis kernel. Chains use Philox stream
+ * KS_RNG_RESPONSE_MCMC of the seed, keyed by chain and iteration: the same bits for any
+ * thread count (chains run in parallel; fn must be thread-safe). */
+#define KS_RESPONSE_MCMC_CHAINS 4         /* default chains */
+#define KS_RESPONSE_MCMC_MAX_CHAINS 64    /* at most */
+#define KS_RESPONSE_MCMC_DRAWS 3000       /* default draws kept per chain, after burn-in */
+#define KS_RESPONSE_MCMC_BURN 1500        /* default burn-in (adaptation) per chain */
+#define KS_RESPONSE_MCMC_BETA 0.05        /* share of steps from the fixed Hessian proposal */
+#define KS_RESPONSE_MCMC_TARGET_ACC 0.234 /* target acceptance of the scale adaptation */
+/* Convergence criteria (Vehtari et al. 2021, Bayesian Anal 16:667, doi:10.1214/20-BA1221:
+ * rank-normalised split-R-hat below 1.01; bulk- and tail-ESS at least 100 per chain),
+ * over the free parameters. */
+#define KS_RESPONSE_MCMC_RHAT_MAX 1.01
+#define KS_RESPONSE_MCMC_ESS_PER_CHAIN 100
+
+typedef struct ks_response_mcmc_opts {
+    int chains;    /* >= 2 (split-R-hat needs several), <= KS_RESPONSE_MCMC_MAX_CHAINS */
+    int draws;     /* draws kept per chain after the burn-in, >= 4 */
+    int burn;      /* burn-in (adapting) iterations per chain, >= 0 */
+    uint64_t seed; /* Philox key */
+    int threads;   /* 0: OpenMP's default */
+    /* called now and then from the chains' threads (may be NULL): chain, iterations done
+     * (burn-in included), of total */
+    void (*progress)(int chain, int done, int total, void *pud);
+    void *pud;
+} ks_response_mcmc_opts;
+
+typedef struct ks_response_mcmc_stats {
+    int chains, draws, burn, n_free;
+    double accept[KS_RESPONSE_MCMC_MAX_CHAINS]; /* acceptance after the burn-in, per chain */
+    double accept_rate;                         /* over all chains after the burn-in */
+    double outside_rate; /* share of proposals after the burn-in rejected at a bound */
+    double scale_lambda[KS_RESPONSE_MCMC_MAX_CHAINS]; /* final lambda per chain */
+    double rhat[KS_RP_N]; /* max of bulk and folded rank-normalised split-R-hat; NAN held */
+    double ess_bulk[KS_RP_N], ess_tail[KS_RP_N]; /* NAN for a held parameter */
+    double max_rhat, min_ess_bulk, min_ess_tail; /* over the free parameters */
+    int converged;    /* max_rhat < RHAT_MAX and both minimum ESS >= ESS_PER_CHAIN x chains */
+    double dobj_q[3]; /* 5th, 50th, 95th percentile of objective - fn(p), kept sets */
+    double q05[KS_RP_N], q95[KS_RP_N]; /* 5th and 95th percentile over all kept draws */
+} ks_response_mcmc_stats;
+
+/* Run o->chains chains of o->burn + o->draws iterations each; keep n_sets parameter sets
+ * thinned evenly from the o->chains x o->draws draws after the burn-in (chain by chain,
+ * in draw order), stored in an order shuffled with the seed (so any first n is itself a
+ * thinned sample over all chains), and the diagnostics in *st (may be NULL). draws (may
+ * be NULL) gets every kept draw, [chain][draw][KS_RP_N] natural values. The visits of p
+ * are kept. KS_EINVAL for bad options or n_sets outside 1..chains x draws; KS_ENUMERIC
+ * when fn is not finite at p, no start with a finite fn is found in
+ * KS_RESPONSE_DRAW_TRIES proposals, or a covariance has no Cholesky factor; KS_EINVAL
+ * also when no parameter is free; KS_ENOMEM. */
+int ks_response_mcmc(ks_response_objfn fn, void *ud, const ks_response_params *p,
+                     const ks_response_uncertainty *u, const ks_response_mcmc_opts *o, int n_sets,
+                     ks_response_params *sets, double *draws, ks_response_mcmc_stats *st,
+                     ks_error *err);
+
+/* Convergence diagnostics of one quantity, x[chain * n + i] for `chains` chains of n
+ * draws (Vehtari et al. 2021): each chain split in halves (the middle draw dropped when n
+ * is odd), draws replaced by the normal scores of their pooled ranks ((r - 3/8) / (S +
+ * 1/4), ties averaged). *rhat: the larger of the split-R-hat of those scores and of the
+ * scores of |x - median|; *ess_bulk: the ESS of the scores; *ess_tail: the smaller ESS of
+ * the indicators x <= 5th and x <= 95th percentile. Any output may be NULL. KS_EINVAL
+ * for chains < 1 or n < 4; KS_ENOMEM. A quantity with no spread gives NAN. */
+int ks_response_mcmc_diagnose(const double *x, int chains, int n, double *rhat, double *ess_bulk,
+                              double *ess_tail, ks_error *err);
+/* The parts, on the chains as given (no split, no ranks): the potential scale reduction
+ * sqrt(((n-1)/n W + B/n) / W) (Gelman & Rubin 1992; W the mean within-chain variance, B/n
+ * the variance of the chain means), and the ESS chains n / tau with tau = -1 + 2 sum_k
+ * G_k, G_k = rho_2k + rho_2k+1 of the multi-chain autocorrelation rho_t = 1 - (W -
+ * mean_m acov_m(t)) / ((n-1)/n W + B/n) (acov with divisor n), summed while G_k > 0 and
+ * made non-increasing (Geyer 1992's initial monotone sequence), tau at least
+ * 1/log10(chains n) (as Stan). NAN when W = 0 or chains n < 4. */
+double ks_response_mcmc_rhat_basic(const double *x, int chains, int n);
+double ks_response_mcmc_ess_basic(const double *x, int chains, int n);
+
 /* The calibration objective over all figures, as a ks_response_objfn (ud: the designs). */
 double ks_response_objective_fn(const ks_response_params *p, void *ud);
 

@@ -38,14 +38,16 @@ extern "C" {
 /* Purposes of the random streams (part of the counter, so that adding draws of one
  * kind never shifts another). */
 enum ks_rng_purpose {
-    KS_RNG_ETA = 1,       /* individual parameter deviations */
-    KS_RNG_COVARIATE = 2, /* covariates drawn from a population specification */
-    KS_RNG_ROW = 3,       /* row of a covariate CSV drawn with replacement */
-    KS_RNG_RESIDUAL = 4,  /* residual error on outputs */
-    KS_RNG_TYPICAL = 5,   /* a replicate's typical values (parameter uncertainty) */
-    KS_RNG_RESPONSE = 6,  /* antidepressant-response variability (src/response) */
-    KS_RNG_RESPONSE_PARAMS = 7 /* response-model parameter sets drawn from the calibration's
-                                  uncertainty (patient = the draw's number) */
+    KS_RNG_ETA = 1,             /* individual parameter deviations */
+    KS_RNG_COVARIATE = 2,       /* covariates drawn from a population specification */
+    KS_RNG_ROW = 3,             /* row of a covariate CSV drawn with replacement */
+    KS_RNG_RESIDUAL = 4,        /* residual error on outputs */
+    KS_RNG_TYPICAL = 5,         /* a replicate's typical values (parameter uncertainty) */
+    KS_RNG_RESPONSE = 6,        /* antidepressant-response variability (src/response) */
+    KS_RNG_RESPONSE_PARAMS = 7, /* response-model parameter sets drawn from the calibration's
+                                   uncertainty (patient = the draw's number) */
+    KS_RNG_RESPONSE_MCMC = 8    /* the response calibration's Markov chains (replicate = the
+                                   chain, patient = the iteration) */
 };
 
 /* Two independent uniform numbers in (0, 1) (53-bit resolution) for draw `index` of

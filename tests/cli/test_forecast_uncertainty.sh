@@ -147,6 +147,27 @@ bad '$.parameters.fluct_share: missing' trial --model domino-1982 --weight 70 --
     --response-params "$T/half2.json"
 bad "--uncertainty FILE: not with --errors or --stage2" calibrate --uncertainty "$P" --errors "$P"
 bad "--no-uncertainty: only with a fit that writes" calibrate --no-uncertainty
+# the sampler options (checked before any work)
+bad '--sampler "hmc": expected mcmc or sir' calibrate --uncertainty "$P" --sampler hmc
+bad "--mcmc-draws: only with --sampler mcmc" calibrate --uncertainty "$P" --mcmc-draws 500
+bad "--mcmc-draws: only with --sampler mcmc" calibrate --uncertainty "$P" --sampler sir --mcmc-draws 500
+bad '--mcmc-draws "50": expected a whole number from 100 to 10000000' calibrate --uncertainty "$P" \
+    --sampler mcmc --mcmc-draws 50
+bad '--mcmc-chains "1": expected a whole number from 2 to 64' calibrate --uncertainty "$P" \
+    --sampler mcmc --mcmc-chains 1
+bad '--mcmc-burn "-3": expected a whole number' calibrate --uncertainty "$P" --sampler mcmc \
+    --mcmc-burn -3
+bad "--sampler: only where the uncertainty section is computed" calibrate --errors "$P" --sampler mcmc
+bad "--mcmc-chains: only where the uncertainty section is computed" calibrate --write "$T/x.json" \
+    --no-uncertainty --mcmc-chains 3
+# sets drawn by Markov chains that did not converge: forecast names R-hat and ESS
+awk '/^    "sir": \{/ {print "    \"mcmc\": {\"converged\": false, \"max_rhat\": 1.37, \"min_ess_bulk\": 12, \"min_ess_tail\": 9},"; print "    \"sir_old\": {"; next} {print}' \
+    "$P" >"$T/mc.json"
+"$KETSIM" forecast --madrs 30 --until 20 --days 1 --patients 50 --regimen "$REG" --params "$T/mc.json" --uncertainty \
+    >"$T/mc.txt" 2>&1 || fail "forecast with an mcmc section: $(tail -3 "$T/mc.txt")"
+grep -qF "the calibration's Markov chains did not converge (largest R-hat 1.37, smallest bulk/tail effective sample size 12/9, for 200 sets)" \
+    "$T/mc.txt" || fail "no MCMC warning: $(cat "$T/mc.txt")"
+grep -qF "SIR sample did not converge" "$T/mc.txt" && fail "SIR warning for an mcmc section"
 
 bad "--plot-dir: not with --calibration-only" response-validate --calibration-only --out "$T/c.md" \
     --plot-dir "$T/plots"
