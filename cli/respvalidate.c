@@ -413,7 +413,8 @@ static int sustain_section(sbuf *b, const ks_response_params *p, const resp_env 
         double s0 = 1 - r[s].share_by_exposure[0], s1 = 1 - r[s].share_by_exposure[1];
         hr[s] = s1 < 1 && s0 > 0 && s1 > 0 ? log(s0) / log(s1) : NAN;
         if (isnan(hr[s]))
-            snprintf(hrs[s], sizeof hrs[s], "undefined (no relapse on placebo)");
+            snprintf(hrs[s], sizeof hrs[s], "undefined (%s)",
+                     !(s1 < 1) ? "no relapse on placebo" : "every patient of an arm relapsed");
         else
             snprintf(hrs[s], sizeof hrs[s], "%.2f", hr[s]);
     }
@@ -422,8 +423,8 @@ static int sustain_section(sbuf *b, const ks_response_params *p, const resp_env 
               "0.49 (0.29-0.84) | %s | %s | %s; %s |\n\n",
               hrs[0], hrs[1], sus_verdict(hr[0], 0.29, 0.84), sus_verdict(hr[1], 0.29, 0.84));
     sb_printf(b, "Cumulative relapse among stable remitters (%%, the curve 1 - S(t) on the visits; "
-                 "no censoring: every virtual patient is followed to the horizon), every 4 "
-                 "weeks after randomisation:\n\n| weeks | ");
+                 "no censoring: every virtual patient is followed to the horizon), every 8 "
+                 "weeks from week 4 after randomisation:\n\n| weeks | ");
     for (int wk = 4; wk <= 92; wk += 8)
         sb_printf(b, "%d | ", wk);
     sb_printf(b, "\n|---|");

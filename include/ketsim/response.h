@@ -443,9 +443,9 @@ typedef struct ks_response_withdrawal_result {
  * (replicate 0: the draws of ks_response_patient and their paths, ks_response_path; the
  * baseline is the normal draw of KS_RNG_RESPONSE index 1, as ks_response_trial's, clipped
  * to 1..60). Deterministic: the same bits for any thread count (0: OpenMP's default).
- * Works for any parameter set, with or without fluctuation. Cost: 4 drug-state
- * integrations (about 1 s), plus per stable remitter one normal number per hour to the
- * horizon with fluctuation. KS_EINVAL (schedule, n < 1, bad parameters), KS_ENOMEM. */
+ * Works for any parameter set, with or without fluctuation. Cost: 2 drug-state
+ * integrations (the schedule's two arms), plus per stable remitter one normal number per
+ * hour to the horizon with fluctuation. KS_EINVAL (schedule, n < 1, bad parameters), KS_ENOMEM. */
 int ks_response_withdraw(const ks_response_withdrawal *w, const ks_response_params *p, int schedule,
                          uint64_t n, uint64_t seed, int threads, ks_response_withdrawal_result *out,
                          ks_error *err);

@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,8 +103,10 @@ void ks_response_withdrawal_checks(int schedule, double *check_d, size_t *n)
  * interval. The simulation runs the esketamine arm's doses up to the first lattice dose L
  * with such a history one interval before it, and on to L + 8 d without a further dose:
  *   - esketamine arm: the simulation before L, then the interval before L repeated;
- *   - placebo arm: the esketamine arm's up to the next lattice time after the last dose
- *     before randomisation (105 d), then the simulation's tail after L shifted there, then 0
+ *   - placebo arm: the esketamine arm's up to the last dose before randomisation (105 d),
+ *     then the simulation's tail after L shifted there (cut, as the whole simulation's,
+ *     KS_RESPONSE_OCC_TAIL_H after that dose: every other week the next lattice time, 119 d,
+ *     is later than that), then 0
  *     (as ks_response_occupancy sets it 8 d after the last dose).
  * tests/unit/test_response_withdrawal.c checks both arms of both schedules against the
  * whole simulation of their doses. Simulating every arm whole takes about 70 s; this, about
@@ -149,7 +152,7 @@ static int occupancy(const ks_model *m, const ks_pd *pd, int s, double *occ[2], 
     for (size_t k = 0; k < n_all; k++)
         e[k] = k < kL ? run[k] : e[k - per];
     for (size_t k = 0; k < n_all; k++) {
-        if (k < kpre + per)
+        if (k <= kpre)
             p[k] = e[k];
         else {
             size_t j = k - kpre + kL;
@@ -241,6 +244,11 @@ int ks_response_withdraw(const ks_response_withdrawal *w, const ks_response_para
                               chk[j]);
             goto done;
         }
+    if (n > SIZE_MAX / sizeof *slot) {
+        rc = ks_error_set(err, KS_EINVAL, "withdrawal: n: %llu patients is too many",
+                          (unsigned long long)n);
+        goto done;
+    }
     slot = malloc(n * sizeof *slot);
     if (!slot) {
         rc = ks_error_set(err, KS_ENOMEM, "withdrawal: out of memory for %llu patients",
