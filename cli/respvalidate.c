@@ -410,8 +410,8 @@ static int sustain_section(sbuf *b, const ks_response_params *p, const resp_env 
     double hr[2];
     char hrs[2][48];
     for (int s = 0; s < 2; s++) {
-        double s0 = 1 - r[s].share_by_exposure[0], s1 = 1 - r[s].share_by_exposure[1];
-        hr[s] = s1 < 1 && s0 > 0 && s1 > 0 ? log(s0) / log(s1) : NAN;
+        double s1 = 1 - r[s].share_by_exposure[KS_WD_PLACEBO];
+        hr[s] = ks_response_withdrawal_hr(&r[s]);
         if (isnan(hr[s]))
             snprintf(hrs[s], sizeof hrs[s], "undefined (%s)",
                      !(s1 < 1) ? "no relapse on placebo" : "every patient of an arm relapsed");

@@ -449,6 +449,11 @@ typedef struct ks_response_withdrawal_result {
 int ks_response_withdraw(const ks_response_withdrawal *w, const ks_response_params *p, int schedule,
                          uint64_t n, uint64_t seed, int threads, ks_response_withdrawal_result *out,
                          ks_error *err);
+/* The hazard ratio esketamine/placebo read as the ratio of the cumulative hazards at the
+ * exposure reading, ln S_esk / ln S_pbo with S = 1 - share_by_exposure (a proportional-
+ * hazards reading of SUSTAIN-1's HR). NaN when it is undefined: no relapse on placebo
+ * (S_pbo = 1) or every patient of an arm relapsed (S = 0). */
+double ks_response_withdrawal_hr(const ks_response_withdrawal_result *r);
 
 /* ---------------------------------------------------------------- MADRS <-> HAM-D */
 

@@ -335,3 +335,11 @@ done:
     free(D[1]);
     return rc;
 }
+
+double ks_response_withdrawal_hr(const ks_response_withdrawal_result *r)
+{
+    double s_esk = 1 - r->share_by_exposure[KS_WD_ESK];
+    double s_pbo = 1 - r->share_by_exposure[KS_WD_PLACEBO];
+    if (!(s_pbo < 1) || !(s_esk > 0) || !(s_pbo > 0)) return NAN;
+    return log(s_esk) / log(s_pbo);
+}

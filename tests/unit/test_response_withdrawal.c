@@ -334,12 +334,31 @@ static void test_deterministic(void **state)
     assert_int_equal(ks_response_withdraw(W, &p, KS_WD_WEEKLY, 10, 5, 1, &c, &err), KS_EINVAL);
 }
 
+/* The hazard-ratio reading on constructed results: ln S_esk / ln S_pbo (not its inverse),
+ * NaN when undefined. */
+static void test_hazard_ratio(void **state)
+{
+    (void)state;
+    ks_response_withdrawal_result r = {0};
+    r.share_by_exposure[KS_WD_ESK] = 0.2;
+    r.share_by_exposure[KS_WD_PLACEBO] = 0.4;
+    KS_ASSERT_CLOSE(ks_response_withdrawal_hr(&r), log(0.8) / log(0.6), 1e-15, 0);
+    KS_ASSERT_CLOSE(ks_response_withdrawal_hr(&r), 0.43683, 0, 1e-5);
+    r.share_by_exposure[KS_WD_PLACEBO] = 0; /* no relapse on placebo */
+    assert_true(isnan(ks_response_withdrawal_hr(&r)));
+    r.share_by_exposure[KS_WD_PLACEBO] = 0.4;
+    r.share_by_exposure[KS_WD_ESK] = 1; /* every patient of the esketamine arm relapsed */
+    assert_true(isnan(ks_response_withdrawal_hr(&r)));
+    r.share_by_exposure[KS_WD_ESK] = 0; /* none on esketamine: 0 */
+    assert_true(ks_response_withdrawal_hr(&r) == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_doses_and_checks),  cmocka_unit_test(test_drug_state),
         cmocka_unit_test(test_brute_force_fluct), cmocka_unit_test(test_no_fluctuation),
-        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_deterministic),     cmocka_unit_test(test_hazard_ratio),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
