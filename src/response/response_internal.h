@@ -24,4 +24,10 @@ static inline void ks_response_calib_cov(ks_covariates *cov)
     ks_covariates_set(cov, "age", 45.0, NULL);
 }
 
+/* SUSTAIN-1's relapse rule on a patient's assessments (ks_response_withdraw): the first
+ * j with high[j] and high[j + 1] (MADRS >= 22 at both) whose times t_d[j], t_d[j + 1]
+ * (days, ascending) are KS_WD_GAP_MIN_D to KS_WD_GAP_MAX_D apart; the relapse is dated
+ * at j. -1 when there is none (the last assessment cannot start one). */
+int ks_response_withdrawal_first_relapse(const int *high, const double *t_d, size_t n);
+
 #endif

@@ -291,13 +291,7 @@ int ks_response_withdraw(const ks_response_withdrawal *w, const ks_response_para
         }
 #undef SCORE
         for (int a = 0; a < 2; a++)
-            for (size_t j = 0; j + 1 < nc; j++) {
-                double gap = chk[j + 1] - chk[j];
-                if (hi[a][j] && hi[a][j + 1] && gap >= KS_WD_GAP_MIN_D && gap <= KS_WD_GAP_MAX_D) {
-                    o->rel[a] = (short)j;
-                    break;
-                }
-            }
+            o->rel[a] = (short)ks_response_withdrawal_first_relapse(hi[a], chk, nc);
     }
     memset(out, 0, sizeof *out);
     out->schedule = schedule;
@@ -334,6 +328,16 @@ done:
     free(D[0]);
     free(D[1]);
     return rc;
+}
+
+int ks_response_withdrawal_first_relapse(const int *high, const double *t_d, size_t n)
+{
+    for (size_t j = 0; j + 1 < n; j++) {
+        double gap = t_d[j + 1] - t_d[j];
+        if (high[j] && high[j + 1] && gap >= KS_WD_GAP_MIN_D && gap <= KS_WD_GAP_MAX_D)
+            return (int)j;
+    }
+    return -1;
 }
 
 double ks_response_withdrawal_hr(const ks_response_withdrawal_result *r)

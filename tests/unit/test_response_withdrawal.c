@@ -16,6 +16,7 @@
 #include "ketsim/ketsim.h"
 #include "ketsim/response.h"
 #include "ketsim/trial.h"
+#include "response/response_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -353,12 +354,40 @@ static void test_hazard_ratio(void **state)
     assert_true(ks_response_withdrawal_hr(&r) == 0);
 }
 
+/* The relapse rule on assessment sequences the SUSTAIN-1 design never makes (its visits
+ * are 7 or 14 d apart): gaps below 5 d or above 15 d do not count, 5 and 15 d do, one
+ * high rating does not, the relapse is dated at the first of the two. */
+static void test_relapse_rule(void **state)
+{
+    (void)state;
+    const int hh[4] = {1, 1, 0, 0}, lh[4] = {0, 1, 0, 1}, hl[4] = {1, 0, 1, 0};
+    const double t_ok[4] = {0, 7, 14, 21}, t_short[4] = {0, 4.9, 20, 21},
+                 t_long[4] = {0, 15.1, 22, 29};
+    const double t_edge5[4] = {0, 5, 12, 19}, t_edge15[4] = {0, 15, 22, 29};
+    assert_int_equal(ks_response_withdrawal_first_relapse(hh, t_ok, 4), 0);
+    assert_int_equal(ks_response_withdrawal_first_relapse(hh, t_short, 4), -1);
+    assert_int_equal(ks_response_withdrawal_first_relapse(hh, t_long, 4), -1);
+    assert_int_equal(ks_response_withdrawal_first_relapse(hh, t_edge5, 4), 0);
+    assert_int_equal(ks_response_withdrawal_first_relapse(hh, t_edge15, 4), 0);
+    assert_int_equal(ks_response_withdrawal_first_relapse(lh, t_ok, 4), -1); /* never two */
+    assert_int_equal(ks_response_withdrawal_first_relapse(hl, t_ok, 4), -1);
+    const int late[5] = {0, 1, 0, 1, 1}; /* dated at the first of the pair: index 3 */
+    const double t5[5] = {0, 7, 14, 21, 28};
+    assert_int_equal(ks_response_withdrawal_first_relapse(late, t5, 5), 3);
+    /* a too-long gap before an otherwise valid pair later on */
+    const int two[5] = {1, 1, 1, 1, 0};
+    const double tg[5] = {0, 20, 40, 47, 54};
+    assert_int_equal(ks_response_withdrawal_first_relapse(two, tg, 5), 2);
+    assert_int_equal(ks_response_withdrawal_first_relapse(hh, t_ok, 1), -1); /* last alone */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_doses_and_checks),  cmocka_unit_test(test_drug_state),
         cmocka_unit_test(test_brute_force_fluct), cmocka_unit_test(test_no_fluctuation),
         cmocka_unit_test(test_deterministic),     cmocka_unit_test(test_hazard_ratio),
+        cmocka_unit_test(test_relapse_rule),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
