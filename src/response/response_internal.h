@@ -30,4 +30,36 @@ static inline void ks_response_calib_cov(ks_covariates *cov)
  * at j. -1 when there is none (the last assessment cannot start one). */
 int ks_response_withdrawal_first_relapse(const int *high, const double *t_d, size_t n);
 
+/* SUSTAIN-1's prediction (ks_response_withdraw's outputs) by a deterministic common-random-
+ * number quadrature instead of virtual patients (docs/response-model.md, "SUSTAIN-1: a
+ * prediction", "Toward fitting it: a quadrature"): m evaluations (even), m/2 nodes each with
+ * its antithetic twin: z1 (sensitivity) at the midpoint quantiles (i + 1/2)/(m/2), the
+ * path's start w_0 and the baseline's normal deviate at the R2 Kronecker points (plastic
+ * number), the path only at the events (entry 27 d, the remission reads 84-105 d, the
+ * maintenance checks) with exact OU transitions over the hourly-lattice gaps and the
+ * innovations fixed Philox draws of the node (key WQ_SEED in withdrawal.c), and the stable
+ * part z2 in closed form (every rule is a bound on z2: entry and remission lower bounds,
+ * a relapse by check j an upper bound, the running maximum of the pairs' bounds). Fills
+ * stable_share, stable_share_op, n_checks, check_d, cum_relapse, median_d,
+ * share_by_exposure and horizon_d as ks_response_withdraw; n is m and the patient counts
+ * (n_entrants, n_stable, relapsed) are 0 (not defined for a quadrature). The same bits for
+ * any thread count (0: OpenMP's default). KS_EINVAL (schedule; m odd or outside 2..2^24;
+ * bad parameters; omega_phi or omega_theta 0), KS_ENOMEM. */
+int ks_response_withdraw_quad(const ks_response_withdrawal *w, const ks_response_params *p,
+                              int schedule, int m, int threads, ks_response_withdrawal_result *out,
+                              ks_error *err);
+/* The same with the innovations' Philox key (ks_response_withdraw_quad: key 20261124): other
+ * keys give independent replicates of the quadrature, to measure its own sampling error. */
+int ks_response_withdraw_quad_key(const ks_response_withdrawal *w, const ks_response_params *p,
+                                  int schedule, int m, uint64_t key, int threads,
+                                  ks_response_withdrawal_result *out, ks_error *err);
+/* The quadrature alone on given drug states D[KS_WD_ESK], D[KS_WD_PLACEBO] of the schedule
+ * (ks_response_withdrawal_drug with p, nD[a] points each): the two drug-state integrations
+ * dominate the cost of ks_response_withdraw_quad, and a caller that has them (or a cheaper
+ * way to them) can time or reuse the rest. */
+int ks_response_withdraw_quad_drug(const ks_response_params *p, int schedule,
+                                   const double *const D[2], const size_t nD[2], int m,
+                                   uint64_t key, int threads, ks_response_withdrawal_result *out,
+                                   ks_error *err);
+
 #endif

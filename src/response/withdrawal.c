@@ -6,6 +6,7 @@
 #include "ketsim/trial.h"
 #include "response_internal.h"
 
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
@@ -346,4 +347,227 @@ double ks_response_withdrawal_hr(const ks_response_withdrawal_result *r)
     double s_pbo = 1 - r->share_by_exposure[KS_WD_PLACEBO];
     if (!(s_pbo < 1) || !(s_esk > 0) || !(s_pbo > 0)) return NAN;
     return log(s_esk) / log(s_pbo);
+}
+
+/* ---------------------------------------------------------------- the quadrature */
+
+/* The stable deviate z2 at which a patient's log-score reduction L = exp(sb z2 + su w) G +
+ * th d equals thr (G the typical non-drug part at the time, d the drug state): L >= thr
+ * <=> z2 >= the value, L <= thr <=> z2 <= it. -inf when the drug alone reaches thr (so
+ * every z2 has L >= thr and none L < thr), +inf when no z2 does (G = 0). As c_fluct in
+ * response.c, with the log-score threshold of each rule. */
+static double wq_bound(double G, double d, double th, double thr, double su, double sb, double w)
+{
+    double a = thr - th * (d > 0 ? d : 0.0);
+    if (a <= 0) return -HUGE_VAL;
+    return G > 0 ? (log(a / G) - su * w) / sb : HUGE_VAL;
+}
+
+static double wq_tail(double z)
+{
+    return 0.5 * erfc(z / sqrt(2.0)); /* P(Z >= z) */
+}
+
+#define WQ_SEED 20261124u /* the innovations' Philox key (fixed: the quadrature is deterministic)  \
+                           */
+#define WQ_BLOCK 32       /* nodes per partial sum: the same bits for any thread count */
+#define WQ_MAX_EVENTS (1 + 4 + KS_WD_MAX_CHECKS)
+
+int ks_response_withdraw_quad(const ks_response_withdrawal *w, const ks_response_params *p,
+                              int schedule, int m, int threads, ks_response_withdrawal_result *out,
+                              ks_error *err)
+{
+    return ks_response_withdraw_quad_key(w, p, schedule, m, WQ_SEED, threads, out, err);
+}
+
+static int wq_check(const ks_response_params *p, int schedule, int m, ks_error *err)
+{
+    int rc = bad_design(schedule, KS_WD_ESK, err);
+    if (rc) return rc;
+    if (m < 2 || m % 2 || m > (1 << 24))
+        return ks_error_set(err, KS_EINVAL, "withdrawal quadrature: m %d is not an even 2..2^24",
+                            m);
+    rc = ks_response_params_check(p, err);
+    if (rc) return rc;
+    if (!(p->v[KS_RP_OMEGA_PHI] > 0) || !(p->v[KS_RP_OMEGA_THETA] > 0))
+        return ks_error_set(err, KS_EINVAL,
+                            "withdrawal quadrature: omega_phi and omega_theta must be > 0 (the "
+                            "z2 integral is closed-form in omega_phi; use ks_response_withdraw)");
+    return KS_OK;
+}
+
+int ks_response_withdraw_quad_key(const ks_response_withdrawal *w, const ks_response_params *p_in,
+                                  int schedule, int m, uint64_t key, int threads,
+                                  ks_response_withdrawal_result *out, ks_error *err)
+{
+    int rc = wq_check(p_in, schedule, m, err);
+    if (rc) return rc;
+    ks_response_params p = *p_in;
+    p.first_visit_h = 0;
+    p.last_visit_h = 0;
+    double *D[2] = {NULL, NULL};
+    size_t nD[2] = {0, 0};
+    for (int a = 0; a < 2 && !rc; a++)
+        rc = ks_response_withdrawal_drug(w, &p, schedule, a, &D[a], &nD[a], err);
+    if (!rc)
+        rc = ks_response_withdraw_quad_drug(p_in, schedule, (const double *const *)D, nD, m, key,
+                                            threads, out, err);
+    free(D[0]);
+    free(D[1]);
+    return rc;
+}
+
+int ks_response_withdraw_quad_drug(const ks_response_params *p_in, int schedule,
+                                   const double *const D[2], const size_t nD[2], int m,
+                                   uint64_t key, int threads, ks_response_withdrawal_result *out,
+                                   ks_error *err)
+{
+    int rc = wq_check(p_in, schedule, m, err);
+    if (rc) return rc;
+    ks_response_params p = *p_in;
+    p.first_visit_h = 0;
+    p.last_visit_h = 0;
+    double *acc = NULL;
+    double chk[KS_WD_MAX_CHECKS];
+    size_t nc;
+    ks_response_withdrawal_checks(schedule, chk, &nc);
+    /* the event times (d): entry, the four remission reads, the checks */
+    double ev[WQ_MAX_EVENTS];
+    size_t ne = 0;
+    ev[ne++] = KS_WD_ENTRY_D;
+    for (int q = 0; q < 4; q++)
+        ev[ne++] = REMIT_D[q];
+    for (size_t j = 0; j < nc; j++)
+        ev[ne++] = KS_WD_RAND_D + chk[j];
+    for (size_t e = 0; e < ne; e++)
+        if (kd(ev[e]) >= nD[0] || kd(ev[e]) >= nD[1]) {
+            rc =
+                ks_error_set(err, KS_EINVAL, "withdrawal: check %g d beyond the drug state", ev[e]);
+            goto done;
+        }
+    /* per event: the typical non-drug part, the drug state per arm, the OU transition from
+     * the event before over the hourly lattice (w constant within an hour; the times are
+     * whole days) */
+    const int ctx = KS_CTX_ORAL_AD;
+    double G[WQ_MAX_EVENTS], d0[WQ_MAX_EVENTS], d1[WQ_MAX_EVENTS], ta[WQ_MAX_EVENTS],
+        tb[WQ_MAX_EVENTS];
+    double om = p.v[KS_RP_OMEGA_PHI], omt = p.v[KS_RP_OMEGA_THETA], f = p.v[KS_RP_FLUCT];
+    double sb = om * sqrt(1 - f), su = om * sqrt(f), tau_h = 24 * p.v[KS_RP_T_FLUCT_D];
+    int fl = f > 0;
+    for (size_t e = 0; e < ne; e++) {
+        double th_h = 24.0 * ev[e];
+        G[e] = ks_response_nondrug(&p, ctx, th_h);
+        d0[e] = D[0][kd(ev[e])];
+        d1[e] = D[1][kd(ev[e])];
+        double hr = floor(th_h + 1e-9), prev = e ? floor(24.0 * ev[e - 1] + 1e-9) : 0;
+        ta[e] = e && fl ? exp(-(hr - prev) / tau_h) : 0;
+        tb[e] = sqrt(1 - ta[e] * ta[e]);
+    }
+    /* a relapse can start at check j when the next check is 5-15 d later */
+    int pair_ok[KS_WD_MAX_CHECKS];
+    for (size_t j = 0; j < nc; j++) {
+        int hi[2] = {1, 1};
+        pair_ok[j] =
+            j + 1 < nc && ks_response_withdrawal_first_relapse(hi, chk + j, 2) == 0 ? 1 : 0;
+    }
+    const int nn = m / 2;
+    const int nblk = (nn + WQ_BLOCK - 1) / WQ_BLOCK;
+    /* per block: entrants, stable, then the relapse numerators of both arms */
+    const size_t stride = 2 + 2 * nc;
+    acc = calloc((size_t)nblk * stride, sizeof *acc);
+    if (!acc) {
+        rc = ks_error_set(err, KS_ENOMEM, "withdrawal quadrature: out of memory");
+        goto done;
+    }
+    const double ln2 = log(2.0);
+    int nthr = threads > 0 ? threads : omp_get_max_threads();
+    /* Nodes i = 0..m/2-1, each twice (innovations with sign +1 then -1: antithetic): z1 at
+     * the midpoint quantile (i + 1/2)/(m/2), the path's start w_0 and the baseline's
+     * deviate at the points of the additive recurrence with the plastic number's
+     * reciprocals (R2, a Kronecker lattice in two dimensions), the innovations fixed
+     * Philox draws of node i. z2 in closed form: every rule is a bound on it. */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthr)
+    for (int blk = 0; blk < nblk; blk++) {
+        double *s = acc + (size_t)blk * stride;
+        double wv[WQ_MAX_EVENTS], inn[WQ_MAX_EVENTS];
+        for (int i = blk * WQ_BLOCK; i < nn && i < (blk + 1) * WQ_BLOCK; i++) {
+            double u1 = (i + 0.5) / nn;
+            double u2 = fmod(0.5 + i * 0.7548776662466927, 1.0);
+            double u3 = fmod(0.5 + i * 0.5698402909980532, 1.0);
+            double th = p.v[KS_RP_THETA] * exp(omt * gsl_cdf_ugaussian_Pinv(u1));
+            double b0 = fmin(60.0, fmax(1.0, 37.7 + 5.49 * gsl_cdf_ugaussian_Pinv(u3)));
+            double thr_rem = log(b0 / KS_WD_REMIT_MADRS), thr_hi = log(b0 / KS_WD_RELAPSE_MADRS);
+            if (fl)
+                for (size_t e = 1; e < ne; e += 2) {
+                    double r[2];
+                    ks_rng_normal2(key, 0, (uint64_t)i, KS_RNG_RESPONSE,
+                                   (uint32_t)(1 + (e - 1) / 2), r);
+                    inn[e] = r[0];
+                    if (e + 1 < ne) inn[e + 1] = r[1];
+                }
+            for (int sg = 1; sg >= -1; sg -= 2) {
+                wv[0] = fl ? gsl_cdf_ugaussian_Pinv(u2) : 0.0;
+                for (size_t e = 1; e < ne; e++)
+                    wv[e] = fl ? ta[e] * wv[e - 1] + tb[e] * sg * inn[e] : 0.0;
+                /* entry (>= 50 % at 27 d) and stable remission: lower bounds on z2 */
+                double ze = wq_bound(G[0], d0[0], th, ln2, su, sb, wv[0]);
+                double zr[4];
+                for (int q = 0; q < 4; q++)
+                    zr[q] = wq_bound(G[1 + q], d0[1 + q], th, thr_rem, su, sb, wv[1 + q]);
+                double zs = fmax(fmax(ze, fmax(zr[2], zr[3])), fmin(zr[0], zr[1]));
+                double pe = wq_tail(ze), ps = wq_tail(zs);
+                s[0] += pe;
+                s[1] += ps;
+                if (!(ps > 0)) continue;
+                /* relapse at j: MADRS >= 22 at j and j + 1, z2 <= the smaller bound; relapsed
+                 * by j: z2 below the running maximum R, and stable: z2 >= zs */
+                for (int a = 0; a < 2; a++) {
+                    const double *dd = a ? d1 : d0;
+                    double *num = s + 2 + (size_t)a * nc;
+                    double R = -HUGE_VAL, v = 0, prev_hi = 0;
+                    for (size_t j = 0; j < nc; j++) {
+                        size_t e = 5 + j;
+                        double hj = j ? prev_hi : wq_bound(G[e], dd[e], th, thr_hi, su, sb, wv[e]);
+                        double hn = j + 1 < nc ? wq_bound(G[e + 1], dd[e + 1], th, thr_hi, su, sb,
+                                                          wv[e + 1])
+                                               : -HUGE_VAL;
+                        prev_hi = hn;
+                        double r = pair_ok[j] ? fmin(hj, hn) : -HUGE_VAL;
+                        if (r > R) {
+                            R = r;
+                            v = R > zs ? ps - wq_tail(R) : 0.0;
+                        }
+                        num[j] += v;
+                    }
+                }
+            }
+        }
+    }
+    double tot[2 + 2 * KS_WD_MAX_CHECKS] = {0};
+    for (int blk = 0; blk < nblk; blk++)
+        for (size_t k = 0; k < stride; k++)
+            tot[k] += acc[(size_t)blk * stride + k];
+    memset(out, 0, sizeof *out);
+    out->schedule = schedule;
+    out->n = (uint64_t)m; /* evaluations; the counts below are not defined: 0 */
+    out->n_checks = nc;
+    out->horizon_d = KS_WD_HORIZON_D;
+    for (size_t j = 0; j < nc; j++)
+        out->check_d[j] = chk[j];
+    double pe = tot[0] / m, ps = tot[1] / m;
+    out->stable_share = ps;
+    out->stable_share_op = pe > 0 ? ps / pe : NAN;
+    for (int a = 0; a < 2; a++) {
+        out->median_d[a] = ps > 0 ? INFINITY : NAN;
+        out->share_by_exposure[a] = ps > 0 ? 0.0 : NAN;
+        for (size_t j = 0; j < nc; j++) {
+            double fj = ps > 0 ? tot[2 + (size_t)a * nc + j] / tot[1] : NAN;
+            out->cum_relapse[a][j] = fj;
+            if (ps > 0 && isinf(out->median_d[a]) && fj >= 0.5) out->median_d[a] = chk[j];
+            if (chk[j] <= KS_WD_EXPOSURE_D) out->share_by_exposure[a] = fj;
+        }
+    }
+done:
+    free(acc);
+    return rc;
 }
