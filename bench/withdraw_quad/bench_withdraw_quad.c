@@ -23,8 +23,8 @@ static double now(void)
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
-#define NQ 3
-static const int MS[NQ] = {1024, 2048, 4096};
+#define NQ 5
+static const int MS[NQ] = {1024, 2048, 4096, 8192, 16384};
 
 /* The outputs compared, flattened: stable_share, stable_share_op, share_by_exposure per arm,
  * then cum_relapse per arm and check. */
@@ -73,6 +73,10 @@ int main(int argc, char **argv)
     ks_response_withdrawal *w = NULL;
     uint64_t N = strtoull(argv[2], NULL, 10);
     int K = atoi(argv[3]);
+    if (K < 2 || K > 32) {
+        fprintf(stderr, "bench_withdraw_quad: K %d is not 2..32\n", K);
+        return 2;
+    }
     snprintf(path, sizeof path, "%s/models/esketamine/perez-ruixo-2021.json", argv[1]);
     if (ks_model_load(path, &esk, &err)) goto fail;
     snprintf(path, sizeof path, "%s/data/pd-acute.json", argv[1]);
@@ -85,9 +89,10 @@ int main(int argc, char **argv)
     sets[1].v[KS_RP_T_FLUCT_D] = 14;
     const char *names[2] = {"shipped", "f0.5-tau14"};
     static double x_vp[2 + 2 + 2 * KS_WD_MAX_CHECKS], se_v[2 + 2 + 2 * KS_WD_MAX_CHECKS],
-        xq[64][2 + 2 + 2 * KS_WD_MAX_CHECKS], x0[2 + 2 + 2 * KS_WD_MAX_CHECKS];
+        xq[32][2 + 2 + 2 * KS_WD_MAX_CHECKS], x0[2 + 2 + 2 * KS_WD_MAX_CHECKS];
     printf("set schedule M | stable_share stable_op sbe_esk sbe_pbo (z) | cum: max|z| rms z | "
-           "median esk/pbo d (vp / quad) | SE_q/SE_vp (stable, sbe_pbo) | quadrature ms/eval given "
+           "median esk/pbo d (vp / quad) | SE_q (stable_share, sbe_pbo, max over cum) | quadrature "
+           "ms/eval given "
            "D, 1 thr, 2 thr | whole call ms (drug states incl., 2 thr)\n");
     for (int si = 0; si < 2; si++)
         for (int sch = 0; sch < 2; sch++) {
@@ -128,7 +133,7 @@ int main(int argc, char **argv)
                 if (ks_response_withdraw_quad(w, &sets[si], sch, M, 2, &q, &err)) goto fail;
                 double t_all = 1e3 * (now() - t0);
                 flat(&q, x0);
-                double z[2 + 2 + 2 * KS_WD_MAX_CHECKS], seq_ratio[2] = {0, 0};
+                double z[2 + 2 + 2 * KS_WD_MAX_CHECKS], seq[2] = {0, 0}, seq_c = 0;
                 double zmax = 0, zss = 0;
                 size_t nz = 0;
                 for (size_t i = 0; i < nx; i++) {
@@ -139,27 +144,30 @@ int main(int argc, char **argv)
                         v += (xq[k][i] - m) * (xq[k][i] - m) / (K - 1);
                     double se = sqrt(se_v[i] * se_v[i] + v);
                     z[i] = se > 0 ? (x0[i] - x_vp[i]) / se : (x0[i] == x_vp[i] ? 0 : INFINITY);
-                    if (i == 0) seq_ratio[0] = sqrt(v) / se_v[i];
-                    if (i == 3) seq_ratio[1] = sqrt(v) / se_v[i];
+                    if (i == 0) seq[0] = sqrt(v);
+                    if (i == 3) seq[1] = sqrt(v);
+                    if (i >= 4) seq_c = fmax(seq_c, sqrt(v));
                     if (i >= 4 && se > 0) {
                         zmax = fmax(zmax, fabs(z[i]));
                         zss += z[i] * z[i];
                         nz++;
                     }
                 }
-                printf("%s %s %d | %+.2f %+.2f %+.2f %+.2f | %.2f %.2f | %g/%g vs %g/%g | %.2f "
-                       "%.2f | %.2f %.2f | %.0f\n",
+                printf("%s %s %d | %+.2f %+.2f %+.2f %+.2f | %.2f %.2f | %g/%g vs %g/%g | %.4f "
+                       "%.4f %.4f | %.2f %.2f | %.0f\n",
                        names[si], sch ? "biweekly" : "weekly", M, z[0], z[1], z[2], z[3], zmax,
                        nz ? sqrt(zss / nz) : 0.0, vp.median_d[0], vp.median_d[1], q.median_d[0],
-                       q.median_d[1], seq_ratio[0], seq_ratio[1], tt[0], tt[1], t_all);
+                       q.median_d[1], seq[0], seq[1], seq_c, tt[0], tt[1], t_all);
             }
             printf("  virtual patients: N %llu, entrants %llu, stable %llu; stable_share %.5f "
-                   "op %.5f, sbe esk %.5f pbo %.5f; quad M 4096: %.5f %.5f %.5f %.5f; %.1f s "
+                   "op %.5f, sbe esk %.5f pbo %.5f (SE %.5f %.5f %.5f %.5f); quad M %d: %.5f %.5f "
+                   "%.5f %.5f; %.1f s "
                    "(2 threads)\n",
                    (unsigned long long)N, (unsigned long long)vp.n_entrants,
                    (unsigned long long)vp.n_stable, vp.stable_share, vp.stable_share_op,
-                   vp.share_by_exposure[0], vp.share_by_exposure[1], q.stable_share,
-                   q.stable_share_op, q.share_by_exposure[0], q.share_by_exposure[1], t_vp);
+                   vp.share_by_exposure[0], vp.share_by_exposure[1], se_v[0], se_v[1], se_v[2],
+                   se_v[3], MS[NQ - 1], q.stable_share, q.stable_share_op, q.share_by_exposure[0],
+                   q.share_by_exposure[1], t_vp);
             printf("  drug states of both arms (ks_response_withdrawal_drug x 2): %.0f ms\n",
                    t_drug);
             free(Dv[0]);
