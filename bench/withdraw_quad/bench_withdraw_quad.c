@@ -174,6 +174,32 @@ int main(int argc, char **argv)
             free(Dv[1]);
             fflush(stdout);
         }
+    {
+        /* smoothness: the quadrature (M 4096, fixed key) along t_fluct_d of the shipped set,
+         * relative steps of 1e-3 (the drug state does not depend on it) */
+        ks_response_params pz = p0;
+        pz.first_visit_h = pz.last_visit_h = 0;
+        double *Dv[2] = {NULL, NULL};
+        size_t nDc[2];
+        for (int a = 0; a < 2; a++)
+            if (ks_response_withdrawal_drug(w, &pz, KS_WD_WEEKLY, a, &Dv[a], &nDc[a], &err))
+                goto fail;
+        const double *Dc[2] = {Dv[0], Dv[1]};
+        printf("smoothness (shipped, weekly, M 4096): t_fluct_d, stable_share, sbe_esk, "
+               "sbe_pbo\n");
+        for (int k = -3; k <= 3; k++) {
+            ks_response_params ps = p0;
+            ps.v[KS_RP_T_FLUCT_D] *= 1 + 1e-3 * k;
+            ks_response_withdrawal_result q;
+            if (ks_response_withdraw_quad_drug(&ps, KS_WD_WEEKLY, Dc, nDc, 4096, 20261124, 2, &q,
+                                               &err))
+                goto fail;
+            printf("  %.5f %.6f %.6f %.6f\n", ps.v[KS_RP_T_FLUCT_D], q.stable_share,
+                   q.share_by_exposure[0], q.share_by_exposure[1]);
+        }
+        free(Dv[0]);
+        free(Dv[1]);
+    }
     ks_response_withdrawal_free(w);
     ks_pd_free(pd);
     ks_model_free(esk);
