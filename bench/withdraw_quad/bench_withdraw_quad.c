@@ -133,7 +133,7 @@ int main(int argc, char **argv)
                 if (ks_response_withdraw_quad(w, &sets[si], sch, M, 2, &q, &err)) goto fail;
                 double t_all = 1e3 * (now() - t0);
                 flat(&q, x0);
-                double z[2 + 2 + 2 * KS_WD_MAX_CHECKS], seq[2] = {0, 0}, seq_c = 0;
+                double z[2 + 2 + 2 * KS_WD_MAX_CHECKS] = {0}, seq[2] = {0, 0}, seq_c = 0;
                 double zmax = 0, zss = 0;
                 size_t nz = 0;
                 for (size_t i = 0; i < nx; i++) {

@@ -368,9 +368,10 @@ static double wq_tail(double z)
     return 0.5 * erfc(z / sqrt(2.0)); /* P(Z >= z) */
 }
 
-#define WQ_SEED 20261124u /* the innovations' Philox key (fixed: the quadrature is deterministic)  \
-                           */
-#define WQ_BLOCK 32       /* nodes per partial sum: the same bits for any thread count */
+/* the innovations' Philox key (fixed: the quadrature is deterministic) */
+#define WQ_SEED 20261124u
+/* nodes per partial sum: the same bits for any thread count */
+#define WQ_BLOCK 32
 #define WQ_MAX_EVENTS (1 + 4 + KS_WD_MAX_CHECKS)
 
 int ks_response_withdraw_quad(const ks_response_withdrawal *w, const ks_response_params *p,

@@ -121,10 +121,11 @@ static void accuracy(const ks_response_params *p_in, int schedule)
         } else
             assert_true(xq[i] == xv[i]);
     }
-    printf("  schedule %d, f %g: cum_relapse max |z| %.2f over %zu checks (both arms); medians %g/%g "
-           "(virtual patients) %g/%g (quadrature) d\n",
-           schedule, p_in->v[KS_RP_FLUCT], zmax, nx - 4, vp.median_d[0], vp.median_d[1],
-           q.median_d[0], q.median_d[1]);
+    printf(
+        "  schedule %d, f %g: cum_relapse max |z| %.2f over %zu checks (both arms); medians %g/%g "
+        "(virtual patients) %g/%g (quadrature) d\n",
+        schedule, p_in->v[KS_RP_FLUCT], zmax, nx - 4, vp.median_d[0], vp.median_d[1], q.median_d[0],
+        q.median_d[1]);
     /* something to catch: both arms relapse, the arms differ somewhere */
     assert_true(q.cum_relapse[1][q.n_checks - 1] > 0.2);
     double every = schedule == KS_WD_WEEKLY ? 7 : 14;
