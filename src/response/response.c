@@ -2,6 +2,7 @@
  * patients. Equations in include/ketsim/response.h and docs/response-model.md. */
 #include "ketsim/response.h"
 #include "ketsim/trial.h"
+#include "response_internal.h"
 
 #include <cvode/cvode.h>
 #include <gsl/gsl_cdf.h>
@@ -177,6 +178,13 @@ static int rhs(sunrealtype t, N_Vector y, N_Vector yd, void *ud)
 int ks_response_drive(const ks_response_params *p, const double *occ, size_t n, double dt_h,
                       ks_response_states *out, ks_error *err)
 {
+    return ks_response_drive_from(p, occ, n, dt_h, NULL, out, NULL, err);
+}
+
+int ks_response_drive_from(const ks_response_params *p, const double *occ, size_t n, double dt_h,
+                           const double x0[KS_RESPONSE_NX], ks_response_states *out,
+                           double x_end[KS_RESPONSE_NX], ks_error *err)
+{
     int rc = ks_response_params_check(p, err);
     if (rc) return rc;
     if (!occ || n < 2 || !(dt_h > 0))
@@ -211,16 +219,19 @@ int ks_response_drive(const ks_response_params *p, const double *occ, size_t n, 
         free(next);
         return ks_error_set(err, KS_ENOMEM, "response drive: SUNDIALS context");
     }
-    y = N_VNew_Serial(5, sctx);
+    y = N_VNew_Serial(KS_RESPONSE_NX, sctx);
     mem = CVodeCreate(CV_BDF, sctx);
-    if (y) J = SUNDenseMatrix(5, 5, sctx);
+    if (y) J = SUNDenseMatrix(KS_RESPONSE_NX, KS_RESPONSE_NX, sctx);
     if (J) LS = SUNLinSol_Dense(y, J, sctx);
     if (!y || !mem || !J || !LS) {
         rc = ks_error_set(err, KS_ENOMEM, "response drive: CVODE allocation");
         goto done;
     }
     double *x = N_VGetArrayPointer(y);
-    memset(x, 0, 5 * sizeof *x);
+    if (x0)
+        memcpy(x, x0, KS_RESPONSE_NX * sizeof *x);
+    else
+        memset(x, 0, KS_RESPONSE_NX * sizeof *x);
     if (CVodeInit(mem, rhs, 0.0, y) || CVodeSStolerances(mem, 1e-8, 1e-10) ||
         CVodeSetLinearSolver(mem, LS, J) || CVodeSetUserData(mem, &c) ||
         CVodeSetMaxNumSteps(mem, 100000)) {
@@ -275,6 +286,7 @@ int ks_response_drive(const ks_response_params *p, const double *occ, size_t n, 
         STORE(k);
     }
 #undef STORE
+    if (x_end) memcpy(x_end, x, KS_RESPONSE_NX * sizeof *x);
 done:
     if (LS) SUNLinSolFree(LS);
     if (J) SUNMatDestroy(J);

@@ -24,6 +24,29 @@ static inline void ks_response_calib_cov(ks_covariates *cov)
     ks_covariates_set(cov, "age", 45.0, NULL);
 }
 
+/* The drive's state (T, M1, M2, S, C; ks_response_drive) has this many components. */
+#define KS_RESPONSE_NX 5
+/* ks_response_drive from the state x0 at t = 0 (NULL: 0, as ks_response_drive), and the
+ * state at the last grid point in x_end (NULL: not wanted). The drive is linear in the
+ * state (the occupancy enters as a coefficient and a source), so the state after an
+ * interval is an affine map of the state before it: withdrawal.c uses that to carry the
+ * periodic doses of SUSTAIN-1's maintenance over one interval only. Errors as
+ * ks_response_drive. */
+int ks_response_drive_from(const ks_response_params *p, const double *occ, size_t n, double dt_h,
+                           const double x0[KS_RESPONSE_NX], ks_response_states *out,
+                           double x_end[KS_RESPONSE_NX], ks_error *err);
+
+/* The occupancy of a schedule and arm on the grid of ks_response_withdrawal_drug (n points;
+ * owned by w): for tests that check the drug state against one drive over the whole grid. */
+const double *ks_response_withdrawal_occ(const ks_response_withdrawal *w, int schedule, int arm,
+                                         size_t *n);
+
+/* Both arms' drug states of a schedule (as ks_response_withdrawal_drug for each arm, in one
+ * pass: the arms share everything up to the last dose before randomisation). D[a] allocated
+ * (free() both), n[a] points. Errors as ks_response_withdrawal_drug. */
+int ks_response_withdrawal_drug_both(const ks_response_withdrawal *w, const ks_response_params *p,
+                                     int schedule, double *D[2], size_t n[2], ks_error *err);
+
 /* SUSTAIN-1's relapse rule on a patient's assessments (ks_response_withdraw): the first
  * j with high[j] and high[j + 1] (MADRS >= 22 at both) whose times t_d[j], t_d[j + 1]
  * (days, ascending) are KS_WD_GAP_MIN_D to KS_WD_GAP_MAX_D apart; the relapse is dated

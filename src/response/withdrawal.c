@@ -7,6 +7,8 @@
 #include "response_internal.h"
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
@@ -27,9 +29,15 @@ static size_t kd(double t_d)
     return (size_t)llround(24.0 * t_d / WD_DT);
 }
 
+/* Per schedule: both arms' occupancy on the grid, and the grid indices the drug state's
+ * computation uses (occupancy() says why they hold): from kL on the esketamine arm's
+ * occupancy repeats every per points; the placebo arm's equals it up to kpre (kL + a
+ * multiple of per) and is 0 from kz on. */
 struct ks_response_withdrawal {
     double *occ[KS_WD_N_SCHEDULES][2];
     size_t n[KS_WD_N_SCHEDULES][2];
+    size_t kL[KS_WD_N_SCHEDULES], per[KS_WD_N_SCHEDULES], kpre[KS_WD_N_SCHEDULES],
+        kz[KS_WD_N_SCHEDULES];
 };
 
 void ks_response_withdrawal_free(ks_response_withdrawal *w)
@@ -113,11 +121,10 @@ void ks_response_withdrawal_checks(int schedule, double *check_d, size_t *n)
  * whole simulation of their doses. Simulating every arm whole takes about 70 s; this, about
  * 160 simulated days instead of 760, a few seconds. */
 #define LATTICE_HISTORY_D (2.0 * KS_RESPONSE_OCC_TAIL_H / 24.0)
-static int occupancy(const ks_model *m, const ks_pd *pd, int s, double *occ[2], size_t *n,
+static int occupancy(const ks_model *m, const ks_pd *pd, int s, ks_response_withdrawal *w,
                      ks_error *err)
 {
-    occ[0] = occ[1] = NULL;
-    *n = 0;
+    double **occ = w->occ[s];
     ks_covariates cov = {0};
     ks_response_calib_cov(&cov);
     ks_dose doses[MAX_DOSES];
@@ -163,7 +170,23 @@ static int occupancy(const ks_model *m, const ks_pd *pd, int s, double *occ[2], 
     free(run);
     occ[KS_WD_ESK] = e;
     occ[KS_WD_PLACEBO] = p;
-    *n = n_all;
+    w->n[s][0] = w->n[s][1] = n_all;
+    size_t kz = n_all;
+    while (kz > 0 && p[kz - 1] == 0.0)
+        kz--;
+    w->kL[s] = kL;
+    w->per[s] = per;
+    w->kpre[s] = kpre;
+    w->kz[s] = kz;
+    /* what ks_response_withdrawal_drug relies on, as built above */
+    int ok = kL > 0 && per > 0 && kpre >= kL && (kpre - kL) % per == 0 && kpre < n_all;
+    for (size_t k = kL; ok && k < n_all; k++)
+        ok = e[k] == e[k - per];
+    for (size_t k = 0; ok && k <= kpre; k++)
+        ok = p[k] == e[k];
+    if (!ok)
+        return ks_error_set(err, KS_ENUMERIC,
+                            "withdrawal: the maintenance lattice is not periodic");
     return KS_OK;
 }
 
@@ -175,9 +198,7 @@ int ks_response_withdrawal_create(const ks_model *esk_nasal, const ks_pd *pd,
     if (!w) return ks_error_set(err, KS_ENOMEM, "withdrawal: out of memory");
     int rc = KS_OK;
     for (int s = 0; s < KS_WD_N_SCHEDULES && !rc; s++) {
-        size_t n = 0;
-        rc = occupancy(esk_nasal, pd, s, w->occ[s], &n, err);
-        w->n[s][0] = w->n[s][1] = n;
+        rc = occupancy(esk_nasal, pd, s, w, err);
         if (rc) ks_error_prefix(err, "withdrawal design (schedule %d)", s);
     }
     if (rc) {
@@ -188,25 +209,226 @@ int ks_response_withdrawal_create(const ks_model *esk_nasal, const ks_pd *pd,
     return KS_OK;
 }
 
+const double *ks_response_withdrawal_occ(const ks_response_withdrawal *w, int schedule, int arm,
+                                         size_t *n)
+{
+    *n = 0;
+    if (!w || bad_design(schedule, arm, NULL)) return NULL;
+    *n = w->n[schedule][arm];
+    return w->occ[schedule][arm];
+}
+
+/* exp(A dt) (row-major, NX x NX) for A the drive at zero occupancy: rows as response.c's
+ * rhs with o = 0, linear with constant coefficients (its exact solution, GSL's matrix
+ * exponential). */
+static int step_matrix(const ks_response_params *p, double e[KS_RESPONSE_NX * KS_RESPONSE_NX],
+                       ks_error *err)
+{
+    const int nx = KS_RESPONSE_NX;
+    double ku = log(2.0) / p->v[KS_RP_T_UNTRAP_H], kd = 2.0 / p->v[KS_RP_T_DELAY_H],
+           ks = log(2.0) / (24.0 * p->v[KS_RP_T_SPINE_D]),
+           kc = log(2.0) / (24.0 * p->v[KS_RP_T_CONS_D]);
+    double a[KS_RESPONSE_NX * KS_RESPONSE_NX] = {0};
+    a[0 * nx + 0] = -ku;
+    a[1 * nx + 0] = kd;
+    a[1 * nx + 1] = -kd;
+    a[2 * nx + 1] = kd;
+    a[2 * nx + 2] = -kd;
+    a[3 * nx + 2] = ks;
+    a[3 * nx + 3] = -ks;
+    a[4 * nx + 3] = kc;
+    a[4 * nx + 4] = -kc;
+    for (int q = 0; q < nx * nx; q++)
+        a[q] *= WD_DT;
+    gsl_matrix_view A = gsl_matrix_view_array(a, nx, nx), E = gsl_matrix_view_array(e, nx, nx);
+    gsl_error_handler_t *old = gsl_set_error_handler_off();
+    int g = gsl_linalg_exponential_ss(&A.matrix, &E.matrix, GSL_PREC_DOUBLE);
+    gsl_set_error_handler(old);
+    return g ? ks_error_set(err, KS_ENUMERIC, "withdrawal: matrix exponential failed (%d)", g)
+             : KS_OK;
+}
+
+/* y = E x (NX x NX row-major) */
+static void mat_vec(const double *E, const double *x, double *y)
+{
+    for (int q = 0; q < KS_RESPONSE_NX; q++) {
+        y[q] = 0;
+        for (int i = 0; i < KS_RESPONSE_NX; i++)
+            y[q] += E[q * KS_RESPONSE_NX + i] * x[i];
+    }
+}
+
+/* D from the state: w_fast T + S + w_cons C (as ks_response_drive) */
+static double d_of(const ks_response_params *p, const double *x)
+{
+    return p->v[KS_RP_W_FAST] * x[0] + x[3] + p->v[KS_RP_W_CONS] * x[4];
+}
+
+/* The drug state over one maintenance interval (per + 1 grid points of the periodic
+ * occupancy) as an affine map of the state x at its start: the state at its end is
+ * Phi x + beta and D at point j is c[j] + r[j] . x (r: (per + 1) x NX). The drive is linear
+ * in its state, so the map is exact (to the integrator's tolerance): beta and c from one
+ * drive from 0; column 0 (trapped T) from a drive from T = 1 minus that; columns 1-4 from
+ * exp(A dt)^j, since from a state with T = 0 the occupancy never enters (T stays 0 and the
+ * rest is linear with constant coefficients). */
+typedef struct {
+    double Phi[KS_RESPONSE_NX][KS_RESPONSE_NX], beta[KS_RESPONSE_NX];
+    double *r, *c;
+} period_map;
+
+static int period_map_make(const ks_response_params *p, const double *occ, size_t per,
+                           const double *E, period_map *pm, ks_error *err)
+{
+    const int nx = KS_RESPONSE_NX;
+    pm->r = malloc((per + 1) * nx * sizeof *pm->r);
+    pm->c = malloc((per + 1) * sizeof *pm->c);
+    double *d = malloc((per + 1) * sizeof *d);
+    int rc =
+        !pm->r || !pm->c || !d ? ks_error_set(err, KS_ENOMEM, "withdrawal: out of memory") : KS_OK;
+    double x0[KS_RESPONSE_NX] = {0}, xe[KS_RESPONSE_NX];
+    ks_response_states st = {0};
+    st.D = pm->c;
+    if (!rc) rc = ks_response_drive_from(p, occ, per + 1, WD_DT, x0, &st, pm->beta, err);
+    x0[0] = 1.0;
+    st.D = d;
+    if (!rc) rc = ks_response_drive_from(p, occ, per + 1, WD_DT, x0, &st, xe, err);
+    if (!rc) {
+        for (int q = 0; q < nx; q++)
+            pm->Phi[q][0] = xe[q] - pm->beta[q];
+        for (size_t j = 0; j <= per; j++)
+            pm->r[j * nx] = d[j] - pm->c[j];
+        for (int i = 1; i < nx; i++) {
+            double x[KS_RESPONSE_NX] = {0}, y[KS_RESPONSE_NX];
+            x[i] = 1.0;
+            pm->r[i] = d_of(p, x);
+            for (size_t j = 1; j <= per; j++) {
+                mat_vec(E, x, y);
+                memcpy(x, y, sizeof y);
+                pm->r[j * nx + (size_t)i] = d_of(p, x);
+            }
+            for (int q = 0; q < nx; q++)
+                pm->Phi[q][i] = x[q];
+        }
+    }
+    free(d);
+    return rc;
+}
+
+static void period_map_free(period_map *pm)
+{
+    free(pm->r);
+    free(pm->c);
+}
+
+/* Both arms' drug states (want[a]: wanted; D[a] of w->n[schedule][a] points, allocated
+ * here) without integrating the whole 756 days: the drive up to the first lattice dose kL,
+ * then the maintenance interval's affine map carried forward (the esketamine arm's
+ * occupancy repeats from kL); the placebo arm is the esketamine arm's up to the last
+ * lattice dose before randomisation (kpre, the same doses), then the drive over its tail
+ * to kz and the exact decay after it. tests/unit/test_response_withdrawal.c checks it
+ * against ks_response_drive over the whole grid. */
+static int drug_arms(const ks_response_withdrawal *w, const ks_response_params *p, int schedule,
+                     const int want[2], double *D[2], ks_error *err)
+{
+    D[0] = D[1] = NULL;
+    const int nx = KS_RESPONSE_NX;
+    size_t kL = w->kL[schedule], per = w->per[schedule], kpre = w->kpre[schedule],
+           kz = w->kz[schedule], me = w->n[schedule][KS_WD_ESK], mp = w->n[schedule][KS_WD_PLACEBO];
+    const double *e = w->occ[schedule][KS_WD_ESK], *po = w->occ[schedule][KS_WD_PLACEBO];
+    /* the esketamine arm's state is computed to its end when it is wanted, else to kpre */
+    double *d = malloc(me * sizeof *d), *dp = want[KS_WD_PLACEBO] ? malloc(mp * sizeof *dp) : NULL;
+    if (!d || (want[KS_WD_PLACEBO] && !dp)) {
+        free(d);
+        free(dp);
+        return ks_error_set(err, KS_ENOMEM, "withdrawal: out of memory");
+    }
+    period_map pm = {0};
+    double E[KS_RESPONSE_NX * KS_RESPONSE_NX], x[KS_RESPONSE_NX], xpre[KS_RESPONSE_NX];
+    ks_response_states st = {0};
+    st.D = d;
+    int rc = step_matrix(p, E, err);
+    if (!rc) rc = ks_response_drive_from(p, e, kL + 1, WD_DT, NULL, &st, x, err);
+    if (!rc) rc = period_map_make(p, e + kL, per, E, &pm, err);
+    size_t kend = want[KS_WD_ESK] ? me - 1 : kpre;
+    if (kL == kpre) memcpy(xpre, x, sizeof x);
+    for (size_t k0 = kL; !rc && k0 < kend; k0 += per) {
+        for (size_t j = 1; j <= per && k0 + j <= kend; j++) {
+            const double *rj = pm.r + j * (size_t)nx;
+            double v = pm.c[j];
+            for (int i = 0; i < nx; i++)
+                v += rj[i] * x[i];
+            d[k0 + j] = v;
+        }
+        if (k0 + per > kend) break; /* the esketamine arm's last, partial interval */
+        double y[KS_RESPONSE_NX];
+        mat_vec(&pm.Phi[0][0], x, y);
+        for (int q = 0; q < nx; q++)
+            x[q] = y[q] + pm.beta[q];
+        if (k0 + per == kpre) memcpy(xpre, x, sizeof x);
+    }
+    if (!rc && dp) {
+        /* the same patients on the same doses up to kpre: the same numbers, bit for bit */
+        memcpy(dp, d, (kpre + 1) * sizeof *dp);
+        memcpy(x, xpre, sizeof x);
+        size_t kt = kz > kpre ? (kz < mp - 1 ? kz : mp - 1) : kpre;
+        if (kt > kpre) {
+            double keep = dp[kpre];
+            ks_response_states tail = {0};
+            tail.D = dp + kpre;
+            rc = ks_response_drive_from(p, po + kpre, kt - kpre + 1, WD_DT, x, &tail, x, err);
+            dp[kpre] = keep;
+        }
+        for (size_t k = kt + 1; !rc && k < mp; k++) {
+            double y[KS_RESPONSE_NX];
+            mat_vec(E, x, y);
+            memcpy(x, y, sizeof y);
+            dp[k] = d_of(p, x);
+        }
+    }
+    period_map_free(&pm);
+    if (rc || !want[KS_WD_ESK]) {
+        free(d);
+        d = NULL;
+    }
+    if (rc) {
+        free(dp);
+        return rc;
+    }
+    D[KS_WD_ESK] = d;
+    D[KS_WD_PLACEBO] = dp;
+    return KS_OK;
+}
+
 int ks_response_withdrawal_drug(const ks_response_withdrawal *w, const ks_response_params *p,
                                 int schedule, int arm, double **D, size_t *n, ks_error *err)
 {
     *D = NULL;
     *n = 0;
     int rc = bad_design(schedule, arm, err);
+    if (!rc) rc = ks_response_params_check(p, err);
     if (rc) return rc;
-    size_t m = w->n[schedule][arm];
-    double *d = malloc(m * sizeof *d);
-    if (!d) return ks_error_set(err, KS_ENOMEM, "withdrawal: out of memory");
-    ks_response_states st = {0};
-    st.D = d;
-    rc = ks_response_drive(p, w->occ[schedule][arm], m, WD_DT, &st, err);
-    if (rc) {
-        free(d);
-        return rc;
-    }
-    *D = d;
-    *n = m;
+    int want[2] = {arm == KS_WD_ESK, arm == KS_WD_PLACEBO};
+    double *Dv[2];
+    rc = drug_arms(w, p, schedule, want, Dv, err);
+    if (rc) return rc;
+    *D = Dv[arm];
+    *n = w->n[schedule][arm];
+    return KS_OK;
+}
+
+int ks_response_withdrawal_drug_both(const ks_response_withdrawal *w, const ks_response_params *p,
+                                     int schedule, double *D[2], size_t n[2], ks_error *err)
+{
+    D[0] = D[1] = NULL;
+    n[0] = n[1] = 0;
+    int rc = bad_design(schedule, KS_WD_ESK, err);
+    if (!rc) rc = ks_response_params_check(p, err);
+    if (rc) return rc;
+    const int want[2] = {1, 1};
+    rc = drug_arms(w, p, schedule, want, D, err);
+    if (rc) return rc;
+    n[0] = w->n[schedule][0];
+    n[1] = w->n[schedule][1];
     return KS_OK;
 }
 
@@ -233,8 +455,7 @@ int ks_response_withdraw(const ks_response_withdrawal *w, const ks_response_para
     double *D[2] = {NULL, NULL};
     size_t nD[2] = {0, 0};
     wd_slot *slot = NULL;
-    for (int a = 0; a < 2 && !rc; a++)
-        rc = ks_response_withdrawal_drug(w, &p, schedule, a, &D[a], &nD[a], err);
+    rc = ks_response_withdrawal_drug_both(w, &p, schedule, D, nD, err);
     if (rc) goto done;
     double chk[KS_WD_MAX_CHECKS];
     size_t nc;
@@ -408,8 +629,7 @@ int ks_response_withdraw_quad_key(const ks_response_withdrawal *w, const ks_resp
     p.last_visit_h = 0;
     double *D[2] = {NULL, NULL};
     size_t nD[2] = {0, 0};
-    for (int a = 0; a < 2 && !rc; a++)
-        rc = ks_response_withdrawal_drug(w, &p, schedule, a, &D[a], &nD[a], err);
+    rc = ks_response_withdrawal_drug_both(w, &p, schedule, D, nD, err);
     if (!rc)
         rc = ks_response_withdraw_quad_drug(p_in, schedule, (const double *const *)D, nD, m, key,
                                             threads, out, err);

@@ -164,6 +164,53 @@ static void test_drug_state(void **state)
             check_drug(s, a, KS_WD_RAND_D + 8);
 }
 
+/* The drug state (the drive to the first lattice dose, the maintenance interval's affine map
+ * carried forward, the placebo arm's tail and exact decay) against one drive over the whole
+ * 756-day grid of the same occupancy, at the shipped parameters and at a set that weights
+ * every state component (slow untrapping that carries over intervals, consolidation). */
+static void check_drug_whole(const ks_response_params *p, int schedule, int arm)
+{
+    ks_error err = {0};
+    size_t n = 0, nw = 0;
+    const double *occ = ks_response_withdrawal_occ(W, schedule, arm, &n);
+    assert_non_null(occ);
+    double *D = malloc(n * sizeof *D), *Dw = NULL;
+    ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
+    assert_int_equal(ks_response_drive(p, occ, n, DT, &st, &err), 0);
+    assert_int_equal(ks_response_withdrawal_drug(W, p, schedule, arm, &Dw, &nw, &err), 0);
+    assert_int_equal(nw, n);
+    double mx = 0, dmax = 0, last = 0;
+    for (size_t k = 0; k < n; k++) {
+        mx = fmax(mx, D[k]);
+        dmax = fmax(dmax, fabs(D[k] - Dw[k]));
+    }
+    last = D[n - 1];
+    printf("schedule %d, arm %d, whole grid: largest difference %.3g (largest D %.3g, last %.3g)\n",
+           schedule, arm, dmax, mx, last);
+    /* Both are the same ODE to CVODE's tolerance (rtol 1e-8, atol 1e-10); the map is exact
+     * for a linear drive. A map from the wrong interval, a missing placebo tail or a decay
+     * with the wrong rates is off by far more (measured: see docs/response-model.md). */
+    assert_true(mx > 0.1);
+    assert_true(dmax < 1e-6 * mx);
+    free(D);
+    free(Dw);
+}
+
+static void test_drug_state_whole(void **state)
+{
+    (void)state;
+    ks_response_params q = P0;
+    q.v[KS_RP_T_UNTRAP_H] = 200;
+    q.v[KS_RP_T_SPINE_D] = 20;
+    q.v[KS_RP_W_CONS] = 0.5;
+    q.v[KS_RP_T_CONS_D] = 60;
+    for (int s = 0; s < KS_WD_N_SCHEDULES; s++)
+        for (int a = 0; a < 2; a++) {
+            check_drug_whole(&P0, s, a);
+            check_drug_whole(&q, s, a);
+        }
+}
+
 /* ---------------------------------------------------------------- brute force */
 
 typedef struct {
@@ -384,10 +431,10 @@ static void test_relapse_rule(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_doses_and_checks),  cmocka_unit_test(test_drug_state),
-        cmocka_unit_test(test_brute_force_fluct), cmocka_unit_test(test_no_fluctuation),
-        cmocka_unit_test(test_deterministic),     cmocka_unit_test(test_hazard_ratio),
-        cmocka_unit_test(test_relapse_rule),
+        cmocka_unit_test(test_doses_and_checks), cmocka_unit_test(test_drug_state),
+        cmocka_unit_test(test_drug_state_whole), cmocka_unit_test(test_brute_force_fluct),
+        cmocka_unit_test(test_no_fluctuation),   cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_hazard_ratio),     cmocka_unit_test(test_relapse_rule),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
