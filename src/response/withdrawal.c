@@ -7,7 +7,6 @@
 #include "response_internal.h"
 
 #include <gsl/gsl_cdf.h>
-#include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <math.h>
 #include <omp.h>
@@ -241,9 +240,12 @@ static int step_matrix(const ks_response_params *p, double e[KS_RESPONSE_NX * KS
     for (int q = 0; q < nx * nx; q++)
         a[q] *= WD_DT;
     gsl_matrix_view A = gsl_matrix_view_array(a, nx, nx), E = gsl_matrix_view_array(e, nx, nx);
-    gsl_error_handler_t *old = gsl_set_error_handler_off();
+    /* No gsl_set_error_handler_off() around it: the handler is process-global and this runs
+     * inside OpenMP-parallel objective evaluations (Hessian, MCMC chains), where swapping it
+     * races and can leave it off for the whole process. The matrices are square and of one
+     * size, so GSL's only failure left is an allocation inside it (its default handler then
+     * aborts with a message, as everywhere else in ketsim). */
     int g = gsl_linalg_exponential_ss(&A.matrix, &E.matrix, GSL_PREC_DOUBLE);
-    gsl_set_error_handler(old);
     return g ? ks_error_set(err, KS_ENUMERIC, "withdrawal: matrix exponential failed (%d)", g)
              : KS_OK;
 }
@@ -346,9 +348,17 @@ static int drug_arms(const ks_response_withdrawal *w, const ks_response_params *
     double E[KS_RESPONSE_NX * KS_RESPONSE_NX], x[KS_RESPONSE_NX], xpre[KS_RESPONSE_NX];
     ks_response_states st = {0};
     st.D = d;
+    /* the part that failed, for the error (a drive's time is from the part's start) */
+    const char *part = "the decay matrix";
     int rc = step_matrix(p, E, err);
-    if (!rc) rc = ks_response_drive_from(p, e, kL + 1, WD_DT, NULL, &st, x, err);
-    if (!rc) rc = period_map_make(p, e + kL, per, E, &pm, err);
+    if (!rc) {
+        part = "the drive to the first lattice dose";
+        rc = ks_response_drive_from(p, e, kL + 1, WD_DT, NULL, &st, x, err);
+    }
+    if (!rc) {
+        part = "the maintenance interval's map (time from the first lattice dose)";
+        rc = period_map_make(p, e + kL, per, E, &pm, err);
+    }
     size_t kend = want[KS_WD_ESK] ? me - 1 : kpre;
     if (kL == kpre) memcpy(xpre, x, sizeof x);
     for (size_t k0 = kL; !rc && k0 < kend; k0 += per) {
@@ -375,6 +385,7 @@ static int drug_arms(const ks_response_withdrawal *w, const ks_response_params *
             double keep = dp[kpre];
             ks_response_states tail = {0};
             tail.D = dp + kpre;
+            part = "the placebo arm's last dose's tail (time from that dose)";
             rc = ks_response_drive_from(p, po + kpre, kt - kpre + 1, WD_DT, x, &tail, x, err);
             dp[kpre] = keep;
         }
@@ -392,6 +403,7 @@ static int drug_arms(const ks_response_withdrawal *w, const ks_response_params *
     }
     if (rc) {
         free(dp);
+        ks_error_prefix(err, "withdrawal drug state (schedule %d), %s", schedule, part);
         return rc;
     }
     D[KS_WD_ESK] = d;
