@@ -224,15 +224,15 @@ static int step_matrix(const ks_response_params *p, double e[KS_RESPONSE_NX * KS
                        ks_error *err)
 {
     const int nx = KS_RESPONSE_NX;
-    double ku = log(2.0) / p->v[KS_RP_T_UNTRAP_H], kd = 2.0 / p->v[KS_RP_T_DELAY_H],
+    double ku = log(2.0) / p->v[KS_RP_T_UNTRAP_H], kdl = 2.0 / p->v[KS_RP_T_DELAY_H],
            ks = log(2.0) / (24.0 * p->v[KS_RP_T_SPINE_D]),
            kc = log(2.0) / (24.0 * p->v[KS_RP_T_CONS_D]);
     double a[KS_RESPONSE_NX * KS_RESPONSE_NX] = {0};
     a[0 * nx + 0] = -ku;
-    a[1 * nx + 0] = kd;
-    a[1 * nx + 1] = -kd;
-    a[2 * nx + 1] = kd;
-    a[2 * nx + 2] = -kd;
+    a[1 * nx + 0] = kdl;
+    a[1 * nx + 1] = -kdl;
+    a[2 * nx + 1] = kdl;
+    a[2 * nx + 2] = -kdl;
     a[3 * nx + 2] = ks;
     a[3 * nx + 3] = -ks;
     a[4 * nx + 3] = kc;
