@@ -27,7 +27,8 @@ static inline void ks_response_calib_cov(ks_covariates *cov)
 /* The drive's state (T, M1, M2, S, C; ks_response_drive) has this many components. */
 #define KS_RESPONSE_NX 5
 /* ks_response_drive from the state x0 at t = 0 (NULL: 0, as ks_response_drive), and the
- * state at the last grid point in x_end (NULL: not wanted). The drive is linear in the
+ * state at the last grid point in x_end (NULL: not wanted; untouched on an error). x0 is
+ * read before x_end is written: they may be the same array. The drive is linear in the
  * state (the occupancy enters as a coefficient and a source), so the state after an
  * interval is an affine map of the state before it: withdrawal.c uses that to carry the
  * periodic doses of SUSTAIN-1's maintenance over one interval only. Errors as
