@@ -23,7 +23,10 @@ static const char HELP[] =
     "remission by time (Han 2016), control-arm response (Cochrane 2021), mean changes\n"
     "(Murrough 2013, Lii 2023), dose-response (Su 2017), durability after one infusion\n"
     "(Ibrahim 2012), six-infusion response and relapse (Murrough 2013, Phillips 2019),\n"
-    "esketamine induction (TRANSFORM) and at suicide risk (Canuso 2018). The objective is\n"
+    "esketamine induction (TRANSFORM) and at suicide risk (Canuso 2018), and esketamine\n"
+    "maintenance (SUSTAIN-1: relapse among stable remitters on continued esketamine and\n"
+    "on placebo spray, by a deterministic quadrature; about 55 ms of each evaluation).\n"
+    "The objective is\n"
     "the sum of squared standardised residuals; NLopt's BOBYQA on the log parameters,\n"
     "from fixed starting values, twice. Deterministic. Prints the fit per figure.\n"
     "Second stage, conditional on that fit: the PTSD (CAPS-5) variant's two parameters\n"
@@ -830,6 +833,13 @@ static int parse_sampler(const cli_opt *o, int fitted)
 }
 
 /* Compare the fit errors of FILE's parameters with those FILE records. */
+/* A fit runs for minutes: a line on stderr every KS_RESPONSE_PROGRESS_EVERY evaluations. */
+static void fit_progress(int n_eval, double best, void *ud)
+{
+    (void)ud;
+    fprintf(stderr, "calibrate: %d evaluations, best objective so far %.4f\n", n_eval, best);
+}
+
 static int check_errors(const char *path, const ks_response_designs *d)
 {
     ks_response_params p;
@@ -1027,6 +1037,7 @@ int cmd_calibrate(int argc, char **argv)
         cli_error(CMD, "%s", err.msg);
         rc = 1;
     }
+    if (!rc) ks_response_designs_set_progress(d, fit_progress, NULL);
     if (!rc && fitted) rc = resp_designs_reading(CMD, nofit, fitted, d);
     if (!rc && methods) ks_response_designs_set_ibrahim(d, KS_IBRAHIM_METHODS);
     if (!rc && o[O_ERRORS].value) {
