@@ -7,11 +7,15 @@
  * - the out-of-sample median time to loss of response agrees with virtual patients (with
  *   their fluctuation paths), on daily checks and on the trial's weekly follow-up visits;
  * - the PTSD-only designs give the same stage 2 and refuse depression figures;
- * - the loader names what is missing. */
+ * - the loader names what is missing;
+ * - and, since it shares the full designs: SUSTAIN-1's calibration figure is the mean of the
+ *   two schedules' quadratures against 24/90 and 39/86, enters the objective as its
+ *   squared standardised residuals, and is refused on the PTSD-only designs. */
 #include "ks_test.h"
 #include "ketsim/ketsim.h"
 #include "ketsim/response.h"
 #include "ketsim/trial.h"
+#include "response/response_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -282,6 +286,56 @@ static void test_ptsd_designs(void **state)
     ks_response_designs_free(d6);
 }
 
+/* SUSTAIN-1 (figure sustain1-relapse): the relapse shares by 17.7 weeks of both arms, the
+ * mean of the weekly and every-other-week quadratures (M 4096) computed here on a design of
+ * its own, against 26.7 % (24/90) and 45.3 % (39/86) with binomial SEs; in the objective
+ * as the sum of the two squared residuals; refused (KS_ESTATE; the objective HUGE_VAL) on
+ * the PTSD-only designs. */
+static void test_sustain_figure(void **state)
+{
+    (void)state;
+    ks_error err = {0};
+    size_t fi = 0, nf = ks_response_n_figures();
+    while (fi < nf && strcmp(ks_response_figure_at(fi)->id, "sustain1-relapse") != 0)
+        fi++;
+    assert_true(fi < nf);
+    assert_string_equal(ks_response_figure_at(fi)->study, "SUSTAIN-1");
+    assert_int_equal(ks_response_figure_at(fi)->n_points, 2);
+    double obs[2], pred[2], se[2];
+    assert_int_equal(ks_response_figure_eval(DS, &P, fi, obs, pred, se, &err), 0);
+    ks_response_withdrawal *w = NULL;
+    assert_int_equal(ks_response_withdrawal_create(nasal, pd, &w, &err), 0);
+    double mean[2] = {0, 0};
+    for (int s = 0; s < KS_WD_N_SCHEDULES; s++) {
+        ks_response_withdrawal_result r;
+        assert_int_equal(ks_response_withdraw_quad(w, &P, s, 4096, 1, &r, &err), 0);
+        for (int a = 0; a < 2; a++)
+            mean[a] += 50.0 * r.share_by_exposure[a];
+    }
+    ks_response_withdrawal_free(w);
+    const double o[2] = {26.7, 45.3}, n[2] = {90, 86};
+    double z2 = 0;
+    for (int a = 0; a < 2; a++) {
+        printf("SUSTAIN-1 arm %d: observed %.1f, predicted %.3f (mean of the schedules %.3f)\n", a,
+               obs[a], pred[a], mean[a]);
+        assert_true(obs[a] == o[a]);
+        assert_true(fabs(se[a] - 100 * sqrt(o[a] / 100 * (1 - o[a] / 100) / n[a])) < 1e-9);
+        assert_true(fabs(pred[a] - mean[a]) < 1e-9);
+        z2 += (pred[a] - obs[a]) * (pred[a] - obs[a]) / (se[a] * se[a]);
+    }
+    int *use = calloc(nf, sizeof *use);
+    assert_non_null(use);
+    use[fi] = 1;
+    assert_true(fabs(ks_response_objective(DS, &P, use) - z2) < 1e-9 * (1 + z2));
+    ks_response_designs *d6 = NULL;
+    assert_int_equal(ks_response_designs_create_ptsd(iv, pd, &d6, &err), 0);
+    assert_int_equal(ks_response_figure_eval(d6, &P, fi, obs, pred, se, &err), KS_ESTATE);
+    assert_non_null(strstr(err.msg, "SUSTAIN-1"));
+    assert_true(ks_response_objective(d6, &P, use) == HUGE_VAL);
+    ks_response_designs_free(d6);
+    free(use);
+}
+
 /* A file without the variant (written before it) is refused, naming the path. */
 static void test_load_names_missing(void **state)
 {
@@ -313,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_stage2_reproduces_feder2021),
         cmocka_unit_test(test_week2_read_day14),
         cmocka_unit_test(test_ptsd_designs),
+        cmocka_unit_test(test_sustain_figure),
         cmocka_unit_test(test_load_names_missing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
