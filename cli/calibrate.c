@@ -1037,7 +1037,7 @@ int cmd_calibrate(int argc, char **argv)
         cli_error(CMD, "%s", err.msg);
         rc = 1;
     }
-    if (!rc) ks_response_designs_set_progress(d, fit_progress, NULL);
+    if (!rc) ks_response_designs_set_progress(d, fit_progress, KS_RESPONSE_PROGRESS_EVERY, NULL);
     if (!rc && fitted) rc = resp_designs_reading(CMD, nofit, fitted, d);
     if (!rc && methods) ks_response_designs_set_ibrahim(d, KS_IBRAHIM_METHODS);
     if (!rc && o[O_ERRORS].value) {

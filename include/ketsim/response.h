@@ -529,12 +529,13 @@ int ks_response_designs_set_ibrahim(ks_response_designs *d, int rule);
 /* The reading set (KS_IBRAHIM_LOSS50 unless set). */
 int ks_response_designs_ibrahim(const ks_response_designs *d);
 /* Progress of ks_response_calibrate with these designs: progress(n_eval, best objective so
- * far, ud) every KS_RESPONSE_PROGRESS_EVERY evaluations of each call (NULL: none, the
- * default). A fit takes thousands of evaluations of 50-100 ms. */
+ * far, ud) after every `every` evaluations of each call (progress NULL or every < 1: none,
+ * the default). A fit takes thousands of evaluations of 50-100 ms; `ketsim calibrate`
+ * reports every KS_RESPONSE_PROGRESS_EVERY. */
 #define KS_RESPONSE_PROGRESS_EVERY 500
 void ks_response_designs_set_progress(ks_response_designs *d,
                                       void (*progress)(int n_eval, double best, void *ud),
-                                      void *ud);
+                                      int every, void *ud);
 
 /* Observed and predicted values of figure i (n_points each; se: the standard error
  * used as the weight). */

@@ -19,6 +19,7 @@ struct ks_response_designs {
     size_t n[DS_N];
     ks_response_withdrawal *wd; /* SUSTAIN-1's design (full designs only) */
     void (*progress)(int n_eval, double best, void *ud); /* ks_response_designs_set_progress */
+    int progress_every;
     void *progress_ud;
     int ibrahim_rule; /* KS_IBRAHIM_LOSS50 (default) or KS_IBRAHIM_METHODS */
 };
@@ -36,9 +37,11 @@ int ks_response_designs_ibrahim(const ks_response_designs *d)
 }
 
 void ks_response_designs_set_progress(ks_response_designs *d,
-                                      void (*progress)(int n_eval, double best, void *ud), void *ud)
+                                      void (*progress)(int n_eval, double best, void *ud),
+                                      int every, void *ud)
 {
-    d->progress = progress;
+    d->progress = every > 0 ? progress : NULL;
+    d->progress_every = every;
     d->progress_ud = ud;
 }
 
@@ -646,7 +649,7 @@ static double nl_obj(unsigned n, const double *x, double *grad, void *ud)
     c->n_eval++;
     double f = ks_response_objective(c->d, &p, c->use);
     if (f < c->best) c->best = f;
-    if (c->d->progress && c->n_eval % KS_RESPONSE_PROGRESS_EVERY == 0)
+    if (c->d->progress && c->n_eval % c->d->progress_every == 0)
         c->d->progress(c->n_eval, c->best, c->d->progress_ud);
     return f;
 }

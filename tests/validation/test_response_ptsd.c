@@ -336,6 +336,48 @@ static void test_sustain_figure(void **state)
     free(use);
 }
 
+/* Progress of a fit: called after every `every` evaluations with the count and the best
+ * objective so far (never rising, and the fit's own objective is no higher); none when
+ * unset. A short fit (10 evaluations per pass). */
+typedef struct {
+    int calls, last_n;
+    double last_best;
+    int rising;
+} prog_rec;
+
+static void prog(int n_eval, double best, void *ud)
+{
+    prog_rec *r = ud;
+    if (r->calls && best > r->last_best) r->rising = 1;
+    r->calls++;
+    r->last_n = n_eval;
+    r->last_best = best;
+}
+
+static void test_fit_progress(void **state)
+{
+    (void)state;
+    ks_error err = {0};
+    prog_rec r = {0};
+    ks_response_designs_set_progress(DS, prog, 4, &r);
+    ks_response_params out;
+    double obj = 0;
+    int n_eval = 0;
+    assert_int_equal(ks_response_calibrate(DS, &P, NULL, 10, &out, &obj, &n_eval, NULL, &err), 0);
+    ks_response_designs_set_progress(DS, NULL, 0, NULL);
+    printf("progress: %d calls for %d evaluations, last at %d, best %.4f, fit %.4f\n", r.calls,
+           n_eval, r.last_n, r.last_best, obj);
+    assert_int_equal(r.calls, n_eval / 4);
+    assert_int_equal(r.last_n, 4 * (n_eval / 4));
+    assert_false(r.rising);
+    assert_true(obj <= r.last_best + 1e-12);
+    prog_rec none = {0};
+    ks_response_designs_set_progress(DS, prog, 0, &none);
+    assert_int_equal(ks_response_calibrate(DS, &P, NULL, 3, &out, &obj, &n_eval, NULL, &err), 0);
+    assert_int_equal(none.calls, 0);
+    ks_response_designs_set_progress(DS, NULL, 0, NULL);
+}
+
 /* A file without the variant (written before it) is refused, naming the path. */
 static void test_load_names_missing(void **state)
 {
@@ -368,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_week2_read_day14),
         cmocka_unit_test(test_ptsd_designs),
         cmocka_unit_test(test_sustain_figure),
+        cmocka_unit_test(test_fit_progress),
         cmocka_unit_test(test_load_names_missing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
