@@ -163,12 +163,14 @@ static void test_dose_response_monotone(void **state)
     }
 }
 
-/* Why the calibrated model relapses earlier after six infusions than after one (the
- * diagnosis in docs/response-model.md, "Known failures"): among the responders 24 h
- * after the last dose, those who respond on the non-drug part alone (phi_i g >= ln 2)
- * relapse as it wanes (t_nondrug_d), the others as the synapse state decays
- * (t_spine_d); the consolidated state is a few per cent of D after six. Six infusions
- * add drug-dependent responders only, so the median moves earlier. 40 000 virtual
+/* Why the calibrated model relapses no later after six infusions than after one (the
+ * diagnosis in docs/response-model.md, "Known failures"; on the fit with SUSTAIN-1 in the
+ * objective): among the responders 24 h after the last dose, those who respond on the
+ * non-drug part alone (phi_i g >= ln 2) relapse as their fluctuating non-drug part drifts
+ * down, the others as the drug state decays. Six infusions build a consolidated state (a
+ * sixth of D at the first check, against half a per cent after one), which delays the
+ * non-drug-only responders' relapse by days; but they also add drug-dependent responders,
+ * who relapse within days: the two cancel at the median (11 d both). 40 000 virtual
  * patients (Philox, seed 1, with their fluctuation paths), daily checks from 24 h after
  * the last dose; "non-drug-only" is read at that first check. If a refit changes these numbers, the
  * diagnosis in the docs must change with them. */
@@ -264,17 +266,17 @@ static void test_relapse_ordering_diagnosis(void **state)
                "w_cons C / D %.3f\n",
                i ? "six" : "one", 100 * m[i]->resp, 100 * m[i]->nondrug_share, m[i]->med_all,
                m[i]->med_drug, m[i]->med_nondrug, m[i]->d0, m[i]->s_frac, m[i]->cons_frac);
-    /* the non-drug-only responders relapse at about the same time after either course
-     * (same context, same waning from the last visit) */
-    assert_true(fabs(one.med_nondrug - s6.med_nondrug) < 1.0);
+    /* six build a consolidated state, one hardly any (measured 0.165 and 0.005) */
+    assert_true(s6.cons_frac > 0.1 && one.cons_frac < 0.02);
+    /* which carries the non-drug-only responders later after six (measured 19 vs 17 d) */
+    assert_true(s6.med_nondrug > one.med_nondrug);
     /* drug-dependent responders relapse within days after either course */
     assert_true(one.med_drug < 5 && s6.med_drug < 5);
     assert_true(one.med_nondrug > 3 * one.med_drug);
-    /* six add drug-dependent responders: a smaller non-drug share, an earlier median */
+    /* six add drug-dependent responders: a smaller non-drug share (67.7 vs 77.3 %) */
     assert_true(s6.nondrug_share < one.nondrug_share - 0.05);
-    assert_true(s6.med_all < one.med_all);
-    /* the consolidated state carries little of the drug state after six */
-    assert_true(s6.cons_frac < 0.05);
+    /* and the two cancel at the median: six no later than one by a day (the failing check) */
+    assert_true(fabs(s6.med_all - one.med_all) < 1.0);
 }
 
 int main(void)
