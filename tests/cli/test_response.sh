@@ -51,8 +51,8 @@ grep -qF -- "--pd $T/pd.json --max-eval 10 --no-uncertainty --write FILE\"" "$T/
 # leaves this comparison to the plain build: it is a check of the report's numbers, and the
 # same computation (every line of the calibration section, then the comparison with the
 # report) runs under the sanitizers below, in the drive-record check of
-# response-validate --check (each run about 100 s of this test's 300 s at -O1 under the
-# sanitizers with both, measured 2026-11-22 on 2 loaded cores).
+# response-validate --check (at -O1 under the sanitizers each run is about 40 s of this
+# test's 170 s of CPU with both, a quarter; measured 2026-11-22).
 case "${KS_TEST_SMALL:-0}" in
 "" | 0)
     "$KETSIM" response-validate --check "$SRC/docs/validation-response.md" >"$T/chk" 2>&1 ||
