@@ -38,6 +38,8 @@ test-sanitize: deps $(BUILD_SAN)/CMakeCache.txt
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS) -E fuzz
 # (the fuzz tests build their own clang ASan+UBSan target: once, in test-fast, is enough)
+# The sanitizer build compiles at -O1 (KS_SANITIZE_OPT) and runs its tests with
+# KS_TEST_SMALL=1: the slowest ones at a reduced size, the same code paths (README.md, Tests).
 
 # The validation report: every model against the published observations in data/.
 validate: build

@@ -21,6 +21,14 @@ fail() {
     failures=$((failures + 1))
 }
 P="$SRC/data/response-params.json"
+# The sanitizer build sets KS_TEST_SMALL=1 (tests/CMakeLists.txt): section 1's Monte Carlo
+# runs 20000 virtual patients instead of 200000 (the same code paths, a tenth of the time),
+# and its virtual-patient-vs-quadrature tolerance grows with the Monte Carlo error, by
+# sqrt(10): 0.005 -> 0.016 (measured 2026-11-22 at 20000: 0.0068 off at most, which 0.005
+# does not hold; the relapse medians came out the same to the day, so their 0.4 d stays).
+# Everything else runs at full size and full tolerance in both builds.
+NPAT=200000 MC_TOL=0.005
+case "${KS_TEST_SMALL:-0}" in "" | 0) ;; *) NPAT=20000 MC_TOL=0.016 ;; esac
 
 # The fit's 19 values in the order of the parameters (the first 19 "value" lines after
 # "parameters": the depression ones, fluct_share and t_fluct_d last; the PTSD variant's
@@ -47,14 +55,14 @@ ESK='esk=84mg nasal; 2/week x 2w'
 # 1. identical sets: intervals collapse onto the fit's share = the virtual patients', for a
 #    single infusion, a course (its own visits) and an esketamine course (oral-ad context);
 #    the relapse interval onto the main table's median (daily checks in both)
-"$KETSIM" forecast --madrs 30 --until 40 --days 1,7,14,21 --patients 200000 --regimen "$REG" \
+"$KETSIM" forecast --madrs 30 --until 40 --days 1,7,14,21 --patients "$NPAT" --regimen "$REG" \
     --regimen "$SIX" --regimen "$ESK" --params "$T/same.json" --uncertainty --out "$T/same.csv" \
     >"$T/same.txt" 2>"$T/same.err" || fail "forecast --uncertainty (same sets): $(cat "$T/same.err")"
-awk -F, 'NR > 1 && !/^#/ {
+awk -F, -v tol="$MC_TOL" 'NR > 1 && !/^#/ {
         if ($12 != $13) {print "p05 " $12 " != p95 " $13 " on " $0; bad = 1}
         if ($14 != $15) {print "remission p05 " $14 " != p95 " $15 " on " $0; bad = 1}
-        d = $10 - $12; if (d < 0) d = -d; if (d > 0.005) {print "response " $10 " vs quadrature " $12 " on " $0; bad = 1}
-        d = $11 - $14; if (d < 0) d = -d; if (d > 0.005) {print "remission " $11 " vs quadrature " $14 " on " $0; bad = 1}
+        d = $10 - $12; if (d < 0) d = -d; if (d > tol) {print "response " $10 " vs quadrature " $12 " on " $0; bad = 1}
+        d = $11 - $14; if (d < 0) d = -d; if (d > tol) {print "remission " $11 " vs quadrature " $14 " on " $0; bad = 1}
         rows++}
      END {if (rows != 16) print "rows " rows; exit bad || rows != 16}' "$T/same.csv" >"$T/same.chk" ||
     fail "identical sets: $(cat "$T/same.chk")"

@@ -47,9 +47,18 @@ grep -qF "\"pd_file\": \"$T/pd.json\"" "$T/p.json" || fail "pd_file: $(grep pd_f
 grep -qF -- "--pd $T/pd.json --max-eval 10 --no-uncertainty --write FILE\"" "$T/p.json" ||
     fail "command: $(grep -m1 '"command"' "$T/p.json")"
 
-# The checked-in report is current.
-"$KETSIM" response-validate --check "$SRC/docs/validation-response.md" >"$T/chk" 2>&1 ||
-    fail "docs/validation-response.md is stale: run \`make validate-response\` ($(cat "$T/chk"))"
+# The checked-in report is current. The sanitizer build (KS_TEST_SMALL=1, tests/CMakeLists.txt)
+# leaves this comparison to the plain build: it is a check of the report's numbers, and the
+# same computation (every line of the calibration section, then the comparison with the
+# report) runs under the sanitizers below, in the drive-record check of
+# response-validate --check (at -O1 under the sanitizers each run is about 40 s of this
+# test's 170 s of CPU with both, a quarter; measured 2026-11-22).
+case "${KS_TEST_SMALL:-0}" in
+"" | 0)
+    "$KETSIM" response-validate --check "$SRC/docs/validation-response.md" >"$T/chk" 2>&1 ||
+        fail "docs/validation-response.md is stale: run \`make validate-response\` ($(cat "$T/chk"))"
+    ;;
+esac
 for s in "Leave one study out" "Which parameters the data identify" "a clinician decides"; do
     grep -qF "$s" "$SRC/docs/validation-response.md" || fail "validation-response.md lacks \"$s\""
 done

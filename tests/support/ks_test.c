@@ -18,6 +18,12 @@ void ks_assert_close(double got, double want, double rel_tol, double abs_tol, co
     }
 }
 
+int ks_test_small(void)
+{
+    const char *s = getenv("KS_TEST_SMALL");
+    return s && *s && strcmp(s, "0") != 0;
+}
+
 const char *ks_test_path(const char *relative)
 {
     static char buf[4096];

@@ -14,6 +14,12 @@
 void ks_assert_close(double got, double want, double rel_tol, double abs_tol, const char *expr,
                      const char *file, int line);
 
+/* 1 when the test runs at the sanitizer build's reduced size (KS_TEST_SMALL set to anything
+ * but "" or "0": tests/CMakeLists.txt sets it for every test of the KS_SANITIZE build), else 0.
+ * A test that reads it runs fewer virtual patients or repeats, the same code paths; README.md
+ * ("Tests") lists what each one reduces. */
+int ks_test_small(void);
+
 /* Path of a file in the source tree (static buffer, valid until the next call). */
 const char *ks_test_path(const char *relative);
 
