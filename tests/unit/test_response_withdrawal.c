@@ -214,7 +214,9 @@ static void test_drug_state_whole(void **state)
     q.v[KS_RP_T_CONS_D] = 60;
     for (int s = 0; s < KS_WD_N_SCHEDULES; s++)
         for (int a = 0; a < 2; a++) {
-            check_drug_whole(&P0, s, a);
+            /* at the sanitizer build's reduced size (ks_test_small) only the set that
+             * carries every state component over intervals */
+            if (!ks_test_small()) check_drug_whole(&P0, s, a);
             check_drug_whole(&q, s, a);
         }
 }
