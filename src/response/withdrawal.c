@@ -177,7 +177,9 @@ static int occupancy(const ks_model *m, const ks_pd *pd, int s, ks_response_with
     w->per[s] = per;
     w->kpre[s] = kpre;
     w->kz[s] = kz;
-    /* what ks_response_withdrawal_drug relies on, as built above */
+    /* what ks_response_withdrawal_drug relies on: true by construction above (asserted
+     * here so that a change to the construction fails loudly instead of giving a drug
+     * state from the wrong occupancy) */
     int ok = kL > 0 && per > 0 && kpre >= kL && (kpre - kL) % per == 0 && kpre < n_all;
     for (size_t k = kL; ok && k < n_all; k++)
         ok = e[k] == e[k - per];
