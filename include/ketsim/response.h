@@ -356,9 +356,11 @@ int ks_response_trial_relapse(const ks_response_trial_spec *s, ks_response_relap
 /* ---------------------------------------------------------------- randomised withdrawal */
 
 /* SUSTAIN-1 (Daly 2019, JAMA Psychiatry 76:893, doi:10.1001/jamapsychiatry.2019.1189;
- * efficacy.md 21, the literature brief of 2026-11-22) as an out-of-sample prediction of
- * the model (nothing here is fitted; docs/response-model.md, "SUSTAIN-1: a prediction"
- * has the design as modelled, every assumption and the sources with their levels).
+ * efficacy.md 21, the literature brief of 2026-11-22) predicted by the model with virtual
+ * patients (the calibration fits its two relapse shares by 17.7 weeks through the same
+ * design's quadrature, figure sustain1-relapse; docs/response-model.md, "SUSTAIN-1: a
+ * prediction, then a fitted figure" has the design as modelled, every assumption and the
+ * sources with their levels).
  * Time t (d) from the first dose, in the oral-antidepressant context (KS_CTX_ORAL_AD,
  * started with the first dose and continued in both arms), baseline MADRS drawn per
  * patient from TRANSFORM-2's 37.7 (SD 5.49) (not published for SUSTAIN-1: an assumption):

@@ -1,7 +1,7 @@
 /* ketsim: a randomised-withdrawal trial like SUSTAIN-1 (Daly 2019) predicted by the response
  * model (ks_response_withdraw; the design and its assumptions are in response.h and
- * docs/response-model.md, "SUSTAIN-1: a prediction"). Virtual patients with their
- * within-patient fluctuation paths, the same patients in both arms. */
+ * docs/response-model.md, "SUSTAIN-1: a prediction, then a fitted figure"). Virtual patients with
+ * their within-patient fluctuation paths, the same patients in both arms. */
 #include "ketsim/response.h"
 #include "ketsim/trial.h"
 #include "response_internal.h"
