@@ -638,12 +638,10 @@ int ks_response_withdraw_quad_key(const ks_response_withdrawal *w, const ks_resp
 {
     int rc = wq_check(p_in, schedule, m, err);
     if (rc) return rc;
-    ks_response_params p = *p_in;
-    p.first_visit_h = 0;
-    p.last_visit_h = 0;
+    /* the drive does not read the visit times: p_in as it is (the quadrature sets them) */
     double *D[2] = {NULL, NULL};
     size_t nD[2] = {0, 0};
-    rc = ks_response_withdrawal_drug_both(w, &p, schedule, D, nD, err);
+    rc = ks_response_withdrawal_drug_both(w, p_in, schedule, D, nD, err);
     if (!rc)
         rc = ks_response_withdraw_quad_drug(p_in, schedule, (const double *const *)D, nD, m, key,
                                             threads, out, err);
