@@ -81,6 +81,14 @@ static const char HELP[] =
     "  --start LIST     start only from these values over the defaults, e.g.\n"
     "                   \"w_fast=0.05,theta=8\"; without it the fit starts from the defaults\n"
     "                   and from \"" RESP_ALT_START "\" and keeps the better\n"
+    "  --hold LIST      sensitivity fit (a profile): hold these parameters at these values\n"
+    "                   (\"w_cons=9,t_cons_d=200\", over any start) and fit the others;\n"
+    "                   with --write needs --no-uncertainty, and the file says it is not\n"
+    "                   the calibration (\"sensitivity\" section; held parameters marked)\n"
+    "  --weight LIST    sensitivity fit: count point K (from 1) of figure FIGURE W times in\n"
+    "                   the objective, \"FIGURE:K=W,...\" (e.g. murrough2013bp-series:2=9:\n"
+    "                   what would matching that point cost the other figures?); the\n"
+    "                   per-figure errors printed and written stay unweighted\n"
     "  --pd FILE        NMDA occupancy parameters (default data/pd-acute.json; with\n"
     "                   --errors, the one FILE records, as are the two models)\n"
     "  --iv-model NAME  racemic IV model (default domino-1982)\n"
@@ -92,6 +100,7 @@ static const char HELP[] =
     "  ketsim calibrate --stage2 data/response-params.json --write new.json\n"
     "  ketsim calibrate --uncertainty data/response-params.json\n"
     "  ketsim calibrate --uncertainty fit.json --sampler mcmc --mcmc-draws 2000 --write out.json\n"
+    "  ketsim calibrate --hold w_cons=9 --no-uncertainty --write profile.json\n"
     "\n"
     "Exit status: 0 done; 1 numerical failure or a fit error above the recorded one; 2 bad\n"
     "input.\n";
@@ -112,6 +121,8 @@ enum {
     O_MCMC_DRAWS,
     O_MCMC_BURN,
     O_MCMC_CHAINS,
+    O_HOLD,
+    O_WEIGHT,
     O_COUNT
 };
 
@@ -624,7 +635,8 @@ static int finish_file(json_t *root, const ks_response_designs *d, const ks_resp
 static int write_file(const char *path, const ks_response_designs *d,
                       const ks_response_params *fitted, double objective, int n_eval, int converged,
                       const resp_env *e, int max_eval, const char *start, const char *used,
-                      const char *pd_opt, int with_unc, int methods)
+                      const char *pd_opt, int with_unc, int methods, const char *hold,
+                      const char *weight)
 {
     ks_error err = {0};
     /* The file holds 6 significant digits: its errors are those of the rounded values. */
@@ -632,15 +644,19 @@ static int write_file(const char *path, const ks_response_designs *d,
     for (int i = 0; i < KS_RP_N; i++)
         rounded.v[i] = round6(fitted->v[i]);
     const ks_response_params *p = &rounded;
-    objective = ks_response_objective(d, p, NULL);
+    objective = ks_response_objective(d, p, NULL); /* with the --weight weights */
     /* the PD file as given (--pd), or the shipped one */
     const char *pd_file = pd_opt ? pd_opt : "data/pd-acute.json";
-    char command[8800];
+    char command[8800], sens[2200] = "";
+    if (hold || weight)
+        snprintf(sens, sizeof sens, "%s%s%s%s%s%s", hold ? " --hold \"" : "", hold ? hold : "",
+                 hold ? "\"" : "", weight ? " --weight \"" : "", weight ? weight : "",
+                 weight ? "\"" : "");
     snprintf(command, sizeof command,
-             "ketsim calibrate --iv-model %s --nasal-model %s%s%s --max-eval %d%s%s%s%s%s --write "
-             "FILE",
+             "ketsim calibrate --iv-model %s --nasal-model %s%s%s --max-eval %d%s%s%s%s%s%s "
+             "--write FILE",
              e->iv_name, e->nasal_name, pd_opt ? " --pd " : "", pd_opt ? pd_opt : "", max_eval,
-             start ? " --start \"" : "", start ? start : "", start ? "\"" : "",
+             start ? " --start \"" : "", start ? start : "", start ? "\"" : "", sens,
              methods ? " --ibrahim-rule methods" : "", with_unc ? "" : " --no-uncertainty");
     json_t *root = json_object();
     json_object_set_new(root, "format", json_string("ketsim-response/1"));
@@ -654,6 +670,38 @@ static int write_file(const char *path, const ks_response_designs *d,
                     "Equations and assumptions: docs/response-model.md. Cross-validation: "
                     "docs/validation-response.md. " KS_RESP_NOTE));
     json_object_set_new(root, "command", json_string(command));
+    int held[KS_RP_N] = {0};
+    if (hold || weight) {
+        ks_response_params hv;
+        if (hold && resp_parse_hold(CMD, hold, &hv, held)) {
+            json_decref(root);
+            return 2;
+        }
+        json_object_set_new(
+            root, "description",
+            json_string("A SENSITIVITY FIT, NOT THE CALIBRATION: the parameters named in "
+                        "sensitivity.held were held at their values and the others fitted, "
+                        "to the figures in fitted_to with the weights in sensitivity.weights "
+                        "(1 elsewhere); objective_sum_sq_z and fitted_to are unweighted. Do "
+                        "not use it for forecasts. docs/response-model.md. " KS_RESP_NOTE));
+        json_t *sj = json_object(), *hj = json_object(), *wj = json_array();
+        for (int i = 0; i < KS_RP_N; i++)
+            if (held[i]) json_object_set_new(hj, ks_response_param_name(i), json_real(p->v[i]));
+        for (size_t f = 0; f < ks_response_n_figures(); f++)
+            for (size_t k = 0; k < ks_response_figure_at(f)->n_points; k++) {
+                double w = ks_response_designs_weight(d, f, k);
+                if (w == 1) continue;
+                json_t *o = json_object();
+                json_object_set_new(o, "figure", json_string(ks_response_figure_at(f)->id));
+                json_object_set_new(o, "point", json_integer((json_int_t)k + 1));
+                json_object_set_new(o, "weight", json_real(w));
+                json_array_append_new(wj, o);
+            }
+        json_object_set_new(sj, "held", hj);
+        json_object_set_new(sj, "weights", wj);
+        json_object_set_new(sj, "objective_weighted", json_real(round6(objective)));
+        json_object_set_new(root, "sensitivity", sj);
+    }
     json_object_set_new(root, "optimiser",
                         json_string("NLopt LN_BOBYQA on log parameters within the bounds of "
                                     "ks_response_params_bounds, from ks_response_params_start, "
@@ -671,6 +719,7 @@ static int write_file(const char *path, const ks_response_designs *d,
     json_object_set_new(root, "converged", json_boolean(converged));
     json_t *figs = json_array();
     size_t npts = 0;
+    double ssz_all = 0;
     for (size_t i = 0; i < ks_response_n_figures(); i++) {
         const ks_response_figure *f = ks_response_figure_at(i);
         resp_fig_err fe;
@@ -680,6 +729,7 @@ static int write_file(const char *path, const ks_response_designs *d,
             return 1;
         }
         npts += f->n_points;
+        ssz_all += fe.ssz;
         json_t *o = json_object();
         json_object_set_new(o, "id", json_string(f->id));
         json_object_set_new(o, "study", json_string(f->study));
@@ -700,6 +750,10 @@ static int write_file(const char *path, const ks_response_designs *d,
         json_array_append_new(figs, o);
     }
     json_object_set_new(root, "fitted_to", figs);
+    if (hold || weight) { /* the fit error itself, unweighted (replaced in place) */
+        objective = ssz_all;
+        json_object_set_new(root, "objective_sum_sq_z", json_real(round6(objective)));
+    }
     json_t *par = json_object();
     char fit[256];
     snprintf(fit, sizeof fit,
@@ -711,6 +765,11 @@ static int write_file(const char *path, const ks_response_designs *d,
         json_object_set_new(o, "value", json_real(round6(p->v[i])));
         json_object_set_new(o, "unit", json_string(ks_response_param_unit(i)));
         json_object_set_new(o, "meaning", json_string(ks_response_param_meaning(i)));
+        if (held[i]) {
+            json_object_set_new(o, "verification", json_string("held (--hold), not estimated"));
+            json_object_set_new(par, ks_response_param_name(i), o);
+            continue;
+        }
         json_object_set_new(o, "verification", json_string("estimated"));
         json_t *est = json_object();
         json_object_set_new(est, "from", json_string("the figures in fitted_to"));
@@ -840,6 +899,47 @@ static void fit_progress(int n_eval, double best, void *ud)
     fprintf(stderr, "calibrate: %d evaluations, best objective so far %.4f\n", n_eval, best);
 }
 
+/* --weight "FIGURE:K=W,...": weight W (>= 0) on point K (from 1) of figure FIGURE in the
+ * objective of d (d NULL: only checked); 2 with a message naming the item when malformed. */
+static int parse_weights(const char *text, ks_response_designs *d)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", text);
+    int item = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        item++;
+        char id[128];
+        unsigned long k = 0;
+        double w = NAN;
+        int used = 0;
+        size_t fi = ks_response_n_figures();
+        int parsed = sscanf(tok, "%127[^:]:%lu=%lf%n", id, &k, &w, &used) == 3 && tok[used] == '\0';
+        if (parsed)
+            for (size_t f = 0; f < ks_response_n_figures(); f++)
+                if (strcmp(id, ks_response_figure_at(f)->id) == 0) fi = f;
+        ks_error err = {0};
+        if (fi < ks_response_n_figures() && k > ks_response_figure_at(fi)->n_points)
+            ks_error_set(&err, KS_EINVAL, "%s has %zu points", id,
+                         ks_response_figure_at(fi)->n_points);
+        else if (parsed && !(isfinite(w) && w >= 0))
+            ks_error_set(&err, KS_EINVAL, "%g is not a finite weight >= 0", w);
+        if (fi == ks_response_n_figures() || k < 1 || err.msg[0] ||
+            (d && ks_response_designs_set_weight(d, fi, k - 1, w, &err))) {
+            cli_error(CMD,
+                      "--weight item %d (\"%s\"): expected FIGURE:K=W with a figure id of the "
+                      "calibration (ketsim calibrate --help), its point K from 1 and a weight "
+                      ">= 0%s%s",
+                      item, tok, err.msg[0] ? ": " : "", err.msg);
+            return 2;
+        }
+    }
+    if (item == 0) {
+        cli_error(CMD, "--weight \"%s\": expected FIGURE:K=W,... with at least one item", text);
+        return 2;
+    }
+    return 0;
+}
+
 static int check_errors(const char *path, const ks_response_designs *d)
 {
     ks_response_params p;
@@ -953,7 +1053,8 @@ int cmd_calibrate(int argc, char **argv)
         {"uncertainty", 1, NULL, 0, NULL, 0, 0},  {"no-uncertainty", 0, NULL, 0, NULL, 0, 0},
         {"ibrahim-rule", 1, NULL, 0, NULL, 0, 0}, {"sampler", 1, NULL, 0, NULL, 0, 0},
         {"mcmc-draws", 1, NULL, 0, NULL, 0, 0},   {"mcmc-burn", 1, NULL, 0, NULL, 0, 0},
-        {"mcmc-chains", 1, NULL, 0, NULL, 0, 0}};
+        {"mcmc-chains", 1, NULL, 0, NULL, 0, 0},  {"hold", 1, NULL, 0, NULL, 0, 0},
+        {"weight", 1, NULL, 0, NULL, 0, 0}};
     int help = 0;
     if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
     if (help) {
@@ -991,6 +1092,36 @@ int cmd_calibrate(int argc, char **argv)
             cli_error(CMD, "--%s: not with %s (no depression fit is run)", o[q].name, nofit);
             rc = 2;
         }
+    for (int q = O_HOLD; !rc && q <= O_WEIGHT; q++) {
+        if (o[q].value && nofit) {
+            cli_error(CMD, "--%s: not with %s (no depression fit is run)", o[q].name, nofit);
+            rc = 2;
+        } else if (o[q].value && o[O_WRITE].value && !o[O_NOUNC].seen) {
+            /* the uncertainty section describes a calibration, not a sensitivity fit */
+            cli_error(CMD, "--%s: a sensitivity fit; with --write give --no-uncertainty",
+                      o[q].name);
+            rc = 2;
+        }
+    }
+    if (!rc && o[O_WEIGHT].value) rc = parse_weights(o[O_WEIGHT].value, NULL); /* early */
+    if (!rc && o[O_HOLD].value) { /* check it before the minutes of work */
+        ks_response_params hv, lo, hi;
+        int held[KS_RP_N], n_held = 0;
+        rc = resp_parse_hold(CMD, o[O_HOLD].value, &hv, held);
+        ks_response_params_bounds(&lo, &hi);
+        for (int i = 0; !rc && i < KS_RP_N; i++) {
+            n_held += held[i];
+            if (held[i] && (hv.v[i] < lo.v[i] || hv.v[i] > hi.v[i]))
+                fprintf(stderr,
+                        "ketsim %s: warning: --hold %s=%g lies outside the fit's bounds "
+                        "(%g-%g)\n",
+                        CMD, ks_response_param_name(i), hv.v[i], lo.v[i], hi.v[i]);
+        }
+        if (!rc && n_held == KS_RP_N) {
+            cli_error(CMD, "--hold: every parameter is held; nothing to fit (use --errors)");
+            rc = 2;
+        }
+    }
     if (!rc && o[O_MAXEVAL].value) rc = resp_parse_max_eval(CMD, o[O_MAXEVAL].value, &max_eval);
     if (!rc && o[O_START].value) { /* check it before the minutes of work */
         ks_response_params tmp;
@@ -1038,6 +1169,7 @@ int cmd_calibrate(int argc, char **argv)
         rc = 1;
     }
     if (!rc) ks_response_designs_set_progress(d, fit_progress, KS_RESPONSE_PROGRESS_EVERY, NULL);
+    if (!rc && o[O_WEIGHT].value) rc = parse_weights(o[O_WEIGHT].value, d);
     if (!rc && fitted) rc = resp_designs_reading(CMD, nofit, fitted, d);
     if (!rc && methods) ks_response_designs_set_ibrahim(d, KS_IBRAHIM_METHODS);
     if (!rc && o[O_ERRORS].value) {
@@ -1053,8 +1185,8 @@ int cmd_calibrate(int argc, char **argv)
         int n_eval = 0, converged = 0;
         fprintf(stderr, "calibrate: fitting %d parameters to %zu figures (NLopt BOBYQA)...\n",
                 KS_RP_N, ks_response_n_figures());
-        rc = resp_fit(CMD, d, NULL, max_eval, o[O_START].value, &fit, &obj, &n_eval, &used,
-                      &converged);
+        rc = resp_fit_held(CMD, d, NULL, max_eval, o[O_START].value, o[O_HOLD].value, &fit, &obj,
+                           &n_eval, &used, &converged);
         if (!rc) printf("calibrate: best start: %s\n", used);
         if (!rc && !converged)
             fprintf(stderr,
@@ -1063,15 +1195,23 @@ int cmd_calibrate(int argc, char **argv)
                     "after %d extra passes): it may not be at a minimum\n",
                     CMD, max_eval, KS_RESPONSE_CONVERGED_GAIN, KS_RESPONSE_MAX_EXTRA_PASSES);
         if (!rc) {
-            printf("calibrate: objective (sum of squared standardised residuals) %.4g after %d "
-                   "evaluations\n\n",
-                   obj, n_eval);
+            printf("calibrate: objective (sum of squared standardised residuals%s) %.4g after %d "
+                   "evaluations\n",
+                   o[O_WEIGHT].value ? ", with the --weight weights" : "", obj, n_eval);
+            if (o[O_HOLD].value || o[O_WEIGHT].value)
+                printf("calibrate: a sensitivity fit (--hold/--weight), not the calibration; the "
+                       "per-figure sums below are unweighted\n");
+            printf("\n");
+            ks_response_params hv;
+            int held[KS_RP_N] = {0};
+            if (o[O_HOLD].value) resp_parse_hold(CMD, o[O_HOLD].value, &hv, held);
             printf("%-18s %12s  %s\n", "parameter", "value", "unit");
             for (int i = 0; i < KS_RP_N; i++)
-                printf("%-18s %12.5g  %s\n", ks_response_param_name(i), fit.v[i],
-                       ks_response_param_unit(i));
+                printf("%-18s %12.5g  %s%s\n", ks_response_param_name(i), fit.v[i],
+                       ks_response_param_unit(i), held[i] ? " (held)" : "");
             printf("\n%-24s %4s %10s %10s %8s  %s\n", "figure", "n", "rmse", "max_abs", "sum_z2",
                    "unit");
+            double tot = 0;
             for (size_t i = 0; i < ks_response_n_figures() && !rc; i++) {
                 resp_fig_err fe;
                 const ks_response_figure *f = ks_response_figure_at(i);
@@ -1080,16 +1220,20 @@ int cmd_calibrate(int argc, char **argv)
                     rc = 1;
                     break;
                 }
+                tot += fe.ssz;
                 printf("%-24s %4zu %10.4g %10.4g %8.3g  %s\n", f->id, f->n_points, fe.rmse,
                        fe.max_abs, fe.ssz, f->unit);
                 for (size_t k = 0; k < f->n_points; k++)
                     printf("    observed %8.3f  predicted %8.3f\n", fe.obs[k], fe.pred[k]);
             }
+            if (!rc && o[O_WEIGHT].value)
+                printf("%-24s %4s %10s %10s %8.4g  (unweighted)\n", "total", "", "", "", tot);
             printf("\n" KS_RESP_NOTE "\n");
         }
         if (!rc && o[O_WRITE].value)
             rc = write_file(o[O_WRITE].value, d, &fit, obj, n_eval, converged, &e, max_eval,
-                            o[O_START].value, used, o[O_PD].value, !o[O_NOUNC].seen, methods);
+                            o[O_START].value, used, o[O_PD].value, !o[O_NOUNC].seen, methods,
+                            o[O_HOLD].value, o[O_WEIGHT].value);
     }
     ks_response_designs_free(d);
     resp_env_free(&e);

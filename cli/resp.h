@@ -118,10 +118,21 @@ int resp_parse_max_eval(const char *cmd, const char *text, int *out);
 int resp_fit(const char *cmd, const ks_response_designs *d, const int *use, int max_eval,
              const char *start, ks_response_params *out, double *objective, int *n_eval,
              const char **start_used, int *converged);
+/* resp_fit with the parameters of `hold` ("NAME=VALUE,...", as --start; NULL: none) kept
+ * at those values from every start (a profile). */
+int resp_fit_held(const char *cmd, const ks_response_designs *d, const int *use, int max_eval,
+                  const char *start, const char *hold, ks_response_params *out, double *objective,
+                  int *n_eval, const char **start_used, int *converged);
+/* --hold TEXT ("NAME=VALUE,..."): the values over the defaults into *values, held[i] 1 for
+ * each parameter named; 2 with a message for `cmd` when malformed. */
+int resp_parse_hold(const char *cmd, const char *text, ks_response_params *values, int *held);
 /* The shape checks the issue asks for, on the calibrated model (racemic IV, 70 kg,
  * ctx active): onset, peak, decay after one infusion; six against one; dose-response.
- * Writes a Markdown table with PASS/FAIL to `out` (malloc'ed). */
-int resp_shape_checks(const resp_env *e, const ks_response_params *p, char **out);
+ * Writes a Markdown table with PASS/FAIL to `out` (malloc'ed). With n_sets > 0, the
+ * relapse order six against one is also counted over those parameter sets (the file's
+ * uncertainty sets): how many put six later, level, earlier. */
+int resp_shape_checks(const resp_env *e, const ks_response_params *p,
+                      const ks_response_params *sets, size_t n_sets, char **out);
 int resp_parse_start(const char *cmd, const char *text, ks_response_params *p);
 
 /* `ketsim trial --response FILE`: the response of the trial's patients to its regimen

@@ -519,7 +519,13 @@ static int fit_section(sbuf *b, ks_response_designs *d, const ks_response_params
     if (ptsd_section(b, d, p, ppath)) return 1;
     if (sustain_section(b, p, env)) return 1;
     char *checks = NULL;
-    if (resp_shape_checks(env, p, &checks)) {
+    ks_response_params *sets = NULL;
+    size_t n_sets = 0;
+    ks_error uerr = {0};
+    if (ks_response_uncertainty_load(ppath, &sets, &n_sets, &uerr)) n_sets = 0; /* no section */
+    int sc = resp_shape_checks(env, p, sets, n_sets, &checks);
+    free(sets);
+    if (sc) {
         cli_error(CMD, "the shape checks failed to run");
         return 1;
     }

@@ -564,6 +564,23 @@ int ks_response_figure_eval(const ks_response_designs *d, const ks_response_para
 int ks_response_calibrate(const ks_response_designs *d, const ks_response_params *start,
                           const int *use, int max_eval, ks_response_params *out, double *objective,
                           int *n_eval, int *converged, ks_error *err);
+/* As ks_response_calibrate, with the parameters whose held[i] is non-zero kept at start's
+ * value (a profile: the best fit of the others with these fixed). held NULL: none held;
+ * KS_EINVAL when every parameter is held. */
+int ks_response_calibrate_held(const ks_response_designs *d, const ks_response_params *start,
+                               const int *use, const int *held, int max_eval,
+                               ks_response_params *out, double *objective, int *n_eval,
+                               int *converged, ks_error *err);
+/* A weight w on point `point` of figure `figure` in ks_response_objective (and so in the
+ * fit, the Hessian and the samplers with these designs): its squared standardised residual
+ * counts w times. 1 by default, which the calibration keeps; other weights are for
+ * sensitivity fits ("what does matching this point cost the others?"). KS_EINVAL naming
+ * the index or the weight when out of range (w must be finite and >= 0). */
+#define KS_RESPONSE_MAX_POINTS 16
+int ks_response_designs_set_weight(ks_response_designs *d, size_t figure, size_t point, double w,
+                                   ks_error *err);
+/* The weight of that point (1 unless set; NAN for an index out of range). */
+double ks_response_designs_weight(const ks_response_designs *d, size_t figure, size_t point);
 /* The objective at p over the figures in use (NULL: all). */
 double ks_response_objective(const ks_response_designs *d, const ks_response_params *p,
                              const int *use);

@@ -14,6 +14,23 @@
 #define DT_H KS_RESPONSE_DT_H /* 5-min grid */
 enum { DS_IV02, DS_IV05, DS_IV10, DS_IV6, DS_ESK_T2, DS_ESK84, DS_N };
 
+enum {
+    F_HAN,
+    F_COCHRANE,
+    F_MURROUGH_AJP,
+    F_LII_MEANS,
+    F_LII_RESP,
+    F_SU,
+    F_IBRAHIM,
+    F_MURROUGH_BP,
+    F_PHILLIPS,
+    F_TRANSFORM,
+    F_CANUSO,
+    F_KISHIMOTO,
+    F_SUSTAIN,
+    F_N
+};
+
 struct ks_response_designs {
     double *occ[DS_N];
     size_t n[DS_N];
@@ -22,6 +39,7 @@ struct ks_response_designs {
     int progress_every;
     void *progress_ud;
     int ibrahim_rule; /* KS_IBRAHIM_LOSS50 (default) or KS_IBRAHIM_METHODS */
+    double weight[F_N][KS_RESPONSE_MAX_POINTS]; /* ks_response_designs_set_weight; 1 */
 };
 
 int ks_response_designs_set_ibrahim(ks_response_designs *d, int rule)
@@ -81,6 +99,9 @@ static int designs_build(const ks_model *rac_iv, const ks_model *esk_nasal, cons
     *out = NULL;
     ks_response_designs *d = calloc(1, sizeof *d);
     if (!d) return ks_error_set(err, KS_ENOMEM, "out of memory");
+    for (size_t f = 0; f < F_N; f++)
+        for (size_t i = 0; i < KS_RESPONSE_MAX_POINTS; i++)
+            d->weight[f][i] = 1;
     ks_covariates cov = {0};
     ks_response_calib_cov(&cov);
     int rc = KS_OK;
@@ -129,23 +150,6 @@ static int designs_build(const ks_model *rac_iv, const ks_model *esk_nasal, cons
 }
 
 /* ---------------------------------------------------------------- figures */
-
-enum {
-    F_HAN,
-    F_COCHRANE,
-    F_MURROUGH_AJP,
-    F_LII_MEANS,
-    F_LII_RESP,
-    F_SU,
-    F_IBRAHIM,
-    F_MURROUGH_BP,
-    F_PHILLIPS,
-    F_TRANSFORM,
-    F_CANUSO,
-    F_KISHIMOTO,
-    F_SUSTAIN,
-    F_N
-};
 
 static const ks_response_figure FIG[F_N] = {
     {"han2016-pooled", "Han 2016",
@@ -235,6 +239,29 @@ static const ks_response_figure FIG[F_N] = {
      "(efficacy.md 21, level B)",
      "% of stable remitters", 2},
 };
+
+int ks_response_designs_set_weight(ks_response_designs *d, size_t figure, size_t point, double w,
+                                   ks_error *err)
+{
+    if (!d) return ks_error_set(err, KS_EINVAL, "figure weight: no designs");
+    if (figure >= F_N)
+        return ks_error_set(err, KS_EINVAL, "figure weight: figure %zu out of range (0-%d)", figure,
+                            F_N - 1);
+    if (point >= FIG[figure].n_points)
+        return ks_error_set(err, KS_EINVAL,
+                            "figure weight: %s has %zu points; point %zu is out of range",
+                            FIG[figure].id, FIG[figure].n_points, point + 1);
+    if (!(isfinite(w) && w >= 0))
+        return ks_error_set(err, KS_EINVAL, "figure weight: %g is not a finite weight >= 0", w);
+    d->weight[figure][point] = w;
+    return KS_OK;
+}
+
+double ks_response_designs_weight(const ks_response_designs *d, size_t figure, size_t point)
+{
+    if (!d || figure >= F_N || point >= FIG[figure].n_points) return NAN;
+    return d->weight[figure][point];
+}
 
 size_t ks_response_n_figures(void)
 {
@@ -622,7 +649,7 @@ double ks_response_objective(const ks_response_designs *d, const ks_response_par
                 eval_fig(p, f, D, d->ibrahim_rule, obs, pred, se);
             for (size_t i = 0; i < FIG[f].n_points; i++) {
                 double z = (pred[i] - obs[i]) / se[i];
-                sum += isfinite(z) ? z * z : 1e12;
+                sum += isfinite(z) ? d->weight[f][i] * z * z : 1e12;
             }
         }
     for (int ds = 0; ds < DS_N; ds++)
@@ -634,7 +661,9 @@ typedef struct fit_ctx {
     const ks_response_designs *d;
     const int *use;
     int n_eval;
-    double best; /* the lowest objective so far (for progress) */
+    double best;        /* the lowest objective so far (for progress) */
+    int idx[KS_RP_N];   /* parameter of each optimised coordinate */
+    double v0[KS_RP_N]; /* every parameter's value: the held ones stay */
 } fit_ctx;
 
 static double nl_obj(unsigned n, const double *x, double *grad, void *ud)
@@ -644,8 +673,9 @@ static double nl_obj(unsigned n, const double *x, double *grad, void *ud)
     ks_response_params p;
     p.last_visit_h = 0;
     p.first_visit_h = 0;
+    memcpy(p.v, c->v0, sizeof p.v);
     for (unsigned i = 0; i < n; i++)
-        p.v[i] = exp(x[i]);
+        p.v[c->idx[i]] = exp(x[i]);
     c->n_eval++;
     double f = ks_response_objective(c->d, &p, c->use);
     if (f < c->best) c->best = f;
@@ -658,17 +688,34 @@ int ks_response_calibrate(const ks_response_designs *d, const ks_response_params
                           const int *use, int max_eval, ks_response_params *out, double *objective,
                           int *n_eval, int *converged, ks_error *err)
 {
+    return ks_response_calibrate_held(d, start, use, NULL, max_eval, out, objective, n_eval,
+                                      converged, err);
+}
+
+int ks_response_calibrate_held(const ks_response_designs *d, const ks_response_params *start,
+                               const int *use, const int *held, int max_eval,
+                               ks_response_params *out, double *objective, int *n_eval,
+                               int *converged, ks_error *err)
+{
     int rc = ks_response_params_check(start, err);
     if (rc) return rc;
     ks_response_params lo, hi;
     ks_response_params_bounds(&lo, &hi);
+    fit_ctx c = {d, use, 0, HUGE_VAL, {0}, {0}};
+    memcpy(c.v0, start->v, sizeof c.v0);
+    /* the optimised coordinates: the log of each parameter not held */
     double x[KS_RP_N], xl[KS_RP_N], xh[KS_RP_N];
+    int nx = 0;
     for (int i = 0; i < KS_RP_N; i++) {
-        xl[i] = log(lo.v[i]);
-        xh[i] = log(hi.v[i]);
-        x[i] = fmin(fmax(log(start->v[i]), xl[i]), xh[i]);
+        if (held && held[i]) continue;
+        c.idx[nx] = i;
+        xl[nx] = log(lo.v[i]);
+        xh[nx] = log(hi.v[i]);
+        x[nx] = fmin(fmax(log(start->v[i]), xl[nx]), xh[nx]);
+        c.v0[i] = exp(x[nx]);
+        nx++;
     }
-    fit_ctx c = {d, use, 0, HUGE_VAL};
+    if (nx == 0) return ks_error_set(err, KS_EINVAL, "response fit: every parameter is held");
     double f = HUGE_VAL;
     int ok = 0;
     /* Two passes (initial steps 0.5, then 0.1 log units); then, while a probe of 1 % up or
@@ -677,7 +724,7 @@ int ks_response_calibrate(const ks_response_designs *d, const ks_response_params
      * KS_RESPONSE_MAX_EXTRA_PASSES more. Converged: the last pass stopped on its
      * tolerances and no probe improves. */
     for (int pass = 0; pass < 2 + KS_RESPONSE_MAX_EXTRA_PASSES; pass++) {
-        nlopt_opt o = nlopt_create(NLOPT_LN_BOBYQA, KS_RP_N);
+        nlopt_opt o = nlopt_create(NLOPT_LN_BOBYQA, (unsigned)nx);
         if (!o) return ks_error_set(err, KS_ENOMEM, "NLopt: cannot create the optimiser");
         nlopt_set_lower_bounds(o, xl);
         nlopt_set_upper_bounds(o, xh);
@@ -686,7 +733,7 @@ int ks_response_calibrate(const ks_response_designs *d, const ks_response_params
         nlopt_set_ftol_rel(o, 1e-10);
         nlopt_set_maxeval(o, max_eval > 0 ? max_eval : 1500);
         double step[KS_RP_N];
-        for (int i = 0; i < KS_RP_N; i++)
+        for (int i = 0; i < nx; i++)
             step[i] = pass == 0 ? 0.5 : 0.1;
         nlopt_set_initial_step(o, step);
         nlopt_result r = nlopt_optimize(o, x, &f);
@@ -699,13 +746,13 @@ int ks_response_calibrate(const ks_response_designs *d, const ks_response_params
         if (r == NLOPT_MAXEVAL_REACHED) break; /* more passes would hide the cap */
         double best = f, xb[KS_RP_N];
         memcpy(xb, x, sizeof xb);
-        for (int i = 0; i < KS_RP_N; i++)
+        for (int i = 0; i < nx; i++)
             for (int sgn = -1; sgn <= 1; sgn += 2) {
                 double xp[KS_RP_N];
                 memcpy(xp, x, sizeof xp);
                 xp[i] = fmin(fmax(x[i] + sgn * log(1.01), xl[i]), xh[i]);
                 if (xp[i] == x[i]) continue;
-                double fp = nl_obj(KS_RP_N, xp, NULL, &c);
+                double fp = nl_obj((unsigned)nx, xp, NULL, &c);
                 if (fp < best - 1e-9 * fmax(1.0, fabs(f))) best = fp, memcpy(xb, xp, sizeof xb);
             }
         if (best >= f) break; /* no probe improves: a minimum to 1 % in each direction */
@@ -717,8 +764,9 @@ int ks_response_calibrate(const ks_response_designs *d, const ks_response_params
     if (converged) *converged = ok;
     out->last_visit_h = 0;
     out->first_visit_h = 0;
-    for (int i = 0; i < KS_RP_N; i++)
-        out->v[i] = exp(x[i]);
+    memcpy(out->v, c.v0, sizeof out->v);
+    for (int i = 0; i < nx; i++)
+        out->v[c.idx[i]] = exp(x[i]);
     if (objective) *objective = f;
     if (n_eval) *n_eval = c.n_eval;
     return KS_OK;

@@ -168,6 +168,38 @@ bad '--mcmc-burn "-3": expected a whole number' calibrate --uncertainty "$P" --s
 bad "--sampler: only where the uncertainty section is computed" calibrate --errors "$P" --sampler mcmc
 bad "--mcmc-chains: only where the uncertainty section is computed" calibrate --write "$T/x.json" \
     --no-uncertainty --mcmc-chains 3
+# sensitivity fits (--hold, --weight): refused where they cannot apply, checked before any work
+bad "--hold: not with --errors (no depression fit is run)" calibrate --errors "$P" --hold w_cons=2
+bad "--weight: a sensitivity fit; with --write give --no-uncertainty" calibrate --write "$T/x.json" \
+    --weight murrough2013bp-series:2=9
+bad '--hold item 1 ("w_con=2"): expected NAME=VALUE' calibrate --hold w_con=2
+bad '--hold "": expected NAME=VALUE,...' calibrate --hold ""
+bad '--weight ",": expected FIGURE:K=W,...' calibrate --weight ","
+bad 'murrough2013bp-series has 2 points' calibrate --weight murrough2013bp-series:3=9
+bad '--weight item 2 ("han2016-pooled:1=-1")' calibrate --weight murrough2013bp-series:2=9,han2016-pooled:1=-1
+bad '--hold: every parameter is held' calibrate --hold "$(tr -d ' ' <"$T/fit.txt" | awk -F, -v n="t_untrap_h k_trap w_fast t_delay_h t_spine_d theta omega_theta phi_saline phi_active phi_anaesthesia phi_oral_ad t_oral_ad_d phi_soc omega_phi t_nondrug_d t_cons_d w_cons fluct_share t_fluct_d" 'BEGIN {split(n, nm, " ")} {for (i = 1; i <= NF; i++) printf "%s%s=%s", (i > 1 ? "," : ""), nm[i], $i}')"
+# a short sensitivity fit writes a file that says what it is: held values kept to the
+# digit, the weights listed, marked as not the calibration
+"$KETSIM" calibrate --start "w_fast=1" --hold w_cons=7.5 --weight murrough2013bp-series:2=9 \
+    --max-eval 10 --no-uncertainty --write "$T/sens.json" >"$T/sens.txt" 2>&1 ||
+    fail "sensitivity fit: $(tail -3 "$T/sens.txt")"
+python3 - "$T/sens.json" <<'PY' || fail "the sensitivity file: $(cat "$T/sens.txt" | tail -5)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["sensitivity"]
+assert d["parameters"]["w_cons"]["value"] == 7.5, d["parameters"]["w_cons"]
+assert "held" in d["parameters"]["w_cons"]["verification"]
+assert d["parameters"]["theta"]["verification"] == "estimated"
+assert s["held"] == {"w_cons": 7.5}, s["held"]
+assert s["weights"] == [{"figure": "murrough2013bp-series", "point": 2, "weight": 9.0}], s["weights"]
+assert d["description"].startswith("A SENSITIVITY FIT, NOT THE CALIBRATION")
+assert "--hold \"w_cons=7.5\" --weight \"murrough2013bp-series:2=9\"" in d["command"], d["command"]
+tot = sum(f["sum_sq_z"] for f in d["fitted_to"])
+# unweighted in the file; the weighted objective is larger by 8 z^2 of the weighted point
+assert abs(d["objective_sum_sq_z"] - tot) < 1e-4 * tot, (d["objective_sum_sq_z"], tot)
+assert s["objective_weighted"] > d["objective_sum_sq_z"] + 1e-6
+PY
+grep -q "w_cons .*7.5 .*(held)" "$T/sens.txt" || fail "the held parameter is not marked: $(grep w_cons "$T/sens.txt")"
 # sets drawn by Markov chains that did not converge: forecast names R-hat and ESS
 awk '/^    "sir": \{/ {print "    \"mcmc\": {\"converged\": false, \"max_rhat\": 1.37, \"min_ess_bulk\": 12, \"min_ess_tail\": 9},"; print "    \"sir_old\": {"; next} {print}' \
     "$P" >"$T/mc.json"

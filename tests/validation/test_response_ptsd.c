@@ -378,6 +378,70 @@ static void test_fit_progress(void **state)
     ks_response_designs_set_progress(DS, NULL, 0, NULL);
 }
 
+/* A weight w on one point adds (w - 1) z^2 of that point to the objective, nothing else;
+ * bad indices and weights are refused; ks_response_designs_weight reads it back. */
+static void test_point_weight(void **state)
+{
+    (void)state;
+    ks_error err = {0};
+    size_t fi = ks_response_n_figures();
+    for (size_t f = 0; f < ks_response_n_figures(); f++)
+        if (strcmp(ks_response_figure_at(f)->id, "murrough2013bp-series") == 0) fi = f;
+    assert_true(fi < ks_response_n_figures());
+    double o[16], pr[16], se[16];
+    assert_int_equal(ks_response_figure_eval(DS, &P, fi, o, pr, se, &err), 0);
+    double z = (pr[1] - o[1]) / se[1], base = ks_response_objective(DS, &P, NULL);
+    assert_true(fabs(z) > 0.1); /* a point the fit misses, so the weight shows */
+    assert_int_equal(ks_response_designs_set_weight(DS, fi, 1, 9.0, &err), 0);
+    assert_true(ks_response_designs_weight(DS, fi, 1) == 9.0);
+    assert_true(ks_response_designs_weight(DS, fi, 0) == 1.0);
+    double w9 = ks_response_objective(DS, &P, NULL);
+    printf("weight 9 on Murrough 2013 BP's durability: objective %.4f -> %.4f (z %.3f)\n", base, w9,
+           z);
+    assert_true(fabs(w9 - (base + 8 * z * z)) < 1e-9 * base);
+    assert_int_equal(ks_response_designs_set_weight(DS, fi, 1, 1.0, &err), 0);
+    assert_true(ks_response_objective(DS, &P, NULL) == base);
+    assert_int_equal(ks_response_designs_set_weight(DS, fi, 2, 2.0, &err), KS_EINVAL);
+    assert_non_null(strstr(err.msg, "murrough2013bp-series has 2 points"));
+    assert_int_equal(ks_response_designs_set_weight(DS, ks_response_n_figures(), 0, 2, &err),
+                     KS_EINVAL);
+    assert_int_equal(ks_response_designs_set_weight(DS, fi, 0, -1, &err), KS_EINVAL);
+    assert_int_equal(ks_response_designs_set_weight(DS, fi, 0, NAN, &err), KS_EINVAL);
+    assert_true(isnan(ks_response_designs_weight(DS, fi, 2)));
+}
+
+/* A held parameter keeps its start value to the bit while the others move; holding
+ * every parameter is refused. */
+static void test_fit_held(void **state)
+{
+    (void)state;
+    ks_error err = {0};
+    int held[KS_RP_N] = {0};
+    held[KS_RP_W_CONS] = 1;
+    held[KS_RP_THETA] = 1;
+    ks_response_params s = P, out;
+    s.v[KS_RP_W_CONS] = 7.25; /* away from the fit: the others must move to compensate */
+    double obj = 0;
+    int n_eval = 0;
+    assert_int_equal(
+        ks_response_calibrate_held(DS, &s, NULL, held, 60, &out, &obj, &n_eval, NULL, &err), 0);
+    assert_true(out.v[KS_RP_W_CONS] == 7.25 && out.v[KS_RP_THETA] == P.v[KS_RP_THETA]);
+    int moved = 0;
+    for (int i = 0; i < KS_RP_N; i++)
+        moved += !held[i] && out.v[i] != s.v[i];
+    printf("held fit: %d of %d free parameters moved in %d evaluations; objective %.4f -> %.4f\n",
+           moved, KS_RP_N - 2, n_eval, ks_response_objective(DS, &s, NULL), obj);
+    assert_true(moved > 0);
+    assert_true(obj <= ks_response_objective(DS, &s, NULL));
+    assert_true(fabs(obj - ks_response_objective(DS, &out, NULL)) < 1e-9 * obj);
+    int all[KS_RP_N];
+    for (int i = 0; i < KS_RP_N; i++)
+        all[i] = 1;
+    assert_int_equal(
+        ks_response_calibrate_held(DS, &s, NULL, all, 60, &out, &obj, &n_eval, NULL, &err),
+        KS_EINVAL);
+}
+
 /* A file without the variant (written before it) is refused, naming the path. */
 static void test_load_names_missing(void **state)
 {
@@ -411,6 +475,8 @@ int main(void)
         cmocka_unit_test(test_ptsd_designs),
         cmocka_unit_test(test_sustain_figure),
         cmocka_unit_test(test_fit_progress),
+        cmocka_unit_test(test_point_weight),
+        cmocka_unit_test(test_fit_held),
         cmocka_unit_test(test_load_names_missing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
