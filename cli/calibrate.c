@@ -13,6 +13,8 @@
 #define PARAM_VERSION "1"
 /* the default sampler of the uncertainty section: 1 Markov chains, 0 SIR */
 #define UNC_DEFAULT_MCMC 0
+/* with SIR: 1 pooled over the iterations (AMIS), 0 the iteration with the largest ESS */
+#define UNC_DEFAULT_POOLED 0
 
 static const char HELP[] =
     "usage: ketsim calibrate [--write FILE | --errors FILE] [--max-eval N]\n"
@@ -58,7 +60,11 @@ static const char HELP[] =
     "                   a few minutes (SIR) to half an hour (MCMC). A fit with --write\n"
     "                   computes it too\n"
     "  --sampler S      how the sets are drawn: sir (the default: iterated sampling\n"
-    "                   importance resampling, up to 5 x 2000 proposals) or mcmc (adaptive\n"
+    "                   importance resampling, up to 5 x 2000 proposals, the sets from the\n"
+    "                   iteration with the largest effective sample size), amis (the same\n"
+    "                   iterations, every proposal kept and weighted against the mixture\n"
+    "                   of the proposals so far: adaptive multiple importance sampling,\n"
+    "                   so the effective sample size accumulates) or mcmc (adaptive\n"
     "                   random-walk Metropolis, several chains from dispersed starts; the\n"
     "                   file records acceptance, rank-normalised split-R-hat and bulk/tail\n"
     "                   ESS per parameter, and \"converged\": R-hat < 1.01 and both ESS >= 100\n"
@@ -283,9 +289,76 @@ static int cmp_dbl(const void *a, const void *b)
 typedef struct unc_cfg {
     int mcmc; /* 1: Markov chains; 0: iterated SIR */
     int chains, draws, burn;
+    int pooled; /* with mcmc 0: 1 pooled iterated SIR (AMIS), 0 iterations apart */
 } unc_cfg;
 static unc_cfg g_unc = {UNC_DEFAULT_MCMC, KS_RESPONSE_MCMC_CHAINS, KS_RESPONSE_MCMC_DRAWS,
-                        KS_RESPONSE_MCMC_BURN};
+                        KS_RESPONSE_MCMC_BURN, UNC_DEFAULT_POOLED};
+
+/* The statistics both SIR forms record: into sir, and printed after `what` ("SIR,
+ * iteration 3 kept" or "pooled SIR, 3 iterations"). */
+static void sir_stats_json(json_t *sir, const ks_response_sir_stats *st, const char *meaning,
+                           const char *what)
+{
+    json_object_set_new(sir, "converged", json_boolean(st->ess >= KS_RESPONSE_SIR_N));
+    json_object_set_new(sir, "converged_meaning", json_string(meaning));
+    json_object_set_new(sir, "proposals", json_integer(st->m));
+    json_object_set_new(sir, "sets", json_integer(st->n));
+    json_object_set_new(sir, "seed", json_integer(KS_RESPONSE_SIR_SEED));
+    json_object_set_new(sir, "effective_sample_size", json_real(round6(st->ess)));
+    json_object_set_new(sir, "largest_weight_share", json_real(round6(st->max_share)));
+    json_object_set_new(sir, "proposals_without_weight", json_integer(st->n_infinite));
+    json_object_set_new(
+        sir, "objective_above_fit_p05_p50_p95",
+        json_pack("[f,f,f]", round6(st->dobj_q[0]), round6(st->dobj_q[1]), round6(st->dobj_q[2])));
+    printf("calibrate: %s: %d of %d proposals kept, effective sample size %.0f%s, largest "
+           "weight %.2g %% of the total; kept sets' objective above the fit: median %.3g (5-95 "
+           "%%: %.3g-%.3g)\n",
+           what, st->n, st->m, st->ess,
+           st->ess >= KS_RESPONSE_SIR_N ? "" : " (below the sets kept: NOT converged)",
+           100 * st->max_share, st->dobj_q[1], st->dobj_q[0], st->dobj_q[2]);
+}
+
+/* Pooled iterated SIR (AMIS) from the Hessian proposal u: KS_RESPONSE_SIR_N sets into
+ * sets, *st the pool's statistics; the "sir" object (with "pooled": true), or NULL
+ * (printed). */
+static json_t *amis_json(const ks_response_designs *d, const ks_response_params *p,
+                         const ks_response_uncertainty *u, ks_response_params *sets,
+                         ks_response_sir_stats *st)
+{
+    ks_error err = {0};
+    double ie[KS_RESPONSE_SIR_ITER];
+    int ran = 0;
+    if (ks_response_amis(ks_response_objective_fn, (void *)d, p, u, KS_RESPONSE_SIR_ITER,
+                         KS_RESPONSE_SIR_M, KS_RESPONSE_SIR_N, KS_RESPONSE_SIR_INFLATE,
+                         KS_RESPONSE_SIR_SEED, 0, sets, st, ie, &ran, &err)) {
+        cli_error(CMD, "uncertainty: %s", err.msg);
+        return NULL;
+    }
+    json_t *iters = json_array();
+    for (int t = 0; t < ran; t++) {
+        fprintf(stderr,
+                "calibrate: pooled SIR iteration %d: effective sample size of the pool %.0f of "
+                "%d proposals\n",
+                t + 1, ie[t], (t + 1) * KS_RESPONSE_SIR_M);
+        json_array_append_new(
+            iters, json_pack("{s:i,s:s,s:i,s:f}", "iteration", t + 1, "proposal",
+                             t == 0 ? "Hessian (flat axes 3 log units)"
+                                    : "second moments of sets drawn from the pool, SDs x 1.2",
+                             "pool", (t + 1) * KS_RESPONSE_SIR_M, "pool_effective_sample_size",
+                             round6(ie[t])));
+    }
+    json_t *sir = json_object();
+    json_object_set_new(sir, "pooled", json_true());
+    json_object_set_new(sir, "iterations", iters);
+    char what[64];
+    snprintf(what, sizeof what, "pooled SIR, %d iterations", ran);
+    sir_stats_json(sir, st,
+                   "the pool's effective sample size reached the number of sets kept; if false, "
+                   "the sets are fewer independent draws than they look and the tails of the "
+                   "intervals are not to be trusted",
+                   what);
+    return sir;
+}
 
 /* Iterated SIR from the Hessian proposal u: KS_RESPONSE_SIR_N sets into sets, *st the
  * kept iteration's statistics; the "sir" object, or NULL (printed). */
@@ -341,27 +414,13 @@ static json_t *sir_json(const ks_response_designs *d, const ks_response_params *
     json_t *sir = json_object();
     json_object_set_new(sir, "iterations", iters);
     json_object_set_new(sir, "iteration_kept", json_integer(best_it));
-    json_object_set_new(sir, "converged", json_boolean(st->ess >= KS_RESPONSE_SIR_N));
-    json_object_set_new(sir, "converged_meaning",
-                        json_string("the kept iteration's effective sample size reached the "
-                                    "number of sets kept; if false, the sets are fewer "
-                                    "independent draws than they look and the tails of the "
-                                    "intervals are not to be trusted"));
-    json_object_set_new(sir, "proposals", json_integer(st->m));
-    json_object_set_new(sir, "sets", json_integer(st->n));
-    json_object_set_new(sir, "seed", json_integer(KS_RESPONSE_SIR_SEED));
-    json_object_set_new(sir, "effective_sample_size", json_real(round6(st->ess)));
-    json_object_set_new(sir, "largest_weight_share", json_real(round6(st->max_share)));
-    json_object_set_new(sir, "proposals_without_weight", json_integer(st->n_infinite));
-    json_object_set_new(
-        sir, "objective_above_fit_p05_p50_p95",
-        json_pack("[f,f,f]", round6(st->dobj_q[0]), round6(st->dobj_q[1]), round6(st->dobj_q[2])));
-    printf("calibrate: SIR, iteration %d kept: %d of %d proposals kept, effective sample size "
-           "%.0f%s, largest weight %.2g %% of the total; kept sets' objective above the fit: "
-           "median %.3g (5-95 %%: %.3g-%.3g)\n",
-           best_it, st->n, st->m, st->ess,
-           st->ess >= KS_RESPONSE_SIR_N ? "" : " (below the sets kept: NOT converged)",
-           100 * st->max_share, st->dobj_q[1], st->dobj_q[0], st->dobj_q[2]);
+    char what[64];
+    snprintf(what, sizeof what, "SIR, iteration %d kept", best_it);
+    sir_stats_json(sir, st,
+                   "the kept iteration's effective sample size reached the number of sets "
+                   "kept; if false, the sets are fewer independent draws than they look and "
+                   "the tails of the intervals are not to be trusted",
+                   what);
     return sir;
 }
 
@@ -449,8 +508,8 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
     else
         fprintf(stderr,
                 "calibrate: parameter uncertainty: Hessian of the objective at 2 steps, then up "
-                "to %d SIR iterations of %d proposals (a few minutes)...\n",
-                KS_RESPONSE_SIR_ITER, KS_RESPONSE_SIR_M);
+                "to %d %sSIR iterations of %d proposals (a few minutes)...\n",
+                KS_RESPONSE_SIR_ITER, g_unc.pooled ? "pooled " : "", KS_RESPONSE_SIR_M);
     ks_response_params *sets = malloc(KS_RESPONSE_SIR_N * sizeof *sets);
     if (!sets) {
         cli_error(CMD, "uncertainty: out of memory");
@@ -463,7 +522,9 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
     }
     ks_response_sir_stats st;
     ks_response_mcmc_stats mst;
-    json_t *samp = g_unc.mcmc ? mcmc_json(d, p, &u, sets, &mst) : sir_json(d, p, &u, sets, &st);
+    json_t *samp = g_unc.mcmc     ? mcmc_json(d, p, &u, sets, &mst)
+                   : g_unc.pooled ? amis_json(d, p, &u, sets, &st)
+                                  : sir_json(d, p, &u, sets, &st);
     if (!samp) {
         free(sets);
         return NULL;
@@ -490,6 +551,25 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
                   "doi:10.1214/20-BA1221; autocorrelations summed with Geyer's initial monotone "
                   "sequence). The sets are thinned evenly from every chain's draws after the "
                   "burn-in. docs/response-model.md, Parameter uncertainty."
+            : g_unc.pooled
+                ? "Pooled iterated sampling importance resampling: adaptive multiple importance "
+                  "sampling (AMIS; Cornuet J-M, Marin J-M, Mira A, Robert CP 2012, Scand J Stat "
+                  "39:798, doi:10.1111/j.1467-9469.2011.00756.x). Target: exp(-(objective - fit) "
+                  "/ (2 scale)) on the log parameters within the calibration bounds (the "
+                  "objective is a sum of squared standardised residuals, -2 log-likelihood up "
+                  "to a constant for normal errors); parameters the fit left at a bound held "
+                  "there. First proposal: normal about the fit with covariance 2 H^-1 times "
+                  "scale (H: central-difference Hessian in log parameters; eigen-axes with a "
+                  "1-SD spread above 3 log units proposed with 3 log units); each next one: "
+                  "normal about the fit with the second moments of 200 sets drawn from the pool "
+                  "so far, SDs x 1.2; proposals outside the bounds redrawn (each proposal's mass "
+                  "inside the bounds estimated from 20000 draws). Every proposal of every "
+                  "iteration is kept and weighted by the target over the equal mixture of the "
+                  "proposal densities so far (the balance heuristic); stop when the pool's "
+                  "effective sample size reaches the number of sets (at most 5 iterations of "
+                  "2000). The sets: drawn without replacement from the pool in proportion to "
+                  "the weights (ketsim forecast --uncertainty uses them). "
+                  "docs/response-model.md, Parameter uncertainty."
                 : "Sampling importance resampling (SIR; Dosne A-G et al. 2016, J Pharmacokinet "
                   "Pharmacodyn 43:583, doi:10.1007/s10928-016-9487-8), iterated (Dosne A-G, "
                   "Bergstrand M, Karlsson MO 2017, J Pharmacokinet Pharmacodyn 44:509, "
@@ -872,9 +952,11 @@ static int parse_sampler(const cli_opt *o, int fitted)
         if (strcmp(o[O_SAMPLER].value, "mcmc") == 0)
             g_unc.mcmc = 1;
         else if (strcmp(o[O_SAMPLER].value, "sir") == 0)
-            g_unc.mcmc = 0;
+            g_unc.mcmc = 0, g_unc.pooled = 0;
+        else if (strcmp(o[O_SAMPLER].value, "amis") == 0)
+            g_unc.mcmc = 0, g_unc.pooled = 1;
         else {
-            cli_error(CMD, "--sampler \"%s\": expected mcmc or sir", o[O_SAMPLER].value);
+            cli_error(CMD, "--sampler \"%s\": expected sir, amis or mcmc", o[O_SAMPLER].value);
             return 2;
         }
     }

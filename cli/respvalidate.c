@@ -208,7 +208,9 @@ static void uncertainty_table(sbuf *b, const char *ppath)
     sb_printf(b,
               "\n### Parameter uncertainty (the file's %s sets; response-model.md, Parameter "
               "uncertainty)\n\n",
-              mc ? "MCMC" : "SIR");
+              mc                                             ? "MCMC"
+              : json_is_true(json_object_get(sir, "pooled")) ? "pooled SIR (AMIS)"
+                                                             : "SIR");
     if (!json_is_object(pars) || !(json_is_object(sir) || json_is_object(mc))) {
         sb_printf(b, "The parameter file has no uncertainty section.\n");
         json_decref(root);
@@ -231,11 +233,15 @@ static void uncertainty_table(sbuf *b, const char *ppath)
                   json_is_true(json_object_get(mc, "converged")) ? "converged" : "NOT converged");
     else
         sb_printf(b,
-                  "%lld parameter sets kept of %lld proposals; effective sample size %.4g; "
-                  "largest weight %.3g %% of the total; ",
+                  "%lld parameter sets kept of %lld %sproposals; effective sample size %.4g "
+                  "(%s); largest weight %.3g %% of the total; ",
                   (long long)json_integer_value(json_object_get(sir, "sets")),
                   (long long)json_integer_value(json_object_get(sir, "proposals")),
+                  json_is_true(json_object_get(sir, "pooled")) ? "pooled " : "",
                   json_number_value(json_object_get(sir, "effective_sample_size")),
+                  json_is_true(json_object_get(sir, "converged"))
+                      ? "converged: at least the sets kept"
+                      : "NOT converged: below the sets kept",
                   100 * json_number_value(json_object_get(sir, "largest_weight_share")));
     sb_printf(b,
               "residual variance factor %.4g; the kept sets' "

@@ -753,6 +753,27 @@ int ks_response_sir(ks_response_objfn fn, void *ud, const ks_response_params *p,
 int ks_response_proposal_from_sets(const ks_response_params *p, const ks_response_params *sets,
                                    int n, double inflate, ks_response_uncertainty *u,
                                    ks_error *err);
+/* Pooled iterated SIR: adaptive multiple importance sampling (AMIS; Cornuet J-M, Marin
+ * J-M, Mira A, Robert CP 2012, Scand J Stat 39:798, doi:10.1111/j.1467-9469.2011.00756.x).
+ * Iteration t draws m proposals from q_t (q_1 = u; each next one from the second moments
+ * about p of n sets drawn from the pool so far, SDs x inflate, as
+ * ks_response_proposal_from_sets), and every proposal of every iteration so far is
+ * weighted by the target exp(-(fn - fn(p)) / (2 u->scale)) over the equal mixture of
+ * q_1..q_t (the balance heuristic), each q_t a normal on the free log parameters truncated
+ * to the calibration bounds (its mass inside estimated from KS_RESPONSE_AMIS_ZDRAWS draws
+ * of its own). Stops when the pool's effective sample size reaches n or after `iters`;
+ * then n sets drawn without replacement from the pool in proportion to the weights. The
+ * same target and sets semantics as ks_response_sir; no proposal is thrown away, so the
+ * effective sample size accumulates over the iterations. st: the pool's statistics (m =
+ * the pool's size); iter_ess (may be NULL; iters entries): the pool's effective sample
+ * size after each iteration; *iters_run (may be NULL) how many ran. Each proposal needs
+ * one axis per free parameter (KS_ENUMERIC otherwise). Deterministic for any thread
+ * count. KS_EINVAL for bad counts. */
+#define KS_RESPONSE_AMIS_ZDRAWS 20000
+int ks_response_amis(ks_response_objfn fn, void *ud, const ks_response_params *p,
+                     const ks_response_uncertainty *u, int iters, int m, int n, double inflate,
+                     uint64_t seed, int threads, ks_response_params *sets,
+                     ks_response_sir_stats *st, double *iter_ess, int *iters_run, ks_error *err);
 /* Adaptive random-walk Metropolis on the same target as SIR (docs/response-model.md,
  * "Parameter uncertainty"): density proportional to exp(-fn / (2 u->scale)) on the log
  * parameters with u->free, zero outside the calibration bounds (a proposal outside is

@@ -271,6 +271,33 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* n of the m weights w (>= 0) drawn without replacement, each in proportion to the weight
+ * left (as ks_response_sir); pick[j] the index drawn j-th. KS_ENUMERIC when the weights run
+ * out. */
+static int draw_without_replacement(const double *w, int m, int n, uint64_t seed, int *taken,
+                                    int *pick, ks_error *err)
+{
+    memset(taken, 0, (size_t)m * sizeof *taken);
+    for (int j = 0; j < n; j++) {
+        double uu[2], left = 0;
+        for (int k = 0; k < m; k++)
+            if (!taken[k]) left += w[k];
+        ks_rng_uniform2(seed, 0, (uint64_t)j, KS_RNG_RESPONSE_PARAMS, 0xFFFFu, uu);
+        double target = uu[0] * left, acc = 0;
+        int pk = -1;
+        for (int k = 0; k < m; k++) {
+            if (taken[k] || w[k] <= 0) continue;
+            pk = k;
+            acc += w[k];
+            if (acc >= target) break;
+        }
+        if (pk < 0) return ks_error_set(err, KS_ENUMERIC, "SIR: no weight left at draw %d", j + 1);
+        taken[pk] = 1;
+        pick[j] = pk;
+    }
+    return KS_OK;
+}
+
 int ks_response_sir(ks_response_objfn fn, void *ud, const ks_response_params *p,
                     const ks_response_uncertainty *u, int m, int n, uint64_t seed, int threads,
                     ks_response_params *sets, ks_response_sir_stats *st, ks_error *err)
@@ -333,30 +360,20 @@ int ks_response_sir(ks_response_objfn fn, void *ud, const ks_response_params *p,
                           m, n);
         goto done;
     }
-    /* n draws without replacement, each proportional to the weights left (Dosne 2016); the
-     * weight left is summed afresh each time (a running subtraction drifts) */
+    /* n draws without replacement, each proportional to the weights left (Dosne 2016) */
     double *kept = z2; /* z2 is no longer needed: the kept sets' objective above the fit */
-    for (int j = 0; j < n; j++) {
-        double uu[2], left = 0;
-        for (int k = 0; k < m; k++)
-            if (!taken[k]) left += lw[k];
-        ks_rng_uniform2(seed, 0, (uint64_t)j, KS_RNG_RESPONSE_PARAMS, 0xFFFFu, uu);
-        double target = uu[0] * left, acc = 0;
-        int pick = -1;
-        for (int k = 0; k < m; k++) {
-            if (taken[k] || lw[k] <= 0) continue;
-            pick = k; /* the last with a weight, should rounding leave acc short of target */
-            acc += lw[k];
-            if (acc >= target) break;
-        }
-        if (pick < 0) { /* not reachable: n_pos >= n proposals carry a weight */
-            rc = ks_error_set(err, KS_ENUMERIC, "SIR: no weight left at draw %d", j + 1);
-            goto done;
-        }
-        taken[pick] = 1;
-        sets[j] = prop[pick];
-        kept[j] = f[pick] - f0;
+    int *pick = malloc((size_t)n * sizeof *pick);
+    if (!pick) {
+        rc = ks_error_set(err, KS_ENOMEM, "SIR: out of memory");
+        goto done;
     }
+    rc = draw_without_replacement(lw, m, n, seed, taken, pick, err);
+    for (int j = 0; !rc && j < n; j++) {
+        sets[j] = prop[pick[j]];
+        kept[j] = f[pick[j]] - f0;
+    }
+    free(pick);
+    if (rc) goto done;
     if (st) {
         st->m = m, st->n = n, st->ess = sw * sw / sw2, st->max_share = wmax / sw;
         st->n_infinite = n_inf;
@@ -490,4 +507,224 @@ int ks_response_proposal_from_sets(const ks_response_params *p, const ks_respons
         u->n_axes++;
     }
     return KS_OK;
+}
+
+/* ---------------------------------------------------------------- pooled SIR (AMIS) */
+
+/* The density of one proposal on the free log parameters (x = log(v / p) over idx):
+ * normal with covariance A A^T (A: the axes), truncated to the calibration bounds. */
+typedef struct prop_density {
+    int k;                       /* free parameters (one axis each) */
+    int idx[KS_RP_N];            /* their indices */
+    double L[KS_RP_N * KS_RP_N]; /* Cholesky factor of A A^T, row-major k x k */
+    double lnorm;                /* log of the normal's normaliser and the truncation */
+} prop_density;
+
+/* Fraction of the untruncated proposal inside the bounds, from `nz` draws of their own
+ * Philox counters (attempt KS_AMIS_Z_ATTEMPT, which no proposal uses). */
+#define KS_AMIS_Z_ATTEMPT 0xFFFFFFF0u
+static double inside_fraction(const ks_response_params *p, const ks_response_uncertainty *u,
+                              uint64_t seed, int nz)
+{
+    ks_response_params lo, hi;
+    ks_response_params_bounds(&lo, &hi);
+    int in = 0;
+    for (int r = 0; r < nz; r++) {
+        double z[KS_RP_N + 1] = {0};
+        for (int j = 0; j < u->n_axes; j += 2)
+            ks_rng_normal2(seed, KS_AMIS_Z_ATTEMPT, (uint64_t)r, KS_RNG_RESPONSE_PARAMS,
+                           (uint32_t)(j / 2), z + j);
+        int inside = 1;
+        for (int i = 0; i < KS_RP_N && inside; i++) {
+            double dx = 0;
+            for (int j = 0; j < u->n_axes; j++)
+                dx += u->axes[j][i] * z[j];
+            if (dx == 0) continue; /* held: kept to the bit, as ks_response_propose */
+            double v = p->v[i] * exp(dx);
+            inside = v >= lo.v[i] && v <= hi.v[i];
+        }
+        in += inside;
+    }
+    return (double)in / nz;
+}
+
+static int prop_density_init(const ks_response_params *p, const ks_response_uncertainty *u,
+                             uint64_t seed, prop_density *pd, ks_error *err)
+{
+    memset(pd, 0, sizeof *pd);
+    for (int i = 0; i < KS_RP_N; i++)
+        if (u->free[i]) pd->idx[pd->k++] = i;
+    int k = pd->k;
+    if (k == 0 || u->n_axes != k)
+        return ks_error_set(err, KS_ENUMERIC,
+                            "pooled SIR: the proposal has %d axes for %d free parameters (a "
+                            "density needs one each)",
+                            u->n_axes, k);
+    double S[KS_RP_N * KS_RP_N];
+    for (int a = 0; a < k; a++)
+        for (int b = 0; b < k; b++) {
+            double s = 0;
+            for (int j = 0; j < u->n_axes; j++)
+                s += u->axes[j][pd->idx[a]] * u->axes[j][pd->idx[b]];
+            S[a * k + b] = s;
+        }
+    /* Cholesky by hand, lower triangle (small; no GSL error handler to switch) */
+    double logdet = 0;
+    for (int a = 0; a < k; a++)
+        for (int b = 0; b <= a; b++) {
+            double s = S[a * k + b];
+            for (int c = 0; c < b; c++)
+                s -= pd->L[a * k + c] * pd->L[b * k + c];
+            if (a != b) {
+                pd->L[a * k + b] = s / pd->L[b * k + b];
+                continue;
+            }
+            if (!(s > 0))
+                return ks_error_set(err, KS_ENUMERIC,
+                                    "pooled SIR: the proposal covariance is not positive "
+                                    "definite");
+            pd->L[a * k + a] = sqrt(s);
+            logdet += 2 * log(pd->L[a * k + a]);
+        }
+    double z = inside_fraction(p, u, seed, KS_RESPONSE_AMIS_ZDRAWS);
+    if (!(z > 0))
+        return ks_error_set(err, KS_ENUMERIC, "pooled SIR: no proposal draw inside the bounds");
+    pd->lnorm = -0.5 * logdet - 0.5 * k * 1.8378770664093453 /* log 2 pi */ - log(z);
+    return KS_OK;
+}
+
+/* log density of the proposal at x (a parameter set) */
+static double prop_logpdf(const prop_density *pd, const ks_response_params *p,
+                          const ks_response_params *x)
+{
+    double y[KS_RP_N], q = 0;
+    int k = pd->k;
+    for (int a = 0; a < k; a++) { /* solve L y = log(x / p) */
+        double s = log(x->v[pd->idx[a]] / p->v[pd->idx[a]]);
+        for (int c = 0; c < a; c++)
+            s -= pd->L[a * k + c] * y[c];
+        y[a] = s / pd->L[a * k + a];
+        q += y[a] * y[a];
+    }
+    return -0.5 * q + pd->lnorm;
+}
+
+int ks_response_amis(ks_response_objfn fn, void *ud, const ks_response_params *p,
+                     const ks_response_uncertainty *u, int iters, int m, int n, double inflate,
+                     uint64_t seed, int threads, ks_response_params *sets,
+                     ks_response_sir_stats *st, double *iter_ess, int *iters_run, ks_error *err)
+{
+    if (!fn || !p || !u || !sets || n < 1 || m < n || iters < 1 || !(inflate > 0))
+        return ks_error_set(err, KS_EINVAL,
+                            "pooled SIR: needs 1 <= n (%d) <= m (%d), iterations >= 1 (%d) "
+                            "and inflate > 0",
+                            n, m, iters);
+    size_t cap = (size_t)iters * (size_t)m;
+    ks_response_params *prop = malloc(cap * sizeof *prop);
+    double *f = malloc(cap * sizeof *f), *lq = malloc(cap * (size_t)iters * sizeof *lq),
+           *w = malloc(cap * sizeof *w);
+    int *taken = malloc(cap * sizeof *taken), *pick = malloc((size_t)n * sizeof *pick);
+    prop_density *pd = malloc((size_t)iters * sizeof *pd);
+    int rc = KS_OK;
+    if (!prop || !f || !lq || !w || !taken || !pick || !pd) {
+        rc = ks_error_set(err, KS_ENOMEM, "pooled SIR: out of memory for %zu proposals", cap);
+        goto done;
+    }
+    double f0 = fn(p, ud);
+    if (!isfinite(f0)) {
+        rc = ks_error_set(err, KS_ENUMERIC, "pooled SIR: the objective is not finite at the fit");
+        goto done;
+    }
+    int nthr = threads > 0 ? threads : omp_get_max_threads();
+    ks_response_uncertainty q = *u;
+    int t = 0, total = 0;
+    double ess = 0, sw = 0, sw2 = 0, wmax = 0;
+    int n_inf = 0, n_pos = 0;
+    for (; t < iters; t++) {
+        uint64_t s_t = seed + (uint64_t)t;
+        if (t > 0) { /* the next proposal from the sets drawn from the pool so far */
+            for (int j = 0; j < n; j++)
+                sets[j] = prop[pick[j]];
+            rc = ks_response_proposal_from_sets(p, sets, n, inflate, &q, err);
+            if (rc) goto done;
+        }
+        rc = prop_density_init(p, &q, s_t, &pd[t], err);
+        if (rc) goto done;
+        int bad = 0;
+        for (int k = 0; k < m && !bad; k++)
+            bad = ks_response_propose(p, &q, s_t, (uint64_t)k + 1, &prop[total + k], NULL, err) !=
+                  KS_OK;
+        if (bad) {
+            rc = KS_ENUMERIC;
+            goto done;
+        }
+#pragma omp parallel for schedule(dynamic) num_threads(nthr)
+        for (int k = 0; k < m; k++)
+            f[total + k] = fn(&prop[total + k], ud);
+        total += m;
+        /* every proposal's log density under every proposal so far: lq[i * iters + s] */
+        for (int i = 0; i < total; i++)
+            for (int s = i < total - m ? t : 0; s <= t; s++)
+                lq[(size_t)i * (size_t)iters + (size_t)s] = prop_logpdf(&pd[s], p, &prop[i]);
+        /* weights: target over the equal mixture of the proposals (balance heuristic) */
+        double lmax = -HUGE_VAL;
+        n_inf = 0;
+        for (int i = 0; i < total; i++) {
+            const double *l = lq + (size_t)i * (size_t)iters;
+            double lm = -HUGE_VAL, acc = 0;
+            for (int s = 0; s <= t; s++)
+                if (l[s] > lm) lm = l[s];
+            for (int s = 0; s <= t; s++)
+                acc += exp(l[s] - lm);
+            double lmix = lm + log(acc / (t + 1));
+            w[i] = isfinite(f[i]) && f[i] < 1e11 ? -(f[i] - f0) / (2 * u->scale) - lmix : -HUGE_VAL;
+            if (w[i] == -HUGE_VAL) n_inf++;
+            if (w[i] > lmax) lmax = w[i];
+        }
+        sw = sw2 = wmax = 0;
+        n_pos = 0;
+        for (int i = 0; i < total; i++) {
+            w[i] = w[i] == -HUGE_VAL ? 0.0 : exp(w[i] - lmax);
+            sw += w[i], sw2 += w[i] * w[i];
+            n_pos += w[i] > 0;
+            if (w[i] > wmax) wmax = w[i];
+        }
+        if (n_pos < n) {
+            rc = ks_error_set(err, KS_ENUMERIC,
+                              "pooled SIR: only %d of %d proposals have a weight above 0 (%d "
+                              "needed)",
+                              n_pos, total, n);
+            goto done;
+        }
+        ess = sw * sw / sw2;
+        if (iter_ess) iter_ess[t] = ess;
+        rc = draw_without_replacement(w, total, n, seed, taken, pick, err);
+        if (rc) goto done;
+        if (ess >= n) {
+            t++;
+            break;
+        }
+    }
+    if (iters_run) *iters_run = t;
+    double *kept = malloc((size_t)n * sizeof *kept);
+    if (!kept) {
+        rc = ks_error_set(err, KS_ENOMEM, "pooled SIR: out of memory");
+        goto done;
+    }
+    for (int j = 0; j < n; j++) {
+        sets[j] = prop[pick[j]];
+        kept[j] = f[pick[j]] - f0;
+    }
+    if (st) {
+        st->m = total, st->n = n, st->ess = ess, st->max_share = wmax / sw;
+        st->n_infinite = n_inf;
+        qsort(kept, (size_t)n, sizeof *kept, cmp_double);
+        st->dobj_q[0] = kept[(int)floor(0.05 * (n - 1))];
+        st->dobj_q[1] = kept[(int)floor(0.5 * (n - 1))];
+        st->dobj_q[2] = kept[(int)ceil(0.95 * (n - 1))];
+    }
+    free(kept);
+done:
+    free(prop), free(f), free(lq), free(w), free(taken), free(pick), free(pd);
+    return rc;
 }

@@ -156,7 +156,7 @@ bad '$.parameters.fluct_share: missing' trial --model domino-1982 --weight 70 --
 bad "--uncertainty FILE: not with --errors or --stage2" calibrate --uncertainty "$P" --errors "$P"
 bad "--no-uncertainty: only with a fit that writes" calibrate --no-uncertainty
 # the sampler options (checked before any work)
-bad '--sampler "hmc": expected mcmc or sir' calibrate --uncertainty "$P" --sampler hmc
+bad '--sampler "hmc": expected sir, amis or mcmc' calibrate --uncertainty "$P" --sampler hmc
 bad "--mcmc-draws: only with --sampler mcmc" calibrate --uncertainty "$P" --mcmc-draws 500
 bad "--mcmc-draws: only with --sampler mcmc" calibrate --uncertainty "$P" --sampler sir --mcmc-draws 500
 bad '--mcmc-draws "50": expected a whole number from 100 to 10000000' calibrate --uncertainty "$P" \
@@ -216,7 +216,7 @@ bad "--plot-dir: not with --calibration-only" response-validate --calibration-on
 # uncertainty table and Ibrahim 2012 under the reading not fitted
 "$KETSIM" response-validate --calibration-only --params "$P" --out "$T/cal.md" >/dev/null 2>"$T/cal.err" ||
     fail "response-validate --calibration-only: $(cat "$T/cal.err")"
-for k in '## Calibration fit (in sample)' "### Parameter uncertainty (the file's SIR sets" \
+for k in '## Calibration fit (in sample)' "### Parameter uncertainty (the file's " \
     'Ibrahim 2012 read the other way (not fitted): the rule of the paper' '## Checks the issue asks for'; do
     grep -qF "$k" "$T/cal.md" || fail "calibration section lacks: $k"
 done

@@ -208,6 +208,77 @@ static void test_sir(void **state)
     free(s1), free(s2);
 }
 
+/* Pooled SIR (AMIS): with the target equal to the proposal one iteration keeps every
+ * weight equal; from a proposal too narrow for the target, the pool's effective sample
+ * size grows over the iterations beyond what the first reached alone, and the sets drawn
+ * from the pool have the target's spread (which the narrow proposal alone cannot give);
+ * the same sets on 1 and 2 threads; argument errors. */
+static void test_amis(void **state)
+{
+    (void)state;
+    quad q = make_quad();
+    for (int i = 0; i < KS_RP_N; i++)
+        q.A[i][i] *= 100;
+    q.f0 = 10;
+    ks_response_params p = centre();
+    ks_response_uncertainty u = quad_unc(&q, &p);
+    enum { M = 2000, N = 200, IT = 5 };
+    ks_response_params *s1 = malloc(N * sizeof *s1), *s2 = malloc(N * sizeof *s2);
+    ks_response_sir_stats st;
+    ks_error err = {0};
+    double ie[IT];
+    int ran = 0;
+    assert_int_equal(
+        ks_response_amis(quad_fn, &q, &p, &u, 1, M, N, 1.2, 7, 1, s1, &st, ie, &ran, &err), KS_OK);
+    assert_true(fabs(st.ess - M) < 1e-6 * M);
+    assert_int_equal(ran, 1);
+    /* too narrow: every axis at 0.45 of the target's SD */
+    ks_response_uncertainty narrow = u;
+    for (int j = 0; j < narrow.n_axes; j++)
+        for (int i = 0; i < KS_RP_N; i++)
+            narrow.axes[j][i] *= 0.45;
+    ks_response_sir_stats one;
+    assert_int_equal(ks_response_sir(quad_fn, &q, &p, &narrow, M, N, 7, 0, s2, &one, &err), KS_OK);
+    assert_int_equal(
+        ks_response_amis(quad_fn, &q, &p, &narrow, IT, M, N, 1.2, 7, 1, s1, &st, ie, &ran, &err),
+        KS_OK);
+    printf("AMIS from a proposal at 0.45 SD: single SIR ESS %.0f; pooled ESS by iteration:", one.ess);
+    for (int t = 0; t < ran; t++)
+        printf(" %.0f", ie[t]);
+    printf(" (%d proposals)\n", st.m);
+    assert_true(ran >= 2);
+    assert_true(ie[ran - 1] > 2 * ie[0]);
+    assert_true(st.ess >= N); /* reached: the pool stopped the iterations */
+    /* the kept sets' objective above the fit: a chi-square with 19 degrees of freedom
+     * (median 18.34) under the target; the narrow proposal alone gives about a fifth */
+    printf("  kept sets' objective above the fit: median %.2f\n", st.dobj_q[1]);
+    assert_true(st.dobj_q[1] > 15 && st.dobj_q[1] < 22);
+    assert_int_equal(st.m, ran * M);
+    /* the sets' spread in the first (stiffest) and last parameters, against the target's */
+    for (int i = 0; i < KS_RP_N; i += KS_RP_N - 1) {
+        double m2 = 0, m1 = 0;
+        for (int k = 0; k < N; k++) {
+            double x = log(s1[k].v[i] / p.v[i]);
+            m1 += x / N, m2 += x * x / N;
+        }
+        double sd = sqrt(m2 - m1 * m1), want = sqrt(u.cov[i][i]);
+        printf("  parameter %d: sets' SD %.4g, target %.4g, narrow proposal %.4g\n", i, sd, want,
+               0.45 * want);
+        assert_true(fabs(sd / want - 1) < 0.2);
+    }
+    assert_int_equal(
+        ks_response_amis(quad_fn, &q, &p, &narrow, IT, M, N, 1.2, 7, 2, s2, NULL, NULL, NULL, &err),
+        KS_OK);
+    assert_memory_equal(s1, s2, N * sizeof *s1);
+    assert_int_equal(ks_response_amis(quad_fn, &q, &p, &u, IT, 10, 20, 1.2, 7, 0, s1, &st, NULL,
+                                      NULL, &err),
+                     KS_EINVAL);
+    assert_int_equal(ks_response_amis(quad_fn, &q, &p, &u, 0, M, N, 1.2, 7, 0, s1, &st, NULL, NULL,
+                                      &err),
+                     KS_EINVAL);
+    free(s1), free(s2);
+}
+
 /* The model without within-patient fluctuation (fluct_share 0, below its fit bound, with
  * t_fluct_d held: what ks_response_uncertainty_compute holds for such a file): proposals
  * keep fluct_share 0 and t_fluct_d, and are not refused for fluct_share lying outside the
@@ -419,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_hessian_exact),
         cmocka_unit_test(test_covariance),
         cmocka_unit_test(test_sir),
+        cmocka_unit_test(test_amis),
         cmocka_unit_test(test_proposal_from_sets),
         cmocka_unit_test(test_survival_rule),
         cmocka_unit_test(test_load_errors),
