@@ -318,6 +318,15 @@ static void sir_stats_json(json_t *sir, const ks_response_sir_stats *st, const c
            100 * st->max_share, st->dobj_q[1], st->dobj_q[0], st->dobj_q[2]);
 }
 
+static void amis_progress(int iteration, double ess, int pool, void *ud)
+{
+    (void)ud;
+    fprintf(stderr,
+            "calibrate: pooled SIR iteration %d: effective sample size of the pool %.0f of %d "
+            "proposals\n",
+            iteration, ess, pool);
+}
+
 /* Pooled iterated SIR (AMIS) from the Hessian proposal u: KS_RESPONSE_SIR_N sets into
  * sets, *st the pool's statistics; the "sir" object (with "pooled": true), or NULL
  * (printed). */
@@ -330,16 +339,12 @@ static json_t *amis_json(const ks_response_designs *d, const ks_response_params 
     int ran = 0;
     if (ks_response_amis(ks_response_objective_fn, (void *)d, p, u, KS_RESPONSE_SIR_ITER,
                          KS_RESPONSE_SIR_M, KS_RESPONSE_SIR_N, KS_RESPONSE_SIR_INFLATE,
-                         KS_RESPONSE_SIR_SEED, 0, sets, st, ie, &ran, &err)) {
+                         KS_RESPONSE_SIR_SEED, 0, sets, st, ie, &ran, amis_progress, NULL, &err)) {
         cli_error(CMD, "uncertainty: %s", err.msg);
         return NULL;
     }
     json_t *iters = json_array();
     for (int t = 0; t < ran; t++) {
-        fprintf(stderr,
-                "calibrate: pooled SIR iteration %d: effective sample size of the pool %.0f of "
-                "%d proposals\n",
-                t + 1, ie[t], (t + 1) * KS_RESPONSE_SIR_M);
         json_array_append_new(
             iters, json_pack("{s:i,s:s,s:i,s:f}", "iteration", t + 1, "proposal",
                              t == 0 ? "Hessian (flat axes 3 log units)"

@@ -766,14 +766,17 @@ int ks_response_proposal_from_sets(const ks_response_params *p, const ks_respons
  * same target and sets semantics as ks_response_sir; no proposal is thrown away, so the
  * effective sample size accumulates over the iterations. st: the pool's statistics (m =
  * the pool's size); iter_ess (may be NULL; iters entries): the pool's effective sample
- * size after each iteration; *iters_run (may be NULL) how many ran. Each proposal needs
+ * size after each iteration; *iters_run (may be NULL) how many ran; progress (may be NULL)
+ * is called after each iteration (iteration from 1). Each proposal needs
  * one axis per free parameter (KS_ENUMERIC otherwise). Deterministic for any thread
  * count. KS_EINVAL for bad counts. */
 #define KS_RESPONSE_AMIS_ZDRAWS 20000
+typedef void (*ks_response_amis_progress)(int iteration, double pool_ess, int pool, void *ud);
 int ks_response_amis(ks_response_objfn fn, void *ud, const ks_response_params *p,
                      const ks_response_uncertainty *u, int iters, int m, int n, double inflate,
                      uint64_t seed, int threads, ks_response_params *sets,
-                     ks_response_sir_stats *st, double *iter_ess, int *iters_run, ks_error *err);
+                     ks_response_sir_stats *st, double *iter_ess, int *iters_run,
+                     ks_response_amis_progress progress, void *progress_ud, ks_error *err);
 /* Adaptive random-walk Metropolis on the same target as SIR (docs/response-model.md,
  * "Parameter uncertainty"): density proportional to exp(-fn / (2 u->scale)) on the log
  * parameters with u->free, zero outside the calibration bounds (a proposal outside is

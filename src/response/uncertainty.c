@@ -612,7 +612,8 @@ static double prop_logpdf(const prop_density *pd, const ks_response_params *p,
 int ks_response_amis(ks_response_objfn fn, void *ud, const ks_response_params *p,
                      const ks_response_uncertainty *u, int iters, int m, int n, double inflate,
                      uint64_t seed, int threads, ks_response_params *sets,
-                     ks_response_sir_stats *st, double *iter_ess, int *iters_run, ks_error *err)
+                     ks_response_sir_stats *st, double *iter_ess, int *iters_run,
+                     ks_response_amis_progress progress, void *progress_ud, ks_error *err)
 {
     if (!fn || !p || !u || !sets || n < 1 || m < n || iters < 1 || !(inflate > 0))
         return ks_error_set(err, KS_EINVAL,
@@ -698,6 +699,7 @@ int ks_response_amis(ks_response_objfn fn, void *ud, const ks_response_params *p
         }
         ess = sw * sw / sw2;
         if (iter_ess) iter_ess[t] = ess;
+        if (progress) progress(t + 1, ess, total, progress_ud);
         rc = draw_without_replacement(w, total, n, seed, taken, pick, err);
         if (rc) goto done;
         if (ess >= n) {

@@ -228,8 +228,9 @@ static void test_amis(void **state)
     ks_error err = {0};
     double ie[IT];
     int ran = 0;
-    assert_int_equal(
-        ks_response_amis(quad_fn, &q, &p, &u, 1, M, N, 1.2, 7, 1, s1, &st, ie, &ran, &err), KS_OK);
+    assert_int_equal(ks_response_amis(quad_fn, &q, &p, &u, 1, M, N, 1.2, 7, 1, s1, &st, ie, &ran,
+                                      NULL, NULL, &err),
+                     KS_OK);
     assert_true(fabs(st.ess - M) < 1e-6 * M);
     assert_int_equal(ran, 1);
     /* too narrow: every axis at 0.45 of the target's SD */
@@ -239,10 +240,11 @@ static void test_amis(void **state)
             narrow.axes[j][i] *= 0.45;
     ks_response_sir_stats one;
     assert_int_equal(ks_response_sir(quad_fn, &q, &p, &narrow, M, N, 7, 0, s2, &one, &err), KS_OK);
-    assert_int_equal(
-        ks_response_amis(quad_fn, &q, &p, &narrow, IT, M, N, 1.2, 7, 1, s1, &st, ie, &ran, &err),
-        KS_OK);
-    printf("AMIS from a proposal at 0.45 SD: single SIR ESS %.0f; pooled ESS by iteration:", one.ess);
+    assert_int_equal(ks_response_amis(quad_fn, &q, &p, &narrow, IT, M, N, 1.2, 7, 1, s1, &st, ie,
+                                      &ran, NULL, NULL, &err),
+                     KS_OK);
+    printf("AMIS from a proposal at 0.45 SD: single SIR ESS %.0f; pooled ESS by iteration:",
+           one.ess);
     for (int t = 0; t < ran; t++)
         printf(" %.0f", ie[t]);
     printf(" (%d proposals)\n", st.m);
@@ -266,15 +268,15 @@ static void test_amis(void **state)
                0.45 * want);
         assert_true(fabs(sd / want - 1) < 0.2);
     }
-    assert_int_equal(
-        ks_response_amis(quad_fn, &q, &p, &narrow, IT, M, N, 1.2, 7, 2, s2, NULL, NULL, NULL, &err),
-        KS_OK);
+    assert_int_equal(ks_response_amis(quad_fn, &q, &p, &narrow, IT, M, N, 1.2, 7, 2, s2, NULL, NULL,
+                                      NULL, NULL, NULL, &err),
+                     KS_OK);
     assert_memory_equal(s1, s2, N * sizeof *s1);
     assert_int_equal(ks_response_amis(quad_fn, &q, &p, &u, IT, 10, 20, 1.2, 7, 0, s1, &st, NULL,
-                                      NULL, &err),
+                                      NULL, NULL, NULL, &err),
                      KS_EINVAL);
     assert_int_equal(ks_response_amis(quad_fn, &q, &p, &u, 0, M, N, 1.2, 7, 0, s1, &st, NULL, NULL,
-                                      &err),
+                                      NULL, NULL, &err),
                      KS_EINVAL);
     free(s1), free(s2);
 }
