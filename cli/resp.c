@@ -440,14 +440,36 @@ static double median_relapse(const ks_response_params *p0, const double *D, size
     return r;
 }
 
-/* Median relapse after six infusions minus after one (days; daily checks), or NAN. */
-static double relapse_order(const resp_env *e, const ks_response_params *p)
+/* The occupancy of n_doses 0.5 mg/kg infusions (70 kg) on `days` to until_d (5-min grid);
+ * NULL on failure. It does not depend on the response parameters: computed once. */
+static double *iv_occupancy(const resp_env *e, const double *days, size_t nd, double until_d,
+                            size_t *n)
 {
-    size_t n1, n6;
-    const double day0 = 0, six[6] = {0, 2, 4, 7, 9, 11};
-    double *D1 = iv_drive(e, p, 0.5, &day0, 1, 60, &n1);
-    double *D6 = iv_drive(e, p, 0.5, six, 6, 71, &n6);
-    double r = D1 && D6 ? median_relapse(p, D6, n6, 24 * 11) - median_relapse(p, D1, n1, 0) : NAN;
+    ks_dose d[16];
+    for (size_t i = 0; i < nd; i++)
+        d[i] = (ks_dose){24 * days[i], 0.5 * 70, 40.0 / 60, "iv"};
+    ks_covariates c = {0};
+    ks_covariates_set(&c, "weight", 70, NULL);
+    double *occ = NULL;
+    ks_error err = {0};
+    if (ks_response_occupancy(e->iv, e->pd, &c, d, nd, 24 * until_d, 1.0 / 12, &occ, n, &err))
+        return NULL;
+    return occ;
+}
+
+/* Median relapse after six infusions minus after one (days; daily checks), or NAN, from
+ * the two courses' occupancy. */
+static double relapse_order(const ks_response_params *p, const double *o1, size_t n1,
+                            const double *o6, size_t n6)
+{
+    double *D1 = malloc(n1 * sizeof *D1), *D6 = malloc(n6 * sizeof *D6);
+    ks_response_states s1 = {NULL, NULL, NULL, NULL, D1, NULL},
+                       s6 = {NULL, NULL, NULL, NULL, D6, NULL};
+    ks_error err = {0};
+    double r = NAN;
+    if (D1 && D6 && !ks_response_drive(p, o1, n1, 1.0 / 12, &s1, &err) &&
+        !ks_response_drive(p, o6, n6, 1.0 / 12, &s6, &err))
+        r = median_relapse(p, D6, n6, 24 * 11) - median_relapse(p, D1, n1, 0);
     free(D1);
     free(D6);
     return r;
@@ -460,18 +482,27 @@ static void relapse_order_over(const resp_env *e, const ks_response_params *sets
                                int c[4])
 {
     int later = 0, level = 0, earlier = 0, none = 0;
+    size_t n1 = 0, n6 = 0;
+    const double day0 = 0, six[6] = {0, 2, 4, 7, 9, 11};
+    double *o1 = iv_occupancy(e, &day0, 1, 60, &n1), *o6 = iv_occupancy(e, six, 6, 71, &n6);
+    if (!o1 || !o6)
+        none = (int)n;
+    else {
 #pragma omp parallel for schedule(dynamic) reduction(+ : later, level, earlier, none)
-    for (size_t i = 0; i < n; i++) {
-        double d = relapse_order(e, &sets[i]);
-        if (isnan(d))
-            none++;
-        else if (d > 0)
-            later++;
-        else if (d == 0)
-            level++;
-        else
-            earlier++;
+        for (size_t i = 0; i < n; i++) {
+            double d = relapse_order(&sets[i], o1, n1, o6, n6);
+            if (isnan(d))
+                none++;
+            else if (d > 0)
+                later++;
+            else if (d == 0)
+                level++;
+            else
+                earlier++;
+        }
     }
+    free(o1);
+    free(o6);
     c[0] = later, c[1] = level, c[2] = earlier, c[3] = none;
 }
 

@@ -190,7 +190,7 @@ int ks_response_uncertainty_from_hessian(const double *H, ks_response_uncertaint
     memset(u->flat, 0, sizeof u->flat);
     u->n_axes = 0;
     if (k == 0) return KS_OK;
-    double M[KS_RP_N * KS_RP_N], lam[KS_RP_N], vec[KS_RP_N * KS_RP_N];
+    double M[KS_RP_N * KS_RP_N] = {0}, lam[KS_RP_N], vec[KS_RP_N * KS_RP_N];
     for (int a = 0; a < k; a++)
         for (int b = 0; b < k; b++)
             M[a * k + b] = H[idx[a] * KS_RP_N + idx[b]];
