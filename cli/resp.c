@@ -319,6 +319,10 @@ static int parse_values(const char *cmd, const char *opt, const char *text, ks_r
         }
         p->v[found] = v;
     }
+    if (item == 0) { /* an empty list would silently change nothing */
+        cli_error(cmd, "%s \"%s\": expected NAME=VALUE,... with at least one item", opt, text);
+        return 2;
+    }
     return 0;
 }
 

@@ -174,6 +174,7 @@ bad "--weight: a sensitivity fit; with --write give --no-uncertainty" calibrate 
     --weight murrough2013bp-series:2=9
 bad '--hold item 1 ("w_con=2"): expected NAME=VALUE' calibrate --hold w_con=2
 bad '--hold "": expected NAME=VALUE,...' calibrate --hold ""
+bad '--start ",": expected NAME=VALUE,...' calibrate --start ","
 bad '--weight ",": expected FIGURE:K=W,...' calibrate --weight ","
 bad 'murrough2013bp-series has 2 points' calibrate --weight murrough2013bp-series:3=9
 bad '--weight item 2 ("han2016-pooled:1=-1")' calibrate --weight murrough2013bp-series:2=9,han2016-pooled:1=-1
