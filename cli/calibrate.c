@@ -991,6 +991,10 @@ static void fit_progress(int n_eval, double best, void *ud)
 static int parse_weights(const char *text, ks_response_designs *d)
 {
     char buf[1024];
+    if (strlen(text) >= sizeof buf) { /* cut, it would change the last item silently */
+        cli_error(CMD, "--weight: the list is longer than %zu characters", sizeof buf - 1);
+        return 2;
+    }
     snprintf(buf, sizeof buf, "%s", text);
     int item = 0;
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
@@ -1190,11 +1194,17 @@ int cmd_calibrate(int argc, char **argv)
             rc = 2;
         }
     }
+    int n_free = KS_RP_N;
     if (!rc && o[O_WEIGHT].value) rc = parse_weights(o[O_WEIGHT].value, NULL); /* early */
     if (!rc && o[O_HOLD].value) { /* check it before the minutes of work */
         ks_response_params hv, lo, hi;
         int held[KS_RP_N], n_held = 0;
         rc = resp_parse_hold(CMD, o[O_HOLD].value, &hv, held);
+        ks_error derr = {0}; /* a value out of the model's domain: bad input, before the work */
+        if (!rc && ks_response_params_check(&hv, &derr)) {
+            cli_error(CMD, "--hold \"%s\": %s", o[O_HOLD].value, derr.msg);
+            rc = 2;
+        }
         ks_response_params_bounds(&lo, &hi);
         for (int i = 0; !rc && i < KS_RP_N; i++) {
             n_held += held[i];
@@ -1208,6 +1218,7 @@ int cmd_calibrate(int argc, char **argv)
             cli_error(CMD, "--hold: every parameter is held; nothing to fit (use --errors)");
             rc = 2;
         }
+        n_free = KS_RP_N - n_held;
     }
     if (!rc && o[O_MAXEVAL].value) rc = resp_parse_max_eval(CMD, o[O_MAXEVAL].value, &max_eval);
     if (!rc && o[O_START].value) { /* check it before the minutes of work */
@@ -1271,7 +1282,7 @@ int cmd_calibrate(int argc, char **argv)
         double obj = 0;
         int n_eval = 0, converged = 0;
         fprintf(stderr, "calibrate: fitting %d parameters to %zu figures (NLopt BOBYQA)...\n",
-                KS_RP_N, ks_response_n_figures());
+                n_free, ks_response_n_figures());
         rc = resp_fit_held(CMD, d, NULL, max_eval, o[O_START].value, o[O_HOLD].value, &fit, &obj,
                            &n_eval, &used, &converged);
         if (!rc) printf("calibrate: best start: %s\n", used);

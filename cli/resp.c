@@ -296,6 +296,10 @@ int resp_parse_start(const char *cmd, const char *text, ks_response_params *p)
 static int parse_values(const char *cmd, const char *opt, const char *text, ks_response_params *p)
 {
     char buf[1024];
+    if (strlen(text) >= sizeof buf) { /* cut, it would change the last item silently */
+        cli_error(cmd, "%s: the list is longer than %zu characters", opt, sizeof buf - 1);
+        return 2;
+    }
     snprintf(buf, sizeof buf, "%s", text);
     int item = 0;
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {

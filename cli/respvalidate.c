@@ -528,7 +528,13 @@ static int fit_section(sbuf *b, ks_response_designs *d, const ks_response_params
     ks_response_params *sets = NULL;
     size_t n_sets = 0;
     ks_error uerr = {0};
-    if (ks_response_uncertainty_load(ppath, &sets, &n_sets, &uerr)) n_sets = 0; /* no section */
+    if (ks_response_uncertainty_load(ppath, &sets, &n_sets, &uerr)) {
+        n_sets = 0; /* no section, or one that cannot be read: said, not skipped silently */
+        if (!strstr(uerr.msg, "$.uncertainty: missing"))
+            fprintf(stderr,
+                    "warning: %s: the relapse order over the uncertainty sets is left out: %s\n",
+                    CMD, uerr.msg);
+    }
     int sc = resp_shape_checks(env, p, sets, n_sets, &checks);
     free(sets);
     if (sc) {

@@ -174,6 +174,8 @@ bad "--weight: a sensitivity fit; with --write give --no-uncertainty" calibrate 
     --weight murrough2013bp-series:2=9
 bad '--hold item 1 ("w_con=2"): expected NAME=VALUE' calibrate --hold w_con=2
 bad '--hold "": expected NAME=VALUE,...' calibrate --hold ""
+bad '--hold "k_trap=2": response parameter k_trap = 2 is out of its domain' calibrate --hold k_trap=2
+bad '--weight: the list is longer than 1023 characters' calibrate --weight "$(printf 'han2016-pooled:1=1,%.0s' $(seq 60))"
 bad '--start ",": expected NAME=VALUE,...' calibrate --start ","
 bad '--weight ",": expected FIGURE:K=W,...' calibrate --weight ","
 bad 'murrough2013bp-series has 2 points' calibrate --weight murrough2013bp-series:3=9
