@@ -1232,6 +1232,19 @@ int cmd_calibrate(int argc, char **argv)
     const char *fitted = o[O_ERRORS].value   ? o[O_ERRORS].value
                          : o[O_STAGE2].value ? o[O_STAGE2].value
                                              : o[O_UNC].value;
+    if (!rc && fitted && (o[O_UNC].value || o[O_STAGE2].value)) {
+        /* a sensitivity fit is not at a minimum of the calibration objective: no
+         * uncertainty or PTSD stage on it (--errors only reads it) */
+        json_t *root = json_load_file(fitted, 0, NULL);
+        if (json_object_get(root, "sensitivity")) {
+            cli_error(CMD,
+                      "%s %s: a sensitivity fit (calibrate --hold/--weight), not the "
+                      "calibration: no uncertainty or PTSD stage is computed on it",
+                      nofit, fitted);
+            rc = 2;
+        }
+        json_decref(root);
+    }
     if (!rc && fitted)
         rc = resp_env_load_fitted(&e, CMD, nofit, fitted, o[O_PD].value, o[O_IV].value,
                                   o[O_NASAL].value);

@@ -444,13 +444,15 @@ static double median_relapse(const ks_response_params *p0, const double *D, size
     if (k0 >= n) return NAN;
     size_t m = (n - 1 - k0) / 288 + 1; /* daily checks */
     double *sv = malloc(m * sizeof *sv);
-    double r = INFINITY;
-    if (sv && ks_response_survival(&q, KS_CTX_ACTIVE, D, k0, n - 1, 1.0 / 12, 288, sv) == KS_OK)
+    double r = NAN; /* a failure is no median; INFINITY: none within the follow-up */
+    if (sv && ks_response_survival(&q, KS_CTX_ACTIVE, D, k0, n - 1, 1.0 / 12, 288, sv) == KS_OK) {
+        r = INFINITY;
         for (size_t j = 0; j < m; j++)
             if (sv[j] < 0.5) {
                 r = ((double)(k0 + 288 * j) / 12 - last_h) / 24;
                 break;
             }
+    }
     free(sv);
     return r;
 }

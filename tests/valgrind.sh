@@ -58,6 +58,8 @@ run "$KETSIM" forecast --hamd " 20" --until 2
 run "$KETSIM" trial --model domino-1982 --weight 70 --n 20 --regimen "0.5mg/kg iv over 40min" --until 1d --every 12h --out "$TMP/thc.csv" --response "$TMP/thc.csv.json" --hamd 20 --remission-cutoff 44
 run "$KETSIM" trial --model domino-1982 --weight 70 --n 50 --regimen "0.5mg/kg iv over 40min" --until 2d --every 12h --out "$TMP/th.csv" --response "$TMP/th.json" --hamd 42
 run "$KETSIM" calibrate --max-eval abc
+run "$KETSIM" calibrate --hold "w_cons=9,k_trap=2"
+run "$KETSIM" calibrate --weight "murrough2013bp-series:2=9,han2016-pooled:7=2"
 run "$KETSIM" calibrate --uncertainty "$(dirname "$0")/../data/response-params.json" --sampler mcmc --mcmc-chains 1
 run "$KETSIM" trial --model domino-1982 --weight 70 --n 300 --threads 2 --regimen "0.5mg/kg iv over 40min; 3/week x 1w" --until 5d --every 12h --out "$TMP/tr.csv" --response "$TMP/tr.json" --madrs 30 --madrs-sd 5
 run "$KETSIM" trial --model domino-1982 --weight 70 --n 200 --regimen "0.5mg/kg iv over 40min; 3/week x 2w" --until 30d --every 1d --out "$TMP/trl.csv" --response "$TMP/trl_resp.csv" --madrs 32 --madrs-sd 6

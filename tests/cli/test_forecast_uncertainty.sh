@@ -203,6 +203,10 @@ assert abs(d["objective_sum_sq_z"] - tot) < 1e-4 * tot, (d["objective_sum_sq_z"]
 assert s["objective_weighted"] > d["objective_sum_sq_z"] + 1e-6
 PY
 grep -q "w_cons .*7.5 .*(held)" "$T/sens.txt" || fail "the held parameter is not marked: $(grep w_cons "$T/sens.txt")"
+bad "a sensitivity fit (calibrate --hold/--weight), not the calibration: no uncertainty" \
+    calibrate --uncertainty "$T/sens.json" --write "$T/u.json"
+bad "a sensitivity fit (calibrate --hold/--weight), not the calibration: no uncertainty" \
+    calibrate --stage2 "$T/sens.json" --write "$T/u.json"
 # and a forecast from it says so
 "$KETSIM" forecast --madrs 30 --until 3 --regimen "0.5mg/kg iv over 40min" --params "$T/sens.json" >"$T/sf.txt" 2>"$T/sf.err" ||
     fail "forecast from a sensitivity fit: $(tail -3 "$T/sf.err")"
