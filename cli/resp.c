@@ -409,20 +409,31 @@ int resp_fit_held(const char *cmd, const ks_response_designs *d, const int *use,
     return 0;
 }
 
-static double *iv_drive(const resp_env *e, const ks_response_params *p, double mgkg,
-                        const double *days, size_t nd, double until_d, size_t *n)
+/* The occupancy of mgkg infusions (70 kg, over 40 min) on `days` to until_d
+ * (5-min grid); NULL on failure. */
+static double *iv_occupancy(const resp_env *e, double mgkg, const double *days, size_t nd,
+                            double until_d, size_t *n)
 {
     ks_dose d[16];
     for (size_t i = 0; i < nd; i++)
         d[i] = (ks_dose){24 * days[i], mgkg * 70, 40.0 / 60, "iv"};
     ks_covariates c = {0};
     ks_covariates_set(&c, "weight", 70, NULL);
-    double *occ = NULL, *D = NULL;
+    double *occ = NULL;
     ks_error err = {0};
     if (ks_response_occupancy(e->iv, e->pd, &c, d, nd, 24 * until_d, 1.0 / 12, &occ, n, &err))
         return NULL;
+    return occ;
+}
+
+static double *iv_drive(const resp_env *e, const ks_response_params *p, double mgkg,
+                        const double *days, size_t nd, double until_d, size_t *n)
+{
+    double *occ = iv_occupancy(e, mgkg, days, nd, until_d, n), *D = NULL;
+    if (!occ) return NULL;
     D = malloc(*n * sizeof *D);
     ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
+    ks_error err = {0};
     if (D && ks_response_drive(p, occ, *n, 1.0 / 12, &st, &err)) {
         free(D);
         D = NULL;
@@ -457,23 +468,6 @@ static double median_relapse(const ks_response_params *p0, const double *D, size
     return r;
 }
 
-/* The occupancy of n_doses 0.5 mg/kg infusions (70 kg) on `days` to until_d (5-min grid);
- * NULL on failure. It does not depend on the response parameters: computed once. */
-static double *iv_occupancy(const resp_env *e, const double *days, size_t nd, double until_d,
-                            size_t *n)
-{
-    ks_dose d[16];
-    for (size_t i = 0; i < nd; i++)
-        d[i] = (ks_dose){24 * days[i], 0.5 * 70, 40.0 / 60, "iv"};
-    ks_covariates c = {0};
-    ks_covariates_set(&c, "weight", 70, NULL);
-    double *occ = NULL;
-    ks_error err = {0};
-    if (ks_response_occupancy(e->iv, e->pd, &c, d, nd, 24 * until_d, 1.0 / 12, &occ, n, &err))
-        return NULL;
-    return occ;
-}
-
 /* Median relapse after six infusions minus after one (days; daily checks), or NAN, from
  * the two courses' occupancy. */
 static double relapse_order(const ks_response_params *p, const double *o1, size_t n1,
@@ -501,7 +495,8 @@ static void relapse_order_over(const resp_env *e, const ks_response_params *sets
     int later = 0, level = 0, earlier = 0, none = 0;
     size_t n1 = 0, n6 = 0;
     const double day0 = 0, six[6] = {0, 2, 4, 7, 9, 11};
-    double *o1 = iv_occupancy(e, &day0, 1, 60, &n1), *o6 = iv_occupancy(e, six, 6, 71, &n6);
+    double *o1 = iv_occupancy(e, 0.5, &day0, 1, 60, &n1),
+           *o6 = iv_occupancy(e, 0.5, six, 6, 71, &n6);
     if (!o1 || !o6)
         none = (int)n;
     else {

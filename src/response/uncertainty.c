@@ -224,6 +224,35 @@ int ks_response_uncertainty_from_hessian(const double *H, ks_response_uncertaint
     return KS_OK;
 }
 
+/* Draw (seed, attempt, k) of the normal along u's axes about p, untruncated: into *out,
+ * z^2 into *zz; 1 when inside the calibration bounds and a valid parameter set (the
+ * acceptance test of ks_response_propose). */
+static int raw_draw(const ks_response_params *p, const ks_response_uncertainty *u,
+                    const ks_response_params *lo, const ks_response_params *hi, uint64_t seed,
+                    uint32_t attempt, uint64_t k, ks_response_params *out, double *zz)
+{
+    *out = *p;
+    double z[KS_RP_N + 1] = {0};
+    for (int j = 0; j < u->n_axes; j += 2)
+        ks_rng_normal2(seed, attempt, k, KS_RNG_RESPONSE_PARAMS, (uint32_t)(j / 2), z + j);
+    int inside = 1;
+    for (int i = 0; i < KS_RP_N && inside; i++) {
+        double dx = 0;
+        for (int j = 0; j < u->n_axes; j++)
+            dx += u->axes[j][i] * z[j];
+        /* a parameter held at its bound keeps its value to the bit */
+        out->v[i] = dx != 0 ? p->v[i] * exp(dx) : p->v[i];
+        /* fluct_share 0 (no fluctuation, held with t_fluct_d: mark_free) is kept */
+        int nofluct = p->v[KS_RP_FLUCT] == 0 && (i == KS_RP_FLUCT || i == KS_RP_T_FLUCT_D);
+        inside =
+            (out->v[i] >= lo->v[i] && out->v[i] <= hi->v[i]) || (nofluct && out->v[i] == p->v[i]);
+    }
+    *zz = 0;
+    for (int j = 0; j < u->n_axes; j++)
+        *zz += z[j] * z[j];
+    return inside && ks_response_params_check(out, NULL) == KS_OK;
+}
+
 int ks_response_propose(const ks_response_params *p, const ks_response_uncertainty *u,
                         uint64_t seed, uint64_t k, ks_response_params *out, double *z2,
                         ks_error *err)
@@ -236,24 +265,8 @@ int ks_response_propose(const ks_response_params *p, const ks_response_uncertain
     /* A normal on the log parameters along the axes, truncated to the calibration's bounds
      * by rejection (the fit could not have gone outside them). */
     for (uint32_t attempt = 0; attempt < KS_RESPONSE_DRAW_TRIES; attempt++) {
-        double z[KS_RP_N + 1] = {0}, zz = 0;
-        for (int j = 0; j < u->n_axes; j += 2)
-            ks_rng_normal2(seed, attempt, k, KS_RNG_RESPONSE_PARAMS, (uint32_t)(j / 2), z + j);
-        int inside = 1;
-        for (int i = 0; i < KS_RP_N && inside; i++) {
-            double dx = 0;
-            for (int j = 0; j < u->n_axes; j++)
-                dx += u->axes[j][i] * z[j];
-            /* a parameter held at its bound keeps its value to the bit */
-            out->v[i] = dx != 0 ? p->v[i] * exp(dx) : p->v[i];
-            /* fluct_share 0 (no fluctuation, held with t_fluct_d: mark_free) is kept */
-            int nofluct = p->v[KS_RP_FLUCT] == 0 && (i == KS_RP_FLUCT || i == KS_RP_T_FLUCT_D);
-            inside =
-                (out->v[i] >= lo.v[i] && out->v[i] <= hi.v[i]) || (nofluct && out->v[i] == p->v[i]);
-        }
-        for (int j = 0; j < u->n_axes; j++)
-            zz += z[j] * z[j];
-        if (inside && ks_response_params_check(out, NULL) == KS_OK) {
+        double zz;
+        if (raw_draw(p, u, &lo, &hi, seed, attempt, k, out, &zz)) {
             if (z2) *z2 = zz;
             return KS_OK;
         }
@@ -272,8 +285,9 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* n of the m weights w (>= 0) drawn without replacement, each in proportion to the weight
- * left (as ks_response_sir); pick[j] the index drawn j-th. KS_ENUMERIC when the weights run
- * out. */
+ * left; pick[j] the index drawn j-th. The weight left is summed afresh each time (a running
+ * subtraction drifts). KS_ENUMERIC when the weights run out (not reachable when n or more
+ * weights are above 0). */
 static int draw_without_replacement(const double *w, int m, int n, uint64_t seed, int *taken,
                                     int *pick, ks_error *err)
 {
@@ -287,7 +301,7 @@ static int draw_without_replacement(const double *w, int m, int n, uint64_t seed
         int pk = -1;
         for (int k = 0; k < m; k++) {
             if (taken[k] || w[k] <= 0) continue;
-            pk = k;
+            pk = k; /* the last with a weight, should rounding leave acc short of target */
             acc += w[k];
             if (acc >= target) break;
         }
@@ -526,25 +540,12 @@ typedef struct prop_density {
 static double inside_fraction(const ks_response_params *p, const ks_response_uncertainty *u,
                               uint64_t seed, int nz)
 {
-    ks_response_params lo, hi;
+    ks_response_params lo, hi, x;
     ks_response_params_bounds(&lo, &hi);
     int in = 0;
-    for (int r = 0; r < nz; r++) {
-        double z[KS_RP_N + 1] = {0};
-        for (int j = 0; j < u->n_axes; j += 2)
-            ks_rng_normal2(seed, KS_AMIS_Z_ATTEMPT, (uint64_t)r, KS_RNG_RESPONSE_PARAMS,
-                           (uint32_t)(j / 2), z + j);
-        int inside = 1;
-        for (int i = 0; i < KS_RP_N && inside; i++) {
-            double dx = 0;
-            for (int j = 0; j < u->n_axes; j++)
-                dx += u->axes[j][i] * z[j];
-            if (dx == 0) continue; /* held: kept to the bit, as ks_response_propose */
-            double v = p->v[i] * exp(dx);
-            inside = v >= lo.v[i] && v <= hi.v[i];
-        }
-        in += inside;
-    }
+    double zz;
+    for (int r = 0; r < nz; r++)
+        in += raw_draw(p, u, &lo, &hi, seed, KS_AMIS_Z_ATTEMPT, (uint64_t)r, &x, &zz);
     return (double)in / nz;
 }
 
