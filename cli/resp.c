@@ -447,23 +447,42 @@ static double eff(const ks_response_params *p, const double *D, double t_h)
     return ks_response_mean_diff_ratio(p, KS_CTX_ACTIVE, t_h, D[(size_t)llround(t_h * 12)]);
 }
 
-static double median_relapse(const ks_response_params *p0, const double *D, size_t n, double last_h)
+/* The share of responders (24 h after the last dose) still responding at daily checks
+ * from that time to the end of D: *m values (sv[j] at day 1 + j after the last dose), or
+ * NULL (*m 0) when the survival cannot be computed. */
+static double *survival_daily(const ks_response_params *p0, const double *D, size_t n,
+                              double last_h, size_t *m)
 {
     ks_response_params q = *p0;
     q.last_visit_h = last_h;
     size_t k0 = (size_t)llround((last_h + 24) * 12);
-    if (k0 >= n) return NAN;
-    size_t m = (n - 1 - k0) / 288 + 1; /* daily checks */
-    double *sv = malloc(m * sizeof *sv);
-    double r = NAN; /* a failure is no median; INFINITY: none within the follow-up */
+    *m = 0;
+    if (k0 >= n) return NULL;
+    size_t mm = (n - 1 - k0) / 288 + 1; /* daily checks */
+    double *sv = malloc(mm * sizeof *sv);
     if (sv && ks_response_survival(&q, KS_CTX_ACTIVE, D, k0, n - 1, 1.0 / 12, 288, sv) == KS_OK) {
-        r = INFINITY;
-        for (size_t j = 0; j < m; j++)
-            if (sv[j] < 0.5) {
-                r = ((double)(k0 + 288 * j) / 12 - last_h) / 24;
-                break;
-            }
+        *m = mm;
+        return sv;
     }
+    free(sv);
+    return NULL;
+}
+
+/* The first daily check with fewer than half still responding (days after the last dose),
+ * INFINITY when none within the values, NAN when there are none (a failure is no median). */
+static double median_of(const double *sv, size_t m)
+{
+    if (!sv) return NAN;
+    for (size_t j = 0; j < m; j++)
+        if (sv[j] < 0.5) return 1.0 + (double)j;
+    return INFINITY;
+}
+
+static double median_relapse(const ks_response_params *p0, const double *D, size_t n, double last_h)
+{
+    size_t m;
+    double *sv = survival_daily(p0, D, n, last_h, &m);
+    double r = median_of(sv, m);
     free(sv);
     return r;
 }
@@ -518,6 +537,39 @@ static void relapse_order_over(const resp_env *e, const ks_response_params *sets
     c[0] = later, c[1] = level, c[2] = earlier, c[3] = none;
 }
 
+/* Appends to s (size n) how the two courses' survival curves among responders compare at
+ * every daily check both have (day 2 on: day 1 is the cohort), so that a tie of the medians
+ * on whole days is not read as equal durability. */
+static void survival_compare(char *s, size_t n, const double *sv1, size_t m1, const double *sv6,
+                             size_t m6)
+{
+    size_t m = m1 < m6 ? m1 : m6, l = strlen(s);
+    if (!sv1 || !sv6 || m < 2) {
+        snprintf(s + l, n - l, "\nThe survival curves after one and six infusions could not be "
+                               "compared (no survival computed).\n");
+        return;
+    }
+    int above = 0, below = 0;
+    double gap = 0, mean1 = 1, mean6 = 1; /* days responding up to the last check */
+    size_t at = 1;
+    for (size_t j = 1; j < m; j++) {
+        double d = sv6[j] - sv1[j];
+        above += d > 0;
+        below += d < 0;
+        if (fabs(d) > fabs(gap)) gap = d, at = j;
+        mean1 += sv1[j];
+        mean6 += sv6[j];
+    }
+    snprintf(s + l, n - l,
+             "\nSurvival among responders (share still responding, same reading) at the %zu daily "
+             "checks from day 2 to day %zu after the last dose: six above one at %d, below at "
+             "%d; the largest gap %+.1f percentage points (day %zu: six %.1f %%, one %.1f %%); "
+             "days responding of the first %zu (the sum of the daily shares): six %.2f d, one "
+             "%.2f d.\n",
+             m - 1, m, above, below, 100 * gap, at + 1, 100 * sv6[at], 100 * sv1[at], m, mean6,
+             mean1);
+}
+
 int resp_shape_checks(const resp_env *e, const ks_response_params *p,
                       const ks_response_params *sets, size_t n_sets, char **out)
 {
@@ -541,7 +593,9 @@ int resp_shape_checks(const resp_env *e, const ks_response_params *p,
     double r1 = ks_response_p_response(&q, KS_CTX_ACTIVE, 24, D1[24 * 12]);
     q.last_visit_h = 24 * 11;
     double r6 = ks_response_p_response(&q, KS_CTX_ACTIVE, 24 * 12, D6[24 * 12 * 12]);
-    double m1 = median_relapse(p, D1, n1, 0), m6 = median_relapse(p, D6, n6, 24 * 11);
+    size_t ms1, ms6;
+    double *sv1 = survival_daily(p, D1, n1, 0, &ms1), *sv6 = survival_daily(p, D6, n6, 24 * 11, &ms6);
+    double m1 = median_of(sv1, ms1), m6 = median_of(sv6, ms6);
     const double doses[6] = {0.1, 0.2, 0.3, 0.5, 0.75, 1.0};
     int mono = 1;
     double prev = -1;
@@ -580,6 +634,9 @@ int resp_shape_checks(const resp_env *e, const ks_response_params *p,
         V(e7 < e24 && e11 < 0.3 * peak), 100 * r6, 100 * r1, V(r6 > r1 + 0.05), m6, m1, V(m6 > m1),
         dr, V(mono));
 #undef V
+    survival_compare(s, 8192, sv1, ms1, sv6, ms6);
+    free(sv1);
+    free(sv6);
     if (n_sets) {
         int c[4];
         relapse_order_over(e, sets, n_sets, c);
