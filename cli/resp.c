@@ -545,8 +545,9 @@ static void survival_compare(char *s, size_t n, const double *sv1, size_t m1, co
 {
     size_t m = m1 < m6 ? m1 : m6, l = strlen(s);
     if (!sv1 || !sv6 || m < 2) {
-        snprintf(s + l, n - l, "\nThe survival curves after one and six infusions could not be "
-                               "compared (no survival computed).\n");
+        snprintf(s + l, n - l,
+                 "\nThe survival curves after one and six infusions could not be "
+                 "compared (no survival computed).\n");
         return;
     }
     int above = 0, below = 0;
@@ -594,7 +595,8 @@ int resp_shape_checks(const resp_env *e, const ks_response_params *p,
     q.last_visit_h = 24 * 11;
     double r6 = ks_response_p_response(&q, KS_CTX_ACTIVE, 24 * 12, D6[24 * 12 * 12]);
     size_t ms1, ms6;
-    double *sv1 = survival_daily(p, D1, n1, 0, &ms1), *sv6 = survival_daily(p, D6, n6, 24 * 11, &ms6);
+    double *sv1 = survival_daily(p, D1, n1, 0, &ms1),
+           *sv6 = survival_daily(p, D6, n6, 24 * 11, &ms6);
     double m1 = median_of(sv1, ms1), m6 = median_of(sv6, ms6);
     const double doses[6] = {0.1, 0.2, 0.3, 0.5, 0.75, 1.0};
     int mono = 1;
