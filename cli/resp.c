@@ -426,18 +426,24 @@ static double *iv_occupancy(const resp_env *e, double mgkg, const double *days, 
     return occ;
 }
 
-static double *iv_drive(const resp_env *e, const ks_response_params *p, double mgkg,
-                        const double *days, size_t nd, double until_d, size_t *n)
+/* The drug state D for an occupancy on the report's 5-min grid, or NULL. */
+static double *drive_of(const ks_response_params *p, const double *occ, size_t n)
 {
-    double *occ = iv_occupancy(e, mgkg, days, nd, until_d, n), *D = NULL;
-    if (!occ) return NULL;
-    D = malloc(*n * sizeof *D);
+    double *D = malloc(n * sizeof *D);
     ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
     ks_error err = {0};
-    if (D && ks_response_drive(p, occ, *n, 1.0 / 12, &st, &err)) {
+    if (D && ks_response_drive(p, occ, n, 1.0 / 12, &st, &err)) {
         free(D);
         D = NULL;
     }
+    return D;
+}
+
+static double *iv_drive(const resp_env *e, const ks_response_params *p, double mgkg,
+                        const double *days, size_t nd, double until_d, size_t *n)
+{
+    double *occ = iv_occupancy(e, mgkg, days, nd, until_d, n);
+    double *D = occ ? drive_of(p, occ, *n) : NULL;
     free(occ);
     return D;
 }
@@ -492,14 +498,8 @@ static double median_relapse(const ks_response_params *p0, const double *D, size
 static double relapse_order(const ks_response_params *p, const double *o1, size_t n1,
                             const double *o6, size_t n6)
 {
-    double *D1 = malloc(n1 * sizeof *D1), *D6 = malloc(n6 * sizeof *D6);
-    ks_response_states s1 = {NULL, NULL, NULL, NULL, D1, NULL},
-                       s6 = {NULL, NULL, NULL, NULL, D6, NULL};
-    ks_error err = {0};
-    double r = NAN;
-    if (D1 && D6 && !ks_response_drive(p, o1, n1, 1.0 / 12, &s1, &err) &&
-        !ks_response_drive(p, o6, n6, 1.0 / 12, &s6, &err))
-        r = median_relapse(p, D6, n6, 24 * 11) - median_relapse(p, D1, n1, 0);
+    double *D1 = drive_of(p, o1, n1), *D6 = drive_of(p, o6, n6);
+    double r = D1 && D6 ? median_relapse(p, D6, n6, 24 * 11) - median_relapse(p, D1, n1, 0) : NAN;
     free(D1);
     free(D6);
     return r;
@@ -507,15 +507,11 @@ static double relapse_order(const ks_response_params *p, const double *o1, size_
 
 /* Of n parameter sets: how many relapse later after six than after one (c[0]), as late
  * (c[1]), earlier (c[2]); sets whose drive fails or whose medians are both beyond the
- * follow-up are not counted (c[3]). */
-static void relapse_order_over(const resp_env *e, const ks_response_params *sets, size_t n,
-                               int c[4])
+ * follow-up are not counted (c[3]). o1, o6: the two courses' occupancy (NULL: none). */
+static void relapse_order_over(const ks_response_params *sets, size_t n, const double *o1,
+                               size_t n1, const double *o6, size_t n6, int c[4])
 {
     int later = 0, level = 0, earlier = 0, none = 0;
-    size_t n1 = 0, n6 = 0;
-    const double day0 = 0, six[6] = {0, 2, 4, 7, 9, 11};
-    double *o1 = iv_occupancy(e, 0.5, &day0, 1, 60, &n1),
-           *o6 = iv_occupancy(e, 0.5, six, 6, 71, &n6);
     if (!o1 || !o6)
         none = (int)n;
     else {
@@ -532,8 +528,6 @@ static void relapse_order_over(const resp_env *e, const ks_response_params *sets
                 earlier++;
         }
     }
-    free(o1);
-    free(o6);
     c[0] = later, c[1] = level, c[2] = earlier, c[3] = none;
 }
 
@@ -576,11 +570,13 @@ int resp_shape_checks(const resp_env *e, const ks_response_params *p,
 {
     size_t n1, n6;
     const double day0 = 0, six[6] = {0, 2, 4, 7, 9, 11};
-    double *D1 = iv_drive(e, p, 0.5, &day0, 1, 60, &n1);
-    double *D6 = iv_drive(e, p, 0.5, six, 6, 71, &n6);
+    /* the two courses' occupancy once: for the fit and for every uncertainty set */
+    double *o1 = iv_occupancy(e, 0.5, &day0, 1, 60, &n1),
+           *o6 = iv_occupancy(e, 0.5, six, 6, 71, &n6);
+    double *D1 = o1 ? drive_of(p, o1, n1) : NULL, *D6 = o6 ? drive_of(p, o6, n6) : NULL;
     char *s = malloc(8192);
     if (!D1 || !D6 || !s) {
-        free(D1), free(D6), free(s);
+        free(o1), free(o6), free(D1), free(D6), free(s);
         return 1;
     }
     double peak = 0, t_peak = 0;
@@ -641,7 +637,7 @@ int resp_shape_checks(const resp_env *e, const ks_response_params *p,
     free(sv6);
     if (n_sets) {
         int c[4];
-        relapse_order_over(e, sets, n_sets, c);
+        relapse_order_over(sets, n_sets, o1, n1, o6, n6, c);
         char skipped[128] = "";
         if (c[3])
             snprintf(skipped, sizeof skipped,
@@ -654,6 +650,8 @@ int resp_shape_checks(const resp_env *e, const ks_response_params *p,
                  "later costs.\n",
                  n_sets, c[0], c[1], c[2], skipped);
     }
+    free(o1);
+    free(o6);
     free(D1);
     free(D6);
     *out = s;
