@@ -61,7 +61,7 @@ calibrate: build
 	$(KETSIM) calibrate --write data/response-params.json
 
 validate-response: build
-	$(KETSIM) response-validate --out docs/validation-response.md --plot-dir docs/validation-response --max-eval 600
+	$(KETSIM) response-validate --out docs/validation-response.md --plot-dir docs/validation-response
 
 # Random search beyond the reproducible runs of `make test`: FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 300

@@ -538,6 +538,16 @@ int ks_response_designs_ibrahim(const ks_response_designs *d);
 void ks_response_designs_set_progress(ks_response_designs *d,
                                       void (*progress)(int n_eval, double best, void *ud),
                                       int every, void *ud);
+/* A stall rule for ks_response_calibrate with these designs (off by default, as in
+ * `ketsim calibrate`, whose fit stops on BOBYQA's own tolerances): an optimiser pass
+ * also ends when the best objective has fallen by less than `gain` over the last `window`
+ * evaluations of that pass (checked every `window` evaluations, the first time against the
+ * pass's start point), and such a pass counts as ending cleanly (the 1 % probes that
+ * follow still decide convergence). For the leave-one-study-out refits of
+ * `ketsim response-validate`, which otherwise spend thousands of evaluations creeping
+ * along flat directions by less than KS_RESPONSE_CONVERGED_GAIN. window < 1: off.
+ * KS_EINVAL for a gain that is not finite and > 0. */
+int ks_response_designs_set_stall(ks_response_designs *d, int window, double gain);
 
 /* Observed and predicted values of figure i (n_points each; se: the standard error
  * used as the weight). */
@@ -551,7 +561,8 @@ int ks_response_figure_eval(const ks_response_designs *d, const ks_response_para
  * passes from the best probe (at most KS_RESPONSE_MAX_EXTRA_PASSES).
  * Deterministic. *objective gets the final sum of squares, *n_eval the evaluations,
  * *converged (may be NULL) 1 when the last pass stopped on its tolerances (relative
- * step 1e-7 or objective change 1e-10) and no 1 % probe improves the objective by more
+ * step 1e-7 or objective change 1e-10, or the stall rule of ks_response_designs_set_stall
+ * when set) and no 1 % probe improves the objective by more
  * than KS_RESPONSE_CONVERGED_GAIN, 0 otherwise (cut off by max_eval, or still improving):
  * a fit that did not converge is not at a minimum. */
 #define KS_RESPONSE_MAX_EXTRA_PASSES 4

@@ -40,7 +40,17 @@ struct ks_response_designs {
     void *progress_ud;
     int ibrahim_rule; /* KS_IBRAHIM_LOSS50 (default) or KS_IBRAHIM_METHODS */
     double weight[F_N][KS_RESPONSE_MAX_POINTS]; /* ks_response_designs_set_weight; 1 */
+    int stall_window;                           /* ks_response_designs_set_stall; 0: off */
+    double stall_gain;
 };
+
+int ks_response_designs_set_stall(ks_response_designs *d, int window, double gain)
+{
+    if (!d || (window > 0 && !(isfinite(gain) && gain > 0))) return KS_EINVAL;
+    d->stall_window = window > 0 ? window : 0;
+    d->stall_gain = gain;
+    return KS_OK;
+}
 
 int ks_response_designs_set_ibrahim(ks_response_designs *d, int rule)
 {
@@ -664,7 +674,28 @@ typedef struct fit_ctx {
     double best;        /* the lowest objective so far (for progress) */
     int idx[KS_RP_N];   /* parameter of each optimised coordinate */
     double v0[KS_RP_N]; /* every parameter's value: the held ones stay */
+    /* the stall rule, within the running pass (opt NULL between passes: the probes) */
+    nlopt_opt opt;
+    double mark; /* the best objective of the pass at the start of the window */
+    int since;   /* evaluations of the pass since then */
+    int stalled; /* the pass was stopped by the rule */
+    double pass_best;
 } fit_ctx;
+
+/* The stall rule (ks_response_designs_set_stall), after an evaluation of a pass. */
+static void stall_check(fit_ctx *c, double f)
+{
+    if (!c->opt || c->d->stall_window < 1) return;
+    if (c->mark == HUGE_VAL) c->mark = f; /* the pass's start point: its first evaluation */
+    if (f < c->pass_best) c->pass_best = f;
+    if (++c->since < c->d->stall_window) return;
+    if (c->mark - c->pass_best < c->d->stall_gain) {
+        c->stalled = 1;
+        nlopt_force_stop(c->opt);
+    }
+    c->mark = c->pass_best;
+    c->since = 0;
+}
 
 static double nl_obj(unsigned n, const double *x, double *grad, void *ud)
 {
@@ -679,6 +710,7 @@ static double nl_obj(unsigned n, const double *x, double *grad, void *ud)
     c->n_eval++;
     double f = ks_response_objective(c->d, &p, c->use);
     if (f < c->best) c->best = f;
+    stall_check(c, f);
     if (c->d->progress && c->n_eval % c->d->progress_every == 0)
         c->d->progress(c->n_eval, c->best, c->d->progress_ud);
     return f;
@@ -701,7 +733,7 @@ int ks_response_calibrate_held(const ks_response_designs *d, const ks_response_p
     if (rc) return rc;
     ks_response_params lo, hi;
     ks_response_params_bounds(&lo, &hi);
-    fit_ctx c = {d, use, 0, HUGE_VAL, {0}, {0}};
+    fit_ctx c = {d, use, 0, HUGE_VAL, {0}, {0}, NULL, HUGE_VAL, 0, 0, HUGE_VAL};
     memcpy(c.v0, start->v, sizeof c.v0);
     /* the optimised coordinates: the log of each parameter not held */
     double x[KS_RP_N], xl[KS_RP_N], xh[KS_RP_N];
@@ -736,12 +768,15 @@ int ks_response_calibrate_held(const ks_response_designs *d, const ks_response_p
         for (int i = 0; i < nx; i++)
             step[i] = pass == 0 ? 0.5 : 0.1;
         nlopt_set_initial_step(o, step);
+        c.opt = o, c.mark = c.pass_best = HUGE_VAL, c.since = 0, c.stalled = 0;
         nlopt_result r = nlopt_optimize(o, x, &f);
+        c.opt = NULL;
         nlopt_destroy(o);
-        if (r < 0 && r != NLOPT_ROUNDOFF_LIMITED)
+        int stalled = r == NLOPT_FORCED_STOP && c.stalled;
+        if (r < 0 && r != NLOPT_ROUNDOFF_LIMITED && !stalled)
             return ks_error_set(err, KS_ENUMERIC, "NLopt BOBYQA failed (code %d) in pass %d",
                                 (int)r, pass + 1);
-        ok = r == NLOPT_SUCCESS || r == NLOPT_XTOL_REACHED || r == NLOPT_FTOL_REACHED;
+        ok = r == NLOPT_SUCCESS || r == NLOPT_XTOL_REACHED || r == NLOPT_FTOL_REACHED || stalled;
         if (pass == 0) continue;
         if (r == NLOPT_MAXEVAL_REACHED) break; /* more passes would hide the cap */
         double best = f, xb[KS_RP_N];

@@ -261,6 +261,9 @@ grep -q '"seed": "18446744073709551615"' "$T/s.json" || fail "seed 2^64-1 in JSO
 bad "--max-eval" calibrate --max-eval abc
 bad "--max-eval \" 20\"" calibrate --max-eval " 20"
 bad "--max-eval \"5\"" response-validate --check docs/validation-response.md --max-eval 5
+bad '--stall "x"' response-validate --out "$T/r.md" --stall x
+bad '--stall "-1"' response-validate --out "$T/r.md" --stall -1
+bad "--stall: not with --calibration-only" response-validate --out "$T/r.md" --calibration-only --stall 10
 bad "--start item 1" calibrate --start "nonsense=3"
 bad "--check" response-validate
 

@@ -442,6 +442,45 @@ static void test_fit_held(void **state)
         KS_EINVAL);
 }
 
+/* The stall rule ends a pass after the first window whose gain is below the threshold
+ * (here every window: gain 1e9), counts as a clean stop (no NLopt error), returns the best point
+ * evaluated; off (window 0), the same fit runs its passes to BOBYQA's tolerances. One
+ * cheap figure (Su 2017) and three free parameters, so that it takes seconds. */
+static void test_fit_stall(void **state)
+{
+    (void)state;
+    ks_error err = {0};
+    int use[64] = {0}, held[KS_RP_N];
+    for (size_t i = 0; i < ks_response_n_figures(); i++)
+        use[i] = strcmp(ks_response_figure_at(i)->id, "su2017-dose") == 0;
+    for (int i = 0; i < KS_RP_N; i++)
+        held[i] = i != KS_RP_THETA && i != KS_RP_OMEGA_THETA && i != KS_RP_PHI_SALINE;
+    ks_response_params s = P, out;
+    s.v[KS_RP_THETA] *= 3; /* away from the fit, so that every pass has work to do */
+    assert_int_equal(ks_response_designs_set_stall(DS, 5, 0), KS_EINVAL);
+    assert_int_equal(ks_response_designs_set_stall(DS, 5, NAN), KS_EINVAL);
+    assert_int_equal(ks_response_designs_set_stall(DS, 5, 1e9), KS_OK);
+    double obj = 0, obj_off = 0;
+    int n_on = 0, n_off = 0, conv = -1;
+    int rc = ks_response_calibrate_held(DS, &s, use, held, 300, &out, &obj, &n_on, &conv, &err);
+    assert_int_equal(ks_response_designs_set_stall(DS, 0, 0), KS_OK); /* off again */
+    assert_int_equal(rc, KS_OK);
+    /* at most 5 evaluations per pass (one window), 6 probes after each pass but the first,
+     * at most 2 + KS_RESPONSE_MAX_EXTRA_PASSES passes */
+    int most = 5 * (2 + KS_RESPONSE_MAX_EXTRA_PASSES) + 6 * (1 + KS_RESPONSE_MAX_EXTRA_PASSES);
+    assert_true(fabs(obj - ks_response_objective(DS, &out, use)) <= 1e-12 * (1 + obj));
+    assert_true(obj < ks_response_objective(DS, &s, use));
+    ks_response_params out_off;
+    assert_int_equal(
+        ks_response_calibrate_held(DS, &s, use, held, 300, &out_off, &obj_off, &n_off, NULL, &err),
+        KS_OK);
+    printf("stall rule (window 5, any gain): %d evaluations, objective %.4f; off: %d, %.4f "
+           "(at most %d with it)\n",
+           n_on, obj, n_off, obj_off, most);
+    assert_true(n_on <= most);
+    assert_true(n_off > most); /* the test can tell the rule from no rule */
+}
+
 /* A file without the variant (written before it) is refused, naming the path. */
 static void test_load_names_missing(void **state)
 {
@@ -477,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_fit_progress),
         cmocka_unit_test(test_point_weight),
         cmocka_unit_test(test_fit_held),
+        cmocka_unit_test(test_fit_stall),
         cmocka_unit_test(test_load_names_missing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
