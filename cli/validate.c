@@ -235,7 +235,7 @@ static void header(FILE *f, const run *r, const char *data_path)
                "`make validate` writes these three. The antidepressant response model's "
                "calibration and leave-one-study-out cross-validation are in "
                "[validation-response.md](validation-response.md) (`make validate-response`, "
-               "about 15 minutes on two cores).\n\n");
+               "about an hour on two cores).\n\n");
     fprintf(f, "Each row simulates the design of one published figure (dose, route, infusion "
                "time, mean weight; 70 kg where the study gives none) with one model and "
                "compares it. **Metric**: fold error = predicted / observed. **Criterion**: "

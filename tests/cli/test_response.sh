@@ -264,6 +264,8 @@ bad "--max-eval \"5\"" response-validate --check docs/validation-response.md --m
 bad '--stall "x"' response-validate --out "$T/r.md" --stall x
 bad '--stall "-1"' response-validate --out "$T/r.md" --stall -1
 bad "--stall: not with --calibration-only" response-validate --out "$T/r.md" --calibration-only --stall 10
+bad "--stall: not with --check" response-validate --check "$SRC/docs/validation-response.md" --stall 10
+bad "--max-eval: not with --check" response-validate --check "$SRC/docs/validation-response.md" --max-eval 600
 bad "--start item 1" calibrate --start "nonsense=3"
 bad "--check" response-validate
 

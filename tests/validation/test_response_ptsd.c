@@ -444,7 +444,8 @@ static void test_fit_held(void **state)
 
 /* The stall rule ends a pass after the first window whose gain is below the threshold
  * (here every window: gain 1e9), counts as a clean stop (no NLopt error), returns the best point
- * evaluated; off (window 0), the same fit runs its passes to BOBYQA's tolerances. One
+ * evaluated; off (window 0), the same fit runs its passes to BOBYQA's tolerances, as it does
+ * with a window no pass completes; with a gain of 1e-300 only windows without any gain stop. One
  * cheap figure (Su 2017) and three free parameters, so that it takes seconds. */
 static void test_fit_stall(void **state)
 {
@@ -462,9 +463,15 @@ static void test_fit_stall(void **state)
     assert_int_equal(ks_response_designs_set_stall(DS, 5, 1e9), KS_OK);
     double obj = 0, obj_off = 0;
     int n_on = 0, n_off = 0, conv = -1;
+    prog_rec r = {0}; /* every evaluation's best so far */
+    ks_response_designs_set_progress(DS, prog, 1, &r);
     int rc = ks_response_calibrate_held(DS, &s, use, held, 300, &out, &obj, &n_on, &conv, &err);
+    ks_response_designs_set_progress(DS, NULL, 0, NULL);
     assert_int_equal(ks_response_designs_set_stall(DS, 0, 0), KS_OK); /* off again */
     assert_int_equal(rc, KS_OK);
+    /* the fit is the best point evaluated, not the last one */
+    assert_int_equal(r.calls, n_on);
+    assert_true(fabs(obj - r.last_best) <= 1e-12 * (1 + obj));
     /* at most 5 evaluations per pass (one window), 6 probes after each pass but the first,
      * at most 2 + KS_RESPONSE_MAX_EXTRA_PASSES passes */
     int most = 5 * (2 + KS_RESPONSE_MAX_EXTRA_PASSES) + 6 * (1 + KS_RESPONSE_MAX_EXTRA_PASSES);
@@ -479,6 +486,26 @@ static void test_fit_stall(void **state)
            n_on, obj, n_off, obj_off, most);
     assert_true(n_on <= most);
     assert_true(n_off > most); /* the test can tell the rule from no rule */
+    /* a window that never completes (longer than a pass may run): the fit without the rule */
+    ks_response_params out_w;
+    double obj_w = 0;
+    int n_w = 0;
+    assert_int_equal(ks_response_designs_set_stall(DS, 1000, 1e9), KS_OK);
+    rc = ks_response_calibrate_held(DS, &s, use, held, 300, &out_w, &obj_w, &n_w, NULL, &err);
+    /* a gain no improving window falls short of: the rule stops only windows without gain */
+    ks_response_params out_g;
+    double obj_g = 0;
+    int n_g = 0, rc_g;
+    assert_int_equal(ks_response_designs_set_stall(DS, 5, 1e-300), KS_OK);
+    rc_g = ks_response_calibrate_held(DS, &s, use, held, 300, &out_g, &obj_g, &n_g, NULL, &err);
+    assert_int_equal(ks_response_designs_set_stall(DS, 0, 0), KS_OK);
+    printf("window 1000: %d evaluations, %.4f; window 5, gain 1e-300: %d, %.4f\n", n_w, obj_w, n_g,
+           obj_g);
+    assert_int_equal(rc, KS_OK);
+    assert_int_equal(rc_g, KS_OK);
+    assert_int_equal(n_w, n_off);
+    assert_true(obj_w == obj_off);
+    assert_true(n_g > most && n_g < n_off); /* it ran past the windows with gain, then stopped */
 }
 
 /* A file without the variant (written before it) is refused, naming the path. */
