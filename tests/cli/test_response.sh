@@ -72,6 +72,10 @@ R6="six=0.5mg/kg iv over 40min; 3/week x 2w"
 [ -s "$T/f.png" ] || fail "forecast wrote no plot"
 grep -q "a clinician decides" "$T/f.txt" || fail "forecast table lacks the statement"
 grep -q "a clinician decides" "$T/f.csv" || fail "forecast CSV lacks the statement"
+# Two dosed regimens: the relapse comparison carries the failed check; one regimen and its
+# placebo arm compare no relapse (the 84mg nasal run below), so no caveat there.
+grep -q "^Caveat: relapse times compare regimens only as far as the model does" "$T/f.txt" ||
+    fail "forecast comparing two regimens lacks the relapse caveat"
 head -1 "$T/f.csv" | grep -q "time_d,mean_madrs,p10_madrs,p50_madrs,p90_madrs,mean_change_madrs,sd_change_madrs,response_frac,remission_frac" ||
     fail "forecast CSV header: $(head -1 "$T/f.csv")"
 [ "$(grep -c '^"' "$T/f.csv")" -eq 9 ] || fail "forecast CSV: expected 3 arms x 3 days"
@@ -92,6 +96,7 @@ awk -v a="$r1" -v b="${rp%,*}" 'BEGIN{exit !(a > b + 0.04)}' && [ "${rp#*,}" = a
 grep -q '^"placebo (no drug)",saline,1,' "$T/pc.csv" || fail "--placebo-context saline not used"
 grep -q "include the effect of a newly started oral antidepressant" "$T/pc.txt" ||
     fail "forecast does not state the oral-AD component of esketamine arms"
+grep -q "^Caveat: relapse" "$T/pc.txt" && fail "one dosed regimen: a relapse caveat without a comparison"
 # Same seed: the same numbers whatever the thread count.
 OMP_NUM_THREADS=1 "$KETSIM" forecast --madrs 32 --until 30 --days 1,14,28 --patients 1500 \
     --regimen "$R1" --regimen "$R6" --out "$T/f1.csv" >/dev/null 2>&1
@@ -122,6 +127,11 @@ awk -F, '$3==0.9 {n++; if ($4 != 30 || $10 != 0) bad = 1} $3==2 && $10 > 0 {m++}
     --regimen "84mg nasal; 2/week x 1w" --out "$T/f.json" >/dev/null 2>&1 || fail "forecast json"
 grep -q '"remission_frac"' "$T/f.json" && grep -q '"median_relapse_d"' "$T/f.json" &&
     grep -q 'a clinician decides' "$T/f.json" || fail "forecast JSON content"
+grep -q '"relapse_caveat"' "$T/f.json" && fail "forecast JSON: a relapse caveat for one regimen"
+"$KETSIM" forecast --madrs 30 --until 16 --days 1 --patients 200 --regimen "$R1" --regimen "$R6" \
+    --out "$T/f2r.json" >/dev/null 2>&1 || fail "forecast json, two regimens: exit $?"
+grep -q '"relapse_caveat": "relapse times compare regimens' "$T/f2r.json" ||
+    fail "forecast JSON comparing two regimens lacks relapse_caveat"
 
 # Relapse without a number says why: the last dose + 24 h beyond --until is not "no
 # responders", and JSON has null (not 0) for that arm and for placebo.
