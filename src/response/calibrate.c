@@ -676,10 +676,10 @@ typedef struct fit_ctx {
     double v0[KS_RP_N]; /* every parameter's value: the held ones stay */
     /* the stall rule, within the running pass (opt NULL between passes: the probes) */
     nlopt_opt opt;
-    double mark; /* the best objective of the pass at the start of the window */
-    int since;   /* evaluations of the pass since then */
-    int stalled; /* the pass was stopped by the rule */
-    double pass_best;
+    double mark;      /* the best objective of the pass at the start of the window */
+    int since;        /* evaluations of the pass since then */
+    int stalled;      /* the pass was stopped by the rule */
+    double pass_best; /* the lowest objective of the running pass */
 } fit_ctx;
 
 /* The stall rule (ks_response_designs_set_stall), after an evaluation of a pass. */
