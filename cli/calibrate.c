@@ -57,7 +57,7 @@ static const char HELP[] =
     "                   section recomputed and printed (written to --write OUT when\n"
     "                   given): the Hessian of the objective, then 200 parameter sets\n"
     "                   (ketsim forecast --uncertainty uses them) drawn by the --sampler;\n"
-    "                   a few minutes (SIR) to half an hour (MCMC). A fit with --write\n"
+    "                   5-20 minutes (SIR) to an hour (MCMC). A fit with --write\n"
     "                   computes it too\n"
     "  --sampler S      how the sets are drawn: sir (the default: iterated sampling\n"
     "                   importance resampling, up to 5 x 2000 proposals, the sets from the\n"
@@ -69,6 +69,14 @@ static const char HELP[] =
     "                   file records acceptance, rank-normalised split-R-hat and bulk/tail\n"
     "                   ESS per parameter, and \"converged\": R-hat < 1.01 and both ESS >= 100\n"
     "                   per chain). Progress on stderr. docs/response-model.md\n"
+    "  --iterations N   with --sampler sir or amis: at most N iterations of 2000 proposals\n"
+    "                   (default 5, at most 50)\n"
+    "  --centre FILE    with --sampler amis: the proposal becomes a mixture with one more\n"
+    "                   component about FILE's parameters (another local minimum of the\n"
+    "                   objective, a basin the normal about the fit hardly reaches; the\n"
+    "                   fit's held parameters kept); each component adapts to the sets\n"
+    "                   it explains best. Repeatable, at most 4; the file records each\n"
+    "                   centre's objective and share of the sets kept\n"
     "  --mcmc-draws N   draws kept per chain after the burn-in (default 3000, >= 100)\n"
     "  --mcmc-burn N    burn-in (adaptation) iterations per chain (default 1500)\n"
     "  --mcmc-chains N  chains, 2-64 (default 4; they run in parallel on OpenMP's threads,\n"
@@ -92,6 +100,9 @@ static const char HELP[] =
     "                   with --write needs --no-uncertainty, and the file says it is not\n"
     "                   the calibration (\"sensitivity\" section; held parameters marked;\n"
     "                   --uncertainty and --stage2 refuse it, forecast and trial warn)\n"
+    "  --fit-heldout    sensitivity fit: also fit the figures the report predicts and the\n"
+    "                   calibration does not fit (Shiroma 2014: docs/response-model.md,\n"
+    "                   \"Predicted, not fitted\"); with --write needs --no-uncertainty\n"
     "  --weight LIST    sensitivity fit: count point K (from 1) of figure FIGURE W times in\n"
     "                   the objective, \"FIGURE:K=W,...\" (e.g. murrough2013bp-series:2=9:\n"
     "                   what would matching that point cost the other figures?); the\n"
@@ -107,6 +118,7 @@ static const char HELP[] =
     "  ketsim calibrate --stage2 data/response-params.json --write new.json\n"
     "  ketsim calibrate --uncertainty data/response-params.json\n"
     "  ketsim calibrate --uncertainty fit.json --sampler mcmc --mcmc-draws 2000 --write out.json\n"
+    "  ketsim calibrate --uncertainty fit.json --sampler amis --centre other-basin.json\n"
     "  ketsim calibrate --hold w_cons=9 --no-uncertainty --write profile.json\n"
     "\n"
     "Exit status: 0 done; 1 numerical failure or a fit error above the recorded one; 2 bad\n"
@@ -130,6 +142,9 @@ enum {
     O_MCMC_CHAINS,
     O_HOLD,
     O_WEIGHT,
+    O_CENTRE,
+    O_ITERS,
+    O_FIT_HELDOUT,
     O_COUNT
 };
 
@@ -290,10 +305,18 @@ static int cmp_dbl(const void *a, const void *b)
 typedef struct unc_cfg {
     int mcmc; /* 1: Markov chains; 0: iterated SIR */
     int chains, draws, burn;
-    int pooled; /* with mcmc 0: 1 pooled iterated SIR (AMIS), 0 iterations apart */
+    int pooled;    /* with mcmc 0: 1 pooled iterated SIR (AMIS), 0 iterations apart */
+    int iters;     /* --iterations: at most this many SIR or pooled SIR iterations */
+    int n_centres; /* --centre: extra components of the pooled SIR's mixture proposal */
+    ks_response_params centres[KS_RESPONSE_AMIS_MAX_CENTRES];
+    const char *centre_path[KS_RESPONSE_AMIS_MAX_CENTRES];
 } unc_cfg;
-static unc_cfg g_unc = {UNC_DEFAULT_MCMC, KS_RESPONSE_MCMC_CHAINS, KS_RESPONSE_MCMC_DRAWS,
-                        KS_RESPONSE_MCMC_BURN, UNC_DEFAULT_POOLED};
+static unc_cfg g_unc = {.mcmc = UNC_DEFAULT_MCMC,
+                        .chains = KS_RESPONSE_MCMC_CHAINS,
+                        .draws = KS_RESPONSE_MCMC_DRAWS,
+                        .burn = KS_RESPONSE_MCMC_BURN,
+                        .pooled = UNC_DEFAULT_POOLED,
+                        .iters = KS_RESPONSE_SIR_ITER};
 
 /* The statistics both SIR forms record: into sir, and printed after `what` ("SIR,
  * iteration 3 kept" or "pooled SIR, 3 iterations"). */
@@ -328,6 +351,32 @@ static void amis_progress(int iteration, double ess, int pool, void *ud)
             iteration, ess, pool);
 }
 
+/* The --centre components of the pooled SIR's mixture: per component its file, its
+ * objective (the fit's held parameters set, as the sampler does) and its share of the
+ * kept sets; printed too. */
+static json_t *centres_json(const ks_response_designs *d, const ks_response_params *p,
+                            const ks_response_uncertainty *u, const double *share)
+{
+    json_t *a = json_array();
+    json_array_append_new(a, json_pack("{s:s,s:f,s:f}", "centre", "the fit", "objective",
+                                       round6(u->objective), "share_of_sets", round6(share[0])));
+    printf("calibrate: mixture proposal: the fit (objective %.4f) %.1f %% of the sets kept",
+           u->objective, 100 * share[0]);
+    for (int c = 0; c < g_unc.n_centres; c++) {
+        ks_response_params q = *p;
+        for (int i = 0; i < KS_RP_N; i++)
+            if (u->free[i]) q.v[i] = g_unc.centres[c].v[i];
+        double f = ks_response_objective(d, &q, NULL);
+        json_array_append_new(a, json_pack("{s:s,s:f,s:f}", "centre", g_unc.centre_path[c],
+                                           "objective", round6(f), "share_of_sets",
+                                           round6(share[c + 1])));
+        printf("; %s (objective %.4f with the fit's held parameters) %.1f %%", g_unc.centre_path[c],
+               f, 100 * share[c + 1]);
+    }
+    printf("\n");
+    return a;
+}
+
 /* Pooled iterated SIR (AMIS) from the Hessian proposal u: KS_RESPONSE_SIR_N sets into
  * sets, *st the pool's statistics; the "sir" object (with "pooled": true), or NULL
  * (printed). */
@@ -336,26 +385,35 @@ static json_t *amis_json(const ks_response_designs *d, const ks_response_params 
                          ks_response_sir_stats *st)
 {
     ks_error err = {0};
-    double ie[KS_RESPONSE_SIR_ITER];
-    int ran = 0;
-    if (ks_response_amis(ks_response_objective_fn, (void *)d, p, u, KS_RESPONSE_SIR_ITER,
-                         KS_RESPONSE_SIR_M, KS_RESPONSE_SIR_N, KS_RESPONSE_SIR_INFLATE,
-                         KS_RESPONSE_SIR_SEED, 0, sets, st, ie, &ran, amis_progress, NULL, &err)) {
+    double ie[KS_RESPONSE_SIR_ITER_MAX], share[KS_RESPONSE_AMIS_MAX_CENTRES + 1];
+    int ran = 0, nc = g_unc.n_centres;
+    if (ks_response_amis_mix(ks_response_objective_fn, (void *)d, p, u, g_unc.centres, nc,
+                             g_unc.iters, KS_RESPONSE_SIR_M, KS_RESPONSE_SIR_N,
+                             KS_RESPONSE_SIR_INFLATE, KS_RESPONSE_SIR_SEED, 0, sets, st, ie, &ran,
+                             share, amis_progress, NULL, &err)) {
         cli_error(CMD, "uncertainty: %s", err.msg);
         return NULL;
     }
+    json_t *comps = nc ? centres_json(d, p, u, share) : NULL;
     json_t *iters = json_array();
     for (int t = 0; t < ran; t++) {
         json_array_append_new(
             iters, json_pack("{s:i,s:s,s:i,s:f}", "iteration", t + 1, "proposal",
-                             t == 0 ? "Hessian (flat axes 3 log units)"
+                             t == 0 ? (nc ? "Hessian (flat axes 3 log units) about the fit and "
+                                            "about each --centre, equal shares"
+                                          : "Hessian (flat axes 3 log units)")
+                             : nc   ? "per component: second moments about its centre of the "
+                                      "sets drawn from the pool that it gives the highest "
+                                      "density, SDs x 1.2; shares as the sets (at least 0.1)"
                                     : "second moments of sets drawn from the pool, SDs x 1.2",
                              "pool", (t + 1) * KS_RESPONSE_SIR_M, "pool_effective_sample_size",
                              round6(ie[t])));
     }
     json_t *sir = json_object();
     json_object_set_new(sir, "pooled", json_true());
+    json_object_set_new(sir, "iterations_max", json_integer(g_unc.iters));
     json_object_set_new(sir, "iterations", iters);
+    if (comps) json_object_set_new(sir, "mixture", comps);
     char what[64];
     snprintf(what, sizeof what, "pooled SIR, %d iterations", ran);
     sir_stats_json(sir, st,
@@ -383,7 +441,7 @@ static json_t *sir_json(const ks_response_designs *d, const ks_response_params *
     ks_response_sir_stats bst = {0}, s1;
     int it = 0, best_it = 0, rc = KS_OK;
     if (!cur) rc = ks_error_set(&err, KS_ENOMEM, "out of memory");
-    while (!rc && it < KS_RESPONSE_SIR_ITER) {
+    while (!rc && it < g_unc.iters) {
         if (it > 0)
             rc = ks_response_proposal_from_sets(p, cur, KS_RESPONSE_SIR_N, KS_RESPONSE_SIR_INFLATE,
                                                 &prop, &err);
@@ -420,6 +478,7 @@ static json_t *sir_json(const ks_response_designs *d, const ks_response_params *
     json_t *sir = json_object();
     json_object_set_new(sir, "iterations", iters);
     json_object_set_new(sir, "iteration_kept", json_integer(best_it));
+    json_object_set_new(sir, "iterations_max", json_integer(g_unc.iters));
     char what[64];
     snprintf(what, sizeof what, "SIR, iteration %d kept", best_it);
     sir_stats_json(sir, st,
@@ -514,8 +573,8 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
     else
         fprintf(stderr,
                 "calibrate: parameter uncertainty: Hessian of the objective at 2 steps, then up "
-                "to %d %sSIR iterations of %d proposals (a few minutes)...\n",
-                KS_RESPONSE_SIR_ITER, g_unc.pooled ? "pooled " : "", KS_RESPONSE_SIR_M);
+                "to %d %sSIR iterations of %d proposals (about %d minutes on two cores)...\n",
+                g_unc.iters, g_unc.pooled ? "pooled " : "", KS_RESPONSE_SIR_M, 2 + 3 * g_unc.iters);
     ks_response_params *sets = malloc(KS_RESPONSE_SIR_N * sizeof *sets);
     if (!sets) {
         cli_error(CMD, "uncertainty: out of memory");
@@ -572,9 +631,15 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
                   "inside the bounds estimated from 20000 draws). Every proposal of every "
                   "iteration is kept and weighted by the target over the equal mixture of the "
                   "proposal densities so far (the balance heuristic); stop when the pool's "
-                  "effective sample size reaches the number of sets (at most 5 iterations of "
-                  "2000). The sets: drawn without replacement from the pool in proportion to "
-                  "the weights (ketsim forecast --uncertainty uses them). "
+                  "effective sample size reaches the number of sets (at most "
+                  "\"iterations_max\" iterations of 2000). The sets: drawn without replacement "
+                  "from the pool in proportion to "
+                  "the weights (ketsim forecast --uncertainty uses them). With --centre "
+                  "(\"mixture\"): each iteration's proposal is a mixture of such normals, one "
+                  "about the fit and one about each centre, drawn in fixed shares (the "
+                  "proposal density is the mixture's); each component then takes the second "
+                  "moments about its centre of the sets it gives the highest density and a "
+                  "share of the draws equal to theirs (at least 0.1). "
                   "docs/response-model.md, Parameter uncertainty."
                 : "Sampling importance resampling (SIR; Dosne A-G et al. 2016, J Pharmacokinet "
                   "Pharmacodyn 43:583, doi:10.1007/s10928-016-9487-8), iterated (Dosne A-G, "
@@ -590,7 +655,8 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
                   "proposal density; sets drawn without replacement in proportion to the "
                   "weights. Next proposals: normal about the fit with the second moments of the "
                   "sets just drawn, SDs x 1.2; stop when the effective sample size reaches the "
-                  "number of sets (at most 5 iterations). Forecasts use the sets of the "
+                  "number of sets (at most \"iterations_max\" iterations). Forecasts use the sets "
+                  "of the "
                   "iteration with the largest effective sample size (ketsim forecast "
                   "--uncertainty). docs/response-model.md, Parameter uncertainty."));
     json_t *at = json_array();
@@ -718,6 +784,9 @@ static int finish_file(json_t *root, const ks_response_designs *d, const ks_resp
     return rc;
 }
 
+/* --fit-heldout: the predicted-only figures are fitted too (a sensitivity fit) */
+static int g_fit_heldout;
+
 static int write_file(const char *path, const ks_response_designs *d,
                       const ks_response_params *fitted, double objective, int n_eval, int converged,
                       const resp_env *e, int max_eval, const char *start, const char *used,
@@ -734,10 +803,10 @@ static int write_file(const char *path, const ks_response_designs *d,
     /* the PD file as given (--pd), or the shipped one */
     const char *pd_file = pd_opt ? pd_opt : "data/pd-acute.json";
     char command[8800], sens[2200] = "";
-    if (hold || weight)
-        snprintf(sens, sizeof sens, "%s%s%s%s%s%s", hold ? " --hold \"" : "", hold ? hold : "",
+    if (hold || weight || g_fit_heldout)
+        snprintf(sens, sizeof sens, "%s%s%s%s%s%s%s", hold ? " --hold \"" : "", hold ? hold : "",
                  hold ? "\"" : "", weight ? " --weight \"" : "", weight ? weight : "",
-                 weight ? "\"" : "");
+                 weight ? "\"" : "", g_fit_heldout ? " --fit-heldout" : "");
     snprintf(command, sizeof command,
              "ketsim calibrate --iv-model %s --nasal-model %s%s%s --max-eval %d%s%s%s%s%s%s "
              "--write FILE",
@@ -757,7 +826,7 @@ static int write_file(const char *path, const ks_response_designs *d,
                     "docs/validation-response.md. " KS_RESP_NOTE));
     json_object_set_new(root, "command", json_string(command));
     int held[KS_RP_N] = {0};
-    if (hold || weight) {
+    if (hold || weight || g_fit_heldout) {
         ks_response_params hv;
         if (hold && resp_parse_hold(CMD, hold, &hv, held)) {
             json_decref(root);
@@ -765,11 +834,13 @@ static int write_file(const char *path, const ks_response_designs *d,
         }
         json_object_set_new(
             root, "description",
-            json_string("A SENSITIVITY FIT, NOT THE CALIBRATION: the parameters named in "
-                        "sensitivity.held were held at their values and the others fitted, "
-                        "to the figures in fitted_to with the weights in sensitivity.weights "
-                        "(1 elsewhere); objective_sum_sq_z and fitted_to are unweighted. Do "
-                        "not use it for forecasts. docs/response-model.md. " KS_RESP_NOTE));
+            json_string(
+                "A SENSITIVITY FIT, NOT THE CALIBRATION: the parameters named in "
+                "sensitivity.held were held at their values and the others fitted, "
+                "to the figures in fitted_to with the weights in sensitivity.weights "
+                "(1 elsewhere), and to those in sensitivity.heldout_fitted; "
+                "objective_sum_sq_z and fitted_to are unweighted and without the "
+                "latter. Do not use it for forecasts. docs/response-model.md. " KS_RESP_NOTE));
         json_t *sj = json_object(), *hj = json_object(), *wj = json_array();
         for (int i = 0; i < KS_RP_N; i++)
             if (held[i]) json_object_set_new(hj, ks_response_param_name(i), json_real(p->v[i]));
@@ -785,6 +856,10 @@ static int write_file(const char *path, const ks_response_designs *d,
             }
         json_object_set_new(sj, "held", hj);
         json_object_set_new(sj, "weights", wj);
+        json_t *hf = json_array();
+        for (size_t h = 0; g_fit_heldout && h < ks_response_n_heldout(); h++)
+            json_array_append_new(hf, json_string(ks_response_heldout_at(h)->id));
+        json_object_set_new(sj, "heldout_fitted", hf);
         json_object_set_new(sj, "objective_weighted", json_real(round6(objective)));
         json_object_set_new(root, "sensitivity", sj);
     }
@@ -836,7 +911,7 @@ static int write_file(const char *path, const ks_response_designs *d,
         json_array_append_new(figs, o);
     }
     json_object_set_new(root, "fitted_to", figs);
-    if (hold || weight) { /* the fit error itself, unweighted (replaced in place) */
+    if (hold || weight || g_fit_heldout) { /* the fit error itself, unweighted (in place) */
         objective = ssz_all;
         json_object_set_new(root, "objective_sum_sq_z", json_real(round6(objective)));
     }
@@ -915,6 +990,21 @@ static int write_uncertainty(const char *in, const char *out, const ks_response_
     json_t *un = uncertainty_json(d, &p);
     int rc = 1;
     if (un) {
+        /* how to make this section again (the file's "command" made the fit) */
+        char cmd[4096];
+        size_t n = (size_t)snprintf(cmd, sizeof cmd, "ketsim calibrate --uncertainty FILE");
+        if (g_unc.mcmc)
+            n += (size_t)snprintf(cmd + n, sizeof cmd - n,
+                                  " --sampler mcmc --mcmc-chains %d --mcmc-burn %d --mcmc-draws %d",
+                                  g_unc.chains, g_unc.burn, g_unc.draws);
+        else if (g_unc.pooled)
+            n += (size_t)snprintf(cmd + n, sizeof cmd - n, " --sampler amis");
+        if (!g_unc.mcmc && g_unc.iters != KS_RESPONSE_SIR_ITER)
+            n += (size_t)snprintf(cmd + n, sizeof cmd - n, " --iterations %d", g_unc.iters);
+        for (int c = 0; c < g_unc.n_centres && n < sizeof cmd; c++)
+            n += (size_t)snprintf(cmd + n, sizeof cmd - n, " --centre %s", g_unc.centre_path[c]);
+        if (n < sizeof cmd) snprintf(cmd + n, sizeof cmd - n, " --write FILE");
+        json_object_set_new(un, "command", json_string(cmd));
         /* in place of the old section, or before "variants" (the order calibrate writes) */
         json_t *var = json_incref(json_object_get(root, "variants"));
         json_object_del(root, "uncertainty");
@@ -971,6 +1061,32 @@ static int parse_sampler(const cli_opt *o, int fitted)
             cli_error(CMD, "--%s: only with --sampler mcmc", o[q].name);
             return 2;
         }
+    if (o[O_ITERS].value && (!unc || g_unc.mcmc)) {
+        cli_error(CMD, "--iterations: only with --sampler sir or amis (where the uncertainty "
+                       "section is computed)");
+        return 2;
+    }
+    if (o[O_ITERS].value && parse_int(&o[O_ITERS], 1, KS_RESPONSE_SIR_ITER_MAX, &g_unc.iters))
+        return 2;
+    if (o[O_CENTRE].value && (!unc || g_unc.mcmc || !g_unc.pooled)) {
+        cli_error(CMD, "--centre: only with --sampler amis (where the uncertainty section is "
+                       "computed)");
+        return 2;
+    }
+    if (o[O_CENTRE].n_all > KS_RESPONSE_AMIS_MAX_CENTRES) {
+        cli_error(CMD, "--centre: given %d times, at most %d", o[O_CENTRE].n_all,
+                  KS_RESPONSE_AMIS_MAX_CENTRES);
+        return 2;
+    }
+    for (int c = 0; o[O_CENTRE].value && c < o[O_CENTRE].n_all; c++) {
+        ks_error err = {0};
+        if (ks_response_params_load(o[O_CENTRE].all[c], &g_unc.centres[c], &err)) {
+            cli_error(CMD, "--centre: %s", err.msg);
+            return 2;
+        }
+        g_unc.centre_path[c] = o[O_CENTRE].all[c];
+        g_unc.n_centres = c + 1;
+    }
     if (o[O_MCMC_DRAWS].value && parse_int(&o[O_MCMC_DRAWS], 100, 10000000, &g_unc.draws)) return 2;
     if (o[O_MCMC_BURN].value && parse_int(&o[O_MCMC_BURN], 0, 10000000, &g_unc.burn)) return 2;
     if (o[O_MCMC_CHAINS].value &&
@@ -1146,7 +1262,8 @@ int cmd_calibrate(int argc, char **argv)
         {"ibrahim-rule", 1, NULL, 0, NULL, 0, 0}, {"sampler", 1, NULL, 0, NULL, 0, 0},
         {"mcmc-draws", 1, NULL, 0, NULL, 0, 0},   {"mcmc-burn", 1, NULL, 0, NULL, 0, 0},
         {"mcmc-chains", 1, NULL, 0, NULL, 0, 0},  {"hold", 1, NULL, 0, NULL, 0, 0},
-        {"weight", 1, NULL, 0, NULL, 0, 0}};
+        {"weight", 1, NULL, 0, NULL, 0, 0},       {"centre", 1, NULL, 0, NULL, 0, 1},
+        {"iterations", 1, NULL, 0, NULL, 0, 0},   {"fit-heldout", 0, NULL, 0, NULL, 0, 0}};
     int help = 0;
     if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
     if (help) {
@@ -1194,6 +1311,16 @@ int cmd_calibrate(int argc, char **argv)
                       o[q].name);
             rc = 2;
         }
+    }
+    if (!rc && o[O_FIT_HELDOUT].seen) {
+        if (nofit) {
+            cli_error(CMD, "--fit-heldout: not with %s (no depression fit is run)", nofit);
+            rc = 2;
+        } else if (o[O_WRITE].value && !o[O_NOUNC].seen) {
+            cli_error(CMD, "--fit-heldout: a sensitivity fit; with --write give --no-uncertainty");
+            rc = 2;
+        }
+        g_fit_heldout = 1;
     }
     int n_free = KS_RP_N;
     if (!rc && o[O_WEIGHT].value) rc = parse_weights(o[O_WEIGHT].value, NULL); /* early */
@@ -1282,6 +1409,7 @@ int cmd_calibrate(int argc, char **argv)
     }
     if (!rc) ks_response_designs_set_progress(d, fit_progress, KS_RESPONSE_PROGRESS_EVERY, NULL);
     if (!rc && o[O_WEIGHT].value) rc = parse_weights(o[O_WEIGHT].value, d);
+    if (!rc && g_fit_heldout) ks_response_designs_set_heldout(d, 1);
     if (!rc && fitted) rc = resp_designs_reading(CMD, nofit, fitted, d);
     if (!rc && methods) ks_response_designs_set_ibrahim(d, KS_IBRAHIM_METHODS);
     if (!rc && o[O_ERRORS].value) {
@@ -1307,12 +1435,14 @@ int cmd_calibrate(int argc, char **argv)
                     "after %d extra passes): it may not be at a minimum\n",
                     CMD, max_eval, KS_RESPONSE_CONVERGED_GAIN, KS_RESPONSE_MAX_EXTRA_PASSES);
         if (!rc) {
-            printf("calibrate: objective (sum of squared standardised residuals%s) %.4g after %d "
-                   "evaluations\n",
-                   o[O_WEIGHT].value ? ", with the --weight weights" : "", obj, n_eval);
-            if (o[O_HOLD].value || o[O_WEIGHT].value)
-                printf("calibrate: a sensitivity fit (--hold/--weight), not the calibration; the "
-                       "per-figure sums below are unweighted\n");
+            printf("calibrate: objective (sum of squared standardised residuals%s%s) %.4g after "
+                   "%d evaluations\n",
+                   o[O_WEIGHT].value ? ", with the --weight weights" : "",
+                   g_fit_heldout ? ", with the predicted-only figures" : "", obj, n_eval);
+            if (o[O_HOLD].value || o[O_WEIGHT].value || g_fit_heldout)
+                printf("calibrate: a sensitivity fit (--hold/--weight/--fit-heldout), not the "
+                       "calibration; the per-figure sums below are unweighted and leave the "
+                       "predicted-only figures out\n");
             printf("\n");
             ks_response_params hv;
             int held[KS_RP_N] = {0};
@@ -1340,6 +1470,20 @@ int cmd_calibrate(int argc, char **argv)
             }
             if (!rc && o[O_WEIGHT].value)
                 printf("%-24s %4s %10s %10s %8.4g  (unweighted)\n", "total", "", "", "", tot);
+            for (size_t h = 0; !rc && g_fit_heldout && h < ks_response_n_heldout(); h++) {
+                const ks_response_figure *f = ks_response_heldout_at(h);
+                double ob[KS_RESPONSE_MAX_POINTS], pr[KS_RESPONSE_MAX_POINTS],
+                    se[KS_RESPONSE_MAX_POINTS];
+                if (ks_response_heldout_eval(d, &fit, h, ob, pr, se, &err)) {
+                    cli_error(CMD, "%s", err.msg);
+                    rc = 1;
+                    break;
+                }
+                printf("%s (predicted-only, fitted here):\n", f->id);
+                for (size_t k = 0; k < f->n_points; k++)
+                    printf("    observed %8.3f  predicted %8.3f  (%s)\n", ob[k], pr[k],
+                           ks_response_heldout_point(h, k));
+            }
             printf("\n" KS_RESP_NOTE "\n");
         }
         if (!rc && o[O_WRITE].value)

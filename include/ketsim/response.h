@@ -549,6 +549,22 @@ void ks_response_designs_set_progress(ks_response_designs *d,
  * KS_EINVAL for a gain that is not finite and > 0. */
 int ks_response_designs_set_stall(ks_response_designs *d, int window, double gain);
 
+/* Figures of ../shared/data/efficacy.md predicted, not fitted (no part of the objective;
+ * docs/response-model.md, "Predicted, not fitted"): their number, each one's description,
+ * and its observed, predicted and standard-error values as ks_response_figure_eval gives a
+ * fitted figure's (an se of NaN: none published, the point is shown and not judged).
+ * KS_EINVAL for i out of range; KS_ESTATE for designs without the six-infusion design. */
+size_t ks_response_n_heldout(void);
+const ks_response_figure *ks_response_heldout_at(size_t i);
+/* A sensitivity fit only: with on != 0, ks_response_objective (and so a fit with these
+ * designs) also counts the predicted-only figures' points that have a published SE
+ * (default off: the calibration does not fit them). KS_EINVAL for NULL. */
+int ks_response_designs_set_heldout(ks_response_designs *d, int on);
+/* What point k of predicted-only figure i is, with its unit (NULL out of range). */
+const char *ks_response_heldout_point(size_t i, size_t k);
+int ks_response_heldout_eval(const ks_response_designs *d, const ks_response_params *p, size_t i,
+                             double *obs, double *pred, double *se, ks_error *err);
+
 /* Observed and predicted values of figure i (n_points each; se: the standard error
  * used as the weight). */
 int ks_response_figure_eval(const ks_response_designs *d, const ks_response_params *p, size_t i,
@@ -760,6 +776,7 @@ int ks_response_sir(ks_response_objfn fn, void *ud, const ks_response_params *p,
  * second moments of the n sets' log parameters about the fit p (u->free kept; axes with
  * no spread dropped), each SD times `inflate`. KS_EINVAL for n < 2 or inflate <= 0. */
 #define KS_RESPONSE_SIR_ITER 5      /* at most this many SIR iterations */
+#define KS_RESPONSE_SIR_ITER_MAX 50 /* ... and what calibrate --iterations allows */
 #define KS_RESPONSE_SIR_INFLATE 1.2 /* SD inflation of an iterated proposal */
 int ks_response_proposal_from_sets(const ks_response_params *p, const ks_response_params *sets,
                                    int n, double inflate, ks_response_uncertainty *u,
@@ -788,6 +805,30 @@ int ks_response_amis(ks_response_objfn fn, void *ud, const ks_response_params *p
                      uint64_t seed, int threads, ks_response_params *sets,
                      ks_response_sir_stats *st, double *iter_ess, int *iters_run,
                      ks_response_amis_progress progress, void *progress_ud, ks_error *err);
+/* Pooled SIR with a mixture proposal (docs/response-model.md, "Parameter uncertainty",
+ * 3c): as ks_response_amis, but each iteration's proposal is a deterministic mixture of
+ * 1 + n_centres truncated normals on the free log parameters, one about the fit p and one
+ * about each of `centres` (other local minima of the objective: other basins the normal
+ * about p hardly reaches; their held parameters, those not u->free, are set to p's). Every
+ * component starts with u's axes and an equal share of the m draws; after each iteration
+ * each of the n sets drawn from the pool goes to the component under which it is most
+ * probable (share x density), a component with at least 2 sets per free parameter takes
+ * the second moments of its sets about its centre (SDs x inflate), and its share of the
+ * next m draws is its share of the sets, at least KS_RESPONSE_AMIS_MIN_SHARE (so that a
+ * basin stays explored). A proposal's density is the mixture's, sum_c m_c/m q_c (the
+ * deterministic-mixture weight), and the pool is weighted against the equal mixture of
+ * the iterations' proposals as in ks_response_amis; with n_centres 0 it is
+ * ks_response_amis to the bit. share (may be NULL; 1 + n_centres entries): the kept sets'
+ * shares by component (assigned as above, under the last proposal). KS_EINVAL for more
+ * than KS_RESPONSE_AMIS_MAX_CENTRES centres or a centre outside the calibration bounds. */
+#define KS_RESPONSE_AMIS_MAX_CENTRES 4
+#define KS_RESPONSE_AMIS_MIN_SHARE 0.1
+int ks_response_amis_mix(ks_response_objfn fn, void *ud, const ks_response_params *p,
+                         const ks_response_uncertainty *u, const ks_response_params *centres,
+                         int n_centres, int iters, int m, int n, double inflate, uint64_t seed,
+                         int threads, ks_response_params *sets, ks_response_sir_stats *st,
+                         double *iter_ess, int *iters_run, double *share,
+                         ks_response_amis_progress progress, void *progress_ud, ks_error *err);
 /* Adaptive random-walk Metropolis on the same target as SIR (docs/response-model.md,
  * "Parameter uncertainty"): density proportional to exp(-fn / (2 u->scale)) on the log
  * parameters with u->free, zero outside the calibration bounds (a proposal outside is

@@ -42,7 +42,15 @@ struct ks_response_designs {
     double weight[F_N][KS_RESPONSE_MAX_POINTS]; /* ks_response_designs_set_weight; 1 */
     int stall_window;                           /* ks_response_designs_set_stall; 0: off */
     double stall_gain;
+    int fit_heldout; /* ks_response_designs_set_heldout: 1 adds the predicted-only figures */
 };
+
+int ks_response_designs_set_heldout(ks_response_designs *d, int on)
+{
+    if (!d) return KS_EINVAL;
+    d->fit_heldout = on != 0;
+    return KS_OK;
+}
 
 int ks_response_designs_set_stall(ks_response_designs *d, int window, double gain)
 {
@@ -250,6 +258,28 @@ static const ks_response_figure FIG[F_N] = {
      "% of stable remitters", 2},
 };
 
+/* Figures of efficacy.md predicted, not fitted (docs/response-model.md, "Predicted, not
+ * fitted"): a row of efficacy.md's anchor table whose section is missing there, its source
+ * found on 2026-11-23. Not in the objective: an out-of-sample test first, as SUSTAIN-1 was. */
+enum { H_SHIROMA, H_N };
+static const ks_response_figure HELDOUT[H_N] = {
+    {"shiroma2014-series", "Shiroma 2014",
+     "six 0.5 mg/kg infusions over 40 min on a Monday-Wednesday-Friday schedule over 12 days, "
+     "stable antidepressants kept (read as the awake open-label context, their effect in the "
+     "baseline), the 12 completers: responders after the first infusion (3 of 12, read 24 h "
+     "after it), after the sixth (11 of 12, read 24 h after it), responders still responding "
+     "4 weeks after the last infusion (5 of 11; relapse read as loss of the >= 50 % reduction, "
+     "checked daily: the abstract gives neither rule), and the mean time to relapse of the 6 "
+     "who relapsed (16 d, counted from the last infusion: no SE published, shown and not "
+     "judged)",
+     "Shiroma PR, Johns B, Kuskowski M, Wels J, Thuras P, Albott CS, Lim KO 2014, J Affect "
+     "Disord 155:123-129, abstract on the University of Minnesota research portal "
+     "(experts.umn.edu, read 2026-11-23; the same text at avyia.com; DOI not found) (level B); "
+     "efficacy.md's anchor table row \"Six infusions, on stable ADs\" (its section 13 is "
+     "missing there)",
+     "% of patients / % of responders / days", 4},
+};
+
 int ks_response_designs_set_weight(ks_response_designs *d, size_t figure, size_t point, double w,
                                    ks_error *err)
 {
@@ -369,6 +399,75 @@ static int eval_sustain(const ks_response_designs *d, const ks_response_params *
         pred[a] = 100.0 * sum[a];
         se[a] = se_p(o[a], nn[a]);
     }
+    return KS_OK;
+}
+
+size_t ks_response_n_heldout(void)
+{
+    return H_N;
+}
+const char *ks_response_heldout_point(size_t i, size_t k)
+{
+    static const char *const SHIROMA[4] = {
+        "responders 24 h after the first infusion, % of patients",
+        "responders 24 h after the sixth, % of patients",
+        "responders still responding 4 weeks after the last infusion, % of responders",
+        "mean time to relapse of those who relapsed within the 4 weeks, days after the last "
+        "infusion"};
+    return i == H_SHIROMA && k < 4 ? SHIROMA[k] : NULL;
+}
+const ks_response_figure *ks_response_heldout_at(size_t i)
+{
+    return i < H_N ? &HELDOUT[i] : NULL;
+}
+
+/* Predicted-only figure i from the six-infusion drug state D6 of q (q's last visit set
+ * to the sixth infusion). */
+static void heldout_fig(const ks_response_params *q, size_t i, const double *D6, double *obs,
+                        double *pred, double *se)
+{
+    (void)i; /* one figure so far: Shiroma 2014 */
+    const double tl = 24 * IV6_DAYS[5];
+    obs[0] = 100.0 * 3 / 12;
+    pred[0] = 100 * ks_response_p_response(q, KS_CTX_ACTIVE, 24, D6[(size_t)llround(24 / DT_H)]);
+    se[0] = se_p(obs[0], 12);
+    obs[1] = 100.0 * 11 / 12;
+    pred[1] = 100 * ks_response_p_response(q, KS_CTX_ACTIVE, tl + 24,
+                                           D6[(size_t)llround((tl + 24) / DT_H)]);
+    se[1] = se_p(obs[1], 12);
+    /* daily from the responders 24 h after the sixth to 28 d after it: sv[j] on day j + 1 */
+    size_t step = (size_t)llround(24 / DT_H), k0 = (size_t)llround((tl + 24) / DT_H),
+           k1 = (size_t)llround((tl + 28 * 24) / DT_H);
+    double sv[28];
+    obs[2] = 100.0 * 5 / 11;
+    se[2] = se_p(obs[2], 11);
+    obs[3] = 16;
+    se[3] = NAN;
+    if (ks_response_survival(q, KS_CTX_ACTIVE, D6, k0, k1, DT_H, step, sv)) {
+        pred[2] = pred[3] = NAN;
+        return;
+    }
+    pred[2] = 100 * sv[27];
+    /* the relapsers' mean day: relapse on day j + 1 with probability sv[j-1] - sv[j] */
+    double m = 0;
+    for (int j = 1; j < 28; j++)
+        m += (j + 1) * (sv[j - 1] - sv[j]);
+    pred[3] = sv[27] < 1 ? m / (1 - sv[27]) : NAN;
+}
+
+int ks_response_heldout_eval(const ks_response_designs *d, const ks_response_params *p_in, size_t i,
+                             double *obs, double *pred, double *se, ks_error *err)
+{
+    if (i >= H_N) return ks_error_set(err, KS_EINVAL, "no predicted-only figure %zu", i);
+    int need[DS_N] = {0};
+    need[DS_IV6] = 1;
+    double *D[DS_N];
+    ks_response_params q = *p_in;
+    q.last_visit_h = 24 * IV6_DAYS[5];
+    int rc = drives(d, &q, need, D, err);
+    if (rc) return rc;
+    heldout_fig(&q, i, D[DS_IV6], obs, pred, se);
+    free(D[DS_IV6]);
     return KS_OK;
 }
 
@@ -642,6 +741,7 @@ double ks_response_objective(const ks_response_designs *d, const ks_response_par
     int need[DS_N] = {0};
     for (size_t f = 0; f < F_N; f++)
         if (!use || use[f]) figure_needs(f, need);
+    if (d->fit_heldout) need[DS_IV6] = 1;
     double *D[DS_N];
     double sum = 0;
     if (drives(d, p, need, D, NULL))
@@ -662,6 +762,19 @@ double ks_response_objective(const ks_response_designs *d, const ks_response_par
                 sum += isfinite(z) ? d->weight[f][i] * z * z : 1e12;
             }
         }
+    /* the predicted-only figures, when set to be fitted (a sensitivity fit); their points
+     * without a published SE stay out */
+    for (size_t h = 0; d->fit_heldout && sum < HUGE_VAL && h < H_N; h++) {
+        double obs[16], pred[16], se[16];
+        ks_response_params q = *p;
+        q.last_visit_h = 24 * IV6_DAYS[5];
+        heldout_fig(&q, h, D[DS_IV6], obs, pred, se);
+        for (size_t i = 0; i < HELDOUT[h].n_points; i++) {
+            if (isnan(se[i])) continue;
+            double z = (pred[i] - obs[i]) / se[i];
+            sum += isfinite(z) ? z * z : 1e12;
+        }
+    }
     for (int ds = 0; ds < DS_N; ds++)
         free(D[ds]);
     return sum;

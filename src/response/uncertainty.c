@@ -616,19 +616,132 @@ int ks_response_amis(ks_response_objfn fn, void *ud, const ks_response_params *p
                      ks_response_sir_stats *st, double *iter_ess, int *iters_run,
                      ks_response_amis_progress progress, void *progress_ud, ks_error *err)
 {
+    return ks_response_amis_mix(fn, ud, p, u, NULL, 0, iters, m, n, inflate, seed, threads, sets,
+                                st, iter_ess, iters_run, NULL, progress, progress_ud, err);
+}
+
+/* One iteration's proposal: components c = 0..nc-1 (0 about the fit, the others about the
+ * extra centres), each a truncated normal with its own axes, drawn m_c of m times. */
+typedef struct mix_prop {
+    int nc;
+    int m_c[KS_RESPONSE_AMIS_MAX_CENTRES + 1];
+    double lshare[KS_RESPONSE_AMIS_MAX_CENTRES + 1]; /* log(m_c / m); -inf when m_c = 0 */
+    prop_density pd[KS_RESPONSE_AMIS_MAX_CENTRES + 1];
+} mix_prop;
+
+/* log density of the deterministic mixture at x: log sum_c m_c/m q_c(x) */
+static double mix_logpdf(const mix_prop *mp, const ks_response_params *ctr,
+                         const ks_response_params *x)
+{
+    double l[KS_RESPONSE_AMIS_MAX_CENTRES + 1], lm = -HUGE_VAL, acc = 0;
+    for (int c = 0; c < mp->nc; c++) {
+        l[c] = mp->m_c[c] > 0 ? mp->lshare[c] + prop_logpdf(&mp->pd[c], &ctr[c], x) : -HUGE_VAL;
+        if (l[c] > lm) lm = l[c];
+    }
+    for (int c = 0; c < mp->nc; c++)
+        if (l[c] > -HUGE_VAL) acc += exp(l[c] - lm);
+    return lm + log(acc);
+}
+
+/* Draws per component from their shares (each at least KS_RESPONSE_AMIS_MIN_SHARE of m
+ * when there are several): floor(share m), the rest to component 0. */
+static void mix_alloc(mix_prop *mp, const double *share, int m)
+{
+    double s[KS_RESPONSE_AMIS_MAX_CENTRES + 1], tot = 0;
+    for (int c = 0; c < mp->nc; c++) {
+        s[c] = mp->nc > 1 && share[c] < KS_RESPONSE_AMIS_MIN_SHARE ? KS_RESPONSE_AMIS_MIN_SHARE
+                                                                   : share[c];
+        tot += s[c];
+    }
+    int used = 0;
+    for (int c = 1; c < mp->nc; c++)
+        used += mp->m_c[c] = (int)floor(s[c] / tot * m);
+    mp->m_c[0] = m - used;
+    for (int c = 0; c < mp->nc; c++)
+        mp->lshare[c] = mp->m_c[c] > 0 ? log((double)mp->m_c[c] / m) : -HUGE_VAL;
+}
+
+/* The next iteration's components from the n sets drawn from the pool: each set goes to
+ * the component under which it is most probable (share times density); a component's
+ * axes become the second moments of its sets about its centre, SDs x inflate, when it has
+ * at least 2 sets per free parameter (else it keeps its axes); its share of the draws is
+ * its share of the sets. */
+static int mix_adapt(const mix_prop *prev, const ks_response_params *ctr,
+                     const ks_response_params *sets, int n, double inflate,
+                     ks_response_uncertainty *q, double *share, ks_response_params *tmp,
+                     ks_error *err)
+{
+    int nc = prev->nc, cnt[KS_RESPONSE_AMIS_MAX_CENTRES + 1] = {0};
+    int *who = malloc((size_t)n * sizeof *who);
+    if (!who) return ks_error_set(err, KS_ENOMEM, "pooled SIR: out of memory");
+    for (int j = 0; j < n; j++) {
+        double best = -HUGE_VAL;
+        who[j] = 0;
+        for (int c = 0; c < nc && nc > 1; c++) {
+            if (prev->m_c[c] == 0) continue;
+            double l = prev->lshare[c] + prop_logpdf(&prev->pd[c], &ctr[c], &sets[j]);
+            if (l > best) best = l, who[j] = c;
+        }
+        cnt[who[j]]++;
+    }
+    int rc = KS_OK;
+    for (int c = 0; c < nc && !rc; c++) {
+        share[c] = (double)cnt[c] / n;
+        /* (with one component every set is its own: recomputed as plain pooled SIR does) */
+        if (nc > 1 && (cnt[c] < 2 * prev->pd[c].k || cnt[c] < 2)) continue;
+        int k = 0;
+        for (int j = 0; j < n; j++)
+            if (who[j] == c) tmp[k++] = sets[j];
+        rc = ks_response_proposal_from_sets(&ctr[c], tmp, k, inflate, &q[c], err);
+    }
+    free(who);
+    return rc;
+}
+
+int ks_response_amis_mix(ks_response_objfn fn, void *ud, const ks_response_params *p,
+                         const ks_response_uncertainty *u, const ks_response_params *centres,
+                         int n_centres, int iters, int m, int n, double inflate, uint64_t seed,
+                         int threads, ks_response_params *sets, ks_response_sir_stats *st,
+                         double *iter_ess, int *iters_run, double *share_out,
+                         ks_response_amis_progress progress, void *progress_ud, ks_error *err)
+{
     if (!fn || !p || !u || !sets || n < 1 || m < n || iters < 1 || !(inflate > 0))
         return ks_error_set(err, KS_EINVAL,
                             "pooled SIR: needs 1 <= n (%d) <= m (%d), iterations >= 1 (%d) "
                             "and inflate > 0",
                             n, m, iters);
+    if (n_centres < 0 || n_centres > KS_RESPONSE_AMIS_MAX_CENTRES || (n_centres > 0 && !centres))
+        return ks_error_set(err, KS_EINVAL, "pooled SIR: %d extra centres (at most %d)", n_centres,
+                            KS_RESPONSE_AMIS_MAX_CENTRES);
+    int nc = n_centres + 1;
+    /* the centres: the fit, then the extra ones with the fit's held parameters */
+    ks_response_params ctr[KS_RESPONSE_AMIS_MAX_CENTRES + 1];
+    ctr[0] = *p;
+    ks_response_params lo, hi;
+    ks_response_params_bounds(&lo, &hi);
+    for (int c = 1; c < nc; c++) {
+        ctr[c] = *p;
+        for (int i = 0; i < KS_RP_N; i++) {
+            if (!u->free[i]) continue;
+            double v = centres[c - 1].v[i];
+            if (!(v >= lo.v[i] && v <= hi.v[i]))
+                return ks_error_set(err, KS_EINVAL,
+                                    "pooled SIR: centre %d: %s %g is outside the calibration "
+                                    "bounds %g-%g",
+                                    c, ks_response_param_name(i), v, lo.v[i], hi.v[i]);
+            ctr[c].v[i] = v;
+        }
+        int rc0 = ks_response_params_check(&ctr[c], err);
+        if (rc0) return rc0;
+    }
     size_t cap = (size_t)iters * (size_t)m;
-    ks_response_params *prop = malloc(cap * sizeof *prop);
+    ks_response_params *prop = malloc(cap * sizeof *prop), *tmp = malloc((size_t)n * sizeof *tmp);
     double *f = malloc(cap * sizeof *f), *lq = malloc(cap * (size_t)iters * sizeof *lq),
            *w = malloc(cap * sizeof *w);
     int *taken = malloc(cap * sizeof *taken), *pick = malloc((size_t)n * sizeof *pick);
-    prop_density *pd = malloc((size_t)iters * sizeof *pd);
+    mix_prop *mp = malloc((size_t)iters * sizeof *mp);
     int rc = KS_OK;
-    if (!prop || !f || !lq || !w || !taken || !pick || !pd) {
+    if (!prop || !tmp || !f || !lq || !w || !taken || !pick || !mp) {
         rc = ks_error_set(err, KS_ENOMEM, "pooled SIR: out of memory for %zu proposals", cap);
         goto done;
     }
@@ -638,24 +751,34 @@ int ks_response_amis(ks_response_objfn fn, void *ud, const ks_response_params *p
         goto done;
     }
     int nthr = threads > 0 ? threads : omp_get_max_threads();
-    ks_response_uncertainty q = *u;
+    ks_response_uncertainty q[KS_RESPONSE_AMIS_MAX_CENTRES + 1];
+    double share[KS_RESPONSE_AMIS_MAX_CENTRES + 1];
+    for (int c = 0; c < nc; c++)
+        q[c] = *u, share[c] = 1.0 / nc;
     int t = 0, total = 0;
     double ess = 0, sw = 0, sw2 = 0, wmax = 0;
     int n_inf = 0, n_pos = 0;
     for (; t < iters; t++) {
-        uint64_t s_t = seed + (uint64_t)t;
         if (t > 0) { /* the next proposal from the sets drawn from the pool so far */
             for (int j = 0; j < n; j++)
                 sets[j] = prop[pick[j]];
-            rc = ks_response_proposal_from_sets(p, sets, n, inflate, &q, err);
+            rc = mix_adapt(&mp[t - 1], ctr, sets, n, inflate, q, share, tmp, err);
             if (rc) goto done;
         }
-        rc = prop_density_init(p, &q, s_t, &pd[t], err);
-        if (rc) goto done;
-        int bad = 0;
-        for (int k = 0; k < m && !bad; k++)
-            bad = ks_response_propose(p, &q, s_t, (uint64_t)k + 1, &prop[total + k], NULL, err) !=
-                  KS_OK;
+        mix_prop *cur = &mp[t];
+        memset(cur, 0, sizeof *cur);
+        cur->nc = nc;
+        mix_alloc(cur, share, m);
+        int at = total, bad = 0;
+        for (int c = 0; c < nc && !bad; c++) {
+            /* component 0 keeps the seeds of the single-proposal form (the same draws) */
+            uint64_t s_tc = seed + (uint64_t)t + ((uint64_t)c << 32);
+            rc = prop_density_init(&ctr[c], &q[c], s_tc, &cur->pd[c], err);
+            if (rc) goto done;
+            for (int k = 0; k < cur->m_c[c] && !bad; k++)
+                bad = ks_response_propose(&ctr[c], &q[c], s_tc, (uint64_t)k + 1, &prop[at++], NULL,
+                                          err) != KS_OK;
+        }
         if (bad) {
             rc = KS_ENUMERIC;
             goto done;
@@ -667,7 +790,7 @@ int ks_response_amis(ks_response_objfn fn, void *ud, const ks_response_params *p
         /* every proposal's log density under every proposal so far: lq[i * iters + s] */
         for (int i = 0; i < total; i++)
             for (int s = i < total - m ? t : 0; s <= t; s++)
-                lq[(size_t)i * (size_t)iters + (size_t)s] = prop_logpdf(&pd[s], p, &prop[i]);
+                lq[(size_t)i * (size_t)iters + (size_t)s] = mix_logpdf(&mp[s], ctr, &prop[i]);
         /* weights: target over the equal mixture of the proposals (balance heuristic) */
         double lmax = -HUGE_VAL;
         n_inf = 0;
@@ -709,6 +832,18 @@ int ks_response_amis(ks_response_objfn fn, void *ud, const ks_response_params *p
         }
     }
     if (iters_run) *iters_run = t;
+    if (share_out) { /* the kept sets by component of the last proposal */
+        for (int j = 0; j < n; j++)
+            sets[j] = prop[pick[j]];
+        double sh[KS_RESPONSE_AMIS_MAX_CENTRES + 1];
+        ks_response_uncertainty qq[KS_RESPONSE_AMIS_MAX_CENTRES + 1];
+        memcpy(qq, q, sizeof(ks_response_uncertainty) * (size_t)nc);
+        /* mix_adapt's assignment alone: the axes it would compute are not used */
+        rc = mix_adapt(&mp[t - 1], ctr, sets, n, inflate, qq, sh, tmp, err);
+        if (rc) goto done;
+        for (int c = 0; c < nc; c++)
+            share_out[c] = sh[c];
+    }
     double *kept = malloc((size_t)n * sizeof *kept);
     if (!kept) {
         rc = ks_error_set(err, KS_ENOMEM, "pooled SIR: out of memory");
@@ -728,6 +863,6 @@ int ks_response_amis(ks_response_objfn fn, void *ud, const ks_response_params *p
     }
     free(kept);
 done:
-    free(prop), free(f), free(lq), free(w), free(taken), free(pick), free(pd);
+    free(prop), free(tmp), free(f), free(lq), free(w), free(taken), free(pick), free(mp);
     return rc;
 }

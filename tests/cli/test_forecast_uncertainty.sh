@@ -166,10 +166,24 @@ bad '--mcmc-chains "1": expected a whole number from 2 to 64' calibrate --uncert
 bad '--mcmc-burn "-3": expected a whole number' calibrate --uncertainty "$P" --sampler mcmc \
     --mcmc-burn -3
 bad "--sampler: only where the uncertainty section is computed" calibrate --errors "$P" --sampler mcmc
+bad "--centre: only with --sampler amis" calibrate --uncertainty "$P" --centre "$P"
+bad "--centre: only with --sampler amis" calibrate --uncertainty "$P" --sampler mcmc --centre "$P"
+bad "--centre: $T/nope.json: cannot read" calibrate --uncertainty "$P" --sampler amis \
+    --centre "$T/nope.json"
+bad "--centre: given 5 times, at most 4" calibrate --uncertainty "$P" --sampler amis \
+    --centre "$P" --centre "$P" --centre "$P" --centre "$P" --centre "$P"
+bad '--iterations "0": expected a whole number from 1 to 50' calibrate --uncertainty "$P" \
+    --iterations 0
+bad "--iterations: only with --sampler sir or amis" calibrate --uncertainty "$P" --sampler mcmc \
+    --iterations 3
 bad "--mcmc-chains: only where the uncertainty section is computed" calibrate --write "$T/x.json" \
     --no-uncertainty --mcmc-chains 3
 # sensitivity fits (--hold, --weight): refused where they cannot apply, checked before any work
 bad "--hold: not with --errors (no depression fit is run)" calibrate --errors "$P" --hold w_cons=2
+bad "--fit-heldout: not with --errors (no depression fit is run)" calibrate --errors "$P" \
+    --fit-heldout
+bad "--fit-heldout: a sensitivity fit; with --write give --no-uncertainty" calibrate \
+    --write "$T/x.json" --fit-heldout
 bad "--weight: a sensitivity fit; with --write give --no-uncertainty" calibrate --write "$T/x.json" \
     --weight murrough2013bp-series:2=9
 bad '--hold item 1 ("w_con=2"): expected NAME=VALUE' calibrate --hold w_con=2

@@ -10,7 +10,9 @@
  * - the loader names what is missing;
  * - and, since it shares the full designs: SUSTAIN-1's calibration figure is the mean of the
  *   two schedules' quadratures against 24/90 and 39/86, enters the objective as its
- *   squared standardised residuals, and is refused on the PTSD-only designs. */
+ *   squared standardised residuals, and is refused on the PTSD-only designs;
+ * - Shiroma 2014, predicted and not fitted, against the figures it shares a design with, and
+ *   in the objective only when a sensitivity fit sets it. */
 #include "ks_test.h"
 #include "ketsim/ketsim.h"
 #include "ketsim/response.h"
@@ -336,6 +338,97 @@ static void test_sustain_figure(void **state)
     free(use);
 }
 
+static size_t figure_index(const char *id)
+{
+    size_t fi = 0, nf = ks_response_n_figures();
+    while (fi < nf && strcmp(ks_response_figure_at(fi)->id, id) != 0)
+        fi++;
+    assert_true(fi < nf);
+    return fi;
+}
+
+/* Shiroma 2014, predicted and not fitted (ks_response_heldout_*): its published numbers;
+ * response 24 h after the sixth infusion equal to Phillips 2019's figure (the same design,
+ * time and context) to the bit, and 24 h after the first within 0.5 points of Han 2016's
+ * (one infusion; only the visits differ); the share still responding 4 weeks after the last
+ * infusion and the relapsers' mean day recomputed from the survival curve on a drug state
+ * of this test's own; below Murrough 2013 BP's share at 18 days; the same on the PTSD-only
+ * designs (it needs only the six-infusion design); not in the objective; errors. */
+static void test_heldout_shiroma(void **state)
+{
+    (void)state;
+    ks_error err = {0};
+    assert_int_equal(ks_response_n_heldout(), 1);
+    const ks_response_figure *f = ks_response_heldout_at(0);
+    assert_string_equal(f->id, "shiroma2014-series");
+    assert_int_equal(f->n_points, 4);
+    assert_null(ks_response_heldout_at(1));
+    assert_non_null(ks_response_heldout_point(0, 3));
+    assert_null(ks_response_heldout_point(0, 4));
+    double obs[4], pred[4], se[4];
+    assert_int_equal(ks_response_heldout_eval(DS, &P, 0, obs, pred, se, &err), 0);
+    assert_true(obs[0] == 25.0 && fabs(obs[1] - 1100.0 / 12) < 1e-12 &&
+                fabs(obs[2] - 500.0 / 11) < 1e-12 && obs[3] == 16.0);
+    assert_true(fabs(se[0] - 100 * sqrt(0.25 * 0.75 / 12)) < 1e-9);
+    assert_true(isnan(se[3]));
+    double o[KS_RESPONSE_MAX_POINTS], pr[KS_RESPONSE_MAX_POINTS], sx[KS_RESPONSE_MAX_POINTS];
+    assert_int_equal(
+        ks_response_figure_eval(DS, &P, figure_index("phillips2019-series"), o, pr, sx, &err), 0);
+    assert_true(pred[1] == pr[0]);
+    assert_int_equal(
+        ks_response_figure_eval(DS, &P, figure_index("han2016-pooled"), o, pr, sx, &err), 0);
+    printf("Shiroma 2014 predicted: %.2f %% after one (Han's 24 h %.2f), %.2f %% after six, "
+           "%.2f %% still responding at 4 weeks, relapsers' mean day %.2f\n",
+           pred[0], pr[0], pred[1], pred[2], pred[3]);
+    assert_true(fabs(pred[0] - pr[0]) < 0.5);
+    assert_int_equal(
+        ks_response_figure_eval(DS, &P, figure_index("murrough2013bp-series"), o, pr, sx, &err), 0);
+    assert_true(pred[2] > 0 && pred[2] < pr[1]);
+    /* the survival curve again, from this test's own drug state */
+    size_t n = 0;
+    ks_response_params q = P;
+    q.last_visit_h = 24 * 11;
+    double *D = drive6(&q, 60, &n), sv[28];
+    size_t k0 = (size_t)llround((24 * 11 + 24) / DT), step = (size_t)llround(24 / DT);
+    assert_int_equal(ks_response_survival(&q, KS_CTX_ACTIVE, D, k0, k0 + 27 * step, DT, step, sv),
+                     0);
+    free(D);
+    double mean = 0;
+    for (int j = 1; j < 28; j++)
+        mean += (j + 1) * (sv[j - 1] - sv[j]);
+    mean /= 1 - sv[27];
+    assert_true(fabs(pred[2] - 100 * sv[27]) < 1e-6);
+    assert_true(fabs(pred[3] - mean) < 1e-6 && pred[3] > 1 && pred[3] < 28);
+    /* the PTSD-only designs hold the six-infusion design: the same numbers */
+    ks_response_designs *d6 = NULL;
+    double p6[4];
+    assert_int_equal(ks_response_designs_create_ptsd(iv, pd, &d6, &err), 0);
+    assert_int_equal(ks_response_heldout_eval(d6, &P, 0, obs, p6, se, &err), 0);
+    ks_response_designs_free(d6);
+    assert_memory_equal(p6, pred, sizeof pred);
+    /* not in the objective: the figures' squared residuals sum to it without Shiroma */
+    double sum = 0;
+    for (size_t fi = 0; fi < ks_response_n_figures(); fi++) {
+        assert_int_equal(ks_response_figure_eval(DS, &P, fi, o, pr, sx, &err), 0);
+        for (size_t k = 0; k < ks_response_figure_at(fi)->n_points; k++)
+            sum += (pr[k] - o[k]) * (pr[k] - o[k]) / (sx[k] * sx[k]);
+    }
+    assert_true(fabs(ks_response_objective(DS, &P, NULL) - sum) < 1e-9 * sum);
+    /* ... unless a sensitivity fit asks for it: its three points with an SE are added */
+    assert_int_equal(ks_response_heldout_eval(DS, &P, 0, obs, pred, se, &err), 0);
+    double extra = 0;
+    for (int k = 0; k < 3; k++)
+        extra += (pred[k] - obs[k]) * (pred[k] - obs[k]) / (se[k] * se[k]);
+    assert_int_equal(ks_response_designs_set_heldout(DS, 1), 0);
+    double with = ks_response_objective(DS, &P, NULL);
+    assert_int_equal(ks_response_designs_set_heldout(DS, 0), 0);
+    printf("objective %.4f; with Shiroma 2014 fitted %.4f (+%.4f)\n", sum, with, extra);
+    assert_true(fabs(with - (sum + extra)) < 1e-9 * with);
+    assert_true(fabs(ks_response_objective(DS, &P, NULL) - sum) < 1e-9 * sum);
+    assert_int_equal(ks_response_designs_set_heldout(NULL, 1), KS_EINVAL);
+    assert_int_equal(ks_response_heldout_eval(DS, &P, 1, obs, pred, se, &err), KS_EINVAL);
+}
+
 /* Progress of a fit: called after every `every` evaluations with the count and the best
  * objective so far (never rising, and the fit's own objective is no higher); none when
  * unset. A short fit (10 evaluations per pass). */
@@ -540,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_week2_read_day14),
         cmocka_unit_test(test_ptsd_designs),
         cmocka_unit_test(test_sustain_figure),
+        cmocka_unit_test(test_heldout_shiroma),
         cmocka_unit_test(test_fit_progress),
         cmocka_unit_test(test_point_weight),
         cmocka_unit_test(test_fit_held),
