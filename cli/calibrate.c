@@ -60,7 +60,8 @@ static const char HELP[] =
     "                   5-20 minutes (SIR) to an hour (MCMC). A fit with --write\n"
     "                   computes it too\n"
     "  --sampler S      how the sets are drawn: sir (the default: iterated sampling\n"
-    "                   importance resampling, up to 5 x 2000 proposals, the sets from the\n"
+    "                   importance resampling, up to 5 x 2000 proposals (--iterations),\n"
+    "                   the sets from the\n"
     "                   iteration with the largest effective sample size), amis (the same\n"
     "                   iterations, every proposal kept and weighted against the mixture\n"
     "                   of the proposals so far: adaptive multiple importance sampling,\n"
@@ -1084,6 +1085,17 @@ static int parse_sampler(const cli_opt *o, int fitted)
             cli_error(CMD, "--centre: %s", err.msg);
             return 2;
         }
+        /* inside the calibration bounds, checked now rather than after the Hessian (a
+         * file without fluctuation has fluct_share 0, below its bound: not a centre) */
+        ks_response_params lo, hi;
+        ks_response_params_bounds(&lo, &hi);
+        for (int i = 0; i < KS_RP_N; i++)
+            if (!(g_unc.centres[c].v[i] >= lo.v[i] && g_unc.centres[c].v[i] <= hi.v[i])) {
+                cli_error(CMD, "--centre: %s: %s %g is outside the calibration bounds %g-%g",
+                          o[O_CENTRE].all[c], ks_response_param_name(i), g_unc.centres[c].v[i],
+                          lo.v[i], hi.v[i]);
+                return 2;
+            }
         g_unc.centre_path[c] = o[O_CENTRE].all[c];
         g_unc.n_centres = c + 1;
     }

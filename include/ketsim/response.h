@@ -814,8 +814,9 @@ int ks_response_amis(ks_response_objfn fn, void *ud, const ks_response_params *p
  * each of the n sets drawn from the pool goes to the component under which it is most
  * probable (share x density), a component with at least 2 sets per free parameter takes
  * the second moments of its sets about its centre (SDs x inflate), and its share of the
- * next m draws is its share of the sets, at least KS_RESPONSE_AMIS_MIN_SHARE (so that a
- * basin stays explored). A proposal's density is the mixture's, sum_c m_c/m q_c (the
+ * next m draws is its share of the sets raised to at least KS_RESPONSE_AMIS_MIN_SHARE,
+ * then all renormalised to sum 1 (so a raised component gets a little less: 0.1/1.1 of
+ * the draws with one centre, 0.1/1.4 with four; a basin stays explored). A proposal's density is the mixture's, sum_c m_c/m q_c (the
  * deterministic-mixture weight), and the pool is weighted against the equal mixture of
  * the iterations' proposals as in ks_response_amis; with n_centres 0 it is
  * ks_response_amis to the bit. share (may be NULL; 1 + n_centres entries): the kept sets'

@@ -465,10 +465,9 @@ int ks_response_heldout_eval(const ks_response_designs *d, const ks_response_par
     ks_response_params q = *p_in;
     q.last_visit_h = 24 * IV6_DAYS[5];
     int rc = drives(d, &q, need, D, err);
-    if (rc) return rc;
-    heldout_fig(&q, i, D[DS_IV6], obs, pred, se);
-    free(D[DS_IV6]);
-    return KS_OK;
+    if (!rc) heldout_fig(&q, i, D[DS_IV6], obs, pred, se);
+    free(D[DS_IV6]); /* allocated also when the drive itself failed */
+    return rc;
 }
 
 int ks_response_figure_eval(const ks_response_designs *d, const ks_response_params *p, size_t fi,

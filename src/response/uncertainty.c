@@ -643,8 +643,9 @@ static double mix_logpdf(const mix_prop *mp, const ks_response_params *ctr,
     return lm + log(acc);
 }
 
-/* Draws per component from their shares (each at least KS_RESPONSE_AMIS_MIN_SHARE of m
- * when there are several): floor(share m), the rest to component 0. */
+/* Draws per component from their shares (when there are several, each raised to at least
+ * KS_RESPONSE_AMIS_MIN_SHARE, then all renormalised: a raised one ends a little below it):
+ * floor(share m), the rest to component 0. */
 static void mix_alloc(mix_prop *mp, const double *share, int m)
 {
     double s[KS_RESPONSE_AMIS_MAX_CENTRES + 1], tot = 0;
@@ -669,7 +670,7 @@ static void mix_alloc(mix_prop *mp, const double *share, int m)
 static int mix_adapt(const mix_prop *prev, const ks_response_params *ctr,
                      const ks_response_params *sets, int n, double inflate,
                      ks_response_uncertainty *q, double *share, ks_response_params *tmp,
-                     ks_error *err)
+                     int adapt, ks_error *err)
 {
     int nc = prev->nc, cnt[KS_RESPONSE_AMIS_MAX_CENTRES + 1] = {0};
     int *who = malloc((size_t)n * sizeof *who);
@@ -688,7 +689,7 @@ static int mix_adapt(const mix_prop *prev, const ks_response_params *ctr,
     for (int c = 0; c < nc && !rc; c++) {
         share[c] = (double)cnt[c] / n;
         /* (with one component every set is its own: recomputed as plain pooled SIR does) */
-        if (nc > 1 && (cnt[c] < 2 * prev->pd[c].k || cnt[c] < 2)) continue;
+        if (!adapt || (nc > 1 && (cnt[c] < 2 * prev->pd[c].k || cnt[c] < 2))) continue;
         int k = 0;
         for (int j = 0; j < n; j++)
             if (who[j] == c) tmp[k++] = sets[j];
@@ -762,7 +763,7 @@ int ks_response_amis_mix(ks_response_objfn fn, void *ud, const ks_response_param
         if (t > 0) { /* the next proposal from the sets drawn from the pool so far */
             for (int j = 0; j < n; j++)
                 sets[j] = prop[pick[j]];
-            rc = mix_adapt(&mp[t - 1], ctr, sets, n, inflate, q, share, tmp, err);
+            rc = mix_adapt(&mp[t - 1], ctr, sets, n, inflate, q, share, tmp, 1, err);
             if (rc) goto done;
         }
         mix_prop *cur = &mp[t];
@@ -836,10 +837,9 @@ int ks_response_amis_mix(ks_response_objfn fn, void *ud, const ks_response_param
         for (int j = 0; j < n; j++)
             sets[j] = prop[pick[j]];
         double sh[KS_RESPONSE_AMIS_MAX_CENTRES + 1];
-        ks_response_uncertainty qq[KS_RESPONSE_AMIS_MAX_CENTRES + 1];
-        memcpy(qq, q, sizeof(ks_response_uncertainty) * (size_t)nc);
-        /* mix_adapt's assignment alone: the axes it would compute are not used */
-        rc = mix_adapt(&mp[t - 1], ctr, sets, n, inflate, qq, sh, tmp, err);
+        /* mix_adapt's assignment alone (no axes: they would not be used, and with one
+         * component and n = 1 ks_response_proposal_from_sets would refuse the sets) */
+        rc = mix_adapt(&mp[t - 1], ctr, sets, n, inflate, q, sh, tmp, 0, err);
         if (rc) goto done;
         for (int c = 0; c < nc; c++)
             share_out[c] = sh[c];

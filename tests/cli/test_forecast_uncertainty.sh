@@ -170,6 +170,11 @@ bad "--centre: only with --sampler amis" calibrate --uncertainty "$P" --centre "
 bad "--centre: only with --sampler amis" calibrate --uncertainty "$P" --sampler mcmc --centre "$P"
 bad "--centre: $T/nope.json: cannot read" calibrate --uncertainty "$P" --sampler amis \
     --centre "$T/nope.json"
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1])); d["parameters"]["t_cons_d"]["value"] = 500
+json.dump(d, open(sys.argv[2], "w"))' "$P" "$T/far.json"
+bad "--centre: $T/far.json: t_cons_d 500 is outside the calibration bounds 1-200" calibrate \
+    --uncertainty "$P" --sampler amis --centre "$T/far.json"
 bad "--centre: given 5 times, at most 4" calibrate --uncertainty "$P" --sampler amis \
     --centre "$P" --centre "$P" --centre "$P" --centre "$P" --centre "$P"
 bad '--iterations "0": expected a whole number from 1 to 50' calibrate --uncertainty "$P" \
