@@ -1378,7 +1378,7 @@ int cmd_calibrate(int argc, char **argv)
         json_t *root = json_load_file(fitted, 0, NULL);
         if (json_object_get(root, "sensitivity")) {
             cli_error(CMD,
-                      "%s %s: a sensitivity fit (calibrate --hold/--weight), not the "
+                      "%s %s: a sensitivity fit (calibrate --hold/--weight/--fit-heldout), not the "
                       "calibration: no uncertainty or PTSD stage is computed on it",
                       nofit, fitted);
             rc = 2;

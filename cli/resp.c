@@ -142,10 +142,11 @@ int resp_env_load_fitted(resp_env *e, const char *cmd, const char *params_opt,
     resp_drive_read(params_path, &d);
     json_t *root = json_load_file(params_path, 0, NULL);
     if (json_object_get(root, "sensitivity")) /* written by calibrate --hold / --weight */
-        fprintf(stderr,
-                "warning: %s %s: a sensitivity fit (calibrate --hold/--weight), not the "
-                "calibration: its numbers answer a what-if, they are not the model's forecast\n",
-                params_opt, params_path);
+        fprintf(
+            stderr,
+            "warning: %s %s: a sensitivity fit (calibrate --hold/--weight/--fit-heldout), not the "
+            "calibration: its numbers answer a what-if, they are not the model's forecast\n",
+            params_opt, params_path);
     json_decref(root);
     const char *pd = pd_path;
     if (!pd && *d.pd_file) {

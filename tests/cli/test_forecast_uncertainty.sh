@@ -222,14 +222,14 @@ assert abs(d["objective_sum_sq_z"] - tot) < 1e-4 * tot, (d["objective_sum_sq_z"]
 assert s["objective_weighted"] > d["objective_sum_sq_z"] + 1e-6
 PY
 grep -q "w_cons .*7.5 .*(held)" "$T/sens.txt" || fail "the held parameter is not marked: $(grep w_cons "$T/sens.txt")"
-bad "a sensitivity fit (calibrate --hold/--weight), not the calibration: no uncertainty" \
+bad "a sensitivity fit (calibrate --hold/--weight/--fit-heldout), not the calibration: no uncertainty" \
     calibrate --uncertainty "$T/sens.json" --write "$T/u.json"
-bad "a sensitivity fit (calibrate --hold/--weight), not the calibration: no uncertainty" \
+bad "a sensitivity fit (calibrate --hold/--weight/--fit-heldout), not the calibration: no uncertainty" \
     calibrate --stage2 "$T/sens.json" --write "$T/u.json"
 # and a forecast from it says so
 "$KETSIM" forecast --madrs 30 --until 3 --regimen "0.5mg/kg iv over 40min" --params "$T/sens.json" >"$T/sf.txt" 2>"$T/sf.err" ||
     fail "forecast from a sensitivity fit: $(tail -3 "$T/sf.err")"
-grep -qF -- "--params $T/sens.json: a sensitivity fit (calibrate --hold/--weight), not the calibration" "$T/sf.err" ||
+grep -qF -- "--params $T/sens.json: a sensitivity fit (calibrate --hold/--weight/--fit-heldout), not the calibration" "$T/sf.err" ||
     fail "no sensitivity warning: $(cat "$T/sf.err")"
 # sets drawn by Markov chains that did not converge: forecast names R-hat and ESS
 awk '/^    "sir": \{/ {print "    \"mcmc\": {\"converged\": false, \"max_rhat\": 1.37, \"min_ess_bulk\": 12, \"min_ess_tail\": 9},"; print "    \"sir_old\": {"; next} {print}' \
