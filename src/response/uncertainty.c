@@ -638,6 +638,7 @@ static double mix_logpdf(const mix_prop *mp, const ks_response_params *ctr,
         l[c] = mp->m_c[c] > 0 ? mp->lshare[c] + prop_logpdf(&mp->pd[c], &ctr[c], x) : -HUGE_VAL;
         if (l[c] > lm) lm = l[c];
     }
+    if (lm == -HUGE_VAL) return -HUGE_VAL; /* no component reaches x */
     for (int c = 0; c < mp->nc; c++)
         if (l[c] > -HUGE_VAL) acc += exp(l[c] - lm);
     return lm + log(acc);
