@@ -289,19 +289,26 @@ static size_t figure_by_id(const char *id)
     return fi;
 }
 
+/* Ibrahim 2012's figure read by `rule`, the designs' own reading restored; 1 with a
+ * message on error. */
+static int ibrahim_eval(ks_response_designs *d, const ks_response_params *p, int rule, double *obs,
+                        double *pred, double *se)
+{
+    ks_error err = {0};
+    int own = ks_response_designs_ibrahim(d);
+    ks_response_designs_set_ibrahim(d, rule);
+    int rc =
+        ks_response_figure_eval(d, p, figure_by_id("ibrahim2012-durability"), obs, pred, se, &err);
+    ks_response_designs_set_ibrahim(d, own);
+    if (rc) cli_error(CMD, "%s", err.msg);
+    return rc != 0;
+}
+
 static int ibrahim_other(sbuf *b, ks_response_designs *d, const ks_response_params *p)
 {
     int fitted = ks_response_designs_ibrahim(d), other = !fitted;
-    size_t fi = figure_by_id("ibrahim2012-durability");
     double obs[2], pred[2], se[2];
-    ks_error err = {0};
-    ks_response_designs_set_ibrahim(d, other);
-    int rc = ks_response_figure_eval(d, p, fi, obs, pred, se, &err);
-    ks_response_designs_set_ibrahim(d, fitted);
-    if (rc) {
-        cli_error(CMD, "%s", err.msg);
-        return 1;
-    }
+    if (ibrahim_eval(d, p, other, obs, pred, se)) return 1;
     double z0 = (pred[0] - obs[0]) / se[0], z1 = (pred[1] - obs[1]) / se[1];
     sb_printf(b,
               "\nIbrahim 2012 read the other way (not fitted): %s. Not relapsed by 4 weeks "
@@ -360,18 +367,11 @@ static int heldout_section(sbuf *b, ks_response_designs *d, const ks_response_pa
         const ks_response_figure *f = ks_response_heldout_at(i);
         sb_printf(b, "- `%s`: %s. %s.\n", f->id, f->what, f->source);
     }
-    size_t fi = figure_by_id("ibrahim2012-durability");
     double obs[2], pred[2], se[2];
     /* the same measure as Shiroma's: Ibrahim 2012 read as loss of response (loss50),
      * whichever reading the fit used */
     int rule = ks_response_designs_ibrahim(d);
-    ks_response_designs_set_ibrahim(d, KS_IBRAHIM_LOSS50);
-    int rc = ks_response_figure_eval(d, p, fi, obs, pred, se, &err);
-    ks_response_designs_set_ibrahim(d, rule);
-    if (rc) {
-        cli_error(CMD, "%s", err.msg);
-        return 1;
-    }
+    if (ibrahim_eval(d, p, KS_IBRAHIM_LOSS50, obs, pred, se)) return 1;
     sb_printf(b,
               "\nDurability in one measure, responders still responding 4 weeks after the "
               "last infusion: after six (Shiroma 2014, 5 of 11) 45.5 %% published, %.3g %% "
