@@ -400,7 +400,8 @@ static void test_amis_mix(void **state)
                      KS_OK);
     for (int k = 0; k < N; k++)
         assert_true(log(s2[k].v[0] / p.v[0]) < b.shift / 2);
-    /* no centre: ks_response_amis to the bit */
+    /* no centre: the same as the wrapper ks_response_amis (that it equals the code before
+     * the mixture is pinned in test_amis by the old ESS sequence) */
     assert_int_equal(ks_response_amis(bimodal_fn, &b, &p, &narrow, IT, M, N, 1.2, 7, 0, s1, NULL,
                                       NULL, NULL, NULL, NULL, &err),
                      KS_OK);
