@@ -917,6 +917,92 @@ int ks_response_mcmc_diagnose(const double *x, int chains, int n, double *rhat, 
 double ks_response_mcmc_rhat_basic(const double *x, int chains, int n);
 double ks_response_mcmc_ess_basic(const double *x, int chains, int n);
 
+/* Sequential Monte Carlo with adaptive tempering on the same target as SIR and the Markov
+ * chains (docs/response-model.md, "Parameter uncertainty" 3d): density proportional to
+ * exp(-fn / (2 u->scale)) on the log parameters with u->free, zero outside the calibration
+ * bounds, the others held at p. o->islands independent particle systems of o->particles
+ * each (the island particle model: Verge C, Dubarry C, Del Moral P, Moulines E 2015, Stat
+ * Comput 25:243, doi:10.1007/s11222-013-9429-x); each starts from draws of the Hessian
+ * normal q0 (ks_response_propose; u's axes, which must be orthogonal as
+ * ks_response_uncertainty_from_hessian makes them) and passes through the targets
+ * q0^(1 - beta) pi^beta, beta from 0 to 1 (a geometric bridge), each next beta where the
+ * effective sample size of the incremental weights falls to KS_RESPONSE_SMC_ESS_FRAC of
+ * the particles (adaptive tempering: Jasra A, Stephens DA, Doucet A, Tsagaris T 2011,
+ * Scand J Stat 38:1, doi:10.1111/j.1467-9469.2010.00723.x), then systematic resampling
+ * (which keeps the particles of one ancestor next to each other) and random-walk
+ * Metropolis sweeps invariant for that target: steps N(0, lambda^2 2.38^2/d Sigma), Sigma
+ * the weighted covariance of the island's particles at the new beta, lambda following
+ * each sweep's acceptance towards KS_RESPONSE_MCMC_TARGET_ACC; sweeps go on until at
+ * least 1 - KS_RESPONSE_SMC_MOVE_C of the particles have moved (at least 2 sweeps, at
+ * most o->sweeps_max). At beta 1 all islands go on sweeping until the diagnostics below
+ * pass, checked every KS_RESPONSE_SMC_CHECK sweeps, or o->final_max sweeps are done.
+ * Diagnostics as the chains' (ks_response_mcmc_diagnose) with the islands as chains and
+ * each island's particles in their order as draws: since resampling keeps a family
+ * together, particles that still share an ancestor are neighbours, and the ESS counts
+ * them as correlated. Converged: max R-hat < KS_RESPONSE_MCMC_RHAT_MAX and bulk- and
+ * tail-ESS at least KS_RESPONSE_MCMC_ESS_PER_CHAIN per island. Random numbers: Philox
+ * stream KS_RNG_RESPONSE_SMC of o->seed keyed by island, stage, sweep and particle: the
+ * same bits for any thread count (particles move in parallel; fn must be thread-safe). */
+#define KS_RESPONSE_SMC_ISLANDS 4        /* default islands */
+#define KS_RESPONSE_SMC_MAX_ISLANDS 16   /* at most */
+#define KS_RESPONSE_SMC_PARTICLES 500    /* default particles per island */
+#define KS_RESPONSE_SMC_MAX_PARTICLES 100000
+#define KS_RESPONSE_SMC_ESS_FRAC 0.5     /* the next beta: ESS of the weights at this share */
+#define KS_RESPONSE_SMC_MOVE_C 0.01      /* sweeps until all but this share have moved */
+#define KS_RESPONSE_SMC_SWEEPS_MAX 40    /* default cap on the sweeps of one stage */
+#define KS_RESPONSE_SMC_FINAL_MAX 200    /* default cap on the further sweeps at beta 1 */
+#define KS_RESPONSE_SMC_CHECK 5          /* diagnostics every this many sweeps at beta 1 */
+#define KS_RESPONSE_SMC_MAX_STAGES 200   /* stages (temperatures) per island at most */
+
+typedef struct ks_response_smc_opts {
+    int islands;    /* 2 to KS_RESPONSE_SMC_MAX_ISLANDS */
+    int particles;  /* per island, 20 to KS_RESPONSE_SMC_MAX_PARTICLES */
+    int sweeps_max; /* per stage, >= 2 */
+    int final_max;  /* further sweeps at beta 1, >= 0 */
+    uint64_t seed;  /* Philox key */
+    int threads;    /* 0: OpenMP's default */
+    /* called after each sweep (may be NULL): island (-1 for the sweeps of all islands at
+     * beta 1), stage, beta, sweep of the stage, its acceptance, evaluations so far */
+    void (*progress)(int island, int stage, double beta, int sweep, double accept, long evals,
+                     void *pud);
+    void *pud;
+} ks_response_smc_opts;
+
+typedef struct ks_response_smc_stats {
+    int islands, particles, n_free;
+    int stages[KS_RESPONSE_SMC_MAX_ISLANDS]; /* temperatures after 0, the last one 1 */
+    double beta[KS_RESPONSE_SMC_MAX_ISLANDS][KS_RESPONSE_SMC_MAX_STAGES];
+    double accept[KS_RESPONSE_SMC_MAX_ISLANDS][KS_RESPONSE_SMC_MAX_STAGES]; /* over its sweeps */
+    int sweeps[KS_RESPONSE_SMC_MAX_ISLANDS][KS_RESPONSE_SMC_MAX_STAGES];
+    double moved[KS_RESPONSE_SMC_MAX_ISLANDS][KS_RESPONSE_SMC_MAX_STAGES]; /* share moved */
+    /* log of the normalising constant of pi over q0's (each island's estimate: the sum of
+     * the logs of the mean incremental weights); islands that explored the same target
+     * agree within their Monte Carlo error */
+    double log_evidence[KS_RESPONSE_SMC_MAX_ISLANDS];
+    int ancestors[KS_RESPONSE_SMC_MAX_ISLANDS]; /* initial draws with descendants at the end */
+    int final_sweeps;                           /* further sweeps at beta 1 */
+    double final_accept;                        /* their acceptance */
+    long evaluations;                           /* of fn, the start's included */
+    double rhat[KS_RP_N], ess_bulk[KS_RP_N], ess_tail[KS_RP_N]; /* NAN for a held one */
+    double max_rhat, min_ess_bulk, min_ess_tail; /* over the free parameters */
+    int converged;
+    double dobj_q[3]; /* 5th, 50th, 95th percentile of objective - fn(p), kept sets */
+    double q05[KS_RP_N], q95[KS_RP_N]; /* 5th and 95th percentile over all particles */
+} ks_response_smc_stats;
+
+/* Run the islands; keep n_sets parameter sets evenly spaced over all islands' final
+ * particles (island by island, in particle order), stored in an order shuffled with the
+ * seed; diagnostics in *st (may be NULL). particles (may be NULL) gets every final
+ * particle, [island][particle][KS_RP_N] natural values. The visits of p are kept.
+ * KS_EINVAL for bad options, n_sets outside 1..islands x particles, no free parameter or
+ * axes that are not orthogonal; KS_ENUMERIC when fn is not finite at p, no start with a
+ * finite fn is found in KS_RESPONSE_DRAW_TRIES proposals, a covariance has no Cholesky
+ * factor or an island needs more than KS_RESPONSE_SMC_MAX_STAGES temperatures; KS_ENOMEM. */
+int ks_response_smc(ks_response_objfn fn, void *ud, const ks_response_params *p,
+                    const ks_response_uncertainty *u, const ks_response_smc_opts *o, int n_sets,
+                    ks_response_params *sets, double *particles, ks_response_smc_stats *st,
+                    ks_error *err);
+
 /* The calibration objective over all figures, as a ks_response_objfn (ud: the designs). */
 double ks_response_objective_fn(const ks_response_params *p, void *ud);
 

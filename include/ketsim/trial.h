@@ -46,8 +46,10 @@ enum ks_rng_purpose {
     KS_RNG_RESPONSE = 6,        /* antidepressant-response variability (src/response) */
     KS_RNG_RESPONSE_PARAMS = 7, /* response-model parameter sets drawn from the calibration's
                                    uncertainty (patient = the draw's number) */
-    KS_RNG_RESPONSE_MCMC = 8    /* the response calibration's Markov chains (replicate = the
+    KS_RNG_RESPONSE_MCMC = 8,   /* the response calibration's Markov chains (replicate = the
                                    chain, patient = the iteration) */
+    KS_RNG_RESPONSE_SMC = 9     /* the response calibration's sequential Monte Carlo
+                                   (replicate = the island, patient = stage, sweep, particle) */
 };
 
 /* Two independent uniform numbers in (0, 1) (53-bit resolution) for draw `index` of

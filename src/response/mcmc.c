@@ -4,6 +4,7 @@
  * uncertainty"; include/ketsim/response.h, ks_response_mcmc). */
 #include "ketsim/response.h"
 #include "ketsim/trial.h"
+#include "response_internal.h"
 
 #include <gsl/gsl_cdf.h>
 #include <math.h>
@@ -122,14 +123,13 @@ static void rank_normalise(const double *y, int S, double *z, vi *tmp)
     }
 }
 
-static int cmp_d(const void *a, const void *b)
+int ks_response_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-/* The q-quantile of sorted s[0..n), linear between order statistics (R's type 7). */
-static double quantile7(const double *s, int n, double q)
+double ks_response_quantile7(const double *s, int n, double q)
 {
     double pos = q * (n - 1);
     int i = (int)floor(pos);
@@ -160,15 +160,15 @@ int ks_response_mcmc_diagnose(const double *x, int chains, int n, double *rhat, 
             y[(2 * c + 1) * h + i] = x[(size_t)c * n + (n - h) + i];
         }
     memcpy(s, y, (size_t)S * sizeof *s);
-    qsort(s, (size_t)S, sizeof *s, cmp_d);
+    qsort(s, (size_t)S, sizeof *s, ks_response_cmp_double);
     rank_normalise(y, S, z, tmp);
     double r_bulk = ks_response_mcmc_rhat_basic(z, M, h);
     if (ess_bulk) *ess_bulk = ks_response_mcmc_ess_basic(z, M, h);
     /* folded: the distance from the median, rank-normalised in turn */
-    double med = quantile7(s, S, 0.5);
+    double med = ks_response_quantile7(s, S, 0.5);
     for (int i = 0; i < S; i++)
         z[i] = fabs(y[i] - med);
-    double q05 = quantile7(s, S, 0.05), q95 = quantile7(s, S, 0.95);
+    double q05 = ks_response_quantile7(s, S, 0.05), q95 = ks_response_quantile7(s, S, 0.95);
     double *f = s; /* s is not needed once the quantiles are read; y is kept for the tails */
     rank_normalise(z, S, f, tmp);
     double r_fold = ks_response_mcmc_rhat_basic(f, M, h);
@@ -189,10 +189,7 @@ int ks_response_mcmc_diagnose(const double *x, int chains, int n, double *rhat, 
 
 /* ---------------------------------------------------------------- the sampler */
 
-/* Lower Cholesky factor of the k x k symmetric A (row-major) into L; with a growing
- * diagonal jitter when A is not positive definite to rounding. 0, or -1 when even that
- * fails. */
-static int cholesky(const double *A, int k, double *L)
+int ks_response_cholesky(const double *A, int k, double *L)
 {
     double tr = 0;
     for (int a = 0; a < k; a++)
@@ -350,7 +347,7 @@ static int pool_window(const shared *sh, chain_state *cs, int chains, double *L)
     for (int a = 0; a < k; a++)
         for (int b = 0; b < k; b++)
             A[a * k + b] = sh->sd2 * (w * m2[a * k + b] / (n - 1) + (a == b ? reg : 0));
-    return cholesky(A, k, L);
+    return ks_response_cholesky(A, k, L);
 }
 
 int ks_response_mcmc(ks_response_objfn fn, void *ud, const ks_response_params *p,
@@ -395,7 +392,7 @@ int ks_response_mcmc(ks_response_objfn fn, void *ud, const ks_response_params *p
                 SH[a * k + b] += u->axes[j][sh.idx[a]] * u->axes[j][sh.idx[b]];
     for (int a = 0; a < k * k; a++)
         A[a] = sh.sd2 * SH[a];
-    if (cholesky(A, k, L0))
+    if (ks_response_cholesky(A, k, L0))
         return ks_error_set(err, KS_ENUMERIC,
                             "MCMC: the proposal covariance is not positive definite");
     sh.L0 = L0, sh.Sigma_H = SH;
@@ -495,9 +492,9 @@ int ks_response_mcmc(ks_response_objfn fn, void *ud, const ks_response_params *p
             st->rhat[i] = st->ess_bulk[i] = st->ess_tail[i] = NAN;
             for (long t = 0; t < T; t++)
                 col[t] = draws[(size_t)t * KS_RP_N + i];
-            qsort(col, (size_t)T, sizeof *col, cmp_d);
-            st->q05[i] = quantile7(col, (int)T, 0.05);
-            st->q95[i] = quantile7(col, (int)T, 0.95);
+            qsort(col, (size_t)T, sizeof *col, ks_response_cmp_double);
+            st->q05[i] = ks_response_quantile7(col, (int)T, 0.05);
+            st->q95[i] = ks_response_quantile7(col, (int)T, 0.95);
             if (!u->free[i]) continue;
             for (long t = 0; t < T; t++)
                 col[t] = log(draws[(size_t)t * KS_RP_N + i]);
@@ -518,7 +515,7 @@ int ks_response_mcmc(ks_response_objfn fn, void *ud, const ks_response_params *p
                         st->min_ess_bulk >= need && st->min_ess_tail >= need;
         for (int j = 0; j < n_sets; j++)
             col[j] = fo[pick[j]] - f0;
-        qsort(col, (size_t)n_sets, sizeof *col, cmp_d);
+        qsort(col, (size_t)n_sets, sizeof *col, ks_response_cmp_double);
         st->dobj_q[0] = col[(int)floor(0.05 * (n_sets - 1))];
         st->dobj_q[1] = col[(int)floor(0.5 * (n_sets - 1))];
         st->dobj_q[2] = col[(int)ceil(0.95 * (n_sets - 1))];

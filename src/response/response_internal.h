@@ -86,4 +86,13 @@ int ks_response_withdraw_quad_drug(const ks_response_params *p, int schedule,
                                    uint64_t key, int threads, ks_response_withdrawal_result *out,
                                    ks_error *err);
 
+/* Helpers of the samplers (mcmc.c, smc.c). qsort's comparison of doubles, ascending. */
+int ks_response_cmp_double(const void *a, const void *b);
+/* The q-quantile of sorted s[0..n), linear between order statistics (R's type 7). */
+double ks_response_quantile7(const double *s, int n, double q);
+/* Lower Cholesky factor of the k x k symmetric A (row-major) into L; with a growing
+ * diagonal jitter when A is not positive definite to rounding. 0, or -1 when even that
+ * fails. */
+int ks_response_cholesky(const double *A, int k, double *L);
+
 #endif
