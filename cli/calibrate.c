@@ -69,7 +69,10 @@ static const char HELP[] =
     "                   random-walk Metropolis, several chains from dispersed starts; the\n"
     "                   file records acceptance, rank-normalised split-R-hat and bulk/tail\n"
     "                   ESS per parameter, and \"converged\": R-hat < 1.01 and both ESS >= 100\n"
-    "                   per chain). Progress on stderr. docs/response-model.md\n"
+    "                   per chain) or smc (sequential Monte Carlo: islands of particles\n"
+    "                   tempered from the Hessian's normal to the target with Metropolis\n"
+    "                   moves, then moved at the target until the same criteria pass with\n"
+    "                   the islands as chains). Progress on stderr. docs/response-model.md\n"
     "  --iterations N   with --sampler sir or amis: at most N iterations of 2000 proposals\n"
     "                   (default 5, at most 50)\n"
     "  --centre FILE    with --sampler amis: the proposal becomes a mixture with one more\n"
@@ -83,6 +86,11 @@ static const char HELP[] =
     "  --mcmc-chains N  chains, 2-64 (default 4; they run in parallel on OpenMP's threads,\n"
     "                   the same sets for any thread count); an objective evaluation takes\n"
     "                   30-60 ms: chains x (draws + burn-in) of them\n"
+    "  --smc-islands N  with --sampler smc: independent particle systems, 2-16 (default 4)\n"
+    "  --smc-particles N  particles per island, 50-100000 (default 500); islands x\n"
+    "                   particles x sweeps objective evaluations per temperature\n"
+    "  --smc-final N    at most N further sweeps at the target until the criteria pass\n"
+    "                   (default 200; 0: none)\n"
     "  --no-uncertainty with --write: skip that section (a quick fit; forecast\n"
     "                   --uncertainty then refuses the file)\n"
     "  --ibrahim-rule R how Ibrahim 2012's durability is read: loss50 (default, the shipped\n"
@@ -120,6 +128,7 @@ static const char HELP[] =
     "  ketsim calibrate --uncertainty data/response-params.json\n"
     "  ketsim calibrate --uncertainty fit.json --sampler mcmc --mcmc-draws 2000 --write out.json\n"
     "  ketsim calibrate --uncertainty fit.json --sampler amis --centre other-basin.json\n"
+    "  ketsim calibrate --uncertainty fit.json --sampler smc --write out.json\n"
     "  ketsim calibrate --hold w_cons=9 --no-uncertainty --write profile.json\n"
     "\n"
     "Exit status: 0 done; 1 numerical failure or a fit error above the recorded one; 2 bad\n"
@@ -146,6 +155,9 @@ enum {
     O_CENTRE,
     O_ITERS,
     O_FIT_HELDOUT,
+    O_SMC_ISLANDS,
+    O_SMC_PARTICLES,
+    O_SMC_FINAL,
     O_COUNT
 };
 
@@ -305,6 +317,8 @@ static int cmp_dbl(const void *a, const void *b)
  * cmd_calibrate. */
 typedef struct unc_cfg {
     int mcmc; /* 1: Markov chains; 0: iterated SIR */
+    int smc;  /* 1: sequential Monte Carlo (mcmc 0) */
+    int islands, particles, final_max;
     int chains, draws, burn;
     int pooled;    /* with mcmc 0: 1 pooled iterated SIR (AMIS), 0 iterations apart */
     int iters;     /* --iterations: at most this many SIR or pooled SIR iterations */
@@ -317,7 +331,10 @@ static unc_cfg g_unc = {.mcmc = UNC_DEFAULT_MCMC,
                         .draws = KS_RESPONSE_MCMC_DRAWS,
                         .burn = KS_RESPONSE_MCMC_BURN,
                         .pooled = UNC_DEFAULT_POOLED,
-                        .iters = KS_RESPONSE_SIR_ITER};
+                        .iters = KS_RESPONSE_SIR_ITER,
+                        .islands = KS_RESPONSE_SMC_ISLANDS,
+                        .particles = KS_RESPONSE_SMC_PARTICLES,
+                        .final_max = KS_RESPONSE_SMC_FINAL_MAX};
 
 /* The statistics both SIR forms record: into sir, and printed after `what` ("SIR,
  * iteration 3 kept" or "pooled SIR, 3 iterations"). */
@@ -559,6 +576,113 @@ static json_t *mcmc_json(const ks_response_designs *d, const ks_response_params 
     return m;
 }
 
+static void smc_progress(int island, int stage, double beta, int sweep, double accept, long evals,
+                         void *pud)
+{
+    (void)pud;
+    if (island >= 0 && sweep == 1)
+        fprintf(stderr,
+                "calibrate: SMC island %d, stage %d: beta %.4g (%ld objective evaluations so "
+                "far)\n",
+                island + 1, stage, beta, evals);
+    else if (island < 0 && sweep % KS_RESPONSE_SMC_CHECK == 0)
+        fprintf(stderr,
+                "calibrate: SMC at beta 1: %d further sweeps of all islands, acceptance %.3f "
+                "(%ld evaluations so far)\n",
+                sweep, accept, evals);
+}
+
+/* Sequential Monte Carlo from the Hessian proposal u: KS_RESPONSE_SIR_N sets into sets, *st
+ * the diagnostics; the "smc" object, or NULL (printed). */
+static json_t *smc_json(const ks_response_designs *d, const ks_response_params *p,
+                        const ks_response_uncertainty *u, ks_response_params *sets,
+                        ks_response_smc_stats *st)
+{
+    ks_error err = {0};
+    ks_response_smc_opts o = {g_unc.islands,
+                              g_unc.particles,
+                              KS_RESPONSE_SMC_SWEEPS_MAX,
+                              g_unc.final_max,
+                              KS_RESPONSE_SIR_SEED,
+                              0,
+                              smc_progress,
+                              NULL};
+    if (ks_response_smc(ks_response_objective_fn, (void *)d, p, u, &o, KS_RESPONSE_SIR_N, sets,
+                        NULL, st, &err)) {
+        cli_error(CMD, "uncertainty: %s", err.msg);
+        return NULL;
+    }
+    json_t *m = json_object();
+    json_object_set_new(m, "sampler",
+                        json_string("sequential Monte Carlo with adaptive tempering from the "
+                                    "Hessian's normal, random-walk Metropolis moves, in "
+                                    "independent islands"));
+    json_object_set_new(m, "islands", json_integer(st->islands));
+    json_object_set_new(m, "particles_per_island", json_integer(st->particles));
+    json_object_set_new(m, "seed", json_integer(KS_RESPONSE_SIR_SEED));
+    json_object_set_new(m, "sets", json_integer(KS_RESPONSE_SIR_N));
+    json_object_set_new(m, "evaluations", json_integer(st->evaluations));
+    json_t *isl = json_array();
+    for (int s = 0; s < st->islands; s++) {
+        json_t *stages = json_array();
+        for (int g = 0; g < st->stages[s]; g++)
+            json_array_append_new(
+                stages, json_pack("{s:f,s:f,s:i,s:f}", "beta", round6(st->beta[s][g]), "acceptance",
+                                  round6(st->accept[s][g]), "sweeps", st->sweeps[s][g],
+                                  "moved", round6(st->moved[s][g])));
+        json_array_append_new(isl, json_pack("{s:i,s:f,s:i,s:o}", "island", s + 1, "log_evidence",
+                                             round6(st->log_evidence[s]), "ancestors",
+                                             st->ancestors[s], "stages", stages));
+    }
+    json_object_set_new(m, "island_runs", isl);
+    json_object_set_new(m, "islands_meaning",
+                        json_string("per island: its temperatures (beta) with the acceptance of "
+                                    "their Metropolis sweeps, the sweeps and the share of "
+                                    "particles moved; log_evidence: its estimate of the log "
+                                    "normalising constant of the target over the Hessian's "
+                                    "normal (islands that found the same distribution agree "
+                                    "within their Monte Carlo error); ancestors: initial draws "
+                                    "with descendants at the end"));
+    json_object_set_new(m, "final_sweeps", json_integer(st->final_sweeps));
+    json_object_set_new(m, "final_sweeps_max", json_integer(g_unc.final_max));
+    if (st->final_sweeps)
+        json_object_set_new(m, "final_acceptance", json_real(round6(st->final_accept)));
+    json_object_set_new(m, "max_rhat", json_real(round6(st->max_rhat)));
+    json_object_set_new(m, "min_ess_bulk", json_real(round6(st->min_ess_bulk)));
+    json_object_set_new(m, "min_ess_tail", json_real(round6(st->min_ess_tail)));
+    json_object_set_new(m, "converged", json_boolean(st->converged));
+    char crit[640];
+    snprintf(crit, sizeof crit,
+             "over the free parameters, with the islands as chains and each island's particles "
+             "in their order as draws (particles that still share an ancestor are neighbours, "
+             "so the ESS counts them as correlated): rank-normalised split-R-hat below %.2f and "
+             "bulk- and tail-ESS at least %d per island (%d) (the criteria of the Markov "
+             "chains, Vehtari et al. 2021); if false, the islands disagree or the particles are "
+             "fewer independent draws than they look, and the intervals are not to be trusted",
+             KS_RESPONSE_MCMC_RHAT_MAX, KS_RESPONSE_MCMC_ESS_PER_CHAIN,
+             KS_RESPONSE_MCMC_ESS_PER_CHAIN * st->islands);
+    json_object_set_new(m, "converged_meaning", json_string(crit));
+    json_object_set_new(
+        m, "objective_above_fit_p05_p50_p95",
+        json_pack("[f,f,f]", round6(st->dobj_q[0]), round6(st->dobj_q[1]), round6(st->dobj_q[2])));
+    printf("calibrate: SMC, %d islands of %d particles, %ld objective evaluations; stages per "
+           "island",
+           st->islands, st->particles, st->evaluations);
+    for (int s = 0; s < st->islands; s++)
+        printf(" %d", st->stages[s]);
+    printf(", log evidence per island");
+    for (int s = 0; s < st->islands; s++)
+        printf(" %.3f", st->log_evidence[s]);
+    printf("; %d further sweeps at beta 1; max R-hat %.4g, min bulk-ESS %.0f, min tail-ESS %.0f "
+           "(criteria: R-hat < %.2f, ESS >= %d): %s; kept sets' objective above the fit: median "
+           "%.3g (5-95 %%: %.3g-%.3g)\n",
+           st->final_sweeps, st->max_rhat, st->min_ess_bulk, st->min_ess_tail,
+           KS_RESPONSE_MCMC_RHAT_MAX, KS_RESPONSE_MCMC_ESS_PER_CHAIN * st->islands,
+           st->converged ? "converged" : "NOT converged", st->dobj_q[1], st->dobj_q[0],
+           st->dobj_q[2]);
+    return m;
+}
+
 /* The "uncertainty" section at the fit p (all figures' designs in d), printed as a table;
  * NULL on error (printed). */
 static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_params *p)
@@ -571,6 +695,12 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
                 "Markov chains of %d iterations (%d burn-in): %d objective evaluations...\n",
                 g_unc.chains, g_unc.burn + g_unc.draws, g_unc.burn,
                 g_unc.chains * (g_unc.burn + g_unc.draws));
+    else if (g_unc.smc)
+        fprintf(stderr,
+                "calibrate: parameter uncertainty: Hessian of the objective at 2 steps, then "
+                "sequential Monte Carlo, %d islands of %d particles (each temperature costs "
+                "particles x sweeps evaluations; an hour or more on two cores)...\n",
+                g_unc.islands, g_unc.particles);
     else
         fprintf(stderr,
                 "calibrate: parameter uncertainty: Hessian of the objective at 2 steps, then up "
@@ -588,18 +718,52 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
     }
     ks_response_sir_stats st;
     ks_response_mcmc_stats mst;
+    ks_response_smc_stats *sst = calloc(1, sizeof *sst);
+    if (!sst) {
+        cli_error(CMD, "uncertainty: out of memory");
+        free(sets);
+        return NULL;
+    }
     json_t *samp = g_unc.mcmc     ? mcmc_json(d, p, &u, sets, &mst)
+                   : g_unc.smc    ? smc_json(d, p, &u, sets, sst)
                    : g_unc.pooled ? amis_json(d, p, &u, sets, &st)
                                   : sir_json(d, p, &u, sets, &st);
+    /* the diagnostics per parameter, for the table (Markov chains or SMC) */
+    const double *q05 = g_unc.smc ? sst->q05 : mst.q05, *q95 = g_unc.smc ? sst->q95 : mst.q95,
+                 *rhat = g_unc.smc ? sst->rhat : mst.rhat,
+                 *essb = g_unc.smc ? sst->ess_bulk : mst.ess_bulk,
+                 *esst = g_unc.smc ? sst->ess_tail : mst.ess_tail;
+    const int diag = g_unc.mcmc || g_unc.smc;
     if (!samp) {
-        free(sets);
+        free(sets), free(sst);
         return NULL;
     }
     json_t *un = json_object();
     json_object_set_new(
         un, "method",
         json_string(
-            g_unc.mcmc
+            g_unc.smc
+                ? "Sequential Monte Carlo on the log parameters (Del Moral P, Doucet A, Jasra A "
+                  "2006, J R Stat Soc B 68:411): target density proportional to exp(-objective "
+                  "/ (2 scale)) within the calibration bounds (the objective is a sum of squared "
+                  "standardised residuals, -2 log-likelihood up to a constant for normal "
+                  "errors), parameters the fit left at a bound held there. Independent islands "
+                  "of particles (Verge C, Dubarry C, Del Moral P, Moulines E 2015, Stat Comput "
+                  "25:243; arXiv:1306.3911), each drawn from the Hessian's normal q0 "
+                  "(covariance 2 H^-1 times scale, flat axes 3 log units) and carried through "
+                  "the targets q0^(1 - beta) pi^beta, beta from 0 to 1, each next beta where the "
+                  "effective sample size of the incremental weights falls to half the particles "
+                  "(adaptive tempering: Jasra A, Stephens DA, Doucet A, Tsagaris T 2011, Scand J "
+                  "Stat 38:1), then systematic resampling and random-walk Metropolis sweeps "
+                  "invariant for that target (steps from 2.38^2/d times the particles' weighted "
+                  "covariance, the scale following the acceptance towards 0.234) until 99 % of "
+                  "the particles have moved; at beta 1 the sweeps go on until the diagnostics "
+                  "pass or \"final_sweeps_max\" are done. Convergence: rank-normalised "
+                  "split-R-hat and bulk/tail effective sample sizes (Vehtari et al. 2021) with "
+                  "the islands as chains and the particles in their order (families of one "
+                  "ancestor are neighbours) as draws. The sets are evenly spaced over all final "
+                  "particles. docs/response-model.md, Parameter uncertainty."
+            : g_unc.mcmc
                 ? "Markov chain Monte Carlo on the log parameters: target density proportional "
                   "to exp(-objective / (2 scale)) within the calibration bounds (the objective "
                   "is a sum of squared standardised residuals, -2 log-likelihood up to a "
@@ -684,12 +848,13 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
         nflat += u.flat[j];
     json_object_set_new(un, "axes", json_integer(u.n_axes));
     json_object_set_new(un, "axes_not_identified", json_integer(nflat));
-    json_object_set_new(un, g_unc.mcmc ? "mcmc" : "sir", samp);
+    json_object_set_new(un, g_unc.mcmc ? "mcmc" : g_unc.smc ? "smc" : "sir", samp);
     json_t *pars = json_object();
     printf("\n%-18s %12s  %-20s %9s  %-22s", "parameter", "value", "status", "sd_log",
            "90 % of the sets");
-    if (g_unc.mcmc)
-        printf(" %-22s %7s %8s %8s", "90 % of all draws", "R-hat", "ESS_bulk", "ESS_tail");
+    if (diag)
+        printf(" %-22s %7s %8s %8s", g_unc.smc ? "90 % of all particles" : "90 % of all draws",
+               "R-hat", "ESS_bulk", "ESS_tail");
     printf(" %s\n", "unit");
     double col[KS_RESPONSE_SIR_N];
     for (int i = 0; i < KS_RP_N; i++) {
@@ -708,16 +873,15 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
         if (u.identified[i]) snprintf(sd, sizeof sd, "%.3g", sqrt(u.cov[i][i]));
         printf("%-18s %12.5g  %-20s %9s  %10.4g-%-10.4g", ks_response_param_name(i), p->v[i], stt,
                sd, lo, hi);
-        if (g_unc.mcmc) {
-            json_object_set_new(o, "range_90_draws",
-                                json_pack("[f,f]", round6(mst.q05[i]), round6(mst.q95[i])));
+        if (diag) {
+            json_object_set_new(o, g_unc.smc ? "range_90_particles" : "range_90_draws",
+                                json_pack("[f,f]", round6(q05[i]), round6(q95[i])));
             if (u.free[i]) {
-                json_object_set_new(o, "rhat", json_real(round6(mst.rhat[i])));
-                json_object_set_new(o, "ess_bulk", json_real(round6(mst.ess_bulk[i])));
-                json_object_set_new(o, "ess_tail", json_real(round6(mst.ess_tail[i])));
+                json_object_set_new(o, "rhat", json_real(round6(rhat[i])));
+                json_object_set_new(o, "ess_bulk", json_real(round6(essb[i])));
+                json_object_set_new(o, "ess_tail", json_real(round6(esst[i])));
             }
-            printf(" %10.4g-%-10.4g %7.4g %8.0f %8.0f", mst.q05[i], mst.q95[i], mst.rhat[i],
-                   mst.ess_bulk[i], mst.ess_tail[i]);
+            printf(" %10.4g-%-10.4g %7.4g %8.0f %8.0f", q05[i], q95[i], rhat[i], essb[i], esst[i]);
         }
         printf(" %s\n", ks_response_param_unit(i));
         json_object_set_new(pars, ks_response_param_name(i), o);
@@ -735,14 +899,17 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
         json_string(g_unc.mcmc ? "parameter sets in the order of parameters, thinned evenly from "
                                  "every chain's draws after the burn-in, in a shuffled order: "
                                  "any first n of them is itself a thinned sample"
-                               : "parameter sets in the order of parameters, drawn by SIR; "
-                                 "any first n of them is itself a weighted sample"));
+                    : g_unc.smc ? "parameter sets in the order of parameters, evenly spaced over "
+                                  "every island's final particles, in a shuffled order: any "
+                                  "first n of them is itself a thinned sample"
+                                : "parameter sets in the order of parameters, drawn by SIR; "
+                                  "any first n of them is itself a weighted sample"));
     json_object_set_new(un, "sets", arr);
     printf("calibrate: %d of %d parameters free (the others at a bound), %d of %d axes not "
            "identified; residual variance factor %.3g; identified SDs change by at most %.2g %% "
            "at twice the step\n",
            u.n_free, KS_RP_N, nflat, u.n_axes, u.scale, 100 * u.step_change);
-    free(sets);
+    free(sets), free(sst);
     return un;
 }
 
@@ -1000,7 +1167,11 @@ static int write_uncertainty(const char *in, const char *out, const ks_response_
                                   g_unc.chains, g_unc.burn, g_unc.draws);
         else if (g_unc.pooled)
             n += (size_t)snprintf(cmd + n, sizeof cmd - n, " --sampler amis");
-        if (!g_unc.mcmc && g_unc.iters != KS_RESPONSE_SIR_ITER)
+        else if (g_unc.smc)
+            n += (size_t)snprintf(cmd + n, sizeof cmd - n,
+                                  " --sampler smc --smc-islands %d --smc-particles %d --smc-final %d",
+                                  g_unc.islands, g_unc.particles, g_unc.final_max);
+        if (!g_unc.mcmc && !g_unc.smc && g_unc.iters != KS_RESPONSE_SIR_ITER)
             n += (size_t)snprintf(cmd + n, sizeof cmd - n, " --iterations %d", g_unc.iters);
         for (int c = 0; c < g_unc.n_centres && n < sizeof cmd; c++)
             n += (size_t)snprintf(cmd + n, sizeof cmd - n, " --centre %s", g_unc.centre_path[c]);
@@ -1052,24 +1223,46 @@ static int parse_sampler(const cli_opt *o, int fitted)
             g_unc.mcmc = 0, g_unc.pooled = 0;
         else if (strcmp(o[O_SAMPLER].value, "amis") == 0)
             g_unc.mcmc = 0, g_unc.pooled = 1;
+        else if (strcmp(o[O_SAMPLER].value, "smc") == 0)
+            g_unc.mcmc = 0, g_unc.pooled = 0, g_unc.smc = 1;
         else {
-            cli_error(CMD, "--sampler \"%s\": expected sir, amis or mcmc", o[O_SAMPLER].value);
+            cli_error(CMD, "--sampler \"%s\": expected sir, amis, mcmc or smc",
+                      o[O_SAMPLER].value);
             return 2;
         }
+    }
+    for (int q = O_SMC_ISLANDS; q <= O_SMC_FINAL; q++)
+        if (o[q].value && (!unc || !g_unc.smc)) {
+            cli_error(CMD, "--%s: only with --sampler smc (where the uncertainty section is "
+                           "computed)",
+                      o[q].name);
+            return 2;
+        }
+    if (o[O_SMC_ISLANDS].value &&
+        parse_int(&o[O_SMC_ISLANDS], 2, KS_RESPONSE_SMC_MAX_ISLANDS, &g_unc.islands))
+        return 2;
+    if (o[O_SMC_PARTICLES].value &&
+        parse_int(&o[O_SMC_PARTICLES], 50, KS_RESPONSE_SMC_MAX_PARTICLES, &g_unc.particles))
+        return 2;
+    if (o[O_SMC_FINAL].value && parse_int(&o[O_SMC_FINAL], 0, 60000, &g_unc.final_max)) return 2;
+    if (g_unc.smc && (long)g_unc.islands * g_unc.particles < KS_RESPONSE_SIR_N) {
+        cli_error(CMD, "--smc-islands x --smc-particles: %d particles, fewer than the %d sets kept",
+                  g_unc.islands * g_unc.particles, KS_RESPONSE_SIR_N);
+        return 2;
     }
     for (int q = O_MCMC_DRAWS; q <= O_MCMC_CHAINS; q++)
         if (o[q].value && !g_unc.mcmc) {
             cli_error(CMD, "--%s: only with --sampler mcmc", o[q].name);
             return 2;
         }
-    if (o[O_ITERS].value && (!unc || g_unc.mcmc)) {
+    if (o[O_ITERS].value && (!unc || g_unc.mcmc || g_unc.smc)) {
         cli_error(CMD, "--iterations: only with --sampler sir or amis (where the uncertainty "
                        "section is computed)");
         return 2;
     }
     if (o[O_ITERS].value && parse_int(&o[O_ITERS], 1, KS_RESPONSE_SIR_ITER_MAX, &g_unc.iters))
         return 2;
-    if (o[O_CENTRE].value && (!unc || g_unc.mcmc || !g_unc.pooled)) {
+    if (o[O_CENTRE].value && (!unc || g_unc.mcmc || g_unc.smc || !g_unc.pooled)) {
         cli_error(CMD, "--centre: only with --sampler amis (where the uncertainty section is "
                        "computed)");
         return 2;
@@ -1275,7 +1468,9 @@ int cmd_calibrate(int argc, char **argv)
         {"mcmc-draws", 1, NULL, 0, NULL, 0, 0},   {"mcmc-burn", 1, NULL, 0, NULL, 0, 0},
         {"mcmc-chains", 1, NULL, 0, NULL, 0, 0},  {"hold", 1, NULL, 0, NULL, 0, 0},
         {"weight", 1, NULL, 0, NULL, 0, 0},       {"centre", 1, NULL, 0, NULL, 0, 1},
-        {"iterations", 1, NULL, 0, NULL, 0, 0},   {"fit-heldout", 0, NULL, 0, NULL, 0, 0}};
+        {"iterations", 1, NULL, 0, NULL, 0, 0},   {"fit-heldout", 0, NULL, 0, NULL, 0, 0},
+        {"smc-islands", 1, NULL, 0, NULL, 0, 0},  {"smc-particles", 1, NULL, 0, NULL, 0, 0},
+        {"smc-final", 1, NULL, 0, NULL, 0, 0}};
     int help = 0;
     if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
     if (help) {

@@ -1,6 +1,6 @@
 /* ketsim forecast --uncertainty: the forecast's population shares recomputed under each
  * parameter set of the calibration's uncertainty sample ("uncertainty"."sets" of the
- * parameter file, drawn by SIR or by Markov chains), summarised as 5th-95th percentiles over the
+ * parameter file, drawn by SIR, Markov chains or sequential Monte Carlo), summarised as 5th-95th percentiles over the
  * sets. */
 #include "resp.h"
 
@@ -22,16 +22,19 @@ void resp_unc_sir_warning(const char *params_path, size_t n_sets, char *buf, siz
     if (n) *buf = '\0';
     json_t *root = json_load_file(params_path, 0, NULL);
     json_t *un = json_object_get(root, "uncertainty");
-    json_t *sir = json_object_get(un, "sir"), *mc = json_object_get(un, "mcmc");
-    if (mc) {
-        if (!json_is_true(json_object_get(mc, "converged")))
+    json_t *sir = json_object_get(un, "sir"), *mc = json_object_get(un, "mcmc"),
+           *smc = json_object_get(un, "smc");
+    json_t *dg = mc ? mc : smc; /* both record the chains' diagnostics */
+    if (dg) {
+        if (!json_is_true(json_object_get(dg, "converged")))
             snprintf(buf, n,
-                     "the calibration's Markov chains did not converge (largest R-hat %.3g, "
+                     "the calibration's %s did not converge (largest R-hat %.3g, "
                      "smallest bulk/tail effective sample size %.0f/%.0f, for %zu sets): the "
                      "intervals are indicative and their tails are not to be trusted",
-                     json_number_value(json_object_get(mc, "max_rhat")),
-                     json_number_value(json_object_get(mc, "min_ess_bulk")),
-                     json_number_value(json_object_get(mc, "min_ess_tail")), n_sets);
+                     mc ? "Markov chains" : "sequential Monte Carlo",
+                     json_number_value(json_object_get(dg, "max_rhat")),
+                     json_number_value(json_object_get(dg, "min_ess_bulk")),
+                     json_number_value(json_object_get(dg, "min_ess_tail")), n_sets);
     } else if (!json_is_true(json_object_get(sir, "converged")))
         snprintf(buf, n,
                  "the calibration's SIR sample did not converge (effective sample size %.0f "

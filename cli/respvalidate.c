@@ -211,20 +211,37 @@ static void uncertainty_table(sbuf *b, const char *ppath)
     json_t *root = json_load_file(ppath, 0, NULL);
     json_t *un = json_object_get(root, "uncertainty");
     json_t *pars = json_object_get(un, "parameters"), *sir = json_object_get(un, "sir"),
-           *mc = json_object_get(un, "mcmc");
+           *mc = json_object_get(un, "mcmc"), *smc = json_object_get(un, "smc");
     sb_printf(b,
               "\n### Parameter uncertainty (the file's %s sets; response-model.md, Parameter "
               "uncertainty)\n\n",
               mc                                             ? "MCMC"
+              : smc                                          ? "SMC"
               : json_is_true(json_object_get(sir, "pooled")) ? "pooled SIR (AMIS)"
                                                              : "SIR");
-    if (!json_is_object(pars) || !(json_is_object(sir) || json_is_object(mc))) {
+    if (!json_is_object(pars) ||
+        !(json_is_object(sir) || json_is_object(mc) || json_is_object(smc))) {
         sb_printf(b, "The parameter file has no uncertainty section.\n");
         json_decref(root);
         return;
     }
-    json_t *q = json_object_get(mc ? mc : sir, "objective_above_fit_p05_p50_p95");
-    if (mc)
+    json_t *q = json_object_get(mc ? mc : smc ? smc : sir, "objective_above_fit_p05_p50_p95");
+    if (smc)
+        sb_printf(b,
+                  "%lld parameter sets evenly spaced over %lld islands of %lld particles "
+                  "(sequential Monte Carlo, %lld objective evaluations, %lld further sweeps at "
+                  "the target); largest R-hat %.4g, smallest bulk/tail effective sample size "
+                  "%.4g/%.4g over the islands: %s; ",
+                  (long long)json_integer_value(json_object_get(smc, "sets")),
+                  (long long)json_integer_value(json_object_get(smc, "islands")),
+                  (long long)json_integer_value(json_object_get(smc, "particles_per_island")),
+                  (long long)json_integer_value(json_object_get(smc, "evaluations")),
+                  (long long)json_integer_value(json_object_get(smc, "final_sweeps")),
+                  json_number_value(json_object_get(smc, "max_rhat")),
+                  json_number_value(json_object_get(smc, "min_ess_bulk")),
+                  json_number_value(json_object_get(smc, "min_ess_tail")),
+                  json_is_true(json_object_get(smc, "converged")) ? "converged" : "NOT converged");
+    else if (mc)
         sb_printf(b,
                   "%lld parameter sets thinned from %lld Markov chains of %lld draws after %lld "
                   "burn-in; acceptance %.3g; largest R-hat %.4g, smallest bulk/tail effective "

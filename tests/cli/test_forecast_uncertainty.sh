@@ -156,7 +156,21 @@ bad '$.parameters.fluct_share: missing' trial --model domino-1982 --weight 70 --
 bad "--uncertainty FILE: not with --errors or --stage2" calibrate --uncertainty "$P" --errors "$P"
 bad "--no-uncertainty: only with a fit that writes" calibrate --no-uncertainty
 # the sampler options (checked before any work)
-bad '--sampler "hmc": expected sir, amis or mcmc' calibrate --uncertainty "$P" --sampler hmc
+bad '--sampler "hmc": expected sir, amis, mcmc or smc' calibrate --uncertainty "$P" --sampler hmc
+bad "--smc-particles: only with --sampler smc" calibrate --uncertainty "$P" --smc-particles 100
+bad "--smc-islands: only with --sampler smc" calibrate --uncertainty "$P" --sampler mcmc \
+    --smc-islands 3
+bad '--smc-islands "1": expected a whole number from 2 to 16' calibrate --uncertainty "$P" \
+    --sampler smc --smc-islands 1
+bad '--smc-particles "49": expected a whole number from 50 to 100000' calibrate \
+    --uncertainty "$P" --sampler smc --smc-particles 49
+bad '--smc-final "-1": expected a whole number' calibrate --uncertainty "$P" --sampler smc \
+    --smc-final -1
+bad "--smc-islands x --smc-particles: 150 particles, fewer than the 200 sets kept" calibrate \
+    --uncertainty "$P" --sampler smc --smc-islands 3 --smc-particles 50
+bad "--centre: only with --sampler amis" calibrate --uncertainty "$P" --sampler smc --centre "$P"
+bad "--iterations: only with --sampler sir or amis" calibrate --uncertainty "$P" --sampler smc \
+    --iterations 3
 bad "--mcmc-draws: only with --sampler mcmc" calibrate --uncertainty "$P" --mcmc-draws 500
 bad "--mcmc-draws: only with --sampler mcmc" calibrate --uncertainty "$P" --sampler sir --mcmc-draws 500
 bad '--mcmc-draws "50": expected a whole number from 100 to 10000000' calibrate --uncertainty "$P" \
@@ -239,6 +253,14 @@ awk '/^    "sir": \{/ {print "    \"mcmc\": {\"converged\": false, \"max_rhat\":
 grep -qF "the calibration's Markov chains did not converge (largest R-hat 1.37, smallest bulk/tail effective sample size 12/9, for 200 sets)" \
     "$T/mc.txt" || fail "no MCMC warning: $(cat "$T/mc.txt")"
 grep -qF "SIR sample did not converge" "$T/mc.txt" && fail "SIR warning for an mcmc section"
+# ... and by sequential Monte Carlo
+awk '/^    "sir": \{/ {print "    \"smc\": {\"converged\": false, \"max_rhat\": 1.08, \"min_ess_bulk\": 150, \"min_ess_tail\": 90},"; print "    \"sir_old\": {"; next} {print}' \
+    "$P" >"$T/smc.json"
+"$KETSIM" forecast --madrs 30 --until 20 --days 1 --patients 50 --regimen "$REG" --params "$T/smc.json" --uncertainty \
+    >"$T/smc.txt" 2>&1 || fail "forecast with an smc section: $(tail -3 "$T/smc.txt")"
+grep -qF "the calibration's sequential Monte Carlo did not converge (largest R-hat 1.08, smallest bulk/tail effective sample size 150/90, for 200 sets)" \
+    "$T/smc.txt" || fail "no SMC warning: $(cat "$T/smc.txt")"
+grep -qF "SIR sample did not converge" "$T/smc.txt" && fail "SIR warning for an smc section"
 
 bad "--plot-dir: not with --calibration-only" response-validate --calibration-only --out "$T/c.md" \
     --plot-dir "$T/plots"
