@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <jansson.h>
+#include <omp.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -580,16 +581,19 @@ static void smc_progress(int island, int stage, double beta, int sweep, double a
                          void *pud)
 {
     (void)pud;
-    if (island >= 0 && sweep == 1)
+    static double t0 = -1;
+    double now = omp_get_wtime();
+    if (t0 < 0) t0 = now;
+    if (island >= 0)
         fprintf(stderr,
-                "calibrate: SMC island %d, stage %d: beta %.4g (%ld objective evaluations so "
-                "far)\n",
-                island + 1, stage, beta, evals);
-    else if (island < 0 && sweep % KS_RESPONSE_SMC_CHECK == 0)
+                "calibrate: SMC island %d, stage %d (beta %.4g), sweep %d: acceptance %.3f; %ld "
+                "objective evaluations, %.0f s\n",
+                island + 1, stage, beta, sweep, accept, evals, now - t0);
+    else
         fprintf(stderr,
-                "calibrate: SMC at beta 1: %d further sweeps of all islands, acceptance %.3f "
-                "(%ld evaluations so far)\n",
-                sweep, accept, evals);
+                "calibrate: SMC at beta 1, all islands: further sweep %d, acceptance %.3f; %ld "
+                "evaluations, %.0f s\n",
+                sweep, accept, evals, now - t0);
 }
 
 /* Sequential Monte Carlo from the Hessian proposal u: KS_RESPONSE_SIR_N sets into sets, *st
@@ -626,10 +630,10 @@ static json_t *smc_json(const ks_response_designs *d, const ks_response_params *
     for (int s = 0; s < st->islands; s++) {
         json_t *stages = json_array();
         for (int g = 0; g < st->stages[s]; g++)
-            json_array_append_new(
-                stages, json_pack("{s:f,s:f,s:i,s:f}", "beta", round6(st->beta[s][g]), "acceptance",
-                                  round6(st->accept[s][g]), "sweeps", st->sweeps[s][g],
-                                  "moved", round6(st->moved[s][g])));
+            json_array_append_new(stages,
+                                  json_pack("{s:f,s:f,s:i,s:f}", "beta", round6(st->beta[s][g]),
+                                            "acceptance", round6(st->accept[s][g]), "sweeps",
+                                            st->sweeps[s][g], "moved", round6(st->moved[s][g])));
         json_array_append_new(isl, json_pack("{s:i,s:f,s:i,s:o}", "island", s + 1, "log_evidence",
                                              round6(st->log_evidence[s]), "ancestors",
                                              st->ancestors[s], "stages", stages));
@@ -896,9 +900,9 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
     }
     json_object_set_new(
         un, "sets_meaning",
-        json_string(g_unc.mcmc ? "parameter sets in the order of parameters, thinned evenly from "
-                                 "every chain's draws after the burn-in, in a shuffled order: "
-                                 "any first n of them is itself a thinned sample"
+        json_string(g_unc.mcmc  ? "parameter sets in the order of parameters, thinned evenly from "
+                                  "every chain's draws after the burn-in, in a shuffled order: "
+                                  "any first n of them is itself a thinned sample"
                     : g_unc.smc ? "parameter sets in the order of parameters, evenly spaced over "
                                   "every island's final particles, in a shuffled order: any "
                                   "first n of them is itself a thinned sample"
@@ -1168,9 +1172,10 @@ static int write_uncertainty(const char *in, const char *out, const ks_response_
         else if (g_unc.pooled)
             n += (size_t)snprintf(cmd + n, sizeof cmd - n, " --sampler amis");
         else if (g_unc.smc)
-            n += (size_t)snprintf(cmd + n, sizeof cmd - n,
-                                  " --sampler smc --smc-islands %d --smc-particles %d --smc-final %d",
-                                  g_unc.islands, g_unc.particles, g_unc.final_max);
+            n += (size_t)snprintf(
+                cmd + n, sizeof cmd - n,
+                " --sampler smc --smc-islands %d --smc-particles %d --smc-final %d", g_unc.islands,
+                g_unc.particles, g_unc.final_max);
         if (!g_unc.mcmc && !g_unc.smc && g_unc.iters != KS_RESPONSE_SIR_ITER)
             n += (size_t)snprintf(cmd + n, sizeof cmd - n, " --iterations %d", g_unc.iters);
         for (int c = 0; c < g_unc.n_centres && n < sizeof cmd; c++)
@@ -1226,15 +1231,15 @@ static int parse_sampler(const cli_opt *o, int fitted)
         else if (strcmp(o[O_SAMPLER].value, "smc") == 0)
             g_unc.mcmc = 0, g_unc.pooled = 0, g_unc.smc = 1;
         else {
-            cli_error(CMD, "--sampler \"%s\": expected sir, amis, mcmc or smc",
-                      o[O_SAMPLER].value);
+            cli_error(CMD, "--sampler \"%s\": expected sir, amis, mcmc or smc", o[O_SAMPLER].value);
             return 2;
         }
     }
     for (int q = O_SMC_ISLANDS; q <= O_SMC_FINAL; q++)
         if (o[q].value && (!unc || !g_unc.smc)) {
-            cli_error(CMD, "--%s: only with --sampler smc (where the uncertainty section is "
-                           "computed)",
+            cli_error(CMD,
+                      "--%s: only with --sampler smc (where the uncertainty section is "
+                      "computed)",
                       o[q].name);
             return 2;
         }

@@ -1,7 +1,7 @@
 /* ketsim forecast --uncertainty: the forecast's population shares recomputed under each
  * parameter set of the calibration's uncertainty sample ("uncertainty"."sets" of the
- * parameter file, drawn by SIR, Markov chains or sequential Monte Carlo), summarised as 5th-95th percentiles over the
- * sets. */
+ * parameter file, drawn by SIR, Markov chains or sequential Monte Carlo), summarised as 5th-95th
+ * percentiles over the sets. */
 #include "resp.h"
 
 #include <jansson.h>

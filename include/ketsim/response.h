@@ -816,10 +816,10 @@ int ks_response_amis(ks_response_objfn fn, void *ud, const ks_response_params *p
  * the second moments of its sets about its centre (SDs x inflate), and its share of the
  * next m draws is its share of the sets raised to at least KS_RESPONSE_AMIS_MIN_SHARE,
  * then all renormalised to sum 1 (so a raised component gets a little less: 0.1/1.1 of
- * the draws with one centre, 0.1/1.4 with four; a basin stays explored). A proposal's density is the mixture's, sum_c m_c/m q_c (the
- * deterministic-mixture weight), and the pool is weighted against the equal mixture of
- * the iterations' proposals as in ks_response_amis; with n_centres 0 it is
- * ks_response_amis to the bit. share (may be NULL; 1 + n_centres entries): the kept sets'
+ * the draws with one centre, 0.1/1.4 with four; a basin stays explored). A proposal's density is
+ * the mixture's, sum_c m_c/m q_c (the deterministic-mixture weight), and the pool is weighted
+ * against the equal mixture of the iterations' proposals as in ks_response_amis; with n_centres 0
+ * it is ks_response_amis to the bit. share (may be NULL; 1 + n_centres entries): the kept sets'
  * shares by component (assigned as above, under the last proposal). KS_EINVAL for more
  * than KS_RESPONSE_AMIS_MAX_CENTRES centres or a centre outside the calibration bounds. */
 #define KS_RESPONSE_AMIS_MAX_CENTRES 4
@@ -943,16 +943,16 @@ double ks_response_mcmc_ess_basic(const double *x, int chains, int n);
  * tail-ESS at least KS_RESPONSE_MCMC_ESS_PER_CHAIN per island. Random numbers: Philox
  * stream KS_RNG_RESPONSE_SMC of o->seed keyed by island, stage, sweep and particle: the
  * same bits for any thread count (particles move in parallel; fn must be thread-safe). */
-#define KS_RESPONSE_SMC_ISLANDS 4        /* default islands */
-#define KS_RESPONSE_SMC_MAX_ISLANDS 16   /* at most */
-#define KS_RESPONSE_SMC_PARTICLES 500    /* default particles per island */
+#define KS_RESPONSE_SMC_ISLANDS 4      /* default islands */
+#define KS_RESPONSE_SMC_MAX_ISLANDS 16 /* at most */
+#define KS_RESPONSE_SMC_PARTICLES 500  /* default particles per island */
 #define KS_RESPONSE_SMC_MAX_PARTICLES 100000
-#define KS_RESPONSE_SMC_ESS_FRAC 0.5     /* the next beta: ESS of the weights at this share */
-#define KS_RESPONSE_SMC_MOVE_C 0.01      /* sweeps until all but this share have moved */
-#define KS_RESPONSE_SMC_SWEEPS_MAX 40    /* default cap on the sweeps of one stage */
-#define KS_RESPONSE_SMC_FINAL_MAX 200    /* default cap on the further sweeps at beta 1 */
-#define KS_RESPONSE_SMC_CHECK 5          /* diagnostics every this many sweeps at beta 1 */
-#define KS_RESPONSE_SMC_MAX_STAGES 200   /* stages (temperatures) per island at most */
+#define KS_RESPONSE_SMC_ESS_FRAC 0.5   /* the next beta: ESS of the weights at this share */
+#define KS_RESPONSE_SMC_MOVE_C 0.01    /* sweeps until all but this share have moved */
+#define KS_RESPONSE_SMC_SWEEPS_MAX 40  /* default cap on the sweeps of one stage */
+#define KS_RESPONSE_SMC_FINAL_MAX 200  /* default cap on the further sweeps at beta 1 */
+#define KS_RESPONSE_SMC_CHECK 5        /* diagnostics every this many sweeps at beta 1 */
+#define KS_RESPONSE_SMC_MAX_STAGES 200 /* stages (temperatures) per island at most */
 
 typedef struct ks_response_smc_opts {
     int islands;    /* 2 to KS_RESPONSE_SMC_MAX_ISLANDS */
@@ -984,7 +984,7 @@ typedef struct ks_response_smc_stats {
     double final_accept;                        /* their acceptance */
     long evaluations;                           /* of fn, the start's included */
     double rhat[KS_RP_N], ess_bulk[KS_RP_N], ess_tail[KS_RP_N]; /* NAN for a held one */
-    double max_rhat, min_ess_bulk, min_ess_tail; /* over the free parameters */
+    double max_rhat, min_ess_bulk, min_ess_tail;                /* over the free parameters */
     int converged;
     double dobj_q[3]; /* 5th, 50th, 95th percentile of objective - fn(p), kept sets */
     double q05[KS_RP_N], q95[KS_RP_N]; /* 5th and 95th percentile over all particles */

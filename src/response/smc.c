@@ -159,8 +159,8 @@ static int move_factor(const smc_shared *sh, const island *is, const double *w, 
     for (int i = 0; i < n; i++)
         for (int a = 0; a < k; a++)
             for (int b = 0; b <= a; b++)
-                C[a * k + b] += w[i] * (is->x[(size_t)i * k + a] - m[a]) *
-                                (is->x[(size_t)i * k + b] - m[b]);
+                C[a * k + b] +=
+                    w[i] * (is->x[(size_t)i * k + a] - m[a]) * (is->x[(size_t)i * k + b] - m[b]);
     const double sd2 = 2.38 * 2.38 / k;
     for (int a = 0; a < k; a++)
         for (int b = 0; b <= a; b++) {
@@ -366,7 +366,7 @@ static int final_sweeps(const smc_shared *sh, island *is, ks_response_smc_stats 
     const int m = sh->o->islands, n = is[0].n;
     unsigned char *moved = malloc((size_t)n);
     double *w = malloc((size_t)n * sizeof *w);
-    double (*L)[KS_RP_N * KS_RP_N] = malloc((size_t)m * sizeof *L);
+    double(*L)[KS_RP_N * KS_RP_N] = malloc((size_t)m * sizeof *L);
     int rc = KS_OK;
     long acc_n = 0;
     if (!moved || !w || !L) {
@@ -412,8 +412,7 @@ static int check_opts(const ks_response_smc_opts *o, int n_sets, ks_error *err)
     if (o->particles < 20 || o->particles > KS_RESPONSE_SMC_MAX_PARTICLES)
         return ks_error_set(err, KS_EINVAL, "SMC: %d particles per island (needs 20 to %d)",
                             o->particles, KS_RESPONSE_SMC_MAX_PARTICLES);
-    if (o->sweeps_max < 2 || o->sweeps_max > 60000 || o->final_max < 0 ||
-        o->final_max > 60000)
+    if (o->sweeps_max < 2 || o->sweeps_max > 60000 || o->final_max < 0 || o->final_max > 60000)
         return ks_error_set(err, KS_EINVAL,
                             "SMC: at most %d sweeps per stage (needs 2 to 60000) and %d at beta 1 "
                             "(needs 0 to 60000)",
@@ -487,7 +486,8 @@ int ks_response_smc(ks_response_objfn fn, void *ud, const ks_response_params *p,
                     ks_response_params *sets, double *particles, ks_response_smc_stats *st_out,
                     ks_error *err)
 {
-    if (!fn || !p || !u || !o || !sets) return ks_error_set(err, KS_EINVAL, "SMC: missing argument");
+    if (!fn || !p || !u || !o || !sets)
+        return ks_error_set(err, KS_EINVAL, "SMC: missing argument");
     int rc = check_opts(o, n_sets, err);
     if (rc) return rc;
     smc_shared sh;

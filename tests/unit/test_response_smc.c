@@ -91,8 +91,9 @@ static void sample_banana(run *r, int threads, int islands, int particles)
     for (int i = 0; i < KS_RP_N; i++)
         t.c[i] = log(p.v[i]);
     ks_response_uncertainty u = diag_ref(FR5, 5, 3.0); /* ~10x the target's SDs */
-    ks_response_smc_opts o = {islands, particles, KS_RESPONSE_SMC_SWEEPS_MAX,
-                              KS_RESPONSE_SMC_FINAL_MAX, 12345, threads, NULL, NULL};
+    ks_response_smc_opts o = {
+        islands, particles, KS_RESPONSE_SMC_SWEEPS_MAX, KS_RESPONSE_SMC_FINAL_MAX, 12345, threads,
+        NULL,    NULL};
     r->parts = malloc((size_t)islands * particles * KS_RP_N * sizeof *r->parts);
     assert_non_null(r->parts);
     ks_error err = {0};
@@ -195,13 +196,15 @@ static void test_analytic_target(void **state)
 }
 
 /* Two modes of log theta, MODE_D log units either side of the centre with SD MODE_S (15
- * SDs apart), 1/3 and 2/3 of the mass; log t_untrap normal with SD 0.5 (a second free parameter). */
+ * SDs apart), 1/3 and 2/3 of the mass; log t_untrap normal with SD 0.5 (a second free parameter).
+ */
 #define MODE_D 1.5
 #define MODE_S 0.2
 static double twomode_fn(const ks_response_params *p, void *ud)
 {
     const double *c = ud;
-    double a = (log(p->v[G1]) - c[0] + MODE_D) / MODE_S, b = (log(p->v[G1]) - c[0] - MODE_D) / MODE_S;
+    double a = (log(p->v[G1]) - c[0] + MODE_D) / MODE_S,
+           b = (log(p->v[G1]) - c[0] - MODE_D) / MODE_S;
     double y = (log(p->v[A]) - c[1]) / 0.5;
     double dens = (1.0 / 3) * exp(-0.5 * a * a) + (2.0 / 3) * exp(-0.5 * b * b);
     return -2 * log(dens) + y * y;
@@ -216,8 +219,8 @@ static void test_two_modes(void **state)
     const int fr[2] = {G1, A};
     ks_response_uncertainty u = diag_ref(fr, 2, 0.5);
     u.axes[0][G1] = 2.0; /* reaches the other mode, 1.5 SDs away */
-    ks_response_smc_opts o = {4, 500, KS_RESPONSE_SMC_SWEEPS_MAX, KS_RESPONSE_SMC_FINAL_MAX, 99, 0,
-                              NULL, NULL};
+    ks_response_smc_opts o = {
+        4, 500, KS_RESPONSE_SMC_SWEEPS_MAX, KS_RESPONSE_SMC_FINAL_MAX, 99, 0, NULL, NULL};
     double *parts = malloc(4 * 500 * KS_RP_N * sizeof *parts);
     ks_response_params sets[200];
     ks_response_smc_stats st;
@@ -248,7 +251,8 @@ static void test_two_modes(void **state)
     double in = 1;
     const double sd[2] = {2.0, 0.5};
     for (int j = 0; j < 2; j++) {
-        double zl = log(lo.v[fr[j]] / p.v[fr[j]]) / sd[j], zh = log(hi.v[fr[j]] / p.v[fr[j]]) / sd[j];
+        double zl = log(lo.v[fr[j]] / p.v[fr[j]]) / sd[j],
+               zh = log(hi.v[fr[j]] / p.v[fr[j]]) / sd[j];
         in *= 0.5 * (erfc(-zh / sqrt(2.0)) - erfc(-zl / sqrt(2.0)));
     }
     double want = log(zpi / (2 * PI * 2.0 * 0.5 * in));
@@ -342,10 +346,8 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_analytic_target),
-        cmocka_unit_test(test_two_modes),
-        cmocka_unit_test(test_final_sweeps),
-        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_analytic_target), cmocka_unit_test(test_two_modes),
+        cmocka_unit_test(test_final_sweeps),    cmocka_unit_test(test_threads),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
