@@ -516,6 +516,35 @@ static void mcmc_progress(int chain, int done, int total, void *pud)
                 chain + 1, done, total, g_unc.burn);
 }
 
+/* The convergence record both chain-like samplers write (Markov chains, SMC): into m, and
+ * printed as "max R-hat ...: converged; kept sets' objective ..." after what the caller
+ * printed. `units` chains or islands, named `unit` ("chain", "island"); `how`: how the
+ * diagnostics were computed, appended to "over the free parameters". */
+static void diag_json(json_t *m, double max_rhat, double ess_bulk, double ess_tail, int converged,
+                      int units, const char *unit, const char *how, const double dobj[3])
+{
+    json_object_set_new(m, "max_rhat", json_real(round6(max_rhat)));
+    json_object_set_new(m, "min_ess_bulk", json_real(round6(ess_bulk)));
+    json_object_set_new(m, "min_ess_tail", json_real(round6(ess_tail)));
+    json_object_set_new(m, "converged", json_boolean(converged));
+    char crit[768];
+    snprintf(crit, sizeof crit,
+             "over the free parameters%s: rank-normalised split-R-hat (the larger of bulk and "
+             "folded) below %.2f and bulk- and tail-ESS at least %d per %s (%d) (Vehtari et al. "
+             "2021); if false, the sets are fewer independent draws than they look, or the "
+             "%ss have not found the same distribution, and the intervals are not to be trusted",
+             how, KS_RESPONSE_MCMC_RHAT_MAX, KS_RESPONSE_MCMC_ESS_PER_CHAIN, unit,
+             KS_RESPONSE_MCMC_ESS_PER_CHAIN * units, unit);
+    json_object_set_new(m, "converged_meaning", json_string(crit));
+    json_object_set_new(m, "objective_above_fit_p05_p50_p95",
+                        json_pack("[f,f,f]", round6(dobj[0]), round6(dobj[1]), round6(dobj[2])));
+    printf("max R-hat %.4g, min bulk-ESS %.0f, min tail-ESS %.0f (criteria: R-hat < %.2f, ESS >= "
+           "%d): %s; kept sets' objective above the fit: median %.3g (5-95 %%: %.3g-%.3g)\n",
+           max_rhat, ess_bulk, ess_tail, KS_RESPONSE_MCMC_RHAT_MAX,
+           KS_RESPONSE_MCMC_ESS_PER_CHAIN * units, converged ? "converged" : "NOT converged",
+           dobj[1], dobj[0], dobj[2]);
+}
+
 /* Markov chains from the Hessian proposal u: KS_RESPONSE_SIR_N sets into sets, *st the
  * diagnostics; the "mcmc" object, or NULL (printed). */
 static json_t *mcmc_json(const ks_response_designs *d, const ks_response_params *p,
@@ -546,34 +575,13 @@ static json_t *mcmc_json(const ks_response_designs *d, const ks_response_params 
         json_array_append_new(ac, json_real(round6(st->accept[c])));
     json_object_set_new(m, "acceptance_per_chain", ac);
     json_object_set_new(m, "proposals_outside_bounds", json_real(round6(st->outside_rate)));
-    json_object_set_new(m, "max_rhat", json_real(round6(st->max_rhat)));
-    json_object_set_new(m, "min_ess_bulk", json_real(round6(st->min_ess_bulk)));
-    json_object_set_new(m, "min_ess_tail", json_real(round6(st->min_ess_tail)));
-    json_object_set_new(m, "converged", json_boolean(st->converged));
-    char crit[512];
-    snprintf(crit, sizeof crit,
-             "over the free parameters: rank-normalised split-R-hat (the larger of bulk and "
-             "folded) below %.2f and bulk- and tail-ESS at least %d per chain (%d) (Vehtari et "
-             "al. 2021); if false, the sets are fewer independent draws than they look, or the "
-             "chains have not found the same distribution, and the intervals are not to be "
-             "trusted",
-             KS_RESPONSE_MCMC_RHAT_MAX, KS_RESPONSE_MCMC_ESS_PER_CHAIN,
-             KS_RESPONSE_MCMC_ESS_PER_CHAIN * st->chains);
-    json_object_set_new(m, "converged_meaning", json_string(crit));
-    json_object_set_new(
-        m, "objective_above_fit_p05_p50_p95",
-        json_pack("[f,f,f]", round6(st->dobj_q[0]), round6(st->dobj_q[1]), round6(st->dobj_q[2])));
     printf("calibrate: MCMC, %d chains of %d draws after %d burn-in: acceptance %.3f (per chain",
            st->chains, st->draws, st->burn, st->accept_rate);
     for (int c = 0; c < st->chains; c++)
         printf(" %.3f", st->accept[c]);
-    printf("), proposals outside the bounds %.3f; max R-hat %.4g, min bulk-ESS %.0f, min "
-           "tail-ESS %.0f (criteria: R-hat < %.2f, ESS >= %d): %s; kept sets' objective above "
-           "the fit: median %.3g (5-95 %%: %.3g-%.3g)\n",
-           st->outside_rate, st->max_rhat, st->min_ess_bulk, st->min_ess_tail,
-           KS_RESPONSE_MCMC_RHAT_MAX, KS_RESPONSE_MCMC_ESS_PER_CHAIN * st->chains,
-           st->converged ? "converged" : "NOT converged", st->dobj_q[1], st->dobj_q[0],
-           st->dobj_q[2]);
+    printf("), proposals outside the bounds %.3f; ", st->outside_rate);
+    diag_json(m, st->max_rhat, st->min_ess_bulk, st->min_ess_tail, st->converged, st->chains,
+              "chain", "", st->dobj_q);
     return m;
 }
 
@@ -651,24 +659,6 @@ static json_t *smc_json(const ks_response_designs *d, const ks_response_params *
     json_object_set_new(m, "final_sweeps_max", json_integer(g_unc.final_max));
     if (st->final_sweeps)
         json_object_set_new(m, "final_acceptance", json_real(round6(st->final_accept)));
-    json_object_set_new(m, "max_rhat", json_real(round6(st->max_rhat)));
-    json_object_set_new(m, "min_ess_bulk", json_real(round6(st->min_ess_bulk)));
-    json_object_set_new(m, "min_ess_tail", json_real(round6(st->min_ess_tail)));
-    json_object_set_new(m, "converged", json_boolean(st->converged));
-    char crit[640];
-    snprintf(crit, sizeof crit,
-             "over the free parameters, with the islands as chains and each island's particles "
-             "in their order as draws (particles that still share an ancestor are neighbours, "
-             "so the ESS counts them as correlated): rank-normalised split-R-hat below %.2f and "
-             "bulk- and tail-ESS at least %d per island (%d) (the criteria of the Markov "
-             "chains, Vehtari et al. 2021); if false, the islands disagree or the particles are "
-             "fewer independent draws than they look, and the intervals are not to be trusted",
-             KS_RESPONSE_MCMC_RHAT_MAX, KS_RESPONSE_MCMC_ESS_PER_CHAIN,
-             KS_RESPONSE_MCMC_ESS_PER_CHAIN * st->islands);
-    json_object_set_new(m, "converged_meaning", json_string(crit));
-    json_object_set_new(
-        m, "objective_above_fit_p05_p50_p95",
-        json_pack("[f,f,f]", round6(st->dobj_q[0]), round6(st->dobj_q[1]), round6(st->dobj_q[2])));
     printf("calibrate: SMC, %d islands of %d particles, %ld objective evaluations; stages per "
            "island",
            st->islands, st->particles, st->evaluations);
@@ -677,13 +667,13 @@ static json_t *smc_json(const ks_response_designs *d, const ks_response_params *
     printf(", log evidence per island");
     for (int s = 0; s < st->islands; s++)
         printf(" %.3f", st->log_evidence[s]);
-    printf("; %d further sweeps at beta 1; max R-hat %.4g, min bulk-ESS %.0f, min tail-ESS %.0f "
-           "(criteria: R-hat < %.2f, ESS >= %d): %s; kept sets' objective above the fit: median "
-           "%.3g (5-95 %%: %.3g-%.3g)\n",
-           st->final_sweeps, st->max_rhat, st->min_ess_bulk, st->min_ess_tail,
-           KS_RESPONSE_MCMC_RHAT_MAX, KS_RESPONSE_MCMC_ESS_PER_CHAIN * st->islands,
-           st->converged ? "converged" : "NOT converged", st->dobj_q[1], st->dobj_q[0],
-           st->dobj_q[2]);
+    printf("; %d further sweeps at beta 1; ", st->final_sweeps);
+    diag_json(m, st->max_rhat, st->min_ess_bulk, st->min_ess_tail, st->converged, st->islands,
+              "island",
+              ", with the islands as chains and each island's particles in their order as draws "
+              "(particles that still share an ancestor are neighbours, so the ESS counts them as "
+              "correlated)",
+              st->dobj_q);
     return m;
 }
 
@@ -1179,7 +1169,8 @@ static int write_uncertainty(const char *in, const char *out, const ks_response_
         if (!g_unc.mcmc && !g_unc.smc && g_unc.iters != KS_RESPONSE_SIR_ITER)
             n += (size_t)snprintf(cmd + n, sizeof cmd - n, " --iterations %d", g_unc.iters);
         for (int c = 0; c < g_unc.n_centres && n < sizeof cmd; c++)
-            n += (size_t)snprintf(cmd + n, sizeof cmd - n, " --centre %s", g_unc.centre_path[c]);
+            n +=
+                (size_t)snprintf(cmd + n, sizeof cmd - n, " --centre \"%s\"", g_unc.centre_path[c]);
         if (n < sizeof cmd) snprintf(cmd + n, sizeof cmd - n, " --write FILE");
         json_object_set_new(un, "command", json_string(cmd));
         /* in place of the old section, or before "variants" (the order calibrate writes) */
