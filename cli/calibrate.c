@@ -58,7 +58,7 @@ static const char HELP[] =
     "                   section recomputed and printed (written to --write OUT when\n"
     "                   given): the Hessian of the objective, then 200 parameter sets\n"
     "                   (ketsim forecast --uncertainty uses them) drawn by the --sampler;\n"
-    "                   5-20 minutes (SIR) to an hour (MCMC). A fit with --write\n"
+    "                   5-20 minutes (SIR), an hour (MCMC), hours (SMC). A fit with --write\n"
     "                   computes it too\n"
     "  --sampler S      how the sets are drawn: sir (the default: iterated sampling\n"
     "                   importance resampling, up to 5 x 2000 proposals (--iterations),\n"
@@ -66,7 +66,7 @@ static const char HELP[] =
     "                   iteration with the largest effective sample size), amis (the same\n"
     "                   iterations, every proposal kept and weighted against the mixture\n"
     "                   of the proposals so far: adaptive multiple importance sampling,\n"
-    "                   so the effective sample size accumulates) or mcmc (adaptive\n"
+    "                   so the effective sample size accumulates), mcmc (adaptive\n"
     "                   random-walk Metropolis, several chains from dispersed starts; the\n"
     "                   file records acceptance, rank-normalised split-R-hat and bulk/tail\n"
     "                   ESS per parameter, and \"converged\": R-hat < 1.01 and both ESS >= 100\n"
@@ -88,10 +88,11 @@ static const char HELP[] =
     "                   the same sets for any thread count); an objective evaluation takes\n"
     "                   30-60 ms: chains x (draws + burn-in) of them\n"
     "  --smc-islands N  with --sampler smc: independent particle systems, 2-16 (default 4)\n"
-    "  --smc-particles N  particles per island, 50-100000 (default 500); islands x\n"
+    "  --smc-particles N  particles per island, 200-100000 (default 500; \"converged\" needs\n"
+    "                   ESS >= 100 per island, out of reach with too few); islands x\n"
     "                   particles x sweeps objective evaluations per temperature\n"
     "  --smc-final N    at most N further sweeps at the target until the criteria pass\n"
-    "                   (default 200; 0: none)\n"
+    "                   (default 200, at most 60000; 0: none)\n"
     "  --no-uncertainty with --write: skip that section (a quick fit; forecast\n"
     "                   --uncertainty then refuses the file)\n"
     "  --ibrahim-rule R how Ibrahim 2012's durability is read: loss50 (default, the shipped\n"
@@ -588,10 +589,8 @@ static json_t *mcmc_json(const ks_response_designs *d, const ks_response_params 
 static void smc_progress(int island, int stage, double beta, int sweep, double accept, long evals,
                          void *pud)
 {
-    (void)pud;
-    static double t0 = -1;
+    const double t0 = *(const double *)pud; /* when the sampler started */
     double now = omp_get_wtime();
-    if (t0 < 0) t0 = now;
     if (island >= 0)
         fprintf(stderr,
                 "calibrate: SMC island %d, stage %d (beta %.4g), sweep %d: acceptance %.3f; %ld "
@@ -611,6 +610,7 @@ static json_t *smc_json(const ks_response_designs *d, const ks_response_params *
                         ks_response_smc_stats *st)
 {
     ks_error err = {0};
+    double t0 = omp_get_wtime();
     ks_response_smc_opts o = {g_unc.islands,
                               g_unc.particles,
                               KS_RESPONSE_SMC_SWEEPS_MAX,
@@ -618,7 +618,7 @@ static json_t *smc_json(const ks_response_designs *d, const ks_response_params *
                               KS_RESPONSE_SIR_SEED,
                               0,
                               smc_progress,
-                              NULL};
+                              &t0};
     if (ks_response_smc(ks_response_objective_fn, (void *)d, p, u, &o, KS_RESPONSE_SIR_N, sets,
                         NULL, st, &err)) {
         cli_error(CMD, "uncertainty: %s", err.msg);
@@ -693,7 +693,7 @@ static json_t *uncertainty_json(const ks_response_designs *d, const ks_response_
         fprintf(stderr,
                 "calibrate: parameter uncertainty: Hessian of the objective at 2 steps, then "
                 "sequential Monte Carlo, %d islands of %d particles (each temperature costs "
-                "particles x sweeps evaluations; an hour or more on two cores)...\n",
+                "particles x sweeps evaluations; hours on two cores)...\n",
                 g_unc.islands, g_unc.particles);
     else
         fprintf(stderr,
@@ -1237,15 +1237,11 @@ static int parse_sampler(const cli_opt *o, int fitted)
     if (o[O_SMC_ISLANDS].value &&
         parse_int(&o[O_SMC_ISLANDS], 2, KS_RESPONSE_SMC_MAX_ISLANDS, &g_unc.islands))
         return 2;
+    /* at least 2 islands of 200: never fewer particles than the sets kept */
     if (o[O_SMC_PARTICLES].value &&
-        parse_int(&o[O_SMC_PARTICLES], 50, KS_RESPONSE_SMC_MAX_PARTICLES, &g_unc.particles))
+        parse_int(&o[O_SMC_PARTICLES], 200, KS_RESPONSE_SMC_MAX_PARTICLES, &g_unc.particles))
         return 2;
     if (o[O_SMC_FINAL].value && parse_int(&o[O_SMC_FINAL], 0, 60000, &g_unc.final_max)) return 2;
-    if (g_unc.smc && (long)g_unc.islands * g_unc.particles < KS_RESPONSE_SIR_N) {
-        cli_error(CMD, "--smc-islands x --smc-particles: %d particles, fewer than the %d sets kept",
-                  g_unc.islands * g_unc.particles, KS_RESPONSE_SIR_N);
-        return 2;
-    }
     for (int q = O_MCMC_DRAWS; q <= O_MCMC_CHAINS; q++)
         if (o[q].value && !g_unc.mcmc) {
             cli_error(CMD, "--%s: only with --sampler mcmc", o[q].name);

@@ -205,7 +205,8 @@ static int ptsd_section(sbuf *b, const ks_response_designs *d, const ks_response
 }
 
 /* The file's "uncertainty" section as a table (status and the 5-95 % range over the sets
- * per parameter, drawn by SIR or by Markov chains), or a line saying it has none. */
+ * per parameter, drawn by SIR, Markov chains or sequential Monte Carlo), or a line saying it
+ * has none. */
 static void uncertainty_table(sbuf *b, const char *ppath)
 {
     json_t *root = json_load_file(ppath, 0, NULL);

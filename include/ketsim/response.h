@@ -940,9 +940,11 @@ double ks_response_mcmc_ess_basic(const double *x, int chains, int n);
  * each island's particles in their order as draws: since resampling keeps a family
  * together, particles that still share an ancestor are neighbours, and the ESS counts
  * them as correlated. Converged: max R-hat < KS_RESPONSE_MCMC_RHAT_MAX and bulk- and
- * tail-ESS at least KS_RESPONSE_MCMC_ESS_PER_CHAIN per island. Random numbers: Philox
- * stream KS_RNG_RESPONSE_SMC of o->seed keyed by island, stage, sweep and particle: the
- * same bits for any thread count (particles move in parallel; fn must be thread-safe). */
+ * tail-ESS at least KS_RESPONSE_MCMC_ESS_PER_CHAIN per island. Random numbers: the
+ * initial draws are ks_response_propose's (stream KS_RNG_RESPONSE_PARAMS of o->seed), the
+ * rest Philox stream KS_RNG_RESPONSE_SMC of o->seed keyed by island, stage, sweep and
+ * particle: the same bits for any thread count (particles move in parallel; fn must be
+ * thread-safe). */
 #define KS_RESPONSE_SMC_ISLANDS 4      /* default islands */
 #define KS_RESPONSE_SMC_MAX_ISLANDS 16 /* at most */
 #define KS_RESPONSE_SMC_PARTICLES 500  /* default particles per island */
@@ -994,10 +996,12 @@ typedef struct ks_response_smc_stats {
  * particles (island by island, in particle order), stored in an order shuffled with the
  * seed; diagnostics in *st (may be NULL). particles (may be NULL) gets every final
  * particle, [island][particle][KS_RP_N] natural values. The visits of p are kept.
- * KS_EINVAL for bad options, n_sets outside 1..islands x particles, no free parameter or
- * axes that are not orthogonal; KS_ENUMERIC when fn is not finite at p, no start with a
- * finite fn is found in KS_RESPONSE_DRAW_TRIES proposals, a covariance has no Cholesky
- * factor or an island needs more than KS_RESPONSE_SMC_MAX_STAGES temperatures; KS_ENOMEM. */
+ * KS_EINVAL for bad options, n_sets outside 1..islands x particles, no free parameter, or
+ * axes that are not orthogonal or not one per free parameter (none zero over the free
+ * parameters, none touching a held one); KS_ENUMERIC when fn is not finite at p, no start
+ * inside the bounds with a finite fn is found in KS_RESPONSE_DRAW_TRIES proposals, a
+ * covariance has no Cholesky factor or an island needs more than
+ * KS_RESPONSE_SMC_MAX_STAGES temperatures; KS_ENOMEM. */
 int ks_response_smc(ks_response_objfn fn, void *ud, const ks_response_params *p,
                     const ks_response_uncertainty *u, const ks_response_smc_opts *o, int n_sets,
                     ks_response_params *sets, double *particles, ks_response_smc_stats *st,

@@ -55,9 +55,21 @@ static double ref_logpdf(const smc_shared *sh, const double *x)
     return -0.5 * s;
 }
 
-/* 1 when u's axes over the free parameters are orthogonal (to 1e-9 of their lengths). */
+/* 1 when u has one axis per free parameter, none of them zero over the free parameters
+ * or touching a held one (ref_logpdf's coordinates, and the initial draws' z2, then
+ * describe the same normal), and they are orthogonal (to 1e-9 of their lengths). */
 static int axes_orthogonal(const smc_shared *sh)
 {
+    if (sh->u->n_axes != sh->k) return 0;
+    for (int j = 0; j < sh->u->n_axes; j++) {
+        double nn = 0;
+        for (int i = 0; i < KS_RP_N; i++)
+            if (sh->u->free[i])
+                nn += sh->u->axes[j][i] * sh->u->axes[j][i];
+            else if (sh->u->axes[j][i] != 0)
+                return 0;
+        if (!(nn > 0)) return 0;
+    }
     for (int i = 0; i < sh->u->n_axes; i++)
         for (int j = i + 1; j < sh->u->n_axes; j++) {
             double d = 0, ni = 0, nj = 0;
@@ -84,8 +96,10 @@ static int to_params(const smc_shared *sh, const double *x, ks_response_params *
     return inside && ks_response_params_check(q, NULL) == KS_OK;
 }
 
-/* The Philox key of particle i's draws in a sweep of a stage (stage < 2^24, sweep < 2^16,
- * particle < 2^24: KS_RESPONSE_SMC_MAX_STAGES and the sweep caps keep them inside). */
+/* The Philox key of particle i's draws in a sweep of a stage (stage < 2^24, sweep < 0xFFFF,
+ * particle < 0xFFFFFF: KS_RESPONSE_SMC_MAX_STAGES, the sweep caps (60000) and
+ * KS_RESPONSE_SMC_MAX_PARTICLES keep them inside; sweep 0xFFFF with particle 0xFFFFFF keys
+ * the stage's resampling uniform). */
 static uint64_t move_key(int stage, int sweep, int i)
 {
     return ((uint64_t)stage << 40) | ((uint64_t)sweep << 24) | (uint64_t)i;
@@ -96,16 +110,19 @@ static uint64_t move_key(int stage, int sweep, int i)
 static int island_start(const smc_shared *sh, int s, island *is, long *evals, ks_error *err)
 {
     const int n = is->n, k = sh->k, total = sh->o->islands * n;
-    int rc = KS_OK, bad = -1;
+    int rc = KS_OK, bad = -1, bad_bounds = 0;
     long ev = 0;
 #pragma omp parallel for schedule(dynamic, 4) num_threads(sh->nthr) reduction(+ : ev)
     for (int i = 0; i < n; i++) {
-        int found = 0;
+        int found = 0, outside = 0;
         for (int a = 0; a < KS_RESPONSE_DRAW_TRIES && !found; a++) {
             ks_response_params q;
             double z2;
             uint64_t kk = 1 + (uint64_t)s * (uint64_t)n + (uint64_t)i + (uint64_t)a * total;
-            if (ks_response_propose(sh->p, sh->u, sh->o->seed, kk, &q, &z2, NULL)) break;
+            if (ks_response_propose(sh->p, sh->u, sh->o->seed, kk, &q, &z2, NULL)) {
+                outside = 1;
+                break;
+            }
             double fq = sh->fn(&q, sh->ud);
             ev++;
             if (isfinite(fq) && fq < 1e11) {
@@ -118,11 +135,16 @@ static int island_start(const smc_shared *sh, int s, island *is, long *evals, ks
         is->anc[i] = i;
         if (!found) {
 #pragma omp critical
-            bad = i;
+            if (bad < 0 || i < bad) bad = i, bad_bounds = outside; /* the first: any thread count */
         }
     }
     *evals += ev;
-    if (bad >= 0)
+    if (bad >= 0 && bad_bounds)
+        rc = ks_error_set(err, KS_ENUMERIC,
+                          "SMC: no start for particle %d of island %d: %d proposals in a row fell "
+                          "outside the calibration bounds",
+                          bad + 1, s + 1, KS_RESPONSE_DRAW_TRIES);
+    else if (bad >= 0)
         rc = ks_error_set(err, KS_ENUMERIC,
                           "SMC: no start for particle %d of island %d with a finite objective in "
                           "%d proposals",
@@ -497,7 +519,9 @@ int ks_response_smc(ks_response_objfn fn, void *ud, const ks_response_params *p,
         if (u->free[i]) sh.x0[sh.k] = log(p->v[i]), sh.idx[sh.k++] = i;
     if (sh.k == 0) return ks_error_set(err, KS_EINVAL, "SMC: no free parameter to sample");
     if (!axes_orthogonal(&sh))
-        return ks_error_set(err, KS_EINVAL, "SMC: the proposal's axes are not orthogonal");
+        return ks_error_set(err, KS_EINVAL,
+                            "SMC: the proposal's axes are not orthogonal, or not one per free "
+                            "parameter");
     ks_response_params lo, hi;
     ks_response_params_bounds(&lo, &hi);
     memcpy(sh.lo, lo.v, sizeof sh.lo), memcpy(sh.hi, hi.v, sizeof sh.hi);

@@ -162,12 +162,10 @@ bad "--smc-islands: only with --sampler smc" calibrate --uncertainty "$P" --samp
     --smc-islands 3
 bad '--smc-islands "1": expected a whole number from 2 to 16' calibrate --uncertainty "$P" \
     --sampler smc --smc-islands 1
-bad '--smc-particles "49": expected a whole number from 50 to 100000' calibrate \
-    --uncertainty "$P" --sampler smc --smc-particles 49
+bad '--smc-particles "199": expected a whole number from 200 to 100000' calibrate \
+    --uncertainty "$P" --sampler smc --smc-particles 199
 bad '--smc-final "-1": expected a whole number' calibrate --uncertainty "$P" --sampler smc \
     --smc-final -1
-bad "--smc-islands x --smc-particles: 150 particles, fewer than the 200 sets kept" calibrate \
-    --uncertainty "$P" --sampler smc --smc-islands 3 --smc-particles 50
 bad "--centre: only with --sampler amis" calibrate --uncertainty "$P" --sampler smc --centre "$P"
 bad "--iterations: only with --sampler sir or amis" calibrate --uncertainty "$P" --sampler smc \
     --iterations 3
