@@ -603,6 +603,17 @@ static void smc_progress(int island, int stage, double beta, int sweep, double a
                 sweep, accept, evals, now - t0);
 }
 
+static void smc_check(int sweeps, double max_rhat, double ess_bulk, double ess_tail, int converged,
+                      void *pud)
+{
+    (void)pud;
+    fprintf(stderr,
+            "calibrate: SMC at beta 1 after %d further sweeps: max R-hat %.4g, min bulk-ESS %.0f, "
+            "min tail-ESS %.0f (criteria: R-hat < %.2f, ESS >= %d): %s\n",
+            sweeps, max_rhat, ess_bulk, ess_tail, KS_RESPONSE_MCMC_RHAT_MAX,
+            KS_RESPONSE_MCMC_ESS_PER_CHAIN * g_unc.islands, converged ? "converged" : "not yet");
+}
+
 /* Sequential Monte Carlo from the Hessian proposal u: KS_RESPONSE_SIR_N sets into sets, *st
  * the diagnostics; the "smc" object, or NULL (printed). */
 static json_t *smc_json(const ks_response_designs *d, const ks_response_params *p,
@@ -618,7 +629,8 @@ static json_t *smc_json(const ks_response_designs *d, const ks_response_params *
                               KS_RESPONSE_SIR_SEED,
                               0,
                               smc_progress,
-                              &t0};
+                              &t0,
+                              smc_check};
     if (ks_response_smc(ks_response_objective_fn, (void *)d, p, u, &o, KS_RESPONSE_SIR_N, sets,
                         NULL, st, &err)) {
         cli_error(CMD, "uncertainty: %s", err.msg);

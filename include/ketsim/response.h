@@ -968,6 +968,10 @@ typedef struct ks_response_smc_opts {
     void (*progress)(int island, int stage, double beta, int sweep, double accept, long evals,
                      void *pud);
     void *pud;
+    /* called at beta 1 after each check of the diagnostics (may be NULL; also given pud):
+     * further sweeps so far, largest R-hat, smallest bulk- and tail-ESS, converged */
+    void (*check)(int sweeps, double max_rhat, double min_ess_bulk, double min_ess_tail,
+                  int converged, void *pud);
 } ks_response_smc_opts;
 
 typedef struct ks_response_smc_stats {

@@ -399,6 +399,9 @@ static int final_sweeps(const smc_shared *sh, island *is, ks_response_smc_stats 
         w[j] = 1.0 / n;
     rc = diagnose(sh, is, st, col, err);
     int done_sw = 0;
+    if (!rc && sh->o->check)
+        sh->o->check(0, st->max_rhat, st->min_ess_bulk, st->min_ess_tail, st->converged,
+                     sh->o->pud);
     while (!rc && !st->converged && done_sw < sh->o->final_max) {
         for (int s = 0; s < m && !rc; s++)
             if (move_factor(sh, &is[s], w, L[s]))
@@ -418,6 +421,9 @@ static int final_sweeps(const smc_shared *sh, island *is, ks_response_smc_stats 
                 sh->o->progress(-1, 0, 1.0, done_sw + 1, acc / m, *evals, sh->o->pud);
         }
         if (!rc) rc = diagnose(sh, is, st, col, err);
+        if (!rc && sh->o->check)
+            sh->o->check(done_sw, st->max_rhat, st->min_ess_bulk, st->min_ess_tail, st->converged,
+                         sh->o->pud);
     }
     st->final_sweeps = done_sw;
     st->final_accept = done_sw ? (double)acc_n / ((double)done_sw * n) : NAN;

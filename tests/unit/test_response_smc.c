@@ -91,9 +91,15 @@ static void sample_banana(run *r, int threads, int islands, int particles)
     for (int i = 0; i < KS_RP_N; i++)
         t.c[i] = log(p.v[i]);
     ks_response_uncertainty u = diag_ref(FR5, 5, 3.0); /* ~10x the target's SDs */
-    ks_response_smc_opts o = {
-        islands, particles, KS_RESPONSE_SMC_SWEEPS_MAX, KS_RESPONSE_SMC_FINAL_MAX, 12345, threads,
-        NULL,    NULL};
+    ks_response_smc_opts o = {islands,
+                              particles,
+                              KS_RESPONSE_SMC_SWEEPS_MAX,
+                              KS_RESPONSE_SMC_FINAL_MAX,
+                              12345,
+                              threads,
+                              NULL,
+                              NULL,
+                              NULL};
     r->parts = malloc((size_t)islands * particles * KS_RP_N * sizeof *r->parts);
     assert_non_null(r->parts);
     ks_error err = {0};
@@ -230,7 +236,7 @@ static void test_two_modes(void **state)
      * checks below are 5 SDs (an increment left out, 0.05-0.1 here, can hide in them) */
     enum { NP = 2000 };
     ks_response_smc_opts o = {
-        4, NP, KS_RESPONSE_SMC_SWEEPS_MAX, KS_RESPONSE_SMC_FINAL_MAX, 99, 0, NULL, NULL};
+        4, NP, KS_RESPONSE_SMC_SWEEPS_MAX, KS_RESPONSE_SMC_FINAL_MAX, 99, 0, NULL, NULL, NULL};
     double *parts = malloc(4 * NP * KS_RP_N * sizeof *parts);
     assert_non_null(parts);
     ks_response_params sets[200];
@@ -277,6 +283,19 @@ static void test_two_modes(void **state)
     free(parts);
 }
 
+/* What the check callback saw: calls, the last call's sweeps, R-hat and verdict. */
+typedef struct seen {
+    int calls, sweeps, converged;
+    double rhat;
+} seen;
+static void on_check(int sweeps, double max_rhat, double ess_bulk, double ess_tail, int converged,
+                     void *pud)
+{
+    (void)ess_bulk, (void)ess_tail;
+    seen *w = pud;
+    w->calls++, w->sweeps = sweeps, w->rhat = max_rhat, w->converged = converged;
+}
+
 /* Two sweeps per stage leave families of copies: the diagnostics see them (the ESS of
  * neighbours that share an ancestor), and the sweeps at beta 1 go on until they pass. */
 static void test_final_sweeps(void **state)
@@ -289,18 +308,24 @@ static void test_final_sweeps(void **state)
     ks_response_uncertainty u = diag_ref(FR5, 5, 3.0);
     ks_response_params sets[100];
     ks_response_smc_stats a, b;
-    ks_response_smc_opts o = {4, 300, 2, 0, 5, 0, NULL, NULL};
+    seen w = {0, -1, -1, 0};
+    ks_response_smc_opts o = {4, 300, 2, 0, 5, 0, NULL, &w, on_check};
     assert_int_equal(ks_response_smc(banana_fn, &t, &p, &u, &o, 100, sets, NULL, &a, NULL), KS_OK);
     print_stats(&a);
     assert_false(a.converged);
     assert_true(a.min_ess_bulk < 400);
     assert_int_equal(a.final_sweeps, 0);
+    assert_true(w.calls == 1 && w.sweeps == 0 && !w.converged && w.rhat == a.max_rhat);
     o.final_max = 400;
+    w.calls = 0;
     assert_int_equal(ks_response_smc(banana_fn, &t, &p, &u, &o, 100, sets, NULL, &b, NULL), KS_OK);
     print_stats(&b);
     assert_true(b.converged);
     assert_true(b.final_sweeps > 0 && b.final_sweeps % KS_RESPONSE_SMC_CHECK == 0);
     assert_true(b.final_accept > 0.1 && b.final_accept < 0.5);
+    /* checked before the sweeps and after every KS_RESPONSE_SMC_CHECK of them */
+    assert_int_equal(w.calls, 1 + b.final_sweeps / KS_RESPONSE_SMC_CHECK);
+    assert_true(w.sweeps == b.final_sweeps && w.converged && w.rhat == b.max_rhat);
     /* the same stages before the sweeps at beta 1 */
     assert_memory_equal(a.beta, b.beta, sizeof a.beta);
 }
@@ -338,7 +363,7 @@ static void test_errors(void **state)
     memset(&t, 0, sizeof t);
     ks_response_uncertainty u = diag_ref(FR5, 5, 1.0);
     ks_error err = {0};
-    ks_response_smc_opts o = {1, 100, 10, 10, 1, 1, NULL, NULL};
+    ks_response_smc_opts o = {1, 100, 10, 10, 1, 1, NULL, NULL, NULL};
     assert_int_equal(ks_response_smc(banana_fn, &t, &p, &u, &o, 10, sets, NULL, NULL, &err),
                      KS_EINVAL);
     assert_non_null(strstr(err.msg, "islands"));
