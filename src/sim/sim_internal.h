@@ -40,7 +40,11 @@ typedef struct ks_step_cache {
     int used;
 } ks_step_cache;
 
-#define KS_STEP_CACHE 16
+/* Step lengths remembered per simulation (round robin). More than the distinct sub-steps
+ * ks_pd_run asks for on a regular grid: a 5-min interval is cut into 10 or 11 half-minute
+ * sub-steps depending on how the interval's length rounds, 19 distinct lengths in all,
+ * and a cache smaller than that misses on every call (each miss is a matrix exponential). */
+#define KS_STEP_CACHE 32
 
 struct ks_sim {
     const ks_model *m;

@@ -196,10 +196,13 @@ static void check_drug_whole(const ks_response_params *p, int schedule, int arm)
     printf("schedule %d, arm %d, whole grid: largest difference %.3g (largest D %.3g, last %.3g)\n",
            schedule, arm, dmax, mx, last);
     /* Both are the same ODE to CVODE's tolerance (rtol 1e-8, atol 1e-10); the map is exact
-     * for a linear drive. A map from the wrong interval, a missing placebo tail or a decay
-     * with the wrong rates is off by far more (measured: see docs/response-model.md). */
+     * for a linear drive. CVODE's global error over 756 days follows its step sequence:
+     * occupancy changed by about 1e-12 (the PK step cache, 2026-11-23) took the largest
+     * difference from 5.3e-7 to 1.07e-6 of the largest D, so the bound is 2e-6 of it, as
+     * in check_drug. A map from the wrong interval, a missing placebo tail or a decay with
+     * the wrong rates is off by 2e-4 of it or more (measured: see docs/response-model.md). */
     assert_true(mx > 0.1);
-    assert_true(dmax < 1e-6 * mx);
+    assert_true(dmax < 2e-6 * mx);
     free(D);
     free(Dw);
 }
