@@ -123,6 +123,31 @@ static void rank_normalise(const double *y, int S, double *z, vi *tmp)
     }
 }
 
+void ks_response_worst_init(ks_response_worst *w)
+{
+    w->max_rhat = -INFINITY, w->min_ess_bulk = w->min_ess_tail = INFINITY;
+    w->nan_seen = 0;
+}
+
+void ks_response_worst_fold(ks_response_worst *w, double rhat, double ess_bulk, double ess_tail)
+{
+    if (isnan(rhat) || isnan(ess_bulk) || isnan(ess_tail)) {
+        w->nan_seen = 1;
+        return;
+    }
+    w->max_rhat = fmax(w->max_rhat, rhat);
+    w->min_ess_bulk = fmin(w->min_ess_bulk, ess_bulk);
+    w->min_ess_tail = fmin(w->min_ess_tail, ess_tail);
+}
+
+int ks_response_worst_converged(ks_response_worst *w, int groups)
+{
+    if (w->nan_seen) w->max_rhat = NAN;
+    double need = (double)KS_RESPONSE_MCMC_ESS_PER_CHAIN * groups;
+    return !w->nan_seen && w->max_rhat < KS_RESPONSE_MCMC_RHAT_MAX && w->min_ess_bulk >= need &&
+           w->min_ess_tail >= need;
+}
+
 int ks_response_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -486,8 +511,8 @@ int ks_response_mcmc(ks_response_objfn fn, void *ud, const ks_response_params *p
         }
         st->accept_rate = (double)acc / T;
         st->outside_rate = (double)out / T;
-        st->max_rhat = -INFINITY, st->min_ess_bulk = st->min_ess_tail = INFINITY;
-        int nan_seen = 0;
+        ks_response_worst worst;
+        ks_response_worst_init(&worst);
         for (int i = 0; i < KS_RP_N && !rc; i++) {
             st->rhat[i] = st->ess_bulk[i] = st->ess_tail[i] = NAN;
             for (long t = 0; t < T; t++)
@@ -500,19 +525,12 @@ int ks_response_mcmc(ks_response_objfn fn, void *ud, const ks_response_params *p
                 col[t] = log(draws[(size_t)t * KS_RP_N + i]);
             rc = ks_response_mcmc_diagnose(col, o->chains, o->draws, &st->rhat[i], &st->ess_bulk[i],
                                            &st->ess_tail[i], err);
-            if (isnan(st->rhat[i]) || isnan(st->ess_bulk[i]) || isnan(st->ess_tail[i]))
-                nan_seen = 1;
-            else {
-                st->max_rhat = fmax(st->max_rhat, st->rhat[i]);
-                st->min_ess_bulk = fmin(st->min_ess_bulk, st->ess_bulk[i]);
-                st->min_ess_tail = fmin(st->min_ess_tail, st->ess_tail[i]);
-            }
+            ks_response_worst_fold(&worst, st->rhat[i], st->ess_bulk[i], st->ess_tail[i]);
         }
         /* a free parameter that never moved (NAN diagnostics) is not converged */
-        if (nan_seen) st->max_rhat = NAN;
-        double need = (double)KS_RESPONSE_MCMC_ESS_PER_CHAIN * o->chains;
-        st->converged = !nan_seen && st->max_rhat < KS_RESPONSE_MCMC_RHAT_MAX &&
-                        st->min_ess_bulk >= need && st->min_ess_tail >= need;
+        st->converged = ks_response_worst_converged(&worst, o->chains);
+        st->max_rhat = worst.max_rhat, st->min_ess_bulk = worst.min_ess_bulk;
+        st->min_ess_tail = worst.min_ess_tail;
         for (int j = 0; j < n_sets; j++)
             col[j] = fo[pick[j]] - f0;
         qsort(col, (size_t)n_sets, sizeof *col, ks_response_cmp_double);

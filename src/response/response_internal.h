@@ -86,7 +86,20 @@ int ks_response_withdraw_quad_drug(const ks_response_params *p, int schedule,
                                    uint64_t key, int threads, ks_response_withdrawal_result *out,
                                    ks_error *err);
 
-/* Helpers of the samplers (mcmc.c, smc.c). qsort's comparison of doubles, ascending. */
+/* Helpers of the samplers (mcmc.c, smc.c). The worst diagnostics over the free
+ * parameters: start with ks_response_worst_init, fold each parameter's R-hat and bulk/tail
+ * ESS in, then ks_response_worst_converged with the number of chains (or islands). */
+typedef struct ks_response_worst {
+    double max_rhat, min_ess_bulk, min_ess_tail;
+    int nan_seen; /* a free parameter that never moved: its diagnostics are NAN */
+} ks_response_worst;
+void ks_response_worst_init(ks_response_worst *w);
+void ks_response_worst_fold(ks_response_worst *w, double rhat, double ess_bulk, double ess_tail);
+/* Converged by the stated criteria (R-hat < KS_RESPONSE_MCMC_RHAT_MAX, both ESS >=
+ * KS_RESPONSE_MCMC_ESS_PER_CHAIN per group); w->max_rhat becomes NAN when a parameter never
+ * moved (not converged). */
+int ks_response_worst_converged(ks_response_worst *w, int groups);
+/* qsort's comparison of doubles, ascending. */
 int ks_response_cmp_double(const void *a, const void *b);
 /* The q-quantile of sorted s[0..n), linear between order statistics (R's type 7). */
 double ks_response_quantile7(const double *s, int n, double q);

@@ -354,8 +354,9 @@ static int diagnose(const smc_shared *sh, island *is, ks_response_smc_stats *st,
                     ks_error *err)
 {
     const int m = sh->o->islands, n = is[0].n, k = sh->k;
-    st->max_rhat = -INFINITY, st->min_ess_bulk = st->min_ess_tail = INFINITY;
-    int nan_seen = 0, rc = KS_OK;
+    ks_response_worst worst;
+    ks_response_worst_init(&worst);
+    int rc = KS_OK;
     for (int i = 0; i < KS_RP_N; i++)
         st->rhat[i] = st->ess_bulk[i] = st->ess_tail[i] = NAN;
     for (int a = 0; a < k && !rc; a++) {
@@ -365,18 +366,11 @@ static int diagnose(const smc_shared *sh, island *is, ks_response_smc_stats *st,
                 col[(size_t)s * n + j] = is[s].x[(size_t)j * k + a];
         rc = ks_response_mcmc_diagnose(col, m, n, &st->rhat[i], &st->ess_bulk[i], &st->ess_tail[i],
                                        err);
-        if (isnan(st->rhat[i]) || isnan(st->ess_bulk[i]) || isnan(st->ess_tail[i]))
-            nan_seen = 1;
-        else {
-            st->max_rhat = fmax(st->max_rhat, st->rhat[i]);
-            st->min_ess_bulk = fmin(st->min_ess_bulk, st->ess_bulk[i]);
-            st->min_ess_tail = fmin(st->min_ess_tail, st->ess_tail[i]);
-        }
+        ks_response_worst_fold(&worst, st->rhat[i], st->ess_bulk[i], st->ess_tail[i]);
     }
-    if (nan_seen) st->max_rhat = NAN;
-    double need = (double)KS_RESPONSE_MCMC_ESS_PER_CHAIN * m;
-    st->converged = !nan_seen && st->max_rhat < KS_RESPONSE_MCMC_RHAT_MAX &&
-                    st->min_ess_bulk >= need && st->min_ess_tail >= need;
+    st->converged = ks_response_worst_converged(&worst, m);
+    st->max_rhat = worst.max_rhat, st->min_ess_bulk = worst.min_ess_bulk;
+    st->min_ess_tail = worst.min_ess_tail;
     return rc;
 }
 
