@@ -188,6 +188,40 @@ static int cmp_d(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* A time point of the forecast: a daily visit (index < nt) or a requested day. */
+typedef struct time_point {
+    double t_d;
+    size_t index;
+} time_point;
+
+static int cmp_time_point(const void *a, const void *b)
+{
+    const time_point *x = a, *y = b;
+    if (x->t_d != y->t_d) return (x->t_d > y->t_d) - (x->t_d < y->t_d);
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* order[0..nt + ndays): the daily visits 0..nt-1 (day = index) and the requested days
+ * (index nt + j), ascending in time (ties by index). NULL when out of memory. */
+static size_t *time_order(size_t nt, const double *days, int ndays)
+{
+    size_t n = nt + (size_t)ndays;
+    time_point *tp = malloc(n * sizeof *tp);
+    size_t *order = malloc(n * sizeof *order);
+    if (tp && order) {
+        for (size_t i = 0; i < n; i++)
+            tp[i] = (time_point){i < nt ? (double)i : days[i - nt], i};
+        qsort(tp, n, sizeof *tp, cmp_time_point);
+        for (size_t i = 0; i < n; i++)
+            order[i] = tp[i].index;
+    } else {
+        free(order);
+        order = NULL;
+    }
+    free(tp);
+    return order;
+}
+
 static double quant_sorted(const double *v, size_t n, double q)
 {
     double pos = q * (double)(n - 1);
@@ -696,6 +730,7 @@ int cmd_forecast(int argc, char **argv)
     const char *relapse_why[MAX_ARMS] = {0}; /* why an arm has no median, or NULL */
     double *buf = NULL, *score = NULL, *base = NULL;
     ks_response_path *path = NULL; /* each patient's within-patient fluctuation */
+    size_t *order = NULL;          /* the time points in the order of time */
     if (!rc) {
         stats = calloc((size_t)narm * (size_t)ndays, sizeof *stats);
         traj = calloc((size_t)narm * 4 * nt, sizeof *traj);
@@ -706,8 +741,9 @@ int cmd_forecast(int argc, char **argv)
         score = malloc(N * sizeof *score);
         base = malloc(N * sizeof *base);
         path = malloc(N * sizeof *path);
-        if (!stats || !traj || !relapse_med || !relapse_share || !resp_last || !buf || !score ||
-            !base || !path)
+        order = time_order(nt, days, ndays);
+        if (!order || !stats || !traj || !relapse_med || !relapse_share || !resp_last || !buf ||
+            !score || !base || !path)
             rc = 1;
     }
     if (!rc) fprintf(stderr, "forecast: %d arms x %zu virtual patients...\n", narm, N);
@@ -718,8 +754,12 @@ int cmd_forecast(int argc, char **argv)
          * restarts a path) */
         for (size_t i = 0; i < N; i++)
             ks_response_path_init(&path[i], &a->p, seed, 0, i);
-        /* daily visits (t = 0 is baseline), plus the requested days */
-        for (size_t di = 0; di < nt + (size_t)ndays; di++) {
+        /* daily visits (t = 0 is baseline), plus the requested days, taken in the order of
+         * time so that no path restarts (the values are the same either way: a path is a
+         * function of the hour; restarting from hour 0 for every requested day cost twice
+         * the daily visits' draws with the default days) */
+        for (size_t oi = 0; oi < nt + (size_t)ndays; oi++) {
+            size_t di = order[oi];
             double td = di < nt ? (double)di : days[di - nt];
             double th = td * 24;
             size_t k = (size_t)llround(th / DT_H);
@@ -1167,6 +1207,7 @@ int cmd_forecast(int argc, char **argv)
     free(score);
     free(base);
     free(path);
+    free(order);
     resp_env_free(&e);
     cli_free_opts(o, O_COUNT);
     return rc;

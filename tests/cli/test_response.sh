@@ -90,6 +90,16 @@ r1=$(awk -F, '$1=="\"one\"" && $3==1 {print $10}' "$T/f.csv")
 rp=$(awk -F, '$1=="\"placebo (no drug)\"" && $3==1 {print $10 "," $2}' "$T/f.csv")
 awk -v a="$r1" -v b="${rp%,*}" 'BEGIN{exit !(a > b + 0.04)}' && [ "${rp#*,}" = active ] ||
     fail "day-1 response: one $r1, placebo $rp (expected one > placebo + 4 points, placebo active)"
+# The requested days in another order, with one between daily visits: the same rows (the
+# fluctuation paths are taken in time order whatever the order asked; a path restarted or
+# advanced past a day would give other numbers).
+"$KETSIM" forecast --madrs 32 --until 30 --days 28,2.5,1,14 --patients 1500 --regimen "$R1" \
+    --regimen "$R6" --out "$T/fo.csv" >/dev/null 2>"$T/fo.err" || fail "forecast --days out of order: $(cat "$T/fo.err")"
+for d in 1 14 28; do
+    [ "$(awk -F, -v d=$d '$3==d' "$T/f.csv")" = "$(awk -F, -v d=$d '$3==d' "$T/fo.csv")" ] ||
+        fail "forecast --days 28,2.5,1,14: day $d differs from --days 1,14,28"
+done
+[ "$(grep -c '^"' "$T/fo.csv")" -eq 12 ] || fail "forecast --days 28,2.5,1,14: expected 3 arms x 4 days"
 # --placebo-context overrides the shared context; esketamine arms state their oral-AD part.
 "$KETSIM" forecast --madrs 32 --until 10 --days 1 --patients 300 --regimen "84mg nasal" \
     --placebo-context saline --out "$T/pc.csv" >"$T/pc.txt" 2>&1 || fail "placebo-context: exit $?"
