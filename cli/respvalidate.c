@@ -45,7 +45,7 @@ static const char HELP[] =
     "                   0: off, only BOBYQA's tolerances and --max-eval end a pass)\n"
     "  --check FILE     exit 1 when FILE's calibration section differs from the one the\n"
     "                   parameter file gives now (the cross-validation is not re-run)\n"
-    "  --calibration-only  with --out: the calibration section alone (about 30 s: no\n"
+    "  --calibration-only  with --out: the calibration section alone (about 10 s: no\n"
     "                   cross-validation), e.g. to look at a candidate parameter file\n"
     "\n"
     "examples:\n"
@@ -431,7 +431,7 @@ static int sustain_section(sbuf *b, const ks_response_params *p, const resp_env 
     ks_response_withdrawal_result r[KS_WD_N_SCHEDULES];
     fprintf(stderr,
             "response-validate: SUSTAIN-1 (%d virtual patients per schedule, "
-            "about 30 s)...\n",
+            "a few seconds)...\n",
             SUS_N);
     int rc = ks_response_withdrawal_create(env->nasal, env->pd, &w, &err);
     for (int s = 0; !rc && s < KS_WD_N_SCHEDULES; s++)
@@ -777,7 +777,7 @@ int cmd_response_validate(int argc, char **argv)
     if (!rc) rc = resp_designs_reading(CMD, "--params", ppath, d);
     sbuf b = {0};
     if (!rc && o[O_CALONLY].seen) {
-        /* The calibration section alone, no cross-validation (half a minute, not minutes). */
+        /* The calibration section alone, no cross-validation (seconds, not an hour). */
         sb_printf(
             &b,
             "# Calibration section of the response model (no cross-validation)\n\n"
