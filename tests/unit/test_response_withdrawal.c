@@ -160,16 +160,8 @@ static void test_drug_state(void **state)
     /* past several repeats of the interval (from 56 d weekly, 91 d every other week), the
      * first maintenance doses and the placebo arm's washout (113 d) */
     for (int s = 0; s < KS_WD_N_SCHEDULES; s++)
-        for (int a = 0; a < 2; a++) {
-            /* At the sanitizer build's reduced size (ks_test_small) two of the four pairs
-             * are compared: weekly on esketamine (the repeat) and every other week on
-             * placebo (the cut tail); the reference simulation of 120 d is most of this
-             * test's time. All four drug states are still computed under the sanitizers
-             * (the brute-force tests run both arms of both schedules); the plain build
-             * compares all four here. */
-            if (ks_test_small() && (s == KS_WD_WEEKLY) != (a == KS_WD_ESK)) continue;
+        for (int a = 0; a < 2; a++)
             check_drug(s, a, KS_WD_RAND_D + 8);
-        }
 }
 
 /* The drug state (the drive to the first lattice dose, the maintenance interval's affine map
@@ -217,9 +209,7 @@ static void test_drug_state_whole(void **state)
     q.v[KS_RP_T_CONS_D] = 60;
     for (int s = 0; s < KS_WD_N_SCHEDULES; s++)
         for (int a = 0; a < 2; a++) {
-            /* at the sanitizer build's reduced size (ks_test_small) only the set that
-             * carries every state component over intervals */
-            if (!ks_test_small()) check_drug_whole(&P0, s, a);
+            check_drug_whole(&P0, s, a);
             check_drug_whole(&q, s, a);
         }
 }
