@@ -6,14 +6,9 @@
 # Not part of make test.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${1:-$ROOT/build}
-LIB=$BUILD/libketsim.a
-[ -f "$LIB" ] || { echo "bench-objective: $LIB not found (make build)" >&2; exit 1; }
+. "$ROOT/bench/lib.sh"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-gcc -O2 -std=c17 -fopenmp -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I"$ROOT/include" \
-    "$ROOT/bench/objective/bench_objective.c" "$LIB" \
-    $(pkg-config --libs jansson gsl cairo fontconfig) -lsundials_cvode -lsundials_nvecserial \
-    -lnlopt -lm -o "$TMP/bench_objective"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_compile "$ROOT" "${1:-$ROOT/build}" "$ROOT/bench/objective/bench_objective.c" "$TMP/bench_objective"
+bench_machine
 "$TMP/bench_objective" "$ROOT" "${BENCH_N:-40}"
