@@ -13,7 +13,7 @@
  * t_half_ke0 (Anesthesiology 117(2):353, S-ketamine), whatever effect site the PK model carries,
  * so that every model and drug goes through the same biophase. The filter is
  * integrated exactly for a plasma concentration linear between sub-steps of at most
- * 30 s (plasma values are exact, from ks_sim_eval).
+ * 30 s (plasma values are exact, from ks_sim_eval_next).
  *
  * Species and affinities: racemic ketamine is split 1:1 into S- and R-ketamine
  * (the racemate's composition; equal plasma exposure is an assumption), esketamine

@@ -548,7 +548,7 @@ int ks_pd_run(const ks_pd *pd, ks_sim *sim, ks_pd_course **out, ks_error *err)
         int m = span > 0 ? (int)ceil(span / MAX_SUBSTEP_H) : 0;
         for (int s = 1; s <= m && !rc; s++) {
             double ts = s == m ? t[k] : tprev + span * s / m, h = span / m;
-            if ((rc = ks_sim_eval(sim, ts, vals, err))) break;
+            if ((rc = ks_sim_eval_next(sim, ts, vals, err))) break;
             double d = 0.0;
             for (size_t a = 0; a < na; a++) {
                 double cp = vals[col[a]];

@@ -140,9 +140,13 @@ void ks_response_worst_fold(ks_response_worst *w, double rhat, double ess_bulk, 
     w->min_ess_tail = fmin(w->min_ess_tail, ess_tail);
 }
 
-int ks_response_worst_converged(ks_response_worst *w, int groups)
+double ks_response_worst_rhat(const ks_response_worst *w)
 {
-    if (w->nan_seen) w->max_rhat = NAN;
+    return w->nan_seen ? NAN : w->max_rhat;
+}
+
+int ks_response_worst_converged(const ks_response_worst *w, int groups)
+{
     double need = (double)KS_RESPONSE_MCMC_ESS_PER_CHAIN * groups;
     return !w->nan_seen && w->max_rhat < KS_RESPONSE_MCMC_RHAT_MAX && w->min_ess_bulk >= need &&
            w->min_ess_tail >= need;
@@ -529,7 +533,7 @@ int ks_response_mcmc(ks_response_objfn fn, void *ud, const ks_response_params *p
         }
         /* a free parameter that never moved (NAN diagnostics) is not converged */
         st->converged = ks_response_worst_converged(&worst, o->chains);
-        st->max_rhat = worst.max_rhat, st->min_ess_bulk = worst.min_ess_bulk;
+        st->max_rhat = ks_response_worst_rhat(&worst), st->min_ess_bulk = worst.min_ess_bulk;
         st->min_ess_tail = worst.min_ess_tail;
         for (int j = 0; j < n_sets; j++)
             col[j] = fo[pick[j]] - f0;

@@ -96,9 +96,10 @@ typedef struct ks_response_worst {
 void ks_response_worst_init(ks_response_worst *w);
 void ks_response_worst_fold(ks_response_worst *w, double rhat, double ess_bulk, double ess_tail);
 /* Converged by the stated criteria (R-hat < KS_RESPONSE_MCMC_RHAT_MAX, both ESS >=
- * KS_RESPONSE_MCMC_ESS_PER_CHAIN per group); w->max_rhat becomes NAN when a parameter never
- * moved (not converged). */
-int ks_response_worst_converged(ks_response_worst *w, int groups);
+ * KS_RESPONSE_MCMC_ESS_PER_CHAIN per group); never when a parameter never moved. */
+int ks_response_worst_converged(const ks_response_worst *w, int groups);
+/* The largest R-hat to report: NAN when a parameter never moved. */
+double ks_response_worst_rhat(const ks_response_worst *w);
 /* qsort's comparison of doubles, ascending. */
 int ks_response_cmp_double(const void *a, const void *b);
 /* The q-quantile of sorted s[0..n), linear between order statistics (R's type 7). */

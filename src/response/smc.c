@@ -369,7 +369,7 @@ static int diagnose(const smc_shared *sh, island *is, ks_response_smc_stats *st,
         ks_response_worst_fold(&worst, st->rhat[i], st->ess_bulk[i], st->ess_tail[i]);
     }
     st->converged = ks_response_worst_converged(&worst, m);
-    st->max_rhat = worst.max_rhat, st->min_ess_bulk = worst.min_ess_bulk;
+    st->max_rhat = ks_response_worst_rhat(&worst), st->min_ess_bulk = worst.min_ess_bulk;
     st->min_ess_tail = worst.min_ess_tail;
     return rc;
 }

@@ -670,8 +670,8 @@ static void mix_alloc(mix_prop *mp, const double *share, int m)
  * its share of the sets. */
 static int mix_adapt(const mix_prop *prev, const ks_response_params *ctr,
                      const ks_response_params *sets, int n, double inflate,
-                     ks_response_uncertainty *q, double *share, ks_response_params *tmp,
-                     int adapt, ks_error *err)
+                     ks_response_uncertainty *q, double *share, ks_response_params *tmp, int adapt,
+                     ks_error *err)
 {
     int nc = prev->nc, cnt[KS_RESPONSE_AMIS_MAX_CENTRES + 1] = {0};
     int *who = malloc((size_t)n * sizeof *who);

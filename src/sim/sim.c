@@ -240,7 +240,7 @@ int ks_sim_create(const ks_model *model, ks_sim **out, ks_error *err)
         s->pv = calloc((size_t)model->n_params, sizeof *s->pv);
         s->A = calloc(s->n * s->n, sizeof *s->A);
         s->work = malloc(ks_expm_step_work_size(s->n) * sizeof *s->work);
-        s->tmp = malloc(2 * s->n * sizeof *s->tmp);
+        s->tmp = malloc(3 * s->n * sizeof *s->tmp); /* x, y, the cursor's state */
         for (int i = 0; i < KS_STEP_CACHE && rc == KS_OK; i++) {
             s->cache[i].Phi = malloc(2 * s->n * s->n * sizeof(double));
             if (!s->cache[i].Phi)
@@ -267,6 +267,7 @@ int ks_sim_create(const ks_model *model, ks_sim **out, ks_error *err)
 static void invalidate(ks_sim *s)
 {
     s->ran = 0;
+    s->cur_valid = 0;
 }
 
 int ks_sim_set_covariates(ks_sim *s, const ks_covariates *c, ks_error *err)
@@ -275,8 +276,8 @@ int ks_sim_set_covariates(ks_sim *s, const ks_covariates *c, ks_error *err)
     return ks_sim_set_individual(s, c, NULL, NULL, err);
 }
 
-int ks_sim_set_individual(ks_sim *s, const ks_covariates *c, const double *eta,
-                          const int *eta_type, ks_error *err)
+int ks_sim_set_individual(ks_sim *s, const ks_covariates *c, const double *eta, const int *eta_type,
+                          ks_error *err)
 {
     if (!s || !c) return ks_error_set(err, KS_EINVAL, "ks_sim_set_individual: NULL argument");
     invalidate(s);
@@ -758,7 +759,7 @@ int ks_sim_prepare_events(ks_sim *s, ks_error *err)
 int ks_sim_run(ks_sim *s, ks_error *err)
 {
     if (!s) return ks_error_set(err, KS_EINVAL, "ks_sim_run: NULL argument");
-    s->ran = 0;
+    invalidate(s);
     if (!s->system_ready)
         return ks_error_set(err, KS_ESTATE,
                             "model %s has no valid covariates: call ks_sim_set_covariates "
@@ -905,6 +906,31 @@ int ks_sim_eval_segment(ks_sim *s, size_t k, double h, double *values, double *s
             slopes[j] = d * s->out[j].scale;
         }
     }
+    return KS_OK;
+}
+
+int ks_sim_eval_next(ks_sim *s, double t, double *values, ks_error *err)
+{
+    if (!s->ran) return ks_error_set(err, KS_ESTATE, "ks_sim_eval_next before ks_sim_run");
+    if (!isfinite(t) || t < 0) return ks_error_set(err, KS_EINVAL, "time %g h is not valid", t);
+    size_t n = s->n, lo = ks_sim_last_at_or_before(s->cp_t, s->n_cp, t);
+    double *y = s->tmp + n, *cx = s->tmp + 2 * n;
+    const double *x = s->cp_x + lo * n, *u = s->cp_u + lo * n;
+    double from = s->cp_t[lo];
+    /* on from the previous time when no stored state lies between (the same input) */
+    if (s->cur_valid && s->cur_lo == lo && t >= s->cur_t) x = cx, from = s->cur_t;
+    double h = t - from;
+    if (h > 0) {
+        ks_step_cache *c;
+        int rc = step_matrices(s, h, t, &c, err);
+        if (rc) return rc;
+        apply_step(s, c, x, u, any_nonzero(u, n), y);
+        x = y;
+    }
+    if (x != cx) memcpy(cx, x, n * sizeof *cx);
+    s->cur_valid = 1, s->cur_lo = lo, s->cur_t = t;
+    for (size_t j = 0; j < s->n_out; j++)
+        values[j] = cx[s->out[j].state] * s->out[j].scale;
     return KS_OK;
 }
 

@@ -40,10 +40,11 @@ typedef struct ks_step_cache {
     int used;
 } ks_step_cache;
 
-/* Step lengths remembered per simulation (round robin). More than the distinct sub-steps
- * ks_pd_run asks for on a regular grid: a 5-min interval is cut into 10 or 11 half-minute
- * sub-steps depending on how the interval's length rounds, 19 distinct lengths in all,
- * and a cache smaller than that misses on every call (each miss is a matrix exponential). */
+/* Step lengths remembered per simulation (round robin; each miss is a matrix
+ * exponential). ks_sim_eval steps from the stored state before t, so evaluating at the
+ * sub-steps of an interval asks for as many lengths as there are sub-steps: ks_pd_run
+ * therefore uses ks_sim_eval_next, which steps on from the previous sub-step (one or two
+ * lengths per grid). 32 leaves room for the other callers' mixes. */
 #define KS_STEP_CACHE 32
 
 struct ks_sim {
@@ -82,6 +83,12 @@ struct ks_sim {
     double *outv;   /* n_out x n_times */
     double *aucv;   /* n_out x n_times */
     int ran;
+
+    /* ks_sim_eval_next's cursor: its last time, that time's stored state (checkpoint)
+     * and its state (in tmp + 2n); reset by every run or change of the system */
+    int cur_valid;
+    size_t cur_lo;
+    double cur_t;
 
     ks_step_cache cache[KS_STEP_CACHE];
     int cache_next;

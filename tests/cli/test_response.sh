@@ -90,9 +90,9 @@ r1=$(awk -F, '$1=="\"one\"" && $3==1 {print $10}' "$T/f.csv")
 rp=$(awk -F, '$1=="\"placebo (no drug)\"" && $3==1 {print $10 "," $2}' "$T/f.csv")
 awk -v a="$r1" -v b="${rp%,*}" 'BEGIN{exit !(a > b + 0.04)}' && [ "${rp#*,}" = active ] ||
     fail "day-1 response: one $r1, placebo $rp (expected one > placebo + 4 points, placebo active)"
-# The requested days in another order, with one between daily visits: the same rows (the
-# fluctuation paths are taken in time order whatever the order asked; a path restarted or
-# advanced past a day would give other numbers).
+# The requested days in another order, with one between daily visits: the same rows for
+# the days both runs ask for (each day's numbers do not depend on which other days are
+# asked, nor in what order; the forecast visits the time points in the order of time).
 "$KETSIM" forecast --madrs 32 --until 30 --days 28,2.5,1,14 --patients 1500 --regimen "$R1" \
     --regimen "$R6" --out "$T/fo.csv" >/dev/null 2>"$T/fo.err" || fail "forecast --days out of order: $(cat "$T/fo.err")"
 for d in 1 14 28; do

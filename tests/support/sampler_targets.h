@@ -76,8 +76,12 @@ static inline ks_response_uncertainty st_diag_ref(const int *fr, int nf, double 
     return u;
 }
 
-/* the free parameters of the banana target */
-static const int ST_FREE[5] = {A, BN, G1, G2, U};
+/* the free parameters of the banana target (5) */
+static inline const int *st_free(void)
+{
+    static const int f[5] = {A, BN, G1, G2, U};
+    return f;
+}
 
 /* What a sampler says of its T draws (T x KS_RP_N values, in groups: chains or islands). */
 typedef struct st_draws {

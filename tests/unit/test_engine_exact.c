@@ -255,6 +255,52 @@ static void test_eval_matches_grid(void **state)
     ks_model_free(m);
 }
 
+/* ---- ks_sim_eval_next (stepping on from the previous time) against ks_sim_eval: over
+ * half-minute sub-steps of a 5-min grid, across an infusion's start (0.3 h, between grid
+ * points: a stored state the cursor must not step across) and its end, then back in time
+ * (a restart from the stored state) and at a stored time itself */
+static void test_eval_next(void **state)
+{
+    (void)state;
+    ks_model *m = load(MODEL_METAB);
+    ks_dose d = {0.3, 35, 40.0 / 60, "iv"};
+    ks_sim *s = run(m, NULL, &d, 1, 6, 1.0 / 12);
+    ks_error err = {0};
+    double v[8], w[8], big = 0, worst = 0;
+    size_t no = ks_sim_n_outputs(s);
+    assert_true(no <= 8);
+    const double ts[] = {2.0, 0.1, 5.0 / 12}; /* back in time twice, then a grid time */
+    for (int pass = 0; pass < 4; pass++) {
+        int m_sub = 10;
+        double t0 = pass < 3 ? 0 : ts[2], t1 = 6;
+        if (pass == 1) t0 = ts[0];
+        if (pass == 2) t0 = ts[1];
+        for (double t = t0; t <= t1 + 1e-12; t += 1.0 / 12 / m_sub) {
+            assert_int_equal(ks_sim_eval_next(s, t, v, &err), KS_OK);
+            assert_int_equal(ks_sim_eval(s, t, w, &err), KS_OK);
+            for (size_t j = 0; j < no; j++) {
+                big = fmax(big, fabs(w[j]));
+                worst = fmax(worst, fabs(v[j] - w[j]));
+            }
+        }
+    }
+    /* equal to rounding: a cursor stepping across the infusion's start (a change of input)
+     * would be off by a share of the dose rate's effect, orders above this */
+    printf("ks_sim_eval_next vs ks_sim_eval: largest difference %.3g (largest value %.3g)\n", worst,
+           big);
+    assert_true(big > 1);
+    assert_true(worst <= 1e-12 * big);
+    /* back in time within one stored interval (1 h to 1 h 5 min): not the later state */
+    assert_int_equal(ks_sim_eval_next(s, 1.06, v, &err), KS_OK);
+    assert_int_equal(ks_sim_eval_next(s, 1.01, v, &err), KS_OK);
+    assert_int_equal(ks_sim_eval(s, 1.01, w, &err), KS_OK);
+    for (size_t j = 0; j < no; j++)
+        KS_ASSERT_CLOSE(v[j], w[j], 1e-12, 1e-12);
+    assert_int_equal(ks_sim_eval_next(s, -1, v, &err), KS_EINVAL);
+    ks_sim_free(s);
+    ks_model_free(m);
+}
+
 /* ---- summary on a 1-compartment bolus: exact AUC, lambda_z, time above */
 static void test_summary_values(void **state)
 {
@@ -412,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_perez_ruixo_bioavailability),
         cmocka_unit_test(test_linearity),
         cmocka_unit_test(test_eval_matches_grid),
+        cmocka_unit_test(test_eval_next),
         cmocka_unit_test(test_summary_values),
         cmocka_unit_test(test_api_errors),
         cmocka_unit_test(test_dose_on_grid_point),

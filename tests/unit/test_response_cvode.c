@@ -205,8 +205,12 @@ static double ref_f(double z, void *ud)
 }
 static double ref_share(const ks_response_params *p, double t, double d)
 {
-    ref_ud u = {p->v[KS_RP_THETA], p->v[KS_RP_OMEGA_THETA],
-                ks_response_nondrug(p, KS_CTX_ACTIVE, t), p->v[KS_RP_OMEGA_PHI], d, log(2.0)};
+    ref_ud u = {p->v[KS_RP_THETA],
+                p->v[KS_RP_OMEGA_THETA],
+                ks_response_nondrug(p, KS_CTX_ACTIVE, t),
+                p->v[KS_RP_OMEGA_PHI],
+                d,
+                log(2.0)};
     double zs = log(u.c / (u.th * d)) / u.omt, hi = zs < 12 ? zs : 12, r = 0, e = 0;
     gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
     gsl_function F = {ref_f, &u};

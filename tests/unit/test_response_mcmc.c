@@ -121,7 +121,7 @@ static void sample(run *r, int threads, int chains, int draws, int burn)
     ks_response_params p = st_mid();
     target t;
     st_centre(&t, &p);
-    ks_response_uncertainty u = st_diag_ref(ST_FREE, 5, 3.0); /* ~10x the target's SDs */
+    ks_response_uncertainty u = st_diag_ref(st_free(), 5, 3.0); /* ~10x the target's SDs */
     ks_response_mcmc_opts o = {chains, draws, burn, 12345, threads, NULL, NULL};
     r->draws = malloc((size_t)chains * draws * KS_RP_N * sizeof *r->draws);
     assert_non_null(r->draws);
@@ -226,7 +226,7 @@ static void test_errors(void **state)
     ks_response_params p = st_mid(), sets[10];
     target t;
     memset(&t, 0, sizeof t);
-    ks_response_uncertainty u = st_diag_ref(ST_FREE, 5, 1.0);
+    ks_response_uncertainty u = st_diag_ref(st_free(), 5, 1.0);
     ks_error err = {0};
     ks_response_mcmc_opts o = {1, 100, 10, 1, 1, NULL, NULL};
     assert_int_equal(ks_response_mcmc(st_banana_fn, &t, &p, &u, &o, 10, sets, NULL, NULL, &err),

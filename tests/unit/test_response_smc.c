@@ -36,7 +36,7 @@ static void sample_banana(run *r, int threads, int islands, int particles)
     ks_response_params p = st_mid();
     target t;
     st_centre(&t, &p);
-    ks_response_uncertainty u = st_diag_ref(ST_FREE, 5, 3.0); /* ~10x the target's SDs */
+    ks_response_uncertainty u = st_diag_ref(st_free(), 5, 3.0); /* ~10x the target's SDs */
     ks_response_smc_opts o = {islands,
                               particles,
                               KS_RESPONSE_SMC_SWEEPS_MAX,
@@ -189,7 +189,7 @@ static void test_final_sweeps(void **state)
     ks_response_params p = st_mid();
     target t;
     st_centre(&t, &p);
-    ks_response_uncertainty u = st_diag_ref(ST_FREE, 5, 3.0);
+    ks_response_uncertainty u = st_diag_ref(st_free(), 5, 3.0);
     ks_response_params sets[100];
     ks_response_smc_stats a, b;
     seen w = {0, -1, -1, 0};
@@ -247,7 +247,7 @@ static void test_errors(void **state)
     ks_response_params p = st_mid(), sets[10];
     target t;
     memset(&t, 0, sizeof t);
-    ks_response_uncertainty u = st_diag_ref(ST_FREE, 5, 1.0);
+    ks_response_uncertainty u = st_diag_ref(st_free(), 5, 1.0);
     ks_error err = {0};
     ks_response_smc_opts o = {1, 100, 10, 10, 1, 1, NULL, NULL, NULL};
     assert_int_equal(ks_response_smc(st_banana_fn, &t, &p, &u, &o, 10, sets, NULL, NULL, &err),
@@ -266,7 +266,7 @@ static void test_errors(void **state)
                      KS_EINVAL);
     o.sweeps_max = 10;
     ks_response_uncertainty skew = u;
-    skew.axes[1][ST_FREE[0]] = 0.5; /* axis 1 leans on axis 0's parameter */
+    skew.axes[1][st_free()[0]] = 0.5; /* axis 1 leans on axis 0's parameter */
     assert_int_equal(ks_response_smc(st_banana_fn, &t, &p, &skew, &o, 10, sets, NULL, NULL, &err),
                      KS_EINVAL);
     assert_non_null(strstr(err.msg, "orthogonal"));

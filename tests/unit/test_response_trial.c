@@ -543,8 +543,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_patients), cmocka_unit_test(test_replicates),
         cmocka_unit_test(test_chunks),           cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_relapse),
-        cmocka_unit_test(test_fluct),
+        cmocka_unit_test(test_relapse),          cmocka_unit_test(test_fluct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
