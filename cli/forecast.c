@@ -966,12 +966,12 @@ int cmd_forecast(int argc, char **argv)
     }
     /* CSV/JSON */
     if (!rc && o[O_OUT].value) {
-        const char *path = o[O_OUT].value;
-        size_t l = strlen(path);
-        int json = l > 5 && strcasecmp(path + l - 5, ".json") == 0;
+        const char *out_path = o[O_OUT].value;
+        size_t len = strlen(out_path);
+        int json = len > 5 && strcasecmp(out_path + len - 5, ".json") == 0;
         FILE *f = NULL;
         char tmp[4096];
-        if (ks_atomic_open(path, &f, tmp, sizeof tmp, &err)) {
+        if (ks_atomic_open(out_path, &f, tmp, sizeof tmp, &err)) {
             cli_error(CMD, "--out: %s", err.msg);
             rc = 2;
         } else {
@@ -1142,9 +1142,9 @@ int cmd_forecast(int argc, char **argv)
             }
             if (rc || ferror(f)) {
                 ks_atomic_abort(f, tmp);
-                cli_error(CMD, "--out: %s: cannot write", path);
+                cli_error(CMD, "--out: %s: cannot write", out_path);
                 rc = 2;
-            } else if (ks_atomic_commit(f, tmp, path, &err)) {
+            } else if (ks_atomic_commit(f, tmp, out_path, &err)) {
                 cli_error(CMD, "--out: %s", err.msg);
                 rc = 2;
             }
