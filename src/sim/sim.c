@@ -909,16 +909,18 @@ int ks_sim_eval_segment(ks_sim *s, size_t k, double h, double *values, double *s
     return KS_OK;
 }
 
-int ks_sim_eval_next(ks_sim *s, double t, double *values, ks_error *err)
+/* The outputs at t, stepped from the stored state at or before t, or with `cursor` from
+ * ks_sim_eval_next's previous time when no stored state lies between (then the cursor
+ * moves to t). `who` names the caller in errors. */
+static int eval_at(ks_sim *s, double t, int cursor, const char *who, double *values, ks_error *err)
 {
-    if (!s->ran) return ks_error_set(err, KS_ESTATE, "ks_sim_eval_next before ks_sim_run");
+    if (!s->ran) return ks_error_set(err, KS_ESTATE, "%s before ks_sim_run", who);
     if (!isfinite(t) || t < 0) return ks_error_set(err, KS_EINVAL, "time %g h is not valid", t);
     size_t n = s->n, lo = ks_sim_last_at_or_before(s->cp_t, s->n_cp, t);
     double *y = s->tmp + n, *cx = s->tmp + 2 * n;
     const double *x = s->cp_x + lo * n, *u = s->cp_u + lo * n;
     double from = s->cp_t[lo];
-    /* on from the previous time when no stored state lies between (the same input) */
-    if (s->cur_valid && s->cur_lo == lo && t >= s->cur_t) x = cx, from = s->cur_t;
+    if (cursor && s->cur_valid && s->cur_lo == lo && t >= s->cur_t) x = cx, from = s->cur_t;
     double h = t - from;
     if (h > 0) {
         ks_step_cache *c;
@@ -927,29 +929,21 @@ int ks_sim_eval_next(ks_sim *s, double t, double *values, ks_error *err)
         apply_step(s, c, x, u, any_nonzero(u, n), y);
         x = y;
     }
-    if (x != cx) memcpy(cx, x, n * sizeof *cx);
-    s->cur_valid = 1, s->cur_lo = lo, s->cur_t = t;
-    for (size_t j = 0; j < s->n_out; j++)
-        values[j] = cx[s->out[j].state] * s->out[j].scale;
-    return KS_OK;
-}
-
-int ks_sim_eval(ks_sim *s, double t, double *values, ks_error *err)
-{
-    if (!s->ran) return ks_error_set(err, KS_ESTATE, "ks_sim_eval before ks_sim_run");
-    if (!isfinite(t) || t < 0) return ks_error_set(err, KS_EINVAL, "time %g h is not valid", t);
-    size_t lo = ks_sim_last_at_or_before(s->cp_t, s->n_cp, t);
-    const double *x = s->cp_x + lo * s->n, *u = s->cp_u + lo * s->n;
-    double *y = s->tmp + s->n;
-    double h = t - s->cp_t[lo];
-    if (h > 0) {
-        ks_step_cache *c;
-        int rc = step_matrices(s, h, t, &c, err);
-        if (rc) return rc;
-        apply_step(s, c, x, u, any_nonzero(u, s->n), y);
-        x = y;
+    if (cursor) {
+        if (x != cx) memcpy(cx, x, n * sizeof *cx);
+        s->cur_valid = 1, s->cur_lo = lo, s->cur_t = t;
     }
     for (size_t j = 0; j < s->n_out; j++)
         values[j] = x[s->out[j].state] * s->out[j].scale;
     return KS_OK;
+}
+
+int ks_sim_eval_next(ks_sim *s, double t, double *values, ks_error *err)
+{
+    return eval_at(s, t, 1, "ks_sim_eval_next", values, err);
+}
+
+int ks_sim_eval(ks_sim *s, double t, double *values, ks_error *err)
+{
+    return eval_at(s, t, 0, "ks_sim_eval", values, err);
 }

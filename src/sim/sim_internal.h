@@ -41,11 +41,12 @@ typedef struct ks_step_cache {
 } ks_step_cache;
 
 /* Step lengths remembered per simulation (round robin; each miss is a matrix
- * exponential). ks_sim_eval steps from the stored state before t, so evaluating at the
- * sub-steps of an interval asks for as many lengths as there are sub-steps: ks_pd_run
- * therefore uses ks_sim_eval_next, which steps on from the previous sub-step (one or two
- * lengths per grid). 32 leaves room for the other callers' mixes. */
-#define KS_STEP_CACHE 32
+ * exponential). ks_sim_eval steps from the stored state before t, so evaluating at every
+ * sub-step of an interval asks for as many lengths as there are sub-steps (19 on a 5-min
+ * grid cut into half-minute sub-steps, 119 on an hourly one), more than any cache holds:
+ * callers that visit sub-steps in order use ks_sim_eval_next, which steps on from the
+ * previous sub-step (one or two lengths per grid), as ks_pd_run does. */
+#define KS_STEP_CACHE 16
 
 struct ks_sim {
     const ks_model *m;

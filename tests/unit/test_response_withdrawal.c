@@ -189,11 +189,12 @@ static void check_drug_whole(const ks_response_params *p, int schedule, int arm)
            schedule, arm, dmax, mx, last);
     /* Both are the same ODE to CVODE's tolerance (rtol 1e-8, atol 1e-10); the map is exact
      * for a linear drive. CVODE's global error over 756 days follows its step sequence:
-     * occupancy changed by about 1e-12 (the PK step cache and ks_sim_eval_next,
+     * occupancy changed by about 1e-12 (ks_sim_eval_next, and the step cache briefly at 32,
      * 2026-11-23) moved the largest difference between 5.3e-7, 1.07e-6 and 5.8e-7 of the
      * largest D (with CVODE at 1e-11/1e-13 it is below 5.1e-9: the integrator's error, not
-     * the map's), so the bound is 2e-6 of it, as in check_drug. A map from the wrong interval, a missing placebo tail or a decay with
-     * the wrong rates is off by 2e-4 of it or more (measured: see docs/response-model.md). */
+     * the map's), so the bound is 2e-6 of it, as in check_drug. A map from the wrong interval, a
+     * missing placebo tail or a decay with the wrong rates is off by 2e-4 of it or more (measured:
+     * see docs/response-model.md). */
     assert_true(mx > 0.1);
     assert_true(dmax < 2e-6 * mx);
     free(D);
