@@ -114,6 +114,11 @@ static const char HELP[] =
     "  --fit-heldout    sensitivity fit: also fit the figures the report predicts and the\n"
     "                   calibration does not fit (Shiroma 2014: docs/response-model.md,\n"
     "                   \"Predicted, not fitted\"); with --write needs --no-uncertainty\n"
+    "  --order          sensitivity fit: impose the relapse order (six 0.5 mg/kg\n"
+    "                   infusions over 12 days relapse at least a day later than one, at\n"
+    "                   the median among responders on daily checks), which the figures\n"
+    "                   do not decide and the shipped fit does not meet; the file records\n"
+    "                   it (\"relapse_order\"). docs/response-model.md, \"The relapse order\"\n"
     "  --weight LIST    sensitivity fit: count point K (from 1) of figure FIGURE W times in\n"
     "                   the objective, \"FIGURE:K=W,...\" (e.g. murrough2013bp-series:2=9:\n"
     "                   what would matching that point cost the other figures?); the\n"
@@ -160,6 +165,7 @@ enum {
     O_SMC_ISLANDS,
     O_SMC_PARTICLES,
     O_SMC_FINAL,
+    O_ORDER,
     O_COUNT
 };
 
@@ -960,6 +966,36 @@ static int finish_file(json_t *root, const ks_response_designs *d, const ks_resp
 
 /* --fit-heldout: the predicted-only figures are fitted too (a sensitivity fit) */
 static int g_fit_heldout;
+/* --order: the relapse order is imposed (a sensitivity fit) */
+static int g_order;
+
+/* A fit that is not the calibration (--hold, --weight, --fit-heldout, --order). */
+static int is_sensitivity(const char *hold, const char *weight)
+{
+    return hold || weight || g_fit_heldout || g_order;
+}
+
+/* The "relapse_order" section: whether the order was imposed, its terms, and the two
+ * medians with p (NULL on error, printed). */
+static json_t *order_json(const ks_response_designs *d, const ks_response_params *p)
+{
+    ks_error err = {0};
+    double one, six, term;
+    if (ks_response_order_eval(d, p, &one, &six, &term, &err)) {
+        cli_error(CMD, "%s", err.msg);
+        return NULL;
+    }
+    return json_pack(
+        "{s:b,s:s,s:f,s:f,s:f,s:f,s:f,s:b}", "imposed", ks_response_designs_order(d), "what",
+        "median relapse after the last dose among the responders 24 h after it (loss of the >= "
+        "50 % reduction, daily checks, linear between them), six 0.5 mg/kg infusions over 12 "
+        "days and one; when imposed, the objective adds weight x (margin_d - (six - one))^2 "
+        "while six is less than margin_d days later (docs/response-model.md, \"The relapse "
+        "order\")",
+        "margin_d", KS_RESPONSE_ORDER_MARGIN_D, "weight", KS_RESPONSE_ORDER_WEIGHT,
+        "one_infusion_d", round6(one), "six_infusions_d", round6(six), "term", round6(term),
+        "holds", six - one >= KS_RESPONSE_ORDER_MARGIN_D);
+}
 
 static int write_file(const char *path, const ks_response_designs *d,
                       const ks_response_params *fitted, double objective, int n_eval, int converged,
@@ -977,10 +1013,11 @@ static int write_file(const char *path, const ks_response_designs *d,
     /* the PD file as given (--pd), or the shipped one */
     const char *pd_file = pd_opt ? pd_opt : "data/pd-acute.json";
     char command[8800], sens[2200] = "";
-    if (hold || weight || g_fit_heldout)
-        snprintf(sens, sizeof sens, "%s%s%s%s%s%s%s", hold ? " --hold \"" : "", hold ? hold : "",
+    if (is_sensitivity(hold, weight))
+        snprintf(sens, sizeof sens, "%s%s%s%s%s%s%s%s", hold ? " --hold \"" : "", hold ? hold : "",
                  hold ? "\"" : "", weight ? " --weight \"" : "", weight ? weight : "",
-                 weight ? "\"" : "", g_fit_heldout ? " --fit-heldout" : "");
+                 weight ? "\"" : "", g_fit_heldout ? " --fit-heldout" : "",
+                 g_order ? " --order" : "");
     snprintf(command, sizeof command,
              "ketsim calibrate --iv-model %s --nasal-model %s%s%s --max-eval %d%s%s%s%s%s%s "
              "--write FILE",
@@ -1000,7 +1037,7 @@ static int write_file(const char *path, const ks_response_designs *d,
                     "docs/validation-response.md. " KS_RESP_NOTE));
     json_object_set_new(root, "command", json_string(command));
     int held[KS_RP_N] = {0};
-    if (hold || weight || g_fit_heldout) {
+    if (is_sensitivity(hold, weight)) {
         ks_response_params hv;
         if (hold && resp_parse_hold(CMD, hold, &hv, held)) {
             json_decref(root);
@@ -1012,7 +1049,8 @@ static int write_file(const char *path, const ks_response_designs *d,
                 "A SENSITIVITY FIT, NOT THE CALIBRATION: the parameters named in "
                 "sensitivity.held were held at their values and the others fitted, "
                 "to the figures in fitted_to with the weights in sensitivity.weights "
-                "(1 elsewhere), and to those in sensitivity.heldout_fitted; "
+                "(1 elsewhere), and to those in sensitivity.heldout_fitted, with the "
+                "relapse order imposed when relapse_order.imposed says so; "
                 "objective_sum_sq_z and fitted_to are unweighted and without the "
                 "latter. Do not use it for forecasts. docs/response-model.md. " KS_RESP_NOTE));
         json_t *sj = json_object(), *hj = json_object(), *wj = json_array();
@@ -1049,6 +1087,12 @@ static int write_file(const char *path, const ks_response_designs *d,
     json_object_set_new(root, "drive", drive);
     json_object_set_new(root, "start_used", json_string(used));
     json_object_set_new(root, "ibrahim_rule", json_string(methods ? "methods" : "loss50"));
+    json_t *order = order_json(d, p);
+    if (!order) {
+        json_decref(root);
+        return 1;
+    }
+    json_object_set_new(root, "relapse_order", order);
     json_object_set_new(root, "objective_sum_sq_z", json_real(round6(objective)));
     json_object_set_new(root, "evaluations", json_integer(n_eval));
     json_object_set_new(root, "converged", json_boolean(converged));
@@ -1085,7 +1129,7 @@ static int write_file(const char *path, const ks_response_designs *d,
         json_array_append_new(figs, o);
     }
     json_object_set_new(root, "fitted_to", figs);
-    if (hold || weight || g_fit_heldout) { /* the fit error itself, unweighted (in place) */
+    if (is_sensitivity(hold, weight)) { /* the fit error itself, unweighted (in place) */
         objective = ssz_all;
         json_object_set_new(root, "objective_sum_sq_z", json_real(round6(objective)));
     }
@@ -1474,7 +1518,7 @@ int cmd_calibrate(int argc, char **argv)
         {"weight", 1, NULL, 0, NULL, 0, 0},       {"centre", 1, NULL, 0, NULL, 0, 1},
         {"iterations", 1, NULL, 0, NULL, 0, 0},   {"fit-heldout", 0, NULL, 0, NULL, 0, 0},
         {"smc-islands", 1, NULL, 0, NULL, 0, 0},  {"smc-particles", 1, NULL, 0, NULL, 0, 0},
-        {"smc-final", 1, NULL, 0, NULL, 0, 0}};
+        {"smc-final", 1, NULL, 0, NULL, 0, 0},    {"order", 0, NULL, 0, NULL, 0, 0}};
     int help = 0;
     if (cli_parse(argc, argv, o, O_COUNT, &help, CMD)) return 2;
     if (help) {
@@ -1533,6 +1577,19 @@ int cmd_calibrate(int argc, char **argv)
         }
         g_fit_heldout = 1;
     }
+    if (!rc && o[O_ORDER].seen) {
+        if (nofit) {
+            cli_error(CMD,
+                      "--order: not with %s (the file records whether the order was "
+                      "imposed)",
+                      nofit);
+            rc = 2;
+        } else if (o[O_WRITE].value && !o[O_NOUNC].seen) {
+            cli_error(CMD, "--order: a sensitivity fit; with --write give --no-uncertainty");
+            rc = 2;
+        }
+        g_order = 1;
+    }
     int n_free = KS_RP_N;
     if (!rc && o[O_WEIGHT].value) rc = parse_weights(o[O_WEIGHT].value, NULL); /* early */
     if (!rc && o[O_HOLD].value) { /* check it before the minutes of work */
@@ -1577,7 +1634,8 @@ int cmd_calibrate(int argc, char **argv)
         json_t *root = json_load_file(fitted, 0, NULL);
         if (json_object_get(root, "sensitivity")) {
             cli_error(CMD,
-                      "%s %s: a sensitivity fit (calibrate --hold/--weight/--fit-heldout), not the "
+                      "%s %s: a sensitivity fit (calibrate "
+                      "--hold/--weight/--fit-heldout/--order), not the "
                       "calibration: no uncertainty or PTSD stage is computed on it",
                       nofit, fitted);
             rc = 2;
@@ -1621,6 +1679,7 @@ int cmd_calibrate(int argc, char **argv)
     if (!rc) ks_response_designs_set_progress(d, fit_progress, KS_RESPONSE_PROGRESS_EVERY, NULL);
     if (!rc && o[O_WEIGHT].value) rc = parse_weights(o[O_WEIGHT].value, d);
     if (!rc && g_fit_heldout) ks_response_designs_set_heldout(d, 1);
+    if (!rc && g_order) ks_response_designs_set_order(d, 1);
     if (!rc && fitted) rc = resp_designs_reading(CMD, nofit, fitted, d);
     if (!rc && methods) ks_response_designs_set_ibrahim(d, KS_IBRAHIM_METHODS);
     if (!rc && o[O_ERRORS].value) {
@@ -1650,10 +1709,17 @@ int cmd_calibrate(int argc, char **argv)
                    "%d evaluations\n",
                    o[O_WEIGHT].value ? ", with the --weight weights" : "",
                    g_fit_heldout ? ", with the predicted-only figures" : "", obj, n_eval);
-            if (o[O_HOLD].value || o[O_WEIGHT].value || g_fit_heldout)
-                printf("calibrate: a sensitivity fit (--hold/--weight/--fit-heldout), not the "
-                       "calibration; the per-figure sums below are unweighted and leave the "
-                       "predicted-only figures out\n");
+            if (is_sensitivity(o[O_HOLD].value, o[O_WEIGHT].value))
+                printf("calibrate: a sensitivity fit (--hold/--weight/--fit-heldout/--order), "
+                       "not the calibration; the per-figure sums below are unweighted and leave "
+                       "the predicted-only figures out\n");
+            double one, six, term;
+            if (!ks_response_order_eval(d, &fit, &one, &six, &term, &err))
+                printf("calibrate: relapse order %s: median relapse after six infusions %.2f d, "
+                       "after one %.2f d (daily checks, linear between them; the objective's "
+                       "order term %.3g)\n",
+                       ks_response_designs_order(d) ? "imposed (--order)" : "not imposed", six, one,
+                       term);
             printf("\n");
             ks_response_params hv;
             int held[KS_RP_N] = {0};

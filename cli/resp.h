@@ -128,10 +128,11 @@ int resp_fit_held(const char *cmd, const ks_response_designs *d, const int *use,
 int resp_parse_hold(const char *cmd, const char *text, ks_response_params *values, int *held);
 /* The shape checks the issue asks for, on the calibrated model (racemic IV, 70 kg,
  * ctx active): onset, peak, decay after one infusion; six against one; dose-response.
- * Writes a Markdown table with PASS/FAIL to `out` (malloc'ed). With n_sets > 0, the
+ * Writes a Markdown table with PASS/FAIL to `out` (malloc'ed); order_imposed: the file
+ * was fitted with the relapse order imposed (the check says so). With n_sets > 0, the
  * relapse order six against one is also counted over those parameter sets (the file's
  * uncertainty sets): how many put six later, level, earlier. */
-int resp_shape_checks(const resp_env *e, const ks_response_params *p,
+int resp_shape_checks(const resp_env *e, const ks_response_params *p, int order_imposed,
                       const ks_response_params *sets, size_t n_sets, char **out);
 int resp_parse_start(const char *cmd, const char *text, ks_response_params *p);
 
@@ -183,11 +184,18 @@ int trial_resp_write(trial_resp *r, const double *times, size_t nt, uint64_t n, 
                      int threads, int quiet);
 void trial_resp_free(trial_resp *r);
 
-/* Set the designs to read Ibrahim 2012 as the parameter file was fitted: its
- * "ibrahim_rule" ("loss50" when absent, or "methods"; ks_response_designs_set_ibrahim).
- * 2 with a message naming the file for another value. */
+/* Set the designs to read Ibrahim 2012 and the relapse order as the parameter file was
+ * fitted: its "ibrahim_rule" ("loss50" when absent, or "methods";
+ * ks_response_designs_set_ibrahim) and "relapse_order"."imposed" (false when the section is
+ * absent: a file fitted before it existed; ks_response_designs_set_order). 2 with a message
+ * naming the file for another value. */
 int resp_designs_reading(const char *cmd, const char *params_opt, const char *params_path,
                          ks_response_designs *d);
+/* Whether the parameter file was fitted with the relapse order imposed: its
+ * "relapse_order"."imposed" (0 when the section is absent). 2 with a message for another
+ * value. */
+int resp_order_imposed(const char *cmd, const char *params_opt, const char *params_path,
+                       int *imposed);
 
 /* forecast --uncertainty (cli/forecast_unc.c): one arm of the forecast. */
 typedef struct resp_unc_arm {

@@ -628,7 +628,7 @@ static int fit_section(sbuf *b, ks_response_designs *d, const ks_response_params
                     "warning: %s: the relapse order over the uncertainty sets is left out: %s\n",
                     CMD, uerr.msg);
     }
-    int sc = resp_shape_checks(env, p, sets, n_sets, &checks);
+    int sc = resp_shape_checks(env, p, ks_response_designs_order(d), sets, n_sets, &checks);
     free(sets);
     if (sc) {
         cli_error(CMD, "the shape checks failed to run");

@@ -43,7 +43,20 @@ struct ks_response_designs {
     int stall_window;                           /* ks_response_designs_set_stall; 0: off */
     double stall_gain;
     int fit_heldout; /* ks_response_designs_set_heldout: 1 adds the predicted-only figures */
+    int order;       /* ks_response_designs_set_order: 1 adds the relapse order (default 0) */
 };
+
+int ks_response_designs_set_order(ks_response_designs *d, int on)
+{
+    if (!d) return KS_EINVAL;
+    d->order = on != 0;
+    return KS_OK;
+}
+
+int ks_response_designs_order(const ks_response_designs *d)
+{
+    return d->order;
+}
 
 int ks_response_designs_set_heldout(ks_response_designs *d, int on)
 {
@@ -733,6 +746,60 @@ void ks_response_params_bounds(ks_response_params *lo, ks_response_params *hi)
     memcpy(hi->v, h, sizeof h);
 }
 
+/* The day after the last dose at which the share of responders (24 h after it) still
+ * responding falls to one half, linear between the daily checks sv[j] (day 1 + j), or the
+ * last check's day when it has not fallen there (censored: a lower bound). With the
+ * crossing between the checks of days j and j + 1 the daily-check median is day j + 1, so
+ * two such days a day or more apart order the daily-check medians the same way. */
+static double order_penalty(double one_d, double six_d)
+{
+    if (!(isfinite(one_d) && isfinite(six_d))) return 1e12;
+    double short_d = KS_RESPONSE_ORDER_MARGIN_D - (six_d - one_d);
+    return short_d > 0 ? KS_RESPONSE_ORDER_WEIGHT * short_d * short_d : 0;
+}
+
+static double median_interp(const double *sv, size_t m)
+{
+    for (size_t j = 1; j < m; j++)
+        if (sv[j] < 0.5) return (double)j + (sv[j - 1] - 0.5) / (sv[j - 1] - sv[j]);
+    return (double)m;
+}
+
+/* The median relapse (median_interp) after the course of design D, whose last dose is at
+ * last_h, checked daily to the end of the design; NAN when it cannot be computed. */
+static double order_median(const ks_response_params *p_in, const double *D, size_t n, double last_h)
+{
+    ks_response_params q = *p_in;
+    q.last_visit_h = last_h;
+    size_t k0 = (size_t)llround((last_h + 24) / DT_H), step = (size_t)llround(24 / DT_H);
+    size_t m = (n - 1 - k0) / step + 1;
+    double sv[64];
+    if (m > 64 ||
+        ks_response_survival(&q, KS_CTX_ACTIVE, D, k0, k0 + (m - 1) * step, DT_H, step, sv))
+        return NAN;
+    return median_interp(sv, m);
+}
+
+int ks_response_order_eval(const ks_response_designs *d, const ks_response_params *p, double *one_d,
+                           double *six_d, double *penalty, ks_error *err)
+{
+    int need[DS_N] = {0};
+    need[DS_IV05] = need[DS_IV6] = 1;
+    double *D[DS_N];
+    int rc = drives(d, p, need, D, err);
+    double x1 = NAN, x6 = NAN;
+    if (!rc) {
+        x1 = order_median(p, D[DS_IV05], d->n[DS_IV05], 0);
+        x6 = order_median(p, D[DS_IV6], d->n[DS_IV6], 24 * IV6_DAYS[5]);
+    }
+    for (int ds = 0; ds < DS_N; ds++)
+        free(D[ds]);
+    if (one_d) *one_d = x1;
+    if (six_d) *six_d = x6;
+    if (penalty) *penalty = order_penalty(x1, x6);
+    return rc;
+}
+
 double ks_response_objective(const ks_response_designs *d, const ks_response_params *p,
                              const int *use)
 {
@@ -741,6 +808,7 @@ double ks_response_objective(const ks_response_designs *d, const ks_response_par
     for (size_t f = 0; f < F_N; f++)
         if (!use || use[f]) figure_needs(f, need);
     if (d->fit_heldout) need[DS_IV6] = 1;
+    if (d->order) need[DS_IV05] = need[DS_IV6] = 1;
     double *D[DS_N];
     double sum = 0;
     if (drives(d, p, need, D, NULL))
@@ -774,6 +842,9 @@ double ks_response_objective(const ks_response_designs *d, const ks_response_par
             sum += isfinite(z) ? z * z : 1e12;
         }
     }
+    if (d->order && sum < HUGE_VAL)
+        sum += order_penalty(order_median(p, D[DS_IV05], d->n[DS_IV05], 0),
+                             order_median(p, D[DS_IV6], d->n[DS_IV6], 24 * IV6_DAYS[5]));
     for (int ds = 0; ds < DS_N; ds++)
         free(D[ds]);
     return sum;

@@ -234,15 +234,45 @@ assert abs(d["objective_sum_sq_z"] - tot) < 1e-4 * tot, (d["objective_sum_sq_z"]
 assert s["objective_weighted"] > d["objective_sum_sq_z"] + 1e-6
 PY
 grep -q "w_cons .*7.5 .*(held)" "$T/sens.txt" || fail "the held parameter is not marked: $(grep w_cons "$T/sens.txt")"
-bad "a sensitivity fit (calibrate --hold/--weight/--fit-heldout), not the calibration: no uncertainty" \
+bad "a sensitivity fit (calibrate --hold/--weight/--fit-heldout/--order), not the calibration: no uncertainty" \
     calibrate --uncertainty "$T/sens.json" --write "$T/u.json"
-bad "a sensitivity fit (calibrate --hold/--weight/--fit-heldout), not the calibration: no uncertainty" \
+bad "a sensitivity fit (calibrate --hold/--weight/--fit-heldout/--order), not the calibration: no uncertainty" \
     calibrate --stage2 "$T/sens.json" --write "$T/u.json"
 # and a forecast from it says so
 "$KETSIM" forecast --madrs 30 --until 3 --regimen "0.5mg/kg iv over 40min" --params "$T/sens.json" >"$T/sf.txt" 2>"$T/sf.err" ||
     fail "forecast from a sensitivity fit: $(tail -3 "$T/sf.err")"
-grep -qF -- "--params $T/sens.json: a sensitivity fit (calibrate --hold/--weight/--fit-heldout), not the calibration" "$T/sf.err" ||
+grep -qF -- "--params $T/sens.json: a sensitivity fit (calibrate --hold/--weight/--fit-heldout/--order), not the calibration" "$T/sf.err" ||
     fail "no sensitivity warning: $(cat "$T/sf.err")"
+# the relapse order: the shipped fit was fitted without it (no section); a fit with it
+# (--order) is a sensitivity fit that records it, and forecast's caveat follows the file
+grep -q '"relapse_order"' "$P" && fail "the shipped file has a relapse_order section"
+bad "--order: a sensitivity fit; with --write give --no-uncertainty" calibrate --write "$T/x.json" --order
+bad "--order: not with --errors (the file records whether the order was imposed)" \
+    calibrate --errors "$P" --order
+"$KETSIM" calibrate --start "w_fast=1" --order --max-eval 10 --no-uncertainty \
+    --write "$T/ord.json" >"$T/ord.txt" 2>&1 || fail "fit with the order: $(tail -3 "$T/ord.txt")"
+grep -q "^calibrate: relapse order imposed (--order): median relapse after six infusions [0-9.]* d, after one [0-9.]* d" \
+    "$T/ord.txt" || fail "calibrate --order does not state the order: $(grep -i order "$T/ord.txt")"
+python3 - "$T/ord.json" <<'PY' || fail "the --order file: $(tail -5 "$T/ord.txt")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+o = d["relapse_order"]
+assert o["imposed"] is True and o["term"] >= 0 and o["margin_d"] == 1.0, o
+assert o["holds"] == (o["six_infusions_d"] - o["one_infusion_d"] >= o["margin_d"]), o
+assert "--order" in d["command"] and "sensitivity" in d, d["command"]
+PY
+TWO=(--regimen "one=0.5mg/kg iv over 40min" --regimen "six=0.5mg/kg iv over 40min; 3/week x 2w")
+"$KETSIM" forecast --madrs 30 --until 40 --days 1 "${TWO[@]}" --params "$T/ord.json" >"$T/ff.txt" 2>&1 ||
+    fail "forecast from the --order fit: $(tail -3 "$T/ff.txt")"
+grep -q "^Caveat: .*relapse at least a day later than one is imposed by this parameter file's fit" "$T/ff.txt" ||
+    fail "no imposed-order caveat for a file fitted with the order: $(grep Caveat "$T/ff.txt")"
+"$KETSIM" forecast --madrs 30 --until 40 --days 1 "${TWO[@]}" >"$T/fo.txt" 2>&1 ||
+    fail "forecast comparing two regimens: $(tail -3 "$T/fo.txt")"
+grep -q "^Caveat: .*on the shipped calibration six infusions do not relapse later than one" "$T/fo.txt" ||
+    fail "no failed-order caveat on the shipped file: $(grep Caveat "$T/fo.txt")"
+sed 's/"ibrahim_rule": "loss50",/"ibrahim_rule": "loss50", "relapse_order": {"imposed": "yes"},/' "$P" >"$T/badorder.json"
+bad "--params: $T/badorder.json: \$.relapse_order.imposed: expected true or false" \
+    forecast --madrs 30 --params "$T/badorder.json"
 # sets drawn by Markov chains that did not converge: forecast names R-hat and ESS
 awk '/^    "sir": \{/ {print "    \"mcmc\": {\"converged\": false, \"max_rhat\": 1.37, \"min_ess_bulk\": 12, \"min_ess_tail\": 9},"; print "    \"sir_old\": {"; next} {print}' \
     "$P" >"$T/mc.json"

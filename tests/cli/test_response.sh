@@ -72,7 +72,7 @@ R6="six=0.5mg/kg iv over 40min; 3/week x 2w"
 [ -s "$T/f.png" ] || fail "forecast wrote no plot"
 grep -q "a clinician decides" "$T/f.txt" || fail "forecast table lacks the statement"
 grep -q "a clinician decides" "$T/f.csv" || fail "forecast CSV lacks the statement"
-# Two dosed regimens: the relapse comparison carries the failed check; one regimen and its
+# Two dosed regimens: the relapse comparison carries the caveat; one regimen and its
 # placebo arm compare no relapse (the 84mg nasal run below), so no caveat there.
 grep -q "^Caveat: relapse times compare regimens only as far as the model does" "$T/f.txt" ||
     fail "forecast comparing two regimens lacks the relapse caveat"

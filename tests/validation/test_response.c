@@ -44,8 +44,10 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Drug state of n_doses infusions of mgkg (70 kg, 40 min) on the given days. */
-static double *drive(double mgkg, const double *days, size_t n_doses, double until_d, size_t *n)
+/* Drug state with parameters p of n_doses infusions of mgkg (70 kg, 40 min) on the given
+ * days. */
+static double *drive_p(const ks_response_params *p, double mgkg, const double *days, size_t n_doses,
+                       double until_d, size_t *n)
 {
     ks_dose d[16];
     for (size_t i = 0; i < n_doses; i++)
@@ -58,9 +60,15 @@ static double *drive(double mgkg, const double *days, size_t n_doses, double unt
                      0);
     double *D = malloc(*n * sizeof *D);
     ks_response_states st = {NULL, NULL, NULL, NULL, D, NULL};
-    assert_int_equal(ks_response_drive(&P, occ, *n, DT, &st, &err), 0);
+    assert_int_equal(ks_response_drive(p, occ, *n, DT, &st, &err), 0);
     free(occ);
     return D;
+}
+
+/* The same with the shipped parameters. */
+static double *drive(double mgkg, const double *days, size_t n_doses, double until_d, size_t *n)
+{
+    return drive_p(&P, mgkg, days, n_doses, until_d, n);
 }
 
 static double effect(const double *D, double t_h)
@@ -107,9 +115,10 @@ static void test_single_infusion_shape(void **state)
 
 /* Median days from the last dose to relapse among responders 24 h after it (daily checks,
  * as ks_response_p_sustained makes them). */
-static double median_relapse_d(const double *D, size_t n, double last_h, int ctx)
+static double median_relapse_d(const ks_response_params *p, const double *D, size_t n,
+                               double last_h, int ctx)
 {
-    ks_response_params q = P;
+    ks_response_params q = *p;
     q.last_visit_h = last_h;
     size_t k0 = (size_t)llround((last_h + 24) / DT), day = (size_t)llround(24 / DT);
     for (size_t k1 = k0 + day; k1 < n; k1 += day)
@@ -128,8 +137,8 @@ static void test_six_beat_one(void **state)
     double r1 = ks_response_p_response(&q, KS_CTX_ACTIVE, 24, D1[24 * 12]);
     q.last_visit_h = 24 * 11;
     double r6 = ks_response_p_response(&q, KS_CTX_ACTIVE, 24 * 12, D6[24 * 12 * 12]);
-    double m1 = median_relapse_d(D1, n1, 0, KS_CTX_ACTIVE);
-    double m6 = median_relapse_d(D6, n6, 24 * 11, KS_CTX_ACTIVE);
+    double m1 = median_relapse_d(&P, D1, n1, 0, KS_CTX_ACTIVE);
+    double m6 = median_relapse_d(&P, D6, n6, 24 * 11, KS_CTX_ACTIVE);
     printf(
         "response 24 h after the last dose: one %.1f %%, six %.1f %%; median relapse: one %.1f d, "
         "six %.1f d\n",
@@ -143,6 +152,53 @@ static void test_six_beat_one(void **state)
     (void)m1;
     free(D1);
     free(D6);
+}
+
+/* The relapse order the calibration imposes (ks_response_order_eval, the objective's order
+ * term): its medians are the daily-check medians of median_relapse_d interpolated between
+ * the checks (so the daily median is the next whole day), the term is the objective with
+ * the order on minus the objective without it, and it is what its formula says. */
+static void test_relapse_order_term(void **state)
+{
+    (void)state;
+    ks_error err = {0};
+    ks_model *esk = NULL;
+    ks_response_designs *d = NULL;
+    assert_int_equal(
+        ks_model_load(ks_test_path("models/esketamine/perez-ruixo-2021.json"), &esk, &err), 0);
+    assert_int_equal(ks_response_designs_create(iv, esk, pd, &d, &err), 0);
+    assert_int_equal(ks_response_designs_order(d), 0); /* off by default */
+    const double day0 = 0, six[6] = {0, 2, 4, 7, 9, 11};
+    /* the shipped fit, and one whose order fails: the consolidated state weightless */
+    ks_response_params q[2] = {P, P};
+    q[1].v[KS_RP_W_CONS] = P.v[KS_RP_W_CONS] / 1000;
+    for (int i = 0; i < 2; i++) {
+        double one, six_d, term;
+        assert_int_equal(ks_response_order_eval(d, &q[i], &one, &six_d, &term, &err), 0);
+        size_t n1, n6;
+        double *D1 = drive_p(&q[i], 0.5, &day0, 1, 30, &n1),
+               *D6 = drive_p(&q[i], 0.5, six, 6, 60, &n6);
+        double m1 = median_relapse_d(&q[i], D1, n1, 0, KS_CTX_ACTIVE);
+        double m6 = median_relapse_d(&q[i], D6, n6, 24 * 11, KS_CTX_ACTIVE);
+        free(D1);
+        free(D6);
+        printf("%s: order medians one %.4f d, six %.4f d (daily checks: %.0f d, %.0f d); term "
+               "%.6g\n",
+               i ? "w_cons / 1000" : "shipped", one, six_d, m1, m6, term);
+        assert_true(one > m1 - 1 && one <= m1);
+        assert_true(six_d > m6 - 1 && six_d <= m6);
+        double short_d = KS_RESPONSE_ORDER_MARGIN_D - (six_d - one);
+        double want = short_d > 0 ? KS_RESPONSE_ORDER_WEIGHT * short_d * short_d : 0;
+        assert_true(fabs(term - want) <= 1e-9 * (1 + want));
+        ks_response_designs_set_order(d, 0);
+        double off = ks_response_objective(d, &q[i], NULL);
+        ks_response_designs_set_order(d, 1);
+        double on = ks_response_objective(d, &q[i], NULL);
+        assert_true(fabs(on - off - term) <= 1e-9 * on);
+        if (i) assert_true(term > 1); /* the order fails without the consolidated state */
+    }
+    ks_response_designs_free(d);
+    ks_model_free(esk);
 }
 
 static void test_dose_response_monotone(void **state)
@@ -284,6 +340,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_infusion_shape),
         cmocka_unit_test(test_six_beat_one),
+        cmocka_unit_test(test_relapse_order_term),
         cmocka_unit_test(test_dose_response_monotone),
         cmocka_unit_test(test_relapse_ordering_diagnosis),
     };
