@@ -746,11 +746,8 @@ void ks_response_params_bounds(ks_response_params *lo, ks_response_params *hi)
     memcpy(hi->v, h, sizeof h);
 }
 
-/* The day after the last dose at which the share of responders (24 h after it) still
- * responding falls to one half, linear between the daily checks sv[j] (day 1 + j), or the
- * last check's day when it has not fallen there (censored: a lower bound). With the
- * crossing between the checks of days j and j + 1 the daily-check median is day j + 1, so
- * two such days a day or more apart order the daily-check medians the same way. */
+/* The objective's order term (ks_response_designs_set_order); a median that cannot be
+ * computed counts as a failed order. */
 static double order_penalty(double one_d, double six_d)
 {
     if (!(isfinite(one_d) && isfinite(six_d))) return 1e12;
@@ -758,6 +755,11 @@ static double order_penalty(double one_d, double six_d)
     return short_d > 0 ? KS_RESPONSE_ORDER_WEIGHT * short_d * short_d : 0;
 }
 
+/* The day after the last dose at which the share of responders (24 h after it) still
+ * responding falls to one half, linear between the daily checks sv[j] (day 1 + j), or the
+ * last check's day when it has not fallen there (censored: a lower bound). With the
+ * crossing between the checks of days j and j + 1 the daily-check median is day j + 1, so
+ * two such days a day or more apart order the daily-check medians the same way. */
 static double median_interp(const double *sv, size_t m)
 {
     for (size_t j = 1; j < m; j++)
@@ -772,6 +774,7 @@ static double order_median(const ks_response_params *p_in, const double *D, size
     ks_response_params q = *p_in;
     q.last_visit_h = last_h;
     size_t k0 = (size_t)llround((last_h + 24) / DT_H), step = (size_t)llround(24 / DT_H);
+    if (n <= k0) return NAN;
     size_t m = (n - 1 - k0) / step + 1;
     double sv[64];
     if (m > 64 ||
