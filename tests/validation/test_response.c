@@ -127,6 +127,22 @@ static double median_relapse_d(const ks_response_params *p, const double *D, siz
     return INFINITY;
 }
 
+/* The same median, linear between the daily checks (independently of ks_response_order_eval:
+ * from ks_response_p_sustained at the two checks around the crossing); INFINITY when none. */
+static double linear_median_d(const ks_response_params *p, const double *D, size_t n, double last_h)
+{
+    ks_response_params q = *p;
+    q.last_visit_h = last_h;
+    size_t k0 = (size_t)llround((last_h + 24) / DT), day = (size_t)llround(24 / DT);
+    double prev = 1; /* day 1: the cohort itself */
+    for (size_t k1 = k0 + day; k1 < n; k1 += day) {
+        double sv = ks_response_p_sustained(&q, KS_CTX_ACTIVE, D, k0, k1, DT);
+        if (sv < 0.5) return ((double)(k1 - day) * DT - last_h) / 24 + (prev - 0.5) / (prev - sv);
+        prev = sv;
+    }
+    return INFINITY;
+}
+
 static void test_six_beat_one(void **state)
 {
     (void)state;
@@ -180,13 +196,16 @@ static void test_relapse_order_term(void **state)
                *D6 = drive_p(&q[i], 0.5, six, 6, 60, &n6);
         double m1 = median_relapse_d(&q[i], D1, n1, 0, KS_CTX_ACTIVE);
         double m6 = median_relapse_d(&q[i], D6, n6, 24 * 11, KS_CTX_ACTIVE);
-        free(D1);
-        free(D6);
         printf("%s: order medians one %.4f d, six %.4f d (daily checks: %.0f d, %.0f d); term "
                "%.6g\n",
                i ? "w_cons / 1000" : "shipped", one, six_d, m1, m6, term);
         assert_true(one > m1 - 1 && one <= m1);
         assert_true(six_d > m6 - 1 && six_d <= m6);
+        /* and exactly the crossing of the line between the two daily checks around it */
+        double l1 = linear_median_d(&q[i], D1, n1, 0), l6 = linear_median_d(&q[i], D6, n6, 24 * 11);
+        assert_true(fabs(one - l1) < 1e-9 && fabs(six_d - l6) < 1e-9);
+        free(D1);
+        free(D6);
         double short_d = KS_RESPONSE_ORDER_MARGIN_D - (six_d - one);
         double want = short_d > 0 ? KS_RESPONSE_ORDER_WEIGHT * short_d * short_d : 0;
         assert_true(fabs(term - want) <= 1e-9 * (1 + want));
